@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# README command 1: set up, rebuild the spec and the generated client from the sources, report drift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+if .venv/bin/python scripts/regenerate.py --check; then
+  echo "main: spec/openapi.yaml and generated/ are up to date with spec/source and spec/overlays"
+else
+  echo "main: the sources changed; regenerating (review and commit the diff above)"
+  .venv/bin/python scripts/regenerate.py
+fi

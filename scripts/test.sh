@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# README command 2: the full check, as CI runs it. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "== drift gate: scripts/regenerate.py --check"
+.venv/bin/python scripts/regenerate.py --check
+echo "== ruff"
+.venv/bin/ruff check --no-cache .
+echo "== mypy --strict (hand-written code)"
+.venv/bin/mypy --no-incremental
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
