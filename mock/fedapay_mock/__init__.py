@@ -1,1 +1,33 @@
-"""fedapay_mock: a FedaPay payouts mock server (to be built in issue 3)."""
+"""fedapay_mock: a FedaPay payouts mock server derived from spec/openapi.yaml.
+
+Public names load lazily so that `import fedapay_mock` (and its pytest plugin) works even where the
+`mock` extra's dependencies are not installed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import MockApp, MockOptions, create_app
+    from .server import MockControls, MockServer, run_mock
+
+__all__ = ["MockApp", "MockControls", "MockOptions", "MockServer", "create_app", "run_mock"]
+
+_HOMES = {
+    "MockApp": "app",
+    "MockOptions": "app",
+    "create_app": "app",
+    "MockControls": "server",
+    "MockServer": "server",
+    "run_mock": "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fedapay_mock' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{home}", __name__), name)

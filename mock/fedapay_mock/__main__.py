@@ -1,0 +1,7 @@
+"""`python -m fedapay_mock`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

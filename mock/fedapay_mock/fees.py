@@ -1,0 +1,38 @@
+"""The mock's one fee formula, documented in docs/mock.md.
+
+It reproduces the example in FedaPay's docs (amount 1000 -> commission 50, fees 5, fixed_commission 10,
+amount_transferred 935, amount_debited 1000) with integer arithmetic, and always keeps
+`commission + fees + fixed_commission + amount_transferred == amount_debited == amount`, with no part
+negative (the fixed commission is capped by what is left on very small amounts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMMISSION_PER_HUNDRED = 5
+FEES_PER_THOUSAND = 5
+FIXED_COMMISSION = 10
+
+
+@dataclass(frozen=True)
+class Fees:
+    commission: int
+    fees: int
+    fixed_commission: int
+    amount_transferred: int
+    amount_debited: int
+
+
+def compute_fees(amount: int) -> Fees:
+    """Fees of a payout of `amount` (a positive integer of the currency's unit)."""
+    commission = amount * COMMISSION_PER_HUNDRED // 100
+    fees = amount * FEES_PER_THOUSAND // 1000
+    fixed = min(FIXED_COMMISSION, amount - commission - fees)
+    return Fees(
+        commission=commission,
+        fees=fees,
+        fixed_commission=fixed,
+        amount_transferred=amount - commission - fees - fixed,
+        amount_debited=amount,
+    )

@@ -1,0 +1,76 @@
+"""Form-encoded bodies with bracket keys, as FedaPay's PHP and Ruby libraries send them.
+
+`payouts[][id]=1&payouts[][id]=2` (Ruby/Rack), `payouts[0][id]=1` (PHP `http_build_query`) and
+`customer[phone_number][number]=...` become nested dicts and lists; values stay strings until the
+spec's schema types them (`SchemaValidator.coerce_form`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+_KEY_RE = re.compile(r"\[([^\[\]]*)\]")
+MAX_DEPTH = 16
+
+
+class MalformedFormError(ValueError):
+    """A key the bracket syntax cannot place."""
+
+
+def _split(key: str) -> list[str]:
+    head, bracket, _ = key.partition("[")
+    if not bracket:
+        return [key]
+    rest = key[len(head) :]
+    parts = _KEY_RE.findall(rest)
+    if "".join(f"[{p}]" for p in parts) != rest or len(parts) > MAX_DEPTH:
+        raise MalformedFormError(f"cannot read the form key {key[:60]!r}")
+    return [head, *parts]
+
+
+def _assign(container: dict[str, Any], parts: list[str], value: str, key: str) -> None:
+    name, rest = parts[0], parts[1:]
+    if not rest:
+        container[name] = value
+        return
+    if rest[0] == "":
+        items = container.setdefault(name, [])
+        if not isinstance(items, list):
+            raise MalformedFormError(f"form key {key[:60]!r} mixes a list and a value")
+        tail = rest[1:]
+        if not tail:
+            items.append(value)
+            return
+        # Rack: start a new element when the last one already has this field.
+        if not items or not isinstance(items[-1], dict) or _has(items[-1], tail):
+            items.append({})
+        _assign(items[-1], tail, value, key)
+        return
+    child = container.setdefault(name, {})
+    if not isinstance(child, dict):
+        raise MalformedFormError(f"form key {key[:60]!r} mixes an object and a value")
+    _assign(child, rest, value, key)
+
+
+def _has(node: dict[str, Any], parts: list[str]) -> bool:
+    head, rest = parts[0], parts[1:]
+    if head not in node:
+        return False
+    if not rest or rest[0] == "":
+        return True
+    child = node[head]
+    return isinstance(child, dict) and _has(child, rest)
+
+
+def decode_form(raw: bytes) -> dict[str, Any]:
+    """Nested dicts and lists of strings from an `application/x-www-form-urlencoded` body."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedFormError("the form body is not UTF-8") from exc
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=1000):
+        _assign(out, _split(key), value, key)
+    return out

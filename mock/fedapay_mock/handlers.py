@@ -1,0 +1,163 @@
+"""The six payout operations: parse and validate a request, act on the store, build the reply.
+
+Handlers are plain functions with no awaits, so each one runs atomically on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .forms import MalformedFormError, decode_form
+from .store import NotFoundError, PayoutStore, RefusedError
+from .validation import FieldErrors, OperationValidators
+from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass(slots=True)
+class Request:
+    validators: OperationValidators
+    path_params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    payload: dict[str, Any] | None
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class Rejected(Exception):
+    """Ends a handler with an error reply."""
+
+    def __init__(self, status: int, message: str, errors: FieldErrors | None = None) -> None:
+        super().__init__(message)
+        self.reply = Reply(status, error_body(message, errors))
+
+
+def _not_found(errors: FieldErrors | None = None) -> Rejected:
+    return Rejected(404, "No payout with this id.", errors or {"id": ["no payout with this id"]})
+
+
+def _payout_id(request: Request) -> int:
+    """The path id; anything that is not a valid id is an unknown payout (404)."""
+    value, problems = request.validators.path["id"].parse(request.path_params.get("id"))
+    if problems or not isinstance(value, int):
+        raise _not_found()
+    return value
+
+
+def _body(request: Request) -> Any:
+    validators = request.validators
+    assert validators.body is not None
+    raw = request.body
+    if not raw.strip():
+        raise Rejected(400, "A request body is required.", {"body": ["is required"]})
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPE):
+        try:
+            value: Any = validators.body.coerce_form(decode_form(raw))
+        except (MalformedFormError, ValueError) as exc:
+            raise Rejected(400, "The form body is malformed.", {"body": [str(exc)]}) from None
+    else:
+        try:
+            value = loads(raw)
+        except MalformedJSONError as exc:
+            raise Rejected(400, "The body is not valid JSON.", {"body": [str(exc)[:200]]}) from None
+    outcome = validators.body.validate(value)
+    if outcome.errors:
+        status = 400 if outcome.shape else validators.invalid_status
+        raise Rejected(status, "The request is invalid.", outcome.errors)
+    return value
+
+
+def _headers(request: Request) -> dict[str, Any]:
+    values, errors = request.validators.validate_headers(request.headers)
+    if errors:
+        raise Rejected(request.validators.invalid_status, "A header is invalid.", errors)
+    return values
+
+
+def create_payout(store: PayoutStore, request: Request) -> Reply:
+    headers = _headers(request)
+    body = _body(request)
+    key = headers.get("Idempotency-Key")
+    account = request.headers.get("fedapay-account", "")
+    try:
+        wire, _replayed = store.create(
+            body,
+            idempotency_key=key,
+            fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
+            account_id=int(account) if account.isdigit() and len(account) < 16 else None,
+        )
+    except RefusedError as exc:
+        raise Rejected(422, exc.message, exc.errors) from None
+    return Reply(201, payout_envelope(wire))
+
+
+def list_payouts(store: PayoutStore, request: Request) -> Reply:
+    values, errors = request.validators.validate_query(request.query)
+    if errors:
+        raise Rejected(request.validators.invalid_status, "A query parameter is invalid.", errors)
+    items, meta = store.page(
+        page=values["page"],
+        per_page=values["per_page"],
+        status=values.get("status"),
+        merchant_reference=request.query.get("merchant_reference"),
+    )
+    return Reply(200, payouts_envelope(items, meta))
+
+
+def retrieve_payout(store: PayoutStore, request: Request) -> Reply:
+    wire = store.get(_payout_id(request))
+    if wire is None:
+        raise _not_found()
+    return Reply(200, payout_envelope(wire))
+
+
+def update_payout(store: PayoutStore, request: Request) -> Reply:
+    payout_id = _payout_id(request)
+    changes = _body(request)
+    try:
+        wire = store.update(payout_id, changes)
+    except RefusedError as exc:
+        raise Rejected(422, exc.message, exc.errors) from None
+    if wire is None:
+        raise _not_found()
+    return Reply(200, payout_envelope(wire))
+
+
+def delete_payout(store: PayoutStore, request: Request) -> Reply:
+    if not store.delete(_payout_id(request)):
+        raise _not_found()
+    return Reply(204, None)
+
+
+def start_payouts(store: PayoutStore, request: Request) -> Reply:
+    body = _body(request)
+    items, prefix = (body, "") if isinstance(body, list) else (body["payouts"], "payouts")
+    try:
+        started = store.start(items, field_prefix=prefix)
+    except NotFoundError as exc:
+        raise _not_found(exc.errors) from None
+    except RefusedError as exc:
+        raise Rejected(422, exc.message, exc.errors) from None
+    return Reply(200, payouts_envelope(started))
+
+
+Handler = Callable[[PayoutStore, Request], Reply]
+
+HANDLERS: dict[str, Handler] = {
+    "create_payout": create_payout,
+    "list_payouts": list_payouts,
+    "retrieve_payout": retrieve_payout,
+    "update_payout": update_payout,
+    "delete_payout": delete_payout,
+    "start_payouts": start_payouts,
+}

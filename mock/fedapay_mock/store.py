@@ -1,0 +1,427 @@
+"""Payouts in memory: ids, references, lifecycle, idempotency and counters.
+
+Every public method takes one lock, so the store stays consistent whether it is driven by one event
+loop (the normal case) or by threads. The lifecycle runs on `MockClock` time: due transitions sit in a
+heap and are applied by `settle()` before any read or write, so results do not depend on wall time
+when the clock is frozen.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from .clock import MockClock
+from .fees import Fees, compute_fees
+
+FAILING_SUFFIX = "0000"
+FAILED_CODE = "sandbox_failure"
+FAILED_MESSAGE = "The operator refused the transfer (sandbox rule: numbers ending in 0000 always fail)."
+REFERENCE_BASE = 1_000_000_000_000
+
+EventListener = Callable[[str, dict[str, Any]], None]
+
+
+def iso(t: float | None) -> str | None:
+    """Epoch seconds -> `2018-10-24T17:27:45.677Z`, FedaPay's timestamp format."""
+    if t is None:
+        return None
+    whole = math.floor(t)
+    ms = min(999, round((t - whole) * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}Z"
+
+
+def parse_when(text: str) -> float:
+    """Parse an ISO 8601 or `YYYY-MM-DD HH:MM:SS` date (no zone means UTC). Raises ValueError."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.timestamp()
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValueError(f"{text!r} is not a valid date") from exc
+
+
+class NotFoundError(Exception):
+    """Unknown payout ids, by request field."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("payout not found")
+        self.errors = errors
+
+
+class RefusedError(Exception):
+    """A business rule refuses the request (422), by request field."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class Payout:
+    id: int
+    reference: str
+    amount: int
+    currency_id: int
+    mode: str
+    customer_id: int
+    phone_number: str | None
+    created_at: float
+    updated_at: float
+    fees: Fees
+    status: str = "pending"
+    description: str | None = None
+    merchant_reference: str | None = None
+    custom_metadata: dict[str, Any] | None = None
+    account_id: int | None = None
+    scheduled_at: float | None = None
+    started_at: float | None = None
+    sent_at: float | None = None
+    failed_at: float | None = None
+    last_error_code: str | None = None
+    last_error_message: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`."""
+        fees = self.fees
+        return {
+            "klass": "v1/payout",
+            "id": self.id,
+            "reference": self.reference,
+            "amount": self.amount,
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "currency_id": self.currency_id,
+            "mode": self.mode,
+            "last_error_code": self.last_error_code,
+            "last_error_message": self.last_error_message,
+            "commission": fees.commission,
+            "fees": fees.fees,
+            "fixed_commission": fees.fixed_commission,
+            "amount_transferred": fees.amount_transferred,
+            "amount_debited": fees.amount_debited,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "scheduled_at": iso(self.scheduled_at),
+            "started_at": iso(self.started_at),
+            "sent_at": iso(self.sent_at),
+            "failed_at": iso(self.failed_at),
+            "deleted_at": None,
+            "metadata": None,
+            "custom_metadata": self.custom_metadata,
+            "payment_method_id": None,
+            "transaction_key": None,
+            "merchant_reference": self.merchant_reference,
+            "account_id": self.account_id,
+            "balance_id": None,
+        }
+
+
+@dataclass
+class _IdempotencyRecord:
+    fingerprint: bytes
+    payout_id: int
+    first_reply: dict[str, Any]
+
+
+@dataclass
+class Counters:
+    created: int = 0
+    started: int = 0
+    scheduled: int = 0
+    sent: int = 0
+    failed: int = 0
+    deleted: int = 0
+    idempotent_replays: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
+
+
+class PayoutStore:
+    """The mock's state. `currencies` maps ISO codes to currency ids."""
+
+    def __init__(self, clock: MockClock, *, settle_seconds: float, currencies: dict[str, int]) -> None:
+        self.clock = clock
+        self.settle_seconds = settle_seconds
+        self.currencies = currencies
+        self.listeners: list[EventListener] = []
+        self._lock = threading.RLock()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._payouts: dict[int, Payout] = {}
+        self._next_id = 1
+        self._customers: dict[tuple[Any, ...], int] = {}
+        self._idempotency: dict[str, _IdempotencyRecord] = {}
+        self._due: list[tuple[float, int, int, str]] = []
+        self._seq = 0
+        self.counters = Counters()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._reset_state()
+
+    # -- events and the clock -------------------------------------------------------------------
+
+    def _emit(self, name: str, payout: Payout) -> None:
+        if self.listeners:
+            wire = payout.to_wire()
+            for listener in self.listeners:
+                listener(name, wire)
+
+    def _schedule(self, due: float, payout_id: int, kind: str) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (due, self._seq, payout_id, kind))
+
+    def settle(self) -> None:
+        """Apply every transition whose time has come on the mock clock."""
+        if not self._due:
+            return
+        now = self.clock.now()
+        with self._lock:
+            while self._due and self._due[0][0] <= now:
+                due, _, payout_id, kind = heapq.heappop(self._due)
+                payout = self._payouts.get(payout_id)
+                if payout is None:
+                    continue
+                if kind == "settle" and payout.status == "started":
+                    self._finish(payout, due)
+                elif kind == "send" and payout.status == "scheduled" and payout.scheduled_at == due:
+                    payout.started_at = due
+                    self._finish(payout, due)
+
+    def _finish(self, payout: Payout, when: float) -> None:
+        payout.updated_at = when
+        if payout.phone_number is not None and payout.phone_number.endswith(FAILING_SUFFIX):
+            payout.status = "failed"
+            payout.failed_at = when
+            payout.last_error_code = FAILED_CODE
+            payout.last_error_message = FAILED_MESSAGE
+            self.counters.failed += 1
+            self._emit("payout.failed", payout)
+        else:
+            payout.status = "sent"
+            payout.sent_at = when
+            self.counters.sent += 1
+            self._emit("payout.sent", payout)
+
+    # -- operations -----------------------------------------------------------------------------
+
+    def count_request(self, operation_id: str) -> None:
+        requests = self.counters.requests
+        requests[operation_id] = requests.get(operation_id, 0) + 1
+
+    def create(
+        self,
+        body: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: bytes = b"",
+        account_id: int | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Store a new pending payout; returns (wire payout, replayed)."""
+        with self._lock:
+            if idempotency_key is not None:
+                record = self._idempotency.get(idempotency_key)
+                if record is not None:
+                    if record.fingerprint != fingerprint:
+                        raise RefusedError(
+                            "This Idempotency-Key was already used with a different request body.",
+                            {"Idempotency-Key": ["was already used with a different request body"]},
+                        )
+                    self.counters.idempotent_replays += 1
+                    existing = self._payouts.get(record.payout_id)
+                    return (existing.to_wire() if existing is not None else record.first_reply), True
+            now = self.clock.now()
+            customer = body["customer"]
+            phone = customer.get("phone_number")
+            number = phone.get("number") if isinstance(phone, dict) else None
+            customer_key = (
+                customer.get("firstname"),
+                customer.get("lastname"),
+                customer.get("email"),
+                number,
+            )
+            customer_id = self._customers.setdefault(customer_key, len(self._customers) + 1)
+            payout_id = self._next_id
+            self._next_id += 1
+            amount = body["amount"]
+            payout = Payout(
+                id=payout_id,
+                reference=str(REFERENCE_BASE + payout_id),
+                amount=amount,
+                currency_id=self.currencies[body["currency"]["iso"]],
+                mode=body["mode"],
+                customer_id=customer_id,
+                phone_number=number,
+                created_at=now,
+                updated_at=now,
+                fees=compute_fees(amount),
+                description=body.get("description"),
+                merchant_reference=body.get("merchant_reference"),
+                custom_metadata=body.get("custom_metadata"),
+                account_id=account_id,
+            )
+            self._payouts[payout_id] = payout
+            self.counters.created += 1
+            wire = payout.to_wire()
+            if idempotency_key is not None:
+                self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id, wire)
+            self._emit("payout.created", payout)
+            return wire, False
+
+    def get(self, payout_id: int) -> dict[str, Any] | None:
+        self.settle()
+        with self._lock:
+            payout = self._payouts.get(payout_id)
+            return payout.to_wire() if payout is not None else None
+
+    def page(
+        self, *, page: int, per_page: int, status: str | None = None, merchant_reference: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """A page of payouts, newest first, and its `meta`."""
+        self.settle()
+        with self._lock:
+            source: Iterable[Payout] = reversed(self._payouts.values())
+            if status is None and merchant_reference is None:
+                total = len(self._payouts)
+                matching: Iterator[Payout] = iter(source)
+            else:
+                chosen = [
+                    p
+                    for p in source
+                    if (status is None or p.status == status)
+                    and (merchant_reference is None or p.merchant_reference == merchant_reference)
+                ]
+                total = len(chosen)
+                matching = iter(chosen)
+            start = (page - 1) * per_page
+            items = [p.to_wire() for p in islice(matching, start, start + per_page)] if start < total else []
+        total_pages = -(-total // per_page)
+        meta = {
+            "current_page": page,
+            "next_page": page + 1 if page < total_pages else None,
+            "prev_page": page - 1 if page > 1 else None,
+            "total_pages": total_pages,
+            "total_count": total,
+            "per_page": per_page,
+        }
+        return items, meta
+
+    def start(self, items: list[dict[str, Any]], *, field_prefix: str) -> list[dict[str, Any]]:
+        """Send now or schedule every listed payout, all or nothing."""
+        self.settle()
+        with self._lock:
+            now = self.clock.now()
+            missing: dict[str, list[str]] = {}
+            refused: dict[str, list[str]] = {}
+            seen: set[int] = set()
+            plans: list[tuple[Payout, float | None, str | None]] = []
+            for index, item in enumerate(items):
+                name = f"{field_prefix}[{index}]"
+                payout = self._payouts.get(item["id"])
+                if payout is None:
+                    missing[f"{name}.id"] = [f"no payout with id {item['id']}"]
+                    continue
+                if payout.id in seen:
+                    refused[f"{name}.id"] = ["is listed twice"]
+                    continue
+                seen.add(payout.id)
+                if payout.status != "pending":
+                    refused[f"{name}.id"] = [f"payout {payout.id} is {payout.status}, only a pending payout can start"]
+                    continue
+                when: float | None = None
+                if "scheduled_at" in item:
+                    try:
+                        when = parse_when(item["scheduled_at"])
+                    except ValueError as exc:
+                        refused[f"{name}.scheduled_at"] = [str(exc)]
+                        continue
+                    if when <= now:
+                        when = None
+                phone = item.get("phone_number")
+                plans.append((payout, when, phone.get("number") if isinstance(phone, dict) else None))
+            if missing:
+                raise NotFoundError(missing)
+            if refused:
+                raise RefusedError("These payouts cannot be started.", refused)
+            out = []
+            for payout, when, number in plans:
+                if number is not None:
+                    payout.phone_number = number
+                payout.updated_at = now
+                if when is None:
+                    payout.status = "started"
+                    payout.started_at = now
+                    self.counters.started += 1
+                    self._schedule(now + self.settle_seconds, payout.id, "settle")
+                    self._emit("payout.started", payout)
+                else:
+                    payout.status = "scheduled"
+                    payout.scheduled_at = when
+                    self.counters.started += 1
+                    self.counters.scheduled += 1
+                    self._schedule(when, payout.id, "send")
+                    self._emit("payout.scheduled", payout)
+                out.append(payout.to_wire())
+            return out
+
+    def update(self, payout_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Change a payout not yet sent; None when unknown."""
+        self.settle()
+        with self._lock:
+            payout = self._payouts.get(payout_id)
+            if payout is None:
+                return None
+            if payout.status not in ("pending", "scheduled"):
+                raise RefusedError(
+                    f"Payout {payout_id} is {payout.status} and can no longer be changed.",
+                    {"status": [f"is {payout.status}; only a pending or scheduled payout can change"]},
+                )
+            if "amount" in changes:
+                payout.amount = changes["amount"]
+                payout.fees = compute_fees(payout.amount)
+            for name in ("mode", "description", "merchant_reference", "custom_metadata"):
+                if name in changes:
+                    setattr(payout, name, changes[name])
+            payout.updated_at = self.clock.now()
+            return payout.to_wire()
+
+    def delete(self, payout_id: int) -> bool:
+        self.settle()
+        with self._lock:
+            payout = self._payouts.pop(payout_id, None)
+            if payout is None:
+                return False
+            self.counters.deleted += 1
+            self._emit("payout.deleted", payout)
+            return True
+
+    def stats(self) -> dict[str, Any]:
+        self.settle()
+        with self._lock:
+            by_status: dict[str, int] = {}
+            for payout in self._payouts.values():
+                by_status[payout.status] = by_status.get(payout.status, 0) + 1
+            c = self.counters
+            return {
+                "payouts_total": len(self._payouts),
+                "by_status": by_status,
+                "requests": dict(c.requests),
+                "created": c.created,
+                "started": c.started,
+                "scheduled": c.scheduled,
+                "sent": c.sent,
+                "failed": c.failed,
+                "deleted": c.deleted,
+                "idempotent_replays": c.idempotent_replays,
+                "clock": iso(self.clock.now()),
+            }

@@ -1,0 +1,279 @@
+"""Request validation compiled from the spec's schemas at start-up.
+
+Nothing here restates a rule of the API: every constraint comes from `spec/openapi.yaml`, turned into
+JSON Schema (OpenAPI 3.0's `nullable` and `#/components` refs translated) and compiled once with
+jsonschema-rs. The hot path calls `is_valid` and only walks the errors when a request is bad.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+
+from .spec import Operation, Spec
+
+_REF_PREFIX = "#/components/schemas/"
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_MAX_MESSAGE = 200
+
+FieldErrors = dict[str, list[str]]
+
+
+def to_json_schema(node: Any) -> Any:
+    """Translate an OpenAPI 3.0 schema fragment into JSON Schema draft 4."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
+            out[key] = "#/definitions/" + value[len(_REF_PREFIX) :]
+        elif key in ("properties", "definitions"):
+            out[key] = {name: to_json_schema(sub) for name, sub in value.items()}
+        elif key == "nullable":
+            continue
+        else:
+            out[key] = to_json_schema(value)
+    if node.get("nullable") is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        if isinstance(out.get("enum"), list):
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def field_name(path: list[str | int] | tuple[str | int, ...]) -> str:
+    """`["payouts", 0, "id"]` -> `payouts[0].id`; the root is `body`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
+
+
+@dataclass
+class Outcome:
+    """Field errors of one validation; `shape` is set when the value is not even the right JSON type."""
+
+    errors: FieldErrors
+    shape: bool = False
+
+
+class SchemaValidator:
+    """One compiled schema (with the spec's definitions), reporting errors per field."""
+
+    def __init__(self, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
+        self.schema = to_json_schema(schema)
+        self._definitions = definitions
+        self._validator = self._compile(self.schema)
+        # For `oneOf` bodies, report the errors of the branch of the value's type, not "none matched".
+        self._branches: list[tuple[str, SchemaValidator]] = []
+        for branch in self._deref(self.schema).get("oneOf", []):
+            branch_type = self._deref(branch).get("type")
+            if isinstance(branch_type, str):
+                self._branches.append((branch_type, SchemaValidator._from_json(branch, definitions)))
+
+    @classmethod
+    def _from_json(cls, schema: dict[str, Any], definitions: dict[str, Any]) -> SchemaValidator:
+        self = cls.__new__(cls)
+        self.schema = schema
+        self._definitions = definitions
+        self._validator = self._compile(schema)
+        self._branches = []
+        return self
+
+    def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Draft4Validator:
+        root = dict(schema)
+        root["definitions"] = self._definitions
+        return jsonschema_rs.Draft4Validator(root, validate_formats=True)
+
+    def _deref(self, schema: dict[str, Any]) -> dict[str, Any]:
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            target = self._definitions[ref[len("#/definitions/") :]]
+            return self._deref(target) if isinstance(target, dict) else {}
+        return schema
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """The top-level schema with its `$ref` followed."""
+        return self._deref(self.schema)
+
+    def is_valid(self, value: Any) -> bool:
+        return bool(self._validator.is_valid(value))
+
+    def validate(self, value: Any) -> Outcome:
+        if self._validator.is_valid(value):
+            return Outcome({})
+        if self._branches:
+            value_type = _json_type(value)
+            for branch_type, branch in self._branches:
+                if branch_type == value_type:
+                    return branch.validate(value)
+            expected = " or ".join(t for t, _ in self._branches)
+            return Outcome({"body": [f"must be {expected}"]}, shape=True)
+        errors: FieldErrors = {}
+        shape = False
+        for error in self._validator.iter_errors(value):
+            path = list(error.instance_path)
+            kind = error.kind
+            if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+                path.append(str(kind.property))
+                message = "is required"
+            else:
+                message = _short(error.message)
+                if not path and isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+                    shape = True
+            errors.setdefault(field_name(path), []).append(message)
+        return Outcome(errors, shape)
+
+    def coerce_form(self, value: Any) -> Any:
+        """Give form-encoded strings the types the schema asks for (`"1000"` -> 1000, `{"0": ..}` -> list)."""
+        return _coerce(self._deref, self.schema, value)
+
+
+def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
+    schema = deref(schema)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            wanted = _json_type(value) if not isinstance(value, dict) else "object"
+            for branch in schema[key]:
+                if deref(branch).get("type") == wanted:
+                    return _coerce(deref, branch, value)
+            return value
+    kind = schema.get("type")
+    if kind == "integer" and isinstance(value, str) and _INT_RE.match(value):
+        return int(value)
+    if kind == "number" and isinstance(value, str):
+        try:
+            return float(value) if not _INT_RE.match(value) else int(value)
+        except ValueError:
+            return value
+    if kind == "boolean" and isinstance(value, str) and value in ("true", "false", "1", "0"):
+        return value in ("true", "1")
+    if kind == "array":
+        if isinstance(value, dict) and all(k.isdigit() for k in value):
+            value = [value[k] for k in sorted(value, key=int)]
+        if isinstance(value, list):
+            return [_coerce(deref, schema.get("items", {}), item) for item in value]
+        return value
+    if kind == "object" and isinstance(value, dict):
+        props: Mapping[str, Any] = schema.get("properties", {})
+        return {k: _coerce(deref, props[k], v) if k in props else v for k, v in value.items()}
+    return value
+
+
+class ParamValidator:
+    """A query, header or path parameter: parse its string by the schema's type, then validate."""
+
+    def __init__(self, name: str, required: bool, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
+        self.name = name
+        self.required = required
+        self._validator = SchemaValidator(schema, definitions)
+        resolved = self._validator.resolved
+        self.kind = resolved.get("type", "string")
+        self.default = resolved.get("default")
+
+    def parse(self, raw: str | None) -> tuple[Any, list[str]]:
+        """Return (value, problems); a missing optional parameter gives its default."""
+        if raw is None:
+            return (self.default, ["is required"] if self.required else [])
+        value: Any = raw
+        if self.kind == "integer":
+            if not _INT_RE.match(raw.strip()):
+                return (None, ["must be an integer"])
+            value = int(raw)
+        elif self.kind == "number":
+            try:
+                value = float(raw)
+            except ValueError:
+                return (None, ["must be a number"])
+        outcome = self._validator.validate(value)
+        problems = [m for messages in outcome.errors.values() for m in messages]
+        return (value, problems)
+
+
+@dataclass
+class OperationValidators:
+    """Everything compiled for one operation."""
+
+    operation: Operation
+    body: SchemaValidator | None
+    query: dict[str, ParamValidator]
+    headers: dict[str, ParamValidator]
+    path: dict[str, ParamValidator]
+    invalid_status: int
+
+    def validate_query(self, query: Mapping[str, str]) -> tuple[dict[str, Any], FieldErrors]:
+        values: dict[str, Any] = {}
+        errors: FieldErrors = {}
+        for name, validator in self.query.items():
+            value, problems = validator.parse(query.get(name))
+            if problems:
+                errors[name] = problems
+            values[name] = value
+        return values, errors
+
+    def validate_headers(self, headers: Mapping[str, str]) -> tuple[dict[str, Any], FieldErrors]:
+        values: dict[str, Any] = {}
+        errors: FieldErrors = {}
+        for name, validator in self.headers.items():
+            value, problems = validator.parse(headers.get(name.lower()))
+            if problems:
+                errors[name] = problems
+            values[name] = value
+        return values, errors
+
+
+def compile_validators(spec: Spec) -> dict[str, OperationValidators]:
+    """Compile every operation's validators once, at start-up."""
+    definitions = to_json_schema(copy.deepcopy(spec.document.get("components", {}).get("schemas", {})))
+    out: dict[str, OperationValidators] = {}
+    for op in spec.operations:
+        by_location: dict[str, dict[str, ParamValidator]] = {"query": {}, "header": {}, "path": {}}
+        for param in op.parameters:
+            if param.location in by_location:
+                by_location[param.location][param.name] = ParamValidator(
+                    param.name, param.required, param.schema, definitions
+                )
+        out[op.operation_id] = OperationValidators(
+            operation=op,
+            body=SchemaValidator(op.body_schema, definitions) if op.body_schema is not None else None,
+            query=by_location["query"],
+            headers=by_location["header"],
+            path=by_location["path"],
+            # Validation failures answer 422 where the spec documents it, else 400.
+            invalid_status=422 if "422" in op.statuses else 400,
+        )
+    return out
+
+
+def response_validator(spec: Spec, component: str) -> SchemaValidator:
+    """A validator for one of the spec's component schemas (used by tests to check replies)."""
+    definitions = to_json_schema(copy.deepcopy(spec.document.get("components", {}).get("schemas", {})))
+    return SchemaValidator({"$ref": _REF_PREFIX + component}, definitions)

@@ -1,0 +1,93 @@
+"""Signed webhook events for status changes, as FedaPay sends them.
+
+`X-FEDAPAY-SIGNATURE: t=<unix seconds>,s=<hex>` where `s` is HMAC-SHA256 of `"<t>.<raw body>"` with
+the endpoint's secret. `t` is wall-clock time (not the mock clock) so that receivers checking a
+tolerance against their own clock accept it. Deliveries run in one background task, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+from typing import Any
+
+import orjson
+
+SIGNATURE_HEADER = "X-FEDAPAY-SIGNATURE"
+logger = logging.getLogger("fedapay_mock.webhooks")
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The signature header value for `body` sent at `timestamp`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},s={digest}"
+
+
+def event_body(name: str, payout: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {"name": name, "object": "payout", "entity": payout, "account": {"id": payout.get("account_id")}}
+    )
+
+
+class WebhookSender:
+    """Queues events and POSTs them, signed, to one URL."""
+
+    def __init__(self, url: str, secret: str, *, timeout: float = 5.0) -> None:
+        self.url = url
+        self._secret = secret
+        self._timeout = timeout
+        self._queue: asyncio.Queue[bytes] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.delivered = 0
+        self.failed = 0
+
+    def __repr__(self) -> str:
+        return f"WebhookSender(url={self.url!r}, secret=[secure])"
+
+    def start(self) -> None:
+        """Start the delivery task on the running loop (idempotent)."""
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._task = self._loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def enqueue(self, name: str, payout: dict[str, Any]) -> None:
+        if self._loop is None or self._queue is None:
+            return
+        body = event_body(name, payout)
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, body)
+
+    async def _run(self) -> None:
+        import httpx  # only needed when webhooks are on
+
+        assert self._queue is not None
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            while True:
+                body = await self._queue.get()
+                headers = {
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: sign(self._secret, body, int(time.time())),
+                }
+                try:
+                    reply = await client.post(self.url, content=body, headers=headers)
+                    if reply.status_code < 300:
+                        self.delivered += 1
+                    else:
+                        self.failed += 1
+                        logger.warning("webhook delivery got HTTP %s", reply.status_code)
+                except httpx.HTTPError as exc:
+                    self.failed += 1
+                    logger.warning("webhook delivery failed: %s", type(exc).__name__)
