@@ -1,0 +1,283 @@
+"""`FedaPay` and `AsyncFedaPay`: thin twins over one shared core.
+
+The core (`BaseClient`) settles the configuration and builds requests. Every operation is written
+once, in `_payouts.py`, as a generator that yields what it needs done (send this request, sleep
+this long) and returns the result; the twins differ only in how they do those two things
+(`httpx.Client.send` and `time.sleep`, or their awaitable versions). So the retry policy,
+validation and reply reading cannot drift apart between sync and async.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import httpx
+
+from ._config import NOT_GIVEN, NotGiven, TimeoutTypes, resolve_config, to_timeout
+from ._exceptions import InvalidArgumentError
+from ._retry import RetryPolicy, Steps
+
+if TYPE_CHECKING:
+    from ._payouts import AsyncPayouts, Payouts
+
+__all__ = ["AsyncFedaPay", "FedaPay"]
+
+R = TypeVar("R")
+HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
+
+USER_AGENT = "fedapay-payouts-python/0.1.0"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class BaseClient:
+    """Configuration, headers and request building, shared by both twins."""
+
+    _http: httpx.Client | httpx.AsyncClient
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        environment: str | None,
+        base_url: str | None,
+        account_id: str | int | None,
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int | None,
+        retry_policy: RetryPolicy | None,
+        default_headers: Mapping[str, str] | None,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
+    ) -> None:
+        if retry_policy is not None and max_retries is not None:
+            raise InvalidArgumentError("max_retries", "give either max_retries or retry_policy, not both")
+        config = resolve_config(
+            api_key=api_key,
+            environment=environment,
+            base_url=base_url,
+            account_id=account_id,
+            timeout=timeout,
+            max_retries=retry_policy.max_retries if retry_policy is not None else max_retries,
+        )
+        self._config = config
+        self._retry = retry_policy if retry_policy is not None else RetryPolicy(config.max_retries)
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            **(default_headers or {}),
+            "Authorization": f"Bearer {config.api_key.reveal()}",
+        }
+        if config.account_id is not None:
+            headers["FedaPay-Account"] = config.account_id
+        self._payouts_url = config.base_url + "/payouts"
+        if http_client is None:
+            self._owns_http = True
+            self._http = http_client_type(headers=headers, timeout=config.timeout, follow_redirects=False)
+            self._headers: dict[str, str] = {}
+            self._timeout: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
+        else:
+            if not isinstance(http_client, http_client_type):
+                raise InvalidArgumentError("http_client", f"must be an {http_client_type.__qualname__}")
+            # A client we did not make keeps its own settings; ours travel with each request.
+            self._owns_http = False
+            self._http = http_client
+            self._headers = headers
+            self._timeout = config.timeout
+
+    @property
+    def environment(self) -> str:
+        return self._config.environment
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def account_id(self) -> str | None:
+        return self._config.account_id
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._config.timeout
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> httpx.Request:
+        """One request, built once and re-sent unchanged on every retry (same body, same Idempotency-Key)."""
+        content = None
+        merged = self._headers
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            merged = {**merged, **JSON_HEADERS}
+        if headers:
+            merged = {**merged, **headers}
+        return self._http.build_request(
+            method,
+            self._payouts_url + path,
+            content=content,
+            params=params,
+            headers=merged or None,
+            timeout=self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(environment={self.environment!r}, base_url={self.base_url!r}, "
+            f"account_id={self.account_id!r}, max_retries={self._retry.max_retries}, api_key='[secure]')"
+        )
+
+
+class FedaPay(BaseClient):
+    """The FedaPay payouts client.
+
+    ```python
+    with FedaPay() as client:            # FEDAPAY_API_KEY, FEDAPAY_ENVIRONMENT from the environment
+        payout = client.payouts.create(amount=1000, currency="XOF", mode="mtn_open",
+                                       customer={"firstname": "Ada", "lastname": "Lovelace"})
+    ```
+
+    One connection pool per client: create one and reuse it.
+    """
+
+    _http: httpx.Client
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        environment: str | None = None,
+        base_url: str | None = None,
+        account_id: str | int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, environment=environment, base_url=base_url, account_id=account_id, timeout=timeout,
+            max_retries=max_retries, retry_policy=retry_policy, default_headers=default_headers,
+            http_client=http_client, http_client_type=httpx.Client,
+        )
+        self._sleep: Callable[[float], None] = time.sleep
+
+    @cached_property
+    def payouts(self) -> Payouts:
+        from ._payouts import Payouts
+
+        return Payouts(self)
+
+    def _run(self, steps: Steps[R]) -> R:
+        """Drive an operation: send what it asks to send, sleep when it asks to wait."""
+        send = self._http.send
+        try:
+            action = next(steps)
+            while True:
+                if isinstance(action, httpx.Request):
+                    try:
+                        outcome: httpx.Response | httpx.RequestError | None = send(action)
+                    except httpx.RequestError as exc:
+                        outcome = exc
+                else:
+                    self._sleep(action)
+                    outcome = None
+                action = steps.send(outcome)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the connection pool (only when this client created it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # only when a retry waits: keeps `import fedapay_payouts` light
+
+    await asyncio.sleep(seconds)
+
+
+class AsyncFedaPay(BaseClient):
+    """The asyncio twin of `FedaPay`: the same arguments, every operation awaitable."""
+
+    _http: httpx.AsyncClient
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        environment: str | None = None,
+        base_url: str | None = None,
+        account_id: str | int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, environment=environment, base_url=base_url, account_id=account_id, timeout=timeout,
+            max_retries=max_retries, retry_policy=retry_policy, default_headers=default_headers,
+            http_client=http_client, http_client_type=httpx.AsyncClient,
+        )
+        self._sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
+
+    @cached_property
+    def payouts(self) -> AsyncPayouts:
+        from ._payouts import AsyncPayouts
+
+        return AsyncPayouts(self)
+
+    async def _run(self, steps: Steps[R]) -> R:
+        """Drive an operation: send what it asks to send, sleep when it asks to wait."""
+        send = self._http.send
+        try:
+            action = next(steps)
+            while True:
+                if isinstance(action, httpx.Request):
+                    try:
+                        outcome: httpx.Response | httpx.RequestError | None = await send(action)
+                    except httpx.RequestError as exc:
+                        outcome = exc
+                else:
+                    await self._sleep(action)
+                    outcome = None
+                action = steps.send(outcome)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        """Close the connection pool (only when this client created it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -1,0 +1,80 @@
+"""Pages of payouts, and the walk over all of them.
+
+A page reads `meta` when the server sends it (`next_page`); a bare array (as the docs show) has no
+page info, so a full page is taken to mean there may be another. The walk yields each payout once
+(payouts created while walking shift the pages, newest first) and stops on a page with nothing new,
+so a server that ignores `page` cannot make it loop forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from . import _validation as check
+
+if TYPE_CHECKING:
+    from fedapay_payouts_api.models.list_meta import ListMeta
+    from fedapay_payouts_api.models.payout import Payout
+
+__all__ = ["PageWalker", "PayoutPage"]
+
+
+class PayoutPage:
+    """One page of `client.payouts.list(...)`: `items` (generated `Payout`s) and `meta` (`ListMeta` or None)."""
+
+    __slots__ = ("items", "meta", "page", "per_page")
+
+    def __init__(self, items: list[Payout], meta: ListMeta | None, *, page: int, per_page: int) -> None:
+        self.items = items
+        self.meta = meta
+        self.page = page if meta is None else meta.current_page
+        self.per_page = per_page if meta is None else meta.per_page
+
+    @property
+    def next_page(self) -> int | None:
+        """The next page's number, or None on the last page."""
+        if self.meta is not None:
+            following = self.meta.next_page
+            return following if following is not None and following > self.page else None
+        return self.page + 1 if self.items and len(self.items) >= self.per_page else None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_page is not None
+
+    @property
+    def total_count(self) -> int | None:
+        return None if self.meta is None else self.meta.total_count
+
+    def __iter__(self) -> Iterator[Payout]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        return f"PayoutPage(page={self.page}, items={len(self.items)}, next_page={self.next_page})"
+
+
+class PageWalker:
+    """The state of one walk over all pages, shared by the sync and async iterators."""
+
+    __slots__ = ("new", "per_page", "seen", "status")
+
+    def __init__(self, per_page: int, status: str | None) -> None:
+        self.per_page = check.per_page(per_page)
+        self.status = None if status is None else check.text(status, "status")
+        self.seen: set[int] = set()
+        self.new = 0
+
+    def fresh(self, page: PayoutPage) -> list[Payout]:
+        """The payouts of this page not yielded before."""
+        items = [payout for payout in page.items if payout.id not in self.seen]
+        self.seen.update(payout.id for payout in items)
+        self.new = len(items)
+        return items
+
+    def following(self, page: PayoutPage) -> int | None:
+        """The page to fetch next, or None to stop."""
+        return page.next_page if self.new else None

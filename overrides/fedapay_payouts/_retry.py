@@ -1,0 +1,264 @@
+"""The retry policy: the one place that decides, per operation and failure, whether to try again.
+
+A retry must never pay anyone twice. Each failure is first sorted by what the server may have done:
+
+- **not sent**: the connection failed before a byte of the request left (connect refused, connect
+  timeout, no free connection in the pool). Nothing can have happened on the server.
+- **refused**: the server replied 408, 429 or 503: it declined the request without acting on it.
+- **maybe acted**: the request was sent and no usable answer came back: a read or write timeout,
+  the connection dropped or reset after sending, an unreadable reply, or any other 5xx. The server
+  may have done the work.
+- **final**: any other 4xx (400, 401, 403, 404, 409, 422...), or a request that could not be built.
+  Trying again would get the same answer.
+
+Then, per operation:
+
+| operation | not sent | refused | maybe acted | final | retries used up after "maybe acted" |
+|---|---|---|---|---|---|
+| create | retry | retry | retry, same `Idempotency-Key` | raise | `PayoutOutcomeUnknownError` (key, reference) |
+| start, send_now, schedule | retry | retry | check, start the still pending | raise (*) | `PayoutOutcomeUnknownError` |
+| retrieve, list | retry | retry | retry | raise | the last error |
+| update | retry | retry | retry (same values) | raise | `PayoutOutcomeUnknownError` (id) |
+| delete | retry | retry | retry; a 404 then means done | raise | `PayoutOutcomeUnknownError` (id) |
+
+(*) a 422 after "maybe acted" first triggers the check described below.
+
+Why each cell is safe:
+
+- **create** carries one `Idempotency-Key` per logical call (generated uuid4, or the caller's),
+  reused byte for byte on every retry: the server returns the first payout instead of storing a
+  second. This assumes the server honours the key (the mock does; FedaPay's PHP library sends it,
+  FedaPay does not document it). Creating a payout moves no money by itself; starting it does.
+- **start** has no idempotency key. The server refuses to start a payout that is not `pending`
+  (422, unchanged), so a blind retry could not send twice either; but the client does not lean on
+  that alone: after a "maybe acted" failure it first retrieves the payouts (safe reads) and starts
+  again only those still `pending`; those already started, scheduled, sent or failed are returned
+  as the earlier attempt left them. A 422 that follows a "maybe acted" failure triggers the same
+  check: when every payout has left `pending`, the earlier attempt worked and the call succeeds.
+  If the check itself fails, the call raises `PayoutOutcomeUnknownError` naming the ids.
+- **retrieve / list** change nothing.
+- **update** sets the same values again: doing it twice equals doing it once.
+- **delete** twice deletes once; a 404 after a "maybe acted" failure means the first attempt did it.
+
+When retries run out, or a failure is final, after an attempt that may have acted, a mutating call
+raises `PayoutOutcomeUnknownError` (never a bare timeout) whose message says what may exist and how to
+check. A failure where nothing can have happened raises the plain error, which says so
+(`APIConnectionError.request_sent` is False).
+
+Timing: retry n (n = 0, 1, ...) waits `min(max_delay, initial_delay * 2**n)`, less a random jitter of
+up to 25 %. A `Retry-After` header (seconds or an HTTP date) is obeyed instead, when it is at most
+`max_retry_after` (60 s); a longer one is not retried: the error carries `.retry_after`. Default:
+2 retries (3 attempts), 0.5 s then 1 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+import httpx
+
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, PayoutOutcomeUnknownError
+
+if TYPE_CHECKING:
+    from ._config import Config
+
+__all__ = ["RetryPolicy"]
+
+logger: Final = logging.getLogger("fedapay_payouts")
+
+R = TypeVar("R")
+
+# What the operation generators ask the I/O driver to do, and what they get back:
+# send a request (-> a response or the httpx error it raised), or sleep some seconds (-> None).
+Action = httpx.Request | float
+Outcome = httpx.Response | httpx.RequestError | None
+Steps = Generator[Action, Outcome, R]
+
+NOT_SENT: Final = "not sent"
+REFUSED: Final = "refused"
+MAYBE_ACTED: Final = "maybe acted"
+FINAL: Final = "final"
+
+REFUSED_STATUSES: Final = frozenset({408, 429, 503})
+NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+FINAL_ERRORS: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError, httpx.TooManyRedirects)
+
+
+class RetryPolicy:
+    """How many times and how long to wait. Which failures to retry is fixed: see the module docstring."""
+
+    __slots__ = ("initial_delay", "max_delay", "max_retries", "max_retry_after")
+
+    def __init__(
+        self,
+        max_retries: int = 2,
+        *,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        self.max_retries = max_retries
+        self.initial_delay = initial_delay
+        self.max_delay = max_delay
+        self.max_retry_after = max_retry_after
+
+    def delay(self, retry_number: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry `retry_number` (from 0); None when the server asks for too long."""
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_retry_after else None
+        import random  # only on the retry path: keeps `import fedapay_payouts` light
+
+        base = min(self.max_delay, self.initial_delay * 2.0**retry_number)
+        return base * (1.0 - 0.25 * random.random())  # noqa: S311 - jitter, not cryptography
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(max_retries={self.max_retries}, initial_delay={self.initial_delay}, "
+            f"max_delay={self.max_delay}, max_retry_after={self.max_retry_after})"
+        )
+
+
+class NotDone:
+    """Returned by `Call.recover` / `Call.recheck` when the call must go on as usual."""
+
+    __slots__ = ()
+
+
+NOT_DONE: Final = NotDone()
+
+
+class Call(Generic[R]):
+    """One logical call: what to send, how to read success, and what an ambiguous failure means."""
+
+    operation: str = ""
+    mutating: bool = False
+
+    def __init__(self, config: Config, request: httpx.Request) -> None:
+        self.config = config
+        self.request = request
+
+    def read(self, response: httpx.Response) -> R:
+        raise NotImplementedError
+
+    def recover(self, response: httpx.Response) -> Steps[R | NotDone]:
+        """An error reply after an attempt that may have acted: may it mean success?"""
+        return NOT_DONE
+        yield  # a generator that sends nothing
+
+    def recheck(self) -> Steps[R | NotDone]:
+        """Before retrying after an attempt that may have acted: check the server, finish or adjust the request."""
+        return NOT_DONE
+        yield
+
+    def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
+        return PayoutOutcomeUnknownError(
+            f"{self.operation} may have taken effect on the server but no reply confirmed it ({cause.message})",
+            request=self.request,
+            operation=self.operation,
+        )
+
+
+def classify(outcome: Outcome) -> str:
+    if isinstance(outcome, httpx.Response):
+        status = outcome.status_code
+        if status in REFUSED_STATUSES:
+            return REFUSED
+        return MAYBE_ACTED if status >= 500 else FINAL
+    if isinstance(outcome, NOT_SENT_ERRORS):
+        return NOT_SENT
+    if isinstance(outcome, FINAL_ERRORS):
+        return FINAL
+    return MAYBE_ACTED
+
+
+def connection_error(exc: httpx.RequestError, request: httpx.Request, kind: str) -> APIConnectionError:
+    sent = kind != NOT_SENT and not isinstance(exc, FINAL_ERRORS)
+    what = (
+        "the server may have received the request: check before acting again"
+        if sent
+        else "the request was not sent: nothing happened on the server"
+    )
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    return cls(f"{type(exc).__name__} on {request.method} {request.url.path} ({exc}); {what}", request=request,
+               request_sent=sent)
+
+
+def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
+    """Send `call.request` until it succeeds, is final, or the policy gives up (see the module docstring)."""
+    request = call.request
+    retries = 0
+    ambiguous = False  # an earlier attempt of this call may have acted on the server
+    while True:
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
+        outcome = yield request
+        if debug:
+            _log_attempt(request, outcome, started, retries)
+        if type(outcome) is httpx.Response and outcome.status_code < 300:
+            return call.read(outcome)
+        if ambiguous and isinstance(outcome, httpx.Response):
+            settled = yield from call.recover(outcome)
+            if not isinstance(settled, NotDone):
+                return settled
+        kind = classify(outcome)
+        retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
+        delay = policy.delay(retries, retry_after) if kind != FINAL and retries < policy.max_retries else None
+        if delay is None:
+            error = _error(outcome, request, kind)
+            if call.mutating and (ambiguous or kind == MAYBE_ACTED):
+                raise call.outcome_unknown(error) from error
+            raise error
+        ambiguous = ambiguous or kind == MAYBE_ACTED
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "retrying %s %s in %.2f s (retry %d of %d): %s",
+                request.method, request.url.path, delay, retries + 1, policy.max_retries, _describe(outcome, kind),
+            )
+        if delay > 0:
+            yield delay
+        retries += 1
+        if kind == MAYBE_ACTED:
+            settled = yield from call.recheck()
+            if not isinstance(settled, NotDone):
+                return settled
+            request = call.request  # the check may have narrowed it
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    from ._wire import retry_after
+
+    return retry_after(response)
+
+
+def _error(outcome: Outcome, request: httpx.Request, kind: str) -> APIError:
+    if isinstance(outcome, httpx.Response):
+        from ._wire import status_error
+
+        return status_error(outcome)
+    assert isinstance(outcome, httpx.RequestError)
+    return connection_error(outcome, request, kind)
+
+
+def _describe(outcome: Outcome, kind: str) -> str:
+    if isinstance(outcome, httpx.Response):
+        return f"status {outcome.status_code} ({kind})"
+    return f"{type(outcome).__name__} ({kind})"
+
+
+def _log_attempt(request: httpx.Request, outcome: Outcome, started: float, retries: int) -> None:
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    if isinstance(outcome, httpx.Response):
+        from ._wire import request_id
+
+        logger.debug(
+            "%s %s -> %d in %.1f ms (request id %s, attempt %d)",
+            request.method, request.url.path, outcome.status_code, elapsed_ms, request_id(outcome) or "-", retries + 1,
+        )
+    else:
+        logger.debug(
+            "%s %s -> %s in %.1f ms (attempt %d)",
+            request.method, request.url.path, type(outcome).__name__, elapsed_ms, retries + 1,
+        )

@@ -1,0 +1,135 @@
+"""Client-side checks, run before any request: each failure names the argument.
+
+Each check returns the value as it goes on the wire. They catch mistakes that would otherwise
+reach the server (or worse, be accepted by it): a float amount, a naive datetime, a missing name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fedapay_payouts_api.models.customer_input import CustomerInput
+from fedapay_payouts_api.models.phone_number import PhoneNumber
+
+from ._exceptions import InvalidArgumentError
+
+PHONE_RE = re.compile(r"\+?[0-9]{4,15}")
+COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
+HEADER_SAFE_RE = re.compile(r"[!-~]{1,255}")
+
+
+def positive_int(value: object, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(argument, f"must be a positive integer, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise InvalidArgumentError(argument, f"must be a positive integer, got {value!r}")
+    return value
+
+
+def payout_id(value: object, argument: str = "id") -> int:
+    return positive_int(value, argument)
+
+
+def text(value: object, argument: str) -> str:
+    """A string with something in it (surrounding spaces removed)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(argument, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def optional_string(value: object, argument: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, f"must be a string, got {type(value).__name__}")
+    return value
+
+
+def currency(value: object) -> str:
+    if not isinstance(value, str) or not CURRENCY_RE.fullmatch(value):
+        raise InvalidArgumentError("currency", f"must be a 3-letter ISO 4217 code such as 'XOF', got {value!r}")
+    return value.upper()
+
+
+def metadata(value: object, argument: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidArgumentError(argument, "must be a mapping with string keys")
+    return dict(value)
+
+
+def phone_number(value: object, argument: str) -> dict[str, str]:
+    if isinstance(value, PhoneNumber):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(argument, 'must be {"number": "+22997808080", "country": "bj"}')
+    number = value.get("number")
+    if not isinstance(number, str) or not PHONE_RE.fullmatch(number := number.replace(" ", "")):
+        raise InvalidArgumentError(f"{argument}.number", f"must be 4 to 15 digits with an optional +, got {number!r}")
+    country = value.get("country")
+    if not isinstance(country, str) or not COUNTRY_RE.fullmatch(country):
+        raise InvalidArgumentError(f"{argument}.country", f"must be a 2-letter country code, got {country!r}")
+    return {"number": number, "country": country.lower()}
+
+
+def customer(value: object) -> dict[str, Any]:
+    if isinstance(value, CustomerInput):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError("customer", 'must be {"firstname": ..., "lastname": ...} or a CustomerInput')
+    wire: dict[str, Any] = {
+        "firstname": text(value.get("firstname"), "customer.firstname"),
+        "lastname": text(value.get("lastname"), "customer.lastname"),
+    }
+    email = value.get("email")
+    if email is not None:
+        if not isinstance(email, str) or "@" not in email:
+            raise InvalidArgumentError("customer.email", f"must be an email address, got {email!r}")
+        wire["email"] = email.strip()
+    phone = value.get("phone_number")
+    if phone is not None:
+        wire["phone_number"] = phone_number(phone, "customer.phone_number")
+    unknown = set(value) - {"firstname", "lastname", "email", "phone_number"}
+    if unknown:
+        raise InvalidArgumentError("customer", f"unknown field(s) {sorted(unknown)}")
+    return wire
+
+
+def scheduled_at(value: object, argument: str = "scheduled_at") -> str:
+    """A timezone-aware datetime or ISO 8601 string, in the future, sent as UTC (`...Z`)."""
+    when: datetime.datetime
+    if isinstance(value, datetime.datetime):
+        when = value
+    elif isinstance(value, str):
+        try:
+            when = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(argument, f"is not an ISO 8601 date and time: {value!r}") from None
+    else:
+        raise InvalidArgumentError(argument, f"must be a timezone-aware datetime or ISO 8601 string, got {value!r}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidArgumentError(
+            argument, f"must say its timezone (e.g. tzinfo=datetime.UTC or a trailing 'Z'), got {value!r}"
+        )
+    if when.timestamp() <= time.time():
+        raise InvalidArgumentError(argument, f"is not in the future ({value!r}); use send_now() to send now")
+    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def idempotency_key(value: object) -> str:
+    if not isinstance(value, str) or not HEADER_SAFE_RE.fullmatch(value):
+        raise InvalidArgumentError("idempotency_key", "must be 1 to 255 printable ASCII characters without spaces")
+    return value
+
+
+def page_number(value: object, argument: str) -> int:
+    return positive_int(value, argument)
+
+
+def per_page(value: object) -> int:
+    number = positive_int(value, "per_page")
+    if number > 100:
+        raise InvalidArgumentError("per_page", f"must be at most 100, got {number}")
+    return number
