@@ -7,11 +7,14 @@ allows (integers beyond 64 bits), so a valid request never becomes a 500.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
 JSON_TYPE = b"application/json"
+# orjson reads integers beyond 64 bits as floats; a run of 19+ digits sends the body to the exact parser.
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class MalformedJSONError(ValueError):
@@ -24,6 +27,8 @@ def _refuse_constant(name: str) -> Any:
 
 def loads(raw: bytes) -> Any:
     try:
+        if _LONG_NUMBER.search(raw) is not None:
+            raise orjson.JSONDecodeError("long number", "", 0)
         return orjson.loads(raw)
     except orjson.JSONDecodeError as first:
         try:

@@ -1,0 +1,64 @@
+"""Helpers shared by the mock's tests: request bodies and a checker of replies against the spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fedapay_mock.spec import Spec
+from fedapay_mock.validation import SchemaValidator, response_validator
+
+API_KEY = "sk_sandbox_mocktests"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+SETTLE = 30.0
+
+
+def payout_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "amount": 1000,
+        "currency": {"iso": "XOF"},
+        "mode": "mtn_open",
+        "customer": {
+            "firstname": "Ada",
+            "lastname": "Lovelace",
+            "email": "ada@example.com",
+            "phone_number": {"number": "+22997808080", "country": "bj"},
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+class ReplyChecker:
+    """Asserts that a reply is one the spec documents for the operation, with a body of its schema."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._validators: dict[str, SchemaValidator] = {}
+
+    def __call__(self, operation_id: str, reply: httpx.Response) -> Any:
+        op = self.spec.operation(operation_id)
+        assert op.documents(reply.status_code), f"{operation_id} does not document {reply.status_code}"
+        responses = self.spec.document["paths"][op.path][op.method.lower()]["responses"]
+        declared = responses.get(str(reply.status_code)) or responses[f"{str(reply.status_code)[0]}XX"]
+        if "$ref" in declared:
+            declared = self.spec.document["components"]["responses"][declared["$ref"].rsplit("/", 1)[1]]
+        content = declared.get("content")
+        if content is None:
+            assert reply.content == b""
+            return None
+        assert reply.headers["content-type"] == "application/json"
+        ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        if ref not in self._validators:
+            self._validators[ref] = response_validator(self.spec, ref)
+        body = reply.json()
+        outcome = self._validators[ref].validate(body)
+        assert not outcome.errors, outcome.errors
+        return body
+
+
+def create(api: httpx.Client, check: ReplyChecker, **overrides: Any) -> dict[str, Any]:
+    reply = api.post("/payouts", json=payout_body(**overrides))
+    assert reply.status_code == 201, reply.text
+    payout: dict[str, Any] = check("create_payout", reply)["v1/payout"]
+    return payout

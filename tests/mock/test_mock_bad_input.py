@@ -1,0 +1,223 @@
+"""Bad input: the right 4xx naming each field, never a 5xx, and the server keeps serving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fedapay_mock import MockServer, run_mock
+from mock_support import API_KEY, AUTH, ReplyChecker, create, payout_body
+
+
+def test_malformed_json_is_400(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.post("/payouts", content=b'{"amount": 1000,', headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400
+    body = check("create_payout", reply)
+    assert body["message"] == "The body is not valid JSON."
+    assert list(body["errors"]) == ["body"]
+
+
+@pytest.mark.parametrize("content", [b"", b"   "])
+def test_a_missing_body_is_400(api: httpx.Client, check: ReplyChecker, content: bytes) -> None:
+    for method, path, op in (("POST", "/payouts", "create_payout"), ("PUT", "/payouts/start", "start_payouts")):
+        reply = api.request(method, path, content=content, headers={"Content-Type": "application/json"})
+        assert reply.status_code == 400
+        assert check(op, reply)["errors"] == {"body": ["is required"]}
+
+
+@pytest.mark.parametrize("body", [[], "payout", 7, None])
+def test_a_body_of_the_wrong_json_type_is_400(api: httpx.Client, check: ReplyChecker, body: Any) -> None:
+    reply = api.post("/payouts", json=body)
+    assert reply.status_code == 400
+    assert list(check("create_payout", reply)["errors"]) == ["body"]
+
+
+def test_every_invalid_field_is_named(api: httpx.Client, check: ReplyChecker) -> None:
+    body = {
+        "amount": "1000",
+        "currency": {"iso": "EUR"},
+        "customer": {"firstname": "", "email": "not-an-email", "phone_number": {"number": "12", "country": "benin"}},
+        "custom_metadata": [],
+    }
+    reply = api.post("/payouts", json=body)
+    assert reply.status_code == 422
+    errors = check("create_payout", reply)["errors"]
+    assert set(errors) == {
+        "amount",
+        "currency.iso",
+        "mode",
+        "customer.firstname",
+        "customer.lastname",
+        "customer.email",
+        "customer.phone_number.number",
+        "customer.phone_number.country",
+        "custom_metadata",
+    }
+    assert errors["mode"] == ["is required"]
+    assert errors["currency.iso"] == ['"EUR" is not one of "XOF" or "GNF"']
+    assert api.get("/payouts").json()["meta"]["total_count"] == 0
+
+
+@pytest.mark.parametrize("amount", [0, -5, 10.5, True, None])
+def test_amounts_must_be_positive_integers(api: httpx.Client, check: ReplyChecker, amount: Any) -> None:
+    reply = api.post("/payouts", json=payout_body(amount=amount))
+    assert reply.status_code == 422
+    assert list(check("create_payout", reply)["errors"]) == ["amount"]
+
+
+def test_a_huge_amount_is_served_without_a_5xx(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.post(
+        "/payouts",
+        content=b'{"amount": 123456789012345678901234567890, "currency": {"iso": "XOF"}, '
+        b'"mode": "m", "customer": {"firstname": "a", "lastname": "b"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    payout = check("create_payout", reply)["v1/payout"]
+    assert payout["amount"] == 123456789012345678901234567890
+    assert (
+        payout["amount_transferred"] + payout["commission"] + payout["fees"] + payout["fixed_commission"]
+        == payout["amount"]
+    )
+
+
+@pytest.mark.parametrize("payout_id", ["abc", "0", "-1", "1.5", "99999999999999999999999", "999"])
+def test_unknown_or_non_numeric_ids_are_404(api: httpx.Client, check: ReplyChecker, payout_id: str) -> None:
+    create(api, check)
+    for method, op in (("GET", "retrieve_payout"), ("DELETE", "delete_payout")):
+        reply = api.request(method, f"/payouts/{payout_id}")
+        assert reply.status_code == 404, (method, payout_id)
+        assert check(op, reply)["message"] == "No payout with this id."
+    reply = api.put(f"/payouts/{payout_id}", json={"amount": 5})
+    assert reply.status_code == 404
+    check("update_payout", reply)
+
+
+def test_start_body_errors_name_fields_in_both_forms(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.put("/payouts/start", json={"payouts": [{"id": "x"}, {"scheduled_at": "soon"}]})
+    assert reply.status_code == 422
+    assert set(check("start_payouts", reply)["errors"]) == {"payouts[0].id", "payouts[1].id", "payouts[1].scheduled_at"}
+    bare = api.put("/payouts/start", json=[{"id": 0}])
+    assert check("start_payouts", bare)["errors"] == {"[0].id": ["0 is less than the minimum of 1"]}
+    assert api.put("/payouts/start", json={"payouts": []}).status_code == 422
+    assert api.put("/payouts/start", json=[]).status_code == 422
+    assert api.put("/payouts/start", json=5).status_code == 400
+
+
+def test_a_date_that_matches_the_pattern_but_does_not_exist_is_422(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    reply = api.put("/payouts/start", json=[{"id": created["id"], "scheduled_at": "2030-02-30 10:00:00"}])
+    assert reply.status_code == 422
+    assert list(check("start_payouts", reply)["errors"]) == ["[0].scheduled_at"]
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "pending"
+
+
+def test_update_needs_at_least_one_property_of_the_right_type(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    assert api.put(f"/payouts/{created['id']}", json={}).status_code == 422
+    reply = api.put(f"/payouts/{created['id']}", json={"amount": 0, "mode": ""})
+    assert set(check("update_payout", reply)["errors"]) == {"amount", "mode"}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"per_page": "101"}, "per_page"),
+        ({"per_page": "0"}, "per_page"),
+    ],
+)
+def test_bad_list_parameters_are_400(
+    api: httpx.Client, check: ReplyChecker, params: dict[str, str], field: str
+) -> None:
+    reply = api.get("/payouts", params=params)
+    assert reply.status_code == 400
+    assert list(check("list_payouts", reply)["errors"]) == [field]
+
+
+def test_an_oversized_body_is_refused_and_the_server_keeps_serving(mock: MockServer) -> None:
+    huge = b'{"amount": 1, "description": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10.0) as client:
+        reply = client.post("/payouts", content=huge, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 413
+    assert reply.json()["errors"] == {"body": ["must be at most 1048576 bytes"]}
+    with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10.0) as client:
+        assert client.post("/payouts", json=payout_body()).status_code == 201
+    assert mock.stats()["created"] == 1
+
+
+def test_an_oversized_chunked_body_is_refused(mock: MockServer) -> None:
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 65536
+
+    with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10.0) as client:
+        reply = client.post("/payouts", content=chunks(), headers={"Content-Type": "application/json"})
+        assert reply.status_code == 413
+    assert mock.stats()["payouts_total"] == 0
+
+
+def test_unknown_paths_are_404_and_wrong_methods_405(mock: MockServer, api: httpx.Client) -> None:
+    assert api.get("/transactions").status_code == 404
+    assert httpx.get(mock.root_url + "/payouts").status_code == 404
+    reply = api.patch("/payouts")
+    assert reply.status_code == 405
+    assert reply.headers["allow"] == "GET, POST"
+    assert reply.headers["content-type"] == "application/json"
+    assert api.post("/payouts/1").headers["allow"] == "DELETE, GET, PUT"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer  x",
+        "Basic sk_sandbox_abc",
+        "Bearer pk_sandbox_abc",
+        "Bearer sk_test_abc",
+        "Bearer sk_sandbox_",
+    ],
+)
+def test_missing_or_malformed_keys_are_401(mock: MockServer, check: ReplyChecker, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for method, path, op in (
+        ("GET", "/payouts", "list_payouts"),
+        ("POST", "/payouts", "create_payout"),
+        ("PUT", "/payouts/start", "start_payouts"),
+        ("GET", "/payouts/1", "retrieve_payout"),
+        ("PUT", "/payouts/1", "update_payout"),
+        ("DELETE", "/payouts/1", "delete_payout"),
+    ):
+        reply = httpx.request(method, mock.base_url + path, headers=headers, json=payout_body())
+        assert reply.status_code == 401, (method, path)
+        assert check(op, reply)["message"] == "Missing or invalid API key."
+    assert mock.stats()["created"] == 0
+
+
+def test_sandbox_and_live_keys_are_accepted(mock: MockServer) -> None:
+    for key in ("sk_sandbox_abc123", "sk_live_XYZ-9_8", API_KEY):
+        reply = httpx.get(mock.base_url + "/payouts", headers={"Authorization": f"bearer {key}"})
+        assert reply.status_code == 200, key
+
+
+def test_one_configured_key_and_no_other() -> None:
+    with run_mock(api_key="sk_live_only_this_one") as server:
+        good = httpx.get(server.base_url + "/payouts", headers={"Authorization": "Bearer sk_live_only_this_one"})
+        other = httpx.get(server.base_url + "/payouts", headers={"Authorization": "Bearer sk_sandbox_something"})
+        assert (good.status_code, other.status_code) == (200, 401)
+        assert "sk_live_only_this_one" not in other.text
+        assert "only_this_one" not in repr(server.app)
+        assert "only_this_one" not in repr(server.app.options)
+
+
+def test_bad_options_are_refused_without_showing_secrets() -> None:
+    from fedapay_mock import create_app
+
+    with pytest.raises(ValueError, match="api_key must look like") as caught:
+        create_app(api_key="hunter2-secret")
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(ValueError, match="go together"):
+        create_app(webhook_url="http://127.0.0.1:9/x")

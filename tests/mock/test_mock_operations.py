@@ -1,0 +1,263 @@
+"""Every operation of the spec over real HTTP, and the payout lifecycle on the mock clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fedapay_mock import MockServer
+from mock_support import SETTLE, ReplyChecker, create, payout_body
+
+
+def test_create_returns_a_pending_payout_in_the_v1_envelope(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.post("/payouts", json=payout_body(merchant_reference="order-1", custom_metadata={"k": [1, 2]}))
+    assert reply.status_code == 201
+    payout = check("create_payout", reply)["v1/payout"]
+    assert set(reply.json()) == {"v1/payout"}
+    assert payout["klass"] == "v1/payout"
+    assert payout["id"] == 1
+    assert payout["status"] == "pending"
+    assert payout["amount"] == 1000
+    assert payout["mode"] == "mtn_open"
+    assert payout["currency_id"] == 1
+    assert payout["merchant_reference"] == "order-1"
+    assert payout["custom_metadata"] == {"k": [1, 2]}
+    assert payout["created_at"] == payout["updated_at"]
+    assert payout["created_at"].endswith("Z")
+    assert payout["sent_at"] is None
+    assert payout["scheduled_at"] is None
+    # The docs' example, by the documented formula.
+    assert (payout["commission"], payout["fees"], payout["fixed_commission"]) == (50, 5, 10)
+    assert (payout["amount_transferred"], payout["amount_debited"]) == (935, 1000)
+
+
+def test_ids_and_references_are_distinct_and_customers_are_reused(api: httpx.Client, check: ReplyChecker) -> None:
+    first = create(api, check)
+    second = create(api, check)
+    other = create(api, check, customer={"firstname": "Grace", "lastname": "Hopper"}, currency={"iso": "GNF"})
+    assert [first["id"], second["id"], other["id"]] == [1, 2, 3]
+    assert len({first["reference"], second["reference"], other["reference"]}) == 3
+    assert first["customer_id"] == second["customer_id"] != other["customer_id"]
+    assert other["currency_id"] == 2
+
+
+def test_retrieve_returns_the_stored_payout(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check, amount=2500)
+    reply = api.get(f"/payouts/{created['id']}")
+    assert reply.status_code == 200
+    assert check("retrieve_payout", reply)["v1/payout"] == created
+
+
+def test_list_is_newest_first_with_pagination_meta(api: httpx.Client, check: ReplyChecker) -> None:
+    for amount in range(100, 107):
+        create(api, check, amount=amount)
+    reply = api.get("/payouts", params={"page": 2, "per_page": 3})
+    body = check("list_payouts", reply)
+    assert [p["amount"] for p in body["v1/payouts"]] == [103, 102, 101]
+    assert body["meta"] == {
+        "current_page": 2,
+        "next_page": 3,
+        "prev_page": 1,
+        "total_pages": 3,
+        "total_count": 7,
+        "per_page": 3,
+    }
+    last = check("list_payouts", api.get("/payouts", params={"page": 3, "per_page": 3}))
+    assert [p["amount"] for p in last["v1/payouts"]] == [100]
+    assert last["meta"]["next_page"] is None
+    beyond = check("list_payouts", api.get("/payouts", params={"page": 9, "per_page": 3}))
+    assert beyond["v1/payouts"] == []
+    assert beyond["meta"]["total_count"] == 7
+
+
+def test_list_defaults_come_from_the_spec(api: httpx.Client, check: ReplyChecker) -> None:
+    create(api, check)
+    meta = check("list_payouts", api.get("/payouts"))["meta"]
+    assert (meta["current_page"], meta["per_page"], meta["prev_page"], meta["total_pages"]) == (1, 25, None, 1)
+    empty_meta = check("list_payouts", api.get("/payouts", params={"status": "sent"}))["meta"]
+    assert (empty_meta["total_count"], empty_meta["total_pages"], empty_meta["next_page"]) == (0, 0, None)
+
+
+def test_list_filters_by_status(api: httpx.Client, check: ReplyChecker) -> None:
+    ids = [create(api, check)["id"] for _ in range(4)]
+    assert api.put("/payouts/start", json={"payouts": [{"id": ids[1]}, {"id": ids[3]}]}).status_code == 200
+    started = check("list_payouts", api.get("/payouts", params={"status": "started"}))
+    assert [p["id"] for p in started["v1/payouts"]] == [ids[3], ids[1]]
+    assert started["meta"]["total_count"] == 2
+    pending = check("list_payouts", api.get("/payouts", params={"status": "pending", "per_page": 1}))
+    assert [p["id"] for p in pending["v1/payouts"]] == [ids[2]]
+    assert pending["meta"]["total_pages"] == 2
+
+
+def test_update_changes_fields_and_recomputes_fees(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    mock.advance_clock(5)
+    reply = api.put(f"/payouts/{created['id']}", json={"amount": 20000, "description": "rent", "mode": "moov"})
+    payout = check("update_payout", reply)["v1/payout"]
+    assert payout["amount"] == 20000
+    assert payout["mode"] == "moov"
+    assert (payout["commission"], payout["fees"], payout["fixed_commission"]) == (1000, 100, 10)
+    assert payout["amount_transferred"] == 18890
+    assert payout["updated_at"] > payout["created_at"] == created["created_at"]
+    assert check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]["amount"] == 20000
+
+
+def test_delete_answers_204_then_the_payout_is_gone(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    reply = api.delete(f"/payouts/{created['id']}")
+    assert reply.status_code == 204
+    check("delete_payout", reply)
+    assert check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["errors"] == {
+        "id": ["no payout with this id"]
+    }
+    assert api.delete(f"/payouts/{created['id']}").status_code == 404
+    assert check("list_payouts", api.get("/payouts"))["meta"]["total_count"] == 0
+
+
+def test_start_now_then_sent_when_the_clock_passes_settle(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    reply = api.put("/payouts/start", json={"payouts": [{"id": created["id"]}]})
+    body = check("start_payouts", reply)
+    assert set(body) == {"v1/payouts"}
+    [started] = body["v1/payouts"]
+    assert started["status"] == "started"
+    assert started["started_at"] is not None
+    mock.advance_clock(SETTLE - 1)
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "started"
+    mock.advance_clock(1)
+    sent = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    assert sent["status"] == "sent"
+    assert sent["sent_at"] is not None
+    assert sent["sent_at"] > sent["started_at"]
+    assert sent["failed_at"] is None
+    assert sent["last_error_code"] is None
+    stats = mock.stats()
+    assert (stats["started"], stats["sent"], stats["by_status"]) == (1, 1, {"sent": 1})
+
+
+def test_numbers_ending_in_0000_fail(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:
+    doomed = create(
+        api,
+        check,
+        customer={"firstname": "A", "lastname": "B", "phone_number": {"number": "+22990000000", "country": "bj"}},
+    )
+    fine = create(api, check)
+    api.put("/payouts/start", json=[{"id": doomed["id"]}, {"id": fine["id"]}]).raise_for_status()
+    mock.advance_clock(SETTLE)
+    failed = api.get(f"/payouts/{doomed['id']}").json()["v1/payout"]
+    assert failed["status"] == "failed"
+    assert failed["last_error_code"] == "sandbox_failure"
+    assert failed["failed_at"] is not None
+    assert failed["sent_at"] is None
+    assert api.get(f"/payouts/{fine['id']}").json()["v1/payout"]["status"] == "sent"
+
+
+def test_phone_number_given_at_start_overrides_the_customers(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    item = {"id": created["id"], "phone_number": {"number": "22961110000", "country": "BJ"}}
+    api.put("/payouts/start", json={"payouts": [item]}).raise_for_status()
+    mock.advance_clock(SETTLE)
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "failed"
+
+
+def test_future_scheduled_at_schedules_and_sends_when_due(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    now = datetime.fromisoformat(mock.stats()["clock"])
+    when = (now + timedelta(hours=2)).replace(microsecond=0)
+    reply = api.put(
+        "/payouts/start", json={"payouts": [{"id": created["id"], "scheduled_at": when.strftime("%Y-%m-%d %H:%M:%S")}]}
+    )
+    [scheduled] = check("start_payouts", reply)["v1/payouts"]
+    assert scheduled["status"] == "scheduled"
+    assert scheduled["scheduled_at"] == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    mock.advance_clock(3600)
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "scheduled"
+    mock.advance_clock(3600)
+    sent = api.get(f"/payouts/{created['id']}").json()["v1/payout"]
+    assert sent["status"] == "sent"
+    assert sent["sent_at"] == scheduled["scheduled_at"]
+
+
+def test_past_scheduled_at_sends_now(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    reply = api.put("/payouts/start", json=[{"id": created["id"], "scheduled_at": "2020-01-01T00:00:00Z"}])
+    assert check("start_payouts", reply)["v1/payouts"][0]["status"] == "started"
+
+
+def test_starting_a_payout_that_is_not_pending_is_refused_and_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    first = create(api, check)
+    second = create(api, check)
+    api.put("/payouts/start", json={"payouts": [{"id": first["id"]}]}).raise_for_status()
+    before = api.get(f"/payouts/{first['id']}").json()
+    reply = api.put("/payouts/start", json={"payouts": [{"id": second["id"]}, {"id": first["id"]}]})
+    assert reply.status_code == 422
+    assert check("start_payouts", reply)["errors"] == {
+        "payouts[1].id": [f"payout {first['id']} is started, only a pending payout can start"]
+    }
+    assert api.get(f"/payouts/{first['id']}").json() == before
+    # All or nothing: the valid item in the refused request was not started either.
+    assert api.get(f"/payouts/{second['id']}").json()["v1/payout"]["status"] == "pending"
+    assert mock.stats()["started"] == 1
+
+
+def test_starting_an_unknown_id_is_404_and_starts_nothing(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    reply = api.put("/payouts/start", json={"payouts": [{"id": created["id"]}, {"id": 999}]})
+    assert reply.status_code == 404
+    assert check("start_payouts", reply)["errors"] == {"payouts[1].id": ["no payout with id 999"]}
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "pending"
+
+
+def test_update_after_sending_is_refused(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    api.put("/payouts/start", json={"payouts": [{"id": created["id"]}]}).raise_for_status()
+    reply = api.put(f"/payouts/{created['id']}", json={"amount": 5})
+    assert reply.status_code == 422
+    assert "status" in check("update_payout", reply)["errors"]
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["amount"] == 1000
+
+
+def test_form_encoded_bodies_as_php_and_ruby_send_them(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    php_create = (
+        "amount=1500&currency%5Biso%5D=XOF&mode=moov&customer%5Bfirstname%5D=Jo&customer%5Blastname%5D=Do"
+        "&customer%5Bphone_number%5D%5Bnumber%5D=%2B22966000001&customer%5Bphone_number%5D%5Bcountry%5D=bj"
+    )
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    reply = api.post("/payouts", content=php_create, headers=form)
+    payout = check("create_payout", reply)["v1/payout"]
+    assert (payout["amount"], payout["mode"], payout["commission"]) == (1500, "moov", 75)
+    other = create(api, check)
+    # PHP's http_build_query numbers list items; Ruby/Rack uses empty brackets.
+    php_start = f"payouts%5B0%5D%5Bid%5D={payout['id']}"
+    started = check("start_payouts", api.put("/payouts/start", content=php_start, headers=form))["v1/payouts"]
+    assert [p["id"] for p in started] == [payout["id"]]
+    ruby_start = f"payouts[][id]={other['id']}&payouts[][scheduled_at]=2999-01-01+10:00:00"
+    scheduled = check("start_payouts", api.put("/payouts/start", content=ruby_start, headers=form))["v1/payouts"]
+    assert scheduled[0]["status"] == "scheduled"
+    assert scheduled[0]["scheduled_at"] == "2999-01-01T10:00:00.000Z"
+    bad = api.post("/payouts", content="amount=abc&currency[iso]=XOF", headers=form)
+    assert bad.status_code == 422
+    assert {"amount", "mode", "customer"} <= set(check("create_payout", bad)["errors"])
+
+
+def test_fedapay_account_header_is_optional_and_recorded(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.post("/payouts", json=payout_body(), headers={"FedaPay-Account": "42"})
+    assert check("create_payout", reply)["v1/payout"]["account_id"] == 42
+    assert create(api, check)["account_id"] is None
+
+
+def test_list_can_find_a_payout_by_merchant_reference(api: httpx.Client, check: ReplyChecker) -> None:
+    create(api, check, merchant_reference="a")
+    wanted = create(api, check, merchant_reference="b")
+    found = check("list_payouts", api.get("/payouts", params={"merchant_reference": "b"}))
+    assert [p["id"] for p in found["v1/payouts"]] == [wanted["id"]]
