@@ -1,0 +1,152 @@
+"""Helpers for the client tests: run the sync or async client through one interface, record requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, cast
+
+import httpx
+
+from fedapay_payouts import AsyncFedaPay, FedaPay
+
+T = TypeVar("T")
+API_KEY = "sk_sandbox_client_tests_Secret123"
+CUSTOMER: dict[str, Any] = {
+    "firstname": "Ada",
+    "lastname": "Lovelace",
+    "email": "ada@example.com",
+    "phone_number": {"number": "+22997808080", "country": "bj"},
+}
+
+
+@dataclass
+class Sent:
+    """A request as it left the client (what the server received)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: httpx.Headers
+    body: Any
+
+
+def _sent(request: httpx.Request) -> Sent:
+    content = request.read()
+    return Sent(
+        request.method,
+        request.url.path,
+        dict(request.url.params),
+        request.headers,
+        json.loads(content) if content else None,
+    )
+
+
+class _Recorder:
+    """Records each request; the first `refuse` ones fail as a refused connection (never reach the server)."""
+
+    def __init__(self, log: list[Sent], refuse: int = 0) -> None:
+        self.log = log
+        self.refuse = refuse
+
+    def _record(self, request: httpx.Request) -> None:
+        self.log.append(_sent(request))
+        if self.refuse > 0:
+            self.refuse -= 1
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    def __init__(self, log: list[Sent], refuse: int = 0) -> None:
+        super().__init__()
+        self.recorder = _Recorder(log, refuse)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.recorder._record(request)
+        return super().handle_request(request)
+
+
+class AsyncRecordingTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, log: list[Sent], refuse: int = 0) -> None:
+        super().__init__()
+        self.recorder = _Recorder(log, refuse)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.recorder._record(request)
+        return await super().handle_async_request(request)
+
+
+@dataclass
+class Api:
+    """One FedaPay or AsyncFedaPay client behind a sync facade, so each test runs against both twins.
+
+    `call(lambda payouts: payouts.create(...))` returns the result (awaited on this test's own event
+    loop for the async twin); `sleeps` records every back-off the client asked for (no real waiting).
+    """
+
+    mode: Literal["sync", "async"]
+    base_url: str
+    sent: list[Sent] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+    clients: list[FedaPay | AsyncFedaPay] = field(default_factory=list)
+    runner: asyncio.Runner | None = None
+
+    def client(
+        self, *, record: bool = True, refuse: int = 0, transport: Any = None, **options: Any
+    ) -> FedaPay | AsyncFedaPay:
+        """A client on the mock; `record` its requests in `sent`; `refuse` the first n connections."""
+        options.setdefault("api_key", API_KEY)
+        options.setdefault("base_url", self.base_url)
+        if self.mode == "sync":
+            if transport is not None or record:
+                options["http_client"] = httpx.Client(transport=transport or RecordingTransport(self.sent, refuse))
+            sync = FedaPay(**options)
+            sync._sleep = self.sleeps.append
+            self.clients.append(sync)
+            return sync
+        if transport is not None or record:
+            options["http_client"] = httpx.AsyncClient(
+                transport=transport or AsyncRecordingTransport(self.sent, refuse)
+            )
+        async_client = AsyncFedaPay(**options)
+
+        async def record_sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        async_client._sleep = record_sleep
+        self.clients.append(async_client)
+        return async_client
+
+    def run(self, value: T | Awaitable[T]) -> T:
+        if self.mode == "sync":
+            return cast(T, value)
+        if self.runner is None:
+            self.runner = asyncio.Runner()
+        return self.runner.run(cast(Any, value))
+
+    def call(self, client: FedaPay | AsyncFedaPay, operation: Callable[[Any], Any]) -> Any:
+        return self.run(operation(client.payouts))
+
+    def collect(self, iterator: Iterator[T] | AsyncIterator[T]) -> list[T]:
+        if isinstance(iterator, Iterator):
+            return list(iterator)
+
+        async def gather() -> list[T]:
+            return [item async for item in iterator]
+
+        return self.run(gather())
+
+    def close(self) -> None:
+        for client in self.clients:
+            if isinstance(client, FedaPay):
+                client.close()
+                if not client._owns_http:
+                    client._http.close()
+            else:
+                self.run(client.close())
+                if not client._owns_http:
+                    self.run(client._http.aclose())
+        if self.runner is not None:
+            self.runner.close()

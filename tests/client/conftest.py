@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from client_support import Api
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, fedapay_mock: MockServer) -> Iterator[Api]:
+    """The test runs twice: with `FedaPay`, and with `AsyncFedaPay` on its own event loop."""
+    harness = Api(request.param, fedapay_mock.base_url)
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_fedapay_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FEDAPAY_API_KEY", "FEDAPAY_ENVIRONMENT", "FEDAPAY_BASE_URL", "FEDAPAY_ACCOUNT_ID",
+                 "FEDAPAY_MAX_RETRIES"):
+        monkeypatch.delenv(name, raising=False)

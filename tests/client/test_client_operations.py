@@ -1,0 +1,205 @@
+"""Every payouts operation over real HTTP against the mock, with the sync and the async client.
+
+Each test checks what reached the server (method, path, query, headers, body), the typed result,
+and the server's own state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from client_support import API_KEY, CUSTOMER, Api
+
+from fedapay_payouts import ListMeta, NotFoundError, Payout, PayoutPage, PhoneNumber
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+LATER = datetime.datetime(2030, 1, 2, 10, 30, tzinfo=datetime.UTC)
+
+
+def create(api: Api, client: Any, **overrides: Any) -> Payout:
+    args: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", "customer": CUSTOMER}
+    args.update(overrides)
+    payout: Payout = api.call(client, lambda p: p.create(**args))
+    return payout
+
+
+def test_create_sends_the_payout_and_returns_a_typed_pending_payout(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    payout = create(api, client, merchant_reference="order-17", description="June salary",
+                    custom_metadata={"order": 17})
+
+    assert isinstance(payout, Payout)
+    assert (payout.amount, payout.status, payout.mode, payout.merchant_reference) == (1000, "pending", "mtn_open",
+                                                                                       "order-17")
+    assert isinstance(payout.created_at, datetime.datetime)
+    [sent] = api.sent
+    assert (sent.method, sent.path, sent.query) == ("POST", "/v1/payouts", {})
+    assert sent.body == {
+        "amount": 1000,
+        "currency": {"iso": "XOF"},
+        "mode": "mtn_open",
+        "customer": CUSTOMER,
+        "description": "June salary",
+        "merchant_reference": "order-17",
+        "custom_metadata": {"order": 17},
+    }
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.headers["content-type"] == "application/json"
+    assert UUID4.fullmatch(sent.headers["idempotency-key"])
+    stats = fedapay_mock.stats()
+    assert (stats["created"], stats["by_status"]) == (1, {"pending": 1})
+
+
+def test_each_create_gets_its_own_idempotency_key_and_a_given_key_is_used(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    first = create(api, client)
+    second = create(api, client)
+    again = create(api, client, idempotency_key="my-key-1")
+    replay = create(api, client, idempotency_key="my-key-1")
+
+    keys = [sent.headers["idempotency-key"] for sent in api.sent]
+    assert keys[0] != keys[1]
+    assert keys[2:] == ["my-key-1", "my-key-1"]
+    assert len({first.id, second.id, again.id}) == 3
+    assert replay.id == again.id
+    stats = fedapay_mock.stats()
+    assert (stats["created"], stats["idempotent_replays"]) == (3, 1)
+
+
+def test_start_many_now_and_scheduled_with_a_phone_override(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    now, later = create(api, client), create(api, client)
+    api.sent.clear()
+
+    started = api.call(client, lambda p: p.start([
+        now.id,
+        {"id": later.id, "scheduled_at": LATER, "phone_number": {"number": "+22966000001", "country": "BJ"}},
+    ]))
+
+    [sent] = api.sent
+    assert (sent.method, sent.path) == ("PUT", "/v1/payouts/start")
+    assert sent.body == {"payouts": [
+        {"id": now.id},
+        {"id": later.id, "scheduled_at": "2030-01-02T10:30:00Z",
+         "phone_number": {"number": "+22966000001", "country": "bj"}},
+    ]}
+    assert [(p.id, p.status) for p in started] == [(now.id, "started"), (later.id, "scheduled")]
+    assert started[1].scheduled_at == LATER
+    assert fedapay_mock.stats()["by_status"] == {"started": 1, "scheduled": 1}
+
+
+def test_send_now_then_the_payout_settles_to_sent(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    payout = create(api, client)
+    api.sent.clear()
+
+    started = api.call(client, lambda p: p.send_now(payout.id, phone_number=PhoneNumber("+22997000001", "bj")))
+    fedapay_mock.advance_clock(5)
+    settled = api.call(client, lambda p: p.retrieve(payout.id))
+
+    assert api.sent[0].body == {"payouts": [{"id": payout.id, "phone_number": {"number": "+22997000001",
+                                                                                "country": "bj"}}]}
+    assert (started.id, started.status) == (payout.id, "started")
+    assert (settled.status, settled.sent_at is not None) == ("sent", True)
+    assert (api.sent[1].method, api.sent[1].path) == ("GET", f"/v1/payouts/{payout.id}")
+
+
+def test_schedule_sends_scheduled_at_in_utc(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    payout = create(api, client)
+    api.sent.clear()
+
+    at = "2030-01-02T11:30:00+01:00"
+    scheduled = api.call(client, lambda p: p.schedule(payout.id, at))
+
+    assert api.sent[0].body == {"payouts": [{"id": payout.id, "scheduled_at": "2030-01-02T10:30:00Z"}]}
+    assert (scheduled.status, scheduled.scheduled_at) == ("scheduled", LATER)
+    assert fedapay_mock.stats()["by_status"] == {"scheduled": 1}
+
+
+def test_list_sends_page_per_page_and_status_and_reads_items_and_meta(api: Api) -> None:
+    client = api.client()
+    ids = [create(api, client).id for _ in range(3)]
+    api.call(client, lambda p: p.send_now(ids[0]))
+    api.sent.clear()
+
+    page = api.call(client, lambda p: p.list(page=1, per_page=2, status="pending"))
+
+    [sent] = api.sent
+    assert (sent.method, sent.path, sent.query) == ("GET", "/v1/payouts",
+                                                    {"page": "1", "per_page": "2", "status": "pending"})
+    assert isinstance(page, PayoutPage)
+    assert [p.id for p in page] == [ids[2], ids[1]]
+    assert isinstance(page.meta, ListMeta)
+    assert (page.meta.total_count, page.next_page, page.has_more) == (2, None, False)
+
+
+def test_auto_paging_iter_walks_every_page_lazily(api: Api) -> None:
+    client = api.client()
+    ids = [create(api, client).id for _ in range(5)]
+    api.sent.clear()
+
+    iterator = client.payouts.auto_paging_iter(per_page=2)
+    assert api.sent == []  # nothing fetched until iterated
+    payouts = api.collect(iterator)
+
+    assert [p.id for p in payouts] == list(reversed(ids))
+    assert [s.query for s in api.sent] == [{"page": str(n), "per_page": "2"} for n in (1, 2, 3)]
+
+
+def test_update_sends_only_the_given_fields(api: Api) -> None:
+    client = api.client()
+    payout = create(api, client)
+    api.sent.clear()
+
+    updated = api.call(client, lambda p: p.update(payout.id, amount=1500, merchant_reference="order-18"))
+
+    [sent] = api.sent
+    assert (sent.method, sent.path, sent.body) == ("PUT", f"/v1/payouts/{payout.id}",
+                                                   {"amount": 1500, "merchant_reference": "order-18"})
+    assert (updated.id, updated.amount, updated.merchant_reference) == (payout.id, 1500, "order-18")
+
+
+def test_delete_removes_the_payout(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    payout = create(api, client)
+    api.sent.clear()
+
+    assert api.call(client, lambda p: p.delete(payout.id)) is None
+    with pytest.raises(NotFoundError) as caught:
+        api.call(client, lambda p: p.retrieve(payout.id))
+
+    assert [(s.method, s.path) for s in api.sent] == [("DELETE", f"/v1/payouts/{payout.id}"),
+                                                      ("GET", f"/v1/payouts/{payout.id}")]
+    assert caught.value.status_code == 404
+    assert fedapay_mock.stats()["deleted"] == 1
+
+
+def test_a_client_without_injected_http_client_works_and_reuses_its_connection(api: Api) -> None:
+    client = api.client(record=False)
+    payout = create(api, client)
+    assert api.call(client, lambda p: p.retrieve(payout.id)).id == payout.id
+    pool = client._http._transport._pool  # type: ignore[union-attr]
+    assert len(pool.connections) == 1
+
+
+@pytest.mark.asyncio
+async def test_async_client_as_context_manager_runs_calls_concurrently(fedapay_mock: MockServer) -> None:
+    from fedapay_payouts import AsyncFedaPay
+
+    async with AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        import asyncio
+
+        payouts = await asyncio.gather(*(
+            client.payouts.create(amount=100 + n, currency="XOF", mode="moov", customer=CUSTOMER) for n in range(8)
+        ))
+        assert sorted(p.amount for p in payouts) == [100 + n for n in range(8)]
+        assert client._http.is_closed is False
+    assert client._http.is_closed is True
+    assert fedapay_mock.stats()["created"] == 8
