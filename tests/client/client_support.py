@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 import httpx
-
-from fedapay_payouts import AsyncFedaPay, FedaPay
+from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay
 
 T = TypeVar("T")
 API_KEY = "sk_sandbox_client_tests_Secret123"
-CUSTOMER: dict[str, Any] = {
+CUSTOMER: CustomerParams = {
     "firstname": "Ada",
     "lastname": "Lovelace",
     "email": "ada@example.com",
@@ -119,12 +118,13 @@ class Api:
         self.clients.append(async_client)
         return async_client
 
-    def run(self, value: T | Awaitable[T]) -> T:
+    def run(self, value: Any) -> Any:
+        """The value itself (sync twin), or the awaitable's result on this test's event loop (async twin)."""
         if self.mode == "sync":
-            return cast(T, value)
+            return value
         if self.runner is None:
             self.runner = asyncio.Runner()
-        return self.runner.run(cast(Any, value))
+        return self.runner.run(value)
 
     def call(self, client: FedaPay | AsyncFedaPay, operation: Callable[[Any], Any]) -> Any:
         return self.run(operation(client.payouts))
@@ -136,7 +136,8 @@ class Api:
         async def gather() -> list[T]:
             return [item async for item in iterator]
 
-        return self.run(gather())
+        items: list[T] = self.run(gather())
+        return items
 
     def close(self) -> None:
         for client in self.clients:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from client_support import CUSTOMER, Api
-
 from fedapay_payouts import (
     APIConnectionError,
     APITimeoutError,
@@ -55,14 +54,17 @@ FAULTS = [
 def faulty_client(api: Api, fedapay_mock: MockServer, operation: str, fault: Fault) -> Any:
     if fault.arm:
         fedapay_mock.arm_fault(operation, **fault.arm)
-    return api.client(refuse=fault.refuse, **({"timeout": SHORT_READ} if fault.read_timeout else {}))
+    if fault.read_timeout:
+        return api.client(refuse=fault.refuse, timeout=SHORT_READ)
+    return api.client(refuse=fault.refuse)
 
 
 def check_backoff(api: Api, fault: Fault) -> None:
     if fault.sleeps is not None:
         assert tuple(api.sleeps) == fault.sleeps  # Retry-After obeyed exactly
     else:
-        assert len(api.sleeps) == 1 and 0.375 <= api.sleeps[0] <= 0.5  # first back-off: 0.5 s less jitter
+        assert len(api.sleeps) == 1
+        assert 0.375 <= api.sleeps[0] <= 0.5
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
@@ -91,7 +93,8 @@ def test_start_under_a_fault_starts_the_payout_exactly_once(api: Api, fedapay_mo
     started = api.call(client, lambda p: p.send_now(payout.id))
 
     # "sent" when the mock's settle time (0.2 s of real time) passed during a read timeout.
-    assert started.id == payout.id and started.status in ("started", "sent")
+    assert started.id == payout.id
+    assert started.status in ("started", "sent")
     stats = fedapay_mock.stats()
     assert stats["started"] == 1
     assert stats["by_status"] in ({"started": 1}, {"sent": 1})
@@ -116,8 +119,11 @@ def test_create_out_of_retries_after_the_payout_was_stored_says_how_to_find_it(
     error = caught.value
     key = api.sent[0].headers["idempotency-key"]
     assert (error.operation, error.idempotency_key, error.merchant_reference) == ("create_payout", key, "inv-42")
-    assert "may have been created" in str(error) and key in str(error) and "inv-42" in str(error)
-    assert isinstance(error.__cause__, APIConnectionError) and error.__cause__.request_sent
+    assert "may have been created" in str(error)
+    assert key in str(error)
+    assert "inv-42" in str(error)
+    assert isinstance(error.__cause__, APIConnectionError)
+    assert error.__cause__.request_sent
     assert fedapay_mock.stats()["created"] == 1
     # The advice works: the same key returns the payout that exists, and creates nothing.
     again = api.call(client, lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER,
@@ -135,7 +141,8 @@ def test_create_that_never_reached_the_server_says_nothing_happened(api: Api, fe
     assert not isinstance(caught.value, PayoutOutcomeUnknownError)
     assert caught.value.request_sent is False
     assert "not sent: nothing happened" in str(caught.value)
-    assert len(api.sent) == 3 and len(api.sleeps) == 2  # default: 2 retries
+    assert len(api.sent) == 3
+    assert len(api.sleeps) == 2
     assert fedapay_mock.stats()["requests"].get("create_payout", 0) == 0
 
 
@@ -171,7 +178,8 @@ def test_start_out_of_retries_names_the_payouts_and_how_to_check(api: Api, fedap
         api.call(client, lambda p: p.send_now(payout.id))
 
     assert (caught.value.operation, caught.value.payout_ids) == ("start_payouts", [payout.id])
-    assert "retrieve" in str(caught.value) and "'pending' means not started" in str(caught.value)
+    assert "retrieve" in str(caught.value)
+    assert "'pending' means not started" in str(caught.value)
     stats = fedapay_mock.stats()
     assert (stats["requests"]["start_payouts"], stats["by_status"]) == (3, {"pending": 1})
 

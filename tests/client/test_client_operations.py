@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from client_support import API_KEY, CUSTOMER, Api
-
 from fedapay_payouts import ListMeta, NotFoundError, Payout, PayoutPage, PhoneNumber
 
 if TYPE_CHECKING:
