@@ -1,0 +1,96 @@
+"""The mock as users get it: console script, `python -m`, pytest fixtures, packaged spec, lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fedapay_mock
+import httpx
+from fedapay_mock import MockServer
+from fedapay_mock.handlers import HANDLERS
+from fedapay_mock.spec import PACKAGED_SPEC, REPO_SPEC, default_spec_path, load_spec
+from mock_support import AUTH, payout_body
+from mock_support_process import MockProcess
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_packaged_spec_is_the_repositorys_spec() -> None:
+    assert REPO_SPEC == REPO / "spec" / "openapi.yaml"
+    assert PACKAGED_SPEC.read_bytes() == REPO_SPEC.read_bytes(), (
+        "mock/fedapay_mock/openapi.yaml is stale: cp spec/openapi.yaml mock/fedapay_mock/openapi.yaml"
+    )
+    assert default_spec_path() == REPO_SPEC
+
+
+def test_every_operation_of_the_spec_is_served() -> None:
+    spec = load_spec()
+    assert {op.operation_id for op in spec.operations} == set(HANDLERS)
+    assert len(spec.operations) == 6
+
+
+def test_a_spec_with_an_operation_the_mock_lacks_is_refused_at_start(tmp_path: Path) -> None:
+    import pytest
+
+    text = REPO_SPEC.read_text().replace("operationId: list_payouts", "operationId: list_everything")
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(text)
+    with pytest.raises(RuntimeError, match="list_everything"):
+        fedapay_mock.create_app(spec_path=str(changed))
+
+
+def test_the_console_script_serves_v1_and_honours_api_key_from_the_environment() -> None:
+    os.environ["FEDAPAY_MOCK_API_KEY"] = "sk_sandbox_from_env"
+    try:
+        with MockProcess() as mock:
+            ok = httpx.get(mock.base_url + "/payouts", headers={"Authorization": "Bearer sk_sandbox_from_env"})
+            other = httpx.get(mock.base_url + "/payouts", headers=AUTH)
+            assert (ok.status_code, other.status_code) == (200, 401)
+            assert ok.json()["meta"]["total_count"] == 0
+    finally:
+        del os.environ["FEDAPAY_MOCK_API_KEY"]
+    assert mock.process is not None
+    _, err = mock.process.communicate()
+    assert b"sk_sandbox_from_env" not in err
+
+
+def test_python_dash_m_serves_the_same(tmp_path: Path) -> None:
+    with MockProcess("--settle-seconds", "0", module=True) as mock:
+        reply = httpx.post(mock.base_url + "/payouts", json=payout_body(), headers=AUTH)
+        assert reply.json()["v1/payout"]["id"] == 1
+
+
+def test_bad_cli_options_exit_with_a_message() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fedapay_mock", "--api-key", "not-a-key-secret42"], capture_output=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert b"api_key must look like" in done.stderr
+    assert b"secret42" not in done.stderr
+
+
+def test_the_pytest_fixtures_yield_a_reset_server(fedapay_mock: MockServer) -> None:
+    assert fedapay_mock.base_url == fedapay_mock.root_url + "/v1"
+    assert fedapay_mock.base_url.startswith("http://127.0.0.1:")
+    assert fedapay_mock.stats()["payouts_total"] == 0
+    reply = httpx.post(fedapay_mock.base_url + "/payouts", json=payout_body(), headers=AUTH)
+    assert reply.status_code == 201
+    assert fedapay_mock.stats()["created"] == 1
+
+
+def test_the_session_fixture_is_the_same_server(fedapay_mock_server: MockServer, fedapay_mock: MockServer) -> None:
+    assert fedapay_mock is fedapay_mock_server
+    assert fedapay_mock.stats()["created"] == 0  # reset again for this test
+
+
+def test_importing_the_package_and_plugin_loads_no_server_dependency() -> None:
+    code = (
+        "import sys, fedapay_mock, fedapay_mock.pytest_plugin\n"
+        "heavy = {'uvicorn', 'orjson', 'jsonschema_rs', 'yaml', 'httpx'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout.strip() == "[]"
