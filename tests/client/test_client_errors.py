@@ -1,0 +1,130 @@
+"""One exception class per status, over real HTTP (the mock's `Prefer: code=N` and real refusals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from client_support import CUSTOMER, Api
+from fedapay_payouts import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FedaPay,
+    FedaPayError,
+    InternalServerError,
+    NotFoundError,
+    PayoutOutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+STATUS_CLASSES = [
+    (400, BadRequestError),
+    (401, AuthenticationError),
+    (403, PermissionDeniedError),
+    (404, NotFoundError),
+    (409, ConflictError),
+    (422, UnprocessableEntityError),
+    (429, RateLimitError),
+    (500, InternalServerError),
+    (502, InternalServerError),
+    (503, InternalServerError),
+]
+
+
+@pytest.mark.parametrize(("status", "error_class"), STATUS_CLASSES)
+def test_each_status_raises_its_class_with_message_status_and_raw_response(
+    api: Api, status: int, error_class: type[APIStatusError]
+) -> None:
+    client = api.client(max_retries=0, default_headers={"Prefer": f"code={status}"})
+
+    with pytest.raises(error_class) as caught:
+        api.call(client, lambda p: p.list())
+
+    error = caught.value
+    assert type(error) is error_class
+    assert isinstance(error, APIStatusError)
+    assert isinstance(error, APIError)
+    assert isinstance(error, FedaPayError)
+    assert error.status_code == status
+    assert error.message == f"Simulated HTTP {status} (test control)."
+    assert error.response.status_code == status
+    assert error.response.json()["message"] == error.message
+    assert error.request_id is None  # the mock sends none; see the wire tests for one that does
+    assert str(error) == f"{status} GET /v1/payouts: {error.message}"
+    assert len(api.sent) == 1
+
+
+def test_a_real_422_carries_the_field_errors(api: Api) -> None:
+    client = api.client()
+    payout = api.call(client, lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER))
+    api.call(client, lambda p: p.send_now(payout.id))
+
+    with pytest.raises(UnprocessableEntityError) as caught:
+        api.call(client, lambda p: p.send_now(payout.id))
+
+    assert caught.value.errors == {"payouts[0].id": [f"payout {payout.id} is started, only a pending payout can start"]}
+    assert f"payouts[0].id: payout {payout.id} is started" in str(caught.value)
+
+
+def test_a_bad_key_is_an_authentication_error(api: Api) -> None:
+    client = api.client(api_key="not-a-secret-key")
+
+    with pytest.raises(AuthenticationError) as caught:
+        api.call(client, lambda p: p.retrieve(1))
+
+    assert caught.value.errors == {"Authorization": ["a valid secret key is required"]}
+
+
+def test_connection_and_timeout_errors_stand_apart_from_status_errors() -> None:
+    assert issubclass(APITimeoutError, APIConnectionError)
+    assert not issubclass(APIConnectionError, APIStatusError)
+    assert not issubclass(PayoutOutcomeUnknownError, APIConnectionError | APIStatusError)
+    assert issubclass(APIResponseValidationError, APIError)
+
+
+def test_nothing_listening_is_a_connection_error_after_the_retries(api: Api) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = api.client(record=False, base_url=f"http://127.0.0.1:{port}/v1")
+
+    with pytest.raises(APIConnectionError) as caught:
+        api.call(client, lambda p: p.retrieve(1))
+
+    assert caught.value.request_sent is False
+    assert (caught.value.method, caught.value.path) == ("GET", "/v1/payouts/1")
+    assert len(api.sleeps) == 2
+
+
+def test_an_unreadable_success_reply_says_the_operation_happened() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(201, json={"v1/payout": {"id": 3}}))
+    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=transport))
+    with pytest.raises(APIResponseValidationError) as caught:
+        client.payouts.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER)
+    assert caught.value.status_code == 201
+    assert "did take effect on the server" in str(caught.value)
+
+
+def test_an_http_error_body_that_is_not_json_still_maps(fedapay_mock: MockServer) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409, text="<html>Conflict</html>", headers={"X-Request-Id": "req_123"})
+
+    c = FedaPay("sk_sandbox_x", max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(reply)))
+    with pytest.raises(ConflictError) as caught:
+        c.payouts.retrieve(5)
+    assert (caught.value.message, caught.value.request_id, caught.value.errors) == ("Conflict", "req_123", {})
+    assert str(caught.value) == "409 GET /v1/payouts/5: Conflict [request id req_123]"

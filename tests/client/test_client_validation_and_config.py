@@ -1,0 +1,153 @@
+"""Client-side checks (before any request, naming the argument) and configuration."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import httpx
+import pytest
+from client_support import API_KEY, CUSTOMER
+from fedapay_payouts import DEFAULT_TIMEOUT, FedaPay, InvalidArgumentError
+
+FUTURE = datetime.datetime(2031, 1, 1, tzinfo=datetime.UTC)
+GOOD: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", "customer": CUSTOMER}
+
+
+def no_network(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"a request was sent: {request.method} {request.url}")
+
+
+@pytest.fixture
+def offline() -> FedaPay:
+    return FedaPay(API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(no_network)))
+
+
+@pytest.mark.parametrize(("changes", "argument"), [
+    ({"amount": 0}, "amount"),
+    ({"amount": -5}, "amount"),
+    ({"amount": 10.5}, "amount"),
+    ({"amount": True}, "amount"),
+    ({"amount": "1000"}, "amount"),
+    ({"currency": "XO"}, "currency"),
+    ({"currency": "X0F"}, "currency"),
+    ({"currency": None}, "currency"),
+    ({"mode": " "}, "mode"),
+    ({"customer": {"lastname": "L"}}, "customer.firstname"),
+    ({"customer": {"firstname": "A", "lastname": ""}}, "customer.lastname"),
+    ({"customer": {"firstname": "A", "lastname": "L", "email": "nope"}}, "customer.email"),
+    ({"customer": {"firstname": "A", "lastname": "L", "phone_number": {"number": "12", "country": "bj"}}},
+     "customer.phone_number.number"),
+    ({"customer": {"firstname": "A", "lastname": "L", "phone_number": {"number": "+22997808080", "country": "ben"}}},
+     "customer.phone_number.country"),
+    ({"customer": "Ada"}, "customer"),
+    ({"merchant_reference": ""}, "merchant_reference"),
+    ({"custom_metadata": [1]}, "custom_metadata"),
+    ({"idempotency_key": "has space"}, "idempotency_key"),
+])
+def test_create_refuses_bad_arguments_naming_them(offline: FedaPay, changes: dict[str, Any], argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        offline.payouts.create(**{**GOOD, **changes})
+    assert caught.value.argument == argument
+    assert str(caught.value).startswith(f"{argument}: ")
+
+
+@pytest.mark.parametrize(("call", "argument"), [
+    (lambda p: p.retrieve(0), "id"),
+    (lambda p: p.retrieve("7"), "id"),
+    (lambda p: p.delete(-1), "id"),
+    (lambda p: p.update(True, amount=5), "id"),
+    (lambda p: p.update(7), "update"),
+    (lambda p: p.update(7, amount=0), "amount"),
+    (lambda p: p.send_now(None), "id"),
+    (lambda p: p.start([]), "payouts"),
+    (lambda p: p.start([1, 1]), "payouts"),
+    (lambda p: p.start([1, 0]), "payouts[1]"),
+    (lambda p: p.start([{"id": 1, "when": 2}]), "payouts[0]"),
+    (lambda p: p.start([1, 2], phone_number={"number": "+22997808080", "country": "bj"}), "phone_number"),
+    (lambda p: p.schedule(7, datetime.datetime(2031, 1, 1)), "at"),  # naive
+    (lambda p: p.schedule(7, "2031-01-01 10:00:00"), "at"),  # no timezone
+    (lambda p: p.schedule(7, "tomorrow"), "at"),
+    (lambda p: p.schedule(7, datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC)), "at"),  # past
+    (lambda p: p.start([{"id": 1, "scheduled_at": 12}]), "payouts[0].scheduled_at"),
+    (lambda p: p.list(page=0), "page"),
+    (lambda p: p.list(per_page=101), "per_page"),
+    (lambda p: p.list(status=""), "status"),
+    (lambda p: p.auto_paging_iter(per_page=0), "per_page"),
+    (lambda p: p.retrieve(7, timeout=-1), "timeout"),
+])
+def test_other_operations_refuse_bad_arguments_before_any_request(
+    offline: FedaPay, call: Any, argument: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        call(offline.payouts)
+    assert caught.value.argument == argument
+
+
+def test_scheduled_at_accepts_aware_datetimes_and_iso_strings() -> None:
+    from fedapay_payouts._validation import scheduled_at
+
+    assert scheduled_at(FUTURE) == "2031-01-01T00:00:00Z"
+    assert scheduled_at("2031-01-01T01:00:00+01:00") == "2031-01-01T00:00:00Z"
+    assert scheduled_at("2031-01-01 00:00:00Z") == "2031-01-01T00:00:00Z"
+
+
+def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEDAPAY_API_KEY", API_KEY)
+    monkeypatch.setenv("FEDAPAY_ENVIRONMENT", "live")
+    monkeypatch.setenv("FEDAPAY_ACCOUNT_ID", "42")
+    monkeypatch.setenv("FEDAPAY_MAX_RETRIES", "5")
+    with FedaPay() as client:
+        assert (client.environment, client.base_url, client.account_id) == ("live", "https://api.fedapay.com/v1", "42")
+        assert client.retry_policy.max_retries == 5
+        assert client._http.headers["fedapay-account"] == "42"
+        assert client._http.headers["authorization"] == f"Bearer {API_KEY}"
+    monkeypatch.setenv("FEDAPAY_BASE_URL", "http://127.0.0.1:4010")
+    with FedaPay(environment="sandbox", max_retries=0) as client:
+        assert (client.environment, client.base_url) == ("sandbox", "http://127.0.0.1:4010/v1")
+        assert client.retry_policy.max_retries == 0
+
+
+def test_arguments_win_and_defaults_are_explicit() -> None:
+    with FedaPay(API_KEY) as client:
+        assert client.base_url == "https://sandbox-api.fedapay.com/v1"
+        assert client.timeout == DEFAULT_TIMEOUT == httpx.Timeout(30.0, connect=5.0)
+        assert client._http.timeout == DEFAULT_TIMEOUT
+        assert client.retry_policy.max_retries == 2
+    with FedaPay(API_KEY, timeout=3) as client:
+        assert client._http.timeout == httpx.Timeout(3.0)
+
+
+@pytest.mark.parametrize(("kwargs", "argument"), [
+    ({}, "api_key"),
+    ({"api_key": "  "}, "api_key"),
+    ({"api_key": API_KEY, "environment": "production"}, "environment"),
+    ({"api_key": API_KEY, "base_url": "ftp://x"}, "base_url"),
+    ({"api_key": API_KEY, "max_retries": -1}, "max_retries"),
+    ({"api_key": API_KEY, "timeout": 0}, "timeout"),
+])
+def test_bad_configuration_names_the_setting(kwargs: dict[str, Any], argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        FedaPay(**kwargs)
+    assert caught.value.argument == argument
+
+
+def test_timeouts_per_call_override_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(204)
+
+    injected = httpx.Client(transport=httpx.MockTransport(record))
+    with FedaPay(API_KEY, timeout=httpx.Timeout(10.0, connect=2.0), http_client=injected) as client:
+        client.payouts.delete(1)
+        client.payouts.delete(1, timeout=1.5)
+        client.payouts.delete(1, timeout=None)
+    assert seen == [
+        {"connect": 2.0, "read": 10.0, "write": 10.0, "pool": 10.0},
+        {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5},
+        {"connect": None, "read": None, "write": None, "pool": None},
+    ]
+    assert not injected.is_closed  # the caller's client is the caller's to close
+    injected.close()

@@ -1,0 +1,157 @@
+"""Reply shapes the mock does not send (bare objects, the docs' form) and retry branches the mock
+cannot stage (a partial start, a 422 after a lost reply), with a scripted `httpx.MockTransport`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fedapay_payouts import FedaPay, PayoutOutcomeUnknownError, RetryPolicy, UnprocessableEntityError
+
+PAYOUT: dict[str, Any] = {
+    "klass": "v1/payout", "id": 7, "reference": "ref", "amount": 1000, "status": "pending", "customer_id": 1,
+    "currency_id": 1, "mode": "mtn_open", "created_at": "2024-10-24T17:27:45.677Z",
+    "updated_at": "2024-10-24T17:27:45.677Z", "sent_at": None,
+}
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def payout(**changes: Any) -> dict[str, Any]:
+    return {**PAYOUT, **changes}
+
+
+def scripted(*steps: Handler | BaseException) -> tuple[FedaPay, list[httpx.Request]]:
+    """A client whose transport plays `steps` in order: a handler's reply, or an exception raised."""
+    seen: list[httpx.Request] = []
+    queue: Iterator[Handler | BaseException] = iter(steps)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        step = next(queue)
+        if isinstance(step, BaseException):
+            raise step
+        return step(request)
+
+    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
+                     retry_policy=RetryPolicy(2, initial_delay=0.0))
+    client._sleep = lambda seconds: None
+    return client, seen
+
+
+def reply(status: int, body: Any) -> Handler:
+    return lambda request: httpx.Response(status, json=body)
+
+
+@pytest.mark.parametrize("body", [
+    {"v1/payout": payout(status="brand_new_status", surprise={"x": 1})},
+    payout(status="brand_new_status", surprise={"x": 1}),
+], ids=["envelope", "bare object (docs)"])
+def test_a_payout_reads_from_the_envelope_or_bare_and_never_minds_new_values(body: Any) -> None:
+    client, _ = scripted(reply(200, body))
+    result = client.payouts.retrieve(7)
+    assert (result.id, result.status, result.additional_properties) == (7, "brand_new_status", {"surprise": {"x": 1}})
+
+
+def test_a_list_reads_the_envelope_with_meta() -> None:
+    meta = {"current_page": 1, "next_page": 2, "prev_page": None, "total_pages": 2, "total_count": 3, "per_page": 2}
+    client, _ = scripted(reply(200, {"v1/payouts": [payout(id=2), payout(id=1)], "meta": meta, "extra": True}))
+    page = client.payouts.list(per_page=2)
+    assert ([p.id for p in page], page.next_page, page.total_count) == ([2, 1], 2, 3)
+
+
+def test_a_bare_array_list_pages_on_until_a_short_page() -> None:
+    client, seen = scripted(
+        reply(200, [payout(id=3), payout(id=2)]),
+        reply(200, [payout(id=1)]),
+    )
+    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [3, 2, 1]
+    assert [r.url.params["page"] for r in seen] == ["1", "2"]
+
+
+def test_a_server_ignoring_page_cannot_make_the_walk_loop() -> None:
+    everything = [payout(id=2), payout(id=1)]
+    client, seen = scripted(reply(200, everything), reply(200, everything))
+    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [2, 1]
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize("body", [{"v1/payouts": [payout(status="started")]}, [payout(status="started")]],
+                         ids=["envelope", "bare array (docs)"])
+def test_a_start_reply_reads_either_shape(body: Any) -> None:
+    client, _ = scripted(reply(200, body))
+    assert client.payouts.send_now(7).status == "started"
+
+
+def test_a_start_whose_reply_was_lost_and_then_refused_with_422_is_confirmed_by_a_check() -> None:
+    not_pending = {"message": "not pending", "errors": {"payouts[0].id": ["payout 7 is started"]}}
+    client, seen = scripted(
+        httpx.ReadTimeout("timed out"),          # 1st start: sent, reply lost
+        reply(200, {"v1/payout": payout()}),     # check: still pending (the server was slow)
+        reply(422, not_pending),                 # 2nd start: refused, the 1st had started it meanwhile
+        reply(200, {"v1/payout": payout(status="started")}),  # check after the 422: started
+    )
+    started = client.payouts.send_now(7)
+    assert started.status == "started"
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("PUT", "/v1/payouts/start"), ("GET", "/v1/payouts/7"), ("PUT", "/v1/payouts/start"), ("GET", "/v1/payouts/7"),
+    ]
+
+
+def test_a_422_after_a_lost_reply_with_the_payout_still_pending_is_outcome_unknown() -> None:
+    client, _ = scripted(
+        httpx.ReadError("reset"),
+        reply(200, {"v1/payout": payout()}),
+        reply(422, {"message": "Invalid phone"}),
+        reply(200, {"v1/payout": payout()}),
+    )
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.send_now(7)
+    assert isinstance(caught.value.__cause__, UnprocessableEntityError)
+
+
+def test_a_partly_applied_start_is_finished_for_the_still_pending_payouts_only() -> None:
+    client, seen = scripted(
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        reply(200, {"v1/payout": payout(id=1, status="started")}),
+        reply(200, {"v1/payout": payout(id=2)}),
+        reply(200, {"v1/payouts": [payout(id=2, status="started")]}),
+    )
+    result = client.payouts.start([1, 2])
+    assert [(p.id, p.status) for p in result] == [(1, "started"), (2, "started")]
+    assert json.loads(seen[0].content) == {"payouts": [{"id": 1}, {"id": 2}]}
+    assert json.loads(seen[3].content) == {"payouts": [{"id": 2}]}
+
+
+def test_a_failed_check_is_outcome_unknown_naming_the_payouts() -> None:
+    client, _ = scripted(
+        httpx.ReadTimeout("timed out"),
+        *([httpx.ConnectError("refused")] * 3),  # the check cannot reach the server either
+    )
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.start([7])
+    assert caught.value.payout_ids == [7]
+
+
+def test_retry_after_as_an_http_date_is_obeyed() -> None:
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    client, _ = scripted(lambda r: httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": when}),
+                         reply(200, {"v1/payout": payout()}))
+    sleeps: list[float] = []
+    client._sleep = sleeps.append
+    client.payouts.retrieve(7)
+    assert len(sleeps) == 1
+    assert 28 <= sleeps[0] <= 30
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    policy = RetryPolicy(5, initial_delay=0.5, max_delay=2.0)
+    delays = [policy.delay(n, None) for n in range(4)]
+    for delay, base in zip(delays, [0.5, 1.0, 2.0, 2.0], strict=True):
+        assert delay is not None
+        assert 0.75 * base <= delay <= base
