@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -34,24 +34,29 @@ USER_AGENT = "fedapay-payouts-python/0.1.0"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-class BaseClient:
-    """Configuration, headers and request building, shared by both twins."""
+class BaseClient(Generic[HttpClient]):
+    """Configuration, headers and request building, shared by both twins.
 
-    _http: httpx.Client | httpx.AsyncClient
+    Arguments (each falls back to the environment, then a default; see `_config.py`): `api_key`,
+    `environment` ("sandbox" or "live"), `base_url`, `account_id` (the `FedaPay-Account` header),
+    `timeout` (seconds or `httpx.Timeout`), `max_retries` or a whole `retry_policy`,
+    `default_headers`, and `http_client` (yours to configure and close).
+    """
+
+    _http_client_type: type[HttpClient]
 
     def __init__(
         self,
+        api_key: str | None = None,
         *,
-        api_key: str | None,
-        environment: str | None,
-        base_url: str | None,
-        account_id: str | int | None,
-        timeout: TimeoutTypes | NotGiven,
-        max_retries: int | None,
-        retry_policy: RetryPolicy | None,
-        default_headers: Mapping[str, str] | None,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
+        environment: str | None = None,
+        base_url: str | None = None,
+        account_id: str | int | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: HttpClient | None = None,
     ) -> None:
         if retry_policy is not None and max_retries is not None:
             raise InvalidArgumentError("max_retries", "give either max_retries or retry_policy, not both")
@@ -74,6 +79,8 @@ class BaseClient:
         if config.account_id is not None:
             headers["FedaPay-Account"] = config.account_id
         self._payouts_url = config.base_url + "/payouts"
+        http_client_type = self._http_client_type
+        self._http: HttpClient
         if http_client is None:
             self._owns_http = True
             self._http = http_client_type(headers=headers, timeout=config.timeout, follow_redirects=False)
@@ -142,7 +149,7 @@ class BaseClient:
         )
 
 
-class FedaPay(BaseClient):
+class FedaPay(BaseClient[httpx.Client]):
     """The FedaPay payouts client.
 
     ```python
@@ -154,27 +161,8 @@ class FedaPay(BaseClient):
     One connection pool per client: create one and reuse it.
     """
 
-    _http: httpx.Client
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        environment: str | None = None,
-        base_url: str | None = None,
-        account_id: str | int | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, environment=environment, base_url=base_url, account_id=account_id, timeout=timeout,
-            max_retries=max_retries, retry_policy=retry_policy, default_headers=default_headers,
-            http_client=http_client, http_client_type=httpx.Client,
-        )
-        self._sleep: Callable[[float], None] = time.sleep
+    _http_client_type = httpx.Client
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     @cached_property
     def payouts(self) -> Payouts:
@@ -220,30 +208,11 @@ async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-class AsyncFedaPay(BaseClient):
+class AsyncFedaPay(BaseClient[httpx.AsyncClient]):
     """The asyncio twin of `FedaPay`: the same arguments, every operation awaitable."""
 
-    _http: httpx.AsyncClient
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        environment: str | None = None,
-        base_url: str | None = None,
-        account_id: str | int | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        retry_policy: RetryPolicy | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, environment=environment, base_url=base_url, account_id=account_id, timeout=timeout,
-            max_retries=max_retries, retry_policy=retry_policy, default_headers=default_headers,
-            http_client=http_client, http_client_type=httpx.AsyncClient,
-        )
-        self._sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
+    _http_client_type = httpx.AsyncClient
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(_asyncio_sleep)
 
     @cached_property
     def payouts(self) -> AsyncPayouts:

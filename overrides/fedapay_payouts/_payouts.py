@@ -19,6 +19,7 @@ from fedapay_payouts_api.models.payout import Payout
 from fedapay_payouts_api.models.phone_number import PhoneNumber
 
 from . import _validation as check
+from ._client import AsyncFedaPay, BaseClient, FedaPay
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._exceptions import APIError, APIResponseValidationError, InvalidArgumentError, PayoutOutcomeUnknownError
 from ._pagination import PageWalker, PayoutPage
@@ -29,10 +30,9 @@ from ._wire import read_page, read_payout, read_payouts
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput
 
-    from ._client import AsyncFedaPay, BaseClient, FedaPay
-
 __all__ = ["AsyncPayouts", "PayoutOperations", "Payouts"]
 
+AnyClient = BaseClient[Any]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -48,7 +48,7 @@ class CreateCall(PayoutCall):
     operation = "create_payout"
     mutating = True
 
-    def __init__(self, client: BaseClient, request: httpx.Request, key: str, merchant_reference: str | None) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, key: str, merchant_reference: str | None) -> None:
         super().__init__(client._config, request)
         self.key = key
         self.merchant_reference = merchant_reference
@@ -78,7 +78,7 @@ class UpdateCall(PayoutCall):
     operation = "update_payout"
     mutating = True
 
-    def __init__(self, client: BaseClient, request: httpx.Request, payout_id: int) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int) -> None:
         super().__init__(client._config, request)
         self.payout_id = payout_id
 
@@ -94,7 +94,7 @@ class DeleteCall(Call[None]):
     operation = "delete_payout"
     mutating = True
 
-    def __init__(self, client: BaseClient, request: httpx.Request, payout_id: int) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int) -> None:
         super().__init__(client._config, request)
         self.payout_id = payout_id
 
@@ -117,7 +117,7 @@ class DeleteCall(Call[None]):
 class ListCall(Call[PayoutPage]):
     operation = "list_payouts"
 
-    def __init__(self, client: BaseClient, request: httpx.Request, page: int, per_page: int) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, page: int, per_page: int) -> None:
         super().__init__(client._config, request)
         self.page = page
         self.per_page = per_page
@@ -134,7 +134,7 @@ class StartCall(Call[builtins.list[Payout]]):
     mutating = True
 
     def __init__(
-        self, client: BaseClient, items: builtins.list[dict[str, Any]], timeout: TimeoutTypes | NotGiven
+        self, client: AnyClient, items: builtins.list[dict[str, Any]], timeout: TimeoutTypes | NotGiven
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -244,7 +244,7 @@ def _only(payouts: builtins.list[Payout], payout_id: int) -> Payout:
 class PayoutOperations:
     """Validation, request building and call description for each payouts operation."""
 
-    def __init__(self, client: BaseClient) -> None:
+    def __init__(self, client: AnyClient) -> None:
         self._client = client
 
     def create(
