@@ -89,6 +89,7 @@ class Payout:
     failed_at: float | None = None
     last_error_code: str | None = None
     last_error_message: str | None = None
+    idempotency_key: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`."""
@@ -130,7 +131,6 @@ class Payout:
 class _IdempotencyRecord:
     fingerprint: bytes
     payout_id: int
-    first_reply: dict[str, Any]
 
 
 @dataclass
@@ -238,8 +238,7 @@ class PayoutStore:
                             {"Idempotency-Key": ["was already used with a different request body"]},
                         )
                     self.counters.idempotent_replays += 1
-                    existing = self._payouts.get(record.payout_id)
-                    return (existing.to_wire() if existing is not None else record.first_reply), True
+                    return self._payouts[record.payout_id].to_wire(), True
             now = self.clock.now()
             customer = body["customer"]
             phone = customer.get("phone_number")
@@ -269,12 +268,13 @@ class PayoutStore:
                 merchant_reference=body.get("merchant_reference"),
                 custom_metadata=body.get("custom_metadata"),
                 account_id=account_id,
+                idempotency_key=idempotency_key,
             )
             self._payouts[payout_id] = payout
             self.counters.created += 1
             wire = payout.to_wire()
             if idempotency_key is not None:
-                self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id, wire)
+                self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
             self._emit("payout.created", payout)
             return wire, False
 
@@ -317,7 +317,10 @@ class PayoutStore:
         return items, meta
 
     def start(self, items: list[dict[str, Any]], *, field_prefix: str) -> list[dict[str, Any]]:
-        """Send now or schedule every listed payout, all or nothing."""
+        """Send now or schedule every listed payout, all or nothing.
+
+        Unknown ids: 404 when no listed payout exists, else 422 naming each unknown id.
+        """
         self.settle()
         with self._lock:
             now = self.clock.now()
@@ -349,8 +352,10 @@ class PayoutStore:
                         when = None
                 phone = item.get("phone_number")
                 plans.append((payout, when, phone.get("number") if isinstance(phone, dict) else None))
-            if missing:
+            if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
+            # Some listed payouts exist: the unknown ids are field errors of this request (422).
+            refused.update(missing)
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
             out = []
@@ -401,6 +406,9 @@ class PayoutStore:
             payout = self._payouts.pop(payout_id, None)
             if payout is None:
                 return False
+            if payout.idempotency_key is not None:
+                # The key named a payout that no longer exists: it is free for a new create.
+                self._idempotency.pop(payout.idempotency_key, None)
             self.counters.deleted += 1
             self._emit("payout.deleted", payout)
             return True

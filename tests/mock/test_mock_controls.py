@@ -53,6 +53,16 @@ def test_different_keys_create_different_payouts(mock: MockServer, api: httpx.Cl
     assert mock.stats()["created"] == 2
 
 
+def test_deleting_the_payout_frees_its_key(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:
+    key = {"Idempotency-Key": "k-del"}
+    first = check("create_payout", api.post("/payouts", json=payout_body(), headers=key))["v1/payout"]
+    assert api.delete(f"/payouts/{first['id']}").status_code == 204
+    again = check("create_payout", api.post("/payouts", json=payout_body(), headers=key))["v1/payout"]
+    assert again["id"] != first["id"]
+    assert api.get(f"/payouts/{again['id']}").status_code == 200
+    assert mock.stats()["idempotent_replays"] == 0
+
+
 def test_an_invalid_request_does_not_claim_the_key(api: httpx.Client) -> None:
     key = {"Idempotency-Key": "k-3"}
     assert api.post("/payouts", json=payout_body(amount=0), headers=key).status_code == 422

@@ -208,10 +208,19 @@ def test_starting_a_payout_that_is_not_pending_is_refused_and_changes_nothing(
     assert mock.stats()["started"] == 1
 
 
-def test_starting_an_unknown_id_is_404_and_starts_nothing(api: httpx.Client, check: ReplyChecker) -> None:
+def test_starting_only_unknown_ids_is_404(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.put("/payouts/start", json={"payouts": [{"id": 998}, {"id": 999}]})
+    assert reply.status_code == 404
+    assert check("start_payouts", reply)["errors"] == {
+        "payouts[0].id": ["no payout with id 998"],
+        "payouts[1].id": ["no payout with id 999"],
+    }
+
+
+def test_mixing_a_known_and_an_unknown_id_is_422_and_starts_nothing(api: httpx.Client, check: ReplyChecker) -> None:
     created = create(api, check)
     reply = api.put("/payouts/start", json={"payouts": [{"id": created["id"]}, {"id": 999}]})
-    assert reply.status_code == 404
+    assert reply.status_code == 422
     assert check("start_payouts", reply)["errors"] == {"payouts[1].id": ["no payout with id 999"]}
     assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "pending"
 
