@@ -9,7 +9,6 @@ validation and reply reading cannot drift apart between sync and async.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
@@ -31,7 +30,6 @@ R = TypeVar("R")
 HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
 
 USER_AGENT = "fedapay-payouts-python/0.1.0"
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class BaseClient(Generic[HttpClient]):
@@ -126,17 +124,11 @@ class BaseClient(Generic[HttpClient]):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> httpx.Request:
         """One request, built once and re-sent unchanged on every retry (same body, same Idempotency-Key)."""
-        content = None
-        merged = self._headers
-        if body is not None:
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-            merged = {**merged, **JSON_HEADERS}
-        if headers:
-            merged = {**merged, **headers}
+        merged = {**self._headers, **headers} if headers else self._headers
         return self._http.build_request(
             method,
             self._payouts_url + path,
-            content=content,
+            json=body,  # encoded once, here: compact UTF-8, Content-Type application/json
             params=params,
             headers=merged or None,
             timeout=self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),

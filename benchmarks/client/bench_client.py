@@ -1,0 +1,211 @@
+"""Benchmark (not a test): the client's cost over raw httpx, and its import time over httpx's.
+
+    .venv/bin/python benchmarks/client/bench_client.py [--pairs 15] [--batch 40]
+
+- per-call time of `client.payouts.create(...)` vs raw `httpx` posting the same JSON (same headers,
+  a fresh Idempotency-Key each, reading the JSON reply) on a reused connection, against the same
+  mock running in another process: sync, and async with 32 requests in flight;
+- `import fedapay_payouts` vs `import httpx`, each in a fresh interpreter of a throwaway venv that
+  has only the runtime dependencies (no click/rich, which make httpx load its CLI).
+
+The machine is noisy, so the two variants run in interleaved pairs (alternating which goes first)
+and the figure is the median of the per-pair ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "sk_sandbox_benchmark"
+CUSTOMER: CustomerParams = {"firstname": "Ada", "lastname": "Lovelace",
+                            "phone_number": {"number": "+22997808080", "country": "bj"}}
+PAYLOAD: dict[str, Any] = {"amount": 1000, "currency": {"iso": "XOF"}, "mode": "mtn_open", "customer": CUSTOMER}
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json", "User-Agent": "bench"}
+IN_FLIGHT = 32
+IMPORT_VENV = Path(tempfile.gettempdir()) / "importbench"  # runtime dependencies only
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_mock() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "fedapay_mock", "--port", str(port)], cwd=ROOT)  # noqa: S603
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{root}/_mock/stats").status_code == 200:
+                return process, root
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the mock did not start")
+
+
+def pairs(label: str, a: Callable[[], float], b: Callable[[], float], count: int) -> tuple[float, float, float]:
+    """Run a and b in `count` interleaved pairs; (median a, median b, median of the a/b ratios)."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for index in range(count):
+        if index % 2:
+            tb, ta = b(), a()
+        else:
+            ta, tb = a(), b()
+        times_a.append(ta)
+        times_b.append(tb)
+    ratios = [x / y for x, y in zip(times_a, times_b, strict=True)]
+    return statistics.median(times_a), statistics.median(times_b), statistics.median(ratios)
+
+
+def bench_sync(root: str, batch: int, count: int) -> tuple[float, float, float]:
+    reset = httpx.Client()
+    with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw:
+        url = root + "/v1/payouts"
+
+        def ours() -> float:
+            reset.post(root + "/_mock/reset")
+            started = time.perf_counter()
+            for _ in range(batch):
+                client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+            return (time.perf_counter() - started) / batch
+
+        def theirs() -> float:
+            reset.post(root + "/_mock/reset")
+            started = time.perf_counter()
+            for _ in range(batch):
+                reply = raw.post(url, json=PAYLOAD, headers={"Idempotency-Key": str(uuid.uuid4())})
+                reply.raise_for_status()
+                reply.json()
+            return (time.perf_counter() - started) / batch
+
+        ours(), theirs()  # warm up: connections, caches, lazy imports
+        result = pairs("sync", ours, theirs, count)
+    reset.close()
+    return result
+
+
+def bench_async(root: str, batch: int, count: int) -> tuple[float, float, float]:
+    async def main() -> tuple[float, float, float]:
+        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        calls = batch * 8
+        async with AsyncFedaPay(API_KEY, base_url=root + "/v1",
+                                http_client=httpx.AsyncClient(limits=limits, timeout=30)) as client, \
+                httpx.AsyncClient(headers=HEADERS, limits=limits, timeout=30) as raw, httpx.AsyncClient() as reset:
+            url = root + "/v1/payouts"
+
+            async def ours_one() -> None:
+                await client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+
+            async def theirs_one() -> None:
+                reply = await raw.post(url, json=PAYLOAD, headers={"Idempotency-Key": str(uuid.uuid4())})
+                reply.raise_for_status()
+                reply.json()
+
+            async def run(one: Callable[[], Awaitable[None]]) -> float:
+                await reset.post(root + "/_mock/reset")
+                queue = iter(range(calls))
+
+                async def worker() -> None:
+                    for _ in queue:
+                        await one()
+
+                started = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+                return (time.perf_counter() - started) / calls
+
+            await run(ours_one)
+            await run(theirs_one)
+            times: list[tuple[float, float]] = []
+            for index in range(count):
+                if index % 2:
+                    b = await run(theirs_one)
+                    a = await run(ours_one)
+                else:
+                    a = await run(ours_one)
+                    b = await run(theirs_one)
+                times.append((a, b))
+            await client._http.aclose()
+            return (statistics.median(a for a, _ in times), statistics.median(b for _, b in times),
+                    statistics.median(a / b for a, b in times))
+
+    return asyncio.run(main())
+
+
+def import_python() -> Path:
+    python = IMPORT_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(IMPORT_VENV)], check=True)  # noqa: S603
+        subprocess.run([str(python), "-m", "pip", "install",  # noqa: S603 "-q", "-c", str(ROOT / "constraints.txt"),
+                        "httpx", "attrs", "python-dateutil", "sniffio"], check=True)
+    return python
+
+
+def import_seconds(python: Path, statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'overrides'}:{ROOT / 'generated'}", "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True, env=env)  # noqa: S603
+    return float(out.stdout)
+
+
+def bench_import(count: int) -> dict[str, tuple[float, float, float]]:
+    python = import_python()
+    import_seconds(python, "import fedapay_payouts, fedapay_payouts_api.models")  # write nothing, warm the disk
+    results = {}
+    for label, statement in [
+        ("import fedapay_payouts", "import fedapay_payouts"),
+        ("import + first use (models loaded)", "import fedapay_payouts; fedapay_payouts.Payout"),
+    ]:
+        def ours(statement: str = statement) -> float:
+            return import_seconds(python, statement)
+
+        results[label] = pairs(label, ours, lambda: import_seconds(python, "import httpx"), count)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=15, help="interleaved pairs per measurement")
+    parser.add_argument("--batch", type=int, default=40, help="calls per sync sample (async: 8x that)")
+    parser.add_argument("--import-runs", type=int, default=30, help="interleaved interpreter pairs for import time")
+    args = parser.parse_args()
+
+    process, root = start_mock()
+    try:
+        print(f"mock in process {process.pid} at {root}; {args.pairs} interleaved pairs each")
+        rows = [
+            ("sync: create vs raw httpx POST", bench_sync(root, args.batch, args.pairs)),
+            (f"async, {IN_FLIGHT} in flight: create vs raw", bench_async(root, args.batch, args.pairs)),
+        ]
+    finally:
+        process.terminate()
+        process.wait(10)
+    print(f"{'measurement':44} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
+    for label, (ours, theirs, ratio) in rows:
+        print(f"{label:44} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
+    for label, (ours, theirs, ratio) in bench_import(args.import_runs).items():
+        print(f"{label + ' vs import httpx':44} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
+
+
+if __name__ == "__main__":
+    main()
