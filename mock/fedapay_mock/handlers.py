@@ -60,7 +60,7 @@ def _body(request: Request) -> Any:
     if not raw.strip():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(FORM_TYPE):
+    if content_type[:33].lower().startswith(FORM_TYPE):
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
         except (MalformedFormError, ValueError) as exc:

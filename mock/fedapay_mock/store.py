@@ -29,13 +29,22 @@ REFERENCE_BASE = 1_000_000_000_000
 EventListener = Callable[[str, dict[str, Any]], None]
 
 
+_SECONDS: dict[int, str] = {}
+
+
 def iso(t: float | None) -> str | None:
     """Epoch seconds -> `2018-10-24T17:27:45.677Z`, FedaPay's timestamp format."""
     if t is None:
         return None
     whole = math.floor(t)
     ms = min(999, round((t - whole) * 1000))
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}Z"
+    prefix = _SECONDS.get(whole)
+    if prefix is None:
+        # Many timestamps share their second under load; formatting is the costly part.
+        if len(_SECONDS) > 4096:
+            _SECONDS.clear()
+        prefix = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{prefix}.{ms:03d}Z"
 
 
 def parse_when(text: str) -> float:
