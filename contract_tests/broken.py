@@ -1,0 +1,324 @@
+"""Deliberately broken variants of the mock: the contract suite must fail against every one.
+
+Each variant is an ASGI middleware around the real `fedapay_mock.create_app()`: it forwards the
+request to the real mock and bends the request or the reply the way a buggy server would. The
+mock itself is not touched, so the variants follow it as it evolves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contract_tests.fedapay_checks import payout_ids_in_start_body
+
+JSON = object
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass
+class Exchange:
+    """One request as the variant sees it, and the reply the real mock gave (changeable)."""
+
+    method: str
+    path: str
+    request_headers: Headers
+    request_body: bytes
+    status: int = 0
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+
+    def json(self) -> JSON:
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+    def set_json(self, value: JSON, status: int | None = None) -> None:
+        self.body = json.dumps(value).encode()
+        if status is not None:
+            self.status = status
+        self.set_header(b"content-type", b"application/json")
+
+    def set_header(self, name: bytes, value: bytes | None) -> None:
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != name]
+        if value is not None:
+            self.headers.append((name, value))
+
+    def request_json(self) -> JSON:
+        try:
+            return json.loads(self.request_body) if self.request_body else None
+        except ValueError:
+            return None
+
+
+async def _call(app: ASGIApp, scope: Scope, body: bytes) -> Exchange:
+    """Send one request through `app` and collect its whole reply."""
+    exchange = Exchange(
+        method=scope["method"],
+        path=scope["path"],
+        request_headers=list(scope.get("headers", [])),
+        request_body=body,
+    )
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    chunks: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            exchange.status = message["status"]
+            exchange.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    exchange.body = b"".join(chunks)
+    return exchange
+
+
+class Rewrite:
+    """Middleware: buffer each HTTP exchange with the real mock, let `before`/`after` bend it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        before: Callable[[Scope, bytes], tuple[Scope, bytes]] | None = None,
+        after: Callable[[Exchange], None] | None = None,
+        side_effect: Callable[[ASGIApp, Scope, Exchange], Awaitable[None]] | None = None,
+        short_circuit: Callable[[Scope, bytes], Exchange | None] | None = None,
+    ) -> None:
+        self.app = app
+        self.before = before
+        self.after = after
+        self.side_effect = side_effect
+        self.short_circuit = short_circuit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        if self.before is not None:
+            scope, body = self.before(scope, body)
+        exchange = self.short_circuit(scope, body) if self.short_circuit is not None else None
+        if exchange is None:
+            exchange = await _call(self.app, scope, body)
+            if self.side_effect is not None:
+                await self.side_effect(self.app, scope, exchange)
+        if self.after is not None:
+            self.after(exchange)
+        headers = [(k, v) for k, v in exchange.headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(exchange.body)).encode()))
+        await send({"type": "http.response.start", "status": exchange.status, "headers": headers})
+        await send({"type": "http.response.body", "body": exchange.body})
+
+
+def _is(exchange: Exchange, method: str, path: str) -> bool:
+    return exchange.method == method and exchange.path.rstrip("/") == path
+
+
+def _is_payout_path(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return len(parts) == 3 and parts[:2] == ["v1", "payouts"] and parts[2] not in ("start", "")
+
+
+# --- the variants -------------------------------------------------------------------------------
+
+
+def no_envelope(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Replies carry the bare payout / list instead of {"v1/payout": ...} / {"v1/payouts": ...}."""
+
+    def after(exchange: Exchange) -> None:
+        data = exchange.json()
+        if isinstance(data, dict):
+            if "v1/payout" in data:
+                exchange.set_json(data["v1/payout"])
+            elif "v1/payouts" in data:
+                exchange.set_json(data["v1/payouts"])
+
+    return Rewrite(app, after=after)
+
+
+def auth_ignored(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Any request is served as if it carried the right API key (missing or wrong keys accepted)."""
+
+    def before(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
+        headers.append((b"authorization", f"Bearer {api_key}".encode()))
+        return {**scope, "headers": headers}, body
+
+    return Rewrite(app, before=before)
+
+
+def server_error_on_unknown_id(app: ASGIApp, api_key: str) -> ASGIApp:
+    """An unknown payout id crashes the server: 500 instead of 404."""
+
+    def after(exchange: Exchange) -> None:
+        if exchange.status == 404:
+            exchange.set_json({"message": "Internal server error"}, status=500)
+
+    return Rewrite(app, after=after)
+
+
+DROPPED_FIELD = "currency_id"
+
+
+def required_field_dropped(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Every payout in a reply lacks a required field (`currency_id`)."""
+
+    def strip(payout: object) -> None:
+        if isinstance(payout, dict):
+            payout.pop(DROPPED_FIELD, None)
+
+    def after(exchange: Exchange) -> None:
+        data = exchange.json()
+        if not isinstance(data, dict):
+            return
+        strip(data.get("v1/payout"))
+        items = data.get("v1/payouts")
+        if isinstance(items, list):
+            for item in items:
+                strip(item)
+        if "v1/payout" in data or "v1/payouts" in data:
+            exchange.set_json(data)
+
+    return Rewrite(app, after=after)
+
+
+def refused_start_changes_status(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A start the server refuses still starts the (pending) payouts it names: change first, validate after."""
+
+    async def side_effect(inner: ASGIApp, scope: Scope, exchange: Exchange) -> None:
+        if not _is(exchange, "PUT", "/v1/payouts/start") or 200 <= exchange.status < 300:
+            return
+        for payout_id in payout_ids_in_start_body(exchange.request_json()):
+            body = json.dumps({"payouts": [{"id": payout_id}]}).encode()
+            await _call(inner, scope, body)
+
+    return Rewrite(app, side_effect=side_effect)
+
+
+def create_returns_200(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Create answers 200 instead of the documented 201."""
+
+    def after(exchange: Exchange) -> None:
+        if _is(exchange, "POST", "/v1/payouts") and exchange.status == 201:
+            exchange.status = 200
+
+    return Rewrite(app, after=after)
+
+
+def create_skips_validation(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Create never rejects a body: where the mock says 400/422, the variant invents a payout and says 201."""
+
+    def after(exchange: Exchange) -> None:
+        if _is(exchange, "POST", "/v1/payouts") and exchange.status in (400, 422):
+            stamp = "2024-01-01T00:00:00Z"
+            payout = {
+                "klass": "v1/payout",
+                "id": 999_999,
+                "reference": None,
+                "amount": 1,
+                "status": "pending",
+                "customer_id": 1,
+                "currency_id": 1,
+                "mode": "mtn_open",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            exchange.set_json({"v1/payout": payout}, status=201)
+
+    return Rewrite(app, after=after)
+
+
+def delete_keeps_payout(app: ASGIApp, api_key: str) -> ASGIApp:
+    """DELETE of an existing payout answers 204 but deletes nothing (it can still be read and started)."""
+
+    class KeepOnDelete(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["method"] == "DELETE" and _is_payout_path(scope["path"]):
+                probe = await _call(self.app, {**scope, "method": "GET"}, b"")
+                if probe.status == 200:
+                    await send({"type": "http.response.start", "status": 204, "headers": []})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            await super().__call__(scope, receive, send)
+
+    return KeepOnDelete(app)
+
+
+def wrong_content_type(app: ASGIApp, api_key: str) -> ASGIApp:
+    """JSON replies are labelled text/html."""
+
+    def after(exchange: Exchange) -> None:
+        if any(k.lower() == b"content-type" for k, _ in exchange.headers):
+            exchange.set_header(b"content-type", b"text/html; charset=utf-8")
+
+    return Rewrite(app, after=after)
+
+
+def rejects_merchant_reference(app: ASGIApp, api_key: str) -> ASGIApp:
+    """Create refuses a valid body that sets the optional `merchant_reference` (422)."""
+
+    def short_circuit(scope: Scope, body: bytes) -> Exchange | None:
+        if scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if isinstance(data, dict) and "merchant_reference" in data:
+            exchange = Exchange(scope["method"], scope["path"], list(scope.get("headers", [])), body)
+            exchange.set_json(
+                {"message": "Validation failed", "errors": {"merchant_reference": ["is not allowed"]}}, status=422
+            )
+            return exchange
+        return None
+
+    return Rewrite(app, short_circuit=short_circuit)
+
+
+def wrong_status_for_undeclared_method(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A method the path does not support gets 404 instead of 405 (with `Allow`)."""
+
+    def after(exchange: Exchange) -> None:
+        if exchange.status == 405:
+            exchange.set_header(b"allow", None)
+            exchange.set_json({"message": "Not found"}, status=404)
+
+    return Rewrite(app, after=after)
+
+
+Variant = Callable[[ASGIApp, str], ASGIApp]
+
+# name -> (wrapper, the checks expected to catch it). The teeth test asserts each variant fails the
+# suite AND that these checks are among the ones that fail, so the README table cannot go stale.
+VARIANTS: dict[str, tuple[Variant, frozenset[str]]] = {
+    "no_envelope": (no_envelope, frozenset({"response_schema_conformance"})),
+    "auth_ignored": (auth_ignored, frozenset({"ignored_auth"})),
+    "server_error_on_unknown_id": (server_error_on_unknown_id, frozenset({"not_a_server_error"})),
+    "required_field_dropped": (required_field_dropped, frozenset({"response_schema_conformance"})),
+    "refused_start_changes_status": (refused_start_changes_status, frozenset({"refused_start_keeps_pending"})),
+    "create_returns_200": (create_returns_200, frozenset({"status_code_conformance"})),
+    "create_skips_validation": (create_skips_validation, frozenset({"negative_data_rejection"})),
+    "delete_keeps_payout": (delete_keeps_payout, frozenset({"use_after_free"})),
+    "wrong_content_type": (wrong_content_type, frozenset({"content_type_conformance"})),
+    "rejects_merchant_reference": (rejects_merchant_reference, frozenset({"positive_data_acceptance"})),
+    "wrong_status_for_undeclared_method": (wrong_status_for_undeclared_method, frozenset({"unsupported_method"})),
+}
