@@ -1,6 +1,6 @@
 """Benchmark (not a test): the client's cost over raw httpx, and its import time over httpx's.
 
-    .venv/bin/python benchmarks/client/bench_client.py [--pairs 15] [--batch 40]
+    .venv/bin/python benchmarks/client/bench_client.py [--sync-pairs 300] [--async-pairs 15] [--import-runs 30]
 
 - per-call time of `client.payouts.create(...)` vs raw `httpx` posting the same JSON (same headers,
   a fresh Idempotency-Key each, reading the JSON reply) on a reused connection, against the same
@@ -80,18 +80,17 @@ def pairs(label: str, a: Callable[[], float], b: Callable[[], float], count: int
 
 def bench_sync(root: str, batch: int, count: int) -> tuple[float, float, float]:
     reset = httpx.Client()
+    reset.post(root + "/_mock/reset")
     with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw:
         url = root + "/v1/payouts"
 
         def ours() -> float:
-            reset.post(root + "/_mock/reset")
             started = time.perf_counter()
             for _ in range(batch):
                 client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
             return (time.perf_counter() - started) / batch
 
         def theirs() -> float:
-            reset.post(root + "/_mock/reset")
             started = time.perf_counter()
             for _ in range(batch):
                 reply = raw.post(url, json=PAYLOAD, headers={"Idempotency-Key": str(uuid.uuid4())})
@@ -108,7 +107,7 @@ def bench_sync(root: str, batch: int, count: int) -> tuple[float, float, float]:
 def bench_async(root: str, batch: int, count: int) -> tuple[float, float, float]:
     async def main() -> tuple[float, float, float]:
         limits = httpx.Limits(max_connections=IN_FLIGHT)
-        calls = batch * 8
+        calls = batch
         async with AsyncFedaPay(API_KEY, base_url=root + "/v1",
                                 http_client=httpx.AsyncClient(limits=limits, timeout=30)) as client, \
                 httpx.AsyncClient(headers=HEADERS, limits=limits, timeout=30) as raw, httpx.AsyncClient() as reset:
@@ -173,8 +172,8 @@ def bench_import(count: int) -> dict[str, tuple[float, float, float]]:
     import_seconds(python, "import fedapay_payouts, fedapay_payouts_api.models")  # write nothing, warm the disk
     results = {}
     for label, statement in [
-        ("import fedapay_payouts", "import fedapay_payouts"),
-        ("import + first use (models loaded)", "import fedapay_payouts; fedapay_payouts.Payout"),
+        ("import fedapay_payouts vs import httpx", "import fedapay_payouts"),
+        ("same + first use (models loaded) vs httpx", "import fedapay_payouts; fedapay_payouts.Payout"),
     ]:
         def ours(statement: str = statement) -> float:
             return import_seconds(python, statement)
@@ -185,26 +184,30 @@ def bench_import(count: int) -> dict[str, tuple[float, float, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=15, help="interleaved pairs per measurement")
-    parser.add_argument("--batch", type=int, default=40, help="calls per sync sample (async: 8x that)")
+    parser.add_argument("--sync-pairs", type=int, default=300, help="interleaved sync pairs (short: less drift)")
+    parser.add_argument("--sync-batch", type=int, default=10, help="calls per sync sample")
+    parser.add_argument("--async-pairs", type=int, default=15, help="interleaved async pairs")
+    parser.add_argument("--async-batch", type=int, default=320, help="calls per async sample")
     parser.add_argument("--import-runs", type=int, default=30, help="interleaved interpreter pairs for import time")
     args = parser.parse_args()
 
     process, root = start_mock()
     try:
-        print(f"mock in process {process.pid} at {root}; {args.pairs} interleaved pairs each")
+        print(f"mock in process {process.pid} at {root}")
         rows = [
-            ("sync: create vs raw httpx POST", bench_sync(root, args.batch, args.pairs)),
-            (f"async, {IN_FLIGHT} in flight: create vs raw", bench_async(root, args.batch, args.pairs)),
+            (f"sync: create vs raw httpx POST ({args.sync_pairs} pairs)",
+             bench_sync(root, args.sync_batch, args.sync_pairs)),
+            (f"async, {IN_FLIGHT} in flight ({args.async_pairs} pairs)",
+             bench_async(root, args.async_batch, args.async_pairs)),
         ]
     finally:
         process.terminate()
         process.wait(10)
-    print(f"{'measurement':44} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
+    print(f"{'measurement':50} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
     for label, (ours, theirs, ratio) in rows:
-        print(f"{label:44} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
+        print(f"{label:50} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
     for label, (ours, theirs, ratio) in bench_import(args.import_runs).items():
-        print(f"{label + ' vs import httpx':44} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
+        print(f"{label:50} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
 
 
 if __name__ == "__main__":
