@@ -225,8 +225,9 @@ class PayoutStore:
     # -- operations -----------------------------------------------------------------------------
 
     def count_request(self, operation_id: str) -> None:
-        requests = self.counters.requests
-        requests[operation_id] = requests.get(operation_id, 0) + 1
+        with self._lock:
+            requests = self.counters.requests
+            requests[operation_id] = requests.get(operation_id, 0) + 1
 
     def create(
         self,

@@ -209,3 +209,39 @@ def test_clock_control_is_validated(mock: MockServer) -> None:
     assert after["now"] > before["now"]
     assert httpx.get(mock.root_url + "/_mock/nothing").status_code == 404
     assert httpx.get(mock.root_url + "/_mock/reset").status_code == 405
+
+
+def test_drops_work_behind_middleware_that_wraps_send() -> None:
+    """Without uvicorn's own `send`, the mock starts a reply it never finishes: still no response."""
+    import socket
+    import threading
+    from typing import Any
+
+    import uvicorn
+    from fedapay_mock import create_app
+
+    inner = create_app(freeze_clock=True)
+
+    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
+        async def wrapped_send(message: Any) -> None:
+            await send(message)
+
+        await inner(scope, receive, wrapped_send)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(wrapper, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        httpx.post(base + "/_mock/faults", json={"operation": "create_payout", "fault": "drop_after_store"})
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(base + "/v1/payouts", json=payout_body(), headers=AUTH)
+        assert httpx.get(base + "/_mock/stats").json()["payouts_total"] == 1
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
