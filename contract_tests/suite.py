@@ -80,9 +80,9 @@ def config_data(mode: Mode) -> dict[str, Any]:
             data.pop("seed", None)
     elif mode is Mode.TEETH:
         # Same phases and checks, fewer examples; a failing case is reported as found, not shrunk.
-        generation["max-examples"] = 3
+        generation["max-examples"] = 5
         generation["no-shrink"] = True
-        stateful_generation["max-examples"] = 15
+        stateful_generation["max-examples"] = 12
         stateful["max-steps"] = 8
     return data
 
