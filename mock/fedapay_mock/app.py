@@ -181,8 +181,11 @@ class MockApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX):
-            body = await self._read_body(receive, None)
-            reply = self._control(scope["method"], path, body or b"")
+            body = await self._read_body(receive, self.options.max_body_bytes)
+            if body is None:
+                await self._too_large(send)
+                return
+            reply = self._control(scope["method"], path, body)
             await self._reply(send, reply)
             return
         if not path.startswith(API_PREFIX + "/"):
@@ -223,6 +226,7 @@ class MockApp:
                 Reply(
                     401,
                     error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
+                    [(b"www-authenticate", b"Bearer")],
                 ),
             )
             return

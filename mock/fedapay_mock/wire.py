@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 
-JSON_TYPE = b"application/json"
 # orjson reads integers beyond 64 bits as floats; a run of 19+ digits sends the body to the exact parser.
 _LONG_NUMBER = re.compile(rb"\d{19}")
 

@@ -158,6 +158,12 @@ def test_an_oversized_chunked_body_is_refused(mock: MockServer) -> None:
     assert mock.stats()["payouts_total"] == 0
 
 
+def test_control_bodies_are_size_limited_too(mock: MockServer) -> None:
+    reply = httpx.post(mock.root_url + "/_mock/clock", content=b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    assert reply.status_code == 413
+    assert mock.stats()["payouts_total"] == 0
+
+
 def test_unknown_paths_are_404_and_wrong_methods_405(mock: MockServer, api: httpx.Client) -> None:
     assert api.get("/transactions").status_code == 404
     assert httpx.get(mock.root_url + "/payouts").status_code == 404
@@ -194,6 +200,7 @@ def test_missing_or_malformed_keys_are_401(mock: MockServer, check: ReplyChecker
         reply = httpx.request(method, mock.base_url + path, headers=headers, json=payout_body())
         assert reply.status_code == 401, (method, path)
         assert check(op, reply)["message"] == "Missing or invalid API key."
+        assert reply.headers["www-authenticate"] == "Bearer"
     assert mock.stats()["created"] == 0
 
 
