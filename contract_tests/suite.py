@@ -109,6 +109,7 @@ class RunReport:
     target: str
     mode: Mode
     seed: int
+    derandomized: bool
     duration: float = 0.0
     cases_by_phase: dict[str, int] = field(default_factory=dict)
     stateful_scenarios: int = 0
@@ -136,8 +137,9 @@ class RunReport:
 
     def headline(self) -> str:
         phases = ", ".join(f"{name} {count}" for name, count in self.cases_by_phase.items())
+        randomness = "derandomized" if self.derandomized else f"seed {self.seed} (replay: {ENV_SEED}={self.seed})"
         return (
-            f"{self.target} [{self.mode.value} mode, seed {self.seed}]: {self.total_cases} cases ({phases}; "
+            f"{self.target} [{self.mode.value} mode, {randomness}]: {self.total_cases} cases ({phases}; "
             f"{self.stateful_scenarios} stateful scenarios) in {self.duration:.1f} s, "
             f"{len(self.failures)} failing check results, {len(self.errors)} errors"
         )
@@ -160,7 +162,12 @@ def run_suite(*, base_url: str, api_key: str, mode: Mode, target: str) -> RunRep
     """Run every phase of the suite against `base_url` and collect the outcome."""
     refuse_live(base_url, api_key)
     schema = load_schema(mode, base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
-    report = RunReport(target=target, mode=mode, seed=schema.config.seed)
+    report = RunReport(
+        target=target,
+        mode=mode,
+        seed=schema.config.seed,
+        derandomized=bool(schema.config.generation.deterministic),
+    )
     seen: set[tuple[str, str, str]] = set()
     phase_started: dict[str, float] = {}
     started = time.perf_counter()
