@@ -71,7 +71,9 @@ def config_data(mode: Mode) -> dict[str, Any]:
     if mode is Mode.DEEP:
         generation["deterministic"] = False
         generation["max-examples"] = int(os.environ.get(ENV_MAX_EXAMPLES, DEEP_MAX_EXAMPLES))
-        stateful_generation["max-examples"] = max(DEEP_STATEFUL_EXAMPLES, generation["max-examples"] // 2)
+        # 500 examples -> 300 stateful scenarios; scaled with FEDAPAY_CONTRACT_MAX_EXAMPLES.
+        scaled = generation["max-examples"] * DEEP_STATEFUL_EXAMPLES // DEEP_MAX_EXAMPLES
+        stateful_generation["max-examples"] = max(1, scaled)
         stateful["max-steps"] = DEEP_STATEFUL_STEPS
         seed = os.environ.get(ENV_SEED)
         if seed:

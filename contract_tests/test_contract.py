@@ -56,9 +56,10 @@ def test_mock_honours_the_contract(contract_mock: MockServer) -> None:
     assert report.ok, report.format()
     # The run really was the suite it claims to be: every phase produced cases, every check ran.
     assert all(report.cases_by_phase.get(phase, 0) > 0 for phase in PHASES), report.cases_by_phase
-    assert report.total_cases >= MIN_CASES, report.headline()
-    assert report.stateful_steps >= MIN_STATEFUL_STEPS, report.headline()
     assert report.checks_run >= EXPECTED_CHECKS, sorted(EXPECTED_CHECKS - report.checks_run)
+    if MODE is Mode.CI:  # deep mode's size is whatever FEDAPAY_CONTRACT_MAX_EXAMPLES asks for
+        assert report.total_cases >= MIN_CASES, report.headline()
+        assert report.stateful_steps >= MIN_STATEFUL_STEPS, report.headline()
 
 
 @pytest.mark.timeout(EXTERNAL_TIMEOUT)
