@@ -34,6 +34,8 @@ PAGE = Path("spec/source/create-payout.page.txt")
 EXTRACTED = Path("spec/extracted/create-payout.yaml")
 OVERLAYS = Path("spec/overlays")
 NORMALIZED = Path("spec/openapi.yaml")
+# The mock server ships the normalized spec inside its package, so an installed wheel can find it.
+MOCK_SPEC = Path("mock/fedapay_mock/openapi.yaml")
 GENERATOR_CONFIG = Path("spec/generator.yaml")
 GENERATED = Path("generated")
 PACKAGE = "fedapay_payouts_api"
@@ -194,8 +196,9 @@ def build(root: Path, out: Path) -> list[tuple[str, float]]:
         text = dump(document, header)
     with _stage("validate", timings):
         validate(text)
-        (out / NORMALIZED).parent.mkdir(parents=True, exist_ok=True)
-        (out / NORMALIZED).write_text(text, encoding="utf-8")
+        for target in (NORMALIZED, MOCK_SPEC):
+            (out / target).parent.mkdir(parents=True, exist_ok=True)
+            (out / target).write_text(text, encoding="utf-8")
     with _stage("generate+format", timings), tempfile.TemporaryDirectory() as scratch:
         generate(out / NORMALIZED, root / GENERATOR_CONFIG, Path(scratch))
         target = out / GENERATED / PACKAGE
@@ -213,7 +216,7 @@ def _tree_files(base: Path) -> set[Path]:
 def diff(expected_root: Path, actual_root: Path) -> list[str]:
     """Unified diffs between the committed outputs and freshly built ones."""
     lines: list[str] = []
-    for sub in (EXTRACTED, NORMALIZED):
+    for sub in (EXTRACTED, NORMALIZED, MOCK_SPEC):
         a, b = actual_root / sub, expected_root / sub
         if not a.exists() or not filecmp.cmp(a, b, shallow=False):
             old = a.read_text(encoding="utf-8").splitlines(keepends=True) if a.exists() else []

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_packaged_spec_is_the_repositorys_spec() -> None:
     assert REPO_SPEC == REPO / "spec" / "openapi.yaml"
     assert PACKAGED_SPEC.read_bytes() == REPO_SPEC.read_bytes(), (
-        "mock/fedapay_mock/openapi.yaml is stale: cp spec/openapi.yaml mock/fedapay_mock/openapi.yaml"
+        "mock/fedapay_mock/openapi.yaml is stale: run scripts/regenerate.py"
     )
     assert default_spec_path() == REPO_SPEC
 
