@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import enum
 import os
+import random
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -172,6 +173,9 @@ def run_suite(*, base_url: str, api_key: str, mode: Mode, target: str) -> RunRep
     )
     seen: set[tuple[str, str, str]] = set()
     phase_started: dict[str, float] = {}
+    # Parts of schemathesis' generation draw from the global `random` module, which the tests that
+    # ran before in the same process have moved: seed it, or the case count depends on test order.
+    random.seed(schema.config.seed)
     started = time.perf_counter()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
