@@ -7,6 +7,7 @@ reach the server (or worse, be accepted by it): a float amount, a naive datetime
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -55,9 +56,38 @@ def currency(value: object) -> str:
 
 
 def metadata(value: object, argument: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise InvalidArgumentError(argument, "must be a mapping with string keys")
-    return dict(value)
+    """Plain JSON only (what FedaPay stores and gives back); a failure names the place: `custom_metadata.lines[2]`."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(argument, f"must be a mapping with string keys, got {type(value).__name__}")
+    wire: dict[str, Any] = _plain_json(value, argument, 0)
+    return wire
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _plain_json(value: object, where: str, depth: int) -> Any:
+    """A copy of `value` as JSON types (dict, list, str, int, finite float, bool, None), or an error naming `where`."""
+    if value is None or isinstance(value, (str, int)):  # bool is an int
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgumentError(where, f"must be a finite number, got {value!r} (not valid JSON)")
+        return value
+    if depth >= MAX_JSON_DEPTH:
+        raise InvalidArgumentError(where, f"nests deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, Mapping):
+        wire = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidArgumentError(where, f"keys must be strings, got {type(key).__name__} {key!r}")
+            wire[key] = _plain_json(item, f"{where}.{key}", depth + 1)
+        return wire
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]
+    raise InvalidArgumentError(
+        where, f"must be JSON (str, int, float, bool, None, list or mapping), got {type(value).__name__}"
+    )
 
 
 def phone_number(value: object, argument: str) -> dict[str, str]:

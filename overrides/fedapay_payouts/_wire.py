@@ -18,6 +18,7 @@ from fedapay_payouts_api.models.list_meta import ListMeta
 from fedapay_payouts_api.models.payout import Payout
 
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_class
+from ._json import loads
 
 __all__ = ["read_page", "read_payout", "read_payouts", "request_id", "retry_after", "status_error"]
 
@@ -36,7 +37,7 @@ def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidation
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return loads(response.content)
     except ValueError:
         raise _unreadable(response, "the body is not JSON") from None
 
@@ -122,7 +123,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
     message: str | None = None
     errors: dict[str, list[str]] = {}
     try:
-        data = response.json()
+        data = loads(response.content)
     except ValueError:
         data = None
     if isinstance(data, dict):
