@@ -19,6 +19,7 @@ import httpx
 
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes, resolve_config, to_timeout
 from ._exceptions import InvalidArgumentError
+from ._json import dumps
 from ._retry import RetryPolicy, Steps
 
 if TYPE_CHECKING:
@@ -82,8 +83,12 @@ class BaseClient(Generic[HttpClient]):
         if http_client is None:
             self._owns_http = True
             self._http = http_client_type(headers=headers, timeout=config.timeout, follow_redirects=False)
+            # Our own client's settings never change, so each request is assembled directly from parts
+            # prepared here (see `build_request`).
+            self._urls = {path: httpx.URL(self._payouts_url + path) for path in ("", "/start")}
+            self._plain_headers = httpx.Headers(self._http.headers)
+            self._json_headers = httpx.Headers({**self._http.headers, "Content-Type": "application/json"})
             self._headers: dict[str, str] = {}
-            self._timeout: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
         else:
             if not isinstance(http_client, http_client_type):
                 raise InvalidArgumentError("http_client", f"must be an {http_client_type.__qualname__}")
@@ -91,7 +96,7 @@ class BaseClient(Generic[HttpClient]):
             self._owns_http = False
             self._http = http_client
             self._headers = headers
-            self._timeout = config.timeout
+        self._timeout = config.timeout.as_dict()
 
     @property
     def environment(self) -> str:
@@ -123,15 +128,28 @@ class BaseClient(Generic[HttpClient]):
         headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> httpx.Request:
-        """One request, built once and re-sent unchanged on every retry (same body, same Idempotency-Key)."""
-        merged = {**self._headers, **headers} if headers else self._headers
+        """One request, built once and re-sent unchanged on every retry (same body, same Idempotency-Key).
+
+        For a connection pool of our own, the request is assembled from parts prepared once (the parsed
+        URL, the client's headers): `httpx.Client.build_request` would re-parse the URL and merge the
+        client's headers and cookies on every call, about 40 µs here, which is 4 % of a loopback call.
+        Cookies are not sent back: this is a bearer-token API. A client you pass in goes through its own
+        `build_request`, so its headers, cookies and parameters apply.
+        """
+        content = None if body is None else dumps(body)  # encoded once, here: compact UTF-8 (see `_json.py`)
+        extensions = {"timeout": self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout).as_dict()}
+        if self._owns_http:
+            url = self._urls.get(path) or httpx.URL(self._payouts_url + path)
+            request_headers = (self._plain_headers if content is None else self._json_headers).copy()
+            if headers:
+                request_headers.update(headers)
+            return httpx.Request(method, url, content=content, params=params, headers=request_headers,
+                                 extensions=extensions)
+        merged = {**self._headers, **headers} if headers else dict(self._headers)
+        if content is not None:
+            merged["Content-Type"] = "application/json"
         return self._http.build_request(
-            method,
-            self._payouts_url + path,
-            json=body,  # encoded once, here: compact UTF-8, Content-Type application/json
-            params=params,
-            headers=merged or None,
-            timeout=self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),
+            method, self._payouts_url + path, content=content, params=params, headers=merged, extensions=extensions
         )
 
     def __repr__(self) -> str:

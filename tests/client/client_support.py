@@ -93,23 +93,31 @@ class Api:
     runner: asyncio.Runner | None = None
 
     def client(
-        self, *, record: bool = True, refuse: int = 0, transport: Any = None, **options: Any
+        self, *, record: bool = True, refuse: int = 0, transport: Any = None, injected: bool = False, **options: Any
     ) -> FedaPay | AsyncFedaPay:
-        """A client on the mock; `record` its requests in `sent`; `refuse` the first n connections."""
+        """A client on the mock; `record` its requests in `sent`; `refuse` the first n connections.
+
+        By default the client makes its own connection pool, as most users' do, and the recording
+        transport is put under it; `injected=True` passes an `http_client` of ours instead.
+        """
         options.setdefault("api_key", API_KEY)
         options.setdefault("base_url", self.base_url)
         if self.mode == "sync":
-            if transport is not None or record:
-                options["http_client"] = httpx.Client(transport=transport or RecordingTransport(self.sent, refuse))
+            sync_transport = transport or (RecordingTransport(self.sent, refuse) if record else None)
+            if injected:
+                options["http_client"] = httpx.Client(transport=sync_transport)
             sync = FedaPay(**options)
+            if sync_transport is not None and not injected:
+                sync._http._transport = sync_transport
             sync._sleep = self.sleeps.append
             self.clients.append(sync)
             return sync
-        if transport is not None or record:
-            options["http_client"] = httpx.AsyncClient(
-                transport=transport or AsyncRecordingTransport(self.sent, refuse)
-            )
+        async_transport = transport or (AsyncRecordingTransport(self.sent, refuse) if record else None)
+        if injected:
+            options["http_client"] = httpx.AsyncClient(transport=async_transport)
         async_client = AsyncFedaPay(**options)
+        if async_transport is not None and not injected:
+            async_client._http._transport = async_transport
 
         async def record_sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
