@@ -96,6 +96,8 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
             fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
             account_id=int(account) if account.isdigit() and len(account) < 16 else None,
         )
+    except NotFoundError as exc:
+        raise Rejected(404, exc.message, exc.errors) from None
     except RefusedError as exc:
         raise Rejected(422, exc.message, exc.errors) from None
     return Reply(201, payout_envelope(wire))

@@ -59,10 +59,11 @@ def parse_when(text: str) -> float:
 
 
 class NotFoundError(Exception):
-    """Unknown payout ids, by request field."""
+    """Unknown payout (or customer) ids, by request field."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("payout not found")
+    def __init__(self, errors: dict[str, list[str]], message: str = "No payout with this id.") -> None:
+        super().__init__(message)
+        self.message = message
         self.errors = errors
 
 
@@ -169,6 +170,7 @@ class PayoutStore:
         self._payouts: dict[int, Payout] = {}
         self._next_id = 1
         self._customers: dict[tuple[Any, ...], int] = {}
+        self._customer_numbers: dict[int, str | None] = {}  # by customer id
         self._idempotency: dict[str, _IdempotencyRecord] = {}
         self._due: list[tuple[float, int, int, str]] = []
         self._seq = 0
@@ -250,16 +252,7 @@ class PayoutStore:
                     self.counters.idempotent_replays += 1
                     return self._payouts[record.payout_id].to_wire(), True
             now = self.clock.now()
-            customer = body["customer"]
-            phone = customer.get("phone_number")
-            number = phone.get("number") if isinstance(phone, dict) else None
-            customer_key = (
-                customer.get("firstname"),
-                customer.get("lastname"),
-                customer.get("email"),
-                number,
-            )
-            customer_id = self._customers.setdefault(customer_key, len(self._customers) + 1)
+            customer_id, number = self._customer(body["customer"])
             payout_id = self._next_id
             self._next_id += 1
             amount = body["amount"]
@@ -287,6 +280,20 @@ class PayoutStore:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
             self._emit("payout.created", payout)
             return wire, False
+
+    def _customer(self, customer: dict[str, Any]) -> tuple[int, str | None]:
+        """(customer id, phone number): an existing customer by `{id}`, or the one these details describe."""
+        if "firstname" not in customer:  # `{"id": n}` (the spec's CustomerRef)
+            customer_id = customer["id"]
+            if customer_id not in self._customer_numbers:
+                raise NotFoundError({"customer.id": ["no customer with this id"]}, "No customer with this id.")
+            return customer_id, self._customer_numbers[customer_id]
+        phone = customer.get("phone_number")
+        number = phone.get("number") if isinstance(phone, dict) else None
+        key = (customer.get("firstname"), customer.get("lastname"), customer.get("email"), number)
+        customer_id = self._customers.setdefault(key, len(self._customers) + 1)
+        self._customer_numbers[customer_id] = number
+        return customer_id, number
 
     def get(self, payout_id: int) -> dict[str, Any] | None:
         self.settle()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,18 +138,7 @@ class SchemaValidator:
             expected = " or ".join(t for t, _ in self._branches)
             return Outcome({"body": [f"must be {expected}"]}, shape=True)
         errors: FieldErrors = {}
-        shape = False
-        for error in self._validator.iter_errors(value):
-            path = list(error.instance_path)
-            kind = error.kind
-            if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-                path.append(str(kind.property))
-                message = "is required"
-            else:
-                message = _short(error.message)
-                if not path and isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
-                    shape = True
-            errors.setdefault(field_name(path), []).append(message)
+        shape = _collect(self._validator.iter_errors(value), errors)
         return Outcome(errors, shape)
 
     def coerce_form(self, value: Any) -> Any:
@@ -157,13 +146,49 @@ class SchemaValidator:
         return _coerce(self._deref, self.schema, value)
 
 
+def _collect(found: Iterable[jsonschema_rs.ValidationError], errors: FieldErrors) -> bool:
+    """Add each error under its field name; True when the top-level value has the wrong JSON type.
+
+    A value that matches no branch of a nested `oneOf` (such as `customer`, a full description or an
+    `{id}`) is reported by the branch it was closest to: one that does not refuse its fields as
+    unexpected, then the one with the fewest problems. "customer.lastname: is required" helps;
+    "customer: is not valid under any of the schemas" does not.
+    """
+    shape = False
+    for error in found:
+        path = list(error.instance_path)
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.OneOfNotValid | jsonschema_rs.ValidationErrorKind.AnyOf):
+            branches = [list(branch) for branch in kind.context]
+            if branches:
+                closest = min(branches, key=lambda branch: (_refuses_fields(branch), len(branch)))
+                _collect(closest, errors)
+                continue
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            path.append(str(kind.property))
+            message = "is required"
+        else:
+            message = _short(error.message)
+            if not path and isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+                shape = True
+        errors.setdefault(field_name(path), []).append(message)
+    return shape
+
+
+def _refuses_fields(branch: list[jsonschema_rs.ValidationError]) -> bool:
+    return any(isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties) for error in branch)
+
+
 def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
     schema = deref(schema)
     for key in ("oneOf", "anyOf"):
         if key in schema:
             wanted = _json_type(value) if not isinstance(value, dict) else "object"
-            for branch in schema[key]:
-                if deref(branch).get("type") == wanted:
+            branches = [deref(branch) for branch in schema[key]]
+            if isinstance(value, dict):  # the object branch whose required fields are all there comes first
+                branches.sort(key=lambda branch: not set(branch.get("required", ())) <= value.keys())
+            for branch in branches:
+                if branch.get("type") == wanted:
                     return _coerce(deref, branch, value)
             return value
     kind = schema.get("type")

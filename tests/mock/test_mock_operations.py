@@ -270,3 +270,35 @@ def test_list_can_find_a_payout_by_merchant_reference(api: httpx.Client, check: 
     wanted = create(api, check, merchant_reference="b")
     found = check("list_payouts", api.get("/payouts", params={"merchant_reference": "b"}))
     assert [p["id"] for p in found["v1/payouts"]] == [wanted["id"]]
+
+
+def test_a_payout_to_an_existing_customer_by_id(api: httpx.Client, check: ReplyChecker, mock: MockServer) -> None:
+    failing = {"firstname": "Kofi", "lastname": "Mensah", "phone_number": {"number": "+22990000000", "country": "bj"}}
+    first = create(api, check, customer=failing)
+    again = create(api, check, customer={"id": first["customer_id"]}, amount=2000)
+    assert again["customer_id"] == first["customer_id"]
+    assert again["id"] != first["id"]
+    # The customer's number comes with the id: this one ends in 0000, so the payout fails.
+    api.put("/payouts/start", json={"payouts": [{"id": again["id"]}]}).raise_for_status()
+    mock.advance_clock(SETTLE + 1)
+    assert api.get(f"/payouts/{again['id']}").json()["v1/payout"]["status"] == "failed"
+    form = "amount=700&currency[iso]=XOF&mode=moov&customer[id]=" + str(first["customer_id"])
+    by_form = api.post("/payouts", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert check("create_payout", by_form)["v1/payout"]["customer_id"] == first["customer_id"]
+
+
+def test_an_unknown_customer_id_is_404_and_stores_nothing(api: httpx.Client, check: ReplyChecker,
+                                                          mock: MockServer) -> None:
+    reply = api.post("/payouts", json=payout_body(customer={"id": 999}))
+    assert reply.status_code == 404
+    assert check("create_payout", reply)["errors"] == {"customer.id": ["no customer with this id"]}
+    assert mock.stats()["created"] == 0
+
+
+def test_a_customer_both_by_id_and_described_is_read_as_described(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.post("/payouts", json=payout_body(customer={"id": 1, "firstname": "Ada"}))
+    assert reply.status_code == 422
+    assert check("create_payout", reply)["errors"] == {"customer.lastname": ["is required"]}
+    bad_id = api.post("/payouts", json=payout_body(customer={"id": 0}))
+    assert bad_id.status_code == 422
+    assert list(check("create_payout", bad_id)["errors"]) == ["customer.id"]

@@ -150,6 +150,33 @@ def test_create_links_feed_the_other_operations() -> None:
     assert links["RetrievePayout"]["parameters"] == {"id": "$response.body#/v1~1payout/id"}
 
 
+def test_a_customer_is_described_in_full_or_named_by_id_and_never_both() -> None:
+    import jsonschema
+
+    customer = SCHEMAS["PayoutCreate"]["properties"]["customer"]
+    assert customer["oneOf"] == [{"$ref": "#/components/schemas/CustomerInput"},
+                                 {"$ref": "#/components/schemas/CustomerRef"}]
+    assert "404" in SPEC["paths"]["/payouts"]["post"]["responses"]
+    definitions = {name: _as_json_schema(schema) for name, schema in SCHEMAS.items()}
+    validator = jsonschema.Draft4Validator({"oneOf": [{"$ref": "#/definitions/CustomerInput"},
+                                                       {"$ref": "#/definitions/CustomerRef"}],
+                                            "definitions": definitions})
+    assert validator.is_valid({"id": 12})
+    assert validator.is_valid({"firstname": "Ada", "lastname": "Lovelace"})
+    assert not validator.is_valid({"id": 0})
+    assert not validator.is_valid({"id": 12, "firstname": "Ada"})  # neither branch: no lastname, an extra field
+
+
+def _as_json_schema(schema: Any) -> Any:
+    """OpenAPI 3.0 refs point at components; JSON Schema's at definitions."""
+    if isinstance(schema, dict):
+        return {k: (v.replace("#/components/schemas/", "#/definitions/") if k == "$ref" else _as_json_schema(v))
+                for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_as_json_schema(item) for item in schema]
+    return schema
+
+
 def test_a_step_whose_target_vanished_stops_the_pipeline(tmp_path: Path) -> None:
     broken = tmp_path / "99-broken.yaml"
     broken.write_text(

@@ -4,6 +4,7 @@
 from .currency_input import CurrencyInput
 from .currency_input_iso import CurrencyInputIso
 from .customer_input import CustomerInput
+from .customer_ref import CustomerRef
 from .error import Error
 from .error_errors import ErrorErrors
 from .list_meta import ListMeta
@@ -25,6 +26,7 @@ __all__ = (
     "CurrencyInput",
     "CurrencyInputIso",
     "CustomerInput",
+    "CustomerRef",
     "Error",
     "ErrorErrors",
     "ListMeta",

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.currency_input import CurrencyInput
     from ..models.customer_input import CustomerInput
+    from ..models.customer_ref import CustomerRef
     from ..models.payout_create_custom_metadata import PayoutCreateCustomMetadata
 
 
@@ -26,7 +27,8 @@ class PayoutCreate:
         amount (int): Amount of the payout, a positive whole number of the currency's unit.
         mode (str): Payout mode, the mobile-money operator (for example mtn_open, moov, togocel).
         currency (CurrencyInput): The payout's currency, by ISO 4217 code.
-        customer (CustomerInput): The beneficiary.
+        customer (CustomerInput | CustomerRef): The beneficiary, described in full (a new customer) or by id (an
+            existing one).
         description (str | Unset): Free text shown to the merchant.
         merchant_reference (str | Unset): Your own unique reference for this payout. Use it to find the payout again
             when a request's outcome is unknown.
@@ -36,20 +38,26 @@ class PayoutCreate:
     amount: int
     mode: str
     currency: CurrencyInput
-    customer: CustomerInput
+    customer: CustomerInput | CustomerRef
     description: str | Unset = UNSET
     merchant_reference: str | Unset = UNSET
     custom_metadata: PayoutCreateCustomMetadata | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.customer_input import CustomerInput  # noqa: PLC0415
+
         amount = self.amount
 
         mode = self.mode
 
         currency = self.currency.to_dict()
 
-        customer = self.customer.to_dict()
+        customer: dict[str, Any]
+        if isinstance(self.customer, CustomerInput):
+            customer = self.customer.to_dict()
+        else:
+            customer = self.customer.to_dict()
 
         description = self.description
 
@@ -82,6 +90,7 @@ class PayoutCreate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.currency_input import CurrencyInput  # noqa: PLC0415
         from ..models.customer_input import CustomerInput  # noqa: PLC0415
+        from ..models.customer_ref import CustomerRef  # noqa: PLC0415
         from ..models.payout_create_custom_metadata import PayoutCreateCustomMetadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -91,7 +100,22 @@ class PayoutCreate:
 
         currency = CurrencyInput.from_dict(d.pop("currency"))
 
-        customer = CustomerInput.from_dict(d.pop("customer"))
+        def _parse_customer(data: object) -> CustomerInput | CustomerRef:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                customer_type_0 = CustomerInput.from_dict(data)
+
+                return customer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            customer_type_1 = CustomerRef.from_dict(data)
+
+            return customer_type_1
+
+        customer = _parse_customer(d.pop("customer"))
 
         description = d.pop("description", UNSET)
 
