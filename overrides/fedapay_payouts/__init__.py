@@ -33,10 +33,11 @@ from ._exceptions import (
     WebhookVerificationError,
 )
 from ._retry import RetryPolicy
-from ._types import CustomerParams, PhoneNumberParams, StartItem
+from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput as CustomerInput
+    from fedapay_payouts_api.models.customer_ref import CustomerRef as CustomerRef
     from fedapay_payouts_api.models.list_meta import ListMeta as ListMeta
     from fedapay_payouts_api.models.payout import Payout as Payout
     from fedapay_payouts_api.models.phone_number import PhoneNumber as PhoneNumber
@@ -54,6 +55,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "CustomerInput": "fedapay_payouts_api.models.customer_input",
+    "CustomerRef": "fedapay_payouts_api.models.customer_ref",
     "ListMeta": "fedapay_payouts_api.models.list_meta",
     "Payout": "fedapay_payouts_api.models.payout",
     "PhoneNumber": "fedapay_payouts_api.models.phone_number",
@@ -102,6 +104,8 @@ __all__ = [
     "ConflictError",
     "CustomerInput",
     "CustomerParams",
+    "CustomerRef",
+    "CustomerRefParams",
     "FedaPay",
     "FedaPayError",
     "InternalServerError",

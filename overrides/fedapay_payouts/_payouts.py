@@ -24,11 +24,12 @@ from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._exceptions import APIError, APIResponseValidationError, InvalidArgumentError, PayoutOutcomeUnknownError
 from ._pagination import PageWalker, PayoutPage
 from ._retry import NOT_DONE, Call, NotDone, Steps, run
-from ._types import CustomerParams, PhoneNumberParams, StartItem
+from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
 from ._wire import read_page, read_payout, read_payouts
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput
+    from fedapay_payouts_api.models.customer_ref import CustomerRef
 
 __all__ = ["AsyncPayouts", "PayoutOperations", "Payouts"]
 
@@ -253,7 +254,7 @@ class PayoutOperations:
         amount: int,
         currency: str,
         mode: str,
-        customer: CustomerParams | CustomerInput,
+        customer: CustomerParams | CustomerRefParams | CustomerInput | CustomerRef,
         description: str | None = None,
         merchant_reference: str | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
@@ -261,6 +262,9 @@ class PayoutOperations:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
         """Create a payout (status `pending`; nothing is sent until you start it).
+
+        `customer` describes a new beneficiary (`{"firstname", "lastname", "email", "phone_number"}`)
+        or names an existing one by id (`{"id": payout.customer_id}`).
 
         `idempotency_key` (default: a new uuid4 per call) goes with every retry of this call, so a
         retry never creates a second payout. Pass your own to make a create safe to repeat across

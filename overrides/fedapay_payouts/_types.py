@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NotRequired, Required, TypedDict
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.phone_number import PhoneNumber
 
-__all__ = ["CustomerParams", "PhoneNumberParams", "StartItem"]
+__all__ = ["CustomerParams", "CustomerRefParams", "PhoneNumberParams", "StartItem"]
 
 
 class PhoneNumberParams(TypedDict):
@@ -25,6 +25,12 @@ class CustomerParams(TypedDict, total=False):
     lastname: Required[str]
     email: str
     phone_number: PhoneNumberParams | PhoneNumber
+
+
+class CustomerRefParams(TypedDict):
+    """An existing customer, by id (a payout's `customer_id`): `{"id": 12}`."""
+
+    id: int
 
 
 class StartItem(TypedDict):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fedapay_payouts_api.models.customer_input import CustomerInput
+from fedapay_payouts_api.models.customer_ref import CustomerRef
 from fedapay_payouts_api.models.phone_number import PhoneNumber
 
 from ._exceptions import InvalidArgumentError
@@ -105,10 +106,19 @@ def phone_number(value: object, argument: str) -> dict[str, str]:
 
 
 def customer(value: object) -> dict[str, Any]:
-    if isinstance(value, CustomerInput):
+    """A new beneficiary described in full, or an existing customer as `{"id": n}`; never both."""
+    if isinstance(value, CustomerInput | CustomerRef):
         value = value.to_dict()
     if not isinstance(value, Mapping):
-        raise InvalidArgumentError("customer", 'must be {"firstname": ..., "lastname": ...} or a CustomerInput')
+        raise InvalidArgumentError(
+            "customer", 'must be {"firstname": ..., "lastname": ...}, {"id": <customer id>} or a CustomerInput'
+        )
+    if "id" in value:
+        if len(value) > 1:
+            raise InvalidArgumentError(
+                "customer", f"give either an existing customer's id or a description, not both (got {sorted(value)})"
+            )
+        return {"id": positive_int(value["id"], "customer.id")}
     wire: dict[str, Any] = {
         "firstname": text(value.get("firstname"), "customer.firstname"),
         "lastname": text(value.get("lastname"), "customer.lastname"),

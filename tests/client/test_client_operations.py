@@ -55,6 +55,23 @@ def test_create_sends_the_payout_and_returns_a_typed_pending_payout(api: Api, fe
     assert (stats["created"], stats["by_status"]) == (1, {"pending": 1})
 
 
+def test_create_for_an_existing_customer_by_id(api: Api, fedapay_mock: MockServer) -> None:
+    from fedapay_payouts import CustomerRef
+
+    client = api.client()
+    first = create(api, client)
+    by_dict = create(api, client, customer={"id": first.customer_id}, amount=2000)
+    by_model = create(api, client, customer=CustomerRef(id=first.customer_id), amount=3000)
+
+    assert by_dict.customer_id == by_model.customer_id == first.customer_id
+    assert [sent.body["customer"] for sent in api.sent[1:]] == [{"id": first.customer_id}] * 2
+    with pytest.raises(NotFoundError) as caught:
+        create(api, client, customer={"id": first.customer_id + 50})
+    assert caught.value.errors == {"customer.id": ["no customer with this id"]}
+    assert len(api.sent) == 4  # a 404 is final: not retried
+    assert fedapay_mock.stats()["created"] == 3
+
+
 def test_each_create_gets_its_own_idempotency_key_and_a_given_key_is_used(api: Api, fedapay_mock: MockServer) -> None:
     client = api.client()
     first = create(api, client)
