@@ -408,6 +408,10 @@ class PayoutStore:
                     f"Payout {payout_id} is {payout.status} and can no longer be changed.",
                     {"status": [f"is {payout.status}; only a pending or scheduled payout can change"]},
                 )
+            when = self._reschedule_time(payout, changes)
+            if when is not None:
+                payout.scheduled_at = when
+                self._schedule(when, payout.id, "send")  # the earlier "send" no longer matches: skipped
             if "amount" in changes:
                 payout.amount = changes["amount"]
                 payout.fees = compute_fees(payout.amount)
@@ -416,6 +420,24 @@ class PayoutStore:
                     setattr(payout, name, changes[name])
             payout.updated_at = self.clock.now()
             return payout.to_wire()
+
+    def _reschedule_time(self, payout: Payout, changes: dict[str, Any]) -> float | None:
+        """The new send time of a scheduled payout, or None when `scheduled_at` is not changed. Checked
+        before anything changes, so a refused update changes nothing."""
+        if "scheduled_at" not in changes:
+            return None
+        if payout.status != "scheduled":
+            raise RefusedError(
+                f"Payout {payout.id} is {payout.status}: only a scheduled payout can be rescheduled.",
+                {"scheduled_at": [f"payout is {payout.status}; schedule a pending payout with PUT /payouts/start"]},
+            )
+        try:
+            when = parse_when(changes["scheduled_at"])
+        except ValueError as exc:
+            raise RefusedError("The new date is not valid.", {"scheduled_at": [str(exc)]}) from None
+        if when <= self.clock.now():
+            raise RefusedError("The new date is not in the future.", {"scheduled_at": ["must be in the future"]})
+        return when
 
     def delete(self, payout_id: int) -> bool:
         self.settle()

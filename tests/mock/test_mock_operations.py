@@ -302,3 +302,41 @@ def test_a_customer_both_by_id_and_described_is_read_as_described(api: httpx.Cli
     bad_id = api.post("/payouts", json=payout_body(customer={"id": 0}))
     assert bad_id.status_code == 422
     assert list(check("create_payout", bad_id)["errors"]) == ["customer.id"]
+
+
+def test_a_scheduled_payout_can_be_rescheduled_and_is_sent_at_the_new_time_only(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    now = datetime.fromisoformat(mock.stats()["clock"]).replace(microsecond=0)
+    first, later = now + timedelta(hours=1), now + timedelta(hours=3)
+    api.put("/payouts/start", json={"payouts": [{"id": created["id"], "scheduled_at": first.isoformat()}]})
+    reply = api.put(f"/payouts/{created['id']}", json={"scheduled_at": later.isoformat()})
+    moved = check("update_payout", reply)["v1/payout"]
+    assert (moved["status"], moved["scheduled_at"]) == ("scheduled", later.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    mock.advance_clock(2 * 3600)  # past the first time: nothing happens
+    assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "scheduled"
+    mock.advance_clock(3600)
+    sent = api.get(f"/payouts/{created['id']}").json()["v1/payout"]
+    assert (sent["status"], sent["sent_at"]) == ("sent", moved["scheduled_at"])
+    assert mock.stats()["sent"] == 1
+
+
+def test_rescheduling_is_refused_for_a_pending_payout_or_a_past_date_and_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    pending = create(api, check)
+    reply = api.put(f"/payouts/{pending['id']}", json={"scheduled_at": "2999-01-01T10:00:00Z", "amount": 5})
+    assert reply.status_code == 422
+    assert list(check("update_payout", reply)["errors"]) == ["scheduled_at"]
+    after = api.get(f"/payouts/{pending['id']}").json()["v1/payout"]
+    assert (after["status"], after["amount"], after["scheduled_at"]) == ("pending", 1000, None)
+
+    scheduled = create(api, check)
+    api.put("/payouts/start", json=[{"id": scheduled["id"], "scheduled_at": "2999-01-01 10:00:00"}])
+    for date in ("2020-01-01T00:00:00Z", "2999-02-30T10:00:00Z"):
+        refused = api.put(f"/payouts/{scheduled['id']}", json={"scheduled_at": date})
+        assert refused.status_code == 422, date
+        assert list(check("update_payout", refused)["errors"]) == ["scheduled_at"]
+    kept = api.get(f"/payouts/{scheduled['id']}").json()["v1/payout"]
+    assert kept["scheduled_at"] == "2999-01-01T10:00:00.000Z"

@@ -167,6 +167,13 @@ def test_a_customer_is_described_in_full_or_named_by_id_and_never_both() -> None
     assert not validator.is_valid({"id": 12, "firstname": "Ada"})  # neither branch: no lastname, an extra field
 
 
+def test_an_update_can_move_scheduled_at_in_the_same_forms_start_takes() -> None:
+    moved = SCHEMAS["PayoutUpdate"]["properties"]["scheduled_at"]
+    start = SCHEMAS["StartPayout"]["properties"]["scheduled_at"]
+    assert (moved["type"], moved["pattern"]) == (start["type"], start["pattern"])
+    assert "scheduled" in moved["description"]
+
+
 def _as_json_schema(schema: Any) -> Any:
     """OpenAPI 3.0 refs point at components; JSON Schema's at definitions."""
     if isinstance(schema, dict):

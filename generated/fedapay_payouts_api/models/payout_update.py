@@ -26,6 +26,8 @@ class PayoutUpdate:
         description (str | Unset): New description.
         merchant_reference (str | Unset): New merchant reference.
         custom_metadata (PayoutUpdateCustomMetadata | Unset): New custom metadata.
+        scheduled_at (str | Unset): New time to send a scheduled payout, in the future: ISO 8601 (2024-10-23T14:30:00Z)
+            or YYYY-MM-DD HH:MM:SS.
     """
 
     amount: int | Unset = UNSET
@@ -33,6 +35,7 @@ class PayoutUpdate:
     description: str | Unset = UNSET
     merchant_reference: str | Unset = UNSET
     custom_metadata: PayoutUpdateCustomMetadata | Unset = UNSET
+    scheduled_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,6 +51,8 @@ class PayoutUpdate:
         if not isinstance(self.custom_metadata, Unset):
             custom_metadata = self.custom_metadata.to_dict()
 
+        scheduled_at = self.scheduled_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -61,6 +66,8 @@ class PayoutUpdate:
             field_dict["merchant_reference"] = merchant_reference
         if custom_metadata is not UNSET:
             field_dict["custom_metadata"] = custom_metadata
+        if scheduled_at is not UNSET:
+            field_dict["scheduled_at"] = scheduled_at
 
         return field_dict
 
@@ -84,12 +91,15 @@ class PayoutUpdate:
         else:
             custom_metadata = PayoutUpdateCustomMetadata.from_dict(_custom_metadata)
 
+        scheduled_at = d.pop("scheduled_at", UNSET)
+
         payout_update = cls(
             amount=amount,
             mode=mode,
             description=description,
             merchant_reference=merchant_reference,
             custom_metadata=custom_metadata,
+            scheduled_at=scheduled_at,
         )
 
         payout_update.additional_properties = d
