@@ -362,9 +362,14 @@ class PayoutOperations:
         description: str | None = None,
         merchant_reference: str | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
+        scheduled_at: Any = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
-        """Change a payout that has not been sent yet; only the fields given are sent."""
+        """Change a payout that has not been sent yet; only the fields given are sent.
+
+        `scheduled_at` (an aware datetime or ISO string, in the future) moves a `scheduled` payout to
+        another time; a `pending` payout is scheduled with `schedule()` / `start()` instead.
+        """
         payout_id = check.payout_id(id)
         body: dict[str, Any] = {}
         if amount is not None:
@@ -377,9 +382,12 @@ class PayoutOperations:
             body["merchant_reference"] = check.text(merchant_reference, "merchant_reference")
         if custom_metadata is not None:
             body["custom_metadata"] = check.metadata(custom_metadata, "custom_metadata")
+        if scheduled_at is not None:
+            body["scheduled_at"] = check.scheduled_at(scheduled_at)
         if not body:
             raise InvalidArgumentError(
-                "update", "give at least one of amount, mode, description, merchant_reference, custom_metadata"
+                "update",
+                "give at least one of amount, mode, description, merchant_reference, custom_metadata, scheduled_at",
             )
         request = self._client.build_request("PUT", f"/{payout_id}", body=body, timeout=timeout)
         return run(UpdateCall(self._client, request, payout_id), self._client._retry)

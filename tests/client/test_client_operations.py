@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from client_support import API_KEY, CUSTOMER, Api
-from fedapay_payouts import ListMeta, NotFoundError, Payout, PayoutPage, PhoneNumber
+from fedapay_payouts import ListMeta, NotFoundError, Payout, PayoutPage, PhoneNumber, UnprocessableEntityError
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -180,6 +180,25 @@ def test_update_sends_only_the_given_fields(api: Api) -> None:
     assert (sent.method, sent.path, sent.body) == ("PUT", f"/v1/payouts/{payout.id}",
                                                    {"amount": 1500, "merchant_reference": "order-18"})
     assert (updated.id, updated.amount, updated.merchant_reference) == (payout.id, 1500, "order-18")
+
+
+def test_update_moves_a_scheduled_payout_to_a_new_time(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    payout = create(api, client)
+    api.call(client, lambda p: p.schedule(payout.id, LATER))
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    new_time = datetime.datetime(2030, 3, 4, 9, 15, tzinfo=paris)
+    api.sent.clear()
+
+    moved = api.call(client, lambda p: p.update(payout.id, scheduled_at=new_time))
+
+    assert api.sent[0].body == {"scheduled_at": "2030-03-04T08:15:00Z"}  # sent in UTC
+    assert (moved.status, moved.scheduled_at) == ("scheduled", new_time)
+    pending = create(api, client)
+    with pytest.raises(UnprocessableEntityError) as caught:
+        api.call(client, lambda p: p.update(pending.id, scheduled_at=LATER))
+    assert list(caught.value.errors) == ["scheduled_at"]
+    assert fedapay_mock.stats()["by_status"] == {"scheduled": 1, "pending": 1}
 
 
 def test_delete_removes_the_payout(api: Api, fedapay_mock: MockServer) -> None:

@@ -62,6 +62,8 @@ def test_create_refuses_bad_arguments_naming_them(offline: FedaPay, changes: dic
     (lambda p: p.update(True, amount=5), "id"),
     (lambda p: p.update(7), "update"),
     (lambda p: p.update(7, amount=0), "amount"),
+    (lambda p: p.update(7, scheduled_at=datetime.datetime(2031, 1, 1)), "scheduled_at"),  # naive
+    (lambda p: p.update(7, scheduled_at="2001-01-01T00:00:00Z"), "scheduled_at"),  # past
     (lambda p: p.send_now(None), "id"),
     (lambda p: p.start([]), "payouts"),
     (lambda p: p.start([1, 1]), "payouts"),
