@@ -88,16 +88,18 @@ def pairs(a: Callable[[], float], b: Callable[[], float], count: int) -> tuple[f
 
 
 def bench_sync(root: str, batch: int, count: int) -> list[tuple[str, tuple[float, float, float]]]:
-    """The client vs raw httpx; then, to show where the time goes, raw httpx plus the generated model."""
+    """The client vs raw httpx (its own pool, then an injected `httpx.Client`); then, to show where
+    the time goes, raw httpx plus the generated model."""
     reset = httpx.Client()
     reset.post(root + "/_mock/reset")
-    with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw:
+    with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw, \
+            FedaPay(API_KEY, base_url=root + "/v1", http_client=httpx.Client(timeout=30)) as injected:
         url = root + "/v1/payouts"
 
-        def ours() -> float:
+        def ours(which: FedaPay = client) -> float:
             started = time.perf_counter()
             for _ in range(batch):
-                client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+                which.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
             return (time.perf_counter() - started) / batch
 
         def theirs(model: bool = False) -> float:
@@ -110,12 +112,14 @@ def bench_sync(root: str, batch: int, count: int) -> list[tuple[str, tuple[float
                     Payout.from_dict(data["v1/payout"])
             return (time.perf_counter() - started) / batch
 
-        ours(), theirs(), theirs(model=True)  # warm up: connections, caches, lazy imports
+        ours(), ours(injected), theirs(), theirs(model=True)  # warm up: connections, caches, lazy imports
         rows = [
             (f"sync: create vs raw httpx POST ({count} pairs)", pairs(ours, theirs, count)),
+            (f"  same, injected httpx.Client ({count} pairs)", pairs(lambda: ours(injected), theirs, count)),
             (f"  raw + generated from_dict vs raw ({count} pairs)",
              pairs(lambda: theirs(model=True), theirs, count)),
         ]
+        injected._http.close()
     reset.close()
     return rows
 
