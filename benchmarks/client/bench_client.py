@@ -1,6 +1,6 @@
 """Benchmark (not a test): the client's cost over raw httpx, and its import time over httpx's.
 
-    .venv/bin/python benchmarks/client/bench_client.py [--sync-pairs 300] [--async-pairs 15] [--import-runs 30]
+    .venv/bin/python benchmarks/client/bench_client.py [--sync-pairs 300] [--async-pairs 31] [--import-runs 30]
 
 - per-call time of `client.payouts.create(...)` vs raw `httpx` posting the same JSON (same headers,
   a fresh Idempotency-Key each, reading the JSON reply) on a reused connection, against the same
@@ -230,7 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sync-pairs", type=int, default=300, help="interleaved sync pairs (short: less drift)")
     parser.add_argument("--sync-batch", type=int, default=10, help="calls per sync sample")
-    parser.add_argument("--async-pairs", type=int, default=15, help="interleaved async pairs")
+    parser.add_argument("--async-pairs", type=int, default=31, help="interleaved async pairs")
     parser.add_argument("--async-batch", type=int, default=320, help="calls per async sample")
     parser.add_argument("--import-runs", type=int, default=30, help="interleaved interpreter pairs for import time")
     args = parser.parse_args()
