@@ -204,15 +204,20 @@ class PayoutOutcomeUnknownError(APIError):
         payout_ids: Sequence[int] = (),
         idempotency_key: str | None = None,
         merchant_reference: str | None = None,
+        found: Mapping[int, str] | None = None,
     ) -> None:
         super().__init__(message, request=request)
         self.operation = operation
         self.payout_ids = list(payout_ids)
         self.idempotency_key = idempotency_key
         self.merchant_reference = merchant_reference
+        # What a check after the failure found, per payout id ("pending", "sent, started at ... before
+        # this call", ...); empty when no check could be made.
+        self.found: dict[int, str] = dict(found or {})
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(operation={self.operation!r}, payout_ids={self.payout_ids!r})"
+        found = f", found={self.found!r}" if self.found else ""
+        return f"{type(self).__name__}(operation={self.operation!r}, payout_ids={self.payout_ids!r}{found})"
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

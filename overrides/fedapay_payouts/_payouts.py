@@ -9,7 +9,9 @@ signatures and docstrings and nothing to drift.
 from __future__ import annotations
 
 import builtins
+import datetime
 import functools
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
@@ -21,15 +23,24 @@ from fedapay_payouts_api.models.phone_number import PhoneNumber
 from . import _validation as check
 from ._client import AsyncFedaPay, BaseClient, FedaPay
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
-from ._exceptions import APIError, APIResponseValidationError, InvalidArgumentError, PayoutOutcomeUnknownError
+from ._evidence import CLOCK_TOLERANCE, Finding, Verdict, judge_start, start_reply_problem
+from ._exceptions import (
+    APIError,
+    APIResponseValidationError,
+    InvalidArgumentError,
+    NotFoundError,
+    PayoutOutcomeUnknownError,
+)
 from ._pagination import PageWalker, PayoutPage
-from ._retry import NOT_DONE, Call, NotDone, Steps, run
+from ._retry import CLEAN, NOT_DONE, Call, NotDone, Steps, run
 from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
 from ._wire import read_page, read_payout, read_payouts
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput
     from fedapay_payouts_api.models.customer_ref import CustomerRef
+
+    from ._config import Config
 
 __all__ = ["AsyncPayouts", "PayoutOperations", "Payouts"]
 
@@ -40,19 +51,48 @@ R = TypeVar("R")
 PENDING: Final = "pending"
 
 
+def _mismatch(response: httpx.Response, problem: str) -> APIResponseValidationError:
+    """A success reply that does not answer what was asked (a stale or foreign reply, a broken server)."""
+    request = response.request
+    return APIResponseValidationError(
+        f"{request.method} {request.url.path} replied {response.status_code} but {problem}", response=response
+    )
+
+
 class PayoutCall(Call[Payout]):
+    """A call answered by one payout; `expected_id`, when known, must be the payout's id."""
+
+    expected_id: int | None = None
+
     def read(self, response: httpx.Response) -> Payout:
-        return read_payout(response)
+        payout = read_payout(response)
+        if self.expected_id is not None and payout.id != self.expected_id:
+            raise _mismatch(response, f"with payout {payout.id!r}, not payout {self.expected_id} as asked")
+        self.check(response, payout)
+        self.response = response
+        return payout
+
+    def check(self, response: httpx.Response, payout: Payout) -> None:
+        """Further checks of the reply against the request (none by default)."""
 
 
 class CreateCall(PayoutCall):
     operation = "create_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, request: httpx.Request, key: str, merchant_reference: str | None) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, key: str, body: dict[str, Any]) -> None:
         super().__init__(client._config, request)
         self.key = key
-        self.merchant_reference = merchant_reference
+        self.amount: int = body["amount"]
+        self.merchant_reference: str | None = body.get("merchant_reference")
+
+    def check(self, response: httpx.Response, payout: Payout) -> None:
+        # With an Idempotency-Key the server may answer with the payout the key first created: it must be
+        # the one this call describes, or the key was reused for something else.
+        if payout.amount != self.amount:
+            raise _mismatch(response, f"with a payout of amount {payout.amount!r}, not {self.amount} as asked")
+        if self.merchant_reference is not None and payout.merchant_reference != self.merchant_reference:
+            raise _mismatch(response, "with a payout of another merchant_reference than asked")
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
         find = (
@@ -74,14 +114,23 @@ class CreateCall(PayoutCall):
 class RetrieveCall(PayoutCall):
     operation = "retrieve_payout"
 
+    def __init__(self, config: Config, request: httpx.Request, payout_id: int) -> None:
+        super().__init__(config, request)
+        self.expected_id = payout_id
+
 
 class UpdateCall(PayoutCall):
     operation = "update_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int, body: dict[str, Any]) -> None:
         super().__init__(client._config, request)
-        self.payout_id = payout_id
+        self.payout_id = self.expected_id = payout_id
+        self.amount: int | None = body.get("amount")
+
+    def check(self, response: httpx.Response, payout: Payout) -> None:
+        if self.amount is not None and payout.amount != self.amount:
+            raise _mismatch(response, f"with amount {payout.amount!r}, not {self.amount} as asked")
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
         return PayoutOutcomeUnknownError(
@@ -92,44 +141,75 @@ class UpdateCall(PayoutCall):
 
 
 class DeleteCall(Call[None]):
+    """Delete a payout. After an attempt that may have acted, the payout is looked up before trying
+    again: still there -> that attempt did nothing, delete again; gone -> this call cannot tell "an
+    earlier attempt deleted it" from "it never existed", and says so (`PayoutOutcomeUnknownError`)."""
+
     operation = "delete_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int) -> None:
-        super().__init__(client._config, request)
+    def __init__(self, client: AnyClient, payout_id: int, timeout: TimeoutTypes | NotGiven) -> None:
+        self.client = client
+        self.timeout = timeout
         self.payout_id = payout_id
+        self.found: str | None = None
+        super().__init__(client._config, client.build_request("DELETE", f"/{payout_id}", timeout=timeout))
 
     def read(self, response: httpx.Response) -> None:
         return None
 
-    def recover(self, response: httpx.Response) -> Steps[NotDone | None]:
-        # A 404 after an attempt that may have acted: that attempt deleted it.
-        return None if response.status_code == 404 else NOT_DONE
-        yield
+    def recheck(self) -> Steps[NotDone | None]:
+        lookup = RetrieveCall(
+            self.config, self.client.build_request("GET", f"/{self.payout_id}", timeout=self.timeout), self.payout_id
+        )
+        try:
+            payout = yield from run(lookup, self.client._retry)
+        except NotFoundError as exc:
+            self.found = "not found: deleted by an earlier attempt of this call, or absent when the call began"
+            raise self.outcome_unknown(exc) from exc
+        except APIError as exc:
+            raise self.outcome_unknown(exc) from exc
+        deleted = payout.deleted_at
+        if isinstance(deleted, datetime.datetime) and deleted.tzinfo is not None:
+            if deleted.timestamp() >= self.window.began - CLOCK_TOLERANCE:
+                return None  # soft-deleted after this call began: the earlier attempt did it
+            self.found = f"deleted at {deleted.isoformat()}, before this call began"
+            raise self.outcome_unknown(None)
+        return CLEAN  # still there: the earlier attempt deleted nothing
 
-    def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
+    def outcome_unknown(self, cause: APIError | None) -> PayoutOutcomeUnknownError:
+        why = f" ({cause.message})" if cause is not None else ""
+        found = f" Found: {self.found}." if self.found else ""
         return PayoutOutcomeUnknownError(
-            f"delete_payout: payout {self.payout_id} may have been deleted, but no reply confirmed it "
-            f"({cause.message}). Check with client.payouts.retrieve({self.payout_id}) (404: deleted).",
+            f"delete_payout: payout {self.payout_id} may have been deleted, but no reply confirmed it{why}.{found} "
+            f"Check with client.payouts.retrieve({self.payout_id}) (404: it no longer exists).",
             request=self.request, operation=self.operation, payout_ids=[self.payout_id],
+            found={self.payout_id: self.found} if self.found else None,
         )
 
 
 class ListCall(Call[PayoutPage]):
     operation = "list_payouts"
 
-    def __init__(self, client: AnyClient, request: httpx.Request, page: int, per_page: int) -> None:
+    def __init__(self, client: AnyClient, request: httpx.Request, page: int, per_page: int, status: str | None) -> None:
         super().__init__(client._config, request)
         self.page = page
         self.per_page = per_page
+        self.status = status
 
     def read(self, response: httpx.Response) -> PayoutPage:
         items, meta = read_page(response)
+        if self.status is not None:
+            for payout in items:
+                if payout.status != self.status:
+                    raise _mismatch(
+                        response, f"with payout {payout.id} in status {payout.status!r}, not {self.status!r} as asked"
+                    )
         return PayoutPage(items, meta, page=self.page, per_page=self.per_page)
 
 
 class StartCall(Call[builtins.list[Payout]]):
-    """Start payouts; after an attempt that may have acted, look before starting again (see `_retry.py`)."""
+    """Start payouts; after an attempt that may have acted, judge what the server shows (`_evidence.py`)."""
 
     operation = "start_payouts"
     mutating = True
@@ -139,64 +219,91 @@ class StartCall(Call[builtins.list[Payout]]):
     ) -> None:
         self.client = client
         self.timeout = timeout
-        self.items = items
-        self.ids = [item["id"] for item in items]
-        self.settled: dict[int, Payout] = {}  # payouts found no longer pending by a check
-        super().__init__(client._config, self._request())
-
-    def _request(self) -> httpx.Request:
-        return self.client.build_request("PUT", "/start", body={"payouts": self.items}, timeout=self.timeout)
+        self.ids: builtins.list[int] = [item["id"] for item in items]
+        self.asked: dict[int, str | None] = {item["id"]: item.get("scheduled_at") for item in items}
+        self.findings: builtins.list[Finding] = []
+        request = client.build_request("PUT", "/start", body={"payouts": items}, timeout=timeout)
+        super().__init__(client._config, request)
 
     def read(self, response: httpx.Response) -> builtins.list[Payout]:
-        return self._result(read_payouts(response))
-
-    def _result(self, started: builtins.list[Payout]) -> builtins.list[Payout]:
-        """The requested payouts in the order asked, from this reply or from an earlier check."""
-        by_id = {**self.settled, **{payout.id: payout for payout in started}}
-        return [by_id[i] for i in self.ids if i in by_id] + [p for p in started if p.id not in self.ids]
+        """Exactly the payouts asked, each once, each in a state a start produces; in the order asked."""
+        by_id: dict[int, Payout] = {}
+        for payout in read_payouts(response):
+            if payout.id not in self.asked:
+                raise _mismatch(response, f"with payout {payout.id!r}, which was not asked to start")
+            if payout.id in by_id:
+                raise _mismatch(response, f"with payout {payout.id} twice")
+            problem = start_reply_problem(payout, self.asked[payout.id])
+            if problem:
+                raise _mismatch(response, f"with payout {payout.id} {problem}")
+            by_id[payout.id] = payout
+        missing = [i for i in self.ids if i not in by_id]
+        if missing:
+            raise _mismatch(response, f"without payouts {missing}, which were asked to start")
+        return [by_id[i] for i in self.ids]
 
     def recheck(self) -> Steps[builtins.list[Payout] | NotDone]:
-        pending_ids = [item["id"] for item in self.items]
-        current: dict[int, Payout] = {}
-        for payout_id in pending_ids:
-            request = self.client.build_request("GET", f"/{payout_id}", timeout=self.timeout)
+        """Retrieve every payout asked and judge each; finish, send again unchanged, or raise."""
+        self.findings = []
+        for payout_id in self.ids:
+            lookup = RetrieveCall(
+                self.config, self.client.build_request("GET", f"/{payout_id}", timeout=self.timeout), payout_id
+            )
             try:
-                current[payout_id] = yield from run(RetrieveCall(self.config, request), self.client._retry)
+                payout = yield from run(lookup, self.client._retry)
             except APIError as exc:
                 raise self.outcome_unknown(exc) from exc
-        self.settled.update({i: p for i, p in current.items() if p.status != PENDING})
-        still_pending = [item for item in self.items if current[item["id"]].status == PENDING]
-        if not still_pending:
-            return self._result([])
-        if len(still_pending) < len(self.items):
-            self.items = still_pending
-            self.request = self._request()
-        return NOT_DONE
+            self.window.note_server_date(lookup.response)
+            self.findings.append(judge_start(payout, self.asked[payout_id], self.window, time.time()))
+        verdicts = {finding.verdict for finding in self.findings}
+        if verdicts == {Verdict.OURS}:
+            return [finding.payout for finding in self.findings if finding.payout is not None]
+        if Verdict.PENDING in verdicts and verdicts <= {Verdict.PENDING, Verdict.BEFORE}:
+            # Starts are all or nothing: a payout still pending means the lost attempt started none.
+            # Sending the same request again gets the server's own answer (a 422 when one had left pending).
+            return CLEAN
+        raise self.outcome_unknown(None)
 
     def recover(self, response: httpx.Response) -> Steps[builtins.list[Payout] | NotDone]:
-        # A 422 ("not pending") after an attempt that may have acted: that attempt probably started them.
+        # A 422 ("not pending") after an attempt that may have acted: did that attempt start them?
         if response.status_code != 422:
             return NOT_DONE
         return (yield from self.recheck())
 
-    def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
-        ids = [item["id"] for item in self.items]
-        done = f" Already confirmed not pending: {sorted(self.settled)}." if self.settled else ""
+    def outcome_unknown(self, cause: APIError | None) -> PayoutOutcomeUnknownError:
+        found = {f.payout_id: f"{f.detail} ({f.verdict.value})" for f in self.findings}
+        if cause is not None:
+            why = f"may have been started, but no reply confirmed it ({cause.message})"
+        else:
+            why = "may or may not have been started by this call: a check after a lost reply cannot tell"
+        seen = "; ".join(f"payout {i}: {text}" for i, text in found.items())
         return PayoutOutcomeUnknownError(
-            f"start_payouts: payouts {ids} may have been started, but no reply confirmed it ({cause.message}).{done} "
-            f"Check each with client.payouts.retrieve(id): 'pending' means not started (safe to start again), "
-            f"any other status means it was started or scheduled.",
-            request=self.request, operation=self.operation, payout_ids=ids,
+            f"start_payouts: payouts {self.ids} {why}.{' Found: ' + seen + '.' if seen else ''} "
+            f"Nothing is claimed as done by this call. Check each with client.payouts.retrieve(id): "
+            f"'pending' means not started (safe to start again), any other status means it was started or "
+            f"scheduled (by this call or before it).",
+            request=self.request, operation=self.operation, payout_ids=self.ids, found=found,
         )
 
 
 def _start_items(
-    payouts: int | StartItem | Sequence[int | StartItem],
+    payouts: object,
     scheduled_at: Any,
     phone_number: PhoneNumberParams | PhoneNumber | None,
 ) -> builtins.list[dict[str, Any]]:
-    many = isinstance(payouts, Sequence) and not isinstance(payouts, str)
-    given = builtins.list(payouts) if many else [payouts]  # type: ignore[arg-type]
+    """The start body's items. `payouts` is exactly an int id, a `StartItem` mapping, or a list or tuple of
+    them: bytes, strings, sets, generators and other iterables are refused, never iterated (bytes
+    `b"42"` iterated are the ids 52 and 50; a set has no order; a generator can be consumed once)."""
+    many = isinstance(payouts, builtins.list | tuple)
+    if many:
+        given: builtins.list[object] = builtins.list(payouts)  # type: ignore[call-overload]
+    elif type(payouts) is int or isinstance(payouts, Mapping):
+        given = [payouts]
+    else:
+        raise InvalidArgumentError(
+            "payouts",
+            f"must be a payout id (int), a StartItem dict, or a list of them, got {type(payouts).__name__}",
+        )
     if not given:
         raise InvalidArgumentError("payouts", "must name at least one payout")
     if phone_number is not None and len(given) > 1:
@@ -210,8 +317,10 @@ def _start_items(
         if isinstance(entry, Mapping):
             unknown = set(entry) - {"id", "scheduled_at", "phone_number"}
             if unknown:
-                raise InvalidArgumentError(where, f"unknown field(s) {sorted(unknown)}")
-            item: dict[str, Any] = {"id": check.payout_id(entry.get("id"), f"{where}.id")}
+                raise InvalidArgumentError(where, f"unknown field(s) {sorted(map(repr, unknown))}")
+            if "id" not in entry:
+                raise InvalidArgumentError(f"{where}.id", "is required: the payout's id")
+            item: dict[str, Any] = {"id": check.payout_id(entry["id"], f"{where}.id")}
             when = entry.get("scheduled_at")
             phone = entry.get("phone_number")
         else:
@@ -285,7 +394,7 @@ class PayoutOperations:
         key = str(uuid.uuid4()) if idempotency_key is None else check.idempotency_key(idempotency_key)
         client = self._client
         request = client.build_request("POST", "", body=body, headers={"Idempotency-Key": key}, timeout=timeout)
-        return run(CreateCall(client, request, key, body.get("merchant_reference")), client._retry)
+        return run(CreateCall(client, request, key, body), client._retry)
 
     def start(
         self,
@@ -335,8 +444,9 @@ class PayoutOperations:
 
     def retrieve(self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Steps[Payout]:
         """The payout with this id (`NotFoundError` if there is none)."""
-        request = self._client.build_request("GET", f"/{check.payout_id(id)}", timeout=timeout)
-        return run(RetrieveCall(self._client._config, request), self._client._retry)
+        payout_id = check.payout_id(id)
+        request = self._client.build_request("GET", f"/{payout_id}", timeout=timeout)
+        return run(RetrieveCall(self._client._config, request, payout_id), self._client._retry)
 
     def list(
         self,
@@ -347,11 +457,11 @@ class PayoutOperations:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> Steps[PayoutPage]:
         """One page of payouts, newest first, optionally only those with `status`."""
-        params: dict[str, str | int] = {"page": check.page_number(page, "page"), "per_page": check.per_page(per_page)}
+        params: dict[str, Any] = {"page": check.page_number(page, "page"), "per_page": check.per_page(per_page)}
         if status is not None:
             params["status"] = check.text(status, "status")
         request = self._client.build_request("GET", "", params=params, timeout=timeout)
-        return run(ListCall(self._client, request, page, per_page), self._client._retry)
+        return run(ListCall(self._client, request, page, per_page, params.get("status")), self._client._retry)
 
     def update(
         self,
@@ -390,13 +500,12 @@ class PayoutOperations:
                 "give at least one of amount, mode, description, merchant_reference, custom_metadata, scheduled_at",
             )
         request = self._client.build_request("PUT", f"/{payout_id}", body=body, timeout=timeout)
-        return run(UpdateCall(self._client, request, payout_id), self._client._retry)
+        return run(UpdateCall(self._client, request, payout_id, body), self._client._retry)
 
     def delete(self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Steps[None]:
         """Delete a payout that has not been sent."""
-        payout_id = check.payout_id(id)
-        request = self._client.build_request("DELETE", f"/{payout_id}", timeout=timeout)
-        return run(DeleteCall(self._client, request, payout_id), self._client._retry)
+        call = DeleteCall(self._client, check.payout_id(id), timeout)
+        return run(call, self._client._retry)
 
 
 def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]:

@@ -60,7 +60,14 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIError, APITimeoutError, PayoutOutcomeUnknownError
+from ._evidence import CallWindow
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    PayoutOutcomeUnknownError,
+)
 
 if TYPE_CHECKING:
     from ._config import Config
@@ -127,7 +134,15 @@ class NotDone:
     __slots__ = ()
 
 
+class Clean(NotDone):
+    """Returned by `Call.recover` when a check made after the server's answer shows that no earlier
+    attempt acted: that answer is the server's own verdict on this call, raised as it is."""
+
+    __slots__ = ()
+
+
 NOT_DONE: Final = NotDone()
+CLEAN: Final = Clean()
 
 
 class Call(Generic[R]):
@@ -139,6 +154,7 @@ class Call(Generic[R]):
     def __init__(self, config: Config, request: httpx.Request) -> None:
         self.config = config
         self.request = request
+        self.window = CallWindow()
 
     def read(self, response: httpx.Response) -> R:
         raise NotImplementedError
@@ -187,7 +203,11 @@ def connection_error(exc: httpx.RequestError, request: httpx.Request, kind: str)
 
 
 def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
-    """Send `call.request` until it succeeds, is final, or the policy gives up (see the module docstring)."""
+    """Send `call.request` until it succeeds, is final, or the policy gives up (see the module docstring).
+
+    A success reply that cannot be read, or that does not answer what was asked (`Call.read` raises
+    `APIResponseValidationError`), counts as "maybe acted": the server said yes to something.
+    """
     request = call.request
     retries = 0
     ambiguous = False  # an earlier attempt of this call may have acted on the server
@@ -197,17 +217,23 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
         outcome = yield request
         if debug:
             _log_attempt(request, outcome, started, retries)
+        unreadable: APIResponseValidationError | None = None
         if type(outcome) is httpx.Response and outcome.status_code < 300:
-            return call.read(outcome)
-        if ambiguous and isinstance(outcome, httpx.Response):
+            try:
+                return call.read(outcome)
+            except APIResponseValidationError as exc:
+                unreadable = exc
+        if ambiguous and unreadable is None and isinstance(outcome, httpx.Response):
             settled = yield from call.recover(outcome)
-            if not isinstance(settled, NotDone):
+            if isinstance(settled, Clean):
+                ambiguous = False
+            elif not isinstance(settled, NotDone):
                 return settled
-        kind = classify(outcome)
+        kind = MAYBE_ACTED if unreadable is not None else classify(outcome)
         retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
         delay = policy.delay(retries, retry_after) if kind != FINAL and retries < policy.max_retries else None
         if delay is None:
-            error = _error(outcome, request, kind)
+            error = unreadable if unreadable is not None else _error(outcome, request, kind)
             if call.mutating and (ambiguous or kind == MAYBE_ACTED):
                 raise call.outcome_unknown(error) from error
             raise error
@@ -215,16 +241,19 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "retrying %s %s in %.2f s (retry %d of %d): %s",
-                request.method, request.url.path, delay, retries + 1, policy.max_retries, _describe(outcome, kind),
+                request.method, request.url.path, delay, retries + 1, policy.max_retries,
+                "unreadable success reply (maybe acted)" if unreadable is not None else _describe(outcome, kind),
             )
         if delay > 0:
             yield delay
         retries += 1
         if kind == MAYBE_ACTED:
+            # A check that finds nothing done does not clear the doubt: the lost request may still be
+            # on its way through the server. Only the server's answer to a later attempt can (`recover`).
             settled = yield from call.recheck()
             if not isinstance(settled, NotDone):
                 return settled
-            request = call.request  # the check may have narrowed it
+            request = call.request  # the check may have replaced it
 
 
 def _retry_after(response: httpx.Response) -> float | None:

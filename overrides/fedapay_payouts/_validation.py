@@ -23,36 +23,60 @@ PHONE_RE = re.compile(r"\+?[0-9]{4,15}")
 COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
 HEADER_SAFE_RE = re.compile(r"[!-~]{1,255}")
+# FedaPay's integers (ids, amounts, pages) are 64-bit on the wire; a larger one is no id of theirs.
+MAX_WIRE_INT = 2**63 - 1
+
+
+def _shown(value: object) -> str:
+    """A short, safe description of a bad value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def positive_int(value: object, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(argument, f"must be a positive integer, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise InvalidArgumentError(argument, f"must be a positive integer, got {value!r}")
+    """Exactly an `int` (not a bool, not bytes or a numeric string), from 1 to 2**63 - 1."""
+    if type(value) is not int:
+        raise InvalidArgumentError(
+            argument, f"must be a positive integer (int), got {type(value).__name__} {_shown(value)}"
+        )
+    if not 0 < value <= MAX_WIRE_INT:
+        raise InvalidArgumentError(argument, f"must be a positive integer up to 2**63 - 1, got {_shown(value)}")
     return value
 
 
 def payout_id(value: object, argument: str = "id") -> int:
+    """A payout id: exactly an `int`. Bytes, strings, bools and floats are refused, never converted:
+    `b"42"` iterated is the ids 52 and 50, and `"42"` is the ids 4 and 2."""
     return positive_int(value, argument)
+
+
+def _utf8(value: str, argument: str) -> str:
+    """Refuse strings that cannot travel as UTF-8 JSON (lone surrogates, e.g. from a bad decode)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            argument, f"contains a character that is not valid Unicode text (position {exc.start})"
+        ) from None
+    return value
 
 
 def text(value: object, argument: str) -> str:
     """A string with something in it (surrounding spaces removed)."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(argument, f"must be a non-empty string, got {value!r}")
-    return value.strip()
+        raise InvalidArgumentError(argument, f"must be a non-empty string, got {_shown(value)}")
+    return _utf8(value.strip(), argument)
 
 
 def optional_string(value: object, argument: str) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(argument, f"must be a string, got {type(value).__name__}")
-    return value
+    return _utf8(value, argument)
 
 
 def currency(value: object) -> str:
     if not isinstance(value, str) or not CURRENCY_RE.fullmatch(value):
-        raise InvalidArgumentError("currency", f"must be a 3-letter ISO 4217 code such as 'XOF', got {value!r}")
+        raise InvalidArgumentError("currency", f"must be a 3-letter ISO 4217 code such as 'XOF', got {_shown(value)}")
     return value.upper()
 
 
@@ -69,7 +93,9 @@ MAX_JSON_DEPTH = 32
 
 def _plain_json(value: object, where: str, depth: int) -> Any:
     """A copy of `value` as JSON types (dict, list, str, int, finite float, bool, None), or an error naming `where`."""
-    if value is None or isinstance(value, (str, int)):  # bool is an int
+    if isinstance(value, str):
+        return _utf8(value, where)
+    if value is None or isinstance(value, int):  # bool is an int
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -81,7 +107,8 @@ def _plain_json(value: object, where: str, depth: int) -> Any:
         wire = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidArgumentError(where, f"keys must be strings, got {type(key).__name__} {key!r}")
+                raise InvalidArgumentError(where, f"keys must be strings, got {type(key).__name__} {_shown(key)}")
+            _utf8(key, f"{where} (a key)")
             wire[key] = _plain_json(item, f"{where}.{key}", depth + 1)
         return wire
     if isinstance(value, (list, tuple)):
@@ -98,10 +125,12 @@ def phone_number(value: object, argument: str) -> dict[str, str]:
         raise InvalidArgumentError(argument, 'must be {"number": "+22997808080", "country": "bj"}')
     number = value.get("number")
     if not isinstance(number, str) or not PHONE_RE.fullmatch(number := number.replace(" ", "")):
-        raise InvalidArgumentError(f"{argument}.number", f"must be 4 to 15 digits with an optional +, got {number!r}")
+        raise InvalidArgumentError(
+            f"{argument}.number", f"must be 4 to 15 digits with an optional +, got {_shown(number)}"
+        )
     country = value.get("country")
     if not isinstance(country, str) or not COUNTRY_RE.fullmatch(country):
-        raise InvalidArgumentError(f"{argument}.country", f"must be a 2-letter country code, got {country!r}")
+        raise InvalidArgumentError(f"{argument}.country", f"must be a 2-letter country code, got {_shown(country)}")
     return {"number": number, "country": country.lower()}
 
 
@@ -116,7 +145,8 @@ def customer(value: object) -> dict[str, Any]:
     if "id" in value:
         if len(value) > 1:
             raise InvalidArgumentError(
-                "customer", f"give either an existing customer's id or a description, not both (got {sorted(value)})"
+                "customer",
+                f"give either an existing customer's id or a description, not both (got {sorted(map(repr, value))})",
             )
         return {"id": positive_int(value["id"], "customer.id")}
     wire: dict[str, Any] = {
@@ -126,14 +156,14 @@ def customer(value: object) -> dict[str, Any]:
     email = value.get("email")
     if email is not None:
         if not isinstance(email, str) or "@" not in email:
-            raise InvalidArgumentError("customer.email", f"must be an email address, got {email!r}")
-        wire["email"] = email.strip()
+            raise InvalidArgumentError("customer.email", f"must be an email address, got {_shown(email)}")
+        wire["email"] = _utf8(email.strip(), "customer.email")
     phone = value.get("phone_number")
     if phone is not None:
         wire["phone_number"] = phone_number(phone, "customer.phone_number")
     unknown = set(value) - {"firstname", "lastname", "email", "phone_number"}
     if unknown:
-        raise InvalidArgumentError("customer", f"unknown field(s) {sorted(unknown)}")
+        raise InvalidArgumentError("customer", f"unknown field(s) {sorted(map(repr, unknown))}")
     return wire
 
 
@@ -146,16 +176,26 @@ def scheduled_at(value: object, argument: str = "scheduled_at") -> str:
         try:
             when = datetime.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise InvalidArgumentError(argument, f"is not an ISO 8601 date and time: {value!r}") from None
+            raise InvalidArgumentError(argument, f"is not an ISO 8601 date and time: {_shown(value)}") from None
     else:
-        raise InvalidArgumentError(argument, f"must be a timezone-aware datetime or ISO 8601 string, got {value!r}")
-    if when.tzinfo is None or when.utcoffset() is None:
         raise InvalidArgumentError(
-            argument, f"must say its timezone (e.g. tzinfo=datetime.UTC or a trailing 'Z'), got {value!r}"
+            argument, f"must be a timezone-aware datetime or ISO 8601 string, got {_shown(value)}"
         )
-    if when.timestamp() <= time.time():
-        raise InvalidArgumentError(argument, f"is not in the future ({value!r}); use send_now() to send now")
-    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    try:
+        offset = when.utcoffset()
+    except (TypeError, ValueError):  # a tzinfo whose utcoffset() misbehaves
+        offset = None
+    if offset is None:
+        raise InvalidArgumentError(
+            argument, f"must say its timezone (e.g. tzinfo=datetime.UTC or a trailing 'Z'), got {_shown(value)}"
+        )
+    try:
+        utc = when.astimezone(datetime.UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidArgumentError(argument, f"is outside the years 1 to 9999 in UTC: {_shown(value)}") from None
+    if utc.timestamp() <= time.time():
+        raise InvalidArgumentError(argument, f"is not in the future ({_shown(value)}); use send_now() to send now")
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 def idempotency_key(value: object) -> str:

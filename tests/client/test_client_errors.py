@@ -110,13 +110,18 @@ def test_nothing_listening_is_a_connection_error_after_the_retries(api: Api) -> 
     assert len(api.sleeps) == 2
 
 
-def test_an_unreadable_success_reply_says_the_operation_happened() -> None:
+def test_an_unreadable_create_reply_is_an_unknown_outcome_with_the_key_to_check() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(201, json={"v1/payout": {"id": 3}}))
-    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=transport))
-    with pytest.raises(APIResponseValidationError) as caught:
-        client.payouts.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER)
-    assert caught.value.status_code == 201
-    assert "did take effect on the server" in str(caught.value)
+    client = FedaPay("sk_sandbox_x", max_retries=0, http_client=httpx.Client(transport=transport))
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER, merchant_reference="r-1")
+    cause = caught.value.__cause__
+    assert isinstance(cause, APIResponseValidationError)
+    assert cause.status_code == 201
+    assert "did take effect on the server" in str(cause)
+    assert caught.value.idempotency_key is not None
+    assert caught.value.idempotency_key in str(caught.value)
+    assert caught.value.merchant_reference == "r-1"
 
 
 def test_an_http_error_body_that_is_not_json_still_maps(fedapay_mock: MockServer) -> None:

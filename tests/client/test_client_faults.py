@@ -184,15 +184,36 @@ def test_start_out_of_retries_names_the_payouts_and_how_to_check(api: Api, fedap
     assert (stats["requests"]["start_payouts"], stats["by_status"]) == (3, {"pending": 1})
 
 
-def test_delete_dropped_after_deleting_is_done_on_retry(api: Api, fedapay_mock: MockServer) -> None:
+def test_delete_dropped_before_deleting_looks_then_deletes(api: Api, fedapay_mock: MockServer) -> None:
     client = api.client()
     payout = api.call(client, lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER))
-    fedapay_mock.arm_fault("delete_payout", "drop_after_store")
+    fedapay_mock.arm_fault("delete_payout", "drop_before_store")
 
     assert api.call(client, lambda p: p.delete(payout.id)) is None
 
     stats = fedapay_mock.stats()
-    assert (stats["deleted"], stats["requests"]["delete_payout"]) == (1, 2)
+    assert (stats["deleted"], stats["requests"]["delete_payout"], stats["requests"]["retrieve_payout"]) == (1, 2, 1)
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["deleted by the lost attempt", "never existed"])
+def test_delete_whose_reply_was_lost_never_claims_a_404_as_its_own(
+    api: Api, fedapay_mock: MockServer, exists: bool
+) -> None:
+    # Before the fix any 404 after a lost reply counted as "deleted by this call", even for an id that
+    # never existed. The two cases look the same from here: the call says it cannot tell.
+    client = api.client()
+    payout_id = 999_999
+    if exists:
+        payout_id = api.call(client, lambda p: p.create(amount=900, currency="XOF", mode="moov",
+                                                        customer=CUSTOMER)).id
+    fedapay_mock.arm_fault("delete_payout", "drop_after_store" if exists else "drop_before_store")
+
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        api.call(client, lambda p: p.delete(payout_id))
+
+    assert caught.value.payout_ids == [payout_id]
+    assert caught.value.found[payout_id].startswith("not found")
+    assert fedapay_mock.stats()["deleted"] == (1 if exists else 0)
 
 
 def test_update_dropped_after_storing_is_retried_with_the_same_values(api: Api, fedapay_mock: MockServer) -> None:

@@ -85,13 +85,19 @@ def test_a_start_reply_reads_either_shape(body: Any) -> None:
     assert client.payouts.send_now(7).status == "started"
 
 
+def _now_iso(offset: float = 0.0) -> str:
+    import datetime
+
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)).isoformat()
+
+
 def test_a_start_whose_reply_was_lost_and_then_refused_with_422_is_confirmed_by_a_check() -> None:
     not_pending = {"message": "not pending", "errors": {"payouts[0].id": ["payout 7 is started"]}}
     client, seen = scripted(
         httpx.ReadTimeout("timed out"),          # 1st start: sent, reply lost
         reply(200, {"v1/payout": payout()}),     # check: still pending (the server was slow)
         reply(422, not_pending),                 # 2nd start: refused, the 1st had started it meanwhile
-        reply(200, {"v1/payout": payout(status="started")}),  # check after the 422: started
+        lambda r: httpx.Response(200, json={"v1/payout": payout(status="started", started_at=_now_iso())}),
     )
     started = client.payouts.send_now(7)
     assert started.status == "started"
@@ -100,29 +106,37 @@ def test_a_start_whose_reply_was_lost_and_then_refused_with_422_is_confirmed_by_
     ]
 
 
-def test_a_422_after_a_lost_reply_with_the_payout_still_pending_is_outcome_unknown() -> None:
-    client, _ = scripted(
+def test_a_422_after_a_check_that_found_the_payout_pending_is_the_servers_own_answer() -> None:
+    # Checked after the server's 422: the payout is still pending, so no attempt started it and the
+    # 422 is what the fault-free call gets.
+    client, seen = scripted(
         httpx.ReadError("reset"),
         reply(200, {"v1/payout": payout()}),
         reply(422, {"message": "Invalid phone"}),
-        reply(200, {"v1/payout": payout()}),
+        reply(200, {"v1/payout": payout()}),     # after the 422: still pending, so the 422 stands
     )
-    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+    with pytest.raises(UnprocessableEntityError) as caught:
         client.payouts.send_now(7)
-    assert isinstance(caught.value.__cause__, UnprocessableEntityError)
+    assert not isinstance(caught.value, PayoutOutcomeUnknownError)
+    assert caught.value.message == "Invalid phone"
+    assert [r.method for r in seen] == ["PUT", "GET", "PUT", "GET"]
 
 
-def test_a_partly_applied_start_is_finished_for_the_still_pending_payouts_only() -> None:
+def test_a_partly_applied_start_is_outcome_unknown_and_starts_nothing_more() -> None:
+    # FedaPay starts all or nothing: one payout started and one pending after a lost reply is no state
+    # this call can explain, so it claims nothing and sends nothing more.
     client, seen = scripted(
         httpx.RemoteProtocolError("Server disconnected without sending a response."),
-        reply(200, {"v1/payout": payout(id=1, status="started")}),
+        lambda r: httpx.Response(200, json={"v1/payout": payout(id=1, status="started", started_at=_now_iso())}),
         reply(200, {"v1/payout": payout(id=2)}),
-        reply(200, {"v1/payouts": [payout(id=2, status="started")]}),
     )
-    result = client.payouts.start([1, 2])
-    assert [(p.id, p.status) for p in result] == [(1, "started"), (2, "started")]
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.start([1, 2])
+    assert caught.value.payout_ids == [1, 2]
+    assert set(caught.value.found) == {1, 2}
+    assert caught.value.found[2].startswith("pending")
+    assert [r.method for r in seen] == ["PUT", "GET", "GET"]
     assert json.loads(seen[0].content) == {"payouts": [{"id": 1}, {"id": 2}]}
-    assert json.loads(seen[3].content) == {"payouts": [{"id": 2}]}
 
 
 def test_a_failed_check_is_outcome_unknown_naming_the_payouts() -> None:

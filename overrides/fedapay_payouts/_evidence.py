@@ -1,0 +1,188 @@
+"""After an ambiguous failure: did *this call* produce the state the server now shows?
+
+A start whose reply was lost (a dropped connection, a 502, an unreadable reply) leaves the client
+not knowing whether the server acted. The client then retrieves each payout (safe reads) and judges
+what it finds against what the call asked, with the payouts' own timestamps against the moment the
+call began:
+
+- PENDING: found `pending`; the lost attempt did not start it.
+- OURS: asked to send now and found started / processing / sent / failed with `started_at` inside
+  the call's window; or asked to schedule and found `scheduled` at the time asked, `updated_at`
+  inside the window.
+- BEFORE: the same states dated before the call began: it had left `pending` already, and the
+  fault-free call would have been refused (422).
+- UNCLEAR: everything else: scheduled at another time, started when a schedule was asked (or the
+  reverse), an unknown status (`"PENDING"`, `null`), a missing timestamp, a timestamp after the
+  check, a server `Date` header far from this machine's clock.
+
+The call's window runs from its start (this machine's clock, less `CLOCK_TOLERANCE` for the
+server's millisecond rounding) to the moment the check's reply came back. A server clock that
+disagrees with this machine's by more than `MAX_CLOCK_SKEW` (per its `Date` header) makes every
+verdict but PENDING unclear: comparisons across clocks prove nothing then.
+
+What the caller gets (see `_payouts.StartCall`): every payout OURS -> success; every payout
+PENDING, or some PENDING and the rest BEFORE -> the lost attempt did nothing (FedaPay starts a
+request all or nothing), so the original request is sent again and the server's own answer stands;
+anything else -> `PayoutOutcomeUnknownError` naming each payout and the state found. The residual
+risk, documented: another process starting the same payout within the clock tolerance before this
+call, while this call's reply is lost, reads as OURS.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import enum
+import time
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import httpx
+    from fedapay_payouts_api.models.payout import Payout
+
+__all__ = ["KNOWN_STATUSES", "CallWindow", "Finding", "Verdict", "judge_start"]
+
+KNOWN_STATUSES: Final = frozenset({"pending", "scheduled", "started", "processing", "sent", "failed"})
+SENT_ON: Final = frozenset({"started", "processing", "sent", "failed"})  # a start (send now) was applied
+CLOCK_TOLERANCE: Final = 0.002  # seconds: FedaPay timestamps carry milliseconds, rounded
+MAX_CLOCK_SKEW: Final = 2.0  # seconds between the server's Date header and this machine (Date has 1 s resolution)
+
+
+class Verdict(enum.Enum):
+    PENDING = "pending"
+    OURS = "done by this call"
+    BEFORE = "already so before this call"
+    UNCLEAR = "cannot tell"
+
+
+class Finding:
+    """One payout's state as the check found it, and what that says about this call."""
+
+    __slots__ = ("detail", "payout", "payout_id", "verdict")
+
+    def __init__(self, payout_id: int, verdict: Verdict, detail: str, payout: Payout | None = None) -> None:
+        self.payout_id = payout_id
+        self.verdict = verdict
+        self.detail = detail
+        self.payout = payout
+
+    def __repr__(self) -> str:
+        return f"Finding({self.payout_id}, {self.verdict.name}, {self.detail!r})"
+
+
+class CallWindow:
+    """When the call began (this machine's wall clock), and whether the server's clock can be compared."""
+
+    __slots__ = ("began", "comparable")
+
+    def __init__(self) -> None:
+        self.began = time.time()
+        self.comparable = True
+
+    def note_server_date(self, response: httpx.Response) -> None:
+        """A `Date` header far from our clock means timestamps cannot be compared with the call's window."""
+        value = response.headers.get("date")
+        if not value:
+            return
+        try:
+            server_now = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        if abs(server_now - time.time()) > MAX_CLOCK_SKEW:
+            self.comparable = False
+
+
+def _instant(value: object) -> float | None:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return None  # a naive timestamp names no instant
+        try:
+            return value.timestamp()
+        except (OverflowError, ValueError, OSError):
+            return None
+    return None
+
+
+def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checked_at: float) -> Finding:
+    """Judge one payout of a start that may or may not have been applied (see the module docstring).
+
+    `asked_at` is the `scheduled_at` this call sent for it (None: send now); `checked_at` is when the
+    check's reply arrived.
+    """
+    pid = payout.id
+    status = payout.status
+    if status == "pending":
+        return Finding(pid, Verdict.PENDING, "pending", payout)
+    if not isinstance(status, str) or status not in KNOWN_STATUSES:
+        return Finding(pid, Verdict.UNCLEAR, f"status {status!r}, not one FedaPay documents", payout)
+    if not window.comparable:
+        return Finding(pid, Verdict.UNCLEAR, f"{status}; the server's clock disagrees with this machine's", payout)
+    low, high = window.began - CLOCK_TOLERANCE, checked_at + CLOCK_TOLERANCE
+
+    if asked_at is None or status in SENT_ON:
+        if status not in SENT_ON:
+            when = _instant(payout.updated_at)
+            if when is not None and when < low:
+                return Finding(pid, Verdict.BEFORE, f"{status} since {_iso(when)}, before this call", payout)
+            return Finding(pid, Verdict.UNCLEAR, f"{status}, not started as this call asked", payout)
+        started = _instant(payout.started_at)
+        if started is None:
+            return Finding(pid, Verdict.UNCLEAR, f"{status}, with no started_at to date it", payout)
+        if started < low:
+            return Finding(pid, Verdict.BEFORE, f"{status}, started at {_iso(started)}, before this call", payout)
+        if started > high:
+            return Finding(pid, Verdict.UNCLEAR, f"{status}, started at {_iso(started)}, after the check", payout)
+        if asked_at is not None:
+            # A schedule was asked; a start found. Only a due schedule could have done that.
+            due = _parse_asked(asked_at)
+            if due is None or abs(started - due) > CLOCK_TOLERANCE:
+                return Finding(pid, Verdict.UNCLEAR, f"{status} at {_iso(started)}, not scheduled as asked", payout)
+        return Finding(pid, Verdict.OURS, f"{status} at {_iso(started)}", payout)
+
+    # A schedule was asked, and the payout is `scheduled`.
+    found_at = _instant(payout.scheduled_at)
+    due = _parse_asked(asked_at)
+    updated = _instant(payout.updated_at)
+    if found_at is None or due is None or abs(found_at - due) > CLOCK_TOLERANCE:
+        shown = "no date" if found_at is None else _iso(found_at)
+        if updated is not None and updated < low:
+            return Finding(pid, Verdict.BEFORE, f"scheduled at {shown} since {_iso(updated)}, before this call",
+                           payout)
+        return Finding(pid, Verdict.UNCLEAR, f"scheduled at {shown}, not at {asked_at} as asked", payout)
+    if updated is None:
+        return Finding(pid, Verdict.UNCLEAR, "scheduled as asked, with no updated_at to date it", payout)
+    if updated < low:
+        return Finding(pid, Verdict.BEFORE, f"scheduled as asked since {_iso(updated)}, before this call", payout)
+    if updated > high:
+        return Finding(pid, Verdict.UNCLEAR, f"scheduled as asked, updated at {_iso(updated)}, after the check",
+                       payout)
+    return Finding(pid, Verdict.OURS, f"scheduled at {_iso(found_at)}", payout)
+
+
+def _parse_asked(value: str) -> float | None:
+    try:
+        return _instant(datetime.datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _iso(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def start_reply_problem(payout: Payout, asked_at: str | None) -> str | None:
+    """Why a start reply's payout is not what a start produces, or None when it is.
+
+    Asked to send now: started, processing, sent or failed. Asked to schedule: scheduled at the time
+    asked (or already started, should that time have come). Anything else, an unknown status
+    included, is no proof that this start was applied.
+    """
+    status = payout.status
+    if status in SENT_ON:
+        return None
+    if asked_at is not None and status == "scheduled":
+        found_at, due = _instant(payout.scheduled_at), _parse_asked(asked_at)
+        if found_at is not None and due is not None and abs(found_at - due) <= CLOCK_TOLERANCE:
+            return None
+        return f"scheduled at {payout.scheduled_at!r}, not at {asked_at} as asked"
+    return f"in status {status!r}, which a start does not produce"
