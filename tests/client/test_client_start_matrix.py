@@ -10,6 +10,7 @@ never starts a payout the fault-free call would have left alone. Counted on the 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,7 @@ def test_a_start_reports_only_what_it_did(
     other_id = make_target(api, mock, "pending")
     before = mock.stats()
     setup = api.client(record=False)
-    states_before = {i: api.call(setup, lambda p, i=i: p.retrieve(i)).status for i in (target_id, other_id)}
+    states_before = _states(api, setup, target_id, other_id)
     if fault.arm is not None:
         mock.arm_fault("start_payouts", **fault.arm)
     client = api.client(retry_policy=_instant_retries())
@@ -141,8 +142,16 @@ def test_a_start_reports_only_what_it_did(
         assert target.split()[0] in outcome.found[target_id]
     # Nothing started, nothing changed: the other payout is still pending.
     assert after["started"] == before["started"]
-    states_after = {i: api.call(setup, lambda p, i=i: p.retrieve(i)).status for i in (target_id, other_id)}
+    states_after = _states(api, setup, target_id, other_id)
     assert states_after == states_before
+
+
+def _states(api: Api, client: Any, *ids: int) -> dict[int, str]:
+    states: dict[int, str] = {}
+    for payout_id in ids:
+        retrieve: Callable[[Any], Any] = functools.partial(lambda p, i: p.retrieve(i), i=payout_id)
+        states[payout_id] = api.call(client, retrieve).status
+    return states
 
 
 def _instant_retries() -> Any:
