@@ -58,8 +58,8 @@ def test_every_id_argument_refuses_anything_but_an_int_before_any_request(
     for value in HOSTILE_IDS:
         if operation in accepted_by_start and isinstance(value, dict) and value == {"id": 42}:
             continue
+        taker: Callable[[Any], Any] = functools.partial(ID_TAKERS[operation], v=value)  # type: ignore[call-arg]
         with pytest.raises(InvalidArgumentError) as caught:
-            taker: Callable[[Any], Any] = functools.partial(ID_TAKERS[operation], v=value)  # type: ignore[call-arg]
             api.call(client, taker)
         assert caught.value.argument in ("id", "payouts", "payouts.id", "payouts[1]", "payouts[1].id",
                                          "customer.id", "customer", "payouts[0]"), caught.value.argument
