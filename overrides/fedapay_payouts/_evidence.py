@@ -15,8 +15,9 @@ call began:
   reverse), an unknown status (`"PENDING"`, `null`), a missing timestamp, a timestamp after the
   check, a server `Date` header far from this machine's clock.
 
-The call's window runs from its start (this machine's clock, less `CLOCK_TOLERANCE` for the
-server's millisecond rounding) to the moment the check's reply came back. A server clock that
+The call's window runs from its first attempt (this machine's clock) to the moment the check's reply
+came back. A timestamp within `CLOCK_TOLERANCE` of the call's start is UNCLEAR: milliseconds cannot
+order two events that close. A server clock that
 disagrees with this machine's by more than `MAX_CLOCK_SKEW` (per its `Date` header) makes every
 verdict but PENDING unclear: comparisons across clocks prove nothing then.
 
@@ -24,8 +25,9 @@ What the caller gets (see `_payouts.StartCall`): every payout OURS -> success; e
 PENDING, or some PENDING and the rest BEFORE -> the lost attempt did nothing (FedaPay starts a
 request all or nothing), so the original request is sent again and the server's own answer stands;
 anything else -> `PayoutOutcomeUnknownError` naming each payout and the state found. The residual
-risk, documented: another process starting the same payout within the clock tolerance before this
-call, while this call's reply is lost, reads as OURS.
+risk, documented: when the server's clock runs ahead of this machine's by more than the tolerance
+(up to `MAX_CLOCK_SKEW`, as far as the `Date` header can tell), another process starting the same
+payout that much before this call, while this call's reply is lost, reads as OURS.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ __all__ = ["KNOWN_STATUSES", "CallWindow", "Finding", "Verdict", "judge_start"]
 
 KNOWN_STATUSES: Final = frozenset({"pending", "scheduled", "started", "processing", "sent", "failed"})
 SENT_ON: Final = frozenset({"started", "processing", "sent", "failed"})  # a start (send now) was applied
-CLOCK_TOLERANCE: Final = 0.002  # seconds: FedaPay timestamps carry milliseconds, rounded
+# Seconds on each side of the call's start where a timestamp proves nothing: FedaPay timestamps carry
+# milliseconds (rounded or truncated), so a start just before this call and this call's own start can
+# carry the same value. On loopback a start lands within this window almost always (the mock acts
+# about 0.3 ms after the call begins): such a call says "cannot tell" rather than guess.
+CLOCK_TOLERANCE: Final = 0.001
 MAX_CLOCK_SKEW: Final = 2.0  # seconds between the server's Date header and this machine (Date has 1 s resolution)
 
 
@@ -76,7 +82,7 @@ class CallWindow:
     __slots__ = ("began", "comparable")
 
     def __init__(self) -> None:
-        self.began = time.time()
+        self.began = time.time()  # moved to the first attempt's send by `_retry.run`
         self.comparable = True
 
     def note_server_date(self, response: httpx.Response) -> None:
@@ -130,6 +136,8 @@ def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checke
             return Finding(pid, Verdict.UNCLEAR, f"{status}, with no started_at to date it", payout)
         if started < low:
             return Finding(pid, Verdict.BEFORE, f"{status}, started at {_iso(started)}, before this call", payout)
+        if started <= window.began + CLOCK_TOLERANCE:
+            return Finding(pid, Verdict.UNCLEAR, f"{status}, started at {_iso(started)}, as this call began", payout)
         if started > high:
             return Finding(pid, Verdict.UNCLEAR, f"{status}, started at {_iso(started)}, after the check", payout)
         if asked_at is not None:
@@ -153,6 +161,8 @@ def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checke
         return Finding(pid, Verdict.UNCLEAR, "scheduled as asked, with no updated_at to date it", payout)
     if updated < low:
         return Finding(pid, Verdict.BEFORE, f"scheduled as asked since {_iso(updated)}, before this call", payout)
+    if updated <= window.began + CLOCK_TOLERANCE:
+        return Finding(pid, Verdict.UNCLEAR, f"scheduled as asked at {_iso(updated)}, as this call began", payout)
     if updated > high:
         return Finding(pid, Verdict.UNCLEAR, f"scheduled as asked, updated at {_iso(updated)}, after the check",
                        payout)

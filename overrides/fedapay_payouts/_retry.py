@@ -211,6 +211,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
     request = call.request
     retries = 0
     ambiguous = False  # an earlier attempt of this call may have acted on the server
+    call.window.began = time.time()  # what the server shows from before this moment is not this call's doing
     while True:
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0

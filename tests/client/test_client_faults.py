@@ -90,11 +90,21 @@ def test_start_under_a_fault_starts_the_payout_exactly_once(api: Api, fedapay_mo
     payout = api.call(setup, lambda p: p.create(amount=2500, currency="XOF", mode="moov", customer=CUSTOMER))
     client = faulty_client(api, fedapay_mock, "start_payouts", fault)
 
-    started = api.call(client, lambda p: p.send_now(payout.id))
-
-    # "sent" when the mock's settle time (0.2 s of real time) passed during a read timeout.
-    assert started.id == payout.id
-    assert started.status in ("started", "sent")
+    started: Any
+    try:
+        started = api.call(client, lambda p: p.send_now(payout.id))
+    except PayoutOutcomeUnknownError as unknown:
+        started = unknown
+    if isinstance(started, PayoutOutcomeUnknownError):
+        # The server acted and the reply was lost: on loopback the payout's started_at falls within a
+        # millisecond of the call's start, which proves nothing, so the call says what it found.
+        assert fault.stored
+        assert started.payout_ids == [payout.id]
+        assert "as this call began" in started.found[payout.id]
+    else:
+        # "sent" when the mock's settle time (0.2 s of real time) passed during a read timeout.
+        assert started.id == payout.id
+        assert started.status in ("started", "sent")
     stats = fedapay_mock.stats()
     assert stats["started"] == 1
     assert stats["by_status"] in ({"started": 1}, {"sent": 1})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -144,8 +145,12 @@ def test_a_start_reply_in_a_state_a_start_does_not_produce_is_not_success(status
 
 
 def test_a_mismatched_start_reply_is_settled_by_a_check_when_the_check_shows_this_call_did_it() -> None:
+    def slow_partial_reply(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.005)  # the server works a few ms, so its timestamps fall clearly inside the call
+        return started(payout(id=5, status="started", started_at=now_iso()))(request)  # 7 missing
+
     client, seen = scripted(
-        started(payout(id=5, status="started", started_at=now_iso())),  # 7 missing from the reply
+        slow_partial_reply,
         lambda r: one(payout(id=5, status="started", started_at=now_iso()))(r),
         lambda r: one(payout(id=7, status="started", started_at=now_iso()))(r),
         retries=1,

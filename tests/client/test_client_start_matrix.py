@@ -118,6 +118,14 @@ def test_a_start_reports_only_what_it_did(
 
     after = mock.stats()
     asked = [target_id, other_id] if operation.many else [target_id]
+    if target == "pending" and fault.acted and isinstance(outcome, PayoutOutcomeUnknownError):
+        # The server acted and the reply was lost. On loopback the mock acts within a millisecond of the
+        # call's start, too close for its timestamps to prove who did it: the call says so, naming each.
+        assert outcome.payout_ids == asked
+        assert all("as this call began" in outcome.found[i] for i in asked), outcome.found
+        assert after["started"] - before["started"] == len(asked)
+        assert after["requests"]["start_payouts"] - before["requests"].get("start_payouts", 0) == 1
+        return
     if target == "pending":
         # The fault-free result: every payout asked started (or scheduled) once, and reported so.
         results = outcome if isinstance(outcome, list) else [outcome]
