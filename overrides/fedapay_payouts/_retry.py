@@ -6,8 +6,9 @@ A retry must never pay anyone twice. Each failure is first sorted by what the se
   timeout, no free connection in the pool). Nothing can have happened on the server.
 - **refused**: the server replied 408, 429 or 503: it declined the request without acting on it.
 - **maybe acted**: the request was sent and no usable answer came back: a read or write timeout,
-  the connection dropped or reset after sending, an unreadable reply, or any other 5xx. The server
-  may have done the work.
+  the connection dropped or reset after sending, any other 5xx, or a success reply that cannot be
+  read or does not answer what was asked (`Call.read` raises `APIResponseValidationError`). The
+  server may have done the work.
 - **final**: any other 4xx (400, 401, 403, 404, 409, 422...), or a request that could not be built.
   Trying again would get the same answer.
 
@@ -16,10 +17,10 @@ Then, per operation:
 | operation | not sent | refused | maybe acted | final | retries used up after "maybe acted" |
 |---|---|---|---|---|---|
 | create | retry | retry | retry, same `Idempotency-Key` | raise | `PayoutOutcomeUnknownError` (key, reference) |
-| start, send_now, schedule | retry | retry | check, start the still pending | raise (*) | `PayoutOutcomeUnknownError` |
+| start, send_now, schedule | retry | retry | check: finish, resend or raise | raise (*) | `PayoutOutcomeUnknownError` |
 | retrieve, list | retry | retry | retry | raise | the last error |
 | update | retry | retry | retry (same values) | raise | `PayoutOutcomeUnknownError` (id) |
-| delete | retry | retry | retry; a 404 then means done | raise | `PayoutOutcomeUnknownError` (id) |
+| delete | retry | retry | check: still there -> retry; gone -> raise | raise | `PayoutOutcomeUnknownError` (id) |
 
 (*) a 422 after "maybe acted" first triggers the check described below.
 
@@ -29,16 +30,20 @@ Why each cell is safe:
   reused byte for byte on every retry: the server returns the first payout instead of storing a
   second. This assumes the server honours the key (the mock does; FedaPay's PHP library sends it,
   FedaPay does not document it). Creating a payout moves no money by itself; starting it does.
-- **start** has no idempotency key. The server refuses to start a payout that is not `pending`
-  (422, unchanged), so a blind retry could not send twice either; but the client does not lean on
-  that alone: after a "maybe acted" failure it first retrieves the payouts (safe reads) and starts
-  again only those still `pending`; those already started, scheduled, sent or failed are returned
-  as the earlier attempt left them. A 422 that follows a "maybe acted" failure triggers the same
-  check: when every payout has left `pending`, the earlier attempt worked and the call succeeds.
-  If the check itself fails, the call raises `PayoutOutcomeUnknownError` naming the ids.
+- **start** has no idempotency key. After a "maybe acted" failure the client retrieves every payout
+  asked (safe reads) and judges what each shows against what the call asked and when it began
+  (`_evidence.py`): all started or scheduled by this call -> success; some still `pending` and the
+  rest already out of `pending` before the call -> the lost attempt did nothing (starts are all or
+  nothing), so the same request goes again; anything else -> `PayoutOutcomeUnknownError` naming each
+  payout and the state found, and nothing more is started. A check that finds nothing done does not
+  clear the doubt (the lost request may still be on its way); a 422 that follows a "maybe acted"
+  failure triggers the check again, and only a check made *after* that answer which finds a payout
+  still pending makes the 422 the server's own verdict, raised as it is (`Call.recover` -> `CLEAN`).
 - **retrieve / list** change nothing.
 - **update** sets the same values again: doing it twice equals doing it once.
-- **delete** twice deletes once; a 404 after a "maybe acted" failure means the first attempt did it.
+- **delete**: after a "maybe acted" failure the payout is looked up: still there -> the attempt did
+  nothing, delete again; gone -> "this call deleted it" cannot be told from "it never existed", so
+  the call raises `PayoutOutcomeUnknownError`.
 
 When retries run out, or a failure is final, after an attempt that may have acted, a mutating call
 raises `PayoutOutcomeUnknownError` (never a bare timeout) whose message says what may exist and how to
