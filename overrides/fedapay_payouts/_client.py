@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
-from ._config import NOT_GIVEN, NotGiven, TimeoutTypes, resolve_config, to_timeout
+from ._config import NOT_GIVEN, NotGiven, Secret, TimeoutTypes, check_headers, resolve_config, shown, to_timeout
 from ._exceptions import InvalidArgumentError
 from ._json import dumps
 from ._retry import RetryPolicy, Steps
@@ -57,10 +57,20 @@ class BaseClient(Generic[HttpClient]):
         default_headers: Mapping[str, str] | None = None,
         http_client: HttpClient | None = None,
     ) -> None:
+        # Wrapped before anything can raise, and the plain name dropped: no frame local shows the key
+        # (tracebacks printed with their locals, debuggers, error trackers).
+        key = None if api_key is None else Secret(api_key)
+        del api_key
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise InvalidArgumentError("retry_policy", f"must be a RetryPolicy, got {shown(retry_policy)}")
         if retry_policy is not None and max_retries is not None:
             raise InvalidArgumentError("max_retries", "give either max_retries or retry_policy, not both")
+        http_client_type = self._http_client_type
+        if http_client is not None and not isinstance(http_client, http_client_type):
+            raise InvalidArgumentError("http_client", f"must be an {http_client_type.__qualname__}")
+        extra_headers = check_headers(default_headers)
         config = resolve_config(
-            api_key=api_key,
+            api_key=key,
             environment=environment,
             base_url=base_url,
             account_id=account_id,
@@ -69,16 +79,12 @@ class BaseClient(Generic[HttpClient]):
         )
         self._config = config
         self._retry = retry_policy if retry_policy is not None else RetryPolicy(config.max_retries)
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-            **(default_headers or {}),
-            "Authorization": f"Bearer {config.api_key.reveal()}",
-        }
+        # httpx.Headers, not a dict: its repr masks Authorization.
+        headers = httpx.Headers({"Accept": "application/json", "User-Agent": USER_AGENT, **extra_headers})
+        headers["Authorization"] = "Bearer " + config.api_key.reveal()
         if config.account_id is not None:
             headers["FedaPay-Account"] = config.account_id
         self._payouts_url = config.base_url + "/payouts"
-        http_client_type = self._http_client_type
         self._http: HttpClient
         if http_client is None:
             self._owns_http = True
@@ -87,10 +93,8 @@ class BaseClient(Generic[HttpClient]):
             # prepared here (see `build_request`).
             self._plain_headers = httpx.Headers(self._http.headers)
             self._json_headers = httpx.Headers({**self._http.headers, "Content-Type": "application/json"})
-            self._headers: dict[str, str] = {}
+            self._headers: Mapping[str, str] = httpx.Headers()
         else:
-            if not isinstance(http_client, http_client_type):
-                raise InvalidArgumentError("http_client", f"must be an {http_client_type.__qualname__}")
             # A client we did not make keeps its own settings; ours travel with each request.
             self._owns_http = False
             self._http = http_client
@@ -154,6 +158,10 @@ class BaseClient(Generic[HttpClient]):
         )
 
     def __repr__(self) -> str:
+        # A client whose construction failed half-way has no settings yet: a traceback printed with
+        # its locals still calls repr() on it.
+        if not hasattr(self, "_config") or not hasattr(self, "_retry"):
+            return f"{type(self).__name__}(<not configured>, api_key='[secure]')"
         return (
             f"{type(self).__name__}(environment={self.environment!r}, base_url={self.base_url!r}, "
             f"account_id={self.account_id!r}, max_retries={self._retry.max_retries}, api_key='[secure]')"

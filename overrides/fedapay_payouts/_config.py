@@ -1,4 +1,4 @@
-"""Configuration: arguments first, then the environment, then defaults.
+"""Configuration: arguments first, then the environment, then defaults; every value checked at construction.
 
 | setting | argument | environment | default |
 |---|---|---|---|
@@ -8,11 +8,32 @@
 | sub-account | `account_id` | `FEDAPAY_ACCOUNT_ID` | none (no `FedaPay-Account` header) |
 | timeouts | `timeout` | - | connect 5 s, read/write/pool 30 s |
 | retries | `max_retries` | `FEDAPAY_MAX_RETRIES` | 2 |
+| extra headers | `default_headers` | - | none |
+
+What each accepts (anything else raises `InvalidArgumentError` naming the setting, and the variable
+it came from, when the client is built rather than on the first payout):
+
+- `api_key`: 1-1024 printable ASCII characters, no space or control character (`sk_sandbox_...`).
+- `environment`: exactly `sandbox` or `live`.
+- `base_url`: `http(s)://host[:port][/path]`; no user name or password, query, fragment or whitespace.
+- `account_id`: a positive integer, or 1-64 printable ASCII characters without space.
+- `timeout` (also every per-call `timeout=`): seconds in (0, 86400], None (no timeout), or an
+  `httpx.Timeout` whose four fields are each such seconds or None.
+- `max_retries`: a whole number from 0 to 100 (`RetryPolicy` checks its delays: 0 to 3600 s).
+- `default_headers`: token names and printable ASCII values, never a header the client sets itself
+  (Authorization, FedaPay-Account, Idempotency-Key, Content-Type/Length, Host...).
+
+An environment variable set to the empty string counts as unset. No message quotes a secret: the API
+key's problems are described in words, never shown. The API key and webhook secrets travel inside
+`Secret` from the moment they enter the library, so no frame local or attribute holds the plain text
+(tracebacks printed with their locals show `Secret('[secure]')`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from typing import Final, Literal
 
 import httpx
@@ -23,12 +44,20 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "LIVE_BASE_URL",
+    "MAX_RETRIES_LIMIT",
+    "MAX_TIMEOUT",
+    "MAX_WAIT",
     "NOT_GIVEN",
     "SANDBOX_BASE_URL",
     "Config",
     "NotGiven",
     "Secret",
+    "check_count",
+    "check_headers",
+    "check_seconds",
     "resolve_config",
+    "shown",
+    "to_timeout",
 ]
 
 SANDBOX_BASE_URL: Final = "https://sandbox-api.fedapay.com/v1"
@@ -40,8 +69,34 @@ BASE_URLS: Final = {"sandbox": SANDBOX_BASE_URL, "live": LIVE_BASE_URL}
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
 
+# Bounds. A longer timeout overflows the sync socket layer (`time_t`) or hangs the async one, and
+# surely is a typo; `None` is the way to say "no timeout". 100 retries at the longest back-off is
+# already hours of trying.
+MAX_TIMEOUT: Final = 86_400.0
+MAX_RETRIES_LIMIT: Final = 100
+MAX_WAIT: Final = 3_600.0  # the longest delay a `RetryPolicy` accepts
+MAX_SECRET_LENGTH: Final = 1024
+
 Environment = Literal["sandbox", "live"]
 TimeoutTypes = float | httpx.Timeout | None
+
+_VISIBLE_ASCII: Final = re.compile(r"[\x21-\x7e]+")
+_DIGITS: Final = re.compile(r"[0-9]{1,4}")
+_TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")  # an HTTP header name (RFC 9110 token)
+_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]{0,8190}[\x21-\x7e])?)?")
+_HOST: Final = re.compile(r"[A-Za-z0-9._:-]+")  # after IDNA encoding; IPv6 without its brackets
+# Headers the client sets itself: a default would leak into every request or break the framing.
+_RESERVED_HEADERS: Final = {
+    "authorization": "the API key goes in api_key",
+    "proxy-authorization": "configure proxies on an http_client of your own",
+    "fedapay-account": "use account_id",
+    "idempotency-key": "it must differ per payout: pass idempotency_key to create",
+    "content-type": "the client sets it",
+    "content-length": "the client sets it",
+    "transfer-encoding": "the client sets it",
+    "host": "it comes from base_url",
+    "connection": "the connection pool manages it",
+}
 
 
 class NotGiven:
@@ -64,7 +119,12 @@ NOT_GIVEN: Final = NotGiven()
 
 
 class Secret:
-    """A string that never shows itself in `repr`, `str` or f-strings."""
+    """A secret (API key, webhook secret) that never shows itself: not in `repr`, `str`, f-strings or pickles.
+
+    Wrap a secret the moment it enters the library and reveal it only inside the expression that
+    uses it, so tracebacks printed with their locals never show it. The constructor accepts anything
+    and never raises (a raising frame would show its argument); `form_problem` checks the form.
+    """
 
     __slots__ = ("_value",)
 
@@ -78,6 +138,43 @@ class Secret:
         return "Secret('[secure]')"
 
     __str__ = __repr__
+
+    def __reduce__(self) -> str:
+        raise TypeError("a Secret cannot be pickled or copied")
+
+    def form_problem(self) -> str | None:
+        """What is wrong with the secret's form, in words that quote no part of it; None when it is fine.
+
+        The form is 1-1024 printable ASCII characters without spaces: what `sk_sandbox_...`, `sk_live_...`
+        and webhook secrets look like, and what can travel in an HTTP header or be encoded for HMAC.
+        Reads `self._value` in place: no local of this frame holds the plain text either.
+        """
+        if not isinstance(self._value, str):
+            return f"must be a string, got {type(self._value).__name__}"
+        if not self._value:
+            return "is empty"
+        if len(self._value) > MAX_SECRET_LENGTH:
+            return f"is longer than {MAX_SECRET_LENGTH} characters"
+        if not self._value.isascii():
+            return "contains a non-ASCII character (a look-alike or invisible character copied with it?)"
+        if _VISIBLE_ASCII.fullmatch(self._value) is None:
+            return "contains a space, line break or other control character (copied with surrounding whitespace?)"
+        return None
+
+
+def shown(value: object) -> str:
+    """A short rendering of a bad value for an error message: a plain value's repr, else its type's name.
+
+    Never used for secrets. Cut to 60 characters, and never a `repr` of the caller's own objects
+    (which might fail, or be huge).
+    """
+    if value is None or type(value) in (bool, int, float, str):
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long to print
+            return "a very large integer"
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"a {type(value).__name__}"
 
 
 class Config:
@@ -109,69 +206,193 @@ class Config:
         )
 
 
-def to_timeout(value: TimeoutTypes, argument: str = "timeout") -> httpx.Timeout:
-    """A number of seconds, an `httpx.Timeout`, or None (no timeout) as an `httpx.Timeout`."""
-    if isinstance(value, httpx.Timeout):
-        return value
+def check_seconds(value: object, argument: str, *, maximum: float, allow_zero: bool, hint: str = "") -> float:
+    """A finite number of seconds within `[0 or >0, maximum]` as a float, else `InvalidArgumentError`.
+
+    Compared before any conversion, so NaN, infinities, huge integers and wrong types all fail here
+    rather than as `OverflowError` or `TypeError` later, in the middle of a call.
+    """
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        low_ok = value >= 0 if allow_zero else value > 0
+        if low_ok and value <= maximum:  # False for NaN
+            return float(value)
+    low = "from 0" if allow_zero else "above 0"
+    problem = f"must be a number of seconds {low} up to {maximum:g}{hint}, got {shown(value)}"
+    raise InvalidArgumentError(argument, problem)
+
+
+def check_count(value: object, argument: str, *, maximum: int) -> int:
+    """A whole number from 0 to `maximum` (not a bool, not a float), else `InvalidArgumentError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise InvalidArgumentError(argument, f"must be a whole number from 0 to {maximum}, got {shown(value)}")
+    return int(value)
+
+
+_TIMEOUT_HINT: Final = ", an httpx.Timeout or None (no timeout)"
+
+
+def to_timeout(value: object, argument: str = "timeout") -> httpx.Timeout:
+    """A number of seconds, an `httpx.Timeout`, or None (no timeout) as an `httpx.Timeout`; every field checked.
+
+    Used for the client's `timeout` and for every per-call `timeout=`, so a bad value is refused
+    before any request rather than crashing the transport (`inf` overflows a socket timeout).
+    """
     if value is None:
         return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidArgumentError(
-            argument, f"must be a positive number of seconds, an httpx.Timeout or None, got {value!r}"
+    if isinstance(value, httpx.Timeout):
+        connect, read, write, pool = (
+            None if seconds is None
+            else check_seconds(seconds, f"{argument}.{name}", maximum=MAX_TIMEOUT, allow_zero=False, hint=" or None")
+            for name, seconds in (("connect", value.connect), ("read", value.read), ("write", value.write),
+                                  ("pool", value.pool))
         )
-    return httpx.Timeout(float(value))
+        return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
+    return httpx.Timeout(check_seconds(value, argument, maximum=MAX_TIMEOUT, allow_zero=False, hint=_TIMEOUT_HINT))
 
 
-def _normalize_base_url(url: str) -> str:
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidArgumentError("base_url", f"must be an http(s) URL, got {url!r}")
+def check_headers(headers: object) -> dict[str, str]:
+    """`default_headers` as a plain dict, every name a token and every value printable ASCII.
+
+    Values are never quoted in the message: a custom header may carry a credential.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentError("default_headers", f"must be a mapping of names to values, got {shown(headers)}")
+    checked: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in headers.items():
+        if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
+            raise InvalidArgumentError(
+                "default_headers", f"{shown(name)} is not a header name (letters, digits and !#$%&'*+.^_`|~-)"
+            )
+        lower = name.lower()
+        if lower in _RESERVED_HEADERS:
+            raise InvalidArgumentError("default_headers", f"{name} is set by the client: {_RESERVED_HEADERS[lower]}")
+        if lower in seen:
+            raise InvalidArgumentError("default_headers", f"{name} is given twice (header names ignore case)")
+        seen.add(lower)
+        if not isinstance(value, str) or _HEADER_VALUE.fullmatch(value) is None:
+            raise InvalidArgumentError(
+                f"default_headers[{name!r}]",
+                "must be a string of printable ASCII characters without line breaks or surrounding whitespace",
+            )
+        checked[name] = value
+    return checked
+
+
+def _env(name: str) -> str | None:
+    """The variable's value; unset and empty both mean "not set" (an empty `FOO=` line in a .env file)."""
+    return os.environ.get(name) or None
+
+
+def _env_secret(name: str) -> Secret | None:
+    return None if not os.environ.get(name) else Secret(os.environ[name])
+
+
+def _from(variable: str | None) -> str:
+    return f"{variable} (from the environment) " if variable else ""
+
+
+def _base_url(url: object, variable: str | None) -> str:
+    """The API root: the URL without a trailing slash, with `/v1` added to a bare host (FedaPay libraries' form).
+
+    The URL itself is never quoted: a user name and password inside it would be.
+    """
+    source = _from(variable)
+    if not isinstance(url, str):
+        raise InvalidArgumentError("base_url", f"{source}must be a string, got {shown(url)}")
+    if not url or len(url) > 2048 or not url.isprintable() or any(c.isspace() for c in url):
+        raise InvalidArgumentError(
+            "base_url", f"{source}must be a non-empty http(s) URL of printable characters without whitespace"
+        )
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+        host = parsed.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        raise InvalidArgumentError("base_url", f"{source}is not a valid URL") from None
+    if parsed.scheme not in ("http", "https"):
+        raise InvalidArgumentError("base_url", f"{source}must be an http(s) URL, got scheme {shown(parsed.scheme)}")
+    if not host or _HOST.fullmatch(host) is None:
+        raise InvalidArgumentError("base_url", f"{source}has no valid host")
+    if port is not None and not 0 < port < 65536:
+        raise InvalidArgumentError("base_url", f"{source}has a port outside 1-65535")
+    if parsed.userinfo or "@" in url:
+        raise InvalidArgumentError(
+            "base_url", f"{source}must not contain a user name or password (the API key goes in api_key)"
+        )
+    if "?" in url or "#" in url:
+        raise InvalidArgumentError("base_url", f"{source}must not contain a query or fragment")
     url = url.rstrip("/")
     # FedaPay's own libraries take the API root and add /v1 themselves; accept that form too.
     return url if parsed.path.strip("/") else url + "/v1"
 
 
+def _account_id(account: object, variable: str | None) -> str:
+    if isinstance(account, int) and not isinstance(account, bool):
+        if 0 < account < 2**63:
+            return str(account)
+    elif isinstance(account, str) and len(account) <= 64 and _VISIBLE_ASCII.fullmatch(account):
+        return account
+    raise InvalidArgumentError(
+        "account_id",
+        f"{_from(variable)}must be a positive integer or 1-64 printable ASCII characters without spaces, "
+        f"got {shown(account)}",
+    )
+
+
+def _max_retries_from(variable: str, value: str) -> int:
+    if _DIGITS.fullmatch(value.strip()) is None or int(value) > MAX_RETRIES_LIMIT:
+        problem = f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}, got {shown(value)}"
+        raise InvalidArgumentError("max_retries", _from(variable) + problem)
+    return int(value)
+
+
 def resolve_config(
     *,
-    api_key: str | None,
+    api_key: Secret | None,
     environment: str | None,
     base_url: str | None,
     account_id: str | int | None,
     timeout: TimeoutTypes | NotGiven,
     max_retries: int | None,
 ) -> Config:
-    env = os.environ
-    key = api_key if api_key is not None else env.get("FEDAPAY_API_KEY")
-    if not key or not isinstance(key, str) or not key.strip():
+    """Settle and check every setting (see the module docstring). `api_key` comes wrapped: see `Secret`."""
+    if api_key is not None and not isinstance(api_key, Secret):
+        api_key = Secret(api_key)  # defensive: a plain key must not sit in this frame
+    key = api_key if api_key is not None else _env_secret("FEDAPAY_API_KEY")
+    if key is None:
         raise InvalidArgumentError("api_key", "is missing: pass api_key=... or set FEDAPAY_API_KEY")
+    problem = key.form_problem()
+    if problem is not None:
+        raise InvalidArgumentError("api_key", _from(None if api_key is not None else "FEDAPAY_API_KEY") + problem)
 
-    name = environment if environment is not None else env.get("FEDAPAY_ENVIRONMENT") or "sandbox"
-    if name not in BASE_URLS:
-        raise InvalidArgumentError("environment", f"must be 'sandbox' or 'live', got {name!r}")
+    variable = None if environment is not None else "FEDAPAY_ENVIRONMENT"
+    name = environment if environment is not None else _env("FEDAPAY_ENVIRONMENT") or "sandbox"
+    if not isinstance(name, str) or name not in BASE_URLS:
+        raise InvalidArgumentError("environment", f"{_from(variable)}must be 'sandbox' or 'live', got {shown(name)}")
     chosen: Environment = "live" if name == "live" else "sandbox"
 
-    url = base_url if base_url is not None else env.get("FEDAPAY_BASE_URL")
-    url = _normalize_base_url(url) if url else BASE_URLS[chosen]
+    variable = None if base_url is not None else "FEDAPAY_BASE_URL"
+    url = base_url if base_url is not None else _env("FEDAPAY_BASE_URL")
+    url = BASE_URLS[chosen] if url is None else _base_url(url, variable)
 
-    account = account_id if account_id is not None else env.get("FEDAPAY_ACCOUNT_ID")
-    if isinstance(account, bool) or (account is not None and not str(account).strip()):
-        raise InvalidArgumentError("account_id", f"must be an account id, got {account!r}")
+    variable = None if account_id is not None else "FEDAPAY_ACCOUNT_ID"
+    account = account_id if account_id is not None else _env("FEDAPAY_ACCOUNT_ID")
+    account = None if account is None else _account_id(account, variable)
 
-    retries: int | str | None = max_retries if max_retries is not None else env.get("FEDAPAY_MAX_RETRIES")
-    if retries is None:
-        retries = DEFAULT_MAX_RETRIES
-    elif isinstance(retries, str):
-        if not retries.strip().isdigit():
-            raise InvalidArgumentError("max_retries", f"FEDAPAY_MAX_RETRIES must be a whole number, got {retries!r}")
-        retries = int(retries)
-    elif isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidArgumentError("max_retries", f"must be a whole number >= 0, got {retries!r}")
+    if max_retries is not None:
+        retries = check_count(max_retries, "max_retries", maximum=MAX_RETRIES_LIMIT)
+    else:
+        text = _env("FEDAPAY_MAX_RETRIES")
+        retries = DEFAULT_MAX_RETRIES if text is None else _max_retries_from("FEDAPAY_MAX_RETRIES", text)
 
     return Config(
-        api_key=Secret(key.strip()),
+        api_key=key,
         environment=chosen,
         base_url=url,
-        account_id=None if account is None else str(account).strip(),
+        account_id=account,
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else to_timeout(timeout),
         max_retries=retries,
     )

@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import httpx
 
+from ._config import MAX_RETRIES_LIMIT, MAX_WAIT, check_count, check_seconds
 from ._evidence import CallWindow
 from ._exceptions import (
     APIConnectionError,
@@ -100,9 +101,20 @@ FINAL_ERRORS: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, http
 
 
 class RetryPolicy:
-    """How many times and how long to wait. Which failures to retry is fixed: see the module docstring."""
+    """How many times and how long to wait. Which failures to retry is fixed: see the module docstring.
+
+    Every value is checked when set (`InvalidArgumentError` naming it), here rather than in the middle
+    of a call: `max_retries` a whole number from 0 to 100, each delay a finite number of seconds from
+    0 to 3600. A bad one would otherwise surface after a create got a 500 (`TypeError`), or crash the
+    sync client and hang the async one (`initial_delay=inf`).
+    """
 
     __slots__ = ("initial_delay", "max_delay", "max_retries", "max_retry_after")
+
+    max_retries: int
+    initial_delay: float
+    max_delay: float
+    max_retry_after: float
 
     def __init__(
         self,
@@ -117,13 +129,20 @@ class RetryPolicy:
         self.max_delay = max_delay
         self.max_retry_after = max_retry_after
 
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "max_retries":
+            value = check_count(value, name, maximum=MAX_RETRIES_LIMIT)
+        elif name in ("initial_delay", "max_delay", "max_retry_after"):
+            value = check_seconds(value, name, maximum=MAX_WAIT, allow_zero=True)
+        object.__setattr__(self, name, value)
+
     def delay(self, retry_number: int, retry_after: float | None) -> float | None:
         """Seconds to wait before retry `retry_number` (from 0); None when the server asks for too long."""
         if retry_after is not None:
             return retry_after if retry_after <= self.max_retry_after else None
         import random  # only on the retry path: keeps `import fedapay_payouts` light
 
-        base = min(self.max_delay, self.initial_delay * 2.0**retry_number)
+        base = min(self.max_delay, self.initial_delay * 2.0 ** min(retry_number, 64))  # no float overflow
         return base * (1.0 - 0.25 * random.random())  # noqa: S311 - jitter, not cryptography
 
     def __repr__(self) -> str:

@@ -4,6 +4,13 @@
 (while a secret is being rolled); one match is enough. The timestamp must be within `tolerance`
 seconds (300 by default) of now, against replays. Comparisons run in constant time. Pass the raw
 body bytes exactly as received: a re-serialized JSON body will not verify.
+
+Whatever the sender put in the header or body, verification raises only `WebhookVerificationError`
+(a handler's `except WebhookVerificationError: return 400` holds). Bad settings (a secret that is not
+1-1024 printable ASCII characters without spaces; `tolerance` not None or a finite number of seconds
+from 0 to ten years; `now` not a finite unix time) raise `InvalidArgumentError` naming the setting,
+at `WebhookVerifier` construction and in the function forms: they are the receiver's mistake.
+The secret is held in `Secret` from the first line of every entry point (see `_config.py`).
 """
 
 from __future__ import annotations
@@ -11,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._exceptions import WebhookVerificationError
+from ._config import Secret, check_seconds, shown
+from ._exceptions import InvalidArgumentError, WebhookVerificationError
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.payout import Payout
@@ -29,8 +38,15 @@ __all__ = [
     "verify_webhook_signature",
 ]
 
+Payload = bytes | bytearray | memoryview | str  # the raw request body
+
 SIGNATURE_HEADER: Final = "X-FEDAPAY-SIGNATURE"
 DEFAULT_TOLERANCE: Final = 300.0
+MAX_TOLERANCE: Final = 10 * 365 * 86_400.0  # ten years: past it, pass None to turn the check off
+MAX_TIMESTAMP: Final = 1e11  # about the year 5138, as `now`; a `t` has at most 11 digits
+MAX_HEADER_LENGTH: Final = 8192
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,11}")
+_SIGNATURE: Final = re.compile(r"[0-9a-fA-F]{64}")  # HMAC-SHA256 in hex
 
 
 class WebhookEvent:
@@ -59,61 +75,91 @@ class WebhookEvent:
             return None
         try:
             return Payout.from_dict(entity)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
+            return None  # signed, but not a payout this client can read
 
     def __repr__(self) -> str:
-        return f"WebhookEvent(name={self.name!r}, object={self.object!r}, entity_id={self.entity.get('id')!r})"
+        return (
+            f"WebhookEvent(name={shown(self.name)}, object={shown(self.object)}, "
+            f"entity_id={shown(self.entity.get('id'))})"
+        )
 
 
-def _parse_header(header: str | None) -> tuple[int, list[str]]:
+def _check_settings(secret: Secret, tolerance: object, now: object) -> None:
+    """Refuse bad settings with `InvalidArgumentError`: a misconfiguration, not a forged webhook."""
+    problem = secret.form_problem()
+    if problem is not None:
+        raise InvalidArgumentError("secret", f"the webhook secret {problem}")
+    if tolerance is not None:
+        check_seconds(tolerance, "tolerance", maximum=MAX_TOLERANCE, allow_zero=True, hint=" or None (no check)")
+    if now is not None:
+        check_seconds(now, "now", maximum=MAX_TIMESTAMP, allow_zero=True, hint=" (unix time) or None")
+
+
+def _parse_header(header: object) -> tuple[int, list[str]]:
+    if isinstance(header, bytes | bytearray):
+        try:
+            header = bytes(header).decode("ascii")
+        except UnicodeDecodeError:
+            raise WebhookVerificationError(f"{SIGNATURE_HEADER}: not ASCII") from None
     if not header or not isinstance(header, str):
         raise WebhookVerificationError(f"no {SIGNATURE_HEADER} header")
+    if len(header) > MAX_HEADER_LENGTH:
+        raise WebhookVerificationError(f"{SIGNATURE_HEADER}: longer than {MAX_HEADER_LENGTH} characters")
     timestamp: int | None = None
     signatures: list[str] = []
     for part in header.split(","):
         key, sep, value = part.strip().partition("=")
         if not sep:
             continue
+        value = value.strip()
         if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                raise WebhookVerificationError(f"{SIGNATURE_HEADER}: the timestamp t is not a number") from None
-        elif key == "s" and value:
-            signatures.append(value.strip())
+            if timestamp is not None:
+                raise WebhookVerificationError(f"{SIGNATURE_HEADER}: more than one timestamp (t=...)")
+            if _TIMESTAMP.fullmatch(value) is None:
+                raise WebhookVerificationError(f"{SIGNATURE_HEADER}: the timestamp t is not a number of seconds")
+            timestamp = int(value)
+        elif key == "s" and _SIGNATURE.fullmatch(value):  # anything else cannot match: skip it
+            signatures.append(value.lower())
     if timestamp is None:
         raise WebhookVerificationError(f"{SIGNATURE_HEADER}: no timestamp (t=...)")
     if not signatures:
-        raise WebhookVerificationError(f"{SIGNATURE_HEADER}: no signature (s=...)")
+        raise WebhookVerificationError(f"{SIGNATURE_HEADER}: no signature (s=<64 hex digits>)")
     return timestamp, signatures
 
 
-def _as_bytes(payload: bytes | str) -> bytes:
+def _as_bytes(payload: object) -> bytes:
     if isinstance(payload, bytes | bytearray | memoryview):
         return bytes(payload)
     if isinstance(payload, str):
-        return payload.encode()
+        try:
+            return payload.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no request body decodes to that
+            raise WebhookVerificationError("the payload is not valid text (it cannot be encoded as UTF-8)") from None
     raise WebhookVerificationError("the payload must be the raw request body (bytes or str)")
 
 
 def verify_webhook_signature(
-    payload: bytes | str,
-    signature_header: str | None,
-    secret: str,
+    payload: Payload,
+    signature_header: str | bytes | None,
+    secret: str | Secret,
     *,
     tolerance: float | None = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> None:
-    """Raise `WebhookVerificationError` unless the header signs this payload with this secret, recently enough."""
-    if not isinstance(secret, str) or not secret:
-        raise WebhookVerificationError("the webhook secret is empty")
+    """Raise `WebhookVerificationError` unless the header signs this payload with this secret, recently enough.
+
+    Bad settings (an empty or malformed secret; `tolerance` or `now` not a finite number of seconds
+    from 0) raise `InvalidArgumentError` instead: they are the receiver's mistake, not the sender's.
+    """
+    secret = secret if isinstance(secret, Secret) else Secret(secret)  # at once: no local keeps the plain text
+    _check_settings(secret, tolerance, now)
     body = _as_bytes(payload)
     timestamp, signatures = _parse_header(signature_header)
-    expected = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(secret.reveal().encode(), b"%d." % timestamp + body, hashlib.sha256).hexdigest()
     matched = False
     for signature in signatures:  # every candidate, each in constant time
-        matched |= hmac.compare_digest(expected, signature.lower())
+        matched |= hmac.compare_digest(expected, signature)
     if not matched:
         raise WebhookVerificationError(f"{SIGNATURE_HEADER}: no signature matches this payload and secret")
     if tolerance is not None:
@@ -125,46 +171,73 @@ def verify_webhook_signature(
 
 
 def construct_webhook_event(
-    payload: bytes | str,
-    signature_header: str | None,
-    secret: str,
+    payload: Payload,
+    signature_header: str | bytes | None,
+    secret: str | Secret,
     *,
     tolerance: float | None = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> WebhookEvent:
     """Verify the signature, then parse the body into a `WebhookEvent`."""
+    secret = secret if isinstance(secret, Secret) else Secret(secret)
     verify_webhook_signature(payload, signature_header, secret, tolerance=tolerance, now=now)
     try:
         data = json.loads(_as_bytes(payload))
-    except ValueError:
-        raise WebhookVerificationError("the webhook body is not JSON") from None
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise WebhookVerificationError("the webhook body is not JSON (or is nested too deeply)") from None
     if not isinstance(data, dict):
         raise WebhookVerificationError("the webhook body is not a JSON object")
     return WebhookEvent(data)
 
 
 class WebhookVerifier:
-    """Holds a webhook secret (never shown) and the tolerance, for use across requests."""
+    """Holds a webhook secret (never shown) and the tolerance, for use across requests.
+
+    Both are checked here, at construction (`InvalidArgumentError`), and again on use.
+    """
 
     __slots__ = ("_secret", "tolerance")
 
-    def __init__(self, secret: str, *, tolerance: float | None = DEFAULT_TOLERANCE) -> None:
-        if not isinstance(secret, str) or not secret:
-            raise WebhookVerificationError("the webhook secret is empty")
+    def __init__(self, secret: str | Secret, *, tolerance: float | None = DEFAULT_TOLERANCE) -> None:
+        secret = secret if isinstance(secret, Secret) else Secret(secret)
+        _check_settings(secret, tolerance, None)
         self._secret = secret
         self.tolerance = tolerance
 
-    def verify(self, payload: bytes | str, signature_header: str | None, *, now: float | None = None) -> None:
+    def verify(self, payload: Payload, signature_header: str | bytes | None, *, now: float | None = None) -> None:
         verify_webhook_signature(payload, signature_header, self._secret, tolerance=self.tolerance, now=now)
 
     def construct_event(
-        self, payload: bytes | str, headers_or_signature: Mapping[str, str] | str | None, *, now: float | None = None
+        self,
+        payload: Payload,
+        headers_or_signature: Mapping[str, str] | str | bytes | None,
+        *,
+        now: float | None = None,
     ) -> WebhookEvent:
         """Verify and parse; pass the request's headers (any case) or the signature header's value."""
         header = headers_or_signature
         if isinstance(header, Mapping):
-            header = next((v for k, v in header.items() if k.lower() == SIGNATURE_HEADER.lower()), None)
+            header = _find_header(header)
         return construct_webhook_event(payload, header, self._secret, tolerance=self.tolerance, now=now)
 
     def __repr__(self) -> str:
-        return f"WebhookVerifier(secret='[secure]', tolerance={self.tolerance!r})"
+        # getattr: a traceback printed with its locals may show a verifier whose __init__ refused its settings.
+        return f"WebhookVerifier(secret='[secure]', tolerance={shown(getattr(self, 'tolerance', None))})"
+
+
+def _find_header(headers: Mapping[Any, object]) -> str | bytes | None:
+    """The signature header's value from a request's headers; names compared without case."""
+    wanted = SIGNATURE_HEADER.lower()
+    found = [
+        value for name, value in headers.items()
+        if (isinstance(name, str) and name.lower() == wanted)
+        or (isinstance(name, bytes) and name.lower() == wanted.encode())
+    ]
+    if len(found) > 1:
+        raise WebhookVerificationError(f"{SIGNATURE_HEADER} is given {len(found)} times")
+    if not found:
+        return None
+    value = found[0]
+    if not isinstance(value, str | bytes):
+        raise WebhookVerificationError(f"{SIGNATURE_HEADER} is not text")
+    return value

@@ -4,6 +4,7 @@ cannot stage (a partial start, a 422 after a lost reply), with a scripted `httpx
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -93,8 +94,12 @@ def _now_iso(offset: float = 0.0) -> str:
 
 def test_a_start_whose_reply_was_lost_and_then_refused_with_422_is_confirmed_by_a_check() -> None:
     not_pending = {"message": "not pending", "errors": {"payouts[0].id": ["payout 7 is started"]}}
+    def slow_then_lost(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.005)  # the server works a few ms: its timestamps fall clearly after the call began
+        raise httpx.ReadTimeout("timed out", request=request)
+
     client, seen = scripted(
-        httpx.ReadTimeout("timed out"),          # 1st start: sent, reply lost
+        slow_then_lost,                          # 1st start: sent, reply lost
         reply(200, {"v1/payout": payout()}),     # check: still pending (the server was slow)
         reply(422, not_pending),                 # 2nd start: refused, the 1st had started it meanwhile
         lambda r: httpx.Response(200, json={"v1/payout": payout(status="started", started_at=_now_iso())}),
