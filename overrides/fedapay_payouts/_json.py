@@ -8,6 +8,10 @@ visible share of a call (stdlib `json` takes about 15 µs to read one payout rep
   standard library keeps it exact. A reply with a run of 20 or more digits (the only way to write
   such an integer) is therefore read by the standard library. So is anything orjson refuses (a
   UTF-8 BOM, UTF-16, a lone surrogate, `NaN`), with the standard library's own error if it fails too.
+- **nesting**: a reply nested deeper than `MAX_DEPTH` levels is refused (`ValueError`), never a
+  `RecursionError`: orjson stops at 1024 levels, the standard library's parser at the interpreter's
+  recursion limit, and code that later walks or prints a value that deep (`repr`, `json.dumps`)
+  fails on it. A reply with no more than `MAX_DEPTH` brackets in all is not walked at all.
 - **writing**: bodies are built from checked values (`_validation.py` refuses NaN, infinities and
   anything that is not plain JSON, naming the argument), so orjson writes what `json.dumps` would,
   compact UTF-8. An integer beyond 64 bits, which orjson refuses, is written by the standard library.
@@ -26,16 +30,42 @@ __all__ = ["dumps", "loads"]
 # (about 1 µs on a payout reply, where a regular expression takes about 10 µs).
 _DIGITS_TO_ZERO: Final = bytes.maketrans(b"0123456789", b"0" * 10)
 _TWENTY_DIGITS: Final = b"0" * 20
+MAX_DEPTH: Final = 64  # what FedaPay sends nests 5 levels; custom_metadata is refused past 32 on the way in
+_CONTAINERS: Final = (dict, list)
 
 
 def loads(content: bytes) -> Any:
-    """Parse a reply body; raises `ValueError` when it is not JSON."""
+    """Parse a reply body; raises `ValueError` when it is not JSON or nests deeper than `MAX_DEPTH`."""
     if _TWENTY_DIGITS not in content.translate(_DIGITS_TO_ZERO):
         try:
-            return orjson.loads(content)
+            return _bounded(orjson.loads(content), content)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(content)
+    try:
+        value = json.loads(content)
+    except RecursionError:
+        raise ValueError(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
+    return _bounded(value, content)
+
+
+def _bounded(value: Any, content: bytes) -> Any:
+    if content.count(b"[") + content.count(b"{") > MAX_DEPTH and not _shallow(value):
+        raise ValueError(f"the JSON nests deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _shallow(value: Any) -> bool:
+    """Whether `value` nests no deeper than MAX_DEPTH, walked level by level (no recursion)."""
+    level = [value] if type(value) in _CONTAINERS else []
+    for _ in range(MAX_DEPTH):
+        if not level:
+            return True
+        following: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            following.extend(item for item in items if type(item) in _CONTAINERS)
+        level = following
+    return not level
 
 
 def dumps(value: Any) -> bytes:

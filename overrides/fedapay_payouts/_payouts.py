@@ -23,6 +23,7 @@ from fedapay_payouts_api.models.phone_number import PhoneNumber
 from . import _validation as check
 from ._client import AsyncFedaPay, BaseClient, FedaPay
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from ._deadline import check_deadline
 from ._evidence import CLOCK_TOLERANCE, Finding, Verdict, judge_start, start_reply_problem
 from ._exceptions import (
     APIError,
@@ -352,7 +353,12 @@ def _only(payouts: builtins.list[Payout], payout_id: int) -> Payout:
 
 
 class PayoutOperations:
-    """Validation, request building and call description for each payouts operation."""
+    """Validation, request building and call description for each payouts operation.
+
+    Every operation takes `deadline=` (seconds for the whole call: attempts, waits and checks; see
+    `_deadline.py`). The `_sync` / `_async` wrappers take it out before calling the method and hand it
+    to the driver that enforces it, so the bodies here never see it.
+    """
 
     def __init__(self, client: AnyClient) -> None:
         self._client = client
@@ -369,6 +375,7 @@ class PayoutOperations:
         custom_metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
         """Create a payout (status `pending`; nothing is sent until you start it).
 
@@ -403,6 +410,7 @@ class PayoutOperations:
         scheduled_at: Any = None,
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[builtins.list[Payout]]:
         """Start one or many pending payouts: send now, or at `scheduled_at` (an aware datetime or ISO string).
 
@@ -420,6 +428,7 @@ class PayoutOperations:
         *,
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
         """Start one pending payout now; returns it (status `started`, or already `sent`)."""
         payout_id = check.payout_id(id)
@@ -433,6 +442,7 @@ class PayoutOperations:
         *,
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
         """Schedule one pending payout at `at` (an aware datetime or ISO string); returns it (`scheduled`)."""
         payout_id = check.payout_id(id)
@@ -442,7 +452,9 @@ class PayoutOperations:
                            timeout=timeout)
         return _first(steps, payout_id)
 
-    def retrieve(self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Steps[Payout]:
+    def retrieve(
+        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN
+    ) -> Steps[Payout]:
         """The payout with this id (`NotFoundError` if there is none)."""
         payout_id = check.payout_id(id)
         request = self._client.build_request("GET", f"/{payout_id}", timeout=timeout)
@@ -455,6 +467,7 @@ class PayoutOperations:
         per_page: int = 25,
         status: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[PayoutPage]:
         """One page of payouts, newest first, optionally only those with `status`."""
         params: dict[str, Any] = {"page": check.page_number(page, "page"), "per_page": check.per_page(per_page)}
@@ -474,6 +487,7 @@ class PayoutOperations:
         custom_metadata: Mapping[str, Any] | None = None,
         scheduled_at: Any = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Steps[Payout]:
         """Change a payout that has not been sent yet; only the fields given are sent.
 
@@ -502,7 +516,9 @@ class PayoutOperations:
         request = self._client.build_request("PUT", f"/{payout_id}", body=body, timeout=timeout)
         return run(UpdateCall(self._client, request, payout_id, body), self._client._retry)
 
-    def delete(self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Steps[None]:
+    def delete(
+        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN
+    ) -> Steps[None]:
         """Delete a payout that has not been sent."""
         call = DeleteCall(self._client, check.payout_id(id), timeout)
         return run(call, self._client._retry)
@@ -515,7 +531,8 @@ def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]
 def _sync(op: Callable[Concatenate[PayoutOperations, P], Steps[R]]) -> Callable[Concatenate[Payouts, P], R]:
     @functools.wraps(op)
     def method(self: Payouts, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._client._run(op(self._ops, *args, **kwargs))
+        deadline = self._client._start_deadline(kwargs.pop("deadline", NOT_GIVEN))
+        return self._client._run(op(self._ops, *args, **kwargs), deadline)
 
     return method
 
@@ -525,7 +542,8 @@ def _async(
 ) -> Callable[Concatenate[AsyncPayouts, P], Coroutine[Any, Any, R]]:
     @functools.wraps(op)
     async def method(self: AsyncPayouts, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await self._client._run(op(self._ops, *args, **kwargs))
+        deadline = self._client._start_deadline(kwargs.pop("deadline", NOT_GIVEN))
+        return await self._client._run(op(self._ops, *args, **kwargs), deadline)
 
     return method
 
@@ -547,16 +565,26 @@ class Payouts:
     delete = _sync(PayoutOperations.delete)
 
     def auto_paging_iter(
-        self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> Iterator[Payout]:
-        """Every payout, page after page, fetched lazily as you iterate; each payout once."""
-        walker = PageWalker(per_page, status)
-        return self._walk(walker, timeout)
+        """Every payout, page after page, fetched lazily as you iterate; each payout once.
 
-    def _walk(self, walker: PageWalker, timeout: TimeoutTypes | NotGiven) -> Iterator[Payout]:
+        `timeout` and `deadline` apply to the call fetching each page.
+        """
+        walker = PageWalker(per_page, status)
+        if not isinstance(deadline, NotGiven):
+            check_deadline(deadline)
+        return self._walk(walker, timeout, deadline)
+
+    def _walk(
+        self, walker: PageWalker, timeout: TimeoutTypes | NotGiven, deadline: float | NotGiven
+    ) -> Iterator[Payout]:
         page: int | None = 1
         while page is not None:
-            result = self.list(page=page, per_page=walker.per_page, status=walker.status, timeout=timeout)
+            result = self.list(
+                page=page, per_page=walker.per_page, status=walker.status, timeout=timeout, deadline=deadline
+            )
             yield from walker.fresh(result)
             page = walker.following(result)
 
@@ -578,16 +606,26 @@ class AsyncPayouts:
     delete = _async(PayoutOperations.delete)
 
     def auto_paging_iter(
-        self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Payout]:
-        """Every payout, page after page, fetched lazily as you iterate (`async for`); each payout once."""
-        walker = PageWalker(per_page, status)
-        return self._walk(walker, timeout)
+        """Every payout, page after page, fetched lazily as you iterate (`async for`); each payout once.
 
-    async def _walk(self, walker: PageWalker, timeout: TimeoutTypes | NotGiven) -> AsyncIterator[Payout]:
+        `timeout` and `deadline` apply to the call fetching each page.
+        """
+        walker = PageWalker(per_page, status)
+        if not isinstance(deadline, NotGiven):
+            check_deadline(deadline)
+        return self._walk(walker, timeout, deadline)
+
+    async def _walk(
+        self, walker: PageWalker, timeout: TimeoutTypes | NotGiven, deadline: float | NotGiven
+    ) -> AsyncIterator[Payout]:
         page: int | None = 1
         while page is not None:
-            result = await self.list(page=page, per_page=walker.per_page, status=walker.status, timeout=timeout)
+            result = await self.list(
+                page=page, per_page=walker.per_page, status=walker.status, timeout=timeout, deadline=deadline
+            )
             for payout in walker.fresh(result):
                 yield payout
             page = walker.following(result)

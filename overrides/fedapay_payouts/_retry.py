@@ -54,6 +54,12 @@ Timing: retry n (n = 0, 1, ...) waits `min(max_delay, initial_delay * 2**n)`, le
 up to 25 %. A `Retry-After` header (seconds or an HTTP date) is obeyed instead, when it is at most
 `max_retry_after` (60 s); a longer one is not retried: the error carries `.retry_after`. Default:
 2 retries (3 attempts), 0.5 s then 1 s.
+
+Deadline (`_deadline.py`): the whole call, every attempt, wait and check included, ends by its
+deadline (120 s by default, or the call's `deadline=`). No retry starts whose wait would leave less
+than a moment for the attempt: the call then fails with its last error, as when retries run out.
+The drivers cut each attempt's timeouts to what is left; an attempt stopped by the deadline fails as
+a timeout saying so (`APITimeoutError`, or `PayoutOutcomeUnknownError` when it may have acted).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 import httpx
 
 from ._config import MAX_RETRIES_LIMIT, MAX_WAIT, check_count, check_seconds
+from ._deadline import current as current_deadline
 from ._evidence import CallWindow
 from ._exceptions import (
     APIConnectionError,
@@ -74,6 +81,7 @@ from ._exceptions import (
     APITimeoutError,
     PayoutOutcomeUnknownError,
 )
+from ._redact import redact
 
 if TYPE_CHECKING:
     from ._config import Config
@@ -222,7 +230,10 @@ def connection_error(exc: httpx.RequestError, request: httpx.Request, kind: str)
         else "the request was not sent: nothing happened on the server"
     )
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    return cls(f"{type(exc).__name__} on {request.method} {request.url.path} ({exc}); {what}", request=request,
+    detail = redact(str(exc)[:4096], request)  # h11 quotes a malformed status or header line: it may echo the key
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    return cls(f"{type(exc).__name__} on {request.method} {request.url.path} ({detail}); {what}", request=request,
                request_sent=sent)
 
 
@@ -236,6 +247,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
     retries = 0
     ambiguous = False  # an earlier attempt of this call may have acted on the server
     call.window.began = time.time()  # what the server shows from before this moment is not this call's doing
+    deadline = current_deadline()  # set by the driver; None when the steps are driven by hand
     while True:
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
@@ -257,6 +269,14 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
         kind = MAYBE_ACTED if unreadable is not None else classify(outcome)
         retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
         delay = policy.delay(retries, retry_after) if kind != FINAL and retries < policy.max_retries else None
+        if delay is not None and deadline is not None and not deadline.leaves(delay):
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "not retrying %s %s: %.2f s left of the call's %g s deadline, %.2f s wait: %s",
+                    request.method, request.url.path, max(deadline.remaining(), 0.0), deadline.seconds, delay,
+                    _describe(outcome, kind),
+                )
+            delay = None
         if delay is None:
             error = unreadable if unreadable is not None else _error(outcome, request, kind)
             if call.mutating and (ambiguous or kind == MAYBE_ACTED):

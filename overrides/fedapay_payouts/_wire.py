@@ -5,26 +5,49 @@ FedaPay's servers wrap objects under versioned keys (`{"v1/payout": {...}}`, `{"
 the generated models, so either server behaviour works. Unknown fields land in the models'
 `additional_properties` and an unknown `status` is just a string: neither raises. Error replies
 (`{"message", "errors"}`, or anything else) become the exceptions of `_exceptions.py`.
+
+However malformed a reply, reading it raises `APIResponseValidationError` or an `APIStatusError`,
+never a plain Python error: the generated models check no types, so every field a model declares is
+checked here after parsing (an id that is a list, a `next_page` that is a string, a null
+`current_page` would otherwise fail later, as a `TypeError` in the caller's code or ours). Every text
+taken from the reply is redacted (`_redact.py`) before it is cut and put in an error.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import operator
 import time
-from typing import Any
+from typing import Any, Final
 
+import attrs
+import fedapay_payouts_api.models
 import httpx
 from fedapay_payouts_api.models.list_meta import ListMeta
 from fedapay_payouts_api.models.payout import Payout
+from fedapay_payouts_api.types import Unset
 
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_class
 from ._json import loads
+from ._redact import redact
+from ._reply import too_large
 
 __all__ = ["read_page", "read_payout", "read_payouts", "request_id", "retry_after", "status_error"]
 
 PAYOUT_KEY = "v1/payout"
 PAYOUTS_KEY = "v1/payouts"
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-fedapay-request-id")
+MAX_TEXT: Final = 200  # characters of server text kept in an error (after redaction)
+MAX_REQUEST_ID: Final = 128
+
+def _cut(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _clean(text: str, response: httpx.Response, limit: int = MAX_TEXT) -> str:
+    """Server text fit for an error: redacted first (a key cut in two would leak its first half), then cut."""
+    return _cut(redact(text[: limit + 4096], response.request), limit)
 
 
 def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidationError:
@@ -36,17 +59,73 @@ def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidation
 
 
 def _json(response: httpx.Response) -> Any:
+    limit = too_large(response)
+    if limit is not None:
+        raise _unreadable(response, f"its body is larger than the {limit}-byte limit (max_response_bytes); not read")
     try:
         return loads(response.content)
-    except ValueError:
-        raise _unreadable(response, "the body is not JSON") from None
+    except ValueError as exc:
+        raise _unreadable(response, f"the body is not JSON ({_clean(str(exc), response)})") from None
+
+
+class _Declared:
+    """The fields of a generated model with the exact types their annotations allow (`int | None`...)."""
+
+    __slots__ = ("allowed", "get", "names")
+
+    def __init__(self, model: type[Any]) -> None:
+        types: dict[str, type[Any]] = {
+            "int": int, "str": str, "bool": bool, "float": float, "None": type(None), "Unset": Unset,
+            "datetime.datetime": datetime.datetime, "datetime.date": datetime.date, "Any": object,
+        }
+        names: list[str] = []
+        allowed: list[frozenset[type[Any]]] = []
+        for field in attrs.fields(model):
+            if field.name == "additional_properties":
+                continue
+            kinds = {types.get(name.strip()) or getattr(fedapay_payouts_api.models, name.strip())
+                     for name in str(field.type).split("|")}
+            if float in kinds:
+                kinds.add(int)
+            if object not in kinds:
+                names.append(field.name)
+                allowed.append(frozenset(kinds))
+        self.names = tuple(names)
+        self.allowed = tuple(allowed)
+        self.get = operator.attrgetter(*names)
+
+    def wrong(self, value: Any) -> str | None:
+        """The first field of `value` of a type its model does not declare, or None (checked at C speed)."""
+        found = tuple(map(type, self.get(value)))
+        if all(map(operator.contains, self.allowed, found)):
+            return None
+        fields = zip(self.names, self.allowed, found, strict=True)
+        return next(name for name, kinds, kind in fields if kind not in kinds)
+
+
+_DECLARED: dict[type[Any], _Declared] = {}
+
+
+def _model(response: httpx.Response, model: type[Any], data: Any, what: str) -> Any:
+    """`model.from_dict(data)`, with every declared field of the declared type, or APIResponseValidationError."""
+    if not isinstance(data, dict):
+        raise _unreadable(response, f"{what} in it is not an object")
+    try:
+        value = model.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        detail = _clean(f"{type(exc).__name__}: {exc}", response)
+        raise _unreadable(response, f"{what} in it cannot be read ({detail})") from None
+    declared = _DECLARED.get(model) or _DECLARED.setdefault(model, _Declared(model))
+    wrong = declared.wrong(value)
+    if wrong is not None:
+        kind = type(getattr(value, wrong)).__name__
+        raise _unreadable(response, f"{what} in it has a {wrong} of the wrong type ({kind})")
+    return value
 
 
 def _payout(response: httpx.Response, data: Any) -> Payout:
-    try:
-        return Payout.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _unreadable(response, f"a payout in it cannot be read ({type(exc).__name__}: {exc})") from exc
+    payout: Payout = _model(response, Payout, data, "a payout")
+    return payout
 
 
 def read_payout(response: httpx.Response) -> Payout:
@@ -80,18 +159,19 @@ def read_page(response: httpx.Response) -> tuple[list[Payout], ListMeta | None]:
     meta = data.get("meta") if isinstance(data, dict) else None
     if meta is None:
         return items, None
-    try:
-        return items, ListMeta.from_dict(meta)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _unreadable(response, f"its page info cannot be read ({type(exc).__name__}: {exc})") from exc
+    page: ListMeta = _model(response, ListMeta, meta, "the page info")
+    if page.current_page < 1 or page.per_page < 1:
+        raise _unreadable(response, "its page info has a page number or page size below 1")
+    return items, page
 
 
 def request_id(response: httpx.Response) -> str | None:
+    """The server's id for this request (redacted, at most 128 characters), or None."""
     headers = response.headers
     for name in REQUEST_ID_HEADERS:
         value: str | None = headers.get(name)
         if value:
-            return value
+            return _clean(value, response, MAX_REQUEST_ID)
     return None
 
 
@@ -106,40 +186,41 @@ def retry_after(response: httpx.Response) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
-def _redact(text: str, response: httpx.Response) -> str:
-    # A server that echoes the key back in an error message must not put it in our exception text.
-    auth = response.request.headers.get("authorization", "")
-    key = auth[7:] if auth[:7].lower() == "bearer " else ""
-    return text.replace(key, "[secure]") if len(key) >= 4 else text
+MAX_ERROR_FIELDS: Final = 50
 
 
 def status_error(response: httpx.Response) -> APIStatusError:
     """The exception for an error reply: `{"message": ..., "errors": {field: [problems]}}` or anything else."""
     message: str | None = None
     errors: dict[str, list[str]] = {}
-    try:
-        data = loads(response.content)
-    except ValueError:
-        data = None
+    limit = too_large(response)
+    data: Any = None
+    if limit is None:
+        try:
+            data = loads(response.content)
+        except ValueError:
+            data = None
     if isinstance(data, dict):
         if isinstance(data.get("message"), str):
             message = data["message"]
         raw_errors = data.get("errors")
         if isinstance(raw_errors, dict):
-            for field, problems in raw_errors.items():
+            for field, problems in list(raw_errors.items())[:MAX_ERROR_FIELDS]:
                 values = problems if isinstance(problems, list) else [problems]
-                errors[_redact(str(field), response)] = [_redact(str(p), response) for p in values]
+                errors[_clean(str(field), response)] = [_clean(str(p), response) for p in values[:MAX_ERROR_FIELDS]]
     if message is None:
-        text = response.text.strip()
-        message = text[:200] if text and not text.startswith(("<", "{", "[")) else response.reason_phrase
+        text = "" if limit is not None else response.text.strip()
+        message = text if text and not text.startswith(("<", "{", "[")) else response.reason_phrase
+        if limit is not None:
+            message = f"{message} (body larger than the {limit}-byte limit, not read)"
     cls = status_error_class(response.status_code)
     return cls(
-        _redact(message or "error", response),
+        _clean(message or "error", response),
         response=response,
         errors=errors,
         request_id=request_id(response),

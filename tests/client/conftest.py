@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from client_support import Api
+from hostile_server import HostileServer
+from twin_support import Twin
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -25,3 +27,19 @@ def _no_fedapay_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("FEDAPAY_API_KEY", "FEDAPAY_ENVIRONMENT", "FEDAPAY_BASE_URL", "FEDAPAY_ACCOUNT_ID",
                  "FEDAPAY_MAX_RETRIES"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[HostileServer]:
+    """A loopback server answering each request with scripted raw bytes (see `hostile_server.py`)."""
+    server = HostileServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest, hostile_server: HostileServer) -> Twin:
+    """The test runs twice, with `FedaPay` and `AsyncFedaPay`, each on the hostile server."""
+    return Twin(request.param, hostile_server.base_url)

@@ -160,7 +160,28 @@ def test_a_mismatched_start_reply_is_settled_by_a_check_when_the_check_shows_thi
     assert seen == ["PUT /v1/payouts/start", "GET /v1/payouts/5", "GET /v1/payouts/7"]
 
 
-@pytest.mark.parametrize("status", ["PENDING", None, "brand_new"])
+def test_a_check_whose_reply_has_no_status_is_an_unknown_outcome() -> None:
+    client, seen = scripted(
+        lambda r: (_ for _ in ()).throw(httpx.ReadError("reset", request=r)),
+        one(payout(id=5, status=None, started_at=now_iso())),
+        one(payout(id=5, status=None, started_at=now_iso())),
+        retries=1,
+    )
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.send_now(5)
+    assert isinstance(caught.value.__cause__, APIResponseValidationError)
+    assert seen == ["PUT /v1/payouts/start", "GET /v1/payouts/5", "GET /v1/payouts/5"]
+
+
+def test_a_transport_raising_stop_iteration_never_passes_for_a_result() -> None:
+    # Before the fix the driver caught a StopIteration from the transport as the operation's end
+    # and returned None: a start that never got a reply looked like one that returned.
+    client, _ = scripted(retries=0)
+    with pytest.raises(StopIteration):
+        client.payouts.send_now(5)
+
+
+@pytest.mark.parametrize("status", ["PENDING", "brand_new", "Started"])
 def test_a_check_that_finds_an_unknown_status_never_counts_as_started(status: Any) -> None:
     client, seen = scripted(
         lambda r: (_ for _ in ()).throw(httpx.ReadError("reset", request=r)),

@@ -149,10 +149,15 @@ def test_timeouts_per_call_override_the_client(monkeypatch: pytest.MonkeyPatch) 
         client.payouts.delete(1)
         client.payouts.delete(1, timeout=1.5)
         client.payouts.delete(1, timeout=None)
-    assert seen == [
+        client.payouts.delete(1, timeout=None, deadline=7.0)
+    assert seen[:2] == [
         {"connect": 2.0, "read": 10.0, "write": 10.0, "pool": 10.0},
         {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5},
-        {"connect": None, "read": None, "write": None, "pool": None},
     ]
+    # No timeout per step still ends by the call's deadline: each step gets what is left of it.
+    assert set(seen[2]) == set(seen[3]) == {"connect", "read", "write", "pool"}
+    assert all(115.0 < value <= 120.0 for value in seen[2].values() if value is not None)
+    assert all(6.0 < value <= 7.0 for value in seen[3].values() if value is not None)
+    assert None not in [*seen[2].values(), *seen[3].values()]
     assert not injected.is_closed  # the caller's client is the caller's to close
     injected.close()

@@ -1,0 +1,108 @@
+"""The sync client's sockets under the call's deadline (see `_deadline.py`).
+
+A server that drips its reply a byte at a time never lets a socket read time out, so per-read
+timeouts cannot bound a call. httpcore asks its network backend for every connect, read and write;
+the backend here hands each one the time left (the attempt's reading window for reads, the call's
+deadline otherwise) and tells the attempt when the request starts to leave and when reading starts.
+Installed on the pools of the clients this package makes (`install`), where nothing else shares them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+from ._deadline import READING, WAITING, current
+
+__all__ = ["install"]
+
+
+def _clip(timeout: float | None, reading: bool) -> float | None:
+    deadline = current()
+    attempt = None if deadline is None else deadline.attempt
+    if attempt is None:
+        return timeout
+    if reading:
+        if attempt.phase != READING:
+            attempt.reading()
+    elif attempt.phase == WAITING:
+        attempt.sending()
+    left = attempt.limit(reading) - time.monotonic()
+    if left <= 0:
+        error = httpcore.ReadTimeout if reading else httpcore.WriteTimeout
+        raise error(attempt.deadline.describe())
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the current attempt's limit."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clip(timeout, reading=True))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clip(timeout, reading=False))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, reading=False)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sync network backend, with connections whose socket operations honour the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, _connect_timeout(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _connect_timeout(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _connect_timeout(timeout: float | None) -> float | None:
+    try:
+        return _clip(timeout, reading=False)
+    except httpcore.WriteTimeout as exc:
+        raise httpcore.ConnectTimeout(str(exc)) from None
+
+
+def install(http: httpx.Client) -> bool:
+    """Give the connection pools of a sync client of ours the backend above; True when every pool took it.
+
+    httpx does not let a client choose httpcore's network backend, so the pools it made are given
+    ours here, before they open any connection (httpx 0.28 / httpcore 1.0; a pool of another shape
+    is left as it is, and the deadline is then checked between phases and body chunks only).
+    """
+    done = True
+    for transport in [http._transport, *http._mounts.values()]:
+        if transport is None:
+            continue
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend):
+            if not isinstance(backend, _DeadlineBackend):
+                pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+        else:
+            done = False
+    return done

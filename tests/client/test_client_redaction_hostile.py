@@ -1,0 +1,160 @@
+"""Issue 9, class 11: a server echoing the API key cannot make it appear in any text the client produces.
+
+A raw loopback server puts the caller's key (whole, cut, or percent-encoded) in a plain-text error
+body, `X-Request-Id`, the reason phrase, a malformed status or header line, or a field of a 2xx
+payout. No piece of the key of 8 characters or more may reach `str(e)`, `repr(e)`, the formatted
+traceback (its `__cause__` chain included), the response's repr, or any log record at DEBUG
+(the client's, httpx's and httpcore's), sync and async.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from client_support import CUSTOMER
+from fedapay_payouts import APIStatusError, FedaPayError
+from hostile_server import HostileServer, Received, head, payout, raw
+from twin_support import Twin
+
+PIECE = 8
+# Random after its public prefix, so that the check below does not trip on ordinary words ("_client_").
+API_KEY = "sk_sandbox_7fQk2Lx9Rt4Wm8Zp3Vb6Nc1Hd5"
+
+
+def pieces(secret: str) -> set[str]:
+    forms = {secret, urllib.parse.quote(secret, safe="")}
+    return {form[i : i + PIECE] for form in forms for i in range(len(form) - PIECE + 1)}
+
+
+def leaks(text: str, secret: str = API_KEY) -> list[str]:
+    return sorted(piece for piece in pieces(secret) if piece in text)
+
+
+def texts_of(error: BaseException) -> dict[str, str]:
+    texts = {
+        "str": str(error),
+        "repr": repr(error),
+        "traceback": "".join(traceback.format_exception(error)),
+    }
+    response = getattr(error, "response", None)
+    if isinstance(response, httpx.Response):
+        texts["response repr"] = repr(response)
+        texts["response headers"] = repr(response.headers)
+    if isinstance(error, APIStatusError):
+        texts["attributes"] = repr((error.message, error.errors, error.request_id))
+    return texts
+
+
+def json_reply(status: int, reason: str, body: Any, headers: dict[str, str] | None = None) -> bytes:
+    content = orjson.dumps(body) if not isinstance(body, bytes) else body
+    return head(status, reason, {"Content-Type": "application/json", **(headers or {})}, len(content)) + content
+
+
+def text_reply(status: int, reason: str, text: str, headers: dict[str, str] | None = None) -> bytes:
+    content = text.encode()
+    return head(status, reason, {"Content-Type": "text/plain", **(headers or {})}, len(content)) + content
+
+
+Echo = Callable[[str], bytes]  # the key -> the raw reply
+
+ECHOES: dict[str, Echo] = {
+    "plain-text error body, key across the 200th character": lambda key: text_reply(
+        401, "Unauthorized", "x" * 180 + f" bad key {key} " + "y" * 50
+    ),
+    "JSON error message and errors": lambda key: json_reply(
+        401, "Unauthorized", {"message": f"Invalid key {key}", "errors": {key: [f"bad {key}"]}}
+    ),
+    "key cut short in the message (prefix)": lambda key: json_reply(401, "Unauthorized", {"message": f"{key[:12]}..."}),
+    "key cut short in the message (suffix)": lambda key: json_reply(401, "Unauthorized", {"message": f"...{key[-9:]}"}),
+    "key percent-encoded in the message": lambda key: json_reply(
+        401, "Unauthorized", {"message": "see /keys/" + urllib.parse.quote(key, safe="")}
+    ),
+    "X-Request-Id": lambda key: json_reply(401, "Unauthorized", {"message": "no"}, {"X-Request-Id": key}),
+    "reason phrase of an error": lambda key: text_reply(401, f"Invalid key {key}", ""),
+    "reason phrase of a 200 with an unreadable payout": lambda key: json_reply(200, f"OK {key}", {"v1/payout": 5}),
+    "a 2xx payout field": lambda key: json_reply(200, "OK", {"v1/payout": payout(5, created_at=key)}),
+    "a 2xx payout id": lambda key: json_reply(200, "OK", {"v1/payout": payout(key)}),
+    "malformed status line": lambda key: f"HTTP/1.1 2x0 {key}\r\n\r\n".encode(),
+    "malformed header line": lambda key: f"HTTP/1.1 200 OK\r\nX-Key {key}\r\n\r\n".encode(),
+    "status line of a bad protocol": lambda key: f"{key} 200 OK\r\n\r\n".encode(),
+}
+
+OPERATIONS: dict[str, Callable[[Any], Any]] = {
+    "retrieve": lambda p: p.retrieve(5),
+    "create": lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER),
+}
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS.values()), ids=list(OPERATIONS))
+@pytest.mark.parametrize("echo", list(ECHOES.values()), ids=list(ECHOES))
+def test_an_echoed_key_is_in_no_error_text_nor_log(
+    twin: Twin, hostile_server: HostileServer, caplog: pytest.LogCaptureFixture, echo: Echo,
+    operation: Callable[[Any], Any],
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the root logger: ours, httpx's and httpcore's records
+    hostile_server.script(raw(lambda request: echo(request.api_key)))
+
+    with pytest.raises(FedaPayError) as caught:
+        twin.call(operation, max_retries=1, api_key=API_KEY)
+
+    assert hostile_server.received[0].api_key == API_KEY  # the server did echo the real key
+    assert caplog.records, "DEBUG logging recorded the call"
+    for name, text in texts_of(caught.value).items():
+        assert leaks(text) == [], name
+    assert leaks(caplog.text) == []
+
+
+def test_httpx_info_log_of_a_successful_call_hides_a_key_in_the_reason_phrase(
+    twin: Twin, hostile_server: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
+    hostile_server.script(raw(lambda request: json_reply(200, f"OK {request.api_key}", {"v1/payout": payout(5)})))
+
+    result = twin.call(lambda p: p.retrieve(5), api_key=API_KEY)
+
+    assert result.id == 5
+    assert "HTTP Request: GET" in caplog.text
+    assert leaks(caplog.text) == []
+
+
+def test_a_key_with_characters_that_percent_encode_is_hidden_in_every_form(
+    hostile_server: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fedapay_payouts import AuthenticationError, FedaPay
+
+    key = "sk_sandbox_Ab/Cd+Ef=Gh9Ij/Kl+Mn=="
+    quoted = urllib.parse.quote(key, safe="")
+
+    def echo(request: Received) -> bytes:
+        return json_reply(401, f"No {quoted}", {"message": f"bad {request.api_key} aka {quoted} aka {quoted[:14]}"},
+                          {"X-Request-Id": quoted[-12:]})
+
+    hostile_server.script(raw(echo))
+    caplog.set_level(logging.DEBUG)
+    with FedaPay(key, base_url=hostile_server.base_url, max_retries=0) as client, \
+            pytest.raises(AuthenticationError) as caught:
+        client.payouts.retrieve(5)
+
+    assert caught.value.message.count("[secure]") == 3
+    for name, text in texts_of(caught.value).items():
+        assert leaks(text, key) == [], name
+    assert leaks(caplog.text, key) == []
+
+
+def test_redaction_keeps_the_rest_of_the_message(twin: Twin, hostile_server: HostileServer) -> None:
+    """Redacted first, then cut: the text around the key survives up to the length limit."""
+    hostile_server.script(
+        raw(lambda request: text_reply(401, "Unauthorized", f"key {request.api_key} is revoked; ask support"))
+    )
+
+    with pytest.raises(APIStatusError) as caught:
+        twin.call(lambda p: p.retrieve(5), max_retries=0, api_key=API_KEY)
+
+    assert caught.value.message == "key [secure] is revoked; ask support"
