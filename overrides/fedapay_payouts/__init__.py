@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncFedaPay, FedaPay
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LIVE_BASE_URL, NOT_GIVEN, SANDBOX_BASE_URL, NotGiven
+from ._deadline import DEFAULT_DEADLINE
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -32,6 +33,7 @@ from ._exceptions import (
     UnprocessableEntityError,
     WebhookVerificationError,
 )
+from ._reply import DEFAULT_MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
 
@@ -86,6 +88,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "LIVE_BASE_URL",

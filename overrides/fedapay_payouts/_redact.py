@@ -29,6 +29,9 @@ __all__ = ["MASK", "Redactor", "install_log_filter", "redactor_for", "register"]
 MASK: Final = "[secure]"
 MIN_PIECE: Final = 8  # a run of this many characters of the key is masked wherever it appears
 MIN_SECRET: Final = 4  # shorter values cannot be masked without masking ordinary text
+# The documented key prefixes are public (they appear in docs and in every key): a run of the key that
+# lies wholly inside one says nothing about the key, and masking it would mask ordinary text.
+PUBLIC_PREFIXES: Final = ("sk_sandbox_", "sk_live_")
 
 # Every logger that formats server data during a call of ours (httpcore logs under its children only,
 # and a logger's filters do not see records propagated from its children).
@@ -46,15 +49,21 @@ LOGGERS: Final = (
 class Redactor:
     """Masks one secret, whole or in pieces, in any text."""
 
-    __slots__ = ("__weakref__", "_forms", "_guards")
+    __slots__ = ("__weakref__", "_forms", "_guards", "_public")
 
     def __init__(self, secret: str) -> None:
         forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret, safe="")}
         self._forms = tuple(form for form in forms if len(form) >= MIN_SECRET)
+        self._public = next((len(p) for p in PUBLIC_PREFIXES if secret.startswith(p) and len(secret) > len(p)), 0)
         # Any piece of MIN_PIECE characters or more contains one of these windows: a cheap first test.
         self._guards = tuple(
-            {form[i : i + MIN_PIECE] for form in self._forms for i in range(max(1, len(form) - MIN_PIECE + 1))}
+            {form[i : i + MIN_PIECE] for form in self._forms for i in self._offsets(form, MIN_PIECE)}
         )
+
+    def _offsets(self, form: str, width: int) -> range:
+        """Where a window of `width` may start in `form` without lying wholly inside the public prefix."""
+        first = max(0, self._public - width + 1) if form.startswith(PUBLIC_PREFIXES) else 0
+        return range(min(first, max(0, len(form) - width)), max(1, len(form) - width + 1))
 
     def redact(self, text: str) -> str:
         """`text` with every run of 8+ characters of the secret (or all of a shorter secret) replaced by MASK."""
@@ -63,7 +72,7 @@ class Redactor:
         masked = [False] * len(text)
         for form in self._forms:
             width = min(MIN_PIECE, len(form))
-            for offset in range(len(form) - width + 1):
+            for offset in self._offsets(form, width):
                 window = form[offset : offset + width]
                 found = text.find(window)
                 while found != -1:

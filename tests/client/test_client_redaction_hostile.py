@@ -158,3 +158,14 @@ def test_redaction_keeps_the_rest_of_the_message(twin: Twin, hostile_server: Hos
         twin.call(lambda p: p.retrieve(5), max_retries=0, api_key=API_KEY)
 
     assert caught.value.message == "key [secure] is revoked; ask support"
+
+
+def test_the_public_key_prefix_alone_is_not_masked_but_any_secret_run_is() -> None:
+    from fedapay_payouts._redact import MASK, Redactor
+
+    redactor = Redactor("sk_sandbox_Ab12Cd34Ef56Gh78")
+    text = "use an sk_sandbox_ key in the sandbox_ environment"
+    assert redactor.redact(text) == text  # the documented prefix is no secret
+    assert redactor.redact("key sk_sandbox_Ab12Cd34Ef56Gh78 end") == f"key {MASK} end"
+    assert redactor.redact("tail Ef56Gh78") == f"tail {MASK}"
+    assert "Ab12Cd" not in redactor.redact("box_Ab12Cd")
