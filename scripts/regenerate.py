@@ -26,10 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from api_surface import compare as compare_surface
+from api_surface import load_surfaces
+from change_report import Report
+from changelog import CHANGELOG, record, unacknowledged
 from jsonpath_ng.ext.parser import parse as jsonpath
 from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
+from spec_changes import compare as compare_specs
+from spec_changes import mark_overlays, overlay_actions
 from spec_pages import EXTRACTED as EXTRACTED_DIR
 from spec_pages import FENCE, Page, PageError, merge, parse_extracted, parse_fences, read_pages
 
@@ -43,6 +49,10 @@ MOCK_SPEC = Path("mock/fedapay_mock/openapi.yaml")
 GENERATOR_CONFIG = Path("spec/generator.yaml")
 GENERATED = Path("generated")
 PACKAGE = "fedapay_payouts_api"
+# The hand-written package: its public surface re-exports generated models, so it changes too.
+HAND_WRITTEN = Path("overrides")
+HAND_WRITTEN_PACKAGE = "fedapay_payouts"
+REPORT = Path("build/regenerate-report.json")
 STAMP_TAIL = "by scripts/regenerate.py; do not edit"
 
 
@@ -252,6 +262,7 @@ class Build:
     files: dict[Path, str] = field(default_factory=dict)  # relative path -> text
     pages: list[Page] = field(default_factory=list)
     upstream: dict[str, Any] = field(default_factory=dict)  # the merged extracted YAML
+    overlays: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)  # the normalized spec
     timings: list[tuple[str, float]] = field(default_factory=list)
 
@@ -294,8 +305,8 @@ def _build(root: Path, result: Build) -> None:
             raise PipelineError(str(error)) from None
     with _stage("normalize", timings):
         overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
-        overlays = load_overlays(overlay_paths)
-        result.document = apply_overlays(copy.deepcopy(result.upstream), overlays)
+        result.overlays = load_overlays(overlay_paths)
+        result.document = apply_overlays(copy.deepcopy(result.upstream), result.overlays)
         names = ", ".join(p.stem for p in overlay_paths)
         sources = ", ".join(sorted(p.extracted_path.as_posix() for p in result.pages if p.fences))
         header = f"# Generated from {sources} and spec/overlays/ ({names}) ({STAMP_TAIL}).\n"
@@ -403,52 +414,187 @@ def _print_timings(timings: list[tuple[str, float]], started: float) -> None:
     print(f"  {'total':<16} {time.perf_counter() - started:6.2f} s")
 
 
-def _report_failure(error: BuildFailed, root: Path) -> None:
-    print(f"regenerate: FAILED: {error.cause}", file=sys.stderr)
-    if isinstance(error.cause, OverlayActionsFailed):
-        count = len(error.cause.failures)
+def committed_spec(root: Path) -> dict[str, Any]:
+    path = root / NORMALIZED
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def baseline(root: Path, ref: str, into: Path) -> Path:
+    """The committed spec and generated package as they were at git `ref`, unpacked under `into`."""
+    import io
+    import tarfile
+
+    done = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(root),
+            "archive",
+            "--format=tar",
+            ref,
+            NORMALIZED.as_posix(),
+            (GENERATED / PACKAGE).as_posix(),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PipelineError(f"--since {ref}: git archive failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(into, filter="data")
+    return into
+
+
+def describe(result: Build, root: Path, report: Report, base: Path | None = None) -> None:
+    """The change report: the spec, committed (or at `base`) against new, and the Python surface of both
+    packages (the hand-written one always as it is now: what changes is what it re-exports)."""
+    base = base or root
+    report.spec = compare_specs(committed_spec(base), result.document)
+    mark_overlays(report.spec, overlay_actions(result.overlays))
+    packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
+    old = load_surfaces([base / GENERATED, root / HAND_WRITTEN], packages)
+    new = load_surfaces([result.scratch, root / HAND_WRITTEN], packages)
+    report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {})) for name in new}
+
+
+def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
+    report.status = "failed"
+    cause = error.cause
+    report.failures = [str(f) for f in cause.failures] if isinstance(cause, OverlayActionsFailed) else [str(cause)]
+    report.message = f"regenerate: FAILED: {cause}"
+    print(report.message, file=sys.stderr)
+    if isinstance(cause, OverlayActionsFailed) or error.build.upstream:
+        if error.build.upstream:
+            report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
+            mark_overlays(report.upstream, overlay_actions(error.build.overlays))
+        report.upstream_diff = upstream_diff(error.build, root)
+    if isinstance(cause, OverlayActionsFailed):
         print(
-            f"regenerate: {count} overlay action(s) no longer apply: decide what each correction means now."
-            " Upstream diff (new extracted YAML against the committed one):",
+            f"regenerate: {len(cause.failures)} overlay action(s) no longer apply: decide what each correction"
+            " means now. What changed upstream:",
             file=sys.stderr,
         )
-        sys.stderr.writelines(upstream_diff(error.build, root) or ["  (no upstream change)\n"])
+        for line in report.lines():
+            print(f"  {line}", file=sys.stderr)
+        print("regenerate: upstream diff (new extracted YAML against the committed one):", file=sys.stderr)
+        sys.stderr.writelines(report.upstream_diff or ["  (no upstream change)\n"])
     print("regenerate: nothing was written.", file=sys.stderr)
 
 
+def _gate(args: argparse.Namespace, root: Path, result: Build, report: Report) -> bool:
+    """Whether the run may go on: every breaking change is acknowledged in CHANGELOG.md, or is being
+    acknowledged now (`--accept-breaking`, which adds it to the files written)."""
+    path = root / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    report.unacknowledged = unacknowledged(text, report.breaking_ids())
+    if not report.unacknowledged:
+        return True
+    if args.accept_breaking and not args.check:
+        pending = set(report.unacknowledged)
+        lines = [line for line in report.breaking_lines() if line.split("`")[1] in pending]
+        result.files[CHANGELOG] = record(text, lines, args.accept_breaking)
+        report.unacknowledged = []
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").splitlines()[0],
+        epilog="Exit status: 0 done or up to date; 1 a stage failed or (--check) outputs are stale; "
+        "3 a breaking change is not acknowledged in CHANGELOG.md.",
+    )
     parser.add_argument(
         "--check", action="store_true", help="fail, printing the difference, if committed outputs are stale"
     )
     parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
+    parser.add_argument(
+        "--report", type=Path, default=None, help=f"where to write the JSON report (default: <root>/{REPORT})"
+    )
+    parser.add_argument(
+        "--since",
+        metavar="GIT_REF",
+        help="report (and gate) changes against the spec and generated package at this git ref, e.g. the "
+        "target branch in CI, instead of the committed files",
+    )
+    parser.add_argument(
+        "--accept-breaking",
+        metavar="NOTE",
+        help="write even though callers break: records each breaking change in CHANGELOG.md under "
+        "'Unreleased' with NOTE (say what callers must do)",
+    )
     args = parser.parse_args(argv)
+    if args.accept_breaking is not None and not args.accept_breaking.strip():
+        parser.error("--accept-breaking needs a note saying what callers must do")
     root: Path = args.root.resolve()
+    report_path: Path = args.report or root / REPORT
+    report = Report()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
         try:
             result = build(root, Path(tmp))
         except BuildFailed as error:
-            _print_timings(error.build.timings, started)
-            _report_failure(error, root)
+            report.timings = error.build.timings
+            _print_timings(report.timings, started)
+            _report_failure(error, root, report)
+            report.write_json(report_path)
             return 1
+        try:
+            with _stage("report", result.timings):
+                base = baseline(root, args.since, Path(tmp) / "since") if args.since else None
+                describe(result, root, report, base)
+        except PipelineError as error:
+            print(f"regenerate: FAILED: {error}", file=sys.stderr)
+            return 1
+        report.timings = result.timings
         changes = diff(result, root)
-        if not args.check and changes:
+        allowed = _gate(args, root, result, report) if changes or args.check else True
+        if not args.check and changes and allowed:
             with _stage("write", result.timings):
                 write(root, result)
     _print_timings(result.timings, started)
+    for line in report.lines():
+        print(line)
     if args.check and changes:
         sys.stdout.writelines(changes)
-        print(
+    return _conclude(args, report, report_path, stale=bool(changes), allowed=allowed)
+
+
+def _conclude(args: argparse.Namespace, report: Report, report_path: Path, *, stale: bool, allowed: bool) -> int:
+    messages = []
+    code = 0
+    if args.check and stale:
+        report.status = "stale"
+        messages.append(
             "regenerate --check: spec/ or generated/ differ from their sources;"
             " run `python scripts/regenerate.py` and commit the result."
         )
-        return 1
-    if args.check or not changes:
-        print("regenerate --check: up to date" if args.check else "regenerate: up to date, nothing written")
-    else:
-        print("regenerate: wrote spec/extracted, spec/openapi.yaml, generated/")
-    return 0
+        code = 1
+    if not allowed:
+        report.status = "refused"
+        ids = "\n".join(f"  {change_id}" for change_id in report.unacknowledged)
+        what = "regenerate --check" if args.check else "regenerate: REFUSED, nothing written"
+        messages.append(
+            f"{what}: {len(report.unacknowledged)} breaking change(s) for callers not acknowledged in "
+            f"CHANGELOG.md (Unreleased):\n{ids}\n"
+            'Acknowledge with `python scripts/regenerate.py --accept-breaking "what callers must do"`.'
+        )
+        code = 3
+    if not messages:
+        if args.check or not stale:
+            report.status = "up-to-date"
+            messages.append(
+                "regenerate --check: up to date" if args.check else "regenerate: up to date, nothing written"
+            )
+        else:
+            report.status = "written"
+            written = " and CHANGELOG.md" if args.accept_breaking else ""
+            messages.append(f"regenerate: wrote spec/extracted, spec/openapi.yaml, generated/{written}")
+    report.message = "\n".join(messages)
+    print(report.message)
+    report.write_json(report_path)
+    return code
 
 
 if __name__ == "__main__":

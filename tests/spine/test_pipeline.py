@@ -51,7 +51,9 @@ def test_check_fails_on_a_hand_edit_of_generated_code(project_copy: Path) -> Non
 
     result = _run("--check", "--root", str(project_copy))
 
-    assert result.returncode == 1
+    assert result.returncode == 3  # stale, and undoing the edit changes the surface: reported as breaking
+    assert "spec/ or generated/ differ from their sources" in result.stdout
+    assert "BREAKING fedapay_payouts_api.models.payout.Payout.amount: float -> int" in result.stdout
     assert "committed/generated/fedapay_payouts_api/models/payout.py" in result.stdout
     assert "-    amount: float" in result.stdout
 
@@ -63,7 +65,8 @@ def test_check_fails_on_a_stray_generated_file_and_a_stale_spec(project_copy: Pa
 
     result = _run("--check", "--root", str(project_copy))
 
-    assert result.returncode == 1
+    assert result.returncode == 3
+    assert "spec/ or generated/ differ from their sources" in result.stdout
     assert "committed/generated/fedapay_payouts_api/models/extra.py" in result.stdout
     assert "-x-stale: true" in result.stdout
 
