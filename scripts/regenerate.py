@@ -37,7 +37,7 @@ from oas_patch.validator import load_schema
 from spec_changes import compare as compare_specs
 from spec_changes import mark_overlays, overlay_actions
 from spec_pages import EXTRACTED as EXTRACTED_DIR
-from spec_pages import FENCE, Page, PageError, merge, parse_extracted, parse_fences, read_pages
+from spec_pages import FENCE, Page, PageError, check_consumed, merge, parse_extracted, parse_fences, read_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("spec/source/create-payout.page.txt")
@@ -293,9 +293,12 @@ def build(root: Path, scratch: Path) -> Build:
 def _build(root: Path, result: Build) -> None:
     timings = result.timings
     with _stage("extract", timings):
+        overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
+        result.overlays = load_overlays(overlay_paths)
         result.pages = read_pages(root)
         documents = []
         try:
+            check_consumed(result.pages, result.overlays)
             for page in result.pages:
                 if page.fences:
                     result.files[page.extracted_path] = page.extracted_text()
@@ -304,8 +307,6 @@ def _build(root: Path, result: Build) -> None:
         except PageError as error:
             raise PipelineError(str(error)) from None
     with _stage("normalize", timings):
-        overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
-        result.overlays = load_overlays(overlay_paths)
         result.document = apply_overlays(copy.deepcopy(result.upstream), result.overlays)
         names = ", ".join(p.stem for p in overlay_paths)
         sources = ", ".join(sorted(p.extracted_path.as_posix() for p in result.pages if p.fences))
