@@ -10,6 +10,7 @@ breakage finder decides only whether a changed function still accepts every old 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,36 @@ def load_surfaces(search_paths: list[Path], packages: list[str]) -> dict[str, Su
     return surfaces
 
 
-def compare(old: Surface, new: Surface) -> list[SurfaceChange]:
-    """Added (never breaking), removed (always), changed (breaking unless every old use still works)."""
+_NAME = re.compile(r"\b[A-Z]\w*\b")
+
+
+def model_roles(surface: Surface, package: str) -> tuple[set[str], set[str]]:
+    """(classes callers read, classes callers build): the models an API function returns and takes,
+    each with the models its attributes hold."""
+    read: set[str] = set()
+    written: set[str] = set()
+    held: dict[str, set[str]] = {}
+    for path, (_, obj) in surface.items():
+        if obj.is_function and path.startswith(f"{package}.api."):
+            read |= set(_NAME.findall(str(obj.returns or "")))
+            for param in obj.parameters:
+                written |= set(_NAME.findall(str(param.annotation or "")))
+        elif obj.is_attribute and obj.parent is not None and obj.parent.is_class:
+            held.setdefault(obj.parent.name, set()).update(_NAME.findall(str(obj.annotation or "")))
+    for roots in (read, written):
+        todo = list(roots)
+        while todo:
+            for name in held.get(todo.pop(), set()) - roots:
+                roots.add(name)
+                todo.append(name)
+    return read, written
+
+
+def compare(old: Surface, new: Surface, roles: tuple[set[str], set[str]] | None = None) -> list[SurfaceChange]:
+    """Added (never breaking), removed (always), changed (breaking unless every old use still works).
+    `roles` (`model_roles`) tells which models are read and which are built, for attribute types that
+    only widened (harmless to code that builds the model) or only narrowed (harmless to code reading it)."""
+    read, written = roles or (set(), set())
     changes = []
     for path in sorted(old.keys() - new.keys()):
         if _parent_reported(path, old.keys() - new.keys()):
@@ -135,9 +164,13 @@ def compare(old: Surface, new: Surface) -> list[SurfaceChange]:
         (old_sig, old_obj), (new_sig, new_obj) = old[path], new[path]
         if old_sig == new_sig:
             continue
-        breaking, why = _judge(old_obj, new_obj)
+        breaking, why = _judge(old_obj, new_obj, read, written)
         changes.append(SurfaceChange("changed", path, old_sig, new_sig, breaking, why))
     return changes
+
+
+def _members(annotation: Any) -> set[str]:
+    return {part.strip() for part in str(annotation).split("|")}
 
 
 def _parent_reported(path: str, paths: set[str]) -> bool:
@@ -145,13 +178,23 @@ def _parent_reported(path: str, paths: set[str]) -> bool:
     return bool(parent) and parent in paths
 
 
-def _judge(old: Any, new: Any) -> tuple[bool, str]:
+def _judge(old: Any, new: Any, read: set[str], written: set[str]) -> tuple[bool, str]:
     if old.kind != new.kind:
         return True, f"{old.kind.value} became {new.kind.value}"
     if old.is_attribute:
-        if str(old.annotation) != str(new.annotation):
-            return True, "its type changed: code reading or setting it may break, and mypy will say where"
-        return False, "its default changed"
+        if str(old.annotation) == str(new.annotation):
+            return False, "its default changed"
+        owner = old.parent.name if old.parent is not None and old.parent.is_class else None
+        old_types, new_types = _members(old.annotation), _members(new.annotation)
+        if owner is not None and old_types < new_types:
+            if owner in read:
+                return True, "its type widened: code reading it meets values it did not expect"
+            return False, "its type widened, in a model callers only build: every old value still fits"
+        if owner is not None and new_types < old_types:
+            if owner in written:
+                return True, "its type narrowed: code building the model with the old values fails"
+            return False, "its type narrowed, in a model callers only read: every value they handle still fits"
+        return True, "its type changed: code reading or setting it may break, and mypy will say where"
     if old.is_class:
         lost = {str(b) for b in old.bases} - {str(b) for b in new.bases}
         return (True, f"lost base(s) {', '.join(sorted(lost))}") if lost else (False, "bases added")

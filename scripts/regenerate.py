@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 from api_surface import compare as compare_surface
-from api_surface import load_surfaces
+from api_surface import load_surfaces, model_roles
 from change_report import Report
 from changelog import CHANGELOG, record, unacknowledged
 from jsonpath_ng.ext.parser import parse as jsonpath
@@ -456,7 +456,9 @@ def describe(result: Build, root: Path, report: Report, base: Path | None = None
     packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
     old = load_surfaces([base / GENERATED, root / HAND_WRITTEN], packages)
     new = load_surfaces([result.scratch, root / HAND_WRITTEN], packages)
-    report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {})) for name in new}
+    generated = {**old.get(PACKAGE, {}), **new.get(PACKAGE, {})}
+    roles = model_roles(generated, PACKAGE)
+    report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {}), roles) for name in new}
 
 
 def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:

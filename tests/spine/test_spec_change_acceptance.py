@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+from fedapay_mock import run_mock
 from spine_support import edit_page, git_status, regenerate
 
 CUSTOMER_ID_INTEGER = "                  customer_id:\n                    type: integer\n"
 CUSTOMER_ID_STRING = "                  customer_id:\n                    type: string\n"
 TYPE_CHANGE = "type-changed Payout.customer_id (integer -> string)"
+AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
 
 
 def _report(root: Path) -> dict[str, Any]:
@@ -37,13 +40,15 @@ def test_a_caller_breaking_type_change_is_named_and_refused_until_acknowledged(g
     report = _report(git_copy)
     assert report["status"] == "refused"
     assert TYPE_CHANGE in report["unacknowledged"]
-    (change,) = report["spec_changes"]
-    assert (change["kind"], change["where"], change["breaking"], change["used_in"]) == (
+    changes = {c["where"]: c for c in report["spec_changes"]}
+    assert set(changes) == {"Payout.customer_id", "CustomerRef.id"}
+    assert (changes["Payout.customer_id"]["kind"], changes["Payout.customer_id"]["used_in"]) == (
         "type-changed",
-        "Payout.customer_id",
-        True,
         ["response"],
     )
+    # CustomerRef.id is copied from customer_id (step 10): what callers send changes too.
+    assert (changes["CustomerRef.id"]["kind"], changes["CustomerRef.id"]["used_in"]) == ("type-changed", ["request"])
+    assert all(c["breaking"] for c in changes.values())
 
     # CI's drift gate fails on it too, naming it.
     check = regenerate("--check", "--root", str(git_copy))
@@ -121,3 +126,25 @@ def test_a_renamed_request_field_is_reported_as_removed_and_added_with_the_overl
     }
     assert "+                payout_mode:" in report["upstream_diff"]
     assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_a_relaxed_requirement_regenerates_freely_and_the_mock_answers_2xx_without_the_field(git_copy: Path) -> None:
+    edit_page(git_copy, "                - customer\n                - mode\n", "                - customer\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       became-optional            PayoutCreate.mode" in result.stdout
+    # The generated request model's field widened: harmless to code that builds it.
+    assert "ok       fedapay_payouts_api.models.payout_create.PayoutCreate.mode: str -> str | Unset" in result.stdout
+    assert "0 breaking" in result.stdout
+    body = {
+        "amount": 1000,
+        "currency": {"iso": "XOF"},
+        "customer": {"firstname": "Ada", "lastname": "Lovelace"},
+    }
+    with run_mock(spec_path=str(git_copy / "spec/openapi.yaml")) as mock:
+        created = httpx.post(mock.base_url + "/payouts", json=body, headers=AUTH)
+    assert created.status_code == 201, created.text
+    assert created.json()["v1/payout"]["mode"] is None
+    assert created.json()["v1/payout"]["amount"] == 1000

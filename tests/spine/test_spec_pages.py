@@ -6,12 +6,15 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from fedapay_mock import run_mock
 from spec_pages import FENCE, PageError, merge, read_pages
 from spine_support import CREATE_PAGE, git_status, regenerate
 
 ROOT = Path(__file__).resolve().parents[2]
+AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
 
 
 def _create_fence() -> dict[str, Any]:
@@ -63,6 +66,13 @@ def test_a_new_page_with_a_new_operation_is_merged_and_reported(git_copy: Path) 
     assert "spec/extracted/cancel-payout.yaml, spec/extracted/create-payout.yaml" in header
     assert (git_copy / "spec/extracted/cancel-payout.yaml").is_file()
     assert "?? spec/source/cancel-payout.page.txt" in git_status(git_copy)
+    # The mock serves the new spec: the operation it lacks answers 501, the others as before.
+    with run_mock(spec_path=str(git_copy / "spec/openapi.yaml")) as mock:
+        cancel = httpx.post(mock.base_url + "/payouts/1/cancel", headers=AUTH)
+        listed = httpx.get(mock.base_url + "/payouts", headers=AUTH)
+    assert cancel.status_code == 501
+    assert "POST /payouts/{id}/cancel" in cancel.json()["message"]
+    assert listed.status_code == 200
 
 
 def test_a_page_without_a_fence_that_no_overlay_uses_fails_naming_it(git_copy: Path) -> None:
