@@ -464,20 +464,22 @@ def describe(result: Build, root: Path, report: Report, base: Path | None = None
 def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
     report.status = "failed"
     cause = error.cause
-    report.failures = [str(f) for f in cause.failures] if isinstance(cause, OverlayActionsFailed) else [str(cause)]
-    report.message = f"regenerate: FAILED: {cause}"
-    print(report.message, file=sys.stderr)
-    if isinstance(cause, OverlayActionsFailed) or error.build.upstream:
-        if error.build.upstream:
-            report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
-            mark_overlays(report.upstream, overlay_actions(error.build.overlays))
-        report.upstream_diff = upstream_diff(error.build, root)
     if isinstance(cause, OverlayActionsFailed):
-        print(
-            f"regenerate: {len(cause.failures)} overlay action(s) no longer apply: decide what each correction"
-            " means now. What changed upstream:",
-            file=sys.stderr,
+        report.failures = [str(f) for f in cause.failures]
+        report.message = (
+            f"regenerate: FAILED: {len(cause.failures)} overlay action(s) no longer apply; decide what each"
+            " correction means now:\n" + "\n".join(f"  {failure}" for failure in report.failures)
         )
+    else:
+        report.failures = [str(cause)]
+        report.message = f"regenerate: FAILED: {cause}"
+    print(report.message, file=sys.stderr)
+    if error.build.upstream:
+        report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
+        mark_overlays(report.upstream, overlay_actions(error.build.overlays))
+    report.upstream_diff = upstream_diff(error.build, root)
+    if isinstance(cause, OverlayActionsFailed):
+        print("regenerate: what changed upstream:", file=sys.stderr)
         for line in report.lines():
             print(f"  {line}", file=sys.stderr)
         print("regenerate: upstream diff (new extracted YAML against the committed one):", file=sys.stderr)

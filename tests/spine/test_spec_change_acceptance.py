@@ -117,6 +117,9 @@ def test_a_renamed_request_field_is_reported_as_removed_and_added_with_the_overl
     removed = next(line for line in err.splitlines() if "request body.mode" in line)
     assert "overlays: 04-create-request-rules.yaml#3" in removed
     assert "04-create-request-rules.yaml: action 3: target $.components.schemas.PayoutCreate.properties.mode" in err
+    # PayoutUpdate copies mode from PayoutCreate (step 07): that action is affected too, and named.
+    assert "07-payout-operations.yaml: action 8: copy source $.components.schemas.PayoutCreate.properties.mode" in err
+    assert "07-payout-operations.yaml#8" in removed
     report = _report(git_copy)
     assert report["status"] == "failed"
     kinds = {(c["kind"], c["where"]) for c in report["upstream_changes"]}
