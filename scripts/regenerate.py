@@ -295,9 +295,9 @@ def _build(root: Path, result: Build) -> None:
     with _stage("extract", timings):
         overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
         result.overlays = load_overlays(overlay_paths)
-        result.pages = read_pages(root)
         documents = []
         try:
+            result.pages = read_pages(root)
             check_consumed(result.pages, result.overlays)
             for page in result.pages:
                 if page.fences:
@@ -423,6 +423,8 @@ def committed_spec(root: Path) -> dict[str, Any]:
 
 def baseline(root: Path, ref: str, into: Path) -> Path:
     """The committed spec and generated package as they were at git `ref`, unpacked under `into`."""
+    if not ref or ref.startswith("-"):
+        raise PipelineError(f"--since {ref!r}: not a git revision")
     import io
     import tarfile
 

@@ -61,9 +61,20 @@ def read_pages(root: Path) -> list[Page]:
     for path in sorted(folder.iterdir() if folder.is_dir() else []):
         if path.name.startswith(".") or not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PageError(f"{SOURCE.as_posix()}/{path.name}: not UTF-8 text; save the page as UTF-8") from None
         fences = tuple(match.group("body") for match in FENCE.finditer(text))
         pages.append(Page(path.relative_to(root), fences))
+    extracted: dict[Path, str] = {}
+    for page in pages:
+        if page.fences and page.extracted_path in extracted:
+            raise PageError(
+                f"{SOURCE.as_posix()}/{extracted[page.extracted_path]} and {page.path.as_posix()} would both be "
+                f"extracted to {page.extracted_path.as_posix()}: rename one"
+            )
+        extracted[page.extracted_path] = page.name
     return pages
 
 

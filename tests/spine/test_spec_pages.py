@@ -146,3 +146,30 @@ def test_every_fence_of_a_page_is_read_and_merged(tmp_path: Path) -> None:
 def test_merge_refuses_nothing_to_merge() -> None:
     with pytest.raises(PageError):
         merge([])
+
+
+def test_two_pages_that_would_share_an_extracted_file_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "spec/source"
+    source.mkdir(parents=True)
+    fence = f"````yaml\n{yaml.safe_dump(_create_fence())}````\n"
+    (source / "create-payout.page.txt").write_text(fence, encoding="utf-8")
+    (source / "create-payout.txt").write_text(fence, encoding="utf-8")
+
+    with pytest.raises(PageError, match=r"create-payout.page.txt and .*create-payout.txt would both be extracted"):
+        read_pages(tmp_path)
+
+
+def test_a_page_that_is_not_utf8_is_refused_by_name(tmp_path: Path) -> None:
+    source = tmp_path / "spec/source"
+    source.mkdir(parents=True)
+    (source / "latin1.page.txt").write_bytes("Créer un paiement".encode("latin-1"))
+
+    with pytest.raises(PageError, match=r"latin1\.page\.txt: not UTF-8"):
+        read_pages(tmp_path)
+
+
+def test_since_refuses_an_option_instead_of_a_revision(project_copy: Path) -> None:
+    result = regenerate("--check", "--root", str(project_copy), "--since=--output=/tmp/x")
+
+    assert result.returncode == 1
+    assert "not a git revision" in result.stderr
