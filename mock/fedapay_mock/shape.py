@@ -23,14 +23,17 @@ class PayoutShape:
 
     reply_fields: frozenset[str] = frozenset()
     nullable: frozenset[str] = frozenset()
-    request_fields: frozenset[str] = frozenset()  # create's and update's body properties
+    create_fields: frozenset[str] = frozenset()  # create's body properties
+    update_fields: frozenset[str] = frozenset()  # update's body properties
     defaults: dict[str, Any] = field(default_factory=dict)  # create's body property -> its spec default
     # Every nullable reply field as null: the base of each payout on the wire.
     template: dict[str, Any] = field(default_factory=dict)
 
-    def echoes(self, name: str) -> bool:
-        """A request field the Payout schema also has is stored and sent back."""
-        return name in self.reply_fields
+    @property
+    def echoed(self) -> frozenset[str]:
+        """Request fields the Payout schema also has: stored and sent back. Only declared ones: a key the
+        body schema does not name is never stored, so a caller cannot set a reply field it should not."""
+        return (self.create_fields | self.update_fields) & self.reply_fields
 
 
 def _resolve(document: dict[str, Any], node: Any, depth: int = 0) -> dict[str, Any]:
@@ -70,7 +73,8 @@ def payout_shape(spec: Spec) -> PayoutShape:
     return PayoutShape(
         reply_fields=frozenset(properties),
         nullable=nullable,
-        request_fields=frozenset(create) | frozenset(update),
+        create_fields=frozenset(create),
+        update_fields=frozenset(update),
         defaults=defaults,
         template=dict.fromkeys(sorted(nullable)),
     )

@@ -183,7 +183,9 @@ class PayoutStore:
         self.shape = shape or PayoutShape()
         computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0, NO_FEES).to_wire({}, frozenset())
         self._nulls: dict[str, Any] = {name: None for name in self.shape.template if name not in computed}
-        self._echoed = self.shape.reply_fields
+        # What the store computes is never overwritten by what a caller sent.
+        self._echoed = self.shape.echoed - computed.keys()
+        self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
         self.listeners: list[EventListener] = []
         self._lock = threading.RLock()
         self._reset_state()
@@ -295,7 +297,7 @@ class PayoutStore:
                 created_at=now,
                 updated_at=now,
                 fees=_fees(amount),
-                fields={name: value for name, value in values.items() if name not in CORE_REQUEST_FIELDS},
+                fields={name: values[name] for name in self._stored_on_create if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
             )
@@ -451,7 +453,7 @@ class PayoutStore:
                     payout.fees = _fees(value)
                 elif name == "mode":
                     payout.mode = value
-                elif name not in CORE_REQUEST_FIELDS:
+                elif name in self.shape.update_fields and name not in CORE_REQUEST_FIELDS:
                     payout.fields[name] = value
             payout.updated_at = self.clock.now()
             return self._wire(payout)

@@ -65,6 +65,21 @@ def test_a_request_field_the_payout_lacks_is_not_echoed(tmp_path: Path) -> None:
     assert "description" not in created["v1/payout"]
 
 
+def test_keys_the_body_schema_does_not_declare_never_reach_the_payout(tmp_path: Path) -> None:
+    """The bodies allow extra keys; echoing them would let a caller write `status` or the fees."""
+    forged = {"status": "sent", "amount_transferred": [9223372036854775809], "balance_id": 7, "klass": "x"}
+    with mock_with(tmp_path, lambda spec: None) as (_, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body(**forged)))["v1/payout"]
+        updated = check("update_payout", api.put(f"/payouts/{created['id']}", json={"amount": 2000, **forged}))
+
+    for payout in (created, updated["v1/payout"]):
+        assert payout["status"] == "pending"
+        assert payout["klass"] == "v1/payout"
+        assert payout["balance_id"] is None
+    assert created["amount_transferred"] == 935
+    assert updated["v1/payout"]["amount_transferred"] == 1880
+
+
 def test_a_response_only_nullable_field_is_sent_as_null(tmp_path: Path) -> None:
     def add(spec: dict[str, Any]) -> None:
         _schemas(spec)["Payout"]["properties"]["operator_reference"] = {"type": "string", "nullable": True}
