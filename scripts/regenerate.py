@@ -3,16 +3,17 @@
     python scripts/regenerate.py            # rewrite spec/extracted, spec/openapi.yaml and generated/
     python scripts/regenerate.py --check    # build into a temporary folder; fail, printing the diff, on drift
 
-Every stage is deterministic, so two runs in a row are byte-identical and `--check` is a drift gate.
+Everything is built in a temporary folder first; the tree is written only after every stage passed,
+so a failed run leaves `git status` as it was. Every stage is deterministic, so two runs in a row are
+byte-identical and `--check` is a drift gate.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
-import filecmp
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,18 +21,27 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from api_surface import compare as compare_surface
+from api_surface import load_surfaces, model_roles
+from change_report import Report
+from changelog import CHANGELOG, record, unacknowledged
 from jsonpath_ng.ext.parser import parse as jsonpath
 from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
+from spec_changes import compare as compare_specs
+from spec_changes import mark_overlays, overlay_actions
+from spec_pages import EXTRACTED as EXTRACTED_DIR
+from spec_pages import FENCE, Page, PageError, check_consumed, merge, parse_extracted, parse_fences, read_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("spec/source/create-payout.page.txt")
-EXTRACTED = Path("spec/extracted/create-payout.yaml")
+EXTRACTED = EXTRACTED_DIR / "create-payout.yaml"
 OVERLAYS = Path("spec/overlays")
 NORMALIZED = Path("spec/openapi.yaml")
 # The mock server ships the normalized spec inside its package, so an installed wheel can find it.
@@ -39,14 +49,37 @@ MOCK_SPEC = Path("mock/fedapay_mock/openapi.yaml")
 GENERATOR_CONFIG = Path("spec/generator.yaml")
 GENERATED = Path("generated")
 PACKAGE = "fedapay_payouts_api"
+# The hand-written package: its public surface re-exports generated models, so it changes too.
+HAND_WRITTEN = Path("overrides")
+HAND_WRITTEN_PACKAGE = "fedapay_payouts"
+REPORT = Path("build/regenerate-report.json")
 STAMP_TAIL = "by scripts/regenerate.py; do not edit"
-
-# A fence of three or more backticks with any info string (the seed uses ````yaml post /payouts).
-FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*yaml\b[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
 
 
 class PipelineError(Exception):
     """A stage failed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class ActionFailure:
+    """One overlay action that no longer applies to the upstream YAML."""
+
+    overlay: str
+    number: int
+    target: str
+    problem: str
+    description: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.overlay}: action {self.number}: {self.problem}"
+
+
+class OverlayActionsFailed(PipelineError):
+    """Overlay actions whose target (or copy source) matches nothing: each one, not only the first."""
+
+    def __init__(self, failures: list[ActionFailure]) -> None:
+        super().__init__("\n".join(str(failure) for failure in failures))
+        self.failures = failures
 
 
 def extract(page_text: str, page_name: str) -> str:
@@ -77,12 +110,14 @@ def _reject_split_flow_maps(node: Any, path: Path) -> None:
             _reject_split_flow_maps(item, path)
 
 
-def normalize(document: dict[str, Any], overlay_paths: list[Path]) -> dict[str, Any]:
-    """Apply each overlay in order. An action whose target matches nothing is an error, not a no-op:
-    it means the upstream YAML changed under the step, which a person must look at."""
+def load_overlays(overlay_paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Read and validate every overlay (schema, YAML pitfalls) before any is applied."""
     validators = _overlay_validators()
+    loaded = []
     for path in overlay_paths:
         overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(overlay, dict):
+            raise PipelineError(f"{path}: not an overlay document")
         validator = validators.get(str(overlay.get("overlay")))
         if validator is None:
             raise PipelineError(f"{path}: unsupported overlay version {overlay.get('overlay')!r}")
@@ -90,12 +125,38 @@ def normalize(document: dict[str, Any], overlay_paths: list[Path]) -> dict[str, 
         problems = sorted(validator.iter_errors(overlay), key=str)
         if problems:
             raise PipelineError(f"{path}: not a valid overlay: {problems[0].message}")
+        loaded.append((path, overlay))
+    return loaded
+
+
+def _display(path: Path) -> str:
+    return (OVERLAYS / path.name).as_posix() if path.parent.name == OVERLAYS.name else str(path)
+
+
+def normalize(document: dict[str, Any], overlay_paths: list[Path]) -> dict[str, Any]:
+    """Apply each overlay in order. An action whose target matches nothing is an error, not a no-op:
+    it means the upstream YAML changed under the step, which a person must look at. Every such action
+    is reported (the others still run, so one vanished target does not hide the next)."""
+    return apply_overlays(document, load_overlays(overlay_paths))
+
+
+def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    failures: list[ActionFailure] = []
+    for path, overlay in overlays:
         for number, action in enumerate(overlay["actions"], start=1):
+            problem = None
             if not jsonpath(action["target"]).find(document):
-                raise PipelineError(f"{path}: action {number}: target {action['target']} matches nothing")
-            if "copy" in action and not jsonpath(action["copy"]).find(document):
-                raise PipelineError(f"{path}: action {number}: copy source {action['copy']} matches nothing")
+                problem = f"target {action['target']} matches nothing"
+            elif "copy" in action and not jsonpath(action["copy"]).find(document):
+                problem = f"copy source {action['copy']} matches nothing"
+            if problem is not None:
+                failures.append(
+                    ActionFailure(_display(path), number, action["target"], problem, action.get("description"))
+                )
+                continue
             apply_overlay(document, {"actions": [action]})
+    if failures:
+        raise OverlayActionsFailed(failures)
     return document
 
 
@@ -123,11 +184,13 @@ def _bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:
-    """Run openapi-python-client into out_dir/<package>, stamp each file, format with ruff (isolated)."""
-    package_dir = out_dir / PACKAGE
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run(
+def _tool_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def start_generator(spec_path: Path, config_path: Path, out_dir: Path) -> subprocess.Popen[bytes]:
+    """Start openapi-python-client into out_dir/<package>; other stages run while it works."""
+    return subprocess.Popen(
         [
             _bin("openapi-python-client"),
             "generate",
@@ -138,30 +201,42 @@ def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:
             "--meta",
             "none",
             "--output-path",
-            str(package_dir),
+            str(out_dir / PACKAGE),
             "--overwrite",
         ],
-        check=True,
         cwd=out_dir,
-        env=env,
+        env=_tool_env(),
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
+
+
+def finish_generator(process: subprocess.Popen[bytes], out_dir: Path) -> None:
+    """Wait for the generator, then stamp each file and format with ruff (isolated)."""
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise PipelineError("openapi-python-client failed:\n" + "\n".join(f"  {line}" for line in tail))
+    package_dir = out_dir / PACKAGE
     version = _tool_version("openapi-python-client")
+    stamp = f"# Generated by openapi-python-client {version} from spec/openapi.yaml ({STAMP_TAIL}).\n"
     for path in sorted(package_dir.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".pyi"}:
-            stamp = f"# Generated by openapi-python-client {version} from spec/openapi.yaml ({STAMP_TAIL}).\n"
             path.write_text(stamp + path.read_text(encoding="utf-8"), encoding="utf-8")
     ruff = [_bin("ruff")]
-    subprocess.run(
-        [*ruff, "check", "--isolated", "--no-cache", "--fix", "--select", "I,F401", "-q", str(package_dir)],
-        check=True,
-        env=env,
-    )
-    subprocess.run(
-        [*ruff, "format", "--isolated", "--no-cache", "--line-length", "120", "-q", str(package_dir)],
-        check=True,
-        env=env,
-    )
+    env = _tool_env()
+    for command in (
+        ["check", "--isolated", "--no-cache", "--fix", "--select", "I,F401", "-q", str(package_dir)],
+        ["format", "--isolated", "--no-cache", "--line-length", "120", "-q", str(package_dir)],
+    ):
+        done = subprocess.run([*ruff, *command], env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PipelineError(f"ruff {command[0]} failed on the generated package: {done.stdout}{done.stderr}")
+
+
+def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:
+    """Run openapi-python-client into out_dir/<package>, stamp each file, format with ruff (isolated)."""
+    finish_generator(start_generator(spec_path, config_path, out_dir), out_dir)
 
 
 def _tool_version(dist: str) -> str:
@@ -173,104 +248,360 @@ def _tool_version(dist: str) -> str:
 @contextmanager
 def _stage(name: str, timings: list[tuple[str, float]]) -> Iterator[None]:
     start = time.perf_counter()
-    yield
-    timings.append((name, time.perf_counter() - start))
+    try:
+        yield
+    finally:
+        timings.append((name, time.perf_counter() - start))
 
 
-def build(root: Path, out: Path) -> list[tuple[str, float]]:
-    """Build every output from the sources under `root` into `out` (which may be `root`)."""
-    timings: list[tuple[str, float]] = []
+@dataclass
+class Build:
+    """Everything one run produces, held outside the tree until it is written."""
+
+    scratch: Path
+    files: dict[Path, str] = field(default_factory=dict)  # relative path -> text
+    pages: list[Page] = field(default_factory=list)
+    upstream: dict[str, Any] = field(default_factory=dict)  # the merged extracted YAML
+    overlays: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict)  # the normalized spec
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def package(self) -> Path:
+        return self.scratch / PACKAGE
+
+
+class BuildFailed(PipelineError):
+    """A stage failed; `build` holds what the stages before it produced (for the upstream diff)."""
+
+    def __init__(self, cause: PipelineError, build: Build) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.build = build
+
+
+def build(root: Path, scratch: Path) -> Build:
+    """Build every output from the sources under `root` into `scratch`; the tree is not touched."""
+    result = Build(scratch)
+    try:
+        _build(root, result)
+    except PipelineError as error:
+        raise BuildFailed(error, result) from None
+    return result
+
+
+def _build(root: Path, result: Build) -> None:
+    timings = result.timings
     with _stage("extract", timings):
-        page = root / PAGE
-        extracted = extract(page.read_text(encoding="utf-8"), str(PAGE))
-        (out / EXTRACTED).parent.mkdir(parents=True, exist_ok=True)
-        (out / EXTRACTED).write_text(
-            f"# Extracted by scripts/regenerate.py from {PAGE.as_posix()}. Do not edit.\n" + extracted,
-            encoding="utf-8",
-        )
+        overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
+        result.overlays = load_overlays(overlay_paths)
+        documents = []
+        try:
+            result.pages = read_pages(root)
+            check_consumed(result.pages, result.overlays)
+            for page in result.pages:
+                if page.fences:
+                    result.files[page.extracted_path] = page.extracted_text()
+                    documents += [(page.name, doc) for doc in parse_fences(page.path.as_posix(), page.fences)]
+            result.upstream = merge(documents)
+        except PageError as error:
+            raise PipelineError(str(error)) from None
     with _stage("normalize", timings):
-        overlays = sorted((root / OVERLAYS).glob("*.yaml"))
-        document = normalize(yaml.safe_load(extracted), overlays)
-        names = ", ".join(p.stem for p in overlays)
-        header = f"# Generated from {EXTRACTED.as_posix()} and spec/overlays/ ({names}) ({STAMP_TAIL}).\n"
-        text = dump(document, header)
-    with _stage("validate", timings):
-        validate(text)
+        result.document = apply_overlays(copy.deepcopy(result.upstream), result.overlays)
+        names = ", ".join(p.stem for p in overlay_paths)
+        sources = ", ".join(sorted(p.extracted_path.as_posix() for p in result.pages if p.fences))
+        header = f"# Generated from {sources} and spec/overlays/ ({names}) ({STAMP_TAIL}).\n"
+        text = dump(result.document, header)
         for target in (NORMALIZED, MOCK_SPEC):
-            (out / target).parent.mkdir(parents=True, exist_ok=True)
-            (out / target).write_text(text, encoding="utf-8")
-    with _stage("generate+format", timings), tempfile.TemporaryDirectory() as scratch:
-        generate(out / NORMALIZED, root / GENERATOR_CONFIG, Path(scratch))
-        target = out / GENERATED / PACKAGE
-        if target.exists():
-            shutil.rmtree(target)
+            result.files[target] = text
+        spec_path = result.scratch / "openapi.yaml"
+        spec_path.write_text(text, encoding="utf-8")
+    generating = time.perf_counter()
+    process = start_generator(spec_path, root / GENERATOR_CONFIG, result.scratch)
+    try:
+        with _stage("validate", timings):
+            validate(text)
+    except PipelineError:
+        process.kill()
+        process.communicate()
+        raise
+    with _stage("generate+format", timings):
+        finish_generator(process, result.scratch)
+    # The generator ran beside validation: report its wall time, not only the part after it.
+    timings[-1] = ("generate+format", time.perf_counter() - generating)
+
+
+def write(root: Path, result: Build) -> None:
+    """Write a finished build into the tree: files first (each replaced whole), then the package swap."""
+    staging = root / GENERATED / f".{PACKAGE}.new"
+    retired = root / GENERATED / f".{PACKAGE}.old"
+    for leftover in (staging, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(result.package, staging)
+    for rel, text in result.files.items():
+        target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(Path(scratch) / PACKAGE, target)
-    return timings
+        partial = target.with_name(f".{target.name}.new")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    # An extracted file whose page is gone (or lost its fence) goes too.
+    for stale in sorted((root / EXTRACTED_DIR).glob("*.yaml")):
+        if stale.relative_to(root) not in result.files:
+            stale.unlink()
+    package = root / GENERATED / PACKAGE
+    if package.exists():
+        os.replace(package, retired)
+    os.replace(staging, package)
+    if retired.exists():
+        shutil.rmtree(retired)
 
 
 def _tree_files(base: Path) -> set[Path]:
     return {p.relative_to(base) for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
-def diff(expected_root: Path, actual_root: Path) -> list[str]:
+def _read(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+
+
+def diff(result: Build, root: Path) -> list[str]:
     """Unified diffs between the committed outputs and freshly built ones."""
     lines: list[str] = []
-    for sub in (EXTRACTED, NORMALIZED, MOCK_SPEC):
-        a, b = actual_root / sub, expected_root / sub
-        if not a.exists() or not filecmp.cmp(a, b, shallow=False):
-            old = a.read_text(encoding="utf-8").splitlines(keepends=True) if a.exists() else []
-            lines += difflib.unified_diff(
-                old, b.read_text(encoding="utf-8").splitlines(keepends=True), f"committed/{sub}", f"regenerated/{sub}"
-            )
-    committed, fresh = actual_root / GENERATED, expected_root / GENERATED
-    have = _tree_files(committed) if committed.exists() else set()
-    want = _tree_files(fresh)
-    for rel in sorted(have | want):
-        a, b = committed / rel, fresh / rel
-        old = a.read_text(encoding="utf-8").splitlines(keepends=True) if a.exists() else []
-        new = b.read_text(encoding="utf-8").splitlines(keepends=True) if b.exists() else []
+    committed_extracted = {p.relative_to(root) for p in (root / EXTRACTED_DIR).glob("*.yaml")}
+    for rel in sorted(set(result.files) | committed_extracted):
+        new = result.files[rel].splitlines(keepends=True) if rel in result.files else []
+        old = _read(root / rel)
         if old != new:
-            lines += difflib.unified_diff(old, new, f"committed/generated/{rel}", f"regenerated/generated/{rel}")
+            lines += difflib.unified_diff(old, new, f"committed/{rel.as_posix()}", f"regenerated/{rel.as_posix()}")
+    committed, fresh = root / GENERATED / PACKAGE, result.package
+    have = _tree_files(committed) if committed.exists() else set()
+    for rel in sorted(have | _tree_files(fresh)):
+        old, new = _read(committed / rel), _read(fresh / rel)
+        if old != new:
+            name = (Path(PACKAGE) / rel).as_posix()
+            lines += difflib.unified_diff(old, new, f"committed/generated/{name}", f"regenerated/generated/{name}")
     return lines
 
 
+def upstream_diff(result: Build, root: Path) -> list[str]:
+    """The new extracted YAML against the committed one: what changed upstream."""
+    lines: list[str] = []
+    committed = {p.relative_to(root) for p in (root / EXTRACTED_DIR).glob("*.yaml")}
+    fresh = {rel for rel in result.files if rel.parent == EXTRACTED_DIR}
+    for rel in sorted(committed | fresh):
+        old = _read(root / rel)
+        new = result.files[rel].splitlines(keepends=True) if rel in result.files else []
+        if old != new:
+            lines += difflib.unified_diff(old, new, f"committed/{rel.as_posix()}", f"new/{rel.as_posix()}")
+    return lines
+
+
+def committed_upstream(root: Path) -> dict[str, Any]:
+    """The committed extracted YAML, merged as the pages were; empty when there is none."""
+    documents = []
+    for path in sorted((root / EXTRACTED_DIR).glob("*.yaml")):
+        documents += [(path.name, doc) for doc in parse_extracted(path.read_text(encoding="utf-8"), str(path))]
+    try:
+        return merge(documents) if documents else {}
+    except PageError:
+        return {}
+
+
+def _print_timings(timings: list[tuple[str, float]], started: float) -> None:
+    for name, seconds in timings:
+        print(f"  {name:<16} {seconds:6.2f} s")
+    print(f"  {'total':<16} {time.perf_counter() - started:6.2f} s")
+
+
+def committed_spec(root: Path) -> dict[str, Any]:
+    path = root / NORMALIZED
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def baseline(root: Path, ref: str, into: Path) -> Path:
+    """The committed spec and generated package as they were at git `ref`, unpacked under `into`."""
+    if not ref or ref.startswith("-"):
+        raise PipelineError(f"--since {ref!r}: not a git revision")
+    import io
+    import tarfile
+
+    done = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(root),
+            "archive",
+            "--format=tar",
+            ref,
+            NORMALIZED.as_posix(),
+            (GENERATED / PACKAGE).as_posix(),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PipelineError(f"--since {ref}: git archive failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(into, filter="data")
+    return into
+
+
+def describe(result: Build, root: Path, report: Report, base: Path | None = None) -> None:
+    """The change report: the spec, committed (or at `base`) against new, and the Python surface of both
+    packages (the hand-written one always as it is now: what changes is what it re-exports)."""
+    base = base or root
+    report.spec = compare_specs(committed_spec(base), result.document)
+    mark_overlays(report.spec, overlay_actions(result.overlays))
+    packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
+    old = load_surfaces([base / GENERATED, root / HAND_WRITTEN], packages)
+    new = load_surfaces([result.scratch, root / HAND_WRITTEN], packages)
+    generated = {**old.get(PACKAGE, {}), **new.get(PACKAGE, {})}
+    roles = model_roles(generated, PACKAGE)
+    report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {}), roles) for name in new}
+
+
+def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
+    report.status = "failed"
+    cause = error.cause
+    if isinstance(cause, OverlayActionsFailed):
+        report.failures = [str(f) for f in cause.failures]
+        report.message = (
+            f"regenerate: FAILED: {len(cause.failures)} overlay action(s) no longer apply; decide what each"
+            " correction means now:\n" + "\n".join(f"  {failure}" for failure in report.failures)
+        )
+    else:
+        report.failures = [str(cause)]
+        report.message = f"regenerate: FAILED: {cause}"
+    print(report.message, file=sys.stderr)
+    if error.build.upstream:
+        report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
+        mark_overlays(report.upstream, overlay_actions(error.build.overlays))
+    report.upstream_diff = upstream_diff(error.build, root)
+    if isinstance(cause, OverlayActionsFailed):
+        print("regenerate: what changed upstream:", file=sys.stderr)
+        for line in report.lines():
+            print(f"  {line}", file=sys.stderr)
+        print("regenerate: upstream diff (new extracted YAML against the committed one):", file=sys.stderr)
+        sys.stderr.writelines(report.upstream_diff or ["  (no upstream change)\n"])
+    print("regenerate: nothing was written.", file=sys.stderr)
+
+
+def _gate(args: argparse.Namespace, root: Path, result: Build, report: Report) -> bool:
+    """Whether the run may go on: every breaking change is acknowledged in CHANGELOG.md, or is being
+    acknowledged now (`--accept-breaking`, which adds it to the files written)."""
+    path = root / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    report.unacknowledged = unacknowledged(text, report.breaking_ids())
+    if not report.unacknowledged:
+        return True
+    if args.accept_breaking and not args.check:
+        pending = set(report.unacknowledged)
+        lines = [line for line in report.breaking_lines() if line.split("`")[1] in pending]
+        result.files[CHANGELOG] = record(text, lines, args.accept_breaking)
+        report.unacknowledged = []
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").splitlines()[0],
+        epilog="Exit status: 0 done or up to date; 1 a stage failed or (--check) outputs are stale; "
+        "3 a breaking change is not acknowledged in CHANGELOG.md.",
+    )
     parser.add_argument(
         "--check", action="store_true", help="fail, printing the difference, if committed outputs are stale"
     )
     parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
+    parser.add_argument(
+        "--report", type=Path, default=None, help=f"where to write the JSON report (default: <root>/{REPORT})"
+    )
+    parser.add_argument(
+        "--since",
+        metavar="GIT_REF",
+        help="report (and gate) changes against the spec and generated package at this git ref, e.g. the "
+        "target branch in CI, instead of the committed files",
+    )
+    parser.add_argument(
+        "--accept-breaking",
+        metavar="NOTE",
+        help="write even though callers break: records each breaking change in CHANGELOG.md under "
+        "'Unreleased' with NOTE (say what callers must do)",
+    )
     args = parser.parse_args(argv)
+    if args.accept_breaking is not None and not args.accept_breaking.strip():
+        parser.error("--accept-breaking needs a note saying what callers must do")
     root: Path = args.root.resolve()
+    report_path: Path = args.report or root / REPORT
+    report = Report()
     started = time.perf_counter()
-    try:
-        if args.check:
-            with tempfile.TemporaryDirectory() as tmp:
-                timings = build(root, Path(tmp))
-                changes = diff(Path(tmp), root)
-        else:
-            timings = build(root, root)
-            changes = []
-    except (PipelineError, subprocess.CalledProcessError) as error:
-        print(f"regenerate: FAILED: {error}", file=sys.stderr)
-        return 1
-    for name, seconds in timings:
-        print(f"  {name:<16} {seconds:6.2f} s")
-    print(f"  {'total':<16} {time.perf_counter() - started:6.2f} s")
-    if changes:
+    with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
+        try:
+            result = build(root, Path(tmp))
+        except BuildFailed as error:
+            report.timings = error.build.timings
+            _print_timings(report.timings, started)
+            _report_failure(error, root, report)
+            report.write_json(report_path)
+            return 1
+        try:
+            with _stage("report", result.timings):
+                base = baseline(root, args.since, Path(tmp) / "since") if args.since else None
+                describe(result, root, report, base)
+        except PipelineError as error:
+            print(f"regenerate: FAILED: {error}", file=sys.stderr)
+            return 1
+        report.timings = result.timings
+        changes = diff(result, root)
+        allowed = _gate(args, root, result, report) if changes or args.check else True
+        if not args.check and changes and allowed:
+            with _stage("write", result.timings):
+                write(root, result)
+    _print_timings(result.timings, started)
+    for line in report.lines():
+        print(line)
+    if args.check and changes:
         sys.stdout.writelines(changes)
-        print(
+    return _conclude(args, report, report_path, stale=bool(changes), allowed=allowed)
+
+
+def _conclude(args: argparse.Namespace, report: Report, report_path: Path, *, stale: bool, allowed: bool) -> int:
+    messages = []
+    code = 0
+    if args.check and stale:
+        report.status = "stale"
+        messages.append(
             "regenerate --check: spec/ or generated/ differ from their sources;"
             " run `python scripts/regenerate.py` and commit the result."
         )
-        return 1
-    print(
-        "regenerate --check: up to date"
-        if args.check
-        else "regenerate: wrote spec/extracted, spec/openapi.yaml, generated/"
-    )
-    return 0
+        code = 1
+    if not allowed:
+        report.status = "refused"
+        ids = "\n".join(f"  {change_id}" for change_id in report.unacknowledged)
+        what = "regenerate --check" if args.check else "regenerate: REFUSED, nothing written"
+        messages.append(
+            f"{what}: {len(report.unacknowledged)} breaking change(s) for callers not acknowledged in "
+            f"CHANGELOG.md (Unreleased):\n{ids}\n"
+            'Acknowledge with `python scripts/regenerate.py --accept-breaking "what callers must do"`.'
+        )
+        code = 3
+    if not messages:
+        if args.check or not stale:
+            report.status = "up-to-date"
+            messages.append(
+                "regenerate --check: up to date" if args.check else "regenerate: up to date, nothing written"
+            )
+        else:
+            report.status = "written"
+            written = " and CHANGELOG.md" if args.accept_breaking else ""
+            messages.append(f"regenerate: wrote spec/extracted, spec/openapi.yaml, generated/{written}")
+    report.message = "\n".join(messages)
+    print(report.message)
+    report.write_json(report_path)
+    return code
 
 
 if __name__ == "__main__":

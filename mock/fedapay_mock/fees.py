@@ -17,11 +17,13 @@ FIXED_COMMISSION = 10
 
 @dataclass(frozen=True)
 class Fees:
-    commission: int
-    fees: int
-    fixed_commission: int
-    amount_transferred: int
-    amount_debited: int
+    """The parts of a payout's amount; all None for a payout without an amount (a spec that made it optional)."""
+
+    commission: int | None
+    fees: int | None
+    fixed_commission: int | None
+    amount_transferred: int | None
+    amount_debited: int | None
 
 
 def compute_fees(amount: int) -> Fees:

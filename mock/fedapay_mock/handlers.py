@@ -1,4 +1,4 @@
-"""The six payout operations: parse and validate a request, act on the store, build the reply.
+"""The payout operations: parse and validate a request, act on the store, build the reply.
 
 Handlers are plain functions with no awaits, so each one runs atomically on the event loop.
 """
@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import MalformedFormError, decode_form
+from .spec import Operation
 from .store import NotFoundError, PayoutStore, RefusedError
 from .validation import FieldErrors, OperationValidators
 from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+# What a list request without `per_page` gets when the spec gives no default.
+DEFAULT_PER_PAGE = 25
 
 
 @dataclass(slots=True)
@@ -108,8 +111,8 @@ def list_payouts(store: PayoutStore, request: Request) -> Reply:
     if errors:
         raise Rejected(request.validators.invalid_status, "A query parameter is invalid.", errors)
     items, meta = store.page(
-        page=values["page"],
-        per_page=values["per_page"],
+        page=values.get("page") or 1,
+        per_page=values.get("per_page") or DEFAULT_PER_PAGE,
         status=values.get("status"),
         merchant_reference=request.query.get("merchant_reference"),
     )
@@ -143,7 +146,7 @@ def delete_payout(store: PayoutStore, request: Request) -> Reply:
 
 def start_payouts(store: PayoutStore, request: Request) -> Reply:
     body = _body(request)
-    items, prefix = (body, "") if isinstance(body, list) else (body["payouts"], "payouts")
+    items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
     try:
         started = store.start(items, field_prefix=prefix)
     except NotFoundError as exc:
@@ -154,6 +157,24 @@ def start_payouts(store: PayoutStore, request: Request) -> Reply:
 
 
 Handler = Callable[[PayoutStore, Request], Reply]
+
+
+def not_implemented(operation: Operation) -> Handler:
+    """The handler of an operation the spec has and the mock does not: 501 with FedaPay's error body."""
+    label = f"{operation.method} {operation.path}"
+    reply = Reply(
+        501,
+        error_body(
+            f"The mock does not implement {operation.operation_id} ({label}) yet.",
+            {"operation": [f"{operation.operation_id} is in the spec but has no handler in fedapay_mock"]},
+        ),
+    )
+
+    def handler(store: PayoutStore, request: Request) -> Reply:
+        return Reply(reply.status, reply.payload, list(reply.headers))
+
+    return handler
+
 
 HANDLERS: dict[str, Handler] = {
     "create_payout": create_payout,

@@ -113,7 +113,8 @@ def load_spec(path: str | Path | None = None) -> Spec:
                 body_required = bool(body.get("required", False))
             operations.append(
                 Operation(
-                    operation_id=raw["operationId"],
+                    # A page FedaPay adds may have no operationId yet (an overlay names it): its method and path.
+                    operation_id=raw.get("operationId") or f"{method.upper()} {template}",
                     method=method.upper(),
                     path=template,
                     parameters=params,

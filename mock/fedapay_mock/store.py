@@ -20,6 +20,7 @@ from typing import Any
 
 from .clock import MockClock
 from .fees import Fees, compute_fees
+from .shape import PayoutShape
 
 FAILING_SUFFIX = "0000"
 FAILED_CODE = "sandbox_failure"
@@ -76,22 +77,31 @@ class RefusedError(Exception):
         self.errors = errors
 
 
+# Request fields the store acts on itself; every other request field is kept in `Payout.fields`.
+CORE_REQUEST_FIELDS = frozenset({"amount", "currency", "customer", "mode", "scheduled_at"})
+NO_FEES = Fees(commission=None, fees=None, fixed_commission=None, amount_transferred=None, amount_debited=None)
+
+
+def _fees(amount: Any) -> Fees:
+    """The fees of a whole amount; none when the amount is missing (a spec that made it optional)."""
+    return compute_fees(amount) if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0 else NO_FEES
+
+
 @dataclass(slots=True)
 class Payout:
     id: int
     reference: str
-    amount: int
-    currency_id: int
-    mode: str
-    customer_id: int
+    amount: int | None
+    currency_id: int | None
+    mode: str | None
+    customer_id: int | None
     phone_number: str | None
     created_at: float
     updated_at: float
     fees: Fees
     status: str = "pending"
-    description: str | None = None
-    merchant_reference: str | None = None
-    custom_metadata: dict[str, Any] | None = None
+    # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
+    fields: dict[str, Any] = field(default_factory=dict)
     account_id: int | None = None
     scheduled_at: float | None = None
     started_at: float | None = None
@@ -101,10 +111,12 @@ class Payout:
     last_error_message: str | None = None
     idempotency_key: str | None = None
 
-    def to_wire(self) -> dict[str, Any]:
-        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`."""
+    def to_wire(self, nulls: dict[str, Any], echoed: frozenset[str]) -> dict[str, Any]:
+        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: what the store computes, then
+        every other nullable field of the spec as null (`nulls`), then the stored request fields the spec's
+        Payout also has (`echoed`)."""
         fees = self.fees
-        return {
+        wire = {
             "klass": "v1/payout",
             "id": self.id,
             "reference": self.reference,
@@ -126,15 +138,13 @@ class Payout:
             "started_at": iso(self.started_at),
             "sent_at": iso(self.sent_at),
             "failed_at": iso(self.failed_at),
-            "deleted_at": None,
-            "metadata": None,
-            "custom_metadata": self.custom_metadata,
-            "payment_method_id": None,
-            "transaction_key": None,
-            "merchant_reference": self.merchant_reference,
             "account_id": self.account_id,
-            "balance_id": None,
         }
+        wire.update(nulls)
+        for name, value in self.fields.items():
+            if name in echoed:
+                wire[name] = value
+        return wire
 
 
 @dataclass
@@ -156,12 +166,26 @@ class Counters:
 
 
 class PayoutStore:
-    """The mock's state. `currencies` maps ISO codes to currency ids."""
+    """The mock's state. `currencies` maps ISO codes to currency ids; `shape` is the spec's payout
+    (`fedapay_mock.shape.payout_shape`): which request fields are echoed, which reply fields sent as null."""
 
-    def __init__(self, clock: MockClock, *, settle_seconds: float, currencies: dict[str, int]) -> None:
+    def __init__(
+        self,
+        clock: MockClock,
+        *,
+        settle_seconds: float,
+        currencies: dict[str, int],
+        shape: PayoutShape | None = None,
+    ) -> None:
         self.clock = clock
         self.settle_seconds = settle_seconds
-        self.currencies = currencies
+        self.currencies = dict(currencies)
+        self.shape = shape or PayoutShape()
+        computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0, NO_FEES).to_wire({}, frozenset())
+        self._nulls: dict[str, Any] = {name: None for name in self.shape.template if name not in computed}
+        # What the store computes is never overwritten by what a caller sent.
+        self._echoed = self.shape.echoed - computed.keys()
+        self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
         self.listeners: list[EventListener] = []
         self._lock = threading.RLock()
         self._reset_state()
@@ -180,11 +204,14 @@ class PayoutStore:
         with self._lock:
             self._reset_state()
 
+    def _wire(self, payout: Payout) -> dict[str, Any]:
+        return payout.to_wire(self._nulls, self._echoed)
+
     # -- events and the clock -------------------------------------------------------------------
 
     def _emit(self, name: str, payout: Payout) -> None:
         if self.listeners:
-            wire = payout.to_wire()
+            wire = self._wire(payout)
             for listener in self.listeners:
                 listener(name, wire)
 
@@ -250,40 +277,48 @@ class PayoutStore:
                             {"Idempotency-Key": ["was already used with a different request body"]},
                         )
                     self.counters.idempotent_replays += 1
-                    return self._payouts[record.payout_id].to_wire(), True
+                    return self._wire(self._payouts[record.payout_id]), True
             now = self.clock.now()
-            customer_id, number = self._customer(body["customer"])
+            # A field the spec makes optional may be missing: its spec default, else null, never a crash.
+            values = {**self.shape.defaults, **body}
+            customer = values.get("customer")
+            customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             payout_id = self._next_id
             self._next_id += 1
-            amount = body["amount"]
+            amount = values.get("amount")
             payout = Payout(
                 id=payout_id,
                 reference=str(REFERENCE_BASE + payout_id),
                 amount=amount,
-                currency_id=self.currencies[body["currency"]["iso"]],
-                mode=body["mode"],
+                currency_id=self._currency_id(values.get("currency")),
+                mode=values.get("mode"),
                 customer_id=customer_id,
                 phone_number=number,
                 created_at=now,
                 updated_at=now,
-                fees=compute_fees(amount),
-                description=body.get("description"),
-                merchant_reference=body.get("merchant_reference"),
-                custom_metadata=body.get("custom_metadata"),
+                fees=_fees(amount),
+                fields={name: values[name] for name in self._stored_on_create if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
             )
             self._payouts[payout_id] = payout
             self.counters.created += 1
-            wire = payout.to_wire()
+            wire = self._wire(payout)
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
             self._emit("payout.created", payout)
             return wire, False
 
-    def _customer(self, customer: dict[str, Any]) -> tuple[int, str | None]:
+    def _currency_id(self, currency: Any) -> int | None:
+        """The currency's id; a code the spec newly allows gets the next id."""
+        code = currency.get("iso") if isinstance(currency, dict) else None
+        if not isinstance(code, str):
+            return None
+        return self.currencies.setdefault(code, len(self.currencies) + 1)
+
+    def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None]:
         """(customer id, phone number): an existing customer by `{id}`, or the one these details describe."""
-        if "firstname" not in customer:  # `{"id": n}` (the spec's CustomerRef)
+        if "firstname" not in customer and "id" in customer:  # `{"id": n}` (the spec's CustomerRef)
             customer_id = customer["id"]
             if customer_id not in self._customer_numbers:
                 raise NotFoundError({"customer.id": ["no customer with this id"]}, "No customer with this id.")
@@ -299,7 +334,7 @@ class PayoutStore:
         self.settle()
         with self._lock:
             payout = self._payouts.get(payout_id)
-            return payout.to_wire() if payout is not None else None
+            return self._wire(payout) if payout is not None else None
 
     def page(
         self, *, page: int, per_page: int, status: str | None = None, merchant_reference: str | None = None
@@ -316,12 +351,12 @@ class PayoutStore:
                     p
                     for p in source
                     if (status is None or p.status == status)
-                    and (merchant_reference is None or p.merchant_reference == merchant_reference)
+                    and (merchant_reference is None or p.fields.get("merchant_reference") == merchant_reference)
                 ]
                 total = len(chosen)
                 matching = iter(chosen)
             start = (page - 1) * per_page
-            items = [p.to_wire() for p in islice(matching, start, start + per_page)] if start < total else []
+            items = [self._wire(p) for p in islice(matching, start, start + per_page)] if start < total else []
         total_pages = -(-total // per_page)
         meta = {
             "current_page": page,
@@ -347,9 +382,9 @@ class PayoutStore:
             plans: list[tuple[Payout, float | None, str | None]] = []
             for index, item in enumerate(items):
                 name = f"{field_prefix}[{index}]"
-                payout = self._payouts.get(item["id"])
+                payout = self._payouts.get(item.get("id"))  # type: ignore[arg-type]
                 if payout is None:
-                    missing[f"{name}.id"] = [f"no payout with id {item['id']}"]
+                    missing[f"{name}.id"] = [f"no payout with id {item.get('id')}"]
                     continue
                 if payout.id in seen:
                     refused[f"{name}.id"] = ["is listed twice"]
@@ -359,7 +394,7 @@ class PayoutStore:
                     refused[f"{name}.id"] = [f"payout {payout.id} is {payout.status}, only a pending payout can start"]
                     continue
                 when: float | None = None
-                if "scheduled_at" in item:
+                if item.get("scheduled_at") is not None:
                     try:
                         when = parse_when(item["scheduled_at"])
                     except ValueError as exc:
@@ -393,7 +428,7 @@ class PayoutStore:
                     self.counters.scheduled += 1
                     self._schedule(when, payout.id, "send")
                     self._emit("payout.scheduled", payout)
-                out.append(payout.to_wire())
+                out.append(self._wire(payout))
             return out
 
     def update(self, payout_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
@@ -412,14 +447,16 @@ class PayoutStore:
             if when is not None:
                 payout.scheduled_at = when
                 self._schedule(when, payout.id, "send")  # the earlier "send" no longer matches: skipped
-            if "amount" in changes:
-                payout.amount = changes["amount"]
-                payout.fees = compute_fees(payout.amount)
-            for name in ("mode", "description", "merchant_reference", "custom_metadata"):
-                if name in changes:
-                    setattr(payout, name, changes[name])
+            for name, value in changes.items():
+                if name == "amount":
+                    payout.amount = value
+                    payout.fees = _fees(value)
+                elif name == "mode":
+                    payout.mode = value
+                elif name in self.shape.update_fields and name not in CORE_REQUEST_FIELDS:
+                    payout.fields[name] = value
             payout.updated_at = self.clock.now()
-            return payout.to_wire()
+            return self._wire(payout)
 
     def _reschedule_time(self, payout: Payout, changes: dict[str, Any]) -> float | None:
         """The new send time of a scheduled payout, or None when `scheduled_at` is not changed. Checked

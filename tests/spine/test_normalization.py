@@ -205,3 +205,52 @@ def test_a_yaml_flow_map_split_at_a_comma_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(regenerate.PipelineError, match="flow map split at a comma"):
         _normalize([*OVERLAYS, broken])
+
+
+def _normalize_edited(edit: Any) -> dict[str, Any]:
+    """The committed overlays applied to the upstream YAML after `edit` changed it (as FedaPay might)."""
+    page = (ROOT / regenerate.PAGE).read_text(encoding="utf-8")
+    upstream = yaml.safe_load(regenerate.extract(page, "page"))
+    edit(upstream)
+    return regenerate.normalize(upstream, OVERLAYS)
+
+
+def _create_body(upstream: dict[str, Any]) -> dict[str, Any]:
+    return upstream["paths"]["/payouts"]["post"]["requestBody"]["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+
+
+def _created(upstream: dict[str, Any]) -> dict[str, Any]:
+    return upstream["paths"]["/payouts"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+
+
+def test_a_constraint_added_upstream_to_a_create_field_reaches_update() -> None:
+    def cap_amount(upstream: dict[str, Any]) -> None:
+        _create_body(upstream)["properties"]["amount"]["maximum"] = 5_000_000
+        _create_body(upstream)["properties"]["mode"]["maxLength"] = 32
+
+    schemas = _normalize_edited(cap_amount)["components"]["schemas"]
+
+    for body in ("PayoutCreate", "PayoutUpdate"):
+        assert schemas[body]["properties"]["amount"]["maximum"] == 5_000_000, body
+        assert schemas[body]["properties"]["amount"]["minimum"] == 1, body  # the overlay's own narrowing stays
+        assert schemas[body]["properties"]["mode"]["maxLength"] == 32, body
+    assert schemas["PayoutUpdate"]["properties"]["amount"]["description"] == "New amount."
+
+
+def test_an_upstream_change_to_the_ids_reaches_the_customer_reference_and_the_start_item() -> None:
+    def retype(upstream: dict[str, Any]) -> None:
+        _created(upstream)["properties"]["customer_id"]["type"] = "string"
+        _created(upstream)["properties"]["id"]["format"] = "int64"
+        _created(upstream)["properties"]["scheduled_at"]["maxLength"] = 40
+
+    schemas = _normalize_edited(retype)["components"]["schemas"]
+
+    assert schemas["CustomerRef"]["properties"]["id"]["type"] == "string"
+    assert schemas["StartPayout"]["properties"]["id"]["format"] == "int64"
+    start_date = schemas["StartPayout"]["properties"]["scheduled_at"]
+    assert start_date["maxLength"] == 40
+    assert schemas["PayoutUpdate"]["properties"]["scheduled_at"]["maxLength"] == 40  # step 11 copies start's
+    # ... and stays what start needs: never null, the libraries' date form allowed by the pattern.
+    assert "nullable" not in start_date
+    assert "format" not in start_date
+    assert start_date["pattern"].startswith("^[1-9]")

@@ -1,0 +1,93 @@
+"""The report a regenerate prints and writes as JSON: what changed in the spec and in the Python surface.
+
+One object, built before anything is written, so the maintainer (and CI, from the JSON file) sees what
+a spec change does to callers before it lands.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api_surface import SurfaceChange
+from spec_changes import Change
+
+REPORT_VERSION = 1
+
+
+@dataclass
+class Report:
+    status: str = "running"
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    spec: list[Change] = field(default_factory=list)
+    surface: dict[str, list[SurfaceChange]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    upstream: list[Change] = field(default_factory=list)
+    upstream_diff: list[str] = field(default_factory=list)
+    unacknowledged: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def breaking_ids(self) -> list[str]:
+        """Every breaking change, by the id the CHANGELOG acknowledgement records."""
+        ids = [change.id for change in self.spec if change.breaking]
+        ids += [f"python {c.kind} {c.path}" for changes in self.surface.values() for c in changes if c.breaking]
+        return ids
+
+    def breaking_lines(self) -> list[str]:
+        """One human line per breaking change, for the CHANGELOG."""
+        lines = []
+        for change in self.spec:
+            if change.breaking:
+                ops = ", ".join(sorted(change.operations))
+                lines.append(f"`{change.id}` ({ops})")
+        for changes in self.surface.values():
+            for c in changes:
+                if c.breaking:
+                    lines.append(
+                        f"`python {c.kind} {c.path}`" + (f" ({c.old} -> {c.new})" if c.kind == "changed" else "")
+                    )
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": REPORT_VERSION,
+            "status": self.status,
+            "message": self.message,
+            "timings": {name: round(seconds, 3) for name, seconds in self.timings},
+            "breaking": len(self.breaking_ids()),
+            "unacknowledged": self.unacknowledged,
+            "spec_changes": [change.to_json() for change in self.spec],
+            "python_surface": {name: [c.to_json() for c in changes] for name, changes in self.surface.items()},
+            "failures": self.failures,
+            "upstream_changes": [change.to_json() for change in self.upstream],
+            "upstream_diff": "".join(self.upstream_diff),
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+    def lines(self) -> list[str]:
+        """The printed report (the JSON file has the same content)."""
+        out = []
+        if self.upstream:
+            out.append(f"upstream changes (committed spec/extracted -> new): {_count(self.upstream)}")
+            out += [f"  {change.line()}" for change in self.upstream]
+        if self.spec:
+            out.append(f"spec changes (committed spec/openapi.yaml -> new): {_count(self.spec)}")
+            out += [f"  {change.line()}" for change in self.spec]
+        elif self.status != "failed":
+            out.append("spec changes: none")
+        for package, changes in self.surface.items():
+            if changes:
+                breaking = sum(c.breaking for c in changes)
+                out.append(f"Python surface of {package}: {breaking} breaking, {len(changes) - breaking} other")
+                out += [f"  {change.line()}" for change in changes]
+        return out
+
+
+def _count(changes: list[Change]) -> str:
+    breaking = sum(change.breaking for change in changes)
+    return f"{breaking} breaking, {len(changes) - breaking} other"

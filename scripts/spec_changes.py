@@ -1,0 +1,424 @@
+"""What a spec change does to callers: two OpenAPI documents compared, each change classified.
+
+A change is *breaking for callers* when code that works against the old spec can fail against the
+new one: a request it sends is now refused, or a reply it reads no longer has the shape it reads.
+So the same change can be harmless in a request and breaking in a reply (a new enum value: a caller
+never has to send it, but an old client cannot parse it). Schemas shared through `$ref` are compared
+once and reported under the component's name (`Payout.customer_id`), with every operation using them.
+
+The rules (`breaking` / `-` for a request schema, then for a response schema; parsed by this module,
+so the table is the code):
+
+| kind | request | response | example |
+|---|---|---|---|
+| operation-removed | breaking | breaking | `DELETE /payouts/{id}` is gone: its generated function too |
+| operation-added | - | - | a new page documents `POST /payouts/{id}/cancel` |
+| operation-renamed | breaking | breaking | operationId `start_payouts` -> `start`: the generated module is renamed |
+| parameter-removed | breaking | breaking | query `status` of list_payouts removed |
+| parameter-added-required | breaking | breaking | a required header `FedaPay-Account` |
+| parameter-added-optional | - | - | query `merchant_reference` on list_payouts |
+| parameter-became-required | breaking | breaking | query `page` must now be sent |
+| parameter-became-optional | - | - | path parameters aside, a required query relaxed |
+| body-became-required | breaking | breaking | update without a body is refused |
+| body-became-optional | - | - | the start body may be omitted |
+| response-removed-success | breaking | breaking | create answers 200 instead of 201: the 201 parser is gone |
+| response-added | - | - | create documents a new 409 |
+| response-removed-error | - | - | a documented 413 is no longer listed |
+| property-removed | breaking | breaking | `Payout.balance_id` removed; a request field renamed is removed + added |
+| property-added-required | breaking | - | `PayoutCreate.purpose` added and required: old bodies are refused |
+| property-added-optional | - | - | `Payout.beneficiary_note` added |
+| became-required | breaking | - | `PayoutCreate.customer.email` must now be sent |
+| became-optional | - | breaking | `Payout.mode` may be missing: old readers expect it |
+| type-changed | breaking | breaking | `Payout.customer_id` integer -> string (a format change counts) |
+| nullable-added | - | breaking | `Payout.created_at` may be null |
+| nullable-removed | breaking | - | `PayoutUpdate.custom_metadata` no longer takes null |
+| enum-narrowed | breaking | - | currency `GNF` no longer accepted (or an enum introduced) |
+| enum-widened | - | breaking | a new `status` value old parsers reject (or an enum dropped) |
+| constraint-narrowed | breaking | - | `PayoutCreate.amount` gains `maximum: 5000000` |
+| constraint-widened | - | breaking | a reply's `maxLength` raised: longer values than documented arrive |
+| constraint-changed | breaking | breaking | a `pattern` replaced by another: neither contains the other |
+| default-changed | breaking | - | `per_page` default 25 -> 50: an omitted field means something else |
+| branch-removed | breaking | - | `customer` no longer accepts `CustomerRef` |
+| branch-added | - | breaking | a reply `oneOf` gains a form old parsers do not know |
+| schema-replaced | breaking | breaking | `customer` refers to `Customer2` instead of `CustomerInput` |
+
+Descriptions, examples and summaries are not compared: they change nothing a program does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REQUEST = "request"
+RESPONSE = "response"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+LOWER_BOUNDS = ("minimum", "minLength", "minItems", "minProperties")
+UPPER_BOUNDS = ("maximum", "maxLength", "maxItems", "maxProperties")
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    request: bool
+    response: bool
+    example: str
+
+
+def _parse_rules(doc: str) -> dict[str, Rule]:
+    rules = {}
+    for line in doc.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1] in ("breaking", "-") and cells[2] in ("breaking", "-"):
+            rules[cells[0]] = Rule(cells[0], cells[1] == "breaking", cells[2] == "breaking", cells[3])
+    return rules
+
+
+RULES = _parse_rules(__doc__ or "")
+
+
+@dataclass
+class Change:
+    """One change; `breaking` is the rule's verdict for every direction the schema is used in."""
+
+    kind: str
+    where: str
+    detail: str
+    directions: set[str] = field(default_factory=set)
+    operations: set[str] = field(default_factory=set)
+    overlays: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind} {self.where}" + (f" ({self.detail})" if self.detail else "")
+
+    @property
+    def breaking(self) -> bool:
+        rule = RULES[self.kind]
+        return (REQUEST in self.directions and rule.request) or (RESPONSE in self.directions and rule.response)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "where": self.where,
+            "detail": self.detail,
+            "breaking": self.breaking,
+            "used_in": sorted(self.directions),
+            "operations": sorted(self.operations),
+            "overlays": self.overlays,
+            "rule": RULES[self.kind].example,
+        }
+
+    def line(self) -> str:
+        flag = "BREAKING" if self.breaking else "ok      "
+        text = f"{flag} {self.kind:<26} {self.where}"
+        text += f": {self.detail}" if self.detail else ""
+        text += f"  [{'+'.join(sorted(self.directions))}; {', '.join(sorted(self.operations))}]"
+        if self.overlays:
+            text += f"  overlays: {', '.join(self.overlays)}"
+        return text
+
+
+def _ref_name(node: Any) -> str | None:
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
+def _type(schema: dict[str, Any]) -> str | None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = "|".join(sorted(str(k) for k in kind if k != "null"))
+    if kind is None and "format" not in schema:
+        return None
+    return f"{kind or 'any'}" + (f"({schema['format']})" if "format" in schema else "")
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)
+
+
+def _show(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+class _Differ:
+    def __init__(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        self.old, self.new = old, new
+        self.changes: dict[str, Change] = {}
+        self.memo: dict[tuple[str | None, str | None, str], set[str]] = {}
+        self.collectors: list[set[str]] = []
+        self.operation = ""
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def add(self, kind: str, where: str, detail: str, direction: str) -> None:
+        change = Change(kind, where, detail)
+        change = self.changes.setdefault(change.id, change)
+        change.directions.add(direction)
+        change.operations.add(self.operation)
+        for collector in self.collectors:
+            collector.add(change.id)
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def _resolve(self, doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#/") or depth > 20:
+            return node
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, dict) else None
+        return self._resolve(doc, target, depth + 1) if target is not None else {}
+
+    def _operations(self, doc: dict[str, Any]) -> dict[str, tuple[dict[str, Any], list[Any]]]:
+        found = {}
+        for path, item in (doc.get("paths") or {}).items():
+            item = self._resolve(doc, item) or {}
+            for method in METHODS:
+                if isinstance(item.get(method), dict):
+                    found[f"{method.upper()} {path}"] = (item[method], list(item.get("parameters", [])))
+        return found
+
+    def run(self) -> list[Change]:
+        old_ops, new_ops = self._operations(self.old), self._operations(self.new)
+        for label in sorted(old_ops.keys() - new_ops.keys()):
+            self.operation = old_ops[label][0].get("operationId", label)
+            self.add("operation-removed", label, "", REQUEST)
+        for label in sorted(new_ops.keys() - old_ops.keys()):
+            self.operation = new_ops[label][0].get("operationId", label)
+            missing = "" if "operationId" in new_ops[label][0] else "no operationId: generated name comes from the path"
+            self.add("operation-added", label, missing, REQUEST)
+        for label in sorted(old_ops.keys() & new_ops.keys()):
+            (old_op, old_shared), (new_op, new_shared) = old_ops[label], new_ops[label]
+            self.operation = new_op.get("operationId", label)
+            if old_op.get("operationId") != new_op.get("operationId"):
+                detail = f"{_show(old_op.get('operationId'))} -> {_show(new_op.get('operationId'))}"
+                self.add("operation-renamed", label, detail, REQUEST)
+            self._parameters(
+                label, old_shared + old_op.get("parameters", []), new_shared + new_op.get("parameters", [])
+            )
+            self._body(label, old_op.get("requestBody"), new_op.get("requestBody"))
+            self._responses(label, old_op.get("responses") or {}, new_op.get("responses") or {})
+        return sorted(self.changes.values(), key=lambda c: (not c.breaking, c.where, c.kind, c.detail))
+
+    def _parameters(self, label: str, old: list[Any], new: list[Any]) -> None:
+        def index(doc: dict[str, Any], params: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
+            out = {}
+            for param in params:
+                resolved = self._resolve(doc, param)
+                if isinstance(resolved, dict) and "name" in resolved:
+                    out[(str(resolved.get("in")), str(resolved["name"]))] = resolved
+            return out
+
+        old_params, new_params = index(self.old, old), index(self.new, new)
+        for key in sorted(old_params.keys() - new_params.keys()):
+            self.add("parameter-removed", f"{label} {key[0]} parameter {key[1]}", "", REQUEST)
+        for key in sorted(new_params.keys() - old_params.keys()):
+            kind = "parameter-added-required" if new_params[key].get("required") else "parameter-added-optional"
+            self.add(kind, f"{label} {key[0]} parameter {key[1]}", "", REQUEST)
+        for key in sorted(old_params.keys() & new_params.keys()):
+            where = f"{label} {key[0]} parameter {key[1]}"
+            was, now = bool(old_params[key].get("required")), bool(new_params[key].get("required"))
+            if was != now:
+                self.add("parameter-became-required" if now else "parameter-became-optional", where, "", REQUEST)
+            self.schema(old_params[key].get("schema") or {}, new_params[key].get("schema") or {}, where, REQUEST)
+
+    def _body(self, label: str, old: Any, new: Any) -> None:
+        old_body, new_body = self._resolve(self.old, old) or {}, self._resolve(self.new, new) or {}
+        where = f"{label} request body"
+        if bool(old_body.get("required")) != bool(new_body.get("required")):
+            self.add("body-became-required" if new_body.get("required") else "body-became-optional", where, "", REQUEST)
+        old_schema = (old_body.get("content") or {}).get("application/json", {}).get("schema")
+        new_schema = (new_body.get("content") or {}).get("application/json", {}).get("schema")
+        if old_schema is not None and new_schema is not None:
+            self.schema(old_schema, new_schema, where, REQUEST)
+        elif old_schema is not None:
+            self.add("property-removed", where, "the JSON body", REQUEST)
+        elif new_schema is not None:
+            kind = "property-added-required" if new_body.get("required") else "property-added-optional"
+            self.add(kind, where, "the JSON body", REQUEST)
+
+    def _responses(self, label: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        for status in sorted(old.keys() - new.keys()):
+            kind = "response-removed-success" if str(status).startswith("2") else "response-removed-error"
+            self.add(kind, f"{label} response {status}", "", RESPONSE)
+        for status in sorted(new.keys() - old.keys()):
+            self.add("response-added", f"{label} response {status}", "", RESPONSE)
+        for status in sorted(old.keys() & new.keys()):
+            old_reply, new_reply = (
+                self._resolve(self.old, old[status]) or {},
+                self._resolve(self.new, new[status]) or {},
+            )
+            old_schema = (old_reply.get("content") or {}).get("application/json", {}).get("schema")
+            new_schema = (new_reply.get("content") or {}).get("application/json", {}).get("schema")
+            where = f"{label} response {status}"
+            if old_schema is not None and new_schema is not None:
+                self.schema(old_schema, new_schema, where, RESPONSE)
+            elif old_schema is not None:
+                self.add("property-removed", where, "the JSON body", RESPONSE)
+            elif new_schema is not None:
+                self.add("property-added-optional", where, "the JSON body", RESPONSE)
+
+    # -- schemas --------------------------------------------------------------------------------
+
+    def schema(self, old: Any, new: Any, where: str, direction: str) -> None:
+        old_ref, new_ref = _ref_name(old), _ref_name(new)
+        if old_ref is None and new_ref is None:
+            self._compare(old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}, where, direction)
+            return
+        if old_ref is not None and new_ref is not None and old_ref != new_ref:
+            self.add("schema-replaced", where, f"{old_ref} -> {new_ref}", direction)
+            return
+        key = (old_ref, new_ref, direction)
+        known = self.memo.get(key)
+        if known is not None:  # compared already (or being compared: a cycle): count this use too
+            for change_id in known:
+                self.changes[change_id].operations.add(self.operation)
+                for collector in self.collectors:
+                    collector.add(change_id)
+            return
+        collected: set[str] = set()
+        self.memo[key] = collected
+        self.collectors.append(collected)
+        try:
+            name = new_ref or old_ref or where
+            self._compare(self._resolve(self.old, old) or {}, self._resolve(self.new, new) or {}, name, direction)
+        finally:
+            self.collectors.pop()
+        for collector in self.collectors:
+            collector.update(collected)
+
+    def _compare(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
+        for key in ("oneOf", "anyOf"):
+            if key in old or key in new:
+                self._branches(old.get(key) or [], new.get(key) or [], where, direction)
+        for index, (a, b) in enumerate(zip(old.get("allOf") or [], new.get("allOf") or [], strict=False)):
+            self.schema(a, b, f"{where}<allOf {index}>", direction)
+        old_type, new_type = _type(old), _type(new)
+        if old_type != new_type:
+            self.add("type-changed", where, f"{_show(old_type)} -> {_show(new_type)}", direction)
+            return
+        if _nullable(old) != _nullable(new):
+            self.add("nullable-added" if _nullable(new) else "nullable-removed", where, "", direction)
+        self._enum(old.get("enum"), new.get("enum"), where, direction)
+        self._constraints(old, new, where, direction)
+        if old.get("default") != new.get("default"):
+            detail = f"{_show(old.get('default'))} -> {_show(new.get('default'))}"
+            self.add("default-changed", where, detail, direction)
+        self._properties(old, new, where, direction)
+        if "items" in old or "items" in new:
+            self.schema(old.get("items") or {}, new.get("items") or {}, f"{where}[]", direction)
+        old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
+        if isinstance(old_extra, dict) and isinstance(new_extra, dict):
+            self.schema(old_extra, new_extra, f"{where}.*", direction)
+        elif (old_extra is False) != (new_extra is False):
+            kind = "constraint-narrowed" if new_extra is False else "constraint-widened"
+            self.add(kind, where, f"additionalProperties {_show(old_extra)} -> {_show(new_extra)}", direction)
+
+    def _enum(self, old: Any, new: Any, where: str, direction: str) -> None:
+        if old == new:
+            return
+        if old is None:
+            self.add("enum-narrowed", where, f"enum {new} introduced", direction)
+        elif new is None:
+            self.add("enum-widened", where, f"enum {old} dropped", direction)
+        else:
+            removed = [v for v in old if v not in new]
+            added = [v for v in new if v not in old]
+            if removed:
+                self.add("enum-narrowed", where, f"removed {removed}", direction)
+            if added:
+                self.add("enum-widened", where, f"added {added}", direction)
+
+    def _constraints(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
+        for name in (*LOWER_BOUNDS, *UPPER_BOUNDS):
+            a, b = old.get(name), new.get(name)
+            if a != b:
+                # A bound introduced narrows; one dropped widens; a lower bound raised or an upper one lowered narrows.
+                narrowed = a is None or (b is not None and (b > a if name in LOWER_BOUNDS else b < a))
+                kind = "constraint-narrowed" if narrowed else "constraint-widened"
+                self.add(kind, where, f"{name} {_show(a)} -> {_show(b)}", direction)
+        for name in ("exclusiveMinimum", "exclusiveMaximum", "uniqueItems"):
+            a, b = old.get(name), new.get(name)
+            if a != b and isinstance(a, bool | None) and isinstance(b, bool | None):
+                kind = "constraint-narrowed" if b else "constraint-widened"
+                self.add(kind, where, f"{name} {_show(a)} -> {_show(b)}", direction)
+            elif a != b:
+                self.add("constraint-changed", where, f"{name} {_show(a)} -> {_show(b)}", direction)
+        for name in ("pattern", "multipleOf"):
+            a, b = old.get(name), new.get(name)
+            if a == b:
+                continue
+            kind = "constraint-narrowed" if a is None else "constraint-widened" if b is None else "constraint-changed"
+            self.add(kind, where, f"{name} {_show(a)} -> {_show(b)}", direction)
+
+    def _properties(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
+        old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
+        old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
+        for name in sorted(old_props.keys() - new_props.keys()):
+            self.add("property-removed", f"{where}.{name}", "", direction)
+        for name in sorted(new_props.keys() - old_props.keys()):
+            kind = "property-added-required" if name in new_required else "property-added-optional"
+            self.add(kind, f"{where}.{name}", "", direction)
+        for name in sorted(old_props.keys() & new_props.keys()):
+            if (name in old_required) != (name in new_required):
+                self.add(
+                    "became-required" if name in new_required else "became-optional", f"{where}.{name}", "", direction
+                )
+            self.schema(old_props[name], new_props[name], f"{where}.{name}", direction)
+
+    def _branches(self, old: list[Any], new: list[Any], where: str, direction: str) -> None:
+        old_named = {_ref_name(b): b for b in old if _ref_name(b)}
+        new_named = {_ref_name(b): b for b in new if _ref_name(b)}
+        for name in sorted(str(n) for n in old_named.keys() - new_named.keys()):
+            self.add("branch-removed", where, name, direction)
+        for name in sorted(str(n) for n in new_named.keys() - old_named.keys()):
+            self.add("branch-added", where, name, direction)
+        for name in sorted(str(n) for n in old_named.keys() & new_named.keys()):
+            self.schema(old_named[name], new_named[name], where, direction)
+        old_inline = [b for b in old if not _ref_name(b)]
+        new_inline = [b for b in new if not _ref_name(b)]
+        for index, (a, b) in enumerate(zip(old_inline, new_inline, strict=False)):
+            self.schema(a, b, f"{where}<{index}>", direction)
+        for index in range(len(new_inline), len(old_inline)):
+            self.add("branch-removed", where, f"inline form {index}", direction)
+        for index in range(len(old_inline), len(new_inline)):
+            self.add("branch-added", where, f"inline form {index}", direction)
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Every change from `old` to `new`, breaking ones first."""
+    return _Differ(old or {}, new or {}).run()
+
+
+_TOKEN = re.compile(r"\['([^']+)'\]|\.([A-Za-z_][\w-]*)|\[\"([^\"]+)\"\]")
+
+
+def overlay_actions(overlays: list[tuple[Path, dict[str, Any]]]) -> list[tuple[str, set[str]]]:
+    """(`name.yaml#N`, the names its target and copy source mention) for every overlay action."""
+    actions = []
+    for path, overlay in overlays:
+        for number, action in enumerate(overlay.get("actions") or [], start=1):
+            tokens: set[str] = set()
+            for key in ("target", "copy"):
+                for match in _TOKEN.finditer(str(action.get(key, ""))):
+                    tokens.add(next(group for group in match.groups() if group))
+            actions.append((f"{path.name}#{number}", tokens))
+    return actions
+
+
+def mark_overlays(changes: list[Change], actions: list[tuple[str, set[str]]]) -> None:
+    """Name, on each change, the overlay actions that point at the field or path it is about."""
+    for change in changes:
+        where = change.where
+        if change.kind.startswith("operation-"):
+            names = {where.split(" ", 1)[1]}
+        else:
+            last = re.split(r"[. ]", where.replace("[]", ""))[-1]
+            names = {last, where} if "." not in where and " " not in where else {last}
+        change.overlays = [label for label, tokens in actions if tokens & names]

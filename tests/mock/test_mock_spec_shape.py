@@ -1,0 +1,157 @@
+"""The mock follows the spec's shape, not only its validation: fields FedaPay adds or relaxes need no mock change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from fedapay_mock import MockServer, run_mock
+from fedapay_mock.spec import REPO_SPEC, load_spec
+from mock_support import AUTH, ReplyChecker, payout_body
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec["components"]["schemas"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def mock_with(tmp_path: Path, edit: Edit) -> Iterator[tuple[MockServer, httpx.Client, ReplyChecker]]:
+    """A mock serving the committed spec after `edit`, a client for it, and a checker of its replies."""
+    spec = yaml.safe_load(REPO_SPEC.read_text(encoding="utf-8"))
+    edit(spec)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with (
+        run_mock(spec_path=str(path), freeze_clock=True) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10.0) as api,
+    ):
+        yield server, api, ReplyChecker(load_spec(path))
+
+
+def _add_note_everywhere(spec: dict[str, Any]) -> None:
+    """FedaPay adds `beneficiary_note` to create, update and the payout (nullable, as unset fields are)."""
+    for name in ("PayoutCreate", "PayoutUpdate"):
+        _schemas(spec)[name]["properties"]["beneficiary_note"] = {"type": "string", "maxLength": 140}
+    _schemas(spec)["Payout"]["properties"]["beneficiary_note"] = {"type": "string", "nullable": True}
+
+
+def test_a_request_field_the_payout_also_has_is_stored_and_echoed(tmp_path: Path) -> None:
+    with mock_with(tmp_path, _add_note_everywhere) as (_, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body(beneficiary_note="June rent")))
+        payout_id = created["v1/payout"]["id"]
+        fetched = check("retrieve_payout", api.get(f"/payouts/{payout_id}"))
+        listed = check("list_payouts", api.get("/payouts"))
+        without = check("create_payout", api.post("/payouts", json=payout_body()))
+        updated = check("update_payout", api.put(f"/payouts/{payout_id}", json={"beneficiary_note": "July rent"}))
+        too_long = api.post("/payouts", json=payout_body(beneficiary_note="x" * 141))
+
+    assert created["v1/payout"]["beneficiary_note"] == "June rent"
+    assert fetched["v1/payout"]["beneficiary_note"] == "June rent"
+    assert listed["v1/payouts"][0]["beneficiary_note"] == "June rent"
+    assert without["v1/payout"]["beneficiary_note"] is None  # not sent: null, as the spec allows
+    assert updated["v1/payout"]["beneficiary_note"] == "July rent"
+    assert too_long.status_code == 422  # and the spec's constraint still holds
+
+
+def test_a_request_field_the_payout_lacks_is_not_echoed(tmp_path: Path) -> None:
+    with mock_with(tmp_path, lambda spec: None) as (_, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body(description="June")))
+    assert "description" not in created["v1/payout"]
+
+
+def test_keys_the_body_schema_does_not_declare_never_reach_the_payout(tmp_path: Path) -> None:
+    """The bodies allow extra keys; echoing them would let a caller write `status` or the fees."""
+    forged = {"status": "sent", "amount_transferred": [9223372036854775809], "balance_id": 7, "klass": "x"}
+    with mock_with(tmp_path, lambda spec: None) as (_, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body(**forged)))["v1/payout"]
+        updated = check("update_payout", api.put(f"/payouts/{created['id']}", json={"amount": 2000, **forged}))
+
+    for payout in (created, updated["v1/payout"]):
+        assert payout["status"] == "pending"
+        assert payout["klass"] == "v1/payout"
+        assert payout["balance_id"] is None
+    assert created["amount_transferred"] == 935
+    assert updated["v1/payout"]["amount_transferred"] == 1880
+
+
+def test_a_response_only_nullable_field_is_sent_as_null(tmp_path: Path) -> None:
+    def add(spec: dict[str, Any]) -> None:
+        _schemas(spec)["Payout"]["properties"]["operator_reference"] = {"type": "string", "nullable": True}
+        _schemas(spec)["Payout"]["properties"]["batch_id"] = {"type": "integer"}  # not nullable, not required
+
+    with mock_with(tmp_path, add) as (_, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
+        listed = check("list_payouts", api.get("/payouts"))["v1/payouts"][0]
+
+    for payout in (created, listed):
+        assert payout["operator_reference"] is None
+        assert "batch_id" not in payout  # nothing to send and null is not allowed: left out, which is valid
+        assert payout["deleted_at"] is None  # the spec's nullable fields the store never sets, still null
+
+
+def test_a_field_that_became_optional_is_stored_as_null_or_its_default(tmp_path: Path) -> None:
+    def relax(spec: dict[str, Any]) -> None:
+        create = _schemas(spec)["PayoutCreate"]
+        create["required"] = [name for name in create["required"] if name not in ("mode", "amount")]
+
+    def relax_with_default(spec: dict[str, Any]) -> None:
+        relax(spec)
+        _schemas(spec)["PayoutCreate"]["properties"]["mode"]["default"] = "mtn_open"
+
+    without_mode = {k: v for k, v in payout_body().items() if k != "mode"}
+    with mock_with(tmp_path, relax) as (_, api, _check):
+        no_mode = api.post("/payouts", json=without_mode)
+        no_amount = api.post("/payouts", json={k: v for k, v in without_mode.items() if k != "amount"})
+        form = api.post(
+            "/payouts",
+            content=b"amount=1000&currency[iso]=XOF&customer[firstname]=Ada&customer[lastname]=Lovelace",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert no_mode.status_code == 201, no_mode.text
+    assert no_mode.json()["v1/payout"]["mode"] is None
+    assert no_amount.status_code == 201, no_amount.text
+    assert no_amount.json()["v1/payout"]["amount"] is None
+    assert no_amount.json()["v1/payout"]["fees"] is None
+    assert form.status_code == 201, form.text
+
+    (tmp_path / "default").mkdir()
+    with mock_with(tmp_path / "default", relax_with_default) as (_, api, check):
+        defaulted = check("create_payout", api.post("/payouts", json=without_mode))
+    assert defaulted["v1/payout"]["mode"] == "mtn_open"
+
+
+def test_an_operation_without_handler_or_operation_id_answers_501_and_the_rest_works(tmp_path: Path) -> None:
+    def add_cancel(spec: dict[str, Any]) -> None:
+        spec["paths"]["/payouts/{id}/cancel"] = {
+            "parameters": [{"$ref": "#/components/parameters/PayoutId"}],
+            "post": {"responses": {"200": {"$ref": "#/components/responses/NotFound"}}},
+        }
+
+    with mock_with(tmp_path, add_cancel) as (server, api, check):
+        cancel = api.post("/payouts/1/cancel")
+        created = check("create_payout", api.post("/payouts", json=payout_body()))
+        stats = server.stats()
+
+    assert cancel.status_code == 501
+    assert cancel.headers["content-type"] == "application/json"
+    assert set(cancel.json()) == {"message", "errors"}
+    assert "POST /payouts/{id}/cancel" in cancel.json()["message"]
+    assert created["v1/payout"]["id"] == 1
+    assert stats["not_implemented"] == ["POST /payouts/{id}/cancel"]
+
+
+def test_currencies_without_an_enum_get_ids_as_they_arrive(tmp_path: Path) -> None:
+    def open_currencies(spec: dict[str, Any]) -> None:
+        del _schemas(spec)["CurrencyInput"]["properties"]["iso"]["enum"]
+
+    with mock_with(tmp_path, open_currencies) as (_, api, check):
+        xaf = check("create_payout", api.post("/payouts", json=payout_body(currency={"iso": "XAF"})))["v1/payout"]
+        xof = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
+        again = check("create_payout", api.post("/payouts", json=payout_body(currency={"iso": "XAF"})))["v1/payout"]
+    assert (xaf["currency_id"], xof["currency_id"], again["currency_id"]) == (1, 2, 1)

@@ -1,0 +1,153 @@
+"""A maintainer's view: realistic upstream changes applied to a copy of the repository, then regenerated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fedapay_mock import run_mock
+from spine_support import edit_page, git_status, regenerate
+
+CUSTOMER_ID_INTEGER = "                  customer_id:\n                    type: integer\n"
+CUSTOMER_ID_STRING = "                  customer_id:\n                    type: string\n"
+TYPE_CHANGE = "type-changed Payout.customer_id (integer -> string)"
+AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
+
+
+def _report(root: Path) -> dict[str, Any]:
+    return json.loads((root / "build/regenerate-report.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_a_caller_breaking_type_change_is_named_and_refused_until_acknowledged(git_copy: Path) -> None:
+    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_STRING)
+
+    refused = regenerate("--root", str(git_copy))
+
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    out = refused.stdout
+    assert "BREAKING type-changed" in out
+    assert "Payout.customer_id: integer -> string" in out
+    assert "create_payout, list_payouts, retrieve_payout, start_payouts, update_payout" in out
+    # The Python surface of both packages: the generated model and the hand-written package's re-export.
+    assert "BREAKING fedapay_payouts_api.models.payout.Payout.customer_id: int -> str" in out
+    assert "BREAKING fedapay_payouts.Payout.customer_id: int -> str" in out
+    assert "REFUSED, nothing written" in out
+    for stage in ("extract", "normalize", "validate", "generate+format", "report", "total"):
+        assert f"  {stage} " in out
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+    report = _report(git_copy)
+    assert report["status"] == "refused"
+    assert TYPE_CHANGE in report["unacknowledged"]
+    changes = {c["where"]: c for c in report["spec_changes"]}
+    assert set(changes) == {"Payout.customer_id", "CustomerRef.id"}
+    assert (changes["Payout.customer_id"]["kind"], changes["Payout.customer_id"]["used_in"]) == (
+        "type-changed",
+        ["response"],
+    )
+    # CustomerRef.id is copied from customer_id (step 10): what callers send changes too.
+    assert (changes["CustomerRef.id"]["kind"], changes["CustomerRef.id"]["used_in"]) == ("type-changed", ["request"])
+    assert all(c["breaking"] for c in changes.values())
+
+    # CI's drift gate fails on it too, naming it.
+    check = regenerate("--check", "--root", str(git_copy))
+    assert check.returncode == 3
+    assert TYPE_CHANGE in check.stdout
+
+    accepted = regenerate("--root", str(git_copy), "--accept-breaking", "customer_id is a string: compare as strings")
+
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    changelog = (git_copy / "CHANGELOG.md").read_text(encoding="utf-8")
+    unreleased = changelog.split("## Unreleased", 1)[1]
+    assert f"- `{TYPE_CHANGE}` (create_payout," in unreleased
+    assert "compare as strings" in unreleased
+    assert "`python changed fedapay_payouts.Payout.customer_id` (int -> str)" in unreleased
+    model = (git_copy / "generated/fedapay_payouts_api/models/payout.py").read_text(encoding="utf-8")
+    assert "    customer_id: str\n" in model
+    assert regenerate("--check", "--root", str(git_copy)).returncode == 0
+
+
+def test_the_gate_is_the_changelog_entry_not_a_one_off_flag(git_copy: Path) -> None:
+    """Regenerated with the flag, then the CHANGELOG line is dropped: --check against the old commit fails."""
+    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_STRING)
+    assert regenerate("--root", str(git_copy), "--accept-breaking", "strings now").returncode == 0
+    changelog = git_copy / "CHANGELOG.md"
+    kept = [line for line in changelog.read_text(encoding="utf-8").splitlines() if TYPE_CHANGE not in line]
+    changelog.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+    assert regenerate("--check", "--root", str(git_copy)).returncode == 0  # the tree itself is consistent
+    since = regenerate("--check", "--since", "HEAD", "--root", str(git_copy))
+
+    assert since.returncode == 3, since.stdout + since.stderr
+    assert TYPE_CHANGE in since.stdout
+
+
+def test_a_non_breaking_change_regenerates_freely_and_is_listed(git_copy: Path) -> None:
+    anchor = "                  balance_id:\n"
+    added = (
+        "                  beneficiary_note:\n                    type: string\n                    description: New.\n"
+    )
+    edit_page(git_copy, anchor, added + anchor)
+    stale = regenerate("--check", "--root", str(git_copy))
+    assert stale.returncode == 1  # stale, but nothing to acknowledge
+    assert "not acknowledged" not in stale.stdout
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       property-added-optional    Payout.beneficiary_note" in result.stdout
+    assert "0 breaking, 1 other" in result.stdout
+    assert _report(git_copy)["status"] == "written"
+    changed = set(git_status(git_copy).splitlines())
+    assert " M CHANGELOG.md" not in changed
+    assert " M spec/openapi.yaml" in changed
+
+
+def test_a_renamed_request_field_is_reported_as_removed_and_added_with_the_overlays_involved(git_copy: Path) -> None:
+    edit_page(git_copy, "\n                mode:\n", "\n                payout_mode:\n")
+    edit_page(git_copy, "                - mode\n", "                - payout_mode\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    err = result.stderr
+    assert "BREAKING property-removed           POST /payouts request body.mode" in err
+    assert "BREAKING property-added-required    POST /payouts request body.payout_mode" in err
+    removed = next(line for line in err.splitlines() if "request body.mode" in line)
+    assert "overlays: 04-create-request-rules.yaml#3" in removed
+    assert "04-create-request-rules.yaml: action 3: target $.components.schemas.PayoutCreate.properties.mode" in err
+    # PayoutUpdate copies mode from PayoutCreate (step 07): that action is affected too, and named.
+    assert "07-payout-operations.yaml: action 8: copy source $.components.schemas.PayoutCreate.properties.mode" in err
+    assert "07-payout-operations.yaml#8" in removed
+    report = _report(git_copy)
+    assert report["status"] == "failed"
+    kinds = {(c["kind"], c["where"]) for c in report["upstream_changes"]}
+    assert kinds == {
+        ("property-removed", "POST /payouts request body.mode"),
+        ("property-added-required", "POST /payouts request body.payout_mode"),
+    }
+    assert "+                payout_mode:" in report["upstream_diff"]
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_a_relaxed_requirement_regenerates_freely_and_the_mock_answers_2xx_without_the_field(git_copy: Path) -> None:
+    edit_page(git_copy, "                - customer\n                - mode\n", "                - customer\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       became-optional            PayoutCreate.mode" in result.stdout
+    # The generated request model's field widened: harmless to code that builds it.
+    assert "ok       fedapay_payouts_api.models.payout_create.PayoutCreate.mode: str -> str | Unset" in result.stdout
+    assert "0 breaking" in result.stdout
+    body = {
+        "amount": 1000,
+        "currency": {"iso": "XOF"},
+        "customer": {"firstname": "Ada", "lastname": "Lovelace"},
+    }
+    with run_mock(spec_path=str(git_copy / "spec/openapi.yaml")) as mock:
+        created = httpx.post(mock.base_url + "/payouts", json=body, headers=AUTH)
+    assert created.status_code == 201, created.text
+    assert created.json()["v1/payout"]["mode"] is None
+    assert created.json()["v1/payout"]["amount"] == 1000

@@ -1,0 +1,175 @@
+"""Every page in spec/source/ is consumed (its fences merged) or refused: a dropped-in page is never ignored."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fedapay_mock import run_mock
+from spec_pages import FENCE, PageError, merge, read_pages
+from spine_support import CREATE_PAGE, git_status, regenerate
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
+
+
+def _create_fence() -> dict[str, Any]:
+    match = FENCE.search((ROOT / CREATE_PAGE).read_text(encoding="utf-8"))
+    assert match is not None
+    return yaml.safe_load(match.group("body"))  # type: ignore[no-any-return]
+
+
+def page_with(paths: dict[str, Any], title: str = "Cancel a payout") -> str:
+    """A FedaPay doc page as the create page is: prose, then the operation's OpenAPI YAML in a fence.
+    Its top-level fields are the create page's (FedaPay renders every page from one document)."""
+    document = _create_fence()
+    document["paths"] = paths
+    body = yaml.safe_dump(document, sort_keys=False)
+    return f"# {title}\n\nSome prose.\n\n````yaml post\n{body}````\n\nMore prose.\n"
+
+
+CANCEL = {
+    "/payouts/{id}/cancel": {
+        "post": {
+            "summary": "Cancel a payout",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {
+                "200": {
+                    "description": "Payout cancelled.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                        }
+                    },
+                }
+            },
+        }
+    }
+}
+
+
+def test_a_new_page_with_a_new_operation_is_merged_and_reported(git_copy: Path) -> None:
+    (git_copy / "spec/source/cancel-payout.page.txt").write_text(page_with(CANCEL), encoding="utf-8")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       operation-added            POST /payouts/{id}/cancel: no operationId" in result.stdout
+    spec = yaml.safe_load((git_copy / "spec/openapi.yaml").read_text(encoding="utf-8"))
+    assert "/payouts/{id}/cancel" in spec["paths"]
+    assert spec["paths"]["/payouts"]["post"]["operationId"] == "create_payout"  # the create page still counts
+    header = (git_copy / "spec/openapi.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert "spec/extracted/cancel-payout.yaml, spec/extracted/create-payout.yaml" in header
+    assert (git_copy / "spec/extracted/cancel-payout.yaml").is_file()
+    assert "?? spec/source/cancel-payout.page.txt" in git_status(git_copy)
+    # The mock serves the new spec: the operation it lacks answers 501, the others as before.
+    with run_mock(spec_path=str(git_copy / "spec/openapi.yaml")) as mock:
+        cancel = httpx.post(mock.base_url + "/payouts/1/cancel", headers=AUTH)
+        listed = httpx.get(mock.base_url + "/payouts", headers=AUTH)
+    assert cancel.status_code == 501
+    assert "POST /payouts/{id}/cancel" in cancel.json()["message"]
+    assert listed.status_code == 200
+
+
+def test_a_page_without_a_fence_that_no_overlay_uses_fails_naming_it(git_copy: Path) -> None:
+    (git_copy / "spec/source/refund-payout.page.txt").write_text(
+        "PUT\n/\npayouts\n/\nrefund\n\nRefund a payout, rendered as text only.\n", encoding="utf-8"
+    )
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    assert "spec/source/refund-payout.page.txt: no ```yaml fence and no overlay names it" in result.stderr
+    assert "start-payouts" not in result.stderr  # the start page is carried by step 08
+    assert git_status(git_copy) == "?? spec/source/refund-payout.page.txt\n"
+    assert regenerate("--check", "--root", str(git_copy)).returncode == 1
+
+
+def test_the_start_page_is_consumed_only_because_step_08_names_it(git_copy: Path) -> None:
+    step = git_copy / "spec/overlays/08-start-payouts.yaml"
+    step.write_text(
+        step.read_text(encoding="utf-8").replace("  x-source-pages: [start-payouts.page.txt]\n", ""), encoding="utf-8"
+    )
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    assert "spec/source/start-payouts.page.txt: no ```yaml fence" in result.stderr
+
+
+def test_an_overlay_naming_a_page_that_is_gone_fails(git_copy: Path) -> None:
+    (git_copy / "spec/source/start-payouts.page.txt").unlink()
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    assert "08-start-payouts.yaml: info.x-source-pages names start-payouts.page.txt, which is not in" in result.stderr
+
+
+def test_pages_that_define_the_same_operation_differently_conflict_and_every_conflict_is_named(
+    project_copy: Path,
+) -> None:
+    create = copy.deepcopy(_create_fence()["paths"])
+    create["/payouts"]["post"]["summary"] = "Create a payout (v2)"
+    (project_copy / "spec/source/create-payout-v2.page.txt").write_text(page_with(create | CANCEL), encoding="utf-8")
+    other = project_copy / "spec/source/other.page.txt"
+    other.write_text(page_with(CANCEL).replace("title: Customer API", "title: Payouts API"), encoding="utf-8")
+
+    result = regenerate("--root", str(project_copy))
+
+    assert result.returncode == 1
+    err = result.stderr
+    assert "POST /payouts: defined differently in create-payout-v2.page.txt and create-payout.page.txt" in err
+    assert "`info` differs between create-payout-v2.page.txt and other.page.txt" in err
+    assert "POST /payouts/{id}/cancel" not in err  # identical in both pages: not a conflict
+
+
+def test_every_fence_of_a_page_is_read_and_merged(tmp_path: Path) -> None:
+    first, second = _create_fence(), _create_fence()
+    second["paths"] = CANCEL
+    fences = "".join(f"````yaml\n{yaml.safe_dump(doc)}````\n\n" for doc in (first, second))
+    (tmp_path / "spec/source").mkdir(parents=True)
+    (tmp_path / "spec/source/two.page.txt").write_text(fences, encoding="utf-8")
+
+    (page,) = read_pages(tmp_path)
+    merged = merge([("a", yaml.safe_load(body)) for body in page.fences])
+
+    assert len(page.fences) == 2
+    assert set(merged["paths"]) == {"/payouts", "/payouts/{id}/cancel"}
+    assert page.extracted_path == Path("spec/extracted/two.yaml")
+
+
+def test_merge_refuses_nothing_to_merge() -> None:
+    with pytest.raises(PageError):
+        merge([])
+
+
+def test_two_pages_that_would_share_an_extracted_file_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "spec/source"
+    source.mkdir(parents=True)
+    fence = f"````yaml\n{yaml.safe_dump(_create_fence())}````\n"
+    (source / "create-payout.page.txt").write_text(fence, encoding="utf-8")
+    (source / "create-payout.txt").write_text(fence, encoding="utf-8")
+
+    with pytest.raises(PageError, match=r"create-payout.page.txt and .*create-payout.txt would both be extracted"):
+        read_pages(tmp_path)
+
+
+def test_a_page_that_is_not_utf8_is_refused_by_name(tmp_path: Path) -> None:
+    source = tmp_path / "spec/source"
+    source.mkdir(parents=True)
+    (source / "latin1.page.txt").write_bytes("Créer un paiement".encode("latin-1"))
+
+    with pytest.raises(PageError, match=r"latin1\.page\.txt: not UTF-8"):
+        read_pages(tmp_path)
+
+
+def test_since_refuses_an_option_instead_of_a_revision(project_copy: Path) -> None:
+    result = regenerate("--check", "--root", str(project_copy), "--since=--output=/tmp/x")
+
+    assert result.returncode == 1
+    assert "not a git revision" in result.stderr
