@@ -11,7 +11,7 @@ from typing import Any
 
 from .forms import MalformedFormError, decode_form
 from .spec import Operation
-from .store import NotFoundError, PayoutStore, RefusedError
+from .store import EMBEDDABLE, NotFoundError, PayoutStore, RefusedError
 from .validation import FieldErrors, OperationValidators
 from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
@@ -87,6 +87,23 @@ def _headers(request: Request) -> dict[str, Any]:
     return values
 
 
+def _include(request: Request, body: Any = None) -> frozenset[str]:
+    """The objects `include` asks to embed (query parameter, or create's body field); others ignored."""
+    raw = request.query.get("include")
+    if raw is None and isinstance(body, dict):
+        raw = body.get("include")
+    if not isinstance(raw, str) or not raw:
+        return frozenset()
+    return frozenset(name.strip() for name in raw[:255].split(",")) & EMBEDDABLE
+
+
+def _query(request: Request) -> dict[str, Any]:
+    values, errors = request.validators.validate_query(request.query)
+    if errors:
+        raise Rejected(request.validators.invalid_status, "A query parameter is invalid.", errors)
+    return values
+
+
 def create_payout(store: PayoutStore, request: Request) -> Reply:
     headers = _headers(request)
     body = _body(request)
@@ -98,6 +115,7 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
             idempotency_key=key,
             fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
             account_id=int(account) if account.isdigit() and len(account) < 16 else None,
+            include=_include(request, body),
         )
     except NotFoundError as exc:
         raise Rejected(404, exc.message, exc.errors) from None
@@ -107,20 +125,33 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
 
 
 def list_payouts(store: PayoutStore, request: Request) -> Reply:
-    values, errors = request.validators.validate_query(request.query)
-    if errors:
-        raise Rejected(request.validators.invalid_status, "A query parameter is invalid.", errors)
+    values = _query(request)
     items, meta = store.page(
         page=values.get("page") or 1,
         per_page=values.get("per_page") or DEFAULT_PER_PAGE,
         status=values.get("status"),
         merchant_reference=request.query.get("merchant_reference"),
+        include=_include(request),
+    )
+    return Reply(200, payouts_envelope(items, meta))
+
+
+def search_payouts(store: PayoutStore, request: Request) -> Reply:
+    values = _query(request)
+    items, meta = store.page(
+        page=values.get("page") or 1,
+        per_page=values.get("per_page") or DEFAULT_PER_PAGE,
+        status=values.get("status"),
+        search=values.get("search"),
+        include=_include(request),
     )
     return Reply(200, payouts_envelope(items, meta))
 
 
 def retrieve_payout(store: PayoutStore, request: Request) -> Reply:
-    wire = store.get(_payout_id(request))
+    payout_id = _payout_id(request)
+    _query(request)
+    wire = store.get(payout_id, _include(request))
     if wire is None:
         raise _not_found()
     return Reply(200, payout_envelope(wire))
@@ -139,9 +170,10 @@ def update_payout(store: PayoutStore, request: Request) -> Reply:
 
 
 def delete_payout(store: PayoutStore, request: Request) -> Reply:
-    if not store.delete(_payout_id(request)):
+    wire = store.delete(_payout_id(request))
+    if wire is None:
         raise _not_found()
-    return Reply(204, None)
+    return Reply(200, payout_envelope(wire))
 
 
 def start_payouts(store: PayoutStore, request: Request) -> Reply:
@@ -180,6 +212,7 @@ HANDLERS: dict[str, Handler] = {
     "create_payout": create_payout,
     "list_payouts": list_payouts,
     "retrieve_payout": retrieve_payout,
+    "search_payouts": search_payouts,
     "update_payout": update_payout,
     "delete_payout": delete_payout,
     "start_payouts": start_payouts,

@@ -192,6 +192,10 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
                     return _coerce(deref, branch, value)
             return value
     kind = schema.get("type")
+    if isinstance(kind, list):  # a nullable field: in a form, an empty string is null (the PHP library's rule)
+        if value == "" and "null" in kind:
+            return None
+        kind = next((k for k in kind if k != "null"), None)
     if kind == "integer" and isinstance(value, str) and _INT_RE.match(value):
         return int(value)
     if kind == "number" and isinstance(value, str):

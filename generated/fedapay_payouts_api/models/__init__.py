@@ -11,13 +11,15 @@ from .list_meta import ListMeta
 from .payout import Payout
 from .payout_create import PayoutCreate
 from .payout_create_custom_metadata import PayoutCreateCustomMetadata
+from .payout_currency import PayoutCurrency
 from .payout_custom_metadata import PayoutCustomMetadata
+from .payout_customer import PayoutCustomer
 from .payout_envelope import PayoutEnvelope
 from .payout_list import PayoutList
 from .payout_metadata import PayoutMetadata
 from .payout_start_reply import PayoutStartReply
 from .payout_update import PayoutUpdate
-from .payout_update_custom_metadata import PayoutUpdateCustomMetadata
+from .payout_update_custom_metadata_type_0 import PayoutUpdateCustomMetadataType0
 from .phone_number import PhoneNumber
 from .start_payout import StartPayout
 from .start_payouts_request import StartPayoutsRequest
@@ -33,13 +35,15 @@ __all__ = (
     "Payout",
     "PayoutCreate",
     "PayoutCreateCustomMetadata",
+    "PayoutCurrency",
+    "PayoutCustomer",
     "PayoutCustomMetadata",
     "PayoutEnvelope",
     "PayoutList",
     "PayoutMetadata",
     "PayoutStartReply",
     "PayoutUpdate",
-    "PayoutUpdateCustomMetadata",
+    "PayoutUpdateCustomMetadataType0",
     "PhoneNumber",
     "StartPayout",
     "StartPayoutsRequest",

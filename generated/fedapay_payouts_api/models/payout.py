@@ -11,7 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.payout_currency import PayoutCurrency
     from ..models.payout_custom_metadata import PayoutCustomMetadata
+    from ..models.payout_customer import PayoutCustomer
     from ..models.payout_metadata import PayoutMetadata
 
 
@@ -55,6 +57,9 @@ class Payout:
         balance_id (int | None | Unset): Balance ID.
         started_at (datetime.datetime | None | Unset): Date and time the payout was started.
         last_error_message (None | str | Unset): Human-readable message of the last error.
+        description (None | str | Unset): Free text given on create or update, as sent.
+        customer (PayoutCustomer | Unset): The beneficiary, embedded when `include` names `customer`.
+        currency (PayoutCurrency | Unset): The currency, embedded when `include` names `currency`.
     """
 
     id: int
@@ -86,6 +91,9 @@ class Payout:
     balance_id: int | None | Unset = UNSET
     started_at: datetime.datetime | None | Unset = UNSET
     last_error_message: None | str | Unset = UNSET
+    description: None | str | Unset = UNSET
+    customer: PayoutCustomer | Unset = UNSET
+    currency: PayoutCurrency | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,6 +249,20 @@ class Payout:
         else:
             last_error_message = self.last_error_message
 
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
+
+        customer: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.customer, Unset):
+            customer = self.customer.to_dict()
+
+        currency: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.currency, Unset):
+            currency = self.currency.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -295,12 +317,20 @@ class Payout:
             field_dict["started_at"] = started_at
         if last_error_message is not UNSET:
             field_dict["last_error_message"] = last_error_message
+        if description is not UNSET:
+            field_dict["description"] = description
+        if customer is not UNSET:
+            field_dict["customer"] = customer
+        if currency is not UNSET:
+            field_dict["currency"] = currency
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.payout_currency import PayoutCurrency  # noqa: PLC0415
         from ..models.payout_custom_metadata import PayoutCustomMetadata  # noqa: PLC0415
+        from ..models.payout_customer import PayoutCustomer  # noqa: PLC0415
         from ..models.payout_metadata import PayoutMetadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -556,6 +586,29 @@ class Payout:
 
         last_error_message = _parse_last_error_message(d.pop("last_error_message", UNSET))
 
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        description = _parse_description(d.pop("description", UNSET))
+
+        _customer = d.pop("customer", UNSET)
+        customer: PayoutCustomer | Unset
+        if isinstance(_customer, Unset):
+            customer = UNSET
+        else:
+            customer = PayoutCustomer.from_dict(_customer)
+
+        _currency = d.pop("currency", UNSET)
+        currency: PayoutCurrency | Unset
+        if isinstance(_currency, Unset):
+            currency = UNSET
+        else:
+            currency = PayoutCurrency.from_dict(_currency)
+
         payout = cls(
             id=id,
             reference=reference,
@@ -586,6 +639,9 @@ class Payout:
             balance_id=balance_id,
             started_at=started_at,
             last_error_message=last_error_message,
+            description=description,
+            customer=customer,
+            currency=currency,
         )
 
         payout.additional_properties = d

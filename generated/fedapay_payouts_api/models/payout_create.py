@@ -33,6 +33,7 @@ class PayoutCreate:
         merchant_reference (str | Unset): Your own unique reference for this payout. Use it to find the payout again
             when a request's outcome is unknown.
         custom_metadata (PayoutCreateCustomMetadata | Unset): Your own key-value data, returned as-is.
+        include (str | Unset): Objects to embed in the reply's payout, as the `include` parameter.
     """
 
     amount: int
@@ -42,6 +43,7 @@ class PayoutCreate:
     description: str | Unset = UNSET
     merchant_reference: str | Unset = UNSET
     custom_metadata: PayoutCreateCustomMetadata | Unset = UNSET
+    include: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +69,8 @@ class PayoutCreate:
         if not isinstance(self.custom_metadata, Unset):
             custom_metadata = self.custom_metadata.to_dict()
 
+        include = self.include
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -83,6 +87,8 @@ class PayoutCreate:
             field_dict["merchant_reference"] = merchant_reference
         if custom_metadata is not UNSET:
             field_dict["custom_metadata"] = custom_metadata
+        if include is not UNSET:
+            field_dict["include"] = include
 
         return field_dict
 
@@ -128,6 +134,8 @@ class PayoutCreate:
         else:
             custom_metadata = PayoutCreateCustomMetadata.from_dict(_custom_metadata)
 
+        include = d.pop("include", UNSET)
+
         payout_create = cls(
             amount=amount,
             mode=mode,
@@ -136,6 +144,7 @@ class PayoutCreate:
             description=description,
             merchant_reference=merchant_reference,
             custom_metadata=custom_metadata,
+            include=include,
         )
 
         payout_create.additional_properties = d

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,7 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.payout_update_custom_metadata import PayoutUpdateCustomMetadata
+    from ..models.payout_update_custom_metadata_type_0 import (
+        PayoutUpdateCustomMetadataType0,
+    )
 
 
 T = TypeVar("T", bound="PayoutUpdate")
@@ -18,40 +20,61 @@ T = TypeVar("T", bound="PayoutUpdate")
 
 @_attrs_define
 class PayoutUpdate:
-    """Fields of a payout that may change before it is sent.
+    """Fields of a payout that may change before it is sent. Other fields (a whole payout saved back) are ignored; a value
+    equal to the payout's changes nothing, whatever its status.
 
-    Attributes:
-        amount (int | Unset): New amount.
-        mode (str | Unset): New payout mode.
-        description (str | Unset): New description.
-        merchant_reference (str | Unset): New merchant reference.
-        custom_metadata (PayoutUpdateCustomMetadata | Unset): New custom metadata.
-        scheduled_at (str | Unset): New time to send a scheduled payout, in the future: ISO 8601 (2024-10-23T14:30:00Z)
-            or YYYY-MM-DD HH:MM:SS.
+        Attributes:
+            amount (int | Unset): New amount.
+            mode (str | Unset): New payout mode.
+            description (None | str | Unset): New description; null clears it.
+            merchant_reference (None | str | Unset): New merchant reference; null changes nothing.
+            custom_metadata (None | PayoutUpdateCustomMetadataType0 | Unset): New custom metadata; null clears it.
+            scheduled_at (None | str | Unset): New time to send a scheduled payout, in the future, in any of start's forms:
+                ISO 8601 (2024-10-23T14:30:00Z), YYYY-MM-DD HH:MM:SS (UTC) or Ruby's 2024-10-23 14:30:00 UTC.
     """
 
     amount: int | Unset = UNSET
     mode: str | Unset = UNSET
-    description: str | Unset = UNSET
-    merchant_reference: str | Unset = UNSET
-    custom_metadata: PayoutUpdateCustomMetadata | Unset = UNSET
-    scheduled_at: str | Unset = UNSET
+    description: None | str | Unset = UNSET
+    merchant_reference: None | str | Unset = UNSET
+    custom_metadata: None | PayoutUpdateCustomMetadataType0 | Unset = UNSET
+    scheduled_at: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.payout_update_custom_metadata_type_0 import (
+            PayoutUpdateCustomMetadataType0,  # noqa: PLC0415
+        )
+
         amount = self.amount
 
         mode = self.mode
 
-        description = self.description
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
 
-        merchant_reference = self.merchant_reference
+        merchant_reference: None | str | Unset
+        if isinstance(self.merchant_reference, Unset):
+            merchant_reference = UNSET
+        else:
+            merchant_reference = self.merchant_reference
 
-        custom_metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.custom_metadata, Unset):
+        custom_metadata: dict[str, Any] | None | Unset
+        if isinstance(self.custom_metadata, Unset):
+            custom_metadata = UNSET
+        elif isinstance(self.custom_metadata, PayoutUpdateCustomMetadataType0):
             custom_metadata = self.custom_metadata.to_dict()
+        else:
+            custom_metadata = self.custom_metadata
 
-        scheduled_at = self.scheduled_at
+        scheduled_at: None | str | Unset
+        if isinstance(self.scheduled_at, Unset):
+            scheduled_at = UNSET
+        else:
+            scheduled_at = self.scheduled_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,25 +96,58 @@ class PayoutUpdate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payout_update_custom_metadata import PayoutUpdateCustomMetadata  # noqa: PLC0415
+        from ..models.payout_update_custom_metadata_type_0 import (
+            PayoutUpdateCustomMetadataType0,  # noqa: PLC0415
+        )
 
         d = dict(src_dict)
         amount = d.pop("amount", UNSET)
 
         mode = d.pop("mode", UNSET)
 
-        description = d.pop("description", UNSET)
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        merchant_reference = d.pop("merchant_reference", UNSET)
+        description = _parse_description(d.pop("description", UNSET))
 
-        _custom_metadata = d.pop("custom_metadata", UNSET)
-        custom_metadata: PayoutUpdateCustomMetadata | Unset
-        if isinstance(_custom_metadata, Unset):
-            custom_metadata = UNSET
-        else:
-            custom_metadata = PayoutUpdateCustomMetadata.from_dict(_custom_metadata)
+        def _parse_merchant_reference(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        scheduled_at = d.pop("scheduled_at", UNSET)
+        merchant_reference = _parse_merchant_reference(d.pop("merchant_reference", UNSET))
+
+        def _parse_custom_metadata(data: object) -> None | PayoutUpdateCustomMetadataType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                custom_metadata_type_0 = PayoutUpdateCustomMetadataType0.from_dict(data)
+
+                return custom_metadata_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PayoutUpdateCustomMetadataType0 | Unset, data)
+
+        custom_metadata = _parse_custom_metadata(d.pop("custom_metadata", UNSET))
+
+        def _parse_scheduled_at(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        scheduled_at = _parse_scheduled_at(d.pop("scheduled_at", UNSET))
 
         payout_update = cls(
             amount=amount,

@@ -22,8 +22,8 @@ class StartPayout:
 
     Attributes:
         id (int): Payout ID.
-        scheduled_at (str | Unset): When to send the payout: ISO 8601 (2024-10-23T14:30:00Z) or YYYY-MM-DD HH:MM:SS.
-            Absent: send now.
+        scheduled_at (str | Unset): When to send the payout: ISO 8601 (2024-10-23T14:30:00Z), YYYY-MM-DD HH:MM:SS (UTC),
+            or Ruby's Time#to_s (2024-10-23 14:30:00 UTC, 2024-10-23 15:30:00 +0100). Absent: send now.
         phone_number (PhoneNumber | Unset): A mobile-money phone number.
     """
 

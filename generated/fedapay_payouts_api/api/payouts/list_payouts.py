@@ -16,6 +16,7 @@ def _get_kwargs(
     page: int | Unset = 1,
     per_page: int | Unset = 25,
     status: str | Unset = UNSET,
+    include: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -25,6 +26,8 @@ def _get_kwargs(
     params["per_page"] = per_page
 
     params["status"] = status
+
+    params["include"] = include
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -84,6 +87,7 @@ def sync_detailed(
     page: int | Unset = 1,
     per_page: int | Unset = 25,
     status: str | Unset = UNSET,
+    include: str | Unset = UNSET,
 ) -> Response[Error | PayoutList]:
     """List payouts
 
@@ -93,6 +97,7 @@ def sync_detailed(
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 25.
         status (str | Unset):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,6 +111,7 @@ def sync_detailed(
         page=page,
         per_page=per_page,
         status=status,
+        include=include,
     )
 
     response = client.get_httpx_client().request(
@@ -121,6 +127,7 @@ def sync(
     page: int | Unset = 1,
     per_page: int | Unset = 25,
     status: str | Unset = UNSET,
+    include: str | Unset = UNSET,
 ) -> Error | PayoutList | None:
     """List payouts
 
@@ -130,6 +137,7 @@ def sync(
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 25.
         status (str | Unset):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,6 +152,7 @@ def sync(
         page=page,
         per_page=per_page,
         status=status,
+        include=include,
     ).parsed
 
 
@@ -153,6 +162,7 @@ async def asyncio_detailed(
     page: int | Unset = 1,
     per_page: int | Unset = 25,
     status: str | Unset = UNSET,
+    include: str | Unset = UNSET,
 ) -> Response[Error | PayoutList]:
     """List payouts
 
@@ -162,6 +172,7 @@ async def asyncio_detailed(
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 25.
         status (str | Unset):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,6 +186,7 @@ async def asyncio_detailed(
         page=page,
         per_page=per_page,
         status=status,
+        include=include,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,6 +200,7 @@ async def asyncio(
     page: int | Unset = 1,
     per_page: int | Unset = 25,
     status: str | Unset = UNSET,
+    include: str | Unset = UNSET,
 ) -> Error | PayoutList | None:
     """List payouts
 
@@ -197,6 +210,7 @@ async def asyncio(
         page (int | Unset):  Default: 1.
         per_page (int | Unset):  Default: 25.
         status (str | Unset):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,5 +226,6 @@ async def asyncio(
             page=page,
             per_page=per_page,
             status=status,
+            include=include,
         )
     ).parsed

@@ -9,18 +9,27 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.payout_envelope import PayoutEnvelope
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: int,
+    *,
+    include: str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["include"] = include
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/payouts/{id}".format(
             id=quote(str(id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -73,11 +82,13 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient | Client,
+    include: str | Unset = UNSET,
 ) -> Response[Error | PayoutEnvelope]:
     """Retrieve a payout
 
     Args:
         id (int):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,6 +100,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        include=include,
     )
 
     response = client.get_httpx_client().request(
@@ -102,11 +114,13 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient | Client,
+    include: str | Unset = UNSET,
 ) -> Error | PayoutEnvelope | None:
     """Retrieve a payout
 
     Args:
         id (int):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,6 +133,7 @@ def sync(
     return sync_detailed(
         id=id,
         client=client,
+        include=include,
     ).parsed
 
 
@@ -126,11 +141,13 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient | Client,
+    include: str | Unset = UNSET,
 ) -> Response[Error | PayoutEnvelope]:
     """Retrieve a payout
 
     Args:
         id (int):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,6 +159,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        include=include,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -153,11 +171,13 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient | Client,
+    include: str | Unset = UNSET,
 ) -> Error | PayoutEnvelope | None:
     """Retrieve a payout
 
     Args:
         id (int):
+        include (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -171,5 +191,6 @@ async def asyncio(
         await asyncio_detailed(
             id=id,
             client=client,
+            include=include,
         )
     ).parsed

@@ -105,7 +105,9 @@ def sync_detailed(
 
     Args:
         id (int):
-        body (PayoutUpdate): Fields of a payout that may change before it is sent.
+        body (PayoutUpdate): Fields of a payout that may change before it is sent. Other fields (a
+            whole payout saved back) are ignored; a value equal to the payout's changes nothing,
+            whatever its status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,7 +141,9 @@ def sync(
 
     Args:
         id (int):
-        body (PayoutUpdate): Fields of a payout that may change before it is sent.
+        body (PayoutUpdate): Fields of a payout that may change before it is sent. Other fields (a
+            whole payout saved back) are ignored; a value equal to the payout's changes nothing,
+            whatever its status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,7 +172,9 @@ async def asyncio_detailed(
 
     Args:
         id (int):
-        body (PayoutUpdate): Fields of a payout that may change before it is sent.
+        body (PayoutUpdate): Fields of a payout that may change before it is sent. Other fields (a
+            whole payout saved back) are ignored; a value equal to the payout's changes nothing,
+            whatever its status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -200,7 +206,9 @@ async def asyncio(
 
     Args:
         id (int):
-        body (PayoutUpdate): Fields of a payout that may change before it is sent.
+        body (PayoutUpdate): Fields of a payout that may change before it is sent. Other fields (a
+            whole payout saved back) are ignored; a value equal to the payout's changes nothing,
+            whatever its status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

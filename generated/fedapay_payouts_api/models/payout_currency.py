@@ -7,29 +7,60 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="PayoutUpdateCustomMetadata")
+T = TypeVar("T", bound="PayoutCurrency")
 
 
 @_attrs_define
-class PayoutUpdateCustomMetadata:
-    """New custom metadata."""
+class PayoutCurrency:
+    """The currency, embedded when `include` names `currency`.
 
+    Attributes:
+        klass (str): Always `v1/currency`.
+        id (int): The currency's id (the payout's `currency_id`).
+        iso (str): ISO 4217 code.
+    """
+
+    klass: str
+    id: int
+    iso: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        klass = self.klass
+
+        id = self.id
+
+        iso = self.iso
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "klass": klass,
+                "id": id,
+                "iso": iso,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        payout_update_custom_metadata = cls()
+        klass = d.pop("klass")
 
-        payout_update_custom_metadata.additional_properties = d
-        return payout_update_custom_metadata
+        id = d.pop("id")
+
+        iso = d.pop("iso")
+
+        payout_currency = cls(
+            klass=klass,
+            id=id,
+            iso=iso,
+        )
+
+        payout_currency.additional_properties = d
+        return payout_currency
 
     @property
     def additional_keys(self) -> list[str]:
