@@ -102,11 +102,15 @@ def test_update_changes_fields_and_recomputes_fees(mock: MockServer, api: httpx.
     assert check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]["amount"] == 20000
 
 
-def test_delete_answers_204_then_the_payout_is_gone(api: httpx.Client, check: ReplyChecker) -> None:
+def test_delete_answers_200_with_the_deleted_payout_then_it_is_gone(api: httpx.Client, check: ReplyChecker) -> None:
+    """FedaPay's PHP and Ruby libraries parse a JSON body after a delete (fedapay-wire.md, Delete's reply)."""
     created = create(api, check)
     reply = api.delete(f"/payouts/{created['id']}")
-    assert reply.status_code == 204
-    check("delete_payout", reply)
+    assert reply.status_code == 200
+    deleted = check("delete_payout", reply)["v1/payout"]
+    assert (deleted["id"], deleted["reference"], deleted["amount"]) == (created["id"], created["reference"], 1000)
+    assert deleted["deleted_at"] is not None
+    assert deleted["deleted_at"] >= created["created_at"]
     assert check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["errors"] == {
         "id": ["no payout with this id"]
     }

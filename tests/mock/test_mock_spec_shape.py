@@ -60,9 +60,24 @@ def test_a_request_field_the_payout_also_has_is_stored_and_echoed(tmp_path: Path
 
 
 def test_a_request_field_the_payout_lacks_is_not_echoed(tmp_path: Path) -> None:
-    with mock_with(tmp_path, lambda spec: None) as (_, api, check):
+    def drop_description_from_payout(spec: dict[str, Any]) -> None:
+        del _schemas(spec)["Payout"]["properties"]["description"]
+
+    with mock_with(tmp_path, drop_description_from_payout) as (_, api, check):
         created = check("create_payout", api.post("/payouts", json=payout_body(description="June")))
     assert "description" not in created["v1/payout"]
+
+
+def test_description_is_stored_and_returned() -> None:
+    """Step 13 puts `description` in the payout: sent on create or update, it comes back."""
+    with run_mock(freeze_clock=True) as server, httpx.Client(base_url=server.base_url, headers=AUTH) as api:
+        created = api.post("/payouts", json=payout_body(description="June salary")).json()["v1/payout"]
+        plain = api.post("/payouts", json=payout_body()).json()["v1/payout"]
+        updated = api.put(f"/payouts/{created['id']}", json={"description": "July salary"}).json()["v1/payout"]
+        fetched = api.get(f"/payouts/{created['id']}").json()["v1/payout"]
+    assert created["description"] == "June salary"
+    assert plain["description"] is None
+    assert updated["description"] == fetched["description"] == "July salary"
 
 
 def test_keys_the_body_schema_does_not_declare_never_reach_the_payout(tmp_path: Path) -> None:

@@ -124,6 +124,7 @@ def test_every_operation_has_id_tag_auth_and_error_replies() -> None:
     assert ids == {
         "create_payout": ("post", "/payouts"),
         "list_payouts": ("get", "/payouts"),
+        "search_payouts": ("get", "/payouts/search"),
         "start_payouts": ("put", "/payouts/start"),
         "retrieve_payout": ("get", "/payouts/{id}"),
         "update_payout": ("put", "/payouts/{id}"),
@@ -133,9 +134,12 @@ def test_every_operation_has_id_tag_auth_and_error_replies() -> None:
     assert [s["description"] for s in SPEC["servers"]] == ["sandbox", "live"]
 
 
-def test_delete_answers_204_and_404() -> None:
+def test_delete_answers_200_with_the_payout_and_404() -> None:
+    """Step 13: the libraries parse a JSON body after a delete (fedapay-wire.md, Delete's reply)."""
     delete = SPEC["paths"]["/payouts/{id}"]["delete"]
-    assert "content" not in delete["responses"]["204"]
+    assert "204" not in delete["responses"]
+    assert _schema_of(delete, "200") == {"$ref": "#/components/schemas/PayoutEnvelope"}
+    assert delete["responses"]["200"]["links"]["DeletePayoutAgain"]["parameters"] == {"id": "$request.path.id"}
     assert "404" in delete["responses"]
 
 

@@ -29,7 +29,10 @@ def test_a_caller_breaking_type_change_is_named_and_refused_until_acknowledged(g
     out = refused.stdout
     assert "BREAKING type-changed" in out
     assert "Payout.customer_id: integer -> string" in out
-    assert "create_payout, list_payouts, retrieve_payout, start_payouts, update_payout" in out
+    every_reply = (
+        "create_payout, delete_payout, list_payouts, retrieve_payout, search_payouts, start_payouts, update_payout"
+    )
+    assert every_reply in out
     # The Python surface of both packages: the generated model and the hand-written package's re-export.
     assert "BREAKING fedapay_payouts_api.models.payout.Payout.customer_id: int -> str" in out
     assert "BREAKING fedapay_payouts.Payout.customer_id: int -> str" in out

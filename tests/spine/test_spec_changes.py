@@ -336,7 +336,15 @@ def test_a_shared_schema_is_reported_once_with_every_operation_using_it() -> Non
     (change,) = compare(SPEC, new)
 
     assert change.id == "type-changed Payout.customer_id (integer -> string)"
-    assert change.operations == {"create_payout", "list_payouts", "retrieve_payout", "start_payouts", "update_payout"}
+    assert change.operations == {
+        "create_payout",
+        "delete_payout",
+        "list_payouts",
+        "retrieve_payout",
+        "search_payouts",
+        "start_payouts",
+        "update_payout",
+    }
     assert change.directions == {"response"}
 
 

@@ -1,0 +1,192 @@
+"""What FedaPay's libraries send and read back: search, a whole payout saved back, every date form, include."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fedapay_mock import MockServer
+from mock_support import ReplyChecker, create
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _start(api: httpx.Client, payout_id: int, scheduled_at: str | None = None) -> httpx.Response:
+    item: dict[str, Any] = {"id": payout_id}
+    if scheduled_at is not None:
+        item["scheduled_at"] = scheduled_at
+    return api.put("/payouts/start", json={"payouts": [item]})
+
+
+# -- search -------------------------------------------------------------------------------------
+
+
+def test_search_finds_a_payout_by_merchant_reference_or_reference(api: httpx.Client, check: ReplyChecker) -> None:
+    june = create(api, check, merchant_reference="salary-2026-06-ada", description="June salary")
+    july = create(api, check, merchant_reference="salary-2026-07-ada")
+    create(api, check, merchant_reference="rent-2026-07")
+
+    def ids(term: str, **extra: Any) -> list[int]:
+        body = check("search_payouts", api.get("/payouts/search", params={"search": term, **extra}))
+        return [p["id"] for p in body["v1/payouts"]]
+
+    assert ids("salary-2026-06-ada") == [june["id"]]
+    assert ids(june["reference"]) == [june["id"]]
+    assert ids("SALARY") == [july["id"], june["id"]]  # part of it, ignoring case, newest first
+    assert ids("june") == [june["id"]]  # the description
+    assert ids("*") == [3, 2, 1]  # the PHP library's default term
+    assert ids("nothing-like-it") == []
+    assert ids("salary", per_page=1, page=2) == [june["id"]]
+
+
+def test_search_is_routed_before_the_id_route(api: httpx.Client, check: ReplyChecker) -> None:
+    """`/payouts/search` was answered by retrieve (404 for id `search`) before step 12."""
+    create(api, check)
+    reply = api.get("/payouts/search")
+    assert reply.status_code == 200
+    body = check("search_payouts", reply)
+    assert body["meta"]["total_count"] == 1
+    assert [p["id"] for p in body["v1/payouts"]] == [1]
+
+
+def test_search_refuses_a_bad_page_like_the_list(api: httpx.Client, check: ReplyChecker) -> None:
+    reply = api.get("/payouts/search", params={"search": "x", "page": "0"})
+    assert reply.status_code == 400
+    assert "page" in check("search_payouts", reply)["errors"]
+
+
+# -- a whole payout saved back (PHP and Node save()) ---------------------------------------------
+
+
+def test_an_unchanged_payout_saved_back_as_json_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Node's save(): every field of the payout, nulls and read-only fields included."""
+    created = create(api, check)
+    mock.advance_clock(5)
+    reply = api.put(f"/payouts/{created['id']}", json={k: v for k, v in created.items() if k != "id"})
+    assert reply.status_code == 200, reply.text
+    assert check("update_payout", reply)["v1/payout"] == created  # updated_at kept too
+
+
+def test_an_unchanged_payout_saved_back_as_a_php_form_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """PHP's save(): form-encoded, every null as an empty string."""
+    created = create(api, check, merchant_reference="ref-1")
+    form = {k: "" if v is None else str(v) for k, v in created.items() if k != "id"}
+    reply = api.put(f"/payouts/{created['id']}", content=urlencode(form), headers=FORM)
+    assert reply.status_code == 200, reply.text
+    assert check("update_payout", reply)["v1/payout"] == created
+
+
+def test_an_unchanged_sent_payout_saved_back_succeeds_but_a_change_is_refused(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    assert _start(api, created["id"]).status_code == 200
+    mock.advance_clock(60)
+    sent = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    assert sent["status"] == "sent"
+    same = api.put(f"/payouts/{created['id']}", json=sent)
+    assert (same.status_code, same.json()["v1/payout"]) == (200, sent)
+    changed = api.put(f"/payouts/{created['id']}", json={**sent, "amount": 5000})
+    assert changed.status_code == 422
+    assert "status" in changed.json()["errors"]
+
+
+def test_null_clears_description_and_metadata_but_keeps_reference_and_schedule(
+    api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check, merchant_reference="keep-me", description="d", custom_metadata={"a": "1"})
+    assert _start(api, created["id"], "2099-01-01 10:00:00").status_code == 200
+    nulls = {"merchant_reference": None, "scheduled_at": None, "description": None, "custom_metadata": None}
+    reply = api.put(f"/payouts/{created['id']}", json=nulls)
+    payout = check("update_payout", reply)["v1/payout"]
+    assert (payout["description"], payout["custom_metadata"]) == (None, None)
+    assert payout["merchant_reference"] == "keep-me"
+    assert (payout["status"], payout["scheduled_at"]) == ("scheduled", "2099-01-01T10:00:00.000Z")
+
+
+def test_an_empty_string_in_a_form_is_null_but_in_json_is_a_value(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check, description="d")
+    form = api.put(f"/payouts/{created['id']}", content="description=", headers=FORM)
+    assert check("update_payout", form)["v1/payout"]["description"] is None
+    as_json = api.put(f"/payouts/{created['id']}", json={"description": ""})
+    assert check("update_payout", as_json)["v1/payout"]["description"] == ""
+    bad_date = api.put(f"/payouts/{created['id']}", json={"scheduled_at": ""})
+    assert bad_date.status_code == 422
+    assert "scheduled_at" in bad_date.json()["errors"]
+
+
+# -- date forms ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "2099-11-23T18:42:30Z",  # ISO 8601 (Node's toISOString without the milliseconds)
+        "2099-11-23T18:42:30.000Z",  # Node's toISOString
+        "2099-11-23T19:42:30+01:00",
+        "2099-11-23 18:42:30",  # PHP's format('Y-m-d H:i:s'), UTC
+        "2099-11-23 18:42:30 UTC",  # Ruby's Time#to_s of a UTC time
+        "2099-11-23 19:42:30 +0100",  # Ruby's Time#to_s of a local time
+    ],
+)
+def test_every_date_form_the_libraries_send_schedules_at_the_same_instant(
+    sent: str, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    reply = _start(api, created["id"], sent)
+    assert reply.status_code == 200, reply.text
+    payout = check("start_payouts", reply)["v1/payouts"][0]
+    assert (payout["status"], payout["scheduled_at"]) == ("scheduled", "2099-11-23T18:42:30.000Z")
+
+
+@pytest.mark.parametrize("sent", ["2099-11-23 18:42:30 utc", "2099-11-23 18:42:30 CET", "2099-02-30 10:00:00"])
+def test_other_date_forms_are_refused_naming_the_field(sent: str, api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    reply = _start(api, created["id"], sent)
+    assert reply.status_code == 422
+    assert list(check("start_payouts", reply)["errors"]) == ["payouts[0].scheduled_at"]
+
+
+def test_a_ruby_date_reschedules_a_scheduled_payout(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    assert _start(api, created["id"], "2099-01-01 10:00:00 UTC").status_code == 200
+    reply = api.put(f"/payouts/{created['id']}", json={"scheduled_at": "2099-01-02 10:00:00 UTC"})
+    assert check("update_payout", reply)["v1/payout"]["scheduled_at"] == "2099-01-02T10:00:00.000Z"
+
+
+# -- include ------------------------------------------------------------------------------------
+
+
+def test_include_embeds_the_customer_and_the_currency(api: httpx.Client, check: ReplyChecker) -> None:
+    created = create(api, check)
+    assert "customer" not in created
+    assert "currency" not in created
+    fetched = check("retrieve_payout", api.get("/payouts/1", params={"include": "customer,currency"}))["v1/payout"]
+    assert fetched["customer"] == {
+        "klass": "v1/customer",
+        "id": created["customer_id"],
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "email": "ada@example.com",
+    }
+    assert fetched["currency"] == {"klass": "v1/currency", "id": created["currency_id"], "iso": "XOF"}
+    listed = check("list_payouts", api.get("/payouts", params={"include": "currency,bogus"}))["v1/payouts"][0]
+    assert "currency" in listed
+    assert "customer" not in listed
+
+
+def test_include_in_a_php_create_body_embeds_them(api: httpx.Client, check: ReplyChecker) -> None:
+    form = (
+        "amount=1000&currency[iso]=GNF&mode=mtn_open_gn&customer[firstname]=A&customer[lastname]=B"
+        "&customer[phone_number][number]=%2B22461000002&customer[phone_number][country]=gn&include=customer,currency"
+    )
+    reply = api.post("/payouts", content=form, headers=FORM)
+    payout = check("create_payout", reply)["v1/payout"]
+    assert payout["currency"]["iso"] == "GNF"
+    assert payout["customer"]["firstname"] == "A"
