@@ -410,9 +410,7 @@ class PayoutStore:
                 total = len(chosen)
                 matching = iter(chosen)
             start = (page - 1) * per_page
-            items = (
-                [self._wire(p, include) for p in islice(matching, start, start + per_page)] if start < total else []
-            )
+            items = [self._wire(p, include) for p in islice(matching, start, start + per_page)] if start < total else []
         total_pages = -(-total // per_page)
         meta = {
             "current_page": page,
