@@ -375,7 +375,10 @@ class MockApp:
             return Reply(
                 422, error_body("The clock only moves forward.", {"advance_seconds": ["must be a number >= 0"]})
             )
-        self.clock.advance(float(seconds))
+        try:
+            self.clock.advance(float(seconds))
+        except (ValueError, OverflowError) as exc:
+            return Reply(422, error_body("The clock cannot move that far.", {"advance_seconds": [str(exc)]}))
         self.store.settle()
         return Reply(200, {"now": iso(self.clock.now()), "frozen": self.clock.frozen})
 

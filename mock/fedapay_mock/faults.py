@@ -103,9 +103,11 @@ def parse_prefer(header: str) -> Fault | None:
         if sep:
             values[name.strip().lower()] = value.strip().strip('"')
     code = values.get("code")
-    if code is None or not code.isdigit() or not 400 <= int(code) <= 599:
+    if code is None or not code.isdigit() or len(code) != 3 or not 400 <= int(code) <= 599:
         return None
     retry_after = values.get("retry-after")
+    if retry_after is not None and len(retry_after) > 9:  # no caller waits 30 years
+        retry_after = None
     delay: float | None = None
     try:
         delay = min(float(values["delay"]), MAX_DELAY_SECONDS) if "delay" in values else None

@@ -5,6 +5,7 @@ Handlers are plain functions with no awaits, so each one runs atomically on the 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,13 @@ def _query(request: Request) -> dict[str, Any]:
     return values
 
 
+def _scoped(key: str, authorization: str, account: str) -> str:
+    """An Idempotency-Key belongs to one API key and one `FedaPay-Account`: another caller sending the same
+    key gets its own payout, never this one. The API key is kept only as a digest."""
+    caller = hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"{caller}|{account[:64]}|{key}"
+
+
 def create_payout(store: PayoutStore, request: Request) -> Reply:
     headers = _headers(request)
     body = _body(request)
@@ -112,7 +120,7 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
     try:
         wire, _replayed = store.create(
             body,
-            idempotency_key=key,
+            idempotency_key=_scoped(key, request.headers.get("authorization", ""), account) if key else None,
             fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
             account_id=int(account) if account.isdigit() and len(account) < 16 else None,
             include=_include(request, body),

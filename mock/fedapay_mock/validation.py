@@ -18,7 +18,9 @@ import jsonschema_rs
 from .spec import Operation, Spec
 
 _REF_PREFIX = "#/components/schemas/"
-_INT_RE = re.compile(r"^[+-]?\d+$")
+# At most 19 digits: a 64-bit integer, FedaPay's ids and page numbers (and far below Python's 4300-digit
+# conversion limit, which a hostile id would otherwise hit).
+_INT_RE = re.compile(r"^[+-]?\d{1,19}$")
 _MAX_MESSAGE = 200
 
 FieldErrors = dict[str, list[str]]

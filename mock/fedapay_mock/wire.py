@@ -16,8 +16,26 @@ import orjson
 _LONG_NUMBER = re.compile(rb"\d{19}")
 
 
+# Deeper bodies are refused on the way in: nothing stored can then fail to encode on the way out.
+MAX_DEPTH = 32
+
+
 class MalformedJSONError(ValueError):
-    """The body is not JSON."""
+    """The body is not JSON (or is JSON nested deeper than `MAX_DEPTH`)."""
+
+
+def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _refuse_constant(name: str) -> Any:
@@ -25,15 +43,41 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(raw: bytes) -> Any:
+    """Parse a request body; MalformedJSONError for anything the mock could not store and send back."""
     try:
         if _LONG_NUMBER.search(raw) is not None:
             raise orjson.JSONDecodeError("long number", "", 0)
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
+        exact = False
     except orjson.JSONDecodeError as first:
         try:
-            return json.loads(raw, parse_constant=_refuse_constant)
+            value = json.loads(raw, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):
-            raise MalformedJSONError(str(first)) from None
+            raise MalformedJSONError(str(first)[:200]) from None
+        exact = True
+    if depth_exceeds(value):
+        raise MalformedJSONError(f"the body nests arrays and objects deeper than {MAX_DEPTH} levels")
+    # The exact parser takes what orjson refuses, lone surrogates included: those are not text to store.
+    if exact and _has_lone_surrogate(value):
+        raise MalformedJSONError("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
