@@ -157,9 +157,7 @@ def search_payouts(store: PayoutStore, request: Request) -> Reply:
 
 
 def retrieve_payout(store: PayoutStore, request: Request) -> Reply:
-    payout_id = _payout_id(request)
-    _query(request)
-    wire = store.get(payout_id, _include(request))
+    wire = store.get(_payout_id(request), _include(request))
     if wire is None:
         raise _not_found()
     return Reply(200, payout_envelope(wire))
