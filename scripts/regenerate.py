@@ -242,7 +242,8 @@ def check_templates(root: Path) -> None:
 
 def pin_templates(root: Path) -> None:
     upstream = upstream_templates()
-    lines = [f"# openapi-python-client {_tool_version('openapi-python-client')}: the templates spec/templates/ replaces"]
+    version = _tool_version("openapi-python-client")
+    lines = [f"# openapi-python-client {version}: the templates spec/templates/ replaces"]
     for ours in sorted((root / TEMPLATES).glob("*.jinja")):
         if (upstream / ours.name).exists():
             lines.append(f"{template_hash(upstream / ours.name)}  {ours.name}")
