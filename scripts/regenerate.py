@@ -214,11 +214,12 @@ def check_templates(root: Path) -> None:
     the template we replace (or our folder gains a template nobody pinned), stop and name it: the
     upstream change may be one our template must follow. Re-pin with `--pin-templates` after review."""
     pins_path = root / TEMPLATE_PINS
-    pins = dict(
-        reversed(line.split(maxsplit=1))
-        for line in pins_path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ) if pins_path.exists() else {}
+    pins: dict[str, str] = {}
+    if pins_path.exists():
+        for line in pins_path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                digest, name = line.split(maxsplit=1)
+                pins[name] = digest
     upstream = upstream_templates()
     problems = []
     for ours in sorted((root / TEMPLATES).glob("*.jinja")):
