@@ -50,7 +50,7 @@ CONSERVATIVE: Final = "conservative"  # GET: retried; else only when nothing was
 
 # Other forms a caller may give for a schema (by component name), turned into the spec's own; the
 # TypedDicts say so too (spec/templates/typed_params.jinja, kept in step by a spine test).
-CONVENIENT: Final[Mapping[str, str]] = {"CurrencyInput": "iso"}  # "XOF" -> {"iso": "XOF"}
+CONVENIENT: Final[Mapping[str, str]] = {"CurrencyInput": "iso"}  # "XOF" or "xof" -> {"iso": "XOF"}
 
 
 def operations() -> dict[str, Operation]:
@@ -155,21 +155,27 @@ def prepare(
         if wrap is None:
             wrap = _CONVENIENT_FIELDS.setdefault(op.id, _convenient_fields(op))
         for wire, key in wrap.items():
-            if isinstance(body_given.get(wire), str):
-                body_given[wire] = {key: body_given[wire]}
+            if isinstance(body_given.get(wire), str):  # the short form: a code, in either case ("xof")
+                body_given[wire] = {key: body_given[wire].upper()}
                 aliases[f"{wire}.{key}"] = wire
-    try:
-        if op.body == "fields":
-            body = check.json_value(body_given, "", check.MAX_JSON_DEPTH + 1)
-        elif body is not None:
-            body = check.json_value(body, "", check.MAX_JSON_DEPTH + 1)
-    except InvalidArgumentError as exc:
-        raise InvalidArgumentError(renamed(exc.argument, aliases), exc.problem) from None
-    values = {name: check.json_value(value, name, 1) for name, value in values.items()}
+    problems: list[InvalidArgumentError] = []
+    if op.body == "fields":
+        body = check.json_value(body_given, "", check.MAX_JSON_DEPTH + 1, problems)
+    elif body is not None:
+        body = check.json_value(body, "", check.MAX_JSON_DEPTH + 1, problems)
+    values = {name: check.json_value(value, name, check.MAX_JSON_DEPTH, problems) for name, value in values.items()}
     schema = schema_for(op)
-    if body is not None or op.body_required:
-        schema.check_body({} if body is None else body, aliases)
-    schema.check_params(values)
+    try:
+        if body is not None or op.body_required:
+            schema.check_body({} if body is None else body, aliases)
+        schema.check_params(values)
+    except InvalidArgumentError as exc:
+        # A value that cannot be JSON is named by the spec's field it is in, with its own problem.
+        inside = [p for p in problems if renamed(p.argument, aliases).startswith(exc.argument)]
+        if not problems or inside or not exc.problem.endswith(repr(check.NOT_JSON)):
+            raise (InvalidArgumentError(exc.argument, inside[0].problem) if inside else exc) from None
+    if problems:
+        raise InvalidArgumentError(renamed(problems[0].argument, aliases), problems[0].problem)
     try:
         check.declared(op.id, body, values)
     except InvalidArgumentError as exc:

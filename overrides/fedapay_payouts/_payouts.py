@@ -326,6 +326,21 @@ def _ids_given(payouts: object, name: str) -> tuple[builtins.list[object], bool]
     raise InvalidArgumentError(name, f"must be {what}, got {type(payouts).__name__}")
 
 
+@rule("ids are ints")
+def _bare_id(entry: object, where: str) -> int:
+    """An id given alone is exactly an int (not a bool, not a float, not bytes or a string of digits)."""
+    if type(entry) is not int:
+        raise InvalidArgumentError(where, f"must be a payout id (int) or a StartItem dict, got {type(entry).__name__}")
+    return entry
+
+
+@rule("future schedule")
+def _schedule_given(at: object) -> None:
+    """`schedule(id, None)` would send the payout now: refused, `send_now()` says that."""
+    if at is None:
+        raise InvalidArgumentError("at", "is required: when to send the payout (send_now() sends it now)")
+
+
 @rule("one phone override")
 def _one_phone(given: builtins.list[object], phone_number: object) -> None:
     if phone_number is not None and len(given) > 1:
@@ -348,11 +363,12 @@ def _start_items(
         where = f"payouts[{index}]" if many else id_name
         body_at = f"payouts[{index}]"
         if isinstance(entry, Mapping):
+            check.start_item(entry, where)
             item: dict[str, Any] = dict(entry)
             if item.get("scheduled_at") is not None:
                 item["scheduled_at"] = check.scheduled_at(item["scheduled_at"], f"{where}.scheduled_at")
         else:
-            item = {"id": entry}
+            item = {"id": _bare_id(entry, where)}
             rename[f"{body_at}.id"] = where
         if item.get("scheduled_at") is None and default_when is not None:
             item["scheduled_at"] = default_when
@@ -492,8 +508,7 @@ class PayoutOperations:
     ) -> Steps[Payout]:
         """Schedule one pending payout at `at` (an aware datetime or a string the spec accepts); returns it."""
         _ids_given(id if type(id) is int else None, "id")
-        if at is None:
-            raise InvalidArgumentError("at", "is required: when to send the payout")
+        _schedule_given(at)
         steps = self._start(
             id, at, phone_number, timeout, extra_headers, extra_query, extra_body, id_name="id", at_name="at"
         )

@@ -104,46 +104,69 @@ def iso_instant(value: datetime.datetime, where: str) -> str:
     return utc.isoformat().replace("+00:00", "Z")
 
 
+NOT_JSON: Final = "\x00(not JSON)"  # stands for a refused value while the spec's checks look at the rest
+
+
 @rule("plain JSON")
-def json_value(value: object, where: str, depth: int) -> Any:
-    """`value` as plain JSON (generated models as their dicts, datetimes as ISO text), or an error naming `where`."""
+def _not_json(where: str, problem: str, problems: list[InvalidArgumentError] | None) -> str:
+    error = InvalidArgumentError(where or "body", problem)
+    if problems is None:
+        raise error
+    problems.append(error)
+    return NOT_JSON
+
+
+def json_value(
+    value: object, where: str, depth: int, problems: list[InvalidArgumentError] | None = None, *, dates: bool = True
+) -> Any:
+    """`value` as plain JSON (generated models as their dicts, a keyword's datetime or date as ISO text), or an
+    error naming `where`. Dates inside free-form values (`custom_metadata`) are refused, not turned into text.
+
+    With `problems`, a value that cannot be JSON is noted there and replaced by `NOT_JSON`, so that the
+    spec's checks can say which field it is in (`customer.id`, not `customer.id[0]`).
+    """
     if isinstance(value, str):
-        return _utf8(value, where or "body")
+        try:
+            return _utf8(value, where or "body")
+        except InvalidArgumentError as exc:
+            return _not_json(exc.argument, exc.problem, problems)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         if not MIN_WIRE_INT <= value <= MAX_WIRE_INT:
-            raise InvalidArgumentError(
-                where or "body", f"must fit in 64 bits (FedaPay's integers), got {_shown(value)}"
-            )
+            return _not_json(where, f"must fit in 64 bits (FedaPay's integers), got {_shown(value)}", problems)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidArgumentError(where or "body", f"must be a finite number, got {value!r} (not valid JSON)")
+            return _not_json(where, f"must be a finite number, got {value!r} (not valid JSON)", problems)
         return value
-    if isinstance(value, datetime.datetime):
+    if dates and isinstance(value, datetime.datetime):
         return iso_instant(value, where)
-    if isinstance(value, datetime.date):
+    if dates and isinstance(value, datetime.date):
         return value.isoformat()
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict) and hasattr(type(value), "__attrs_attrs__"):  # a generated model
         value = to_dict()
     if depth <= 0:
-        raise InvalidArgumentError(where or "body", f"nests deeper than {MAX_JSON_DEPTH} levels")
+        return _not_json(where, f"nests deeper than {MAX_JSON_DEPTH} levels", problems)
     if isinstance(value, Mapping):
         wire = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidArgumentError(
-                    where or "body", f"keys must be strings, got {type(key).__name__} {_shown(key)}"
-                )
-            _utf8(key, f"{where} (a key)" if where else "a key")
-            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1)
+                return _not_json(where, f"keys must be strings, got {type(key).__name__} {_shown(key)}", problems)
+            try:
+                _utf8(key, f"{where} (a key)" if where else "a key")
+            except InvalidArgumentError as exc:
+                return _not_json(exc.argument, exc.problem, problems)
+            top = not where  # the keywords themselves
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
         return wire
     if isinstance(value, list | tuple):
-        return [json_value(item, f"{where}[{index}]", depth - 1) for index, item in enumerate(value)]
-    raise InvalidArgumentError(
-        where or "body", f"must be JSON (str, int, float, bool, None, list or mapping), got {type(value).__name__}"
+        return [
+            json_value(item, f"{where}[{index}]", depth - 1, problems, dates=False) for index, item in enumerate(value)
+        ]
+    return _not_json(
+        where, f"must be JSON (str, int, float, bool, None, list or mapping), got {type(value).__name__}", problems
     )
 
 
@@ -190,7 +213,7 @@ def _customer(value: object) -> None:
 
 
 @rule("start items")
-def _start_item(item: Mapping[str, Any], where: str) -> None:
+def start_item(item: Mapping[Any, Any], where: str) -> None:
     unknown = set(item) - {"id", "scheduled_at", "phone_number"}
     if unknown:
         raise InvalidArgumentError(where, f"unknown field(s) {sorted(map(repr, unknown))}")
@@ -222,7 +245,7 @@ def declared(operation_id: str, body: Any, params: Mapping[str, Any]) -> None:
     if operation_id == "start_payouts" and isinstance(items, list):
         for index, item in enumerate(items):
             if isinstance(item, dict):
-                _start_item(item, f"payouts[{index}]")
+                start_item(item, f"payouts[{index}]")
                 if isinstance(item.get("scheduled_at"), str):
                     item["scheduled_at"] = future(item["scheduled_at"], f"payouts[{index}].scheduled_at")
         _distinct([item.get("id") if isinstance(item, dict) else item for item in items])

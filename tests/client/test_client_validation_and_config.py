@@ -176,7 +176,7 @@ def test_what_the_spec_accepts_is_sent_as_given() -> None:
         return httpx.Response(422, json={"message": "refused by the test server"})
 
     client = FedaPay(API_KEY, max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(record)))
-    customer = {"firstname": " ", "lastname": "L", "nickname": "extra keys are the spec's"}
+    customer: Any = {"firstname": " ", "lastname": "L", "nickname": "extra keys are the spec's"}
     with pytest.raises(APIStatusError, match="refused by the test server"):
         client.payouts.create(amount=5, currency={"iso": "GNF"}, mode=" ", customer=customer, merchant_reference="")
     with pytest.raises(APIStatusError, match="refused by the test server"):

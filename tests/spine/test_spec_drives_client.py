@@ -17,7 +17,9 @@ from typing import Any
 from spine_support import edit_page, regenerate
 
 DRIVER = Path(__file__).with_name("client_driver.py")
-AMOUNT = "                amount:\n                  type: integer\n                  description: Amount of the payout.\n"
+AMOUNT = (
+    "                amount:\n                  type: integer\n                  description: Amount of the payout.\n"
+)
 PATHS = "paths:\n  /payouts:\n"
 
 
@@ -67,7 +69,9 @@ def test_a_new_maximum_is_refused_by_create_and_update_before_any_request(projec
     assert [(s["method"], s["body"]["amount"]) for s in run["sent"]] == [("POST", 1_000_000)]
 
 
-REPLY_AMOUNT = "                  amount:\n                    type: integer\n                    description: Payout amount.\n"
+REPLY_AMOUNT = (
+    "                  amount:\n                    type: integer\n                    description: Payout amount.\n"
+)
 
 
 def test_a_type_change_follows(project_copy: Path) -> None:
