@@ -125,6 +125,29 @@ def json_value(
     With `problems`, a value that cannot be JSON is noted there and replaced by `NOT_JSON`, so that the
     spec's checks can say which field it is in (`customer.id`, not `customer.id[0]`).
     """
+    kind = type(value)  # the common exact types first: this runs on every request
+    if kind is str:
+        try:
+            value.encode("utf-8")  # type: ignore[attr-defined]
+            return value
+        except UnicodeEncodeError:
+            pass
+    elif kind is int:
+        if MIN_WIRE_INT <= value <= MAX_WIRE_INT:  # type: ignore[operator]
+            return value
+    elif kind is dict and depth > 0:
+        wire = {}
+        top = not where
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
+                break
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError:
+                break
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
+        else:
+            return wire
     if isinstance(value, str):
         try:
             return _utf8(value, where or "body")
