@@ -135,6 +135,8 @@ def model_roles(surface: Surface, package: str) -> tuple[set[str], set[str]]:
             read |= set(_NAME.findall(str(obj.returns or "")))
             for param in obj.parameters:
                 written |= set(_NAME.findall(str(param.annotation or "")))
+        elif obj.is_class and path.startswith(f"{package}.api."):
+            written.add(obj.name)  # the keyword TypedDicts of spec/templates: callers build them
         elif obj.is_attribute and obj.parent is not None and obj.parent.is_class:
             held.setdefault(obj.parent.name, set()).update(_NAME.findall(str(obj.annotation or "")))
     for roots in (read, written):
@@ -178,12 +180,24 @@ def _parent_reported(path: str, paths: set[str]) -> bool:
     return bool(parent) and parent in paths
 
 
+def _required(annotation: str) -> tuple[str, bool]:
+    """`Required[X]` -> (X, True); anything else -> (itself, False)."""
+    if annotation.startswith("Required[") and annotation.endswith("]"):
+        return annotation[len("Required["):-1], True
+    return annotation, False
+
+
 def _judge(old: Any, new: Any, read: set[str], written: set[str]) -> tuple[bool, str]:
     if old.kind != new.kind:
         return True, f"{old.kind.value} became {new.kind.value}"
     if old.is_attribute:
         if str(old.annotation) == str(new.annotation):
             return False, "its default changed"
+        was, now = _required(str(old.annotation)), _required(str(new.annotation))
+        if was[0] == now[0]:  # a TypedDict key whose requiredness alone changed
+            if was[1] and not now[1]:
+                return False, "no longer required, in a TypedDict callers build: every old call still works"
+            return True, "now required: calls that leave it out fail"
         owner = old.parent.name if old.parent is not None and old.parent.is_class else None
         old_types, new_types = _members(old.annotation), _members(new.annotation)
         if owner is not None and old_types < new_types:

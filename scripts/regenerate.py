@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -47,6 +48,12 @@ NORMALIZED = Path("spec/openapi.yaml")
 # The mock server ships the normalized spec inside its package, so an installed wheel can find it.
 MOCK_SPEC = Path("mock/fedapay_mock/openapi.yaml")
 GENERATOR_CONFIG = Path("spec/generator.yaml")
+# Our own templates (the operation descriptions and keyword TypedDicts the client builds requests from);
+# each replaces the generator's template of the same name, whose hash at the time is in TEMPLATE_PINS.
+TEMPLATES = Path("spec/templates")
+TEMPLATE_PINS = TEMPLATES / "upstream.sha256"
+# The normalized spec, shipped inside the generated package: the client validates requests against it.
+PACKAGED_SPEC = "openapi.json"
 GENERATED = Path("generated")
 PACKAGE = "fedapay_payouts_api"
 # The hand-written package: its public surface re-exports generated models, so it changes too.
@@ -188,12 +195,72 @@ def _tool_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def start_generator(spec_path: Path, config_path: Path, out_dir: Path) -> subprocess.Popen[bytes]:
+def upstream_templates() -> Path:
+    """The installed openapi-python-client's own template folder."""
+    import openapi_python_client
+
+    return Path(openapi_python_client.__file__).parent / "templates"
+
+
+def template_hash(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_templates(root: Path) -> None:
+    """The template-drift check: each of our templates that replaces one of the generator's was written
+    against that template as pinned in spec/templates/upstream.sha256. When a generator upgrade changes
+    the template we replace (or our folder gains a template nobody pinned), stop and name it: the
+    upstream change may be one our template must follow. Re-pin with `--pin-templates` after review."""
+    pins_path = root / TEMPLATE_PINS
+    pins: dict[str, str] = {}
+    if pins_path.exists():
+        for line in pins_path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                digest, name = line.split(maxsplit=1)
+                pins[name] = digest
+    upstream = upstream_templates()
+    problems = []
+    for ours in sorted((root / TEMPLATES).glob("*.jinja")):
+        theirs = upstream / ours.name
+        if not theirs.exists():
+            continue  # a helper of ours, not a replacement
+        pinned = pins.get(ours.name)
+        if pinned is None:
+            problems.append(f"{ours.name}: replaces the generator's template but is not pinned")
+        elif pinned != template_hash(theirs):
+            problems.append(f"{ours.name}: the generator's own {ours.name} changed since ours was written")
+    if problems:
+        raise PipelineError(
+            "template drift (spec/templates/ against openapi-python-client "
+            f"{_tool_version('openapi-python-client')}):\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+            + "\n  review each against the generator's new template, then run"
+            " `python scripts/regenerate.py --pin-templates`"
+        )
+
+
+def pin_templates(root: Path) -> None:
+    upstream = upstream_templates()
+    version = _tool_version("openapi-python-client")
+    lines = [f"# openapi-python-client {version}: the templates spec/templates/ replaces"]
+    for ours in sorted((root / TEMPLATES).glob("*.jinja")):
+        if (upstream / ours.name).exists():
+            lines.append(f"{template_hash(upstream / ours.name)}  {ours.name}")
+    (root / TEMPLATE_PINS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def start_generator(
+    spec_path: Path, config_path: Path, out_dir: Path, templates: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start openapi-python-client into out_dir/<package>; other stages run while it works."""
+    custom = ["--custom-template-path", str(templates)] if templates is not None else []
     return subprocess.Popen(
         [
             _bin("openapi-python-client"),
             "generate",
+            *custom,
             "--path",
             str(spec_path),
             "--config",
@@ -236,7 +303,7 @@ def finish_generator(process: subprocess.Popen[bytes], out_dir: Path) -> None:
 
 def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:
     """Run openapi-python-client into out_dir/<package>, stamp each file, format with ruff (isolated)."""
-    finish_generator(start_generator(spec_path, config_path, out_dir), out_dir)
+    finish_generator(start_generator(spec_path, config_path, out_dir, ROOT / TEMPLATES), out_dir)
 
 
 def _tool_version(dist: str) -> str:
@@ -316,8 +383,9 @@ def _build(root: Path, result: Build) -> None:
             result.files[target] = text
         spec_path = result.scratch / "openapi.yaml"
         spec_path.write_text(text, encoding="utf-8")
+    check_templates(root)
     generating = time.perf_counter()
-    process = start_generator(spec_path, root / GENERATOR_CONFIG, result.scratch)
+    process = start_generator(spec_path, root / GENERATOR_CONFIG, result.scratch, root / TEMPLATES)
     try:
         with _stage("validate", timings):
             validate(text)
@@ -327,6 +395,8 @@ def _build(root: Path, result: Build) -> None:
         raise
     with _stage("generate+format", timings):
         finish_generator(process, result.scratch)
+        packaged = json.dumps(result.document, indent=1, ensure_ascii=False) + "\n"
+        (result.package / PACKAGED_SPEC).write_text(packaged, encoding="utf-8")
     # The generator ran beside validation: report its wall time, not only the part after it.
     timings[-1] = ("generate+format", time.perf_counter() - generating)
 
@@ -531,10 +601,19 @@ def main(argv: list[str] | None = None) -> int:
         help="write even though callers break: records each breaking change in CHANGELOG.md under "
         "'Unreleased' with NOTE (say what callers must do)",
     )
+    parser.add_argument(
+        "--pin-templates",
+        action="store_true",
+        help="record the generator's templates that spec/templates/ replaces, after reviewing them (template drift)",
+    )
     args = parser.parse_args(argv)
     if args.accept_breaking is not None and not args.accept_breaking.strip():
         parser.error("--accept-breaking needs a note saying what callers must do")
     root: Path = args.root.resolve()
+    if args.pin_templates:
+        pin_templates(root)
+        print(f"regenerate: pinned the generator's templates in {TEMPLATE_PINS}")
+        return 0
     report_path: Path = args.report or root / REPORT
     report = Report()
     started = time.perf_counter()

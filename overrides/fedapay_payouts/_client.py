@@ -116,7 +116,7 @@ class BaseClient(Generic[HttpClient]):
         headers["Authorization"] = "Bearer " + config.api_key.reveal()
         if config.account_id is not None:
             headers["FedaPay-Account"] = config.account_id
-        self._payouts_url = config.base_url + "/payouts"
+        self._base_url = config.base_url
         self._http: HttpClient
         if http_client is None:
             self._owns_http = True
@@ -134,7 +134,7 @@ class BaseClient(Generic[HttpClient]):
             self._http = http_client
             self._headers = headers
         self._timeout = config.timeout.as_dict()
-        self._urls = {path: httpx.URL(self._payouts_url + path) for path in ("", "/start")}  # parsed once
+        self._urls = {path: httpx.URL(self._base_url + path) for path in ("/payouts", "/payouts/start")}  # parsed once
 
     @property
     def environment(self) -> str:
@@ -211,7 +211,7 @@ class BaseClient(Generic[HttpClient]):
         """
         content = None if body is None else dumps(body)  # encoded once, here: compact UTF-8 (see `_json.py`)
         extensions = {"timeout": self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout).as_dict()}
-        url = self._urls.get(path) or httpx.URL(self._payouts_url + path)
+        url = self._urls.get(path) or httpx.URL(self._base_url + path)
         if self._owns_http:
             request_headers = (self._plain_headers if content is None else self._json_headers).copy()
             if headers:

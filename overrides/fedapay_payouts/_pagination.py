@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from . import _validation as check
+from ._operations import operation, prepare
 
 if TYPE_CHECKING:
+    from fedapay_payouts_api.api.payouts.list_payouts import ListPayoutsParams
     from fedapay_payouts_api.models.list_meta import ListMeta
     from fedapay_payouts_api.models.payout import Payout
 
@@ -60,13 +61,20 @@ class PayoutPage:
 class PageWalker:
     """The state of one walk over all pages, shared by the sync and async iterators."""
 
-    __slots__ = ("new", "per_page", "seen", "status")
+    __slots__ = ("filters", "new", "per_page", "seen", "status")
 
     def __init__(self, per_page: int, status: str | None) -> None:
-        self.per_page = check.per_page(per_page)
-        self.status = None if status is None else check.text(status, "status")
+        # Checked against the spec's list parameters now, not at the first page fetched.
+        prepare(operation("list_payouts"), {"page": 1, "per_page": per_page, "status": status})
+        self.per_page = per_page
+        self.status = status
+        self.filters: ListPayoutsParams = {} if status is None else {"status": status}
         self.seen: set[int] = set()
         self.new = 0
+
+    def page_params(self, page: int) -> ListPayoutsParams:
+        """The list keywords fetching `page`."""
+        return {**self.filters, "page": page, "per_page": self.per_page}
 
     def fresh(self, page: PayoutPage) -> list[Payout]:
         """The payouts of this page not yielded before."""

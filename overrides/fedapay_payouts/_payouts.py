@@ -14,7 +14,7 @@ import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar, Unpack
 
 import httpx
 from fedapay_payouts_api.models.payout import Payout
@@ -32,14 +32,18 @@ from ._exceptions import (
     NotFoundError,
     PayoutOutcomeUnknownError,
 )
+from ._operations import CONSERVATIVE, Prepared, operation, prepare, retry_class
 from ._pagination import PageWalker, PayoutPage
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, Steps, run
-from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
-from ._wire import read_page, read_payout, read_payouts
+from ._types import PhoneNumberParams, StartItem
+from ._validation import rule
+from ._wire import read_page, read_payout, read_payouts, read_reply
 
 if TYPE_CHECKING:
-    from fedapay_payouts_api.models.customer_input import CustomerInput
-    from fedapay_payouts_api.models.customer_ref import CustomerRef
+    from fedapay_payouts_api.api.payouts.create_payout import CreatePayoutParams
+    from fedapay_payouts_api.api.payouts.list_payouts import ListPayoutsParams
+    from fedapay_payouts_api.api.payouts.update_payout import UpdatePayoutBody
+    from fedapay_payouts_api.client import Operation
 
     from ._config import Config
 
@@ -149,20 +153,18 @@ class DeleteCall(Call[None]):
     operation = "delete_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, payout_id: int, timeout: TimeoutTypes | NotGiven) -> None:
+    def __init__(self, client: AnyClient, payout_id: int, request: httpx.Request, lookup: httpx.Request) -> None:
         self.client = client
-        self.timeout = timeout
         self.payout_id = payout_id
+        self.lookup = lookup
         self.found: str | None = None
-        super().__init__(client._config, client.build_request("DELETE", f"/{payout_id}", timeout=timeout))
+        super().__init__(client._config, request)
 
     def read(self, response: httpx.Response) -> None:
         return None
 
     def recheck(self) -> Steps[NotDone | None]:
-        lookup = RetrieveCall(
-            self.config, self.client.build_request("GET", f"/{self.payout_id}", timeout=self.timeout), self.payout_id
-        )
+        lookup = RetrieveCall(self.config, self.lookup, self.payout_id)
         try:
             payout = yield from run(lookup, self.client._retry)
         except NotFoundError as exc:
@@ -209,6 +211,30 @@ class ListCall(Call[PayoutPage]):
         return PayoutPage(items, meta, page=self.page, per_page=self.per_page)
 
 
+class SpecCall(Call[Any]):
+    """Any operation of the spec, by its retry class (`_operations.RETRY_CLASS`); conservative when unnamed."""
+
+    def __init__(self, config: Config, request: httpx.Request, op: Operation, retry: str) -> None:
+        super().__init__(config, request)
+        self.op = op
+        self.operation = op.id
+        reads = retry == "safe" or (retry == CONSERVATIVE and op.method == "GET")
+        self.mutating = not reads
+        # Only operations whose retry is proven safe are retried after an attempt that may have acted.
+        self.retry_maybe_acted = reads or retry == "same values"
+
+    def read(self, response: httpx.Response) -> Any:
+        return read_reply(response, self.op.reply)
+
+    def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
+        return PayoutOutcomeUnknownError(
+            f"{self.operation}: {self.request.method} {self.request.url.path} may have taken effect on the server, "
+            f"but no reply confirmed it ({cause.message}); it was not sent again. Check the resources it acts on "
+            "before calling it again.",
+            request=self.request, operation=self.operation,
+        )
+
+
 class StartCall(Call[builtins.list[Payout]]):
     """Start payouts; after an attempt that may have acted, judge what the server shows (`_evidence.py`)."""
 
@@ -216,14 +242,17 @@ class StartCall(Call[builtins.list[Payout]]):
     mutating = True
 
     def __init__(
-        self, client: AnyClient, items: builtins.list[dict[str, Any]], timeout: TimeoutTypes | NotGiven
+        self, client: AnyClient, items: builtins.list[dict[str, Any]], request: httpx.Request,
+        timeout: TimeoutTypes | NotGiven,
     ) -> None:
         self.client = client
-        self.timeout = timeout
         self.ids: builtins.list[int] = [item["id"] for item in items]
         self.asked: dict[int, str | None] = {item["id"]: item.get("scheduled_at") for item in items}
         self.findings: builtins.list[Finding] = []
-        request = client.build_request("PUT", "/start", body={"payouts": items}, timeout=timeout)
+        self.lookups = {
+            payout_id: client.build_request("GET", f"/payouts/{payout_id}", timeout=timeout)
+            for payout_id in self.ids
+        }
         super().__init__(client._config, request)
 
     def read(self, response: httpx.Response) -> builtins.list[Payout]:
@@ -247,9 +276,7 @@ class StartCall(Call[builtins.list[Payout]]):
         """Retrieve every payout asked and judge each; finish, send again unchanged, or raise."""
         self.findings = []
         for payout_id in self.ids:
-            lookup = RetrieveCall(
-                self.config, self.client.build_request("GET", f"/{payout_id}", timeout=self.timeout), payout_id
-            )
+            lookup = RetrieveCall(self.config, self.lookups[payout_id], payout_id)
             try:
                 payout = yield from run(lookup, self.client._retry)
             except APIError as exc:
@@ -287,59 +314,72 @@ class StartCall(Call[builtins.list[Payout]]):
         )
 
 
-def _start_items(
-    payouts: object,
-    scheduled_at: Any,
-    phone_number: PhoneNumberParams | PhoneNumber | None,
-) -> builtins.list[dict[str, Any]]:
-    """The start body's items. `payouts` is exactly an int id, a `StartItem` mapping, or a list or tuple of
-    them: bytes, strings, sets, generators and other iterables are refused, never iterated (bytes
-    `b"42"` iterated are the ids 52 and 50; a set has no order; a generator can be consumed once)."""
-    many = isinstance(payouts, builtins.list | tuple)
-    if many:
-        given: builtins.list[object] = builtins.list(payouts)  # type: ignore[call-overload]
-    elif type(payouts) is int or isinstance(payouts, Mapping):
-        given = [payouts]
-    else:
-        raise InvalidArgumentError(
-            "payouts",
-            f"must be a payout id (int), a StartItem dict, or a list of them, got {type(payouts).__name__}",
-        )
-    if not given:
-        raise InvalidArgumentError("payouts", "must name at least one payout")
+@rule("ids are ints")
+def _ids_given(payouts: object, name: str) -> tuple[builtins.list[object], bool]:
+    """`payouts` as a list of entries and whether a list was given: exactly an int id, a `StartItem`
+    mapping, or a list or tuple of them; bytes, strings, sets, generators are refused, never iterated."""
+    if isinstance(payouts, builtins.list | tuple):
+        return builtins.list(payouts), True
+    if type(payouts) is int or isinstance(payouts, Mapping):
+        return [payouts], False
+    what = "a payout id (int)" if name == "id" else "a payout id (int), a StartItem dict, or a list of them"
+    raise InvalidArgumentError(name, f"must be {what}, got {type(payouts).__name__}")
+
+
+@rule("ids are ints")
+def _bare_id(entry: object, where: str) -> int:
+    """An id given alone is exactly an int (not a bool, not a float, not bytes or a string of digits)."""
+    if type(entry) is not int:
+        raise InvalidArgumentError(where, f"must be a payout id (int) or a StartItem dict, got {type(entry).__name__}")
+    return entry
+
+
+@rule("future schedule")
+def _schedule_given(at: object) -> None:
+    """`schedule(id, None)` would send the payout now: refused, `send_now()` says that."""
+    if at is None:
+        raise InvalidArgumentError("at", "is required: when to send the payout (send_now() sends it now)")
+
+
+@rule("one phone override")
+def _one_phone(given: builtins.list[object], phone_number: object) -> None:
     if phone_number is not None and len(given) > 1:
         raise InvalidArgumentError(
             "phone_number", "overrides the number of one payout only: set it per payout in `payouts` instead"
         )
-    default_when = None if scheduled_at is None else check.scheduled_at(scheduled_at)
+
+
+def _start_items(
+    payouts: object, scheduled_at: Any, phone_number: Any, *, id_name: str = "payouts", at_name: str = "scheduled_at"
+) -> tuple[builtins.list[dict[str, Any]], dict[str, str]]:
+    """The start body's items, and how to name a field of the body in the caller's words (a bare id
+    given at `payouts[1]` is named `payouts[1]`, not `payouts[1].id`). The spec checks the rest."""
+    given, many = _ids_given(payouts, id_name)
+    _one_phone(given, phone_number)
+    default_when = None if scheduled_at is None else check.scheduled_at(scheduled_at, at_name)
     items: builtins.list[dict[str, Any]] = []
+    rename: dict[str, str] = {}
     for index, entry in enumerate(given):
-        where = f"payouts[{index}]" if many else "payouts"
+        where = f"payouts[{index}]" if many else id_name
+        body_at = f"payouts[{index}]"
         if isinstance(entry, Mapping):
-            unknown = set(entry) - {"id", "scheduled_at", "phone_number"}
-            if unknown:
-                raise InvalidArgumentError(where, f"unknown field(s) {sorted(map(repr, unknown))}")
-            if "id" not in entry:
-                raise InvalidArgumentError(f"{where}.id", "is required: the payout's id")
-            item: dict[str, Any] = {"id": check.payout_id(entry["id"], f"{where}.id")}
-            when = entry.get("scheduled_at")
-            phone = entry.get("phone_number")
+            check.start_item(entry, where)
+            item: dict[str, Any] = dict(entry)
+            if item.get("scheduled_at") is not None:
+                item["scheduled_at"] = check.scheduled_at(item["scheduled_at"], f"{where}.scheduled_at")
         else:
-            item = {"id": check.payout_id(entry, where)}
-            when = phone = None
-        if when is not None:
-            item["scheduled_at"] = check.scheduled_at(when, f"{where}.scheduled_at")
-        elif default_when is not None:
+            item = {"id": _bare_id(entry, where)}
+            rename[f"{body_at}.id"] = where
+        if item.get("scheduled_at") is None and default_when is not None:
             item["scheduled_at"] = default_when
-        phone = phone if phone is not None else phone_number
-        if phone is not None:
-            name = "phone_number" if phone is phone_number else f"{where}.phone_number"
-            item["phone_number"] = check.phone_number(phone, name)
-        items.append(item)
-    ids = [item["id"] for item in items]
-    if len(set(ids)) != len(ids):
-        raise InvalidArgumentError("payouts", f"names a payout more than once: {ids}")
-    return items
+            rename[f"{body_at}.scheduled_at"] = at_name
+        if item.get("phone_number") is None and phone_number is not None:
+            item["phone_number"] = phone_number
+            rename[f"{body_at}.phone_number"] = "phone_number"
+        items.append({key: value for key, value in item.items() if value is not None})
+        rename.setdefault(body_at, where)
+    rename.setdefault("payouts", id_name if not many else "payouts")
+    return items, rename
 
 
 def _only(payouts: builtins.list[Payout], payout_id: int) -> Payout:
@@ -353,55 +393,55 @@ def _only(payouts: builtins.list[Payout], payout_id: int) -> Payout:
 
 
 class PayoutOperations:
-    """Validation, request building and call description for each payouts operation.
+    """Request building and call description for each payouts operation, from the spec (`_operations.py`).
 
     Every operation takes `deadline=` (seconds for the whole call: attempts, waits and checks; see
-    `_deadline.py`). The `_sync` / `_async` wrappers take it out before calling the method and hand it
-    to the driver that enforces it, so the bodies here never see it.
+    `_deadline.py`), `timeout=` (per attempt), and the escape hatches `extra_headers=`,
+    `extra_query=`, `extra_body=` (merged last, checked as JSON only: for what the spec does not
+    declare yet). The `_sync` / `_async` wrappers take `deadline` out before calling the method and
+    hand it to the driver that enforces it, so the bodies here never see it.
     """
 
     def __init__(self, client: AnyClient) -> None:
         self._client = client
 
+    def _request(self, prepared: Prepared, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        return self._client.build_request(
+            prepared.method, prepared.path, body=prepared.body, params=prepared.query or None,
+            headers=prepared.headers or None, timeout=timeout,
+        )
+
     def create(
         self,
         *,
-        amount: int,
-        currency: str,
-        mode: str,
-        customer: CustomerParams | CustomerRefParams | CustomerInput | CustomerRef,
-        description: str | None = None,
-        merchant_reference: str | None = None,
-        custom_metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Unpack[CreatePayoutParams],
     ) -> Steps[Payout]:
         """Create a payout (status `pending`; nothing is sent until you start it).
 
-        `customer` describes a new beneficiary (`{"firstname", "lastname", "email", "phone_number"}`)
-        or names an existing one by id (`{"id": payout.customer_id}`).
+        The keywords are the spec's body fields (`CreatePayoutParams`, generated): `amount`,
+        `currency` (`"XOF"` or `{"iso": "XOF"}`), `mode`, `customer` (a new beneficiary
+        `{"firstname", "lastname", "email", "phone_number"}`, or an existing one `{"id": ...}`),
+        `description`, `merchant_reference`, `custom_metadata`, and any field FedaPay adds.
 
         `idempotency_key` (default: a new uuid4 per call) goes with every retry of this call, so a
         retry never creates a second payout. Pass your own to make a create safe to repeat across
         processes; pass `merchant_reference` to be able to find the payout yourself.
         """
-        body: dict[str, Any] = {
-            "amount": check.positive_int(amount, "amount"),
-            "currency": {"iso": check.currency(currency)},
-            "mode": check.text(mode, "mode"),
-            "customer": check.customer(customer),
-        }
-        if description is not None:
-            body["description"] = check.optional_string(description, "description")
-        if merchant_reference is not None:
-            body["merchant_reference"] = check.text(merchant_reference, "merchant_reference")
-        if custom_metadata is not None:
-            body["custom_metadata"] = check.metadata(custom_metadata, "custom_metadata")
-        key = str(uuid.uuid4()) if idempotency_key is None else check.idempotency_key(idempotency_key)
-        client = self._client
-        request = client.build_request("POST", "", body=body, headers={"Idempotency-Key": key}, timeout=timeout)
-        return run(CreateCall(client, request, key, body), client._retry)
+        arguments: dict[str, Any] = dict(params)
+        if arguments.get("idempotency_key") is None:
+            arguments["idempotency_key"] = str(uuid.uuid4())
+        prepared = prepare(
+            operation("create_payout"), arguments,
+            extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers,
+        )
+        key = prepared.headers["Idempotency-Key"]
+        request = self._request(prepared, timeout)
+        return run(CreateCall(self._client, request, key, prepared.body), self._client._retry)
 
     def start(
         self,
@@ -411,15 +451,31 @@ class PayoutOperations:
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Steps[builtins.list[Payout]]:
-        """Start one or many pending payouts: send now, or at `scheduled_at` (an aware datetime or ISO string).
+        """Start one or many pending payouts: send now, or at `scheduled_at` (an aware datetime or a string
+        the spec accepts: ISO 8601, or FedaPay's `YYYY-MM-DD HH:MM:SS`).
 
         `payouts` is an id, a `StartItem` dict (`{"id", "scheduled_at", "phone_number"}`), or a list of
         them; `scheduled_at` applies to those without their own, `phone_number` (one payout only)
         overrides the beneficiary's number. Returns the payouts in the order given.
         """
-        items = _start_items(payouts, scheduled_at, phone_number)
-        call = StartCall(self._client, items, timeout)
+        return self._start(payouts, scheduled_at, phone_number, timeout, extra_headers, extra_query, extra_body)
+
+    def _start(
+        self, payouts: object, scheduled_at: Any, phone_number: Any, timeout: TimeoutTypes | NotGiven,
+        extra_headers: Mapping[str, str] | None, extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None, *, id_name: str = "payouts", at_name: str = "scheduled_at",
+    ) -> Steps[builtins.list[Payout]]:
+        items, rename = _start_items(payouts, scheduled_at, phone_number, id_name=id_name, at_name=at_name)
+        prepared = prepare(
+            operation("start_payouts"), {"body": {"payouts": items}}, rename=rename,
+            extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers,
+        )
+        sent: builtins.list[dict[str, Any]] = prepared.body["payouts"]
+        call = StartCall(self._client, sent, self._request(prepared, timeout), timeout)
         return run(call, self._client._retry)
 
     def send_now(
@@ -429,11 +485,14 @@ class PayoutOperations:
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Steps[Payout]:
         """Start one pending payout now; returns it (status `started`, or already `sent`)."""
-        payout_id = check.payout_id(id)
-        steps = self.start(payout_id, phone_number=phone_number, timeout=timeout)
-        return _first(steps, payout_id)
+        _ids_given(id if type(id) is int else None, "id")
+        steps = self._start(id, None, phone_number, timeout, extra_headers, extra_query, extra_body, id_name="id")
+        return _first(steps, id)
 
     def schedule(
         self,
@@ -443,85 +502,102 @@ class PayoutOperations:
         phone_number: PhoneNumberParams | PhoneNumber | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Steps[Payout]:
-        """Schedule one pending payout at `at` (an aware datetime or ISO string); returns it (`scheduled`)."""
-        payout_id = check.payout_id(id)
-        if at is None:
-            raise InvalidArgumentError("at", "is required: when to send the payout")
-        steps = self.start(payout_id, scheduled_at=check.scheduled_at(at, "at"), phone_number=phone_number,
-                           timeout=timeout)
-        return _first(steps, payout_id)
+        """Schedule one pending payout at `at` (an aware datetime or a string the spec accepts); returns it."""
+        _ids_given(id if type(id) is int else None, "id")
+        _schedule_given(at)
+        steps = self._start(
+            id, at, phone_number, timeout, extra_headers, extra_query, extra_body, id_name="id", at_name="at"
+        )
+        return _first(steps, id)
 
     def retrieve(
-        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN
+        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None, extra_query: Mapping[str, Any] | None = None,
     ) -> Steps[Payout]:
         """The payout with this id (`NotFoundError` if there is none)."""
-        payout_id = check.payout_id(id)
-        request = self._client.build_request("GET", f"/{payout_id}", timeout=timeout)
-        return run(RetrieveCall(self._client._config, request, payout_id), self._client._retry)
+        prepared = prepare(
+            operation("retrieve_payout"), {"id": id}, extra_query=extra_query, extra_headers=extra_headers
+        )
+        return run(RetrieveCall(self._client._config, self._request(prepared, timeout), id), self._client._retry)
 
     def list(
         self,
         *,
-        page: int = 1,
-        per_page: int = 25,
-        status: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        **params: Unpack[ListPayoutsParams],
     ) -> Steps[PayoutPage]:
-        """One page of payouts, newest first, optionally only those with `status`."""
-        params: dict[str, Any] = {"page": check.page_number(page, "page"), "per_page": check.per_page(per_page)}
-        if status is not None:
-            params["status"] = check.text(status, "status")
-        request = self._client.build_request("GET", "", params=params, timeout=timeout)
-        return run(ListCall(self._client, request, page, per_page, params.get("status")), self._client._retry)
+        """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status`, any filter the spec adds."""
+        arguments: dict[str, Any] = {"page": 1, "per_page": 25, **{k: v for k, v in params.items() if v is not None}}
+        prepared = prepare(
+            operation("list_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
+        )
+        call = ListCall(self._client, self._request(prepared, timeout), arguments["page"], arguments["per_page"],
+                        arguments.get("status"))
+        return run(call, self._client._retry)
 
     def update(
         self,
         id: int,
         *,
-        amount: int | None = None,
-        mode: str | None = None,
-        description: str | None = None,
-        merchant_reference: str | None = None,
-        custom_metadata: Mapping[str, Any] | None = None,
-        scheduled_at: Any = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **fields: Unpack[UpdatePayoutBody],
     ) -> Steps[Payout]:
-        """Change a payout that has not been sent yet; only the fields given are sent.
+        """Change a payout that has not been sent yet; only the fields given are sent (`UpdatePayoutBody`).
 
-        `scheduled_at` (an aware datetime or ISO string, in the future) moves a `scheduled` payout to
-        another time; a `pending` payout is scheduled with `schedule()` / `start()` instead.
+        `scheduled_at` (an aware datetime or a string the spec accepts, in the future) moves a
+        `scheduled` payout to another time; a `pending` payout is scheduled with `schedule()` instead.
         """
-        payout_id = check.payout_id(id)
-        body: dict[str, Any] = {}
-        if amount is not None:
-            body["amount"] = check.positive_int(amount, "amount")
-        if mode is not None:
-            body["mode"] = check.text(mode, "mode")
-        if description is not None:
-            body["description"] = check.optional_string(description, "description")
-        if merchant_reference is not None:
-            body["merchant_reference"] = check.text(merchant_reference, "merchant_reference")
-        if custom_metadata is not None:
-            body["custom_metadata"] = check.metadata(custom_metadata, "custom_metadata")
-        if scheduled_at is not None:
-            body["scheduled_at"] = check.scheduled_at(scheduled_at)
-        if not body:
-            raise InvalidArgumentError(
-                "update",
-                "give at least one of amount, mode, description, merchant_reference, custom_metadata, scheduled_at",
-            )
-        request = self._client.build_request("PUT", f"/{payout_id}", body=body, timeout=timeout)
-        return run(UpdateCall(self._client, request, payout_id, body), self._client._retry)
+        prepared = prepare(
+            operation("update_payout"), {**fields, "id": id}, rename={"body": "update"},
+            extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers,
+        )
+        request = self._request(prepared, timeout)
+        return run(UpdateCall(self._client, request, id, prepared.body), self._client._retry)
 
     def delete(
-        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN
+        self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None, extra_query: Mapping[str, Any] | None = None,
     ) -> Steps[None]:
         """Delete a payout that has not been sent."""
-        call = DeleteCall(self._client, check.payout_id(id), timeout)
+        prepared = prepare(operation("delete_payout"), {"id": id}, extra_query=extra_query, extra_headers=extra_headers)
+        lookup = prepare(operation("retrieve_payout"), {"id": id})
+        call = DeleteCall(self._client, id, self._request(prepared, timeout), self._request(lookup, timeout))
         return run(call, self._client._retry)
+
+    def call(
+        self,
+        operation_id: str,
+        /,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> Steps[Any]:
+        """Any operation of the spec by its operationId, with its keywords (`fedapay_payouts_api.api.<tag>.
+        <operation>.<Operation>Params`); returns its reply's generated model (or the JSON when it has none).
+
+        Its retry class comes from `_operations.RETRY_CLASS`; an operation the table does not name (one
+        FedaPay added) is conservative: a GET is retried, anything else only when nothing was sent or the
+        server refused, and `PayoutOutcomeUnknownError` when it may have acted.
+        """
+        op = operation(operation_id)
+        prepared = prepare(op, params, extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers)
+        request = self._request(prepared, timeout)
+        return run(SpecCall(self._client._config, request, op, retry_class(op)), self._client._retry)
 
 
 def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]:
@@ -563,6 +639,7 @@ class Payouts:
     list = _sync(PayoutOperations.list)
     update = _sync(PayoutOperations.update)
     delete = _sync(PayoutOperations.delete)
+    call = _sync(PayoutOperations.call)
 
     def auto_paging_iter(
         self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -582,9 +659,7 @@ class Payouts:
     ) -> Iterator[Payout]:
         page: int | None = 1
         while page is not None:
-            result = self.list(
-                page=page, per_page=walker.per_page, status=walker.status, timeout=timeout, deadline=deadline
-            )
+            result = self.list(timeout=timeout, deadline=deadline, **walker.page_params(page))
             yield from walker.fresh(result)
             page = walker.following(result)
 
@@ -604,6 +679,7 @@ class AsyncPayouts:
     list = _async(PayoutOperations.list)
     update = _async(PayoutOperations.update)
     delete = _async(PayoutOperations.delete)
+    call = _async(PayoutOperations.call)
 
     def auto_paging_iter(
         self, *, per_page: int = 100, status: str | None = None, timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -623,9 +699,7 @@ class AsyncPayouts:
     ) -> AsyncIterator[Payout]:
         page: int | None = 1
         while page is not None:
-            result = await self.list(
-                page=page, per_page=walker.per_page, status=walker.status, timeout=timeout, deadline=deadline
-            )
+            result = await self.list(timeout=timeout, deadline=deadline, **walker.page_params(page))
             for payout in walker.fresh(result):
                 yield payout
             page = walker.following(result)

@@ -182,6 +182,9 @@ class Call(Generic[R]):
 
     operation: str = ""
     mutating: bool = False
+    # False for an operation no table row proves safe to resend (`_operations.RETRY_CLASS`): after an
+    # attempt that may have acted it is not sent again (PayoutOutcomeUnknownError instead).
+    retry_maybe_acted: bool = True
 
     def __init__(self, config: Config, request: httpx.Request) -> None:
         self.config = config
@@ -268,7 +271,8 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                 return settled
         kind = MAYBE_ACTED if unreadable is not None else classify(outcome)
         retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
-        delay = policy.delay(retries, retry_after) if kind != FINAL and retries < policy.max_retries else None
+        retryable = kind != FINAL and (kind != MAYBE_ACTED or call.retry_maybe_acted)
+        delay = policy.delay(retries, retry_after) if retryable and retries < policy.max_retries else None
         if delay is not None and deadline is not None and not deadline.leaves(delay):
             if logger.isEnabledFor(logging.INFO):
                 logger.info(

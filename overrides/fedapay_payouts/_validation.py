@@ -1,7 +1,9 @@
-"""Client-side checks, run before any request: each failure names the argument.
+"""What the spec cannot say: the client's own checks, each a declared rule with its reason.
 
-Each check returns the value as it goes on the wire. They catch mistakes that would otherwise
-reach the server (or worse, be accepted by it): a float amount, a naive datetime, a missing name.
+Every other check of a request comes from the spec (`_schema.py`). A function here that refuses a
+value is registered with `@rule(name)`, and `DECLARED` lists every rule and why it exists; a spine
+test proves that every `InvalidArgumentError` raised while building a request is either the spec's
+or raised under one of these rules.
 """
 
 from __future__ import annotations
@@ -10,206 +12,321 @@ import datetime
 import math
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
-
-from fedapay_payouts_api.models.customer_input import CustomerInput
-from fedapay_payouts_api.models.customer_ref import CustomerRef
-from fedapay_payouts_api.models.phone_number import PhoneNumber
+from collections.abc import Callable, Mapping
+from typing import Any, Final, ParamSpec, TypeVar
 
 from ._exceptions import InvalidArgumentError
 
-PHONE_RE = re.compile(r"\+?[0-9]{4,15}")
-COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
-CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
-HEADER_SAFE_RE = re.compile(r"[!-~]{1,255}")
-# FedaPay's integers (ids, amounts, pages) are 64-bit on the wire; a larger one is no id of theirs.
-MAX_WIRE_INT = 2**63 - 1
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DECLARED: Final[dict[str, str]] = {
+    "plain JSON": "a schema describes JSON values: bytes, sets, NaN, infinities, lone surrogates, non-string keys"
+    " and values nested past 32 levels cannot be sent as JSON, and FedaPay's integers are 64-bit",
+    "aware datetimes": "a datetime given for a date field must say its timezone: a naive one names no instant,"
+    " and the client will not guess when a payout is sent",
+    "future schedule": "a scheduled_at in the past would send the payout at once; the spec's pattern cannot"
+    " compare with the clock",
+    "spec keywords": "keywords are the spec's fields and parameters: a misspelt optional field would be sent and"
+    " ignored (undeclared fields go through extra_body=)",
+    "customer id or description": "the spec's oneOf lets a new customer's description carry an extra `id`, which"
+    " FedaPay ignores: a new customer would be paid instead of the one named",
+    "start items": "a start item takes id, scheduled_at and phone_number only: a misspelt scheduled_at would be"
+    " ignored and the payout sent at once",
+    "distinct start ids": "start replies are matched to the ids asked: a repeated id cannot be matched",
+    "one phone override": "phone_number= overrides one payout's number; given for several it would send them"
+    " all to one wallet",
+    "ids are ints": "payouts= takes an int id, a StartItem mapping or a list of them: bytes, strings, sets and"
+    " generators are never iterated (b'42' iterated is the ids 52 and 50)",
+    "idempotency key token": "the Idempotency-Key must reach the server byte for byte on every retry: printable"
+    " ASCII without spaces",
+    "escape hatches": "extra_body must be a JSON object merged into an object body, extra_query flat"
+    " JSON scalars: they go where the spec says nothing, so only their JSON form is checked",
+    "header values": "extra headers must be printable ASCII: HTTP carries nothing else, and a CR or LF would"
+    " split the request",
+}
+
+_RULES: dict[str, str] = {}  # function qualname -> rule name
+
+
+def rule(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a check as one of the declared rules (`DECLARED[name]` says why)."""
+    if name not in DECLARED:
+        raise KeyError(name)
+
+    def mark(function: Callable[P, R]) -> Callable[P, R]:
+        _RULES[function.__qualname__] = name
+        return function
+
+    return mark
+
+
+HEADER_SAFE_RE: Final = re.compile(r"[!-~]{1,255}")
+HEADER_VALUE_RE: Final = re.compile(r"[ -~]*")
+MAX_JSON_DEPTH: Final = 32
+MAX_WIRE_INT: Final = 2**63 - 1
+MIN_WIRE_INT: Final = -(2**63)
+# Time zones span UTC-12 to UTC+14: a time without zone is past everywhere once it is 14 hours past as UTC.
+_WIDEST_OFFSET: Final = datetime.timedelta(hours=14)
 
 
 def _shown(value: object) -> str:
-    """A short, safe description of a bad value for an error message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def positive_int(value: object, argument: str) -> int:
-    """Exactly an `int` (not a bool, not bytes or a numeric string), from 1 to 2**63 - 1."""
-    if type(value) is not int:
-        raise InvalidArgumentError(
-            argument, f"must be a positive integer (int), got {type(value).__name__} {_shown(value)}"
-        )
-    if not 0 < value <= MAX_WIRE_INT:
-        raise InvalidArgumentError(argument, f"must be a positive integer up to 2**63 - 1, got {_shown(value)}")
-    return value
-
-
-def payout_id(value: object, argument: str = "id") -> int:
-    """A payout id: exactly an `int`. Bytes, strings, bools and floats are refused, never converted:
-    `b"42"` iterated is the ids 52 and 50, and `"42"` is the ids 4 and 2."""
-    return positive_int(value, argument)
-
-
-def _utf8(value: str, argument: str) -> str:
-    """Refuse strings that cannot travel as UTF-8 JSON (lone surrogates, e.g. from a bad decode)."""
+@rule("plain JSON")
+def _utf8(value: str, where: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidArgumentError(
-            argument, f"contains a character that is not valid Unicode text (position {exc.start})"
+            where, f"contains a character that is not valid Unicode text (position {exc.start})"
         ) from None
     return value
 
 
-def text(value: object, argument: str) -> str:
-    """A string with something in it (surrounding spaces removed)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(argument, f"must be a non-empty string, got {_shown(value)}")
-    return _utf8(value.strip(), argument)
-
-
-def optional_string(value: object, argument: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidArgumentError(argument, f"must be a string, got {type(value).__name__}")
-    return _utf8(value, argument)
-
-
-def currency(value: object) -> str:
-    if not isinstance(value, str) or not CURRENCY_RE.fullmatch(value):
-        raise InvalidArgumentError("currency", f"must be a 3-letter ISO 4217 code such as 'XOF', got {_shown(value)}")
-    return value.upper()
-
-
-def metadata(value: object, argument: str) -> dict[str, Any]:
-    """Plain JSON only (what FedaPay stores and gives back); a failure names the place: `custom_metadata.lines[2]`."""
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(argument, f"must be a mapping with string keys, got {type(value).__name__}")
-    wire: dict[str, Any] = _plain_json(value, argument, 0)
-    return wire
-
-
-MAX_JSON_DEPTH = 32
-
-
-def _plain_json(value: object, where: str, depth: int) -> Any:
-    """A copy of `value` as JSON types (dict, list, str, int, finite float, bool, None), or an error naming `where`."""
-    if isinstance(value, str):
-        return _utf8(value, where)
-    if value is None or isinstance(value, int):  # bool is an int
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidArgumentError(where, f"must be a finite number, got {value!r} (not valid JSON)")
-        return value
-    if depth >= MAX_JSON_DEPTH:
-        raise InvalidArgumentError(where, f"nests deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(value, Mapping):
-        wire = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidArgumentError(where, f"keys must be strings, got {type(key).__name__} {_shown(key)}")
-            _utf8(key, f"{where} (a key)")
-            wire[key] = _plain_json(item, f"{where}.{key}", depth + 1)
-        return wire
-    if isinstance(value, (list, tuple)):
-        return [_plain_json(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]
-    raise InvalidArgumentError(
-        where, f"must be JSON (str, int, float, bool, None, list or mapping), got {type(value).__name__}"
-    )
-
-
-def phone_number(value: object, argument: str) -> dict[str, str]:
-    if isinstance(value, PhoneNumber):
-        value = value.to_dict()
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(argument, 'must be {"number": "+22997808080", "country": "bj"}')
-    number = value.get("number")
-    if not isinstance(number, str) or not PHONE_RE.fullmatch(number := number.replace(" ", "")):
-        raise InvalidArgumentError(
-            f"{argument}.number", f"must be 4 to 15 digits with an optional +, got {_shown(number)}"
-        )
-    country = value.get("country")
-    if not isinstance(country, str) or not COUNTRY_RE.fullmatch(country):
-        raise InvalidArgumentError(f"{argument}.country", f"must be a 2-letter country code, got {_shown(country)}")
-    return {"number": number, "country": country.lower()}
-
-
-def customer(value: object) -> dict[str, Any]:
-    """A new beneficiary described in full, or an existing customer as `{"id": n}`; never both."""
-    if isinstance(value, CustomerInput | CustomerRef):
-        value = value.to_dict()
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(
-            "customer", 'must be {"firstname": ..., "lastname": ...}, {"id": <customer id>} or a CustomerInput'
-        )
-    if "id" in value:
-        if len(value) > 1:
-            raise InvalidArgumentError(
-                "customer",
-                f"give either an existing customer's id or a description, not both (got {sorted(map(repr, value))})",
-            )
-        return {"id": positive_int(value["id"], "customer.id")}
-    wire: dict[str, Any] = {
-        "firstname": text(value.get("firstname"), "customer.firstname"),
-        "lastname": text(value.get("lastname"), "customer.lastname"),
-    }
-    email = value.get("email")
-    if email is not None:
-        if not isinstance(email, str) or "@" not in email:
-            raise InvalidArgumentError("customer.email", f"must be an email address, got {_shown(email)}")
-        wire["email"] = _utf8(email.strip(), "customer.email")
-    phone = value.get("phone_number")
-    if phone is not None:
-        wire["phone_number"] = phone_number(phone, "customer.phone_number")
-    unknown = set(value) - {"firstname", "lastname", "email", "phone_number"}
-    if unknown:
-        raise InvalidArgumentError("customer", f"unknown field(s) {sorted(map(repr, unknown))}")
-    return wire
-
-
-def scheduled_at(value: object, argument: str = "scheduled_at") -> str:
-    """A timezone-aware datetime or ISO 8601 string, in the future, sent as UTC (`...Z`)."""
-    when: datetime.datetime
-    if isinstance(value, datetime.datetime):
-        when = value
-    elif isinstance(value, str):
-        try:
-            when = datetime.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidArgumentError(argument, f"is not an ISO 8601 date and time: {_shown(value)}") from None
-    else:
-        raise InvalidArgumentError(
-            argument, f"must be a timezone-aware datetime or ISO 8601 string, got {_shown(value)}"
-        )
+@rule("aware datetimes")
+def iso_instant(value: datetime.datetime, where: str) -> str:
+    """An aware datetime as UTC ISO 8601 (`2031-01-01T00:00:00Z`)."""
     try:
-        offset = when.utcoffset()
+        offset = value.utcoffset()
     except (TypeError, ValueError):  # a tzinfo whose utcoffset() misbehaves
         offset = None
     if offset is None:
         raise InvalidArgumentError(
-            argument, f"must say its timezone (e.g. tzinfo=datetime.UTC or a trailing 'Z'), got {_shown(value)}"
+            where, f"must say its timezone (e.g. tzinfo=datetime.UTC or a trailing 'Z'), got {_shown(value)}"
         )
     try:
-        utc = when.astimezone(datetime.UTC)
+        utc = value.astimezone(datetime.UTC)
     except (OverflowError, ValueError, OSError):
-        raise InvalidArgumentError(argument, f"is outside the years 1 to 9999 in UTC: {_shown(value)}") from None
-    if utc.timestamp() <= time.time():
-        raise InvalidArgumentError(argument, f"is not in the future ({_shown(value)}); use send_now() to send now")
+        raise InvalidArgumentError(where, f"is outside the years 1 to 9999 in UTC: {_shown(value)}") from None
     return utc.isoformat().replace("+00:00", "Z")
 
 
-def idempotency_key(value: object) -> str:
+NOT_JSON: Final = "\x00(not JSON)"  # stands for a refused value while the spec's checks look at the rest
+
+
+@rule("plain JSON")
+def _not_json(where: str, problem: str, problems: list[InvalidArgumentError] | None) -> str:
+    error = InvalidArgumentError(where or "body", problem)
+    if problems is None:
+        raise error
+    problems.append(error)
+    return NOT_JSON
+
+
+def json_value(
+    value: object, where: str, depth: int, problems: list[InvalidArgumentError] | None = None, *, dates: bool = True
+) -> Any:
+    """`value` as plain JSON (generated models as their dicts, a keyword's datetime or date as ISO text), or an
+    error naming `where`. Dates inside free-form values (`custom_metadata`) are refused, not turned into text.
+
+    With `problems`, a value that cannot be JSON is noted there and replaced by `NOT_JSON`, so that the
+    spec's checks can say which field it is in (`customer.id`, not `customer.id[0]`).
+    """
+    kind = type(value)  # the common exact types first: this runs on every request
+    if kind is str:
+        try:
+            value.encode("utf-8")  # type: ignore[attr-defined]
+            return value
+        except UnicodeEncodeError:
+            pass
+    elif kind is int:
+        if MIN_WIRE_INT <= value <= MAX_WIRE_INT:  # type: ignore[operator]
+            return value
+    elif kind is dict and depth > 0:
+        wire = {}
+        top = not where
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
+                break
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError:
+                break
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
+        else:
+            return wire
+    if isinstance(value, str):
+        try:
+            return _utf8(value, where or "body")
+        except InvalidArgumentError as exc:
+            return _not_json(exc.argument, exc.problem, problems)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not MIN_WIRE_INT <= value <= MAX_WIRE_INT:
+            return _not_json(where, f"must fit in 64 bits (FedaPay's integers), got {_shown(value)}", problems)
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return _not_json(where, f"must be a finite number, got {value!r} (not valid JSON)", problems)
+        return value
+    if dates and isinstance(value, datetime.datetime):
+        return iso_instant(value, where)
+    if dates and isinstance(value, datetime.date):
+        return value.isoformat()
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and hasattr(type(value), "__attrs_attrs__"):  # a generated model
+        value = to_dict()
+    if depth <= 0:
+        return _not_json(where, f"nests deeper than {MAX_JSON_DEPTH} levels", problems)
+    if isinstance(value, Mapping):
+        wire = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return _not_json(where, f"keys must be strings, got {type(key).__name__} {_shown(key)}", problems)
+            try:
+                _utf8(key, f"{where} (a key)" if where else "a key")
+            except InvalidArgumentError as exc:
+                return _not_json(exc.argument, exc.problem, problems)
+            top = not where  # the keywords themselves
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
+        return wire
+    if isinstance(value, list | tuple):
+        return [
+            json_value(item, f"{where}[{index}]", depth - 1, problems, dates=False) for index, item in enumerate(value)
+        ]
+    return _not_json(
+        where, f"must be JSON (str, int, float, bool, None, list or mapping), got {type(value).__name__}", problems
+    )
+
+
+def _parsed(value: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@rule("future schedule")
+def future(value: str, where: str) -> str:
+    """A `scheduled_at` the spec accepts, checked to be ahead of now; one with a zone is sent as UTC."""
+    when = _parsed(value)
+    if when is None:
+        return value  # the spec's pattern has already said what is wrong, or will
+    if when.tzinfo is None:
+        # FedaPay's own form, `YYYY-MM-DD HH:MM:SS`, in its account's zone: past only when past in every zone.
+        latest = when.replace(tzinfo=datetime.UTC) + _WIDEST_OFFSET
+        if latest.timestamp() <= time.time():
+            raise InvalidArgumentError(where, f"is not in the future ({_shown(value)}); use send_now() to send now")
+        return value
+    sent = iso_instant(when, where)
+    if when.timestamp() <= time.time():
+        raise InvalidArgumentError(where, f"is not in the future ({_shown(value)}); use send_now() to send now")
+    return sent
+
+
+def scheduled_at(value: object, where: str = "scheduled_at") -> str:
+    """A datetime or a string as the wire's `scheduled_at`, in the future (the start and update forms)."""
+    text = iso_instant(value, where) if isinstance(value, datetime.datetime) else value
+    if not isinstance(text, str):
+        return text  # type: ignore[return-value]  # the spec's schema names the type it wants
+    return future(text, where)
+
+
+@rule("customer id or description")
+def _customer(value: object) -> None:
+    if isinstance(value, Mapping) and "id" in value and len(value) > 1:
+        raise InvalidArgumentError(
+            "customer",
+            f"give either an existing customer's id or a description, not both (got {sorted(map(repr, value))})",
+        )
+
+
+@rule("start items")
+def start_item(item: Mapping[Any, Any], where: str) -> None:
+    unknown = set(item) - {"id", "scheduled_at", "phone_number"}
+    if unknown:
+        raise InvalidArgumentError(where, f"unknown field(s) {sorted(map(repr, unknown))}")
+
+
+@rule("distinct start ids")
+def _distinct(ids: list[Any]) -> None:
+    if len(set(map(repr, ids))) != len(ids):
+        raise InvalidArgumentError("payouts", f"names a payout more than once: {ids}")
+
+
+@rule("idempotency key token")
+def _idempotency_key(value: object) -> None:
     if not isinstance(value, str) or not HEADER_SAFE_RE.fullmatch(value):
         raise InvalidArgumentError("idempotency_key", "must be 1 to 255 printable ASCII characters without spaces")
+
+
+def declared(operation_id: str, body: Any, params: Mapping[str, Any]) -> None:
+    """The declared rules that apply to a request the spec has accepted."""
+    if "idempotency_key" in params:
+        _idempotency_key(params["idempotency_key"])
+    if not isinstance(body, dict):
+        return
+    if isinstance(body.get("customer"), Mapping):
+        _customer(body["customer"])
+    if isinstance(body.get("scheduled_at"), str):
+        body["scheduled_at"] = future(body["scheduled_at"], "scheduled_at")
+    items = body.get("payouts")
+    if operation_id == "start_payouts" and isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                start_item(item, f"payouts[{index}]")
+                if isinstance(item.get("scheduled_at"), str):
+                    item["scheduled_at"] = future(item["scheduled_at"], f"payouts[{index}].scheduled_at")
+        _distinct([item.get("id") if isinstance(item, dict) else item for item in items])
+
+
+@rule("header values")
+def header_value(value: str, where: str) -> str:
+    if not HEADER_VALUE_RE.fullmatch(value):
+        raise InvalidArgumentError(where, "must be printable ASCII (no control characters)")
     return value
 
 
-def page_number(value: object, argument: str) -> int:
-    return positive_int(value, argument)
+@rule("header values")
+def headers(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(where, "must be a mapping of header names to values")
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not HEADER_SAFE_RE.fullmatch(name) or not isinstance(item, str):
+            raise InvalidArgumentError(where, f"header {_shown(name)} must be a token name with a string value")
+        out[name] = header_value(item, f"{where}.{name}")
+    return out
 
 
-def per_page(value: object) -> int:
-    number = positive_int(value, "per_page")
-    if number > 100:
-        raise InvalidArgumentError("per_page", f"must be at most 100, got {number}")
-    return number
+@rule("spec keywords")
+def unknown_keyword(name: str, operation_id: str, known: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        name, f"is not a field or parameter of {operation_id} in the spec (those are: {known}); "
+        "send a field the spec does not declare with extra_body="
+    )
+
+
+@rule("escape hatches")
+def merge_extra_body(body: Any, extra_body: object, operation_id: str) -> Any:
+    """The body with `extra_body`'s fields merged last (they win), each plain JSON."""
+    extra = json_value(extra_body, "extra_body", MAX_JSON_DEPTH + 1)
+    if not isinstance(extra, dict):
+        raise InvalidArgumentError("extra_body", "must be a mapping of fields to add to the body")
+    if body is None:
+        return extra
+    if not isinstance(body, dict):
+        raise InvalidArgumentError("extra_body", f"{operation_id}'s body is not an object: nothing to merge into")
+    return {**body, **extra}
+
+
+@rule("escape hatches")
+def extra_query(value: object) -> dict[str, str | int | float | bool]:
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError("extra_query", "must be a mapping of query parameters")
+    out: dict[str, str | int | float | bool] = {}
+    for key, item in value.items():
+        plain = json_value(item, f"extra_query.{key}", 1)
+        if not isinstance(key, str) or not isinstance(plain, str | int | float):
+            raise InvalidArgumentError(f"extra_query.{key}", "must be a string, number or bool")
+        out[key] = plain
+    return out
+
+
+@rule("spec keywords")
+def unknown_operation(operation_id: object, known: list[str]) -> InvalidArgumentError:
+    return InvalidArgumentError("operation", f"{operation_id!r} is not an operation of the spec ({', '.join(known)})")

@@ -226,3 +226,20 @@ def status_error(response: httpx.Response) -> APIStatusError:
         request_id=request_id(response),
         retry_after=retry_after(response),
     )
+
+
+def read_reply(response: httpx.Response, model: Any) -> Any:
+    """The success reply of any operation: its generated model (`model.from_dict`), the JSON when the
+    spec names no model, None when there is no body. Anything unreadable is `APIResponseValidationError`."""
+    if not response.content and model is None:
+        return None
+    data = _json(response)
+    if model is None:
+        return data
+    if not isinstance(data, dict):
+        raise _unreadable(response, "the body is not an object")
+    try:
+        return model.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        detail = _clean(f"{type(exc).__name__}: {exc}", response)
+        raise _unreadable(response, f"the body cannot be read as {model.__name__} ({detail})") from None

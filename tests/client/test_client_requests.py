@@ -165,6 +165,12 @@ def test_an_integer_beyond_64_bits_keeps_every_digit() -> None:
     assert value["v1/payout"]["custom_metadata"]["n"] == 123456789012345678901234567890
 
 
+def test_a_19_digit_integer_below_minus_2_to_the_63_stays_exact() -> None:
+    """orjson reads -9223372036854775809 as -9.223372036854776e18: 19 digits, not 20, go to the exact parser."""
+    assert loads(b"[-9223372036854775809]") == [-9223372036854775809]
+    assert loads(b'{"n": -9999999999999999999}') == {"n": -9999999999999999999}
+
+
 def test_a_reply_that_is_not_json_raises_value_error() -> None:
     with pytest.raises(ValueError, match="Expecting value"):
         loads(b"<html>502 Bad Gateway</html>")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from client_support import API_KEY, CUSTOMER
-from fedapay_payouts import DEFAULT_TIMEOUT, FedaPay, InvalidArgumentError
+from fedapay_payouts import DEFAULT_TIMEOUT, APIStatusError, FedaPay, InvalidArgumentError
 
 FUTURE = datetime.datetime(2031, 1, 1, tzinfo=datetime.UTC)
 GOOD: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", "customer": CUSTOMER}
@@ -32,10 +32,13 @@ def offline() -> FedaPay:
     ({"currency": "XO"}, "currency"),
     ({"currency": "X0F"}, "currency"),
     ({"currency": None}, "currency"),
-    ({"mode": " "}, "mode"),
+    ({"currency": "EUR"}, "currency"),  # the spec: XOF or GNF only
+    ({"currency": {"iso": "USD"}}, "currency.iso"),
+    ({"mode": ""}, "mode"),
     ({"customer": {"lastname": "L"}}, "customer.firstname"),
     ({"customer": {"firstname": "A", "lastname": ""}}, "customer.lastname"),
     ({"customer": {"firstname": "A", "lastname": "L", "email": "nope"}}, "customer.email"),
+    ({"customer": {"firstname": "A", "lastname": "L", "email": "a@"}}, "customer.email"),
     ({"customer": {"firstname": "A", "lastname": "L", "phone_number": {"number": "12", "country": "bj"}}},
      "customer.phone_number.number"),
     ({"customer": {"firstname": "A", "lastname": "L", "phone_number": {"number": "+22997808080", "country": "ben"}}},
@@ -44,7 +47,7 @@ def offline() -> FedaPay:
     ({"customer": {"id": 0}}, "customer.id"),
     ({"customer": {"id": "12"}}, "customer.id"),
     ({"customer": {"id": 12, "firstname": "Ada", "lastname": "L"}}, "customer"),
-    ({"merchant_reference": ""}, "merchant_reference"),
+    ({"merchant_reference": 5}, "merchant_reference"),
     ({"custom_metadata": [1]}, "custom_metadata"),
     ({"idempotency_key": "has space"}, "idempotency_key"),
 ])
@@ -71,13 +74,14 @@ def test_create_refuses_bad_arguments_naming_them(offline: FedaPay, changes: dic
     (lambda p: p.start([{"id": 1, "when": 2}]), "payouts[0]"),
     (lambda p: p.start([1, 2], phone_number={"number": "+22997808080", "country": "bj"}), "phone_number"),
     (lambda p: p.schedule(7, datetime.datetime(2031, 1, 1)), "at"),  # naive
-    (lambda p: p.schedule(7, "2031-01-01 10:00:00"), "at"),  # no timezone
+    (lambda p: p.schedule(7, "2001-01-01 10:00:00"), "at"),  # FedaPay's form, past in every zone
+    (lambda p: p.schedule(7, "2031-01-01 10:00"), "at"),  # not the spec's pattern
     (lambda p: p.schedule(7, "tomorrow"), "at"),
     (lambda p: p.schedule(7, datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC)), "at"),  # past
     (lambda p: p.start([{"id": 1, "scheduled_at": 12}]), "payouts[0].scheduled_at"),
     (lambda p: p.list(page=0), "page"),
     (lambda p: p.list(per_page=101), "per_page"),
-    (lambda p: p.list(status=""), "status"),
+    (lambda p: p.list(status=5), "status"),
     (lambda p: p.auto_paging_iter(per_page=0), "per_page"),
     (lambda p: p.retrieve(7, timeout=-1), "timeout"),
 ])
@@ -161,3 +165,29 @@ def test_timeouts_per_call_override_the_client(monkeypatch: pytest.MonkeyPatch) 
     assert None not in [*seen[2].values(), *seen[3].values()]
     assert not injected.is_closed  # the caller's client is the caller's to close
     injected.close()
+
+
+def test_what_the_spec_accepts_is_sent_as_given() -> None:
+    """Values the spec allows and the hand-written checks used to refuse (issue 10): sent, not refused."""
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(422, json={"message": "refused by the test server"})
+
+    client = FedaPay(API_KEY, max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(record)))
+    customer: Any = {"firstname": " ", "lastname": "L", "nickname": "extra keys are the spec's"}
+    with pytest.raises(APIStatusError, match="refused by the test server"):
+        client.payouts.create(amount=5, currency={"iso": "GNF"}, mode=" ", customer=customer, merchant_reference="")
+    with pytest.raises(APIStatusError, match="refused by the test server"):
+        client.payouts.schedule(7, "2031-01-01 10:00:00")
+    with pytest.raises(APIStatusError, match="refused by the test server"):
+        client.payouts.list(status="")
+    import json
+
+    create, schedule, listed = seen
+    assert json.loads(create.content) == {
+        "amount": 5, "currency": {"iso": "GNF"}, "mode": " ", "customer": customer, "merchant_reference": "",
+    }
+    assert json.loads(schedule.content) == {"payouts": [{"id": 7, "scheduled_at": "2031-01-01 10:00:00"}]}
+    assert listed.url.params["status"] == ""

@@ -1,0 +1,200 @@
+"""Every operation of the spec, as a request: from a caller's keywords to what goes on the wire.
+
+The generated package describes each operation (`fedapay_payouts_api.api.<tag>.OPERATIONS`: method,
+path, parameters, body fields, reply model), rendered by our templates in spec/templates/. Here a
+call's keywords become a request by that description alone:
+
+1. keywords sorted into body fields and path, query and header parameters (an unknown keyword is
+   refused: a misspelt field would be sent and ignored; undeclared fields go in `extra_body=`);
+2. the documented conveniences applied (`CONVENIENT`: `currency="XOF"` for `{"iso": "XOF"}`), and
+   every value made plain JSON (`_validation.json_value`: models, datetimes);
+3. the body and parameters checked against the spec's schemas (`_schema.py`), then the declared
+   rules a schema cannot say (`_validation.DECLARED`);
+4. `extra_body` / `extra_query` / `extra_headers` merged last, checked as JSON and headers only.
+
+So a field, parameter or constraint FedaPay adds reaches `client.payouts.create(...)` and
+`client.call(...)` when the package is regenerated, with no edit here.
+
+`RETRY_CLASS` gives each operationId its retry class; an operation it does not name gets the
+conservative one (see `_retry.py`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+from . import _validation as check
+from ._exceptions import InvalidArgumentError
+from ._schema import renamed, schema_for
+
+if TYPE_CHECKING:
+    from fedapay_payouts_api.client import Operation
+
+__all__ = ["CONVENIENT", "RETRY_CLASS", "Prepared", "operation", "operations", "prepare"]
+
+# operationId -> how a failure may be retried (the table in `_retry.py`'s docstring).
+RETRY_CLASS: Final[Mapping[str, str]] = {
+    "create_payout": "idempotency key",  # one Idempotency-Key per call, resent on each retry
+    "start_payouts": "re-check",  # after a lost reply, retrieve and judge (`_evidence.py`)
+    "retrieve_payout": "safe",
+    "list_payouts": "safe",
+    "update_payout": "same values",  # setting the same values twice is setting them once
+    "delete_payout": "re-check",  # still there -> retry; gone -> outcome unknown
+}
+CONSERVATIVE: Final = "conservative"  # GET: retried; else only when nothing was sent or the server refused
+
+# Other forms a caller may give for a schema (by component name), turned into the spec's own; the
+# TypedDicts say so too (spec/templates/typed_params.jinja, kept in step by a spine test).
+CONVENIENT: Final[Mapping[str, str]] = {"CurrencyInput": "iso"}  # "XOF" or "xof" -> {"iso": "XOF"}
+
+
+def operations() -> dict[str, Operation]:
+    """Every operation of the generated package, by operationId, whatever its tag."""
+    global _OPERATIONS
+    if _OPERATIONS is None:
+        api = importlib.import_module("fedapay_payouts_api.api")
+        found: dict[str, Operation] = {}
+        for module in pkgutil.iter_modules(api.__path__):
+            found.update(importlib.import_module(f"{api.__name__}.{module.name}").OPERATIONS)
+        _OPERATIONS = found
+    return _OPERATIONS
+
+
+_OPERATIONS: dict[str, Operation] | None = None
+
+
+def operation(operation_id: str) -> Operation:
+    found = operations().get(operation_id)
+    if found is None:
+        raise check.unknown_operation(operation_id, sorted(operations()))
+    return found
+
+
+def retry_class(op: Operation) -> str:
+    return RETRY_CLASS.get(op.id, CONSERVATIVE)
+
+
+@dataclass
+class Prepared:
+    """A request's parts, checked: what the client sends."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any  # None: no body
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _convenient_fields(op: Operation) -> dict[str, str]:
+    """Body fields whose schema is a component with a convenient form: wire name -> the key to wrap in."""
+    from ._schema import spec_document
+
+    schema = (
+        spec_document().get("paths", {}).get(op.path, {}).get(op.method.lower(), {}).get("requestBody", {})
+        .get("content", {}).get("application/json", {}).get("schema", {})
+    )
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = spec_document()["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+    fields: dict[str, str] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        component = str(prop.get("$ref", "")).rsplit("/", 1)[-1]
+        if component in CONVENIENT:
+            fields[name] = CONVENIENT[component]
+    return fields
+
+
+_CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
+
+
+def prepare(
+    op: Operation,
+    arguments: Mapping[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    rename: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Check a call's keywords against the spec and build its request parts (see the module docstring).
+
+    A keyword given as None counts as not given. `rename` maps a body path to the caller's words in
+    errors (`payouts[0].id` -> `payouts[0]` when a bare id was given).
+    """
+    fields = dict(op.body_fields)
+    params = {p.python_name: p for p in op.params}
+    body: Any = None
+    body_given: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        if name in fields:
+            body_given[fields[name]] = value
+        elif name in params:
+            values[name] = value
+        elif name == "body" and op.body == "whole":
+            body = value
+        else:
+            known = ", ".join([*fields, *params, *(["body"] if op.body == "whole" else [])]) or "none"
+            raise check.unknown_keyword(name, op.id, known)
+    aliases: dict[str, str] = dict(rename or {})
+    if op.body == "fields":
+        wrap = _CONVENIENT_FIELDS.get(op.id)
+        if wrap is None:
+            wrap = _CONVENIENT_FIELDS.setdefault(op.id, _convenient_fields(op))
+        for wire, key in wrap.items():
+            if isinstance(body_given.get(wire), str):  # the short form: a code, in either case ("xof")
+                body_given[wire] = {key: body_given[wire].upper()}
+                aliases[f"{wire}.{key}"] = wire
+    problems: list[InvalidArgumentError] = []
+    if op.body == "fields":
+        body = check.json_value(body_given, "", check.MAX_JSON_DEPTH + 1, problems)
+    elif body is not None:
+        body = check.json_value(body, "", check.MAX_JSON_DEPTH + 1, problems)
+    values = {name: check.json_value(value, name, check.MAX_JSON_DEPTH, problems) for name, value in values.items()}
+    schema = schema_for(op)
+    try:
+        if body is not None or op.body_required:
+            schema.check_body({} if body is None else body, aliases)
+        schema.check_params(values)
+    except InvalidArgumentError as exc:
+        # A value that cannot be JSON is named by the spec's field it is in, with its own problem.
+        inside = [p for p in problems if renamed(p.argument, aliases).startswith(exc.argument)]
+        if not problems or inside or not exc.problem.endswith(repr(check.NOT_JSON)):
+            raise (InvalidArgumentError(exc.argument, inside[0].problem) if inside else exc) from None
+    if problems:
+        raise InvalidArgumentError(renamed(problems[0].argument, aliases), problems[0].problem)
+    try:
+        check.declared(op.id, body, values)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(renamed(exc.argument, aliases), exc.problem) from None
+    path = op.path
+    query: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for name, value in values.items():
+        param = params[name]
+        if param.location == "path":
+            path = path.replace("{" + param.name + "}", quote(_query_value(value), safe=""))
+        elif param.location == "query":
+            query[param.name] = _query_value(value)
+        elif param.location == "header":
+            headers[param.name] = check.header_value(_query_value(value), name)
+    if extra_body is not None:
+        body = check.merge_extra_body(body, extra_body, op.id)
+    if extra_query is not None:
+        query.update({key: _query_value(value) for key, value in check.extra_query(extra_query).items()})
+    if extra_headers is not None:
+        headers.update(check.headers(extra_headers, "extra_headers"))
+    return Prepared(op.method, path, query, headers, body)

@@ -1,0 +1,185 @@
+"""The spec drives the client: an upstream change, regenerated in a copy, reaches the methods users call.
+
+Each test edits FedaPay's page in a copy of the project, regenerates there, and runs the copy's own
+hand-written client (its folders first on sys.path, in a child process: `client_driver.py`) against
+a recording server on loopback. No file of the client is edited in the copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from spine_support import edit_page, regenerate
+
+DRIVER = Path(__file__).with_name("client_driver.py")
+AMOUNT = (
+    "                amount:\n                  type: integer\n                  description: Amount of the payout.\n"
+)
+PATHS = "paths:\n  /payouts:\n"
+
+
+def _regenerate(copy: Path) -> None:
+    done = regenerate("--root", str(copy), "--accept-breaking", "spine test: callers follow the new spec")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _drive(copy: Path, scenario: str) -> dict[str, Any]:
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "FEDAPAY_API_KEY")}
+    done = subprocess.run(
+        [sys.executable, str(DRIVER), str(copy), scenario], capture_output=True, text=True, check=False, env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_new_optional_request_field_is_sent_by_create(project_copy: Path) -> None:
+    edit_page(project_copy, AMOUNT, AMOUNT + "                callback_url:\n                  type: string\n")
+    _regenerate(project_copy)
+
+    run = _drive(project_copy, "new-field")
+
+    assert "value" in run["results"]["create"], run
+    (sent, *rest) = run["sent"]
+    assert rest == []
+    assert (sent["method"], sent["path"]) == ("POST", "/payouts")
+    assert sent["body"]["callback_url"] == "https://shop.example/cb"
+    # Typed from the spec too: a wrong type is refused before any request, naming the field.
+    assert run["results"]["create_bad_type"]["error"] == "InvalidArgumentError"
+    assert run["results"]["create_bad_type"]["argument"] == "callback_url"
+
+
+def test_a_new_maximum_is_refused_by_create_and_update_before_any_request(project_copy: Path) -> None:
+    edit_page(project_copy, AMOUNT, AMOUNT + "                  maximum: 1000000\n")
+    _regenerate(project_copy)
+
+    run = _drive(project_copy, "maximum")
+
+    for call in ("create_over", "update_over"):
+        assert run["results"][call]["error"] == "InvalidArgumentError", run["results"][call]
+        assert run["results"][call]["argument"] == "amount"
+        assert "at most 1000000" in run["results"][call]["text"]
+    # The only request is the one at the maximum, which the spec allows.
+    assert [(s["method"], s["body"]["amount"]) for s in run["sent"]] == [("POST", 1_000_000)]
+
+
+REPLY_AMOUNT = (
+    "                  amount:\n                    type: integer\n                    description: Payout amount.\n"
+)
+
+
+def test_a_type_change_follows(project_copy: Path) -> None:
+    edit_page(project_copy, AMOUNT, AMOUNT.replace("type: integer", "type: number"))
+    edit_page(project_copy, REPLY_AMOUNT, REPLY_AMOUNT.replace("type: integer", "type: number"))
+    _regenerate(project_copy)
+
+    run = _drive(project_copy, "type-change")
+
+    assert "value" in run["results"]["create_number"], run
+    assert [s["body"]["amount"] for s in run["sent"]] == [10.5]
+    assert run["results"]["create_string"]["argument"] == "amount"
+
+
+NEW_OPERATIONS = """paths:
+  /payouts/search:
+    get:
+      operationId: search_payouts
+      summary: Search payouts
+      parameters:
+        - name: q
+          in: query
+          required: true
+          schema:
+            type: string
+            minLength: 1
+      responses:
+        '200':
+          description: Matching payouts.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  v1/payouts:
+                    type: array
+                    items:
+                      type: object
+  /payouts/{id}/cancel:
+    post:
+      operationId: cancel_payout
+      summary: Cancel a payout
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema:
+            type: integer
+            minimum: 1
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                reason:
+                  type: string
+      responses:
+        '200':
+          description: The cancelled payout.
+  /payouts:
+"""
+
+
+def test_a_new_operation_is_callable_with_the_conservative_policy(project_copy: Path) -> None:
+    edit_page(project_copy, PATHS, NEW_OPERATIONS)
+    _regenerate(project_copy)
+
+    run = _drive(project_copy, "new-operation")
+    results, sent = run["results"], run["sent"]
+
+    # A GET the retry table does not name is retried (503 refused, 502 maybe acted: a read is safe).
+    assert results["search"]["value"]["v1/payouts"][0]["id"] == 7
+    searches = [s for s in sent if s["path"] == "/payouts/search"]
+    assert [(s["method"], s["query"]) for s in searches] == [("GET", {"q": "Ada"})] * 3
+    cancels = [s for s in sent if s["path"] == "/payouts/7/cancel"]
+    # Anything else: after a reply that may mean it acted (502), never sent again; the outcome is unknown.
+    assert results["cancel_maybe_acted"]["error"] == "PayoutOutcomeUnknownError"
+    assert "not sent again" in results["cancel_maybe_acted"]["text"]
+    # Refused (503) means nothing happened: retried, then its reply.
+    assert "value" in results["cancel_refused_then_ok"]
+    assert [(s["method"], s["body"]) for s in cancels] == [("POST", {"reason": "typo"})] * 3
+    # Its parameters are checked against the spec too, before any request.
+    assert results["cancel_bad_id"]["argument"] == "id"
+
+
+def test_mypy_sees_the_generated_parameter_types_a_new_field_included(project_copy: Path) -> None:
+    edit_page(project_copy, AMOUNT, AMOUNT + "                callback_url:\n                  type: string\n")
+    _regenerate(project_copy)
+    snippet = project_copy / "user_snippet.py"
+    snippet.write_text(
+        "from fedapay_payouts import FedaPay\n\n"
+        "client = FedaPay('sk_sandbox_x')\n"
+        "client.payouts.create(amount=1000, currency='XOF', mode='moov', customer={'id': 3},\n"
+        "                      callback_url='https://shop.example/cb')\n"
+        "client.payouts.create(amount=1000, currency='XOF', mode='moov', customer={'id': 3}, callback_url=5)\n"
+        "client.payouts.create(amount='1000', currency='XOF', mode='moov', customer={'id': 3})\n"
+        "client.payouts.update(7, amount=5, callbak_url='typo')\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "MYPYPATH": f"{project_copy / 'generated'}{os.pathsep}{project_copy / 'overrides'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent", str(snippet)],
+        capture_output=True, text=True, check=False, env=env, cwd=project_copy, timeout=300,
+    )
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    lines = sorted(int(line.split(":")[1]) for line in errors)
+    assert lines == [6, 7, 8], done.stdout
+    assert '"callback_url" has incompatible type "int"' in done.stdout
+    assert '"amount" has incompatible type "str"' in done.stdout
+    assert 'Unexpected keyword argument "callbak_url"' in done.stdout
