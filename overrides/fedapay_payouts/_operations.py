@@ -43,6 +43,7 @@ RETRY_CLASS: Final[Mapping[str, str]] = {
     "start_payouts": "re-check",  # after a lost reply, retrieve and judge (`_evidence.py`)
     "retrieve_payout": "safe",
     "list_payouts": "safe",
+    "search_payouts": "safe",
     "update_payout": "same values",  # setting the same values twice is setting them once
     "delete_payout": "re-check",  # still there -> retry; gone -> outcome unknown
 }

@@ -42,6 +42,7 @@ from ._wire import read_page, read_payout, read_payouts, read_reply
 if TYPE_CHECKING:
     from fedapay_payouts_api.api.payouts.create_payout import CreatePayoutParams
     from fedapay_payouts_api.api.payouts.list_payouts import ListPayoutsParams
+    from fedapay_payouts_api.api.payouts.search_payouts import SearchPayoutsParams
     from fedapay_payouts_api.api.payouts.update_payout import UpdatePayoutBody
     from fedapay_payouts_api.client import Operation
 
@@ -542,6 +543,27 @@ class PayoutOperations:
                         arguments.get("status"))
         return run(call, self._client._retry)
 
+    def search(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        **params: Unpack[SearchPayoutsParams],
+    ) -> Steps[PayoutPage]:
+        """One page of the payouts matching `search` (FedaPay's "Search your payouts", what PHP's
+        `Payout::search` and Ruby's `Payout.search` call): a merchant reference or a reference finds its
+        payout. Which fields FedaPay matches is not documented (see the spec's overlay 12)."""
+        arguments: dict[str, Any] = {"page": 1, "per_page": 25, **{k: v for k, v in params.items() if v is not None}}
+        prepared = prepare(
+            operation("search_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
+        )
+        call = ListCall(self._client, self._request(prepared, timeout), arguments["page"], arguments["per_page"],
+                        arguments.get("status"))
+        call.operation = "search_payouts"
+        return run(call, self._client._retry)
+
     def update(
         self,
         id: int,
@@ -637,6 +659,7 @@ class Payouts:
     schedule = _sync(PayoutOperations.schedule)
     retrieve = _sync(PayoutOperations.retrieve)
     list = _sync(PayoutOperations.list)
+    search = _sync(PayoutOperations.search)
     update = _sync(PayoutOperations.update)
     delete = _sync(PayoutOperations.delete)
     call = _sync(PayoutOperations.call)
@@ -677,6 +700,7 @@ class AsyncPayouts:
     schedule = _async(PayoutOperations.schedule)
     retrieve = _async(PayoutOperations.retrieve)
     list = _async(PayoutOperations.list)
+    search = _async(PayoutOperations.search)
     update = _async(PayoutOperations.update)
     delete = _async(PayoutOperations.delete)
     call = _async(PayoutOperations.call)

@@ -238,3 +238,20 @@ async def test_async_client_as_context_manager_runs_calls_concurrently(fedapay_m
         assert client._http.is_closed is False
     assert client._http.is_closed is True
     assert fedapay_mock.stats()["created"] == 8
+
+
+def test_search_finds_a_payout_by_merchant_reference_or_reference(api: Api, fedapay_mock: MockServer) -> None:
+    client = api.client()
+    wanted = api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER,
+                                                 merchant_reference="payroll-2026-11-row-7"))
+    api.call(client, lambda p: p.create(amount=2000, currency="XOF", mode="moov", customer=CUSTOMER,
+                                        merchant_reference="other"))
+
+    by_merchant_reference = api.call(client, lambda p: p.search(search="payroll-2026-11-row-7"))
+    by_reference = api.call(client, lambda p: p.search(search=wanted.reference))
+
+    assert [p.id for p in by_merchant_reference] == [wanted.id]
+    assert [p.id for p in by_reference] == [wanted.id]
+    assert api.sent[-1].method == "GET"
+    assert api.sent[-1].path == "/v1/payouts/search"
+    assert api.sent[-1].query["search"] == wanted.reference
