@@ -115,7 +115,7 @@ def main() -> None:
             "current_page": 1, "next_page": None, "prev_page": None, "total_pages": 1, "total_count": 1, "per_page": 25,
         }}
         server.replies = [(503, {"message": "busy"}), (502, {"message": "bad gateway"}), (200, page)]
-        results["search"] = outcome(lambda: payouts.call("search_payouts", q="Ada", deadline=30))
+        results["search"] = outcome(lambda: payouts.call("export_payouts", q="Ada", deadline=30))
         server.replies = [(502, {"message": "bad gateway"})]
         results["cancel_maybe_acted"] = outcome(lambda: payouts.call("cancel_payout", id=7, reason="typo"))
         server.replies = [(503, {"message": "busy"}), (200, {"v1/payout": PAYOUT})]

@@ -87,10 +87,10 @@ def test_a_type_change_follows(project_copy: Path) -> None:
 
 
 NEW_OPERATIONS = """paths:
-  /payouts/search:
+  /payouts/export:
     get:
-      operationId: search_payouts
-      summary: Search payouts
+      operationId: export_payouts
+      summary: Export payouts
       parameters:
         - name: q
           in: query
@@ -145,7 +145,7 @@ def test_a_new_operation_is_callable_with_the_conservative_policy(project_copy: 
 
     # A GET the retry table does not name is retried (503 refused, 502 maybe acted: a read is safe).
     assert results["search"]["value"]["v1/payouts"][0]["id"] == 7
-    searches = [s for s in sent if s["path"] == "/payouts/search"]
+    searches = [s for s in sent if s["path"] == "/payouts/export"]
     assert [(s["method"], s["query"]) for s in searches] == [("GET", {"q": "Ada"})] * 3
     cancels = [s for s in sent if s["path"] == "/payouts/7/cancel"]
     # Anything else: after a reply that may mean it acted (502), never sent again; the outcome is unknown.
