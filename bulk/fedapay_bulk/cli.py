@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     options = BulkOptions(
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
         schedule_at=args.schedule_at, country=args.country, concurrency=args.concurrency, wait=args.wait,
-        wait_timeout=args.wait_timeout, report=args.report, allow_duplicates=args.allow_duplicates, batch=args.batch or "",
+        wait_timeout=args.wait_timeout, report=args.report, allow_duplicates=args.allow_duplicates,
+        batch=args.batch or "",
     )
     progress = None if args.dry_run else for_terminal(err)
     try:

@@ -48,7 +48,8 @@ T = TypeVar("T")
 CREATE_CHUNK = 64
 UNKNOWN_RETRIES = 3
 RATE_LIMIT_RETRIES = 100
-DEFAULT_RATE_LIMIT_PAUSE = 5.0
+DEFAULT_RATE_LIMIT_PAUSE = 5.0  # a 429 without Retry-After
+MIN_RATE_LIMIT_PAUSE = 0.1
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
 
 
@@ -104,7 +105,8 @@ class Throttle:
 
     def pause(self, seconds: float | None) -> None:
         self.pauses += 1
-        self.until = max(self.until, time.monotonic() + (seconds if seconds else DEFAULT_RATE_LIMIT_PAUSE))
+        wait = DEFAULT_RATE_LIMIT_PAUSE if seconds is None else max(MIN_RATE_LIMIT_PAUSE, seconds)
+        self.until = max(self.until, time.monotonic() + wait)
 
     async def wait(self) -> None:
         while (delay := self.until - time.monotonic()) > 0:
