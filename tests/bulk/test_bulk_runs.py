@@ -136,3 +136,16 @@ def test_dropped_replies_to_creates_and_starts_pay_each_row_once(
     assert stats["started"] == 12
     assert stats["idempotent_replays"] == 3  # each dropped create was answered by replaying its key
     assert all(len(payouts) == 1 for payouts in payouts_by_reference(fedapay_mock).values())
+
+
+def test_the_library_form_pays_a_file(fedapay_mock: MockServer, tmp_path: Path) -> None:
+    from bulk_support import API_KEY
+    from fedapay_bulk import BulkOptions, pay_file
+
+    payroll = write_csv(tmp_path / "p.csv", payroll_rows(6))
+    result = pay_file(payroll, BulkOptions(wait=True), api_key=API_KEY, base_url=fedapay_mock.base_url)
+    assert result.complete
+    assert result.summary is not None
+    assert result.summary.sent.count == 6
+    assert result.summary.sent.amount == sum(1000 + i * 100 for i in range(6))
+    assert fedapay_mock.stats()["by_status"] == {"sent": 6}
