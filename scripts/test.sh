@@ -9,7 +9,7 @@ echo "== ruff"
 .venv/bin/ruff check --no-cache .
 echo "== mypy --strict (hand-written code)"
 # Each test folder has its own conftest.py and helpers, so each is checked on its own.
-targets=$(for d in overrides mock scripts contract_tests benchmarks; do [ -e "$d" ] && echo "$d"; done)
+targets=$(for d in overrides mock bulk scripts contract_tests benchmarks; do [ -e "$d" ] && echo "$d"; done)
 # shellcheck disable=SC2086
 .venv/bin/mypy --no-incremental $targets
 for d in tests/*/; do

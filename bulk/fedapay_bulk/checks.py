@@ -1,0 +1,203 @@
+"""Each row checked before any money moves: the client's own checks, then FedaPay's business rules.
+
+The client has no public "validate only" call, so each row's create (and start, when scheduled) is
+built by a `FedaPay` client whose transport never sends (`OfflineClient`): the client runs every check
+it runs for real, and a row that passes them is stopped at the transport, with the exact request it
+would have sent. Rules the client does not check come from spec/openapi.yaml (the currencies) and
+FedaPay's documentation (the per-payout cap; at most 3 payouts to a number in 24 hours, counted in
+`journal.py` across the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from fedapay_payouts import FedaPay, InvalidArgumentError
+
+from .errors import Problem
+from .phones import PhoneError, parse_phone
+from .rows import RawRow
+
+# spec/openapi.yaml, CurrencyInput.iso: the currencies the API accepts (tests/bulk checks this copy).
+SPEC_CURRENCIES = frozenset({"XOF", "GNF"})
+# FedaPay's documented cap for one payout, per currency (only XOF's is documented).
+MAX_AMOUNT = {"XOF": 1_000_000}
+# FedaPay's documented limit of payouts to one mobile-money number in 24 hours.
+MAX_PER_NUMBER = 3
+AMOUNT_RE = re.compile(r"[0-9]+(?:[.,]0{1,2})?")
+THOUSANDS = str.maketrans("", "", " \u00a0\u202f_'")
+COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    """What a row without its own value gets (the command's options)."""
+
+    mode: str | None = None
+    currency: str = "XOF"
+    scheduled_at: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A valid row: the create arguments (without reference and key) and what the run needs to know."""
+
+    row: int
+    create: dict[str, Any]
+    reference: str | None
+    scheduled_at: str | None
+    phone: str
+    beneficiary: str
+    amount: int
+    currency: str
+    mode: str
+    digest: str
+
+
+class _Stopped(Exception):
+    """Raised by the offline transport: the client accepted the arguments and built this request."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        super().__init__("offline: not sent")
+        self.request = request
+
+
+class _NeverSend(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise _Stopped(request)
+
+
+class OfflineClient:
+    """A `FedaPay` client that can never send: its checks run, its requests stop at the transport."""
+
+    def __init__(self) -> None:
+        self._http = httpx.Client(transport=_NeverSend())
+        self._client = FedaPay(
+            api_key="sk_sandbox_offline_validation",  # not a secret: this client cannot send anything
+            base_url="http://127.0.0.1:9/v1",
+            http_client=self._http,
+            max_retries=0,
+        )
+
+    def create_body(self, **kwargs: Any) -> dict[str, Any]:
+        """The create body the client would send; `InvalidArgumentError` if it refuses the arguments."""
+        return self._wire(lambda: self._client.payouts.create(**kwargs))
+
+    def start_item(self, scheduled_at: str) -> str:
+        """`scheduled_at` as the client would send it in a start; `InvalidArgumentError` if refused."""
+        body = self._wire(lambda: self._client.payouts.start({"id": 1, "scheduled_at": scheduled_at}))
+        when: str = body["payouts"][0]["scheduled_at"]
+        return when
+
+    @staticmethod
+    def _wire(call: Any) -> dict[str, Any]:
+        try:
+            call()
+        except _Stopped as stopped:
+            body: dict[str, Any] = orjson.loads(stopped.request.content)
+            return body
+        raise AssertionError("the offline client returned without reaching its transport")
+
+    def close(self) -> None:
+        self._client.close()
+        self._http.close()
+
+
+def parse_amount(text: str) -> int:
+    """A whole number of the currency's unit; thousands separators (spaces, `_`, `'`) allowed, no decimals."""
+    compact = text.translate(THOUSANDS)
+    if not AMOUNT_RE.fullmatch(compact):
+        raise ValueError(f"{text!r} is not a whole amount (write 150000 or 150 000, no decimals)")
+    return int(re.split(r"[.,]", compact)[0])
+
+
+def canonical(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+class RowChecker:
+    """Turns raw rows into `Planned` rows or the list of their problems."""
+
+    def __init__(self, defaults: Defaults, offline: OfflineClient, *, batch: str = "") -> None:
+        self.defaults = defaults
+        self.offline = offline
+        self.batch = batch  # part of each derived reference: the same file under another batch is a new payroll
+
+    def check(self, raw: RawRow) -> Planned | list[Problem]:
+        cells, row = raw.cells, raw.number
+        problems: list[Problem] = []
+
+        def bad(field: str, message: str) -> None:
+            problems.append(Problem(row, field, message))
+
+        currency = (cells.get("currency") or self.defaults.currency).upper()
+        if currency not in SPEC_CURRENCIES:
+            bad("currency", f"{currency!r} is not one FedaPay accepts ({', '.join(sorted(SPEC_CURRENCIES))})")
+        mode = cells.get("mode") or self.defaults.mode or ""
+        if not mode:
+            bad("mode", "is empty and no --mode was given (e.g. mtn_open, moov)")
+        amount = 0
+        try:
+            amount = parse_amount(cells["amount"])
+        except ValueError as exc:
+            bad("amount", str(exc))
+        else:
+            cap = MAX_AMOUNT.get(currency)
+            if amount < 1:
+                bad("amount", "must be at least 1")
+            elif cap is not None and amount > cap:
+                bad("amount", f"{amount} {currency} is over FedaPay's cap of {cap:,} {currency} per payout")
+        country = cells.get("country") or self.defaults.country
+        if country and not COUNTRY_RE.fullmatch(country):
+            bad("country", f"{country!r} is not a 2-letter country code (bj, tg, ci, ...)")
+            country = None
+        phone, phone_country = "", ""
+        try:
+            phone, phone_country = parse_phone(cells["phone"], country)
+        except PhoneError as exc:
+            bad("phone number", str(exc))
+        scheduled_at = cells.get("scheduled_at") or self.defaults.scheduled_at
+        if problems:
+            return problems
+        customer: dict[str, Any] = {
+            "firstname": cells["firstname"],
+            "lastname": cells["lastname"],
+            "phone_number": {"number": phone, "country": phone_country},
+        }
+        if cells.get("email"):
+            customer["email"] = cells["email"]
+        create: dict[str, Any] = {"amount": amount, "currency": currency, "mode": mode, "customer": customer}
+        if cells.get("description"):
+            create["description"] = cells["description"]
+        reference = cells.get("reference") or None
+        try:
+            self.offline.create_body(**create, merchant_reference=reference, idempotency_key="offline-check")
+        except InvalidArgumentError as exc:
+            bad(exc.argument, exc.problem)
+        when: str | None = None
+        if scheduled_at:
+            try:
+                when = self.offline.start_item(scheduled_at)
+            except InvalidArgumentError as exc:
+                bad("scheduled at", exc.problem)
+        if problems:
+            return problems
+        digest = hashlib.sha256(canonical([self.batch, create, when])).hexdigest()
+        return Planned(
+            row=row,
+            create=create,
+            reference=reference,
+            scheduled_at=when,
+            phone=phone,
+            beneficiary=f"{cells['firstname']} {cells['lastname']}",
+            amount=amount,
+            currency=currency,
+            mode=mode,
+            digest=digest,
+        )

@@ -1,0 +1,505 @@
+"""Paying the rows of a journal: look up what exists, create concurrently, start in groups, wait, report.
+
+Exactly once rests on three things, in this order of strength: the journal (what this machine knows),
+a deterministic idempotency key per row (FedaPay, or the mock, replays the payout a key created), and
+the row's deterministic merchant reference, looked up before creating whenever the journal cannot
+vouch for a row (a new journal: maybe an earlier one was lost; a row `creating` when a run died).
+
+The lookup walks `client.payouts.auto_paging_iter()` once and matches `merchant_reference` exactly
+against the journal (an indexed SQLite query per payout, so memory stays flat). It is chosen over
+`GET /payouts/search` because it stays on the client's public, typed surface (its retries, errors,
+redaction and reply checks), matches exactly instead of by FedaPay's undocumented search rules, and
+answers for the whole file in one pass (pages of 100) where a search would cost one request per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fedapay_payouts import (
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    AsyncFedaPay,
+    AuthenticationError,
+    InvalidArgumentError,
+    PayoutOutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitError,
+    StartItem,
+)
+
+from .checks import Defaults
+from .errors import BulkError, FileChangedError, Problem
+from .journal import FINAL_STATUSES, Journal, JournalRow
+from .prepare import default_journal, prepare
+from .progress import Progress, SilentProgress
+from .report import Summary, summarize, write_report
+
+T = TypeVar("T")
+
+CREATE_CHUNK = 64
+UNKNOWN_RETRIES = 3
+RATE_LIMIT_RETRIES = 100
+DEFAULT_RATE_LIMIT_PAUSE = 5.0  # a 429 without Retry-After
+MIN_RATE_LIMIT_PAUSE = 0.1
+SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """The command's options (see `cli.py`)."""
+
+    journal: Path | None = None
+    dry_run: bool = False
+    mode: str | None = None
+    currency: str = "XOF"
+    schedule_at: str | None = None
+    country: str | None = None
+    concurrency: int = 8
+    wait: bool = False
+    wait_timeout: float = 900.0
+    report: Path | None = None
+    allow_duplicates: bool = False
+    batch: str = ""
+    group_size: int = 100
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a run did: totals per mode and currency, the summary, and whether every row is done."""
+
+    journal: Path | None
+    totals: list[tuple[str, str, int, int]]
+    warnings: list[Problem]
+    summary: Summary | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.summary is not None and self.summary.complete
+
+
+class Aborted(Exception):
+    """The server refused the key or the account (401/403): no other row can succeed; stop."""
+
+
+def idempotency_key(reference: str) -> str:
+    """The same row always sends the same key (printable ASCII, whatever its reference holds)."""
+    return "fpb-" + hashlib.sha256(f"fedapay-bulk/1:{reference}".encode()).hexdigest()[:48]
+
+
+class Throttle:
+    """One pause for the whole run: a 429 slows every request down instead of failing rows."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.pauses = 0
+
+    def pause(self, seconds: float | None) -> None:
+        self.pauses += 1
+        wait = DEFAULT_RATE_LIMIT_PAUSE if seconds is None else max(MIN_RATE_LIMIT_PAUSE, seconds)
+        self.until = max(self.until, time.monotonic() + wait)
+
+    async def wait(self) -> None:
+        while (delay := self.until - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
+
+
+def _field(value: object) -> Any:
+    """A payout field, or None when unset (the generated models mark absent fields with `UNSET`)."""
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
+def _outcome(payout: Any) -> dict[str, Any]:
+    status = str(payout.status)
+    error = _field(payout.last_error_message) if status == "failed" else None
+    return {
+        "payout_id": payout.id,
+        "status": status,
+        "fees": _field(payout.fees),
+        "amount_debited": _field(payout.amount_debited),
+        "error": error,
+    }
+
+
+class Run:
+    """One run over a journal with an `AsyncFedaPay` client."""
+
+    def __init__(self, client: AsyncFedaPay, journal: Journal, options: BulkOptions, progress: Progress) -> None:
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.progress = progress
+        self.throttle = Throttle()
+        self.limit = asyncio.Semaphore(max(1, options.concurrency))
+        self.notes: list[str] = []
+        self.aborted: BaseException | None = None
+
+    # -- the target ----------------------------------------------------------------------------
+    def bind_target(self) -> None:
+        """A journal pays one account: the same file against another base URL or account is refused."""
+        target = f"{self.client.base_url} account={self.client.account_id or '-'}"
+        known = self.journal.meta("target")
+        if known is None:
+            self.journal.set_meta("target", target)
+        elif known != target:
+            raise FileChangedError(
+                f"the journal {self.journal.path} pays {known}, not {target}: nothing was sent",
+                [Problem(0, "journal", f"records payouts made at {known}")],
+            )
+
+    # -- find what exists ----------------------------------------------------------------------
+    async def look_up(self) -> int:
+        """Match existing payouts to rows by merchant reference (one pass over the account's payouts)."""
+        found = 0
+        self.progress.phase("looking up existing payouts", None)
+        async for payout in self.client.payouts.auto_paging_iter(per_page=100):
+            self.progress.advance()
+            reference = _field(payout.merchant_reference)
+            if not isinstance(reference, str):
+                continue
+            hit = self.journal.by_reference(reference)
+            if hit is None:
+                continue
+            row, state, amount, payout_id = hit
+            if payout.amount != amount:
+                self.journal.record(row, "conflict", payout_id=payout.id, error=(
+                    f"payout {payout.id} already carries reference {reference!r} with amount {payout.amount},"
+                    f" not {amount}: nothing was created or started for this row"
+                ))
+                continue
+            if state in ("validated", "creating", "refused") or (state == "starting" and payout_id == payout.id):
+                outcome = _outcome(payout)
+                self.journal.record(row, "created" if outcome["status"] == "pending" else "started", **outcome)
+                found += 1
+        self.progress.done()
+        return found
+
+    async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
+        """Retrieve payouts whose start may or may not have happened; record what FedaPay shows.
+
+        Returns the (row, payout id) still pending: proven not started, safe to start again.
+        """
+        pending: list[tuple[int, int]] = []
+
+        async def one(row: int, payout_id: int) -> None:
+            try:
+                payout = await self._call(lambda: self.client.payouts.retrieve(payout_id))
+            except APIError as exc:
+                self.journal.record(row, "starting", error=f"could not check payout {payout_id}: {exc}")
+                return
+            outcome = _outcome(payout)
+            if outcome["status"] == "pending":
+                self.journal.record(row, "created", **outcome)
+                pending.append((row, payout_id))
+            else:
+                self.journal.record(row, "started", **outcome)
+
+        await asyncio.gather(*(self._bounded(one(row, pid)) for row, pid in zip(rows, ids, strict=True)))
+        return sorted(pending)
+
+    async def reconcile_starting(self) -> None:
+        rows = [(r.row, r.payout_id) for r in self.journal.rows(["starting"]) if r.payout_id is not None]
+        for index in range(0, len(rows), 256):
+            chunk = rows[index : index + 256]
+            await self.reconcile([r for r, _ in chunk], [int(p) for _, p in chunk])
+
+    # -- create and start ----------------------------------------------------------------------
+    async def pay(self) -> None:
+        total = self.journal.count("validated", "creating", "refused", "created")
+        self.progress.phase("creating and starting payouts", total)
+        starts: asyncio.Queue[JournalRow | None] = asyncio.Queue()
+        starter = asyncio.create_task(self._starter(starts))
+        creates: asyncio.Queue[JournalRow | None] = asyncio.Queue(maxsize=CREATE_CHUNK * 2)
+        workers = [asyncio.create_task(self._create_worker(creates, starts)) for _ in range(self.options.concurrency)]
+        try:
+            for row in self.journal.rows(["created"]):
+                await starts.put(row)
+            chunk: list[JournalRow] = []
+            for row in self.journal.rows(["validated", "creating", "refused"]):
+                chunk.append(row)
+                if len(chunk) == CREATE_CHUNK:
+                    await self._dispatch(chunk, creates)
+                    chunk = []
+                if self.aborted:
+                    break
+            if chunk and not self.aborted:
+                await self._dispatch(chunk, creates)
+            for _ in workers:
+                await creates.put(None)
+            await asyncio.gather(*workers)
+            await starts.put(None)
+            await starter
+        except BaseException:
+            for task in [*workers, starter]:
+                task.cancel()
+            raise
+        self.progress.done()
+        if self.aborted:
+            raise Aborted(str(self.aborted)) from self.aborted
+
+    async def _dispatch(self, chunk: list[JournalRow], creates: asyncio.Queue[JournalRow | None]) -> None:
+        # Committed before any of them is sent: a row whose create may have reached FedaPay is never
+        # `validated` in the journal.
+        self.journal.set_state([row.row for row in chunk], "creating")
+        for row in chunk:
+            await creates.put(row)
+
+    async def _create_worker(
+        self, creates: asyncio.Queue[JournalRow | None], starts: asyncio.Queue[JournalRow | None]
+    ) -> None:
+        while (row := await creates.get()) is not None:
+            if self.aborted:
+                self.journal.record(row.row, "validated", error="not sent: the run stopped")
+                continue
+            created = await self._create(row)
+            if created is not None:
+                await starts.put(created)
+
+    async def _create(self, row: JournalRow) -> JournalRow | None:
+        key = idempotency_key(row.reference)
+        unknown = 0
+        for _ in range(RATE_LIMIT_RETRIES):
+            await self.throttle.wait()
+            try:
+                async with self.limit:
+                    payout = await self.client.payouts.create(
+                        **row.create, merchant_reference=row.reference, idempotency_key=key
+                    )
+            except RateLimitError as exc:
+                self.throttle.pause(exc.retry_after)
+                continue
+            except (AuthenticationError, PermissionDeniedError) as exc:
+                self.aborted = self.aborted or exc
+                self.journal.record(row.row, "refused", error=str(exc))
+                return None
+            except PayoutOutcomeUnknownError as exc:
+                unknown += 1
+                self.journal.record(row.row, "creating", error=f"outcome unknown: {exc.message}")
+                if unknown > UNKNOWN_RETRIES:
+                    self.progress.advance()
+                    return None  # stays `creating`: the next run looks it up before creating
+                await asyncio.sleep(0.2 * 2**unknown)
+                continue
+            except APIResponseValidationError as exc:
+                self.journal.record(row.row, "conflict", error=f"FedaPay answered another payout: {exc}")
+                self.progress.advance()
+                return None
+            except APIStatusError as exc:
+                if exc.status_code is not None and exc.status_code < 500:
+                    self.journal.record(row.row, "refused", error=str(exc))
+                    self.progress.advance()
+                    return None
+                unknown += 1
+                self.journal.record(row.row, "creating", error=str(exc))
+                if unknown > UNKNOWN_RETRIES:
+                    self.progress.advance()
+                    return None
+                continue
+            except InvalidArgumentError as exc:  # checked before: only a changed client could get here
+                self.journal.record(row.row, "refused", error=f"refused by the client: {exc}")
+                self.progress.advance()
+                return None
+            except APIError as exc:
+                unknown += 1
+                self.journal.record(row.row, "creating", error=str(exc))
+                if unknown > UNKNOWN_RETRIES:
+                    self.progress.advance()
+                    return None
+                await asyncio.sleep(0.2 * 2**unknown)
+                continue
+            outcome = _outcome(payout)
+            if outcome["status"] != "pending":  # a replay of a payout an earlier run already started
+                self.journal.record(row.row, "started", **outcome)
+                self.progress.advance()
+                return None
+            self.journal.record(row.row, "created", **outcome)
+            return JournalRow(row.row, row.reference, row.create, row.scheduled_at, row.amount, "created",
+                              payout.id, "pending")
+        self.journal.record(row.row, "creating", error="still rate limited after many pauses; re-run")
+        return None
+
+    async def _starter(self, starts: asyncio.Queue[JournalRow | None]) -> None:
+        group: list[JournalRow] = []
+        while True:
+            try:
+                row = await (asyncio.wait_for(starts.get(), 0.25) if group else starts.get())
+            except TimeoutError:
+                await self._start_group(group)
+                group = []
+                continue
+            if row is None:
+                if group:
+                    await self._start_group(group)
+                return
+            group.append(row)
+            if len(group) >= self.options.group_size:
+                await self._start_group(group)
+                group = []
+
+    def _item(self, row: JournalRow) -> int | StartItem:
+        assert row.payout_id is not None
+        if row.scheduled_at is None:
+            return row.payout_id
+        when = datetime.datetime.fromisoformat(row.scheduled_at.replace("Z", "+00:00"))
+        if when.timestamp() <= time.time() + SCHEDULE_MARGIN:
+            self.journal.record(row.row, "created", error=f"scheduled time {row.scheduled_at} had passed: sent now")
+            return row.payout_id
+        return StartItem(id=row.payout_id, scheduled_at=row.scheduled_at)
+
+    async def _start_group(self, group: list[JournalRow]) -> None:
+        if self.aborted:
+            return
+        by_id = {int(row.payout_id): row for row in group if row.payout_id is not None}
+        failures = 0
+        for _ in range(RATE_LIMIT_RETRIES):
+            if not by_id:
+                return
+            # Committed before the request: after a crash these are checked one by one, never started blind.
+            self.journal.set_state([row.row for row in by_id.values()], "starting")
+            items = [self._item(row) for row in by_id.values()]
+            await self.throttle.wait()
+            try:
+                payouts = await self.client.payouts.start(items)
+            except RateLimitError as exc:
+                self.throttle.pause(exc.retry_after)
+                self.journal.set_state([row.row for row in by_id.values()], "created")  # 429: not started
+                continue
+            except (AuthenticationError, PermissionDeniedError) as exc:
+                self.aborted = self.aborted or exc
+                self.journal.set_state([row.row for row in by_id.values()], "created", error=str(exc))
+                return
+            except APIError as exc:
+                # Refused (a 422 when one was no longer pending) or unknown: look at each payout.
+                failures += 1
+                still = await self.reconcile([row.row for row in by_id.values()], list(by_id))
+                self.progress.advance(len(by_id) - len(still))
+                by_id = {pid: by_id[pid] for _, pid in still}
+                if by_id and failures > UNKNOWN_RETRIES:
+                    for row in by_id.values():
+                        self.journal.record(row.row, "created", error=f"not started (still pending): {exc}")
+                    self.notes.append(f"{len(by_id)} payouts left pending after {failures} failed starts: {exc}")
+                    return
+                continue
+            self.journal.record_many([
+                {"row": by_id[p.id].row, "state": "started", **_outcome(p)} for p in payouts if p.id in by_id
+            ])
+            self.progress.advance(len(by_id))
+            return
+
+    # -- wait ----------------------------------------------------------------------------------
+    async def wait(self, timeout: float) -> bool:
+        """Poll started payouts until each is sent or failed, with back-off; False on timeout."""
+        deadline = time.monotonic() + timeout
+        delay = 0.5
+        self.progress.phase("waiting for sent / failed", self.journal.count("started"))
+        self.progress.advance(self.journal.final_count())
+        while self.journal.count_unfinished():
+            if time.monotonic() >= deadline:
+                self.progress.done()
+                return False
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 15.0)
+            chunk: list[JournalRow] = []
+            for row in self.journal.rows(["started"], unfinished_only=True):
+                chunk.append(row)
+                if len(chunk) == 256:
+                    await self._poll(chunk)
+                    chunk = []
+            await self._poll(chunk)
+        self.progress.done()
+        return True
+
+    async def _poll(self, rows: list[JournalRow]) -> None:
+        async def one(row: JournalRow) -> None:
+            payout_id = row.payout_id
+            assert payout_id is not None
+            try:
+                payout = await self._call(lambda: self.client.payouts.retrieve(payout_id))
+            except APIError:
+                return  # asked again next round
+            outcome = _outcome(payout)
+            self.journal.record(row.row, "started", **outcome)
+            if outcome["status"] in FINAL_STATUSES:
+                self.progress.advance()
+
+        await asyncio.gather(*(self._bounded(one(row)) for row in rows))
+
+    # -- helpers -------------------------------------------------------------------------------
+    async def _bounded(self, work: Awaitable[T]) -> T:
+        async with self.limit:
+            return await work
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A read call that waits out 429s (the whole run pauses) instead of failing."""
+        for _ in range(RATE_LIMIT_RETRIES):
+            await self.throttle.wait()
+            try:
+                return await call()
+            except RateLimitError as exc:
+                self.throttle.pause(exc.retry_after)
+        return await call()
+
+
+async def pay_file_async(
+    path: Path, options: BulkOptions, client: AsyncFedaPay | None = None, progress: Progress | None = None,
+    **client_options: Any,
+) -> BulkResult:
+    """Check the file, then (unless a dry run) pay it with `client` (default: `AsyncFedaPay(**client_options)`,
+    configured from the environment, made only once the file is valid). Raises `BulkError` (nothing was
+    sent) or `Aborted` (the key or account was refused); otherwise returns the result."""
+    progress = progress or SilentProgress()
+    defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
+    journal_path = options.journal or default_journal(path, options.batch)
+    prepared = prepare(
+        path, defaults, journal_path=None if options.dry_run else journal_path, dry_run=options.dry_run,
+        allow_duplicates=options.allow_duplicates, batch=options.batch,
+    )
+    result = BulkResult(None if options.dry_run else journal_path, prepared.totals, prepared.warnings)
+    if prepared.journal is None:
+        return result
+    journal = prepared.journal
+    owned = client is None
+    try:
+        if client is None:
+            client = AsyncFedaPay(**client_options)
+        run = Run(client, journal, options, progress)
+        run.bind_target()
+        if journal.fresh or journal.count("creating"):
+            found = await run.look_up()
+            if found:
+                result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
+        await run.reconcile_starting()
+        try:
+            await run.pay()
+            complete = await run.wait(options.wait_timeout) if options.wait else True
+            if not complete:
+                result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
+        finally:
+            result.notes.extend(run.notes)
+            if run.throttle.pauses:
+                result.notes.append(f"rate limited {run.throttle.pauses} time(s): the run slowed down")
+            result.summary = summarize(journal, waited=options.wait)
+            if options.report is not None:
+                write_report(journal, options.report)
+        return result
+    finally:
+        journal.close()
+        if owned and client is not None:
+            await client.close()
+
+
+def pay_file(path: Path, options: BulkOptions, progress: Progress | None = None, **client_options: Any) -> BulkResult:
+    """The synchronous form of `pay_file_async` (its own event loop; `client_options` go to `AsyncFedaPay`)."""
+    return asyncio.run(pay_file_async(path, options, None, progress, **client_options))
+
+
+__all__ = ["Aborted", "BulkError", "BulkOptions", "BulkResult", "pay_file", "pay_file_async"]

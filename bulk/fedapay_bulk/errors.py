@@ -1,0 +1,37 @@
+"""Why a bulk run refused to start: each carries every problem found, with its row number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem of the file: `row` is the spreadsheet row (the header is row 1), 0 for the file itself."""
+
+    row: int
+    field: str
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        kind = "warning" if self.warning else "error"
+        return f"{where}: {self.field}: {self.message} ({kind})"
+
+
+class BulkError(Exception):
+    """A bulk run stopped before sending anything; `problems` lists every reason."""
+
+    def __init__(self, summary: str, problems: list[Problem]) -> None:
+        self.summary = summary
+        self.problems = problems
+        super().__init__(summary)
+
+
+class FileInvalidError(BulkError):
+    """Some rows are invalid (or are duplicates without --allow-duplicates): no request was sent."""
+
+
+class FileChangedError(BulkError):
+    """The file differs from the one its journal records: paying it could pay a row twice or not at all."""

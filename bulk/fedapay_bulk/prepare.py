@@ -1,0 +1,95 @@
+"""Reading and checking the whole file before anything is sent, and binding it to its journal.
+
+The rows go into a staging SQLite file (never all in memory); the checks that span rows (references,
+3 per number, duplicates) are SQL over it. A valid file with no journal becomes the journal (renamed
+into place only when complete); a valid file with a journal must match it row for row.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import Defaults, OfflineClient, Planned, RowChecker
+from .errors import FileChangedError, FileInvalidError, Problem
+from .journal import Journal, Staging
+from .rows import RowReader, file_digest
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A checked file: its journal (None for a dry run), totals per mode and currency, and the warnings."""
+
+    journal: Journal | None
+    totals: list[tuple[str, str, int, int]]
+    warnings: list[Problem]
+
+
+def default_journal(path: Path, batch: str) -> Path:
+    return path.with_name(f"{path.name}{'.' + batch if batch else ''}.journal.sqlite")
+
+
+def prepare(
+    path: Path, defaults: Defaults, *, journal_path: Path | None, dry_run: bool, allow_duplicates: bool,
+    batch: str = "",
+) -> Prepared:
+    """Check every row; raise `FileInvalidError` / `FileChangedError` with every problem, or return the journal."""
+    digest = file_digest(path)
+    if dry_run:
+        workdir = tempfile.TemporaryDirectory(prefix="fedapay-bulk-")
+        staging_path = Path(workdir.name) / "staging.sqlite"
+    else:
+        workdir = None
+        assert journal_path is not None
+        staging_path = journal_path.with_name(journal_path.name + ".staging")
+    staging = Staging(staging_path)
+    keep = False
+    try:
+        reader = RowReader(path)
+        offline = OfflineClient()
+        checker = RowChecker(defaults, offline, batch=batch)
+        try:
+            for raw in reader:
+                checked = checker.check(raw)
+                if isinstance(checked, Planned):
+                    staging.add(checked)
+                else:
+                    for problem in checked:
+                        staging.problem(problem)
+        finally:
+            offline.close()
+        for problem in reader.problems:
+            staging.problem(problem)
+        problems = staging.finish(allow_duplicates)
+        blocking = [p for p in problems if not p.warning or not allow_duplicates]
+        if blocking:
+            raise FileInvalidError(
+                f"{path}: {len({p.row for p in blocking})} row(s) with problems; nothing was sent", problems
+            )
+        totals = staging.totals()
+        if not totals:
+            raise FileInvalidError(f"{path} has no rows", [Problem(0, "file", "has a header but no rows")])
+        warnings = [p for p in problems if p.warning]
+        if dry_run:
+            return Prepared(None, totals, warnings)
+        assert journal_path is not None
+        if journal_path.exists():
+            Journal.check_meta(journal_path, digest)
+            differences = staging.differences(journal_path)
+            if differences:
+                raise FileChangedError(
+                    f"{path} differs from the file its journal {journal_path} records ({len(differences)} row(s));"
+                    " nothing was sent. Restore the original file, or pay the new one with another --journal"
+                    " (its unchanged rows would be found by their references and not paid twice).",
+                    differences,
+                )
+            return Prepared(Journal(journal_path, fresh=False), totals, warnings)
+        staging.become(journal_path, {"file_sha256": digest, "file_name": path.name, "batch": batch})
+        keep = True
+        return Prepared(Journal(journal_path, fresh=True), totals, warnings)
+    finally:
+        if not keep:
+            staging.close(remove=True)
+        if workdir is not None:
+            workdir.cleanup()

@@ -1,0 +1,139 @@
+"""Reading a payroll file: FedaPay's dashboard columns, English or French headers, any case and order.
+
+Rows are streamed (one at a time): a 100,000-row file is never held in memory. The row number of
+each row is the spreadsheet's (the header is row 1), so every problem points where the user looks.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import FileInvalidError, Problem
+
+REQUIRED = ("firstname", "lastname", "phone", "amount")
+OPTIONAL = ("email", "country", "mode", "currency", "reference", "scheduled_at", "description")
+
+# Each column's accepted headers, compared after `_key` (no accents, case, spaces or punctuation).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "firstname": ("first name", "firstname", "given name", "prenom", "prenoms"),
+    "lastname": ("last name", "lastname", "surname", "family name", "nom", "nom de famille"),
+    "email": ("email", "e-mail", "email address", "mail", "courriel", "adresse email", "adresse e-mail"),
+    "phone": (
+        "phone number", "phone", "mobile", "mobile number", "telephone", "numero de telephone", "numero",
+        "numero mobile", "tel",
+    ),
+    "amount": ("amount", "montant"),
+    "country": ("country", "pays", "country code", "code pays"),
+    "mode": ("mode", "operator", "operateur", "payout mode", "mode de paiement"),
+    "currency": ("currency", "devise", "monnaie"),
+    "reference": ("reference", "merchant reference", "ref", "reference marchand", "votre reference"),
+    "scheduled_at": ("scheduled at", "schedule", "scheduled", "date d envoi", "programme le", "planifie le"),
+    "description": ("description", "motif", "libelle"),
+}
+
+
+def _key(header: str) -> str:
+    text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode("ascii")
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+HEADER_INDEX: dict[str, str] = {_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
+MAX_CELL = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row: its spreadsheet row number and its cells by column name (stripped, maybe empty)."""
+
+    number: int
+    cells: dict[str, str]
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _dialect(first_line: str) -> str:
+    """The delimiter: a French spreadsheet saves CSV with `;`, some exports use tabs."""
+    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def map_headers(headers: list[str]) -> tuple[dict[int, str], list[Problem]]:
+    """Column index -> column name, and the problems (unknown, repeated or missing columns)."""
+    problems: list[Problem] = []
+    mapping: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        if not header.strip():
+            continue
+        column = HEADER_INDEX.get(_key(header))
+        if column is None:
+            problems.append(Problem(1, header.strip()[:60], "unknown column (a typo would silently drop its values)"))
+        elif column in mapping.values():
+            problems.append(Problem(1, header.strip()[:60], f"a second {column} column"))
+        else:
+            mapping[index] = column
+    for column in REQUIRED:
+        if column not in mapping.values():
+            names = " / ".join(repr(alias) for alias in ALIASES[column][:2])
+            problems.append(Problem(1, column, f"missing column (header {names})"))
+    return mapping, problems
+
+
+class RowReader:
+    """Iterate a payroll CSV's data rows; `problems` collects row-level format problems on the way."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def __iter__(self) -> Iterator[RawRow]:
+        try:
+            handle = self.path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise FileInvalidError(f"cannot read {self.path}", [Problem(0, "file", exc.strerror or str(exc))]) from None
+        with handle:
+            try:
+                first = handle.readline()
+                yield from self._rows(first, handle)
+            except UnicodeDecodeError:
+                raise FileInvalidError(
+                    f"{self.path} is not UTF-8 text",
+                    [Problem(0, "file", "is not UTF-8 text: save it as 'CSV UTF-8' (an .xlsx must be saved as CSV)")],
+                ) from None
+            except csv.Error as exc:
+                raise FileInvalidError(f"{self.path} is not a valid CSV", [Problem(0, "file", str(exc))]) from None
+
+    def _rows(self, first: str, handle: io.TextIOBase) -> Iterator[RawRow]:
+        if not first.strip():
+            raise FileInvalidError(f"{self.path} is empty", [Problem(0, "file", "is empty: no header row")])
+        delimiter = _dialect(first)
+        headers = next(csv.reader([first], delimiter=delimiter))
+        mapping, problems = map_headers(headers)
+        if problems:
+            raise FileInvalidError(f"{self.path}: the header row is not usable", problems)
+        reader = csv.reader(handle, delimiter=delimiter)
+        width = len(headers)
+        for number, values in enumerate(reader, start=2):
+            if not any(value.strip() for value in values):
+                continue  # blank lines between rows are common in exports
+            if len(values) > width and any(value.strip() for value in values[width:]):
+                self.problems.append(Problem(number, "row", f"has {len(values)} cells, the header has {width}"))
+                continue
+            cells = {column: values[index].strip() if index < len(values) else "" for index, column in mapping.items()}
+            long = [column for column, value in cells.items() if len(value) > MAX_CELL]
+            if long:
+                self.problems.append(Problem(number, long[0], f"is longer than {MAX_CELL} characters"))
+                continue
+            yield RawRow(number, cells)

@@ -1,0 +1,133 @@
+"""Every row is checked before any money moves; one report of every problem, by row; nothing sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+from bulk_support import payroll_rows, phone, run_bulk, write_csv
+from fedapay_bulk.checks import SPEC_CURRENCIES
+from fedapay_bulk.phones import PhoneError, parse_phone
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_invalid_row_anywhere_sends_nothing_and_every_problem_is_reported(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = payroll_rows(60)
+    rows[0][4] = "1000001"  # over the 1,000,000 XOF cap
+    rows[29][3] = "not a number"
+    rows[59][2] = "no-at-sign"  # refused by the client's own check (customer.email)
+    payroll = write_csv(tmp_path / "p.csv", rows)
+    outcome = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
+    assert outcome.code == 2
+    assert "row 2: amount: 1000001 XOF is over FedaPay's cap of 1,000,000 XOF" in outcome.err
+    assert "row 31: phone number:" in outcome.err
+    assert "row 61: customer.email: must be an email address" in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+    assert not (tmp_path / "p.csv.journal.sqlite").exists()
+
+
+def test_the_cap_itself_is_allowed(fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = payroll_rows(2)
+    rows[0][4] = "1 000 000"
+    outcome = run_bulk(fedapay_mock, str(write_csv(tmp_path / "p.csv", rows)), "--dry-run", monkeypatch=monkeypatch)
+    assert outcome.code == 0, outcome.err
+    assert "1,001,100 XOF" in outcome.out  # 1,000,000 + 1,100
+
+
+def test_a_fourth_payout_to_one_number_is_refused(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = payroll_rows(5)
+    for index in range(4):
+        rows[index][3] = phone(7)
+        rows[index][4] = str(1000 + index)  # different amounts: not duplicates
+    outcome = run_bulk(fedapay_mock, str(write_csv(tmp_path / "p.csv", rows)), monkeypatch=monkeypatch)
+    assert outcome.code == 2
+    assert "row 5: phone number: payout number 4 to" in outcome.err
+    assert "row 4:" not in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+
+
+def test_duplicates_need_allow_duplicates(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = payroll_rows(3)
+    rows[2] = list(rows[0])
+    payroll = str(write_csv(tmp_path / "p.csv", rows))
+    refused = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)
+    assert refused.code == 2
+    assert "row 4: duplicate: same beneficiary and amount (1000 XOF) as row 2" in refused.err
+    assert fedapay_mock.stats()["requests"] == {}
+    allowed = run_bulk(fedapay_mock, payroll, "--allow-duplicates", monkeypatch=monkeypatch)
+    assert allowed.code == 0, allowed.err
+    assert fedapay_mock.stats()["created"] == 3  # both rows paid, each under its own reference
+
+
+def test_french_headers_any_case_and_order_with_semicolons(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = ["MONTANT", "numéro de téléphone", "Nom", "prénom", "Pays", "Opérateur", "Devise"]
+    rows = [
+        ["25 000", "97808080", "Dossou", "Jean", "BJ", "moov", "xof"],
+        ["5000", "90123456", "A", "B", "tg", "togocel", "XOF"],
+    ]
+    payroll = write_csv(tmp_path / "p.csv", rows, header=header, delimiter=";")
+    outcome = run_bulk(fedapay_mock, str(payroll), "--dry-run", monkeypatch=monkeypatch)
+    assert outcome.code == 0, outcome.err
+    assert "moov" in outcome.out
+    assert "togocel" in outcome.out
+    assert "30,000 XOF" in outcome.out
+
+
+def test_an_unknown_or_missing_column_is_refused(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = write_csv(tmp_path / "p.csv", [["A", "B", "+22997808080", "100"]],
+                        header=["First name", "Last name", "Phone", "Amout"])
+    outcome = run_bulk(fedapay_mock, str(payroll), "--mode", "moov", monkeypatch=monkeypatch)
+    assert outcome.code == 2
+    assert "row 1: Amout: unknown column" in outcome.err
+    assert "row 1: amount: missing column" in outcome.err
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("+22997808080", None, ("+22997808080", "bj")),  # FedaPay's example: Benin's 8-digit plan
+        ("+2290197808080", None, ("+2290197808080", "bj")),  # the 10-digit plan
+        ("97808080", "bj", ("+22997808080", "bj")),
+        ("0197808080", "BJ", ("+2290197808080", "bj")),
+        ("0022890123456", None, ("+22890123456", "tg")),
+        ("+225 07 01 02 03 04", None, ("+2250701020304", "ci")),
+    ],
+)
+def test_phone_forms_accepted(text: str, country: str | None, expected: tuple[str, str]) -> None:
+    assert parse_phone(text, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "problem"),
+    [
+        ("97808080", None, "no [+]country code"),
+        ("abc", "bj", "not a phone number"),
+        ("+22912", None, "has 2 digits"),
+        ("+22890123456", "bj", "is a number of TG"),
+        ("+999123456", None, "not a phone number"),
+    ],
+)
+def test_phone_forms_refused(text: str, country: str | None, problem: str) -> None:
+    with pytest.raises(PhoneError, match=problem):
+        parse_phone(text, country)
+
+
+def test_the_currency_list_is_the_specs() -> None:
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    assert set(spec["components"]["schemas"]["CurrencyInput"]["properties"]["iso"]["enum"]) == SPEC_CURRENCIES
