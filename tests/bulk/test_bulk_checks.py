@@ -29,7 +29,7 @@ def test_an_invalid_row_anywhere_sends_nothing_and_every_problem_is_reported(
     assert outcome.code == 2
     assert "row 2: amount: 1000001 XOF is over FedaPay's cap of 1,000,000 XOF" in outcome.err
     assert "row 31: phone number:" in outcome.err
-    assert "row 61: customer.email: must be an email address" in outcome.err
+    assert "row 61: customer.email: must be a valid email" in outcome.err
     assert fedapay_mock.stats()["requests"] == {}
     assert not (tmp_path / "p.csv.journal.sqlite").exists()
 
