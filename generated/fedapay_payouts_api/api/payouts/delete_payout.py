@@ -42,6 +42,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -76,6 +81,9 @@ def sync_detailed(
 ) -> Response[Error | PayoutEnvelope]:
     """Delete a payout
 
+     Delete a payout not yet sent (pending or scheduled; a scheduled payout is cancelled). A payout that
+    was started, sent or failed cannot be deleted: 422 naming `status`.
+
     Args:
         id (int):
 
@@ -105,6 +113,9 @@ def sync(
 ) -> Error | PayoutEnvelope | None:
     """Delete a payout
 
+     Delete a payout not yet sent (pending or scheduled; a scheduled payout is cancelled). A payout that
+    was started, sent or failed cannot be deleted: 422 naming `status`.
+
     Args:
         id (int):
 
@@ -128,6 +139,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[Error | PayoutEnvelope]:
     """Delete a payout
+
+     Delete a payout not yet sent (pending or scheduled; a scheduled payout is cancelled). A payout that
+    was started, sent or failed cannot be deleted: 422 naming `status`.
 
     Args:
         id (int):
@@ -155,6 +169,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> Error | PayoutEnvelope | None:
     """Delete a payout
+
+     Delete a payout not yet sent (pending or scheduled; a scheduled payout is cancelled). A payout that
+    was started, sent or failed cannot be deleted: 422 naming `status`.
 
     Args:
         id (int):

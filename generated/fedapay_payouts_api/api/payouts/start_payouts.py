@@ -105,7 +105,9 @@ def sync_detailed(
 ) -> Response[Error | PayoutStartReply]:
     """Start payouts
 
-     Send one or more pending payouts now, or schedule them.
+     Send now or schedule one or many payouts, all or nothing. At most 3 payouts to the same mobile-money
+    number are started, scheduled or sent within 24 hours: a start that would make a fourth is refused
+    with 422 naming that payout.
 
     Args:
         body (list[StartPayout] | StartPayoutsRequest):
@@ -136,7 +138,9 @@ def sync(
 ) -> Error | PayoutStartReply | None:
     """Start payouts
 
-     Send one or more pending payouts now, or schedule them.
+     Send now or schedule one or many payouts, all or nothing. At most 3 payouts to the same mobile-money
+    number are started, scheduled or sent within 24 hours: a start that would make a fourth is refused
+    with 422 naming that payout.
 
     Args:
         body (list[StartPayout] | StartPayoutsRequest):
@@ -162,7 +166,9 @@ async def asyncio_detailed(
 ) -> Response[Error | PayoutStartReply]:
     """Start payouts
 
-     Send one or more pending payouts now, or schedule them.
+     Send now or schedule one or many payouts, all or nothing. At most 3 payouts to the same mobile-money
+    number are started, scheduled or sent within 24 hours: a start that would make a fourth is refused
+    with 422 naming that payout.
 
     Args:
         body (list[StartPayout] | StartPayoutsRequest):
@@ -191,7 +197,9 @@ async def asyncio(
 ) -> Error | PayoutStartReply | None:
     """Start payouts
 
-     Send one or more pending payouts now, or schedule them.
+     Send now or schedule one or many payouts, all or nothing. At most 3 payouts to the same mobile-money
+    number are started, scheduled or sent within 24 hours: a start that would make a fourth is refused
+    with 422 naming that payout.
 
     Args:
         body (list[StartPayout] | StartPayoutsRequest):
