@@ -21,7 +21,7 @@ from .faults import Fault, FaultBoard, parse_fault, parse_prefer
 from .handlers import HANDLERS, Handler, Rejected, Reply, Request, not_implemented
 from .shape import payout_shape
 from .spec import Operation, load_spec
-from .store import PayoutStore, iso
+from .store import MAX_PAYOUTS_PER_NUMBER, PayoutStore, iso
 from .validation import OperationValidators, compile_validators
 from .webhooks import WebhookSender
 from .wire import MalformedJSONError, dumps, error_body, loads
@@ -51,6 +51,9 @@ class MockOptions:
     freeze_clock: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY
     spec_path: str | None = None
+    # FedaPay's rules (docs/mock.md): None lifts the per-number limit, False allows deleting any payout.
+    max_payouts_per_number: int | None = MAX_PAYOUTS_PER_NUMBER
+    delete_only_unsent: bool = True
 
     def __post_init__(self) -> None:
         if self.settle_seconds < 0:
@@ -59,6 +62,8 @@ class MockOptions:
             raise ValueError("max_body_bytes must be >= 1")
         if (self.webhook_url is None) != (self.webhook_secret is None):
             raise ValueError("webhook_url and webhook_secret go together")
+        if self.max_payouts_per_number is not None and self.max_payouts_per_number < 1:
+            raise ValueError("max_payouts_per_number must be >= 1 or None (no limit)")
         if self.api_key is not None and not _BEARER.match(f"Bearer {self.api_key}"):
             raise ValueError("api_key must look like sk_sandbox_... or sk_live_...")
 
@@ -109,6 +114,8 @@ class MockApp:
             settle_seconds=options.settle_seconds,
             currencies=_currency_ids(self.spec.document),
             shape=payout_shape(self.spec),
+            max_payouts_per_number=options.max_payouts_per_number,
+            delete_only_unsent=options.delete_only_unsent,
         )
         self.faults = FaultBoard()
         self.operation_ids = frozenset(op.operation_id for op in self.spec.operations)

@@ -176,7 +176,10 @@ def update_payout(store: PayoutStore, request: Request) -> Reply:
 
 
 def delete_payout(store: PayoutStore, request: Request) -> Reply:
-    wire = store.delete(_payout_id(request))
+    try:
+        wire = store.delete(_payout_id(request))
+    except RefusedError as exc:
+        raise Rejected(422, exc.message, exc.errors) from None
     if wire is None:
         raise _not_found()
     return Reply(200, payout_envelope(wire))
