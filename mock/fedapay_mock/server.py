@@ -7,11 +7,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from .app import MockApp, create_app
+from .options import MockOptions, MockSettings
 
 START_TIMEOUT = 15.0
 
@@ -104,9 +105,11 @@ class MockServer(MockControls):
 
 
 @contextlib.contextmanager
-def run_mock(**options: Any) -> Iterator[MockServer]:
-    """Serve a fresh mock on 127.0.0.1, a free port; yields the server (`base_url` ends in `/v1`)."""
-    app = create_app(**options)
+def run_mock(options: MockOptions | None = None, /, **settings: Unpack[MockSettings]) -> Iterator[MockServer]:
+    """Serve a fresh mock on 127.0.0.1, a free port; yields the server (`base_url` ends in `/v1`).
+
+    `options` (default `MockOptions()`) with any keyword settings on top, as `create_app` takes them."""
+    app = create_app(options, **settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -79,22 +79,28 @@ def parse_when(text: str) -> float:
         raise ValueError(f"{text[:64]!r} is not a valid date") from exc
 
 
-class NotFoundError(Exception):
-    """Unknown payout (or customer) ids, by request field."""
+class StoreError(Exception):
+    """The store refuses a request: `status` (404 or 422), a message and the errors by request field."""
 
-    def __init__(self, errors: dict[str, list[str]], message: str = "No payout with this id.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-
-
-class RefusedError(Exception):
-    """A business rule refuses the request (422), by request field."""
+    status = 422
 
     def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+
+
+class NotFoundError(StoreError):
+    """Unknown payout (or customer) ids, by request field."""
+
+    status = 404
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "No payout with this id.") -> None:
+        super().__init__(message, errors)
+
+
+class RefusedError(StoreError):
+    """A business rule refuses the request (422), by request field."""
 
 
 # Request fields the store acts on itself; every other request field is kept in `Payout.fields`.
