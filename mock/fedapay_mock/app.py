@@ -11,11 +11,12 @@ import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
+from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
 from .handlers import HANDLERS, Handler, Reply, Request, dispatch, not_implemented
@@ -26,11 +27,6 @@ from .store import PayoutStore, iso
 from .validation import OperationValidators, compile_validators
 from .webhooks import WebhookSender
 from .wire import MalformedJSONError, dumps, error_body, loads
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 API_PREFIX = "/v1"
 CONTROL_PREFIX = "/_mock/"

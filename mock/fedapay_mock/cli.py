@@ -104,24 +104,17 @@ def options_from(args: argparse.Namespace) -> MockOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import uvicorn
-
     from .app import create_app
+    from .server import serve_forever
 
     try:
         app = create_app(options_from(args))
     except ValueError as exc:
         print(f"fedapay-mock: {exc}", file=sys.stderr)
         return 2
-    print(f"fedapay-mock: serving http://{args.host}:{args.port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        date_header=False,
-    )
+    try:
+        serve_forever(app, args.host, args.port, log_level=args.log_level)
+    except OSError as exc:
+        print(f"fedapay-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
