@@ -24,7 +24,7 @@ class PayoutUpdate:
     equal to the payout's changes nothing, whatever its status.
 
         Attributes:
-            amount (int | Unset): New amount, at most 1,000,000 (FedaPay's cap per payout).
+            amount (int | Unset): New amount.
             mode (str | Unset): New payout mode.
             description (None | str | Unset): New description; null clears it.
             merchant_reference (None | str | Unset): New merchant reference; null changes nothing.
