@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fedapay_mock.asgi import ASGIApp, Message, Receive, Scope, Send
 
 from contract_tests.fedapay_checks import payout_ids_in_start_body
 

@@ -8,7 +8,7 @@ middleware must pass, so a variant's failure is the variant's doing, not the har
 from __future__ import annotations
 
 import pytest
-from starlette.types import ASGIApp
+from fedapay_mock.asgi import ASGIApp
 
 from contract_tests.broken import VARIANTS, Rewrite, Variant
 from contract_tests.conftest import API_KEY, TEETH

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fedapay_mock.server import spawn_mock
 from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay, Payout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,28 +48,6 @@ PAYLOAD: dict[str, Any] = {"amount": 1000, "currency": {"iso": "XOF"}, "mode": "
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json", "User-Agent": "bench"}
 IN_FLIGHT = 32
 IMPORT_VENV = Path(tempfile.gettempdir()) / "importbench"  # runtime dependencies only
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_mock() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "fedapay_mock", "--port", str(port)], cwd=ROOT)  # noqa: S603
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{root}/_mock/stats").status_code == 200:
-                return process, root
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the mock did not start")
 
 
 def pairs(a: Callable[[], float], b: Callable[[], float], count: int) -> tuple[float, float, float]:
@@ -235,17 +213,14 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=30, help="interleaved interpreter pairs for import time")
     args = parser.parse_args()
 
-    process, root = start_mock()
-    try:
-        print(f"mock in process {process.pid} at {root}")
+    with spawn_mock(module=True, cwd=str(ROOT)) as mock:  # the package's runner, in its own process
+        root = mock.root_url
+        print(f"mock in process {mock.process.pid} at {root}")
         rows = [
             *bench_sync(root, args.sync_batch, args.sync_pairs),
             (f"async, {IN_FLIGHT} in flight ({args.async_pairs} pairs)",
              bench_async(root, args.async_batch, args.async_pairs)),
         ]
-    finally:
-        process.terminate()
-        process.wait(10)
     print(f"{'measurement':50} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
     for label, (ours, theirs, ratio) in rows:
         print(f"{label:50} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")

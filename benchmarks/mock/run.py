@@ -10,24 +10,25 @@ Variants alternate within a round (ABBA over rounds) and the report gives median
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from fedapay_mock.server import free_port, spawn_mock
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SPEC = REPO / "spec" / "openapi.yaml"
 PRISM = HERE / "node_modules" / ".bin" / "prism"
-MOCK = Path(sys.executable).with_name("fedapay-mock")
 AUTH = {"Authorization": "Bearer sk_sandbox_benchmark"}
 
 
@@ -53,13 +54,6 @@ def ensure_tools() -> None:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)  # noqa: S607
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,17 +69,24 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
     raise RuntimeError(f"{url} did not answer in {timeout} s")
 
 
-def start_server(kind: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+@contextlib.contextmanager
+def serving(kind: str) -> Iterator[str]:
+    """The mock (the package's runner, in its own process) or Prism on a loopback port; yields the base URL.
+
+    The mock lifts FedaPay's per-number limit: every benchmark payout goes to the same number."""
     if kind == "mock":
-        command = [str(MOCK), "--host", "127.0.0.1", "--port", str(port)]
-        base = f"http://127.0.0.1:{port}/v1"
-    else:
-        command = [str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "silent"]
-        base = f"http://127.0.0.1:{port}"
+        with spawn_mock("--max-payouts-per-number", "none") as mock:
+            yield mock.base_url
+        return
+    port = free_port()
+    command = [str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "silent"]
+    base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    wait_ready(base + "/payouts", proc)
-    return proc, base
+    try:
+        wait_ready(base + "/payouts", proc)
+        yield base
+    finally:
+        stop_server(proc)
 
 
 def started_so_far(base: str) -> int:
@@ -144,8 +145,7 @@ def run_round(order: list[str], args: argparse.Namespace) -> list[Result]:
     results: list[Result] = []
     for operation in ("create", "start"):
         for server in order:
-            proc, base = start_server(server)
-            try:
+            with serving(server) as base:
                 if operation == "start" and server == "mock":
                     # Every start needs its own pending payout: create them first (not measured).
                     fill = argparse.Namespace(**{**vars(args), "duration": (args.duration + args.warmup) * 2})
@@ -160,8 +160,6 @@ def run_round(order: list[str], args: argparse.Namespace) -> list[Result]:
                     # Continue after the payouts the warm-up started (plus the requests it had in flight).
                     first_id = started_so_far(base) + args.connections + 1
                 result = wrk(server, operation, base + path, args, first_id)
-            finally:
-                stop_server(proc)
             print(
                 f"  {server:5} {operation:6} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                 f"p99 {result.p99_ms:7.2f} ms  ({result.requests} requests, non-2xx {result.non_2xx}, "

@@ -9,14 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import MockApp, MockOptions, create_app
+    from .app import MockApp, create_app
+    from .options import MockOptions, MockSettings
     from .server import MockControls, MockServer, run_mock
 
-__all__ = ["MockApp", "MockControls", "MockOptions", "MockServer", "create_app", "run_mock"]
+__all__ = ["MockApp", "MockControls", "MockOptions", "MockServer", "MockSettings", "create_app", "run_mock"]
 
 _HOMES = {
     "MockApp": "app",
-    "MockOptions": "app",
+    "MockOptions": "options",
+    "MockSettings": "options",
     "create_app": "app",
     "MockControls": "server",
     "MockServer": "server",

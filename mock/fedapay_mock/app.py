@@ -11,14 +11,16 @@ import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
+from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
-from .handlers import HANDLERS, Handler, Rejected, Reply, Request, not_implemented
+from .handlers import HANDLERS, Handler, Reply, Request, dispatch, not_implemented
+from .options import KEY_RE, MockOptions, MockSettings, resolve
 from .shape import payout_shape
 from .spec import Operation, load_spec
 from .store import PayoutStore, iso
@@ -26,48 +28,27 @@ from .validation import OperationValidators, compile_validators
 from .webhooks import WebhookSender
 from .wire import MalformedJSONError, dumps, error_body, loads
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 API_PREFIX = "/v1"
 CONTROL_PREFIX = "/_mock/"
-DEFAULT_MAX_BODY = 1024 * 1024
 TICK_SECONDS = 0.05
-_BEARER = re.compile(r"^(?i:bearer) +(sk_(?:sandbox|live)_[A-Za-z0-9_\-]+)$")
+# Faults that replace the work: nothing is stored or changed.
+BEFORE_WORK = frozenset({"status", "drop_before_store"})
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+UNAUTHORIZED = Reply(
+    401,
+    error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
+    [(b"www-authenticate", b"Bearer")],
+)
 logger = logging.getLogger("fedapay_mock")
 
-
-@dataclass
-class MockOptions:
-    """Everything `create_app` accepts. Secrets are kept out of the repr."""
-
-    api_key: str | None = field(default=None, repr=False)
-    settle_seconds: float = 0.2
-    webhook_url: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
-    freeze_clock: bool = False
-    max_body_bytes: int = DEFAULT_MAX_BODY
-    spec_path: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.settle_seconds < 0:
-            raise ValueError("settle_seconds must be >= 0")
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be >= 1")
-        if (self.webhook_url is None) != (self.webhook_secret is None):
-            raise ValueError("webhook_url and webhook_secret go together")
-        if self.api_key is not None and not _BEARER.match(f"Bearer {self.api_key}"):
-            raise ValueError("api_key must look like sk_sandbox_... or sk_live_...")
+_Entry = tuple[Operation, OperationValidators, Handler]
 
 
 @dataclass(frozen=True)
 class _Route:
     regex: re.Pattern[str]
     literal: str | None
-    by_method: dict[str, tuple[Operation, OperationValidators, Handler]]
+    by_method: dict[str, _Entry]
     allow: bytes
 
 
@@ -109,6 +90,8 @@ class MockApp:
             settle_seconds=options.settle_seconds,
             currencies=_currency_ids(self.spec.document),
             shape=payout_shape(self.spec),
+            max_payouts_per_number=options.max_payouts_per_number,
+            delete_only_unsent=options.delete_only_unsent,
         )
         self.faults = FaultBoard()
         self.operation_ids = frozenset(op.operation_id for op in self.spec.operations)
@@ -117,7 +100,13 @@ class MockApp:
             self.webhooks = WebhookSender(options.webhook_url, options.webhook_secret)
             self.store.listeners.append(self.webhooks.enqueue)
         self._ticker: asyncio.Task[None] | None = None
-        self._routes: list[_Route] = []
+        self._too_large = Reply(
+            413,
+            error_body("The request body is too large.", {"body": [f"must be at most {options.max_body_bytes} bytes"]}),
+            [(b"connection", b"close")],
+        )
+        self._controls = self._control_table()
+        self._templated: list[_Route] = []
         self._literal: dict[str, _Route] = {}
         grouped: dict[str, list[Operation]] = {}
         for op in self.spec.operations:
@@ -133,9 +122,10 @@ class MockApp:
                 by_method=by_method,
                 allow=", ".join(sorted(by_method)).encode(),
             )
-            self._routes.append(route)
             if route.literal is not None:
                 self._literal[route.literal] = route
+            else:
+                self._templated.append(route)
 
     def __repr__(self) -> str:
         return f"MockApp({self.options!r})"
@@ -184,192 +174,146 @@ class MockApp:
         if self.webhooks is not None:
             await self.webhooks.stop()
 
+    # -- the request path: route, authenticate, pick the fault, read the body, dispatch, reply ------
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
+        method: str = scope["method"]
         if path.startswith(CONTROL_PREFIX):
-            body = await self._read_body(receive, self.options.max_body_bytes)
-            if body is None:
-                await self._too_large(send)
-                return
-            reply = self._control(scope["method"], path, body)
-            await self._reply(send, reply)
+            await self._serve_control(method, path, receive, send)
             return
+        found = self._route(method, path)
+        if isinstance(found, Reply):
+            await _reply(send, found)
+            return
+        (operation, validators, handler), path_params = found
+        self.store.count_request(operation.operation_id)
+        headers = _headers(scope)
+        if not self._authorized(headers.get("authorization")):
+            await _reply(send, UNAUTHORIZED)
+            return
+        fault = self._fault(operation.operation_id, headers.get("prefer"))
+        body = await self._body(headers, receive)
+        if body is None:
+            await _reply(send, self._too_large)
+            return
+        if fault is not None and fault.kind in BEFORE_WORK:
+            await self._fail_before_work(send, fault)
+            return
+        request = Request(validators, path_params, _query(scope), headers, body)
+        reply = dispatch(handler, self.store, request)
+        await _pause(fault)
+        if fault is not None and fault.kind == "drop_after_store":
+            await _drop(send)
+            return
+        await _reply(send, reply)
+
+    def _route(self, method: str, path: str) -> Reply | tuple[_Entry, dict[str, str]]:
+        """The operation for `method path` and its path parameters, or the 404/405 reply."""
         if not path.startswith(API_PREFIX + "/"):
-            await self._reply(send, Reply(404, error_body("Not found.", {"path": [f"no route {path[:100]}"]})))
-            return
+            return _no_route(path)
         sub = path[len(API_PREFIX) :]
         route = self._literal.get(sub.rstrip("/") or "/")
-        match = None
+        params: dict[str, str] = {}
         if route is None:
-            for candidate in self._routes:
-                if candidate.literal is None:
-                    match = candidate.regex.match(sub)
-                    if match is not None:
-                        route = candidate
-                        break
-        if route is None:
-            await self._reply(send, Reply(404, error_body("Not found.", {"path": [f"no route {path[:100]}"]})))
-            return
-        method: str = scope["method"]
+            for candidate in self._templated:
+                match = candidate.regex.match(sub)
+                if match is not None:
+                    route, params = candidate, match.groupdict()
+                    break
+            else:
+                return _no_route(path)
         entry = route.by_method.get(method)
         if entry is None:
-            await self._reply(
-                send,
-                Reply(405, error_body(f"Method {method[:10]} not allowed."), [(b"allow", route.allow)]),
-            )
-            return
-        operation, validators, handler = entry
-        store = self.store
-        store.count_request(operation.operation_id)
-
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            headers[name.decode("latin-1")] = value.decode("latin-1")
-
-        if not self._authorized(headers.get("authorization")):
-            await self._reply(
-                send,
-                Reply(
-                    401,
-                    error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
-                    [(b"www-authenticate", b"Bearer")],
-                ),
-            )
-            return
-
-        prefer = headers.get("prefer")
-        fault: Fault | None = parse_prefer(prefer) if prefer else None
-        if fault is None:
-            fault = self.faults.take(operation.operation_id)
-
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.options.max_body_bytes:
-            await self._too_large(send)
-            return
-        body = await self._read_body(receive, self.options.max_body_bytes)
-        if body is None:
-            await self._too_large(send)
-            return
-
-        if fault is not None and fault.kind in ("status", "drop_before_store"):
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.kind == "drop_before_store":
-                await _drop(send)
-                return
-            assert fault.status is not None
-            extra = [(b"retry-after", str(fault.retry_after).encode())] if fault.retry_after is not None else []
-            await self._reply(
-                send, Reply(fault.status, error_body(f"Simulated HTTP {fault.status} (test control)."), extra)
-            )
-            return
-
-        query = (
-            dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-            if scope["query_string"]
-            else {}
-        )
-        request = Request(validators, match.groupdict() if match is not None else {}, query, headers, body)
-        try:
-            reply = handler(store, request)
-        except Rejected as rejected:
-            reply = rejected.reply
-
-        if fault is not None:
-            if fault.kind == "drop_after_store":
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                await _drop(send)
-                return
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-        await self._reply(send, reply)
+            return _not_allowed(method, route.allow)
+        return entry, params
 
     def _authorized(self, header: str | None) -> bool:
         if header is None:
             return False
-        found = _BEARER.match(header)
+        found = KEY_RE.match(header)
         if found is None:
             return False
         expected = self.options.api_key
         return expected is None or hmac.compare_digest(found.group(1).encode(), expected.encode())
 
-    @staticmethod
-    async def _read_body(receive: Receive, limit: int | None) -> bytes | None:
-        """The whole request body, or None once it passes `limit` bytes."""
-        message = await receive()
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):
-            return body if limit is None or len(body) <= limit else None
-        chunks = [body]
-        size = len(body)
-        while message.get("more_body", False):
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if limit is not None and size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _fault(self, operation_id: str, prefer: str | None) -> Fault | None:
+        """This request's fault: a `Prefer: code=...` header, else the next one armed for the operation."""
+        fault = parse_prefer(prefer) if prefer else None
+        return fault if fault is not None else self.faults.take(operation_id)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _body(self, headers: dict[str, str], receive: Receive) -> bytes | None:
+        """The whole request body, or None when it is (or says it is) over `max_body_bytes`."""
         limit = self.options.max_body_bytes
-        reply = Reply(
-            413,
-            error_body("The request body is too large.", {"body": [f"must be at most {limit} bytes"]}),
-            [(b"connection", b"close")],
-        )
-        await self._reply(send, reply)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > limit):
+            return None
+        return await _read_body(receive, limit)
 
-    @staticmethod
-    async def _reply(send: Send, reply: Reply) -> None:
-        if reply.payload is None:
-            await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
-            await send({"type": "http.response.body", "body": b""})
+    async def _fail_before_work(self, send: Send, fault: Fault) -> None:
+        """A `status` or `drop_before_store` fault: nothing is done, after the fault's delay."""
+        await _pause(fault)
+        if fault.kind == "drop_before_store":
+            await _drop(send)
             return
-        content = dumps(reply.payload)
-        headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers]
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        assert fault.status is not None
+        extra = [(b"retry-after", str(fault.retry_after).encode())] if fault.retry_after is not None else []
+        await _reply(send, Reply(fault.status, error_body(f"Simulated HTTP {fault.status} (test control)."), extra))
 
-    # -- test controls --------------------------------------------------------------------------
+    # -- test controls, routed from `self._controls` -------------------------------------------------
 
-    def _control(self, method: str, path: str, body: bytes) -> Reply:
+    async def _serve_control(self, method: str, path: str, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive, self.options.max_body_bytes)
+        if body is None:
+            await _reply(send, self._too_large)
+            return
         name = path[len(CONTROL_PREFIX) :].rstrip("/")
-        allowed = {"faults": ("GET", "POST"), "stats": ("GET",), "clock": ("GET", "POST"), "reset": ("POST",)}
-        if name not in allowed:
-            return Reply(404, error_body("Not found.", {"path": [f"no control {name[:50]}"]}))
-        if method not in allowed[name]:
-            return Reply(
-                405, error_body(f"Method {method[:10]} not allowed."), [(b"allow", ", ".join(allowed[name]).encode())]
-            )
-        if name == "stats":
-            stats = self.store.stats()
-            stats["not_implemented"] = list(self.not_implemented)
-            if self.webhooks is not None:
-                stats["webhooks"] = {"delivered": self.webhooks.delivered, "failed": self.webhooks.failed}
-            return Reply(200, stats)
-        if name == "reset":
-            self.store.reset()
-            self.faults.reset()
-            self.clock.reset()
-            return Reply(200, {"reset": True})
-        if method == "GET":
-            if name == "faults":
-                return Reply(200, {"armed": self.faults.pending()})
-            return Reply(200, {"now": iso(self.clock.now()), "frozen": self.clock.frozen})
+        by_method = self._controls.get(name)
+        if by_method is None:
+            reply = Reply(404, error_body("Not found.", {"path": [f"no control {name[:50]}"]}))
+        elif method not in by_method:
+            reply = _not_allowed(method, ", ".join(sorted(by_method)).encode())
+        else:
+            reply = by_method[method](body)
+        await _reply(send, reply)
+
+    def _control_table(self) -> dict[str, dict[str, Callable[[bytes], Reply]]]:
+        return {
+            "faults": {"GET": self._get_faults, "POST": self._arm_fault},
+            "stats": {"GET": self._get_stats},
+            "clock": {"GET": self._get_clock, "POST": self._advance_clock},
+            "reset": {"POST": self._reset},
+        }
+
+    def _get_faults(self, body: bytes) -> Reply:
+        return Reply(200, {"armed": self.faults.pending()})
+
+    def _arm_fault(self, body: bytes) -> Reply:
+        payload = _control_json(body)
+        if isinstance(payload, Reply):
+            return payload
         try:
-            payload = loads(body) if body.strip() else {}
-        except MalformedJSONError:
-            return Reply(400, error_body("The body is not valid JSON.", {"body": ["is not valid JSON"]}))
-        if name == "faults":
-            try:
-                operation, fault, times = parse_fault(payload, self.operation_ids)
-            except ValueError as exc:
-                field_name, _, problem = str(exc).partition(": ")
-                return Reply(422, error_body("The fault is invalid.", {field_name: [problem]}))
-            self.faults.arm(operation, fault, times)
-            return Reply(200, {"armed": self.faults.pending()})
+            operation, fault, times = parse_fault(payload, self.operation_ids)
+        except ValueError as exc:
+            field_name, _, problem = str(exc).partition(": ")
+            return Reply(422, error_body("The fault is invalid.", {field_name: [problem]}))
+        self.faults.arm(operation, fault, times)
+        return self._get_faults(body)
+
+    def _get_stats(self, body: bytes) -> Reply:
+        stats = self.store.stats()
+        stats["not_implemented"] = list(self.not_implemented)
+        if self.webhooks is not None:
+            stats["webhooks"] = {"delivered": self.webhooks.delivered, "failed": self.webhooks.failed}
+        return Reply(200, stats)
+
+    def _get_clock(self, body: bytes) -> Reply:
+        return Reply(200, {"now": iso(self.clock.now()), "frozen": self.clock.frozen})
+
+    def _advance_clock(self, body: bytes) -> Reply:
+        payload = _control_json(body)
+        if isinstance(payload, Reply):
+            return payload
         seconds = payload.get("advance_seconds") if isinstance(payload, dict) else None
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             return Reply(
@@ -380,7 +324,76 @@ class MockApp:
         except (ValueError, OverflowError) as exc:
             return Reply(422, error_body("The clock cannot move that far.", {"advance_seconds": [str(exc)]}))
         self.store.settle()
-        return Reply(200, {"now": iso(self.clock.now()), "frozen": self.clock.frozen})
+        return self._get_clock(body)
+
+    def _reset(self, body: bytes) -> Reply:
+        self.store.reset()
+        self.faults.reset()
+        self.clock.reset()
+        return Reply(200, {"reset": True})
+
+
+# -- the steps' building blocks --------------------------------------------------------------------
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    raw: bytes = scope["query_string"]
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+def _no_route(path: str) -> Reply:
+    return Reply(404, error_body("Not found.", {"path": [f"no route {path[:100]}"]}))
+
+
+def _not_allowed(method: str, allow: bytes) -> Reply:
+    return Reply(405, error_body(f"Method {method[:10]} not allowed."), [(b"allow", allow)])
+
+
+def _control_json(body: bytes) -> Any:
+    """A control's JSON body (empty: `{}`), or the 400 reply."""
+    try:
+        return loads(body) if body.strip() else {}
+    except MalformedJSONError:
+        return Reply(400, error_body("The body is not valid JSON.", {"body": ["is not valid JSON"]}))
+
+
+async def _pause(fault: Fault | None) -> None:
+    """The one wait of the request path: a fault's `delay`, if any."""
+    if fault is not None and fault.delay:
+        await asyncio.sleep(fault.delay)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes `limit` bytes."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body if len(body) <= limit else None
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _reply(send: Send, reply: Reply) -> None:
+    if reply.payload is None:
+        await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    content = dumps(reply.payload)
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 def _currency_ids(document: dict[str, Any]) -> dict[str, int]:
@@ -391,6 +404,6 @@ def _currency_ids(document: dict[str, Any]) -> dict[str, int]:
     return {str(code): n for n, code in enumerate(codes or [], start=1)}
 
 
-def create_app(**options: Any) -> MockApp:
-    """Build the mock as an ASGI app; see `MockOptions` for the options."""
-    return MockApp(MockOptions(**options))
+def create_app(options: MockOptions | None = None, /, **settings: Unpack[MockSettings]) -> MockApp:
+    """Build the mock as an ASGI app: `options` (default `MockOptions()`) with any keyword settings on top."""
+    return MockApp(resolve(options, settings))

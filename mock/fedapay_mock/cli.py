@@ -1,4 +1,7 @@
-"""`fedapay-mock` / `python -m fedapay_mock`: serve the mock on HOST:PORT until interrupted."""
+"""`fedapay-mock` / `python -m fedapay_mock`: serve the mock on HOST:PORT until interrupted.
+
+Every default comes from `MockOptions` (fedapay_mock/options.py); this module only maps flags to it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,23 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .options import MockOptions
+
 DEFAULT_PORT = 4010
+_DEFAULTS = MockOptions()
+
+
+def _limit(text: str) -> int | None:
+    """`--max-payouts-per-number`: a whole number >= 1, or `none` (no limit)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 or 'none', not {text[:20]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1 (or 'none' for no limit)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,60 +35,86 @@ def build_parser() -> argparse.ArgumentParser:
         description="A FedaPay payouts mock server (serves http://HOST:PORT/v1/...). See docs/mock.md.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free port, printed)"
+    )
     parser.add_argument(
         "--api-key",
-        default=os.environ.get("FEDAPAY_MOCK_API_KEY"),
+        default=os.environ.get("FEDAPAY_MOCK_API_KEY", _DEFAULTS.api_key),
         help="accept only this secret key (or set FEDAPAY_MOCK_API_KEY); default: any sk_sandbox_/sk_live_ key",
     )
     parser.add_argument(
-        "--webhook-url", default=os.environ.get("FEDAPAY_MOCK_WEBHOOK_URL"), help="POST status changes here"
+        "--webhook-url",
+        default=os.environ.get("FEDAPAY_MOCK_WEBHOOK_URL", _DEFAULTS.webhook_url),
+        help="POST status changes here",
     )
     parser.add_argument(
         "--webhook-secret",
-        default=os.environ.get("FEDAPAY_MOCK_WEBHOOK_SECRET"),
+        default=os.environ.get("FEDAPAY_MOCK_WEBHOOK_SECRET", _DEFAULTS.webhook_secret),
         help="secret that signs webhook events (or set FEDAPAY_MOCK_WEBHOOK_SECRET)",
     )
     parser.add_argument(
-        "--settle-seconds", type=float, default=0.2, help="mock-clock seconds from started to sent/failed"
+        "--settle-seconds",
+        type=float,
+        default=_DEFAULTS.settle_seconds,
+        help=f"mock-clock seconds from started to sent/failed (default {_DEFAULTS.settle_seconds:g})",
     )
     parser.add_argument(
         "--freeze-clock", action="store_true", help="the mock clock moves only through POST /_mock/clock"
     )
-    parser.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="larger request bodies get 413")
-    parser.add_argument("--spec", default=None, help="OpenAPI file to serve (default: the project's spec/openapi.yaml)")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=_DEFAULTS.max_body_bytes,
+        help=f"larger request bodies get 413 (default {_DEFAULTS.max_body_bytes})",
+    )
+    parser.add_argument(
+        "--spec", default=_DEFAULTS.spec_path, help="OpenAPI file to serve (default: the project's spec/openapi.yaml)"
+    )
+    parser.add_argument(
+        "--max-payouts-per-number",
+        type=_limit,
+        default=_DEFAULTS.max_payouts_per_number,
+        metavar="N|none",
+        help=f"FedaPay's limit of payouts to one number within 24 hours (default {_DEFAULTS.max_payouts_per_number})",
+    )
+    parser.add_argument(
+        "--allow-delete-after-send",
+        action="store_true",
+        help="let any payout be deleted (default: only one not yet sent, as FedaPay)",
+    )
     parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     return parser
 
 
+def options_from(args: argparse.Namespace) -> MockOptions:
+    """The `MockOptions` the parsed flags describe (raises ValueError when they do not go together)."""
+    return MockOptions(
+        api_key=args.api_key,
+        settle_seconds=args.settle_seconds,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        freeze_clock=args.freeze_clock or _DEFAULTS.freeze_clock,
+        max_body_bytes=args.max_body_bytes,
+        spec_path=args.spec,
+        max_payouts_per_number=args.max_payouts_per_number,
+        delete_only_unsent=_DEFAULTS.delete_only_unsent and not args.allow_delete_after_send,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import uvicorn
-
     from .app import create_app
+    from .server import serve_forever
 
     try:
-        app = create_app(
-            api_key=args.api_key,
-            settle_seconds=args.settle_seconds,
-            webhook_url=args.webhook_url,
-            webhook_secret=args.webhook_secret,
-            freeze_clock=args.freeze_clock,
-            max_body_bytes=args.max_body_bytes,
-            spec_path=args.spec,
-        )
+        app = create_app(options_from(args))
     except ValueError as exc:
         print(f"fedapay-mock: {exc}", file=sys.stderr)
         return 2
-    print(f"fedapay-mock: serving http://{args.host}:{args.port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        date_header=False,
-    )
+    try:
+        serve_forever(app, args.host, args.port, log_level=args.log_level)
+    except OSError as exc:
+        print(f"fedapay-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from .forms import MalformedFormError, decode_form
 from .spec import Operation
-from .store import EMBEDDABLE, NotFoundError, PayoutStore, RefusedError
+from .store import EMBEDDABLE, PayoutStore, StoreError
 from .validation import FieldErrors, OperationValidators
 from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
@@ -117,18 +117,13 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
     body = _body(request)
     key = headers.get("Idempotency-Key")
     account = request.headers.get("fedapay-account", "")
-    try:
-        wire, _replayed = store.create(
-            body,
-            idempotency_key=_scoped(key, request.headers.get("authorization", ""), account) if key else None,
-            fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
-            account_id=int(account) if account.isdigit() and len(account) < 16 else None,
-            include=_include(request, body),
-        )
-    except NotFoundError as exc:
-        raise Rejected(404, exc.message, exc.errors) from None
-    except RefusedError as exc:
-        raise Rejected(422, exc.message, exc.errors) from None
+    wire, _replayed = store.create(
+        body,
+        idempotency_key=_scoped(key, request.headers.get("authorization", ""), account) if key else None,
+        fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
+        account_id=int(account) if account.isdigit() and len(account) < 16 else None,
+        include=_include(request, body),
+    )
     return Reply(201, payout_envelope(wire))
 
 
@@ -166,10 +161,7 @@ def retrieve_payout(store: PayoutStore, request: Request) -> Reply:
 def update_payout(store: PayoutStore, request: Request) -> Reply:
     payout_id = _payout_id(request)
     changes = _body(request)
-    try:
-        wire = store.update(payout_id, changes)
-    except RefusedError as exc:
-        raise Rejected(422, exc.message, exc.errors) from None
+    wire = store.update(payout_id, changes)
     if wire is None:
         raise _not_found()
     return Reply(200, payout_envelope(wire))
@@ -185,16 +177,21 @@ def delete_payout(store: PayoutStore, request: Request) -> Reply:
 def start_payouts(store: PayoutStore, request: Request) -> Reply:
     body = _body(request)
     items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
-    try:
-        started = store.start(items, field_prefix=prefix)
-    except NotFoundError as exc:
-        raise _not_found(exc.errors) from None
-    except RefusedError as exc:
-        raise Rejected(422, exc.message, exc.errors) from None
+    started = store.start(items, field_prefix=prefix)
     return Reply(200, payouts_envelope(started))
 
 
 Handler = Callable[[PayoutStore, Request], Reply]
+
+
+def dispatch(handler: Handler, store: PayoutStore, request: Request) -> Reply:
+    """Run a handler; the one place where a refusal (the handler's own or the store's) becomes a reply."""
+    try:
+        return handler(store, request)
+    except Rejected as rejected:
+        return rejected.reply
+    except StoreError as refused:
+        return Reply(refused.status, error_body(refused.message, refused.errors))
 
 
 def not_implemented(operation: Operation) -> Handler:

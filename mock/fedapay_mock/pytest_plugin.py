@@ -12,21 +12,27 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .options import MockOptions
     from .server import MockServer
 
 
 @pytest.fixture(scope="session")
-def fedapay_mock_options() -> dict[str, Any]:
-    """Options for the session's mock server; override this fixture to change them."""
-    return {}
+def fedapay_mock_options() -> MockOptions | dict[str, Any]:
+    """Options for the session's mock server: FedaPay's defaults (its rules on). Override this fixture to
+    change them, with a `MockOptions` or a dict of its fields (`{"max_payouts_per_number": None}`)."""
+    from .options import MockOptions
+
+    return MockOptions()
 
 
 @pytest.fixture(scope="session")
-def fedapay_mock_server(fedapay_mock_options: dict[str, Any]) -> Iterator[MockServer]:
+def fedapay_mock_server(fedapay_mock_options: MockOptions | dict[str, Any]) -> Iterator[MockServer]:
     """One mock server for the whole session, on 127.0.0.1 and a free port."""
+    from .options import MockOptions
     from .server import run_mock
 
-    with run_mock(**fedapay_mock_options) as server:
+    options = fedapay_mock_options
+    with run_mock(options if isinstance(options, MockOptions) else MockOptions(**options)) as server:
         yield server
 
 

@@ -1,19 +1,128 @@
-"""Run the mock: a real uvicorn server on loopback in a background thread, plus a client for its controls."""
+"""Serve the mock: the one runner for any ASGI app (uvicorn on a socket it binds itself, in a background
+thread or in the foreground), the mock's own CLI as a child process, and a client for the controls.
+
+Binding the socket before the server starts is what makes port 0 safe: the port is known, and taken,
+before anyone connects, so there is no "find a free port, then hope it is still free" race.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import httpx
 
 from .app import MockApp, create_app
+from .asgi import ASGIApp
+from .options import MockOptions, MockSettings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 START_TIMEOUT = 15.0
+LOOPBACK = "127.0.0.1"
+# The line the CLI prints once its socket is bound; `spawn_mock` reads the URL from it.
+SERVING = "fedapay-mock: serving "
+CONSOLE_SCRIPT = Path(sys.executable).with_name("fedapay-mock")
+
+
+def listening_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
+    """A listening TCP socket on `host:port` (port 0: a free one, chosen now and held)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def free_port() -> int:
+    """A port free right now, for servers this package does not start (Prism); prefer `listening_socket`."""
+    with listening_socket() as sock:
+        port: int = sock.getsockname()[1]
+        return port
+
+
+Lifespan = Literal["auto", "on", "off"]
+
+
+def _uvicorn_server(app: ASGIApp, *, log_level: str = "warning", lifespan: Lifespan = "on") -> uvicorn.Server:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan=lifespan,
+        server_header=False,
+        date_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class AsgiServer:
+    """Any ASGI app served by uvicorn on `sock` (default: loopback, a free port) in a background thread."""
+
+    def __init__(self, app: ASGIApp, sock: socket.socket | None = None, *, lifespan: Lifespan = "on") -> None:
+        self.app = app
+        self._sock = sock if sock is not None else listening_socket()
+        self.root_url = _url(self._sock)
+        self.port: int = self._sock.getsockname()[1]
+        self._server = _uvicorn_server(app, lifespan=lifespan)
+        self._thread = threading.Thread(target=self._serve, name=f"asgi-server-{self.port}", daemon=True)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root_url={self.root_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + "/v1"
+
+    def _serve(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._sock.close()
+                raise RuntimeError("the ASGI server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
+@contextlib.contextmanager
+def serve_asgi(app: ASGIApp, *, lifespan: Lifespan = "on") -> Iterator[AsgiServer]:
+    """Serve `app` on 127.0.0.1, a free port, until the block ends (`root_url`, `base_url`)."""
+    server = AsgiServer(app, lifespan=lifespan)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def serve_forever(app: ASGIApp, host: str, port: int, *, log_level: str = "warning") -> None:
+    """Serve `app` in the foreground until interrupted; prints the bound URL (the real port when 0)."""
+    sock = listening_socket(host, port)
+    print(f"{SERVING}{_url(sock)}/v1", file=sys.stderr, flush=True)
+    try:
+        _uvicorn_server(app, log_level=log_level).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class MockControls:
@@ -64,55 +173,110 @@ class MockControls:
 
 
 class MockServer(MockControls):
-    """A mock served by uvicorn in a thread of this process; `app` gives direct access to its state."""
+    """A mock served by `AsgiServer` in a thread of this process; `app` gives direct access to its state."""
 
-    def __init__(self, app: MockApp, sock: socket.socket) -> None:
-        import uvicorn
-
-        host, port = sock.getsockname()[:2]
-        super().__init__(f"http://{host}:{port}")
+    def __init__(self, app: MockApp, sock: socket.socket | None = None) -> None:
+        self._runner = AsgiServer(app, sock)
+        super().__init__(self._runner.root_url)
         self.app = app
-        self.port: int = port
-        self._sock = sock
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            server_header=False,
-            date_header=False,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name=f"fedapay-mock-{port}", daemon=True)
-
-    def _serve(self) -> None:
-        self._server.run(sockets=[self._sock])
+        self.port: int = self._runner.port
 
     def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the FedaPay mock did not start")
-            time.sleep(0.01)
+        self._runner.start()
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._runner.stop()
         self.close()
-        self._sock.close()
 
 
 @contextlib.contextmanager
-def run_mock(**options: Any) -> Iterator[MockServer]:
-    """Serve a fresh mock on 127.0.0.1, a free port; yields the server (`base_url` ends in `/v1`)."""
-    app = create_app(**options)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = MockServer(app, sock)
+def run_mock(options: MockOptions | None = None, /, **settings: Unpack[MockSettings]) -> Iterator[MockServer]:
+    """Serve a fresh mock on 127.0.0.1, a free port; yields the server (`base_url` ends in `/v1`).
+
+    `options` (default `MockOptions()`) with any keyword settings on top, as `create_app` takes them."""
+    server = MockServer(create_app(options, **settings))
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+class SpawnedMock(MockControls):
+    """The mock's CLI in a child process; `stderr` holds what it printed so far."""
+
+    def __init__(self, process: subprocess.Popen[bytes], root_url: str, drained: list[bytes]) -> None:
+        super().__init__(root_url)
+        self.process = process
+        self.port = int(root_url.rsplit(":", 1)[1])
+        self._drained = drained
+
+    @property
+    def stderr(self) -> bytes:
+        return b"".join(self._drained)
+
+
+@contextlib.contextmanager
+def spawn_mock(
+    *cli_args: str, module: bool = False, cwd: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[SpawnedMock]:
+    """`fedapay-mock --host 127.0.0.1 --port 0 ARGS` (or `python -m fedapay_mock`) in its own process until
+    the block ends; the URL is the one the CLI printed once bound, so no port is guessed."""
+    launcher = [sys.executable, "-m", "fedapay_mock"] if module else [str(CONSOLE_SCRIPT)]
+    command: Sequence[str] = [*launcher, "--host", LOOPBACK, "--port", "0", *cli_args]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env)  # noqa: S603
+    assert process.stderr is not None
+    drained: list[bytes] = []
+    root_url = _wait_for_url(process, drained)
+    # Keep reading stderr so a chatty child never blocks on a full pipe.
+    drainer = threading.Thread(target=_drain, args=(process, drained), daemon=True)
+    drainer.start()
+    mock = SpawnedMock(process, root_url, drained)
+    try:
+        _wait_until_answering(mock)
+        yield mock
+    finally:
+        mock.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        drainer.join(timeout=10)  # `stderr` is then complete
+        process.stderr.close()
+
+
+def _wait_for_url(process: subprocess.Popen[bytes], drained: list[bytes]) -> str:
+    assert process.stderr is not None
+    timer = threading.Timer(START_TIMEOUT, process.kill)  # a silent child cannot hold readline forever
+    timer.start()
+    try:
+        for line in process.stderr:
+            drained.append(line)
+            text = line.decode("utf-8", "replace").strip()
+            if text.startswith(SERVING):
+                return text[len(SERVING) :].removesuffix("/v1")
+    finally:
+        timer.cancel()
+    process.wait()
+    raise RuntimeError(f"the mock exited ({process.returncode}): {b''.join(drained).decode(errors='replace')}")
+
+
+def _drain(process: subprocess.Popen[bytes], drained: list[bytes]) -> None:
+    assert process.stderr is not None
+    for line in process.stderr:
+        if len(drained) < 10_000:
+            drained.append(line)
+
+
+def _wait_until_answering(mock: SpawnedMock) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            mock.stats()
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or mock.process.poll() is not None:
+                raise RuntimeError("the mock did not answer in time") from None
+            time.sleep(0.05)

@@ -27,6 +27,13 @@ FAILING_SUFFIX = "0000"
 FAILED_CODE = "sandbox_failure"
 FAILED_MESSAGE = "The operator refused the transfer (sandbox rule: numbers ending in 0000 always fail)."
 REFERENCE_BASE = 1_000_000_000_000
+# FedaPay's documented rule: at most this many payouts to one mobile-money number within DAY_SECONDS.
+MAX_PAYOUTS_PER_NUMBER = 3
+DAY_SECONDS = 86_400.0
+# Statuses that count towards that rule (a failed payout moved no money) and statuses that can still be
+# deleted (not yet sent). Both decided in spec/overlays/14-fedapay-rules.yaml.
+COUNTED_STATUSES = frozenset({"started", "scheduled", "sent"})
+DELETABLE_STATUSES = frozenset({"pending", "scheduled"})
 
 EventListener = Callable[[str, dict[str, Any]], None]
 
@@ -72,22 +79,28 @@ def parse_when(text: str) -> float:
         raise ValueError(f"{text[:64]!r} is not a valid date") from exc
 
 
-class NotFoundError(Exception):
-    """Unknown payout (or customer) ids, by request field."""
+class StoreError(Exception):
+    """The store refuses a request: `status` (404 or 422), a message and the errors by request field."""
 
-    def __init__(self, errors: dict[str, list[str]], message: str = "No payout with this id.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-
-
-class RefusedError(Exception):
-    """A business rule refuses the request (422), by request field."""
+    status = 422
 
     def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+
+
+class NotFoundError(StoreError):
+    """Unknown payout (or customer) ids, by request field."""
+
+    status = 404
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "No payout with this id.") -> None:
+        super().__init__(message, errors)
+
+
+class RefusedError(StoreError):
+    """A business rule refuses the request (422), by request field."""
 
 
 # Request fields the store acts on itself; every other request field is kept in `Payout.fields`.
@@ -198,9 +211,13 @@ class PayoutStore:
         settle_seconds: float,
         currencies: dict[str, int],
         shape: PayoutShape | None = None,
+        max_payouts_per_number: int | None = MAX_PAYOUTS_PER_NUMBER,
+        delete_only_unsent: bool = True,
     ) -> None:
         self.clock = clock
         self.settle_seconds = settle_seconds
+        self.max_payouts_per_number = max_payouts_per_number
+        self.delete_only_unsent = delete_only_unsent
         self.currencies = dict(currencies)
         self.shape = shape or PayoutShape()
         computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0, NO_FEES).to_wire({}, frozenset())
@@ -221,6 +238,8 @@ class PayoutStore:
         self._idempotency: dict[str, _IdempotencyRecord] = {}
         self._due: list[tuple[float, int, int, str]] = []
         self._seq = 0
+        # Mobile-money number (without "+") -> ids of payouts started or scheduled to it, oldest first.
+        self._sends: dict[str, list[int]] = {}
         self.counters = Counters()
 
     def reset(self) -> None:
@@ -433,7 +452,7 @@ class PayoutStore:
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
             seen: set[int] = set()
-            plans: list[tuple[Payout, float | None, str | None]] = []
+            plans: list[tuple[str, Payout, float | None, str | None]] = []
             for index, item in enumerate(items):
                 name = f"{field_prefix}[{index}]"
                 payout = self._payouts.get(item.get("id"))  # type: ignore[arg-type]
@@ -457,17 +476,21 @@ class PayoutStore:
                     if when <= now:
                         when = None
                 phone = item.get("phone_number")
-                plans.append((payout, when, phone.get("number") if isinstance(phone, dict) else None))
+                plans.append((name, payout, when, phone.get("number") if isinstance(phone, dict) else None))
             if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
             # Some listed payouts exist: the unknown ids are field errors of this request (422).
             refused.update(missing)
+            if not refused:
+                refused.update(self._over_number_limit(plans, now))
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
             out = []
-            for payout, when, number in plans:
+            for _name, payout, when, number in plans:
                 if number is not None:
                     payout.phone_number = number
+                if self.max_payouts_per_number is not None and payout.phone_number is not None:
+                    self._sends.setdefault(payout.phone_number.lstrip("+"), []).append(payout.id)
                 payout.updated_at = now
                 if when is None:
                     payout.status = "started"
@@ -484,6 +507,49 @@ class PayoutStore:
                     self._emit("payout.scheduled", payout)
                 out.append(self._wire(payout))
             return out
+
+    def _over_number_limit(
+        self, plans: list[tuple[str, Payout, float | None, str | None]], now: float
+    ) -> dict[str, list[str]]:
+        """Field errors for the planned sends that would make more than `max_payouts_per_number` payouts
+        (started, scheduled or sent) to one number within a day of each other, earlier items first."""
+        limit = self.max_payouts_per_number
+        if limit is None:
+            return {}
+        errors: dict[str, list[str]] = {}
+        planned: dict[str, list[float]] = {}
+        for name, payout, when, override in plans:
+            number = override if override is not None else payout.phone_number
+            if number is None:
+                continue
+            key = number.lstrip("+")
+            at = now if when is None else when
+            times = planned.setdefault(key, self._send_times(key, now))
+            if sum(1 for t in times if abs(t - at) < DAY_SECONDS) >= limit:
+                field_name = f"{name}.phone_number" if override is not None else f"{name}.id"
+                errors[field_name] = [f"{number[:20]} already has {limit} payouts within 24 hours of this one"]
+                continue
+            times.append(at)
+        return errors
+
+    def _send_times(self, key: str, now: float) -> list[float]:
+        """When each counted payout to this number is (or was) sent; drops entries that can no longer count."""
+        ids = self._sends.get(key)
+        if not ids:
+            return []
+        kept: list[int] = []
+        times: list[float] = []
+        for payout_id in ids:
+            payout = self._payouts.get(payout_id)
+            if payout is None or payout.status not in COUNTED_STATUSES:
+                continue
+            at = payout.scheduled_at if payout.status == "scheduled" else payout.started_at
+            if at is None or at <= now - DAY_SECONDS:
+                continue
+            kept.append(payout_id)
+            times.append(at)
+        self._sends[key] = kept
+        return times
 
     def update(self, payout_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
         """Change a payout not yet sent; None when unknown. Only what differs from the payout counts as a
@@ -562,12 +628,18 @@ class PayoutStore:
         return when
 
     def delete(self, payout_id: int) -> dict[str, Any] | None:
-        """Remove a payout; its last state (`deleted_at` set), or None when unknown."""
+        """Remove a payout not yet sent; its last state (`deleted_at` set), or None when unknown."""
         self.settle()
         with self._lock:
-            payout = self._payouts.pop(payout_id, None)
+            payout = self._payouts.get(payout_id)
             if payout is None:
                 return None
+            if self.delete_only_unsent and payout.status not in DELETABLE_STATUSES:
+                raise RefusedError(
+                    f"Payout {payout_id} is {payout.status} and can no longer be deleted.",
+                    {"status": [f"is {payout.status}; only a payout not yet sent (pending, scheduled) can be deleted"]},
+                )
+            del self._payouts[payout_id]
             payout.deleted_at = payout.updated_at = self.clock.now()
             if payout.idempotency_key is not None:
                 # The key named a payout that no longer exists: it is free for a new create.

@@ -291,8 +291,9 @@ def test_a_payout_to_an_existing_customer_by_id(api: httpx.Client, check: ReplyC
     assert check("create_payout", by_form)["v1/payout"]["customer_id"] == first["customer_id"]
 
 
-def test_an_unknown_customer_id_is_404_and_stores_nothing(api: httpx.Client, check: ReplyChecker,
-                                                          mock: MockServer) -> None:
+def test_an_unknown_customer_id_is_404_and_stores_nothing(
+    api: httpx.Client, check: ReplyChecker, mock: MockServer
+) -> None:
     reply = api.post("/payouts", json=payout_body(customer={"id": 999}))
     assert reply.status_code == 404
     assert check("create_payout", reply)["errors"] == {"customer.id": ["no customer with this id"]}

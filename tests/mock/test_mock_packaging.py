@@ -58,9 +58,9 @@ def test_the_console_script_serves_v1_and_honours_api_key_from_the_environment()
             assert ok.json()["meta"]["total_count"] == 0
     finally:
         del os.environ["FEDAPAY_MOCK_API_KEY"]
-    assert mock.process is not None
-    _, err = mock.process.communicate()
-    assert b"sk_sandbox_from_env" not in err
+    assert mock.process.returncode is not None
+    assert b"serving http://127.0.0.1:" in mock.stderr
+    assert b"sk_sandbox_from_env" not in mock.stderr
 
 
 def test_python_dash_m_serves_the_same(tmp_path: Path) -> None:

@@ -229,13 +229,15 @@ def _created(upstream: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_constraint_added_upstream_to_a_create_field_reaches_update() -> None:
     def cap_amount(upstream: dict[str, Any]) -> None:
-        _create_body(upstream)["properties"]["amount"]["maximum"] = 5_000_000
+        # Not `maximum`: overlay 14 sets FedaPay's documented cap, which rightly wins over upstream's.
+        _create_body(upstream)["properties"]["amount"]["multipleOf"] = 5
         _create_body(upstream)["properties"]["mode"]["maxLength"] = 32
 
     schemas = _normalize_edited(cap_amount)["components"]["schemas"]
 
     for body in ("PayoutCreate", "PayoutUpdate"):
-        assert schemas[body]["properties"]["amount"]["maximum"] == 5_000_000, body
+        assert schemas[body]["properties"]["amount"]["multipleOf"] == 5, body
+        assert schemas[body]["properties"]["amount"]["maximum"] == 1_000_000, body  # FedaPay's cap (overlay 14)
         assert schemas[body]["properties"]["amount"]["minimum"] == 1, body  # the overlay's own narrowing stays
         assert schemas[body]["properties"]["mode"]["maxLength"] == 32, body
     assert schemas["PayoutUpdate"]["properties"]["amount"]["description"] == "New amount."

@@ -251,7 +251,7 @@ CASES: list[tuple[str, Edit, str, str, bool]] = [
     ),
     (
         "amount maximum",
-        lambda o, n: _set(_props(n, "PayoutCreate")["amount"], "maximum", 5000000),
+        lambda o, n: _set(_props(n, "PayoutCreate")["amount"], "maximum", 500000),
         "constraint-narrowed",
         "PayoutCreate.amount",
         True,

@@ -24,7 +24,8 @@ class PayoutCreate:
     """Body of POST /payouts.
 
     Attributes:
-        amount (int): Amount of the payout, a positive whole number of the currency's unit.
+        amount (int): Amount of the payout, a positive whole number of the currency's unit, at most 1,000,000 (FedaPay's
+            cap per payout).
         mode (str): Payout mode, the mobile-money operator (for example mtn_open, moov, togocel).
         currency (CurrencyInput): The payout's currency, by ISO 4217 code.
         customer (CustomerInput | CustomerRef): The beneficiary, described in full (a new customer) or by id (an

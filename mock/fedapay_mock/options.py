@@ -1,0 +1,64 @@
+"""The mock's options, typed, with every default written once (the CLI, `create_app` and `run_mock` read them here).
+
+Kept free of heavy imports so the CLI can build its help from the defaults before loading the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+DEFAULT_MAX_BODY = 1024 * 1024
+# FedaPay's rule: at most this many payouts to one mobile-money number within 24 hours (docs/mock.md).
+MAX_PAYOUTS_PER_NUMBER = 3
+KEY_RE = re.compile(r"^(?i:bearer) +(sk_(?:sandbox|live)_[A-Za-z0-9_\-]+)$")
+
+
+@dataclass(frozen=True)
+class MockOptions:
+    """Everything the mock accepts. Secrets are kept out of the repr."""
+
+    api_key: str | None = field(default=None, repr=False)
+    settle_seconds: float = 0.2
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    freeze_clock: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    spec_path: str | None = None
+    # FedaPay's rules: None lifts the per-number limit, False lets any payout be deleted.
+    max_payouts_per_number: int | None = MAX_PAYOUTS_PER_NUMBER
+    delete_only_unsent: bool = True
+
+    def __post_init__(self) -> None:
+        if self.settle_seconds < 0:
+            raise ValueError("settle_seconds must be >= 0")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be >= 1")
+        if (self.webhook_url is None) != (self.webhook_secret is None):
+            raise ValueError("webhook_url and webhook_secret go together")
+        if self.max_payouts_per_number is not None and self.max_payouts_per_number < 1:
+            raise ValueError("max_payouts_per_number must be >= 1 or None (no limit)")
+        if self.api_key is not None and not KEY_RE.match(f"Bearer {self.api_key}"):
+            raise ValueError("api_key must look like sk_sandbox_... or sk_live_...")
+
+
+class MockSettings(TypedDict, total=False):
+    """`MockOptions` as keyword arguments of `create_app` / `run_mock` (types only: defaults stay above)."""
+
+    api_key: str | None
+    settle_seconds: float
+    webhook_url: str | None
+    webhook_secret: str | None
+    freeze_clock: bool
+    max_body_bytes: int
+    spec_path: str | None
+    max_payouts_per_number: int | None
+    delete_only_unsent: bool
+
+
+def resolve(options: MockOptions | None, settings: MockSettings) -> MockOptions:
+    """`options` (default: every default) with `settings` applied on top, checked once."""
+    base = options if options is not None else MockOptions()
+    return dataclasses.replace(base, **settings) if settings else base
