@@ -1,6 +1,6 @@
 """Benchmark (not a test): `fedapay-payouts bulk` against a plain loop, and its peak memory.
 
-    .venv/bin/python benchmarks/bulk/run.py [--rows 10000] [--memory-rows 10000 100000] [--concurrency 8]
+    .venv/bin/python benchmarks/bulk/bench_bulk.py [--rows 10000] [--memory-rows 10000 100000] [--concurrency 8]
 
 - wall time and payouts/s paying a `--rows` file with the bulk command (checked, journalled, creates
   concurrent, starts in groups of 100) vs a plain loop of `client.payouts.create(...)` +
