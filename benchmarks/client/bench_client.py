@@ -200,7 +200,7 @@ def bench_throughput(root: str, payouts: int, runs: int) -> dict[tuple[str, int]
             async def raw_one() -> None:
                 reply = await raw.post(url, json=PAYLOAD, headers={"Idempotency-Key": str(uuid.uuid4())})
                 reply.raise_for_status()
-                started = await raw.post(url + "/start", json={"payouts": [{"id": reply.json()["v1/payout"]["id"]}]})
+                started = await raw.put(url + "/start", json={"payouts": [{"id": reply.json()["v1/payout"]["id"]}]})
                 started.raise_for_status()
                 started.json()
 
