@@ -1,12 +1,18 @@
 """Benchmark (not a test): the client's cost over raw httpx, and its import time over httpx's.
 
     .venv/bin/python benchmarks/client/bench_client.py [--sync-pairs 300] [--async-pairs 31] [--import-runs 30]
+        [--throughput-runs 3] [--only throughput]
 
 - per-call time of `client.payouts.create(...)` vs raw `httpx` posting the same JSON (same headers,
   a fresh Idempotency-Key each, reading the JSON reply) on a reused connection, against the same
   mock running in another process: sync, and async with 32 requests in flight (the async client is
   given an `httpx.AsyncClient`, so that row also covers the injected-client path);
 - the same raw call plus the generated `Payout.from_dict` on the reply: the generated layer's share;
+- throughput under concurrency: payouts/s of create + send_now with 1, 8, 32 and 64 callers in
+  flight (asyncio tasks on one `AsyncFedaPay` with its own pool), for the client as it is
+  (`max_in_flight` at its default), the client with no effective cap (`max_in_flight=1000`) and raw
+  httpx (one `httpx.AsyncClient`, default limits, the same two POSTs): runs interleaved, median of
+  `--throughput-runs`, each side's ratio to its own figure at 8 in flight;
 - `import fedapay_payouts` vs `import httpx`, each in a fresh interpreter of a throwaway venv that
   has only the runtime dependencies (no click/rich, which make httpx load its CLI), both reading
   compiled bytecode as installed packages do.
@@ -39,6 +45,7 @@ from typing import Any
 import httpx
 from fedapay_mock.server import spawn_mock
 from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay, Payout
+from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sk_sandbox_benchmark"
@@ -71,7 +78,7 @@ def bench_sync(root: str, batch: int, count: int) -> list[tuple[str, tuple[float
     reset = httpx.Client()
     reset.post(root + "/_mock/reset")
     with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw, \
-            FedaPay(API_KEY, base_url=root + "/v1", http_client=httpx.Client(timeout=30)) as injected:
+            httpx.Client(timeout=30) as mine, FedaPay(API_KEY, base_url=root + "/v1", http_client=mine) as injected:
         url = root + "/v1/payouts"
 
         def ours(which: FedaPay = client) -> float:
@@ -97,7 +104,6 @@ def bench_sync(root: str, batch: int, count: int) -> list[tuple[str, tuple[float
             (f"  raw + generated from_dict vs raw ({count} pairs)",
              pairs(lambda: theirs(model=True), theirs, count)),
         ]
-        injected._http.close()
     reset.close()
     return rows
 
@@ -106,8 +112,8 @@ def bench_async(root: str, batch: int, count: int) -> tuple[float, float, float]
     async def main() -> tuple[float, float, float]:
         limits = httpx.Limits(max_connections=IN_FLIGHT)
         calls = batch
-        async with AsyncFedaPay(API_KEY, base_url=root + "/v1",
-                                http_client=httpx.AsyncClient(limits=limits, timeout=30)) as client, \
+        async with httpx.AsyncClient(limits=limits, timeout=30) as mine, \
+                AsyncFedaPay(API_KEY, base_url=root + "/v1", http_client=mine) as client, \
                 httpx.AsyncClient(headers=HEADERS, limits=limits, timeout=30) as raw, httpx.AsyncClient() as reset:
             url = root + "/v1/payouts"
 
@@ -142,11 +148,78 @@ def bench_async(root: str, batch: int, count: int) -> tuple[float, float, float]
                     a = await run(ours_one)
                     b = await run(theirs_one)
                 times.append((a, b))
-            await client._http.aclose()
             return (statistics.median(a for a, _ in times), statistics.median(b for _, b in times),
                     statistics.median(a / b for a, b in times))
 
     return asyncio.run(main())
+
+
+LEVELS = (1, 8, 32, 64)
+THROUGHPUT_SIDES = (f"client (max_in_flight={DEFAULT_MAX_IN_FLIGHT})", "client (max_in_flight=1000)", "raw httpx")
+
+
+def bench_throughput(root: str, payouts: int, runs: int) -> dict[tuple[str, int], float]:
+    """Payouts/s (create + send_now) at each level of callers in flight, per side; median of `runs`."""
+
+    async def main() -> dict[tuple[str, int], float]:
+        url = root + "/v1/payouts"
+        async with AsyncFedaPay(API_KEY, base_url=root + "/v1") as capped, \
+                AsyncFedaPay(API_KEY, base_url=root + "/v1", max_in_flight=1000) as uncapped, \
+                httpx.AsyncClient(headers=HEADERS, timeout=30) as raw, httpx.AsyncClient() as control:
+
+            def client_one(client: AsyncFedaPay) -> Callable[[], Awaitable[None]]:
+                async def one() -> None:
+                    payout = await client.payouts.create(amount=1000, currency="XOF", mode="mtn_open",
+                                                         customer=CUSTOMER)
+                    await client.payouts.send_now(payout.id)
+
+                return one
+
+            async def raw_one() -> None:
+                reply = await raw.post(url, json=PAYLOAD, headers={"Idempotency-Key": str(uuid.uuid4())})
+                reply.raise_for_status()
+                started = await raw.put(url + "/start", json={"payouts": [{"id": reply.json()["v1/payout"]["id"]}]})
+                started.raise_for_status()
+                started.json()
+
+            sides = dict(zip(THROUGHPUT_SIDES, (client_one(capped), client_one(uncapped), raw_one), strict=True))
+
+            async def rate(one: Callable[[], Awaitable[None]], in_flight: int) -> float:
+                await control.post(root + "/_mock/reset")
+                queue = iter(range(payouts))
+
+                async def worker() -> None:
+                    for _ in queue:
+                        await one()
+
+                started = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(in_flight)))
+                return payouts / (time.perf_counter() - started)
+
+            for one in sides.values():  # warm up: connections, caches, lazy imports
+                await rate(one, 8)
+            samples: dict[tuple[str, int], list[float]] = {}
+            for run in range(runs):
+                for in_flight in LEVELS:
+                    order = list(sides.items()) if run % 2 == 0 else list(reversed(sides.items()))
+                    for name, one in order:
+                        samples.setdefault((name, in_flight), []).append(await rate(one, in_flight))
+            return {key: statistics.median(values) for key, values in samples.items()}
+
+    return asyncio.run(main())
+
+
+def print_throughput(rates: dict[tuple[str, int], float], payouts: int, runs: int) -> None:
+    print(f"\nasync create + send_now, payouts/s ({payouts} payouts per run, median of {runs} runs; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
+    print(f"{'in flight':>10} " + " ".join(f"{name:>28}" for name in THROUGHPUT_SIDES) + f" {'client/raw':>11}")
+    for in_flight in LEVELS:
+        cells = []
+        for name in THROUGHPUT_SIDES:
+            value = rates[(name, in_flight)]
+            cells.append(f"{value:8.0f} ({value / rates[(name, 8)]:4.2f}x of 8)".rjust(28))
+        ratio = rates[(THROUGHPUT_SIDES[0], in_flight)] / rates[(THROUGHPUT_SIDES[2], in_flight)]
+        print(f"{in_flight:>10} " + " ".join(cells) + f" {ratio:10.2f}x")
 
 
 def import_python() -> Path:
@@ -211,21 +284,32 @@ def main() -> None:
     parser.add_argument("--async-pairs", type=int, default=31, help="interleaved async pairs")
     parser.add_argument("--async-batch", type=int, default=320, help="calls per async sample")
     parser.add_argument("--import-runs", type=int, default=30, help="interleaved interpreter pairs for import time")
+    parser.add_argument("--throughput-runs", type=int, default=3, help="runs per side and level of concurrency")
+    parser.add_argument("--throughput-payouts", type=int, default=600, help="payouts created and sent per run")
+    parser.add_argument("--only", choices=["latency", "throughput", "import"], help="run one part only")
     args = parser.parse_args()
 
+    rows: list[tuple[str, tuple[float, float, float]]] = []
+    rates: dict[tuple[str, int], float] = {}
     with spawn_mock(module=True, cwd=str(ROOT)) as mock:  # the package's runner, in its own process
         root = mock.root_url
-        print(f"mock in process {mock.process.pid} at {root}")
-        rows = [
-            *bench_sync(root, args.sync_batch, args.sync_pairs),
-            (f"async, {IN_FLIGHT} in flight ({args.async_pairs} pairs)",
-             bench_async(root, args.async_batch, args.async_pairs)),
-        ]
+        print(f"mock in process {mock.process.pid} at {root}; load average {os.getloadavg()[0]:.2f}")
+        if args.only in (None, "latency"):
+            rows = [
+                *bench_sync(root, args.sync_batch, args.sync_pairs),
+                (f"async, {IN_FLIGHT} in flight ({args.async_pairs} pairs)",
+                 bench_async(root, args.async_batch, args.async_pairs)),
+            ]
+        if args.only in (None, "throughput"):
+            rates = bench_throughput(root, args.throughput_payouts, args.throughput_runs)
     print(f"{'measurement':50} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
     for label, (ours, theirs, ratio) in rows:
         print(f"{label:50} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
-    for label, (ours, theirs, ratio) in bench_import(args.import_runs).items():
-        print(f"{label:50} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
+    if args.only in (None, "import"):
+        for label, (ours, theirs, ratio) in bench_import(args.import_runs).items():
+            print(f"{label:50} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
+    if rates:
+        print_throughput(rates, args.throughput_payouts, args.throughput_runs)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,20 @@
-"""`FedaPay` and `AsyncFedaPay`: thin twins over one shared core.
+"""`FedaPay` and `AsyncFedaPay`: thin twins over one shared core, each with one driver.
 
 The core (`BaseClient`) settles the configuration and builds requests. Every operation is written
-once, in `_payouts.py`, as a generator that yields what it needs done (send this request, sleep
-this long) and returns the result; the twins differ only in how they do those two things
-(`httpx.Client.send` and `time.sleep`, or their awaitable versions). So the retry policy,
-validation and reply reading cannot drift apart between sync and async.
+once, in `_payouts.py`, as a generator of events (`_retry.Send(request)`, `_retry.Sleep(seconds)`)
+that returns the result; each twin's `drive` performs them (`httpx.Client.send` and `time.sleep`, or
+their awaitable versions). So the retry policy, validation and reply reading cannot drift apart
+between sync and async. The layers a call crosses are listed in `_core.py`.
+
+Test seams, public and documented: `transport=` (an httpx transport under the client's own pool,
+which keeps its deadline and size machinery) and `sleep=` (what performs `Sleep`, instead of
+`time.sleep` / `asyncio.sleep`).
+
+Throughput under concurrency: httpcore's pool scans all its requests and connections on every
+request, so past a few requests in flight each one costs more than it brings (on loopback, 64 in
+flight gave half the payouts/s of 8). Each twin lets at most `max_in_flight` attempts on the wire at
+once (`DEFAULT_MAX_IN_FLIGHT`, from `benchmarks/client/bench_client.py`); the others wait their turn,
+within their pool timeout and deadline (a wait that runs out is an `httpx.PoolTimeout`: not sent).
 
 Each driver also holds every call to its bounds: the call's `deadline` (`_deadline.py`: all attempts,
 waits and checks; `timeout=` stays per attempt, and its read value bounds the reading of one whole
@@ -15,44 +25,53 @@ it (the reason phrase, header values), see `_redact.py`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast
 
 import httpx
 
-from ._config import NOT_GIVEN, NotGiven, Secret, TimeoutTypes, check_headers, resolve_config, shown, to_timeout
-from ._deadline import (
-    ASYNC_TRACE,
-    DEFAULT_DEADLINE,
-    NO_TRACE,
-    SYNC_TRACE,
-    Attempt,
-    Deadline,
-    check_deadline,
-    install_network_backend,
+from ._config import (
+    NOT_GIVEN,
+    NotGiven,
+    Secret,
+    TimeoutTypes,
+    check_count,
+    check_headers,
+    resolve_config,
+    shown,
+    to_timeout,
 )
+from ._deadline import ASYNC_TRACE, DEFAULT_DEADLINE, NO_TRACE, SYNC_TRACE, Attempt, Deadline, check_deadline
 from ._exceptions import InvalidArgumentError
 from ._json import dumps
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
-from ._retry import RetryPolicy, Steps
+from ._retry import RetryPolicy, Send, Sleep, Steps
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._payouts import AsyncPayouts, Payouts
 
-__all__ = ["AsyncFedaPay", "FedaPay"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncFedaPay", "FedaPay"]
 
 R = TypeVar("R")
 HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
+Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+SleepHook = TypeVar("SleepHook")
 Outcome = httpx.Response | httpx.RequestError
+
+DEFAULT_MAX_IN_FLIGHT: Final = 8
+MAX_MAX_IN_FLIGHT: Final = 10_000
 
 USER_AGENT = "fedapay-payouts-python/0.1.0"
 
 
-class BaseClient(Generic[HttpClient]):
+class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     """Configuration, headers and request building, shared by both twins.
 
     Arguments (each falls back to the environment, then a default; see `_config.py`): `api_key`,
@@ -60,11 +79,14 @@ class BaseClient(Generic[HttpClient]):
     `timeout` (seconds or `httpx.Timeout`, per attempt), `max_retries` or a whole `retry_policy`,
     `default_headers`, and `http_client` (yours to configure and close). Not from the environment:
     `deadline` (seconds for a whole call, all attempts and waits included; 120 by default; each
-    operation also takes its own `deadline=`) and `max_response_bytes` (the largest reply body read,
-    decoded; 10 MiB by default).
+    operation also takes its own `deadline=`), `max_response_bytes` (the largest reply body read,
+    decoded; 10 MiB by default), `max_in_flight` (attempts of this client on the wire at once, 8 by
+    default), `transport` (an httpx transport for the client's own pool: tests, proxies, mounts) and
+    `sleep` (what waits between retries: `time.sleep`, or `asyncio.sleep` for the async twin).
     """
 
     _http_client_type: type[HttpClient]
+    _transport_type: type[Transport]
 
     def __init__(
         self,
@@ -80,6 +102,9 @@ class BaseClient(Generic[HttpClient]):
         http_client: HttpClient | None = None,
         deadline: float | NotGiven = NOT_GIVEN,
         max_response_bytes: int | NotGiven = NOT_GIVEN,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        transport: Transport | None = None,
+        sleep: SleepHook | None = None,
     ) -> None:
         # Wrapped before anything can raise, and the plain name dropped: no frame local shows the key
         # (tracebacks printed with their locals, debuggers, error trackers).
@@ -92,6 +117,13 @@ class BaseClient(Generic[HttpClient]):
         http_client_type = self._http_client_type
         if http_client is not None and not isinstance(http_client, http_client_type):
             raise InvalidArgumentError("http_client", f"must be an {http_client_type.__qualname__}")
+        if transport is not None and not isinstance(transport, self._transport_type):
+            raise InvalidArgumentError("transport", f"must be an {self._transport_type.__qualname__}")
+        if transport is not None and http_client is not None:
+            raise InvalidArgumentError("transport", "give either transport or http_client, not both")
+        if sleep is not None and not callable(sleep):
+            raise InvalidArgumentError("sleep", f"must be callable, got {shown(sleep)}")
+        self._max_in_flight = check_count(max_in_flight, "max_in_flight", maximum=MAX_MAX_IN_FLIGHT, minimum=1)
         extra_headers = check_headers(default_headers)
         config = resolve_config(
             api_key=key,
@@ -120,14 +152,20 @@ class BaseClient(Generic[HttpClient]):
         self._http: HttpClient
         if http_client is None:
             self._owns_http = True
-            self._http = http_client_type(headers=headers, timeout=config.timeout, follow_redirects=False)
+            self._http = http_client_type(
+                headers=headers, timeout=config.timeout, follow_redirects=False,
+                transport=cast(Any, transport),  # checked above against this twin's transport type
+            )
             # Our own client's settings never change, so each request is assembled directly from parts
             # prepared here (see `build_request`).
             self._plain_headers = httpx.Headers(self._http.headers)
             self._json_headers = httpx.Headers({**self._http.headers, "Content-Type": "application/json"})
             self._headers: Mapping[str, str] = httpx.Headers()
-            if isinstance(self._http, httpx.Client) and install_network_backend(self._http):
-                self._trace = NO_TRACE  # its sockets report each phase themselves
+            if isinstance(self._http, httpx.Client):
+                from ._socket_deadline import install  # httpcore loads with the first client, not the package
+
+                if install(self._http):
+                    self._trace = NO_TRACE  # its sockets report each phase themselves
         else:
             # A client we did not make keeps its own settings; ours travel with each request.
             self._owns_http = False
@@ -135,6 +173,11 @@ class BaseClient(Generic[HttpClient]):
             self._headers = headers
         self._timeout = config.timeout.as_dict()
         self._urls = {path: httpx.URL(self._base_url + path) for path in ("/payouts", "/payouts/start")}  # parsed once
+        self._prepare(sleep)
+
+    def _prepare(self, sleep: SleepHook | None) -> None:
+        """Each twin's own parts: what performs `Sleep`, and the limit on attempts in flight."""
+        raise NotImplementedError
 
     @property
     def environment(self) -> str:
@@ -164,6 +207,20 @@ class BaseClient(Generic[HttpClient]):
     @property
     def max_response_bytes(self) -> int:
         return self._max_response_bytes
+
+    @property
+    def max_in_flight(self) -> int:
+        """Attempts of this client on the wire at once; more calls wait their turn (see the module)."""
+        return self._max_in_flight
+
+    def _no_turn(self, attempt: Attempt) -> httpx.RequestError:
+        """No place among the `max_in_flight` came free in time: nothing was sent."""
+        if attempt.deadline.remaining() <= 0:
+            return attempt.timed_out(None)
+        return httpx.PoolTimeout(
+            f"no free place among max_in_flight={self._max_in_flight} within the pool timeout",
+            request=attempt.request,
+        )
 
     def _start_deadline(self, deadline: object = NOT_GIVEN) -> Deadline:
         """The deadline of a call starting now: its own `deadline=` (checked) or the client's."""
@@ -236,7 +293,7 @@ class BaseClient(Generic[HttpClient]):
         )
 
 
-class FedaPay(BaseClient[httpx.Client]):
+class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     """The FedaPay payouts client.
 
     ```python
@@ -245,11 +302,15 @@ class FedaPay(BaseClient[httpx.Client]):
                                        customer={"firstname": "Ada", "lastname": "Lovelace"})
     ```
 
-    One connection pool per client: create one and reuse it.
+    One connection pool per client: create one and reuse it (from many threads too).
     """
 
     _http_client_type = httpx.Client
-    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    _transport_type = httpx.BaseTransport
+
+    def _prepare(self, sleep: Callable[[float], None] | None) -> None:
+        self._sleep = sleep or time.sleep
+        self._in_flight = threading.BoundedSemaphore(self._max_in_flight)
 
     @cached_property
     def payouts(self) -> Payouts:
@@ -257,23 +318,28 @@ class FedaPay(BaseClient[httpx.Client]):
 
         return Payouts(self)
 
-    def _run(self, steps: Steps[R], deadline: Deadline | None = None) -> R:
-        """Drive an operation: send what it asks to send, sleep when it asks to wait, all by the deadline."""
-        # Only the operation's own end (StopIteration from `steps`) ends the call: one raised by a
+    def drive(self, steps: Callable[[], Steps[R]], deadline: float | NotGiven = NOT_GIVEN) -> R:
+        """Run one call: make its steps, send what they ask to send, sleep when they ask to wait, all by the
+        call's `deadline` (its own, checked first, or the client's)."""
+        limit = self._start_deadline(deadline)
+        events = steps()
+        # Only the operation's own end (StopIteration from `events`) ends the call: one raised by a
         # transport or a sleep must not pass for a result.
-        with deadline or self._start_deadline() as limit:
+        with limit:
             try:
-                action = next(steps)
+                event = next(events)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             while True:
-                if isinstance(action, httpx.Request):
-                    outcome: Outcome | None = self._send(action, limit)
-                else:
-                    self._sleep(min(action, max(limit.remaining(), 0.0)))
+                if type(event) is Send:
+                    outcome: Outcome | None = self._send(event.request, limit)
+                elif type(event) is Sleep:
+                    self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
+                else:
+                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
-                    action = steps.send(outcome)
+                    event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
 
@@ -281,9 +347,13 @@ class FedaPay(BaseClient[httpx.Client]):
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
         attempt = Attempt(deadline, request, self._trace)
         response = None
+        held = False
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
+            held = self._in_flight.acquire(blocking=False) or self._wait_turn(attempt)
+            if not held:
+                return self._no_turn(attempt)
             response = self._http.send(request, stream=True, follow_redirects=False)
             if response.is_stream_consumed:  # a transport that hands the body already read
                 self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
@@ -304,8 +374,17 @@ class FedaPay(BaseClient[httpx.Client]):
             return exc
         finally:
             deadline.attempt = None
-            if response is not None:
-                response.close()
+            try:
+                if response is not None:
+                    response.close()
+            finally:
+                if held:
+                    self._in_flight.release()
+
+    def _wait_turn(self, attempt: Attempt) -> bool:
+        """Wait for one of the `max_in_flight` places, within the attempt's pool timeout (cut to the deadline)."""
+        wait = attempt.timeouts.get("pool")
+        return self._in_flight.acquire(timeout=max(attempt.deadline.remaining(), 0.0) if wait is None else wait)
 
     def close(self) -> None:
         """Close the connection pool (only when this client created it)."""
@@ -327,11 +406,16 @@ async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-class AsyncFedaPay(BaseClient[httpx.AsyncClient]):
+class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
     """The asyncio twin of `FedaPay`: the same arguments, every operation awaitable."""
 
     _http_client_type = httpx.AsyncClient
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(_asyncio_sleep)
+    _transport_type = httpx.AsyncBaseTransport
+
+    def _prepare(self, sleep: Callable[[float], Awaitable[None]] | None) -> None:
+        self._sleep = sleep or _asyncio_sleep
+        # One semaphore per event loop: an asyncio.Semaphore that had to wait is bound to its loop.
+        self._in_flight: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     @cached_property
     def payouts(self) -> AsyncPayouts:
@@ -339,23 +423,35 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient]):
 
         return AsyncPayouts(self)
 
-    async def _run(self, steps: Steps[R], deadline: Deadline | None = None) -> R:
-        """Drive an operation: send what it asks to send, sleep when it asks to wait, all by the deadline."""
-        with deadline or self._start_deadline() as limit:
+    async def drive(self, steps: Callable[[], Steps[R]], deadline: float | NotGiven = NOT_GIVEN) -> R:
+        """Run one call: make its steps, send what they ask to send, sleep when they ask to wait, all by the
+        call's `deadline` (its own, checked first, or the client's)."""
+        limit = self._start_deadline(deadline)
+        events = steps()
+        with limit:
             try:
-                action = next(steps)
+                event = next(events)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             while True:
-                if isinstance(action, httpx.Request):
-                    outcome: Outcome | None = await self._send(action, limit)
-                else:
-                    await self._sleep(min(action, max(limit.remaining(), 0.0)))
+                if type(event) is Send:
+                    outcome: Outcome | None = await self._send(event.request, limit)
+                elif type(event) is Sleep:
+                    await self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
+                else:
+                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
-                    action = steps.send(outcome)
+                    event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+
+    def _limiter(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+        if self._in_flight is None or self._in_flight[0] is not loop:
+            import asyncio
+
+            self._in_flight = (loop, asyncio.Semaphore(self._max_in_flight))
+        return self._in_flight[1]
 
     async def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
@@ -365,12 +461,24 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient]):
         response = None
         watch: asyncio.Timeout | None = None
         loop = asyncio.get_running_loop()
+        limiter = self._limiter(loop)
+        held = False
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
             async with asyncio.timeout(deadline.remaining()) as watch:
-                # When the reply starts, the read timeout may bound it sooner than the deadline.
-                attempt.on_reading = lambda seconds: watch.reschedule(loop.time() + seconds)
+                if limiter.locked():
+                    try:
+                        async with asyncio.timeout(attempt.timeouts.get("pool")):
+                            await limiter.acquire()
+                    except TimeoutError:
+                        if watch.expired():
+                            raise
+                        return self._no_turn(attempt)
+                else:
+                    await limiter.acquire()  # a free place: returns at once
+                held = True
+                attempt.watch = watch  # when the reply starts, its read timeout may bound it sooner
                 response = await self._http.send(request, stream=True, follow_redirects=False)
                 if response.is_stream_consumed:  # a transport that hands the body already read
                     self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
@@ -394,8 +502,12 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient]):
             return exc
         finally:
             deadline.attempt = None
-            if response is not None:
-                await response.aclose()
+            try:
+                if response is not None:
+                    await response.aclose()
+            finally:
+                if held:
+                    limiter.release()
 
     async def close(self) -> None:
         """Close the connection pool (only when this client created it)."""

@@ -221,10 +221,12 @@ def check_seconds(value: object, argument: str, *, maximum: float, allow_zero: b
     raise InvalidArgumentError(argument, problem)
 
 
-def check_count(value: object, argument: str, *, maximum: int) -> int:
-    """A whole number from 0 to `maximum` (not a bool, not a float), else `InvalidArgumentError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise InvalidArgumentError(argument, f"must be a whole number from 0 to {maximum}, got {shown(value)}")
+def check_count(value: object, argument: str, *, maximum: int, minimum: int = 0) -> int:
+    """A whole number from `minimum` to `maximum` (not a bool, not a float), else `InvalidArgumentError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidArgumentError(
+            argument, f"must be a whole number from {minimum} to {maximum}, got {shown(value)}"
+        )
     return int(value)
 
 

@@ -17,7 +17,7 @@ as for any other failure after which the server may have acted.
 
 Enforcement lives in the drivers (`_client.py`) and in `_retry.run` (no wait past the deadline). The
 async driver runs each attempt inside `asyncio.timeout`. The sync driver cuts every socket read,
-write and connect of its own connection pool to what is left (`install_network_backend`, below), and
+write and connect of its own connection pool to what is left (`_socket_deadline.install`), and
 checks between the chunks of a body; with an `http_client` of your own it cuts each phase's timeouts
 and checks between chunks, but a server dripping its status line and headers is then bounded only by
 your client's transport.
@@ -28,14 +28,16 @@ from __future__ import annotations
 import contextvars
 import math
 import time
-from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
 from ._exceptions import InvalidArgumentError
 
-__all__ = ["DEFAULT_DEADLINE", "Attempt", "Deadline", "check_deadline", "current", "install_network_backend"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["DEFAULT_DEADLINE", "Attempt", "Deadline", "check_deadline", "current"]
 
 SYNC_TRACE, ASYNC_TRACE, NO_TRACE = "sync", "async", None
 
@@ -100,7 +102,7 @@ class Deadline:
 class Attempt:
     """One request sent under a deadline: clipped timeouts, its phase, and until when it may read."""
 
-    __slots__ = ("deadline", "on_reading", "phase", "read", "read_until", "request", "timeouts")
+    __slots__ = ("deadline", "phase", "read", "read_until", "request", "timeouts", "watch")
 
     def __init__(self, deadline: Deadline, request: httpx.Request, trace: str | None) -> None:
         self.deadline = deadline
@@ -112,8 +114,8 @@ class Attempt:
         self.read = original.get("read")
         self.read_until = deadline.at
         self.phase = WAITING
-        # The async driver's hook: move its asyncio timeout to `read_until` (given in seconds from now).
-        self.on_reading: Callable[[float], object] | None = None
+        # The async driver's `asyncio.Timeout` for this attempt, moved to `read_until` when reading starts.
+        self.watch: asyncio.Timeout | None = None
         extensions["timeout"] = self.timeouts
         # Our own sync pool reports the phases from its sockets (`_socket_deadline.py`): no trace needed,
         # which saves httpcore's trace bookkeeping on every call.
@@ -131,8 +133,10 @@ class Attempt:
             now = time.monotonic()
             self.read_until = min(self.deadline.at, now + self.read)
             self.timeouts["read"] = max(self.read_until - now, 0.0)  # httpcore reads it once per phase
-            if self.on_reading is not None:
-                self.on_reading(self.read_until - now)
+            if self.watch is not None:
+                import asyncio  # already loaded: the async driver set `watch`
+
+                self.watch.reschedule(asyncio.get_running_loop().time() + (self.read_until - now))
 
     def _trace(self, name: str, info: dict[str, Any]) -> None:
         """httpcore's trace: note when the request starts to leave, and when reading the reply starts."""
@@ -173,9 +177,3 @@ class Attempt:
             message = "timed out"
         return cls(message, request=self.request)
 
-
-def install_network_backend(http: httpx.Client) -> bool:
-    """Make every connection of a sync client of ours honour the deadline; True when done (see the module)."""
-    from ._socket_deadline import install  # httpcore loads with the first client, not with the package
-
-    return install(http)

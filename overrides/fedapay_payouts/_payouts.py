@@ -1,9 +1,10 @@
 """`client.payouts`: every payouts operation, written once.
 
 `PayoutOperations` validates arguments, builds the request and describes the call (`_retry.Call`);
-each method returns the operation's steps (a generator, see `_client.py`). `Payouts` and
+each method returns the operation's steps (events for a driver, see `_retry.py`). `Payouts` and
 `AsyncPayouts` are generated from it by `_sync` / `_async`, so the two twins have exactly the same
-signatures and docstrings and nothing to drift.
+signatures and docstrings and nothing to drift. A client is seen only through `_core.SyncCore` /
+`_core.AsyncCore` (request building, the retry policy, `drive`): the layers are listed in `_core.py`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from fedapay_payouts_api.models.payout import Payout
 from fedapay_payouts_api.models.phone_number import PhoneNumber
 
 from . import _validation as check
-from ._client import AsyncFedaPay, BaseClient, FedaPay
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._deadline import check_deadline
 from ._evidence import CLOCK_TOLERANCE, Finding, Verdict, judge_start, start_reply_problem
@@ -34,7 +34,7 @@ from ._exceptions import (
 )
 from ._operations import CONSERVATIVE, Prepared, operation, prepare, retry_class
 from ._pagination import PageWalker, PayoutPage
-from ._retry import CLEAN, NOT_DONE, Call, NotDone, Steps, run
+from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
 from ._wire import read_page, read_payout, read_payouts, read_reply
@@ -46,11 +46,10 @@ if TYPE_CHECKING:
     from fedapay_payouts_api.api.payouts.update_payout import UpdatePayoutBody
     from fedapay_payouts_api.client import Operation
 
-    from ._config import Config
+    from ._core import AsyncCore, Core, SyncCore
 
 __all__ = ["AsyncPayouts", "PayoutOperations", "Payouts"]
 
-AnyClient = BaseClient[Any]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -86,8 +85,8 @@ class CreateCall(PayoutCall):
     operation = "create_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, request: httpx.Request, key: str, body: dict[str, Any]) -> None:
-        super().__init__(client._config, request)
+    def __init__(self, request: httpx.Request, key: str, body: dict[str, Any]) -> None:
+        super().__init__(request)
         self.key = key
         self.amount: int = body["amount"]
         self.merchant_reference: str | None = body.get("merchant_reference")
@@ -120,8 +119,8 @@ class CreateCall(PayoutCall):
 class RetrieveCall(PayoutCall):
     operation = "retrieve_payout"
 
-    def __init__(self, config: Config, request: httpx.Request, payout_id: int) -> None:
-        super().__init__(config, request)
+    def __init__(self, request: httpx.Request, payout_id: int) -> None:
+        super().__init__(request)
         self.expected_id = payout_id
 
 
@@ -129,8 +128,8 @@ class UpdateCall(PayoutCall):
     operation = "update_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, request: httpx.Request, payout_id: int, body: dict[str, Any]) -> None:
-        super().__init__(client._config, request)
+    def __init__(self, request: httpx.Request, payout_id: int, body: dict[str, Any]) -> None:
+        super().__init__(request)
         self.payout_id = self.expected_id = payout_id
         self.amount: int | None = body.get("amount")
 
@@ -154,20 +153,20 @@ class DeleteCall(Call[None]):
     operation = "delete_payout"
     mutating = True
 
-    def __init__(self, client: AnyClient, payout_id: int, request: httpx.Request, lookup: httpx.Request) -> None:
-        self.client = client
+    def __init__(self, policy: RetryPolicy, payout_id: int, request: httpx.Request, lookup: httpx.Request) -> None:
+        self.policy = policy  # for the look-up after an attempt that may have acted
         self.payout_id = payout_id
         self.lookup = lookup
         self.found: str | None = None
-        super().__init__(client._config, request)
+        super().__init__(request)
 
     def read(self, response: httpx.Response) -> None:
         return None
 
     def recheck(self) -> Steps[NotDone | None]:
-        lookup = RetrieveCall(self.config, self.lookup, self.payout_id)
+        lookup = RetrieveCall(self.lookup, self.payout_id)
         try:
-            payout = yield from run(lookup, self.client._retry)
+            payout = yield from run(lookup, self.policy)
         except NotFoundError as exc:
             self.found = "not found: deleted by an earlier attempt of this call, or absent when the call began"
             raise self.outcome_unknown(exc) from exc
@@ -195,8 +194,8 @@ class DeleteCall(Call[None]):
 class ListCall(Call[PayoutPage]):
     operation = "list_payouts"
 
-    def __init__(self, client: AnyClient, request: httpx.Request, page: int, per_page: int, status: str | None) -> None:
-        super().__init__(client._config, request)
+    def __init__(self, request: httpx.Request, page: int, per_page: int, status: str | None) -> None:
+        super().__init__(request)
         self.page = page
         self.per_page = per_page
         self.status = status
@@ -215,8 +214,8 @@ class ListCall(Call[PayoutPage]):
 class SpecCall(Call[Any]):
     """Any operation of the spec, by its retry class (`_operations.RETRY_CLASS`); conservative when unnamed."""
 
-    def __init__(self, config: Config, request: httpx.Request, op: Operation, retry: str) -> None:
-        super().__init__(config, request)
+    def __init__(self, request: httpx.Request, op: Operation, retry: str) -> None:
+        super().__init__(request)
         self.op = op
         self.operation = op.id
         reads = retry == "safe" or (retry == CONSERVATIVE and op.method == "GET")
@@ -243,10 +242,10 @@ class StartCall(Call[builtins.list[Payout]]):
     mutating = True
 
     def __init__(
-        self, client: AnyClient, items: builtins.list[dict[str, Any]], request: httpx.Request,
+        self, client: Core, items: builtins.list[dict[str, Any]], request: httpx.Request,
         timeout: TimeoutTypes | NotGiven,
     ) -> None:
-        self.client = client
+        self.policy = client.retry_policy  # for the look-ups after an attempt that may have acted
         self.ids: builtins.list[int] = [item["id"] for item in items]
         self.asked: dict[int, str | None] = {item["id"]: item.get("scheduled_at") for item in items}
         self.findings: builtins.list[Finding] = []
@@ -254,7 +253,7 @@ class StartCall(Call[builtins.list[Payout]]):
             payout_id: client.build_request("GET", f"/payouts/{payout_id}", timeout=timeout)
             for payout_id in self.ids
         }
-        super().__init__(client._config, request)
+        super().__init__(request)
 
     def read(self, response: httpx.Response) -> builtins.list[Payout]:
         """Exactly the payouts asked, each once, each in a state a start produces; in the order asked."""
@@ -277,9 +276,9 @@ class StartCall(Call[builtins.list[Payout]]):
         """Retrieve every payout asked and judge each; finish, send again unchanged, or raise."""
         self.findings = []
         for payout_id in self.ids:
-            lookup = RetrieveCall(self.config, self.lookups[payout_id], payout_id)
+            lookup = RetrieveCall(self.lookups[payout_id], payout_id)
             try:
-                payout = yield from run(lookup, self.client._retry)
+                payout = yield from run(lookup, self.policy)
             except APIError as exc:
                 raise self.outcome_unknown(exc) from exc
             self.window.note_server_date(lookup.response)
@@ -403,8 +402,9 @@ class PayoutOperations:
     hand it to the driver that enforces it, so the bodies here never see it.
     """
 
-    def __init__(self, client: AnyClient) -> None:
+    def __init__(self, client: Core) -> None:
         self._client = client
+        self._policy = client.retry_policy
 
     def _request(self, prepared: Prepared, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         return self._client.build_request(
@@ -442,7 +442,7 @@ class PayoutOperations:
         )
         key = prepared.headers["Idempotency-Key"]
         request = self._request(prepared, timeout)
-        return run(CreateCall(self._client, request, key, prepared.body), self._client._retry)
+        return run(CreateCall(request, key, prepared.body), self._policy)
 
     def start(
         self,
@@ -477,7 +477,7 @@ class PayoutOperations:
         )
         sent: builtins.list[dict[str, Any]] = prepared.body["payouts"]
         call = StartCall(self._client, sent, self._request(prepared, timeout), timeout)
-        return run(call, self._client._retry)
+        return run(call, self._policy)
 
     def send_now(
         self,
@@ -523,7 +523,7 @@ class PayoutOperations:
         prepared = prepare(
             operation("retrieve_payout"), {"id": id}, extra_query=extra_query, extra_headers=extra_headers
         )
-        return run(RetrieveCall(self._client._config, self._request(prepared, timeout), id), self._client._retry)
+        return run(RetrieveCall(self._request(prepared, timeout), id), self._policy)
 
     def list(
         self,
@@ -539,9 +539,9 @@ class PayoutOperations:
         prepared = prepare(
             operation("list_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
         )
-        call = ListCall(self._client, self._request(prepared, timeout), arguments["page"], arguments["per_page"],
+        call = ListCall(self._request(prepared, timeout), arguments["page"], arguments["per_page"],
                         arguments.get("status"))
-        return run(call, self._client._retry)
+        return run(call, self._policy)
 
     def search(
         self,
@@ -559,10 +559,10 @@ class PayoutOperations:
         prepared = prepare(
             operation("search_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
         )
-        call = ListCall(self._client, self._request(prepared, timeout), arguments["page"], arguments["per_page"],
+        call = ListCall(self._request(prepared, timeout), arguments["page"], arguments["per_page"],
                         arguments.get("status"))
         call.operation = "search_payouts"
-        return run(call, self._client._retry)
+        return run(call, self._policy)
 
     def update(
         self,
@@ -585,7 +585,7 @@ class PayoutOperations:
             extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers,
         )
         request = self._request(prepared, timeout)
-        return run(UpdateCall(self._client, request, id, prepared.body), self._client._retry)
+        return run(UpdateCall(request, id, prepared.body), self._policy)
 
     def delete(
         self, id: int, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN, deadline: float | NotGiven = NOT_GIVEN,
@@ -594,8 +594,8 @@ class PayoutOperations:
         """Delete a payout that has not been sent."""
         prepared = prepare(operation("delete_payout"), {"id": id}, extra_query=extra_query, extra_headers=extra_headers)
         lookup = prepare(operation("retrieve_payout"), {"id": id})
-        call = DeleteCall(self._client, id, self._request(prepared, timeout), self._request(lookup, timeout))
-        return run(call, self._client._retry)
+        call = DeleteCall(self._policy, id, self._request(prepared, timeout), self._request(lookup, timeout))
+        return run(call, self._policy)
 
     def call(
         self,
@@ -619,7 +619,7 @@ class PayoutOperations:
         op = operation(operation_id)
         prepared = prepare(op, params, extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers)
         request = self._request(prepared, timeout)
-        return run(SpecCall(self._client._config, request, op, retry_class(op)), self._client._retry)
+        return run(SpecCall(request, op, retry_class(op)), self._policy)
 
 
 def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]:
@@ -629,8 +629,8 @@ def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]
 def _sync(op: Callable[Concatenate[PayoutOperations, P], Steps[R]]) -> Callable[Concatenate[Payouts, P], R]:
     @functools.wraps(op)
     def method(self: Payouts, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        deadline = self._client._start_deadline(kwargs.pop("deadline", NOT_GIVEN))
-        return self._client._run(op(self._ops, *args, **kwargs), deadline)
+        deadline: Any = kwargs.pop("deadline", NOT_GIVEN)
+        return self._client.drive(functools.partial(op, self._ops, *args, **kwargs), deadline)
 
     return method
 
@@ -640,8 +640,8 @@ def _async(
 ) -> Callable[Concatenate[AsyncPayouts, P], Coroutine[Any, Any, R]]:
     @functools.wraps(op)
     async def method(self: AsyncPayouts, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        deadline = self._client._start_deadline(kwargs.pop("deadline", NOT_GIVEN))
-        return await self._client._run(op(self._ops, *args, **kwargs), deadline)
+        deadline: Any = kwargs.pop("deadline", NOT_GIVEN)
+        return await self._client.drive(functools.partial(op, self._ops, *args, **kwargs), deadline)
 
     return method
 
@@ -649,7 +649,7 @@ def _async(
 class Payouts:
     """`client.payouts` of a `FedaPay` client."""
 
-    def __init__(self, client: FedaPay) -> None:
+    def __init__(self, client: SyncCore) -> None:
         self._client = client
         self._ops = PayoutOperations(client)
 
@@ -690,7 +690,7 @@ class Payouts:
 class AsyncPayouts:
     """`client.payouts` of an `AsyncFedaPay` client: the same operations, awaitable."""
 
-    def __init__(self, client: AsyncFedaPay) -> None:
+    def __init__(self, client: AsyncCore) -> None:
         self._client = client
         self._ops = PayoutOperations(client)
 

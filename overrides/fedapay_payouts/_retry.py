@@ -67,7 +67,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
 
 import httpx
 
@@ -83,20 +84,33 @@ from ._exceptions import (
 )
 from ._redact import redact
 
-if TYPE_CHECKING:
-    from ._config import Config
-
-__all__ = ["RetryPolicy"]
+__all__ = ["Call", "Outcome", "RetryPolicy", "Send", "Sleep", "Steps", "run"]
 
 logger: Final = logging.getLogger("fedapay_payouts")
 
 R = TypeVar("R")
 
-# What the operation generators ask the I/O driver to do, and what they get back:
-# send a request (-> a response or the httpx error it raised), or sleep some seconds (-> None).
-Action = httpx.Request | float
+
+
+# The sans-IO contract, in the style of h11: an operation is a generator of events that a driver
+# (`_client.py`, one per twin) performs, sending back what came of each. It does no I/O itself.
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send this request; the driver sends back the response (body read within its limits) or the httpx error."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait this many seconds before going on (a back-off); the driver sends back None."""
+
+    seconds: float
+
+
+Event = Send | Sleep
 Outcome = httpx.Response | httpx.RequestError | None
-Steps = Generator[Action, Outcome, R]
+Steps = Generator[Event, Outcome, R]
 
 NOT_SENT: Final = "not sent"
 REFUSED: Final = "refused"
@@ -186,8 +200,7 @@ class Call(Generic[R]):
     # attempt that may have acted it is not sent again (PayoutOutcomeUnknownError instead).
     retry_maybe_acted: bool = True
 
-    def __init__(self, config: Config, request: httpx.Request) -> None:
-        self.config = config
+    def __init__(self, request: httpx.Request) -> None:
         self.request = request
         self.window = CallWindow()
 
@@ -254,7 +267,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
     while True:
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        outcome = yield request
+        outcome = yield Send(request)
         if debug:
             _log_attempt(request, outcome, started, retries)
         unreadable: APIResponseValidationError | None = None
@@ -294,7 +307,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                 "unreadable success reply (maybe acted)" if unreadable is not None else _describe(outcome, kind),
             )
         if delay > 0:
-            yield delay
+            yield Sleep(delay)
         retries += 1
         if kind == MAYBE_ACTED:
             # A check that finds nothing done does not clear the doubt: the lost request may still be

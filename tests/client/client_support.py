@@ -90,6 +90,7 @@ class Api:
     sent: list[Sent] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
     clients: list[FedaPay | AsyncFedaPay] = field(default_factory=list)
+    injected: list[httpx.Client | httpx.AsyncClient] = field(default_factory=list)  # ours to close
     runner: asyncio.Runner | None = None
 
     def client(
@@ -97,8 +98,9 @@ class Api:
     ) -> FedaPay | AsyncFedaPay:
         """A client on the mock; `record` its requests in `sent`; `refuse` the first n connections.
 
-        By default the client makes its own connection pool, as most users' do, and the recording
-        transport is put under it; `injected=True` passes an `http_client` of ours instead.
+        By default the client makes its own connection pool, as most users' do, over the recording
+        transport (`transport=`); `injected=True` passes an `http_client` of ours instead. Back-off
+        waits go to `sleeps` through the client's `sleep=` hook.
         """
         options.setdefault("api_key", API_KEY)
         options.setdefault("base_url", self.base_url)
@@ -106,23 +108,23 @@ class Api:
             sync_transport = transport or (RecordingTransport(self.sent, refuse) if record else None)
             if injected:
                 options["http_client"] = httpx.Client(transport=sync_transport)
-            sync = FedaPay(**options)
-            if sync_transport is not None and not injected:
-                sync._http._transport = sync_transport
-            sync._sleep = self.sleeps.append
+                self.injected.append(options["http_client"])
+            elif sync_transport is not None:
+                options["transport"] = sync_transport
+            sync = FedaPay(sleep=self.sleeps.append, **options)
             self.clients.append(sync)
             return sync
         async_transport = transport or (AsyncRecordingTransport(self.sent, refuse) if record else None)
         if injected:
             options["http_client"] = httpx.AsyncClient(transport=async_transport)
-        async_client = AsyncFedaPay(**options)
-        if async_transport is not None and not injected:
-            async_client._http._transport = async_transport
+            self.injected.append(options["http_client"])
+        elif async_transport is not None:
+            options["transport"] = async_transport
 
         async def record_sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
 
-        async_client._sleep = record_sleep
+        async_client = AsyncFedaPay(sleep=record_sleep, **options)
         self.clients.append(async_client)
         return async_client
 
@@ -151,11 +153,12 @@ class Api:
         for client in self.clients:
             if isinstance(client, FedaPay):
                 client.close()
-                if not client._owns_http:
-                    client._http.close()
             else:
                 self.run(client.close())
-                if not client._owns_http:
-                    self.run(client._http.aclose())
+        for http in self.injected:
+            if isinstance(http, httpx.Client):
+                http.close()
+            else:
+                self.run(http.aclose())
         if self.runner is not None:
             self.runner.close()

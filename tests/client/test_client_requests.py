@@ -80,8 +80,7 @@ def test_the_per_call_timeout_reaches_the_transport_with_our_own_pool() -> None:
         seen.append(request.extensions["timeout"])
         return httpx.Response(204)
 
-    with FedaPay(API_KEY, timeout=httpx.Timeout(10.0, connect=2.0)) as client:
-        client._http._transport = httpx.MockTransport(record)
+    with FedaPay(API_KEY, timeout=httpx.Timeout(10.0, connect=2.0), transport=httpx.MockTransport(record)) as client:
         client.payouts.delete(1)
         client.payouts.delete(1, timeout=1.5)
     assert seen == [
@@ -117,8 +116,7 @@ def test_an_injected_client_keeps_its_own_headers_params_and_cookies() -> None:
 
 def test_our_own_pool_sends_no_cookies_back() -> None:
     seen: list[httpx.Request] = []
-    with FedaPay(API_KEY, account_id=42) as client:
-        client._http._transport = cookie_server(seen)
+    with FedaPay(API_KEY, account_id=42, transport=cookie_server(seen)) as client:
         client.payouts.retrieve(7)
         client.payouts.retrieve(7)
     assert [request.headers.get("cookie") for request in seen] == [None, None]

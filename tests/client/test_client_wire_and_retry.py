@@ -24,8 +24,11 @@ def payout(**changes: Any) -> dict[str, Any]:
     return {**PAYOUT, **changes}
 
 
-def scripted(*steps: Handler | BaseException) -> tuple[FedaPay, list[httpx.Request]]:
-    """A client whose transport plays `steps` in order: a handler's reply, or an exception raised."""
+def scripted(
+    *steps: Handler | BaseException, sleeps: list[float] | None = None
+) -> tuple[FedaPay, list[httpx.Request]]:
+    """A client whose transport plays `steps` in order: a handler's reply, or an exception raised; each
+    back-off wait is recorded in `sleeps` (none is waited for)."""
     seen: list[httpx.Request] = []
     queue: Iterator[Handler | BaseException] = iter(steps)
 
@@ -36,9 +39,9 @@ def scripted(*steps: Handler | BaseException) -> tuple[FedaPay, list[httpx.Reque
             raise step
         return step(request)
 
+    waits = sleeps if sleeps is not None else []
     client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
-                     retry_policy=RetryPolicy(2, initial_delay=0.0))
-    client._sleep = lambda seconds: None
+                     retry_policy=RetryPolicy(2, initial_delay=0.0), sleep=waits.append)
     return client, seen
 
 
@@ -159,10 +162,9 @@ def test_retry_after_as_an_http_date_is_obeyed() -> None:
     import time
 
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
-    client, _ = scripted(lambda r: httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": when}),
-                         reply(200, {"v1/payout": payout()}))
     sleeps: list[float] = []
-    client._sleep = sleeps.append
+    client, _ = scripted(lambda r: httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": when}),
+                         reply(200, {"v1/payout": payout()}), sleeps=sleeps)
     client.payouts.retrieve(7)
     assert len(sleeps) == 1
     assert 28 <= sleeps[0] <= 30
