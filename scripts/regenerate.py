@@ -61,6 +61,10 @@ HAND_WRITTEN = Path("overrides")
 HAND_WRITTEN_PACKAGE = "fedapay_payouts"
 REPORT = Path("build/regenerate-report.json")
 STAMP_TAIL = "by scripts/regenerate.py; do not edit"
+# PEP 561's marker, so a user's type checker reads the generated models' types instead of `Any`. It has a
+# line of text: the drift check reads an empty file and a missing one alike.
+TYPED_MARKER = "py.typed"
+TYPED_MARKER_TEXT = f"# PEP 561: {PACKAGE} ships inline types ({STAMP_TAIL}).\n"
 
 
 class PipelineError(Exception):
@@ -397,6 +401,7 @@ def _build(root: Path, result: Build) -> None:
         finish_generator(process, result.scratch)
         packaged = json.dumps(result.document, indent=1, ensure_ascii=False) + "\n"
         (result.package / PACKAGED_SPEC).write_text(packaged, encoding="utf-8")
+        (result.package / TYPED_MARKER).write_text(TYPED_MARKER_TEXT, encoding="utf-8")
     # The generator ran beside validation: report its wall time, not only the part after it.
     timings[-1] = ("generate+format", time.perf_counter() - generating)
 
