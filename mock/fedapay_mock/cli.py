@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .extra import MockExtraMissing, require_mock_extra
 from .options import MockOptions
 
 DEFAULT_PORT = 4010
@@ -104,6 +105,11 @@ def options_from(args: argparse.Namespace) -> MockOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        require_mock_extra()
+    except MockExtraMissing as missing:
+        print(f"fedapay-mock: {missing}", file=sys.stderr)
+        return 2
     from .app import create_app
     from .server import serve_forever
 

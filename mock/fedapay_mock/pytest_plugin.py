@@ -1,7 +1,7 @@
 """pytest fixtures that serve the FedaPay mock (registered through the `pytest11` entry point).
 
 Nothing heavy is imported until a fixture runs, so installing the package without the `mock` extra
-never breaks pytest.
+never breaks pytest; without it, a fixture fails with one line naming the extra to install.
 """
 
 from __future__ import annotations
@@ -11,9 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .extra import MockExtraMissing, require_mock_extra
+
 if TYPE_CHECKING:
     from .options import MockOptions
     from .server import MockServer
+
+
+def _missing_extra() -> str | None:
+    try:
+        require_mock_extra()
+    except MockExtraMissing as missing:
+        return str(missing)
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +38,9 @@ def fedapay_mock_options() -> MockOptions | dict[str, Any]:
 @pytest.fixture(scope="session")
 def fedapay_mock_server(fedapay_mock_options: MockOptions | dict[str, Any]) -> Iterator[MockServer]:
     """One mock server for the whole session, on 127.0.0.1 and a free port."""
+    problem = _missing_extra()
+    if problem:
+        pytest.fail(problem, pytrace=False)
     from .options import MockOptions
     from .server import run_mock
 
