@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"larger request bodies get 413 (default {_DEFAULTS.max_body_bytes})",
     )
     parser.add_argument(
-        "--spec", default=_DEFAULTS.spec_path, help="OpenAPI file to serve (default: the project's spec/openapi.yaml)"
+        "--spec", default=_DEFAULTS.spec_path, help="OpenAPI file to serve (default: the copy fedapay_mock ships)"
     )
     parser.add_argument(
         "--max-payouts-per-number",

@@ -1,8 +1,9 @@
 """Load the OpenAPI spec the mock is derived from, and list its operations.
 
-The mock reads `spec/openapi.yaml` at start-up so that routing and request validation follow the spec
-instead of restating it. In a source checkout the repository's file is used directly; an installed
-wheel uses the copy packaged next to this module (a test asserts both are byte-identical).
+The mock reads its spec at start-up so that routing and request validation follow the spec instead of
+restating it. It reads the copy packaged next to this module (scripts/regenerate.py writes it with
+spec/openapi.yaml; a test asserts both are byte-identical) unless given a path: never a file found by
+walking up from where it is installed, which after `pip install --target` is a user's own project.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 import yaml
 
 PACKAGED_SPEC = Path(__file__).with_name("openapi.yaml")
+# In a checkout, the file the packaged copy is made from (for the staleness test only; never loaded by default).
 REPO_SPEC = Path(__file__).resolve().parent.parent.parent / "spec" / "openapi.yaml"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 def default_spec_path() -> Path:
-    """The repository's spec when running from a checkout, else the packaged copy."""
-    return REPO_SPEC if REPO_SPEC.is_file() else PACKAGED_SPEC
+    """The packaged copy, in a checkout and an install alike."""
+    return PACKAGED_SPEC
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +24,36 @@ def test_the_packaged_spec_is_the_repositorys_spec() -> None:
     assert PACKAGED_SPEC.read_bytes() == REPO_SPEC.read_bytes(), (
         "mock/fedapay_mock/openapi.yaml is stale: run scripts/regenerate.py"
     )
-    assert default_spec_path() == REPO_SPEC
+    # Changed on purpose (issue 13): the packaged copy even in a checkout, so an install never reads a user's spec/.
+    assert default_spec_path() == PACKAGED_SPEC
+
+
+DECOY_SPEC = "openapi: 3.1.0\ninfo: {title: a user's own API, version: '1'}\npaths: {}\n"
+
+
+def test_an_installed_mock_loads_its_packaged_spec_not_the_user_projects_spec_openapi_yaml(tmp_path: Path) -> None:
+    """As after `pip install --target .deps`: the package sits two folders below the user's project root, which
+    has its own spec/openapi.yaml; the mock must serve FedaPay's spec, unless given a spec_path."""
+    project = tmp_path / "project"
+    (project / "spec").mkdir(parents=True)
+    (project / "spec" / "openapi.yaml").write_text(DECOY_SPEC, encoding="utf-8")
+    installed = project / ".deps" / "fedapay_mock"
+    shutil.copytree(PACKAGED_SPEC.parent, installed, ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "import json, sys; from fedapay_mock.spec import default_spec_path, load_spec\n"
+        "print(default_spec_path()); print(json.dumps(sorted(op.operation_id for op in load_spec().operations)))\n"
+        "print(load_spec(sys.argv[1]).document['info']['title'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(project / ".deps")}
+    decoy = str(project / "spec" / "openapi.yaml")
+    done = subprocess.run(
+        [sys.executable, "-c", code, decoy], capture_output=True, text=True, check=True, cwd=project, env=env,
+        timeout=60,
+    )
+    path, operations, told = done.stdout.splitlines()
+    assert Path(path) == installed / "openapi.yaml"
+    assert json.loads(operations) == sorted(HANDLERS)
+    assert told == "a user's own API"  # told otherwise, it reads the file it is given
 
 
 def test_every_operation_of_the_spec_is_served() -> None:
