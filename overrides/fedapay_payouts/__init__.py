@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from ._webhooks import construct_webhook_event as construct_webhook_event
     from ._webhooks import verify_webhook_signature as verify_webhook_signature
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 _LAZY = {
     "CustomerInput": "fedapay_payouts_api.models.customer_input",

@@ -51,6 +51,7 @@ from ._json import dumps
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import RetryPolicy, Send, Sleep, Steps
+from ._version import user_agent
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,7 +69,7 @@ Outcome = httpx.Response | httpx.RequestError
 DEFAULT_MAX_IN_FLIGHT: Final = 8
 MAX_MAX_IN_FLIGHT: Final = 10_000
 
-USER_AGENT = "fedapay-payouts-python/0.1.0"
+USER_AGENT = user_agent()
 
 
 class BaseClient(Generic[HttpClient, Transport, SleepHook]):

@@ -7,12 +7,13 @@ import datetime
 import decimal
 import json
 import math
+import platform
 from typing import Any
 
 import httpx
 import pytest
 from client_support import API_KEY, CUSTOMER, Api, Sent
-from fedapay_payouts import FedaPay, InvalidArgumentError
+from fedapay_payouts import FedaPay, InvalidArgumentError, __version__
 from fedapay_payouts._json import dumps, loads
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,7 +67,10 @@ def test_our_own_pool_and_an_injected_client_send_the_same_requests(api: Api) ->
     create = own[0]
     assert create.headers["content-type"] == "application/json"
     assert create.headers["idempotency-key"] == "own-key-1"
-    assert create.headers["user-agent"].startswith("fedapay-payouts-python/")
+    # The library, Python and platform, so FedaPay's support can tell who sent it (issue 13).
+    python = f"{platform.python_implementation()}/{platform.python_version()}"
+    expected = f"fedapay-payouts-python/{__version__} {python} ({platform.system()} {platform.machine()})"
+    assert create.headers["user-agent"] == expected
     assert create.body["currency"] == {"iso": "XOF"}
     assert create.body["custom_metadata"] == {"lines": [1, 2.5, None, True], "note": "\u00e9t\u00e9"}
     assert "content-type" not in own[1].headers  # a GET carries no body
