@@ -14,7 +14,7 @@ What each accepts (anything else raises `InvalidArgumentError` naming the settin
 it came from, when the client is built rather than on the first payout):
 
 - `api_key`: 1-1024 printable ASCII characters, no space or control character (`sk_sandbox_...`).
-- `environment`: exactly `sandbox` or `live`.
+- `environment`: `sandbox` or `live`, in any case.
 - `base_url`: `http(s)://host[:port][/path]`; no user name or password, query, fragment or whitespace.
 - `account_id`: a positive integer, or 1-64 printable ASCII characters without space.
 - `timeout` (also every per-call `timeout=`): seconds in (0, 86400], None (no timeout), or an
@@ -372,6 +372,8 @@ def resolve_config(
 
     variable = None if environment is not None else "FEDAPAY_ENVIRONMENT"
     name = environment if environment is not None else _env("FEDAPAY_ENVIRONMENT") or "sandbox"
+    if isinstance(name, str) and name.lower() in BASE_URLS:
+        name = name.lower()  # `LIVE` and `Sandbox` mean what they say (issue 13); spaces are still refused
     if not isinstance(name, str) or name not in BASE_URLS:
         raise InvalidArgumentError("environment", f"{_from(variable)}must be 'sandbox' or 'live', got {shown(name)}")
     chosen: Environment = "live" if name == "live" else "sandbox"

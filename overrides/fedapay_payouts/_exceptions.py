@@ -235,3 +235,10 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if status_code >= 500:
         return InternalServerError
     return STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+# Tracebacks and reprs name the public path (`fedapay_payouts.NotFoundError`), not this private module.
+for _name in __all__:
+    _cls = globals()[_name]
+    if isinstance(_cls, type) and _cls.__module__ == __name__:
+        _cls.__module__ = "fedapay_payouts"

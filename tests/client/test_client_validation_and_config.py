@@ -191,3 +191,26 @@ def test_what_the_spec_accepts_is_sent_as_given() -> None:
     }
     assert json.loads(schedule.content) == {"payouts": [{"id": 7, "scheduled_at": "2031-01-01 10:00:00"}]}
     assert listed.url.params["status"] == ""
+
+
+@pytest.mark.parametrize(("given", "url"), [("LIVE", "https://api.fedapay.com/v1"), ("Sandbox", "https://sandbox-api.fedapay.com/v1")])
+def test_the_environment_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch, given: str, url: str) -> None:
+    monkeypatch.delenv("FEDAPAY_BASE_URL", raising=False)
+    monkeypatch.setenv("FEDAPAY_ENVIRONMENT", given)
+    with FedaPay(API_KEY) as from_variable, FedaPay(API_KEY, environment=given) as from_argument:
+        assert (from_variable.environment, from_variable.base_url) == (given.lower(), url)
+        assert (from_argument.environment, from_argument.base_url) == (given.lower(), url)
+
+
+def test_exceptions_are_shown_under_the_package_name() -> None:
+    import traceback
+
+    import fedapay_payouts
+
+    with pytest.raises(fedapay_payouts.InvalidArgumentError) as caught:
+        FedaPay(API_KEY, environment="production")
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "fedapay_payouts.InvalidArgumentError: " in shown
+    assert "_exceptions" not in shown.splitlines()[-1]
+    for name in ("NotFoundError", "APIConnectionError", "PayoutOutcomeUnknownError", "FedaPayError"):
+        assert getattr(fedapay_payouts, name).__module__ == "fedapay_payouts"
