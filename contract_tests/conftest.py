@@ -1,29 +1,47 @@
-"""Fixtures of the contract suite, and the end-of-session summary (case counts, times, teeth table)."""
+"""Fixtures of the contract suite, and the end-of-session summary (case counts, times, cases/s, teeth table).
+
+Each suite run records its `RunReport` on its test's report (`user_properties`, as JSON): pytest-xdist
+carries test reports from its workers to the controller, so the summary is printed by whichever process
+runs the terminal, with or without `-n`.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
-from contract_tests.suite import RunReport
+from contract_tests.broken import VARIANTS
+from contract_tests.suite import CI_PARTS, ENV_SEED, Mode, RunReport, mode_from_env
 
 if TYPE_CHECKING:
     from fedapay_mock import MockServer
 
 API_KEY = "sk_sandbox_contract_tests"
+REPORT_PROPERTY = "fedapay_contract_report"
 
-# Filled by the tests, printed once at the end of the session (pytest captures a test's own output).
-REPORTS: list[RunReport] = []
-TEETH: dict[str, tuple[RunReport, frozenset[str]]] = {}
+@dataclass(frozen=True)
+class Recorded:
+    report: RunReport
+    expected: frozenset[str] | None  # teeth runs: the checks that must fail
+    worker: str  # the process that ran it: "main", or an xdist worker id ("gw0", ...)
 
 
-@pytest.fixture(scope="module")
+# Filled from the test reports (in the controller when running with -n), printed once at the end.
+RECORDED: list[Recorded] = []
+
+
+@pytest.fixture
 def contract_mock() -> Iterator[MockServer]:
-    """A fresh mock for the schemathesis suite alone, with a frozen clock.
+    """A fresh mock for one run of the schemathesis suite (or one part of it), with a frozen clock.
 
-    Fresh: the stateful phase is only reproducible when the server starts from the same state.
+    Fresh: the stateful phase is only reproducible when the server starts from the same state, and a
+    part must not depend on which parts ran before it in the same worker.
     Frozen clock: started payouts do not turn `sent` mid-run because of wall-clock time.
     """
     from fedapay_mock import run_mock
@@ -32,26 +50,109 @@ def contract_mock() -> Iterator[MockServer]:
         yield server
 
 
-def teeth_table() -> list[str]:
+def record_report(request: pytest.FixtureRequest, report: RunReport, expected: frozenset[str] | None = None) -> None:
+    """Attach `report` to the running test's report, for the summary (call before asserting on it).
+
+    `user_properties` travel with the test report from an xdist worker to the controller (and into
+    --junitxml output); the `record_property` fixture would do the same but warns under xunit2.
+    """
+    payload = {
+        "report": report.to_dict(),
+        "expected": sorted(expected) if expected is not None else None,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+    }
+    request.node.user_properties.append((REPORT_PROPERTY, json.dumps(payload)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Deep mode: one random seed for every part, chosen before any xdist worker starts.
+
+    Workers inherit this process's environment, so every part runs with the seed the summary prints,
+    and FEDAPAY_CONTRACT_SEED=<that seed> replays the whole run.
+    """
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        mode = mode_from_env()
+    except ValueError:
+        return  # test_contract.py reports the bad value when it is collected
+    if mode is Mode.DEEP:
+        os.environ.setdefault(ENV_SEED, str(random.SystemRandom().randrange(2**31)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name == REPORT_PROPERTY and isinstance(value, str):
+            data = json.loads(value)
+            expected = data["expected"]
+            RECORDED.append(
+                Recorded(
+                    report=RunReport.from_dict(data["report"]),
+                    expected=frozenset(expected) if expected is not None else None,
+                    worker=data["worker"],
+                )
+            )
+
+
+def teeth_table(teeth: list[Recorded]) -> list[str]:
     rows = ["| broken variant | suite fails | failing checks (expected ones in bold) |", "|---|---|---|"]
-    for name, (report, expected) in TEETH.items():
-        checks = ", ".join(f"**{c}**" if c in expected else c for c in sorted(report.failing_checks)) or "none"
-        rows.append(f"| {name} | {'yes' if not report.ok else 'NO'} | {checks} |")
+    for item in teeth:
+        expected = item.expected or frozenset()
+        checks = ", ".join(f"**{c}**" if c in expected else c for c in sorted(item.report.failing_checks)) or "none"
+        rows.append(f"| {item.report.target} | {'yes' if not item.report.ok else 'NO'} | {checks} |")
     return rows
 
 
+def suite_lines(runs: list[Recorded]) -> list[str]:
+    """One line for the whole suite (all parts together), then one per part."""
+    reports = [item.report for item in runs]
+    first = reports[0]
+    total = sum(report.total_cases for report in reports)
+    by_phase: dict[str, int] = {}
+    for report in reports:
+        for phase, count in report.cases_by_phase.items():
+            by_phase[phase] = by_phase.get(phase, 0) + count
+    phases = ", ".join(f"{name} {count}" for name, count in by_phase.items())
+    # Wall time from the first part's start to the last part's end, whichever process ran them.
+    wall = max(r.started + r.duration for r in reports) - min(r.started for r in reports)
+    busy = sum(report.duration for report in reports)
+    workers = len({item.worker for item in runs})
+    randomness = "derandomized" if first.derandomized else f"seed {first.seed - first.seed_offset}"
+    lines = [
+        f"{first.target} [{first.mode.value} mode, {randomness}]: {total} cases ({phases}; "
+        f"{sum(r.stateful_scenarios for r in reports)} stateful scenarios) in {wall:.1f} s wall "
+        f"({len(reports)} parts on {workers} process{'es' if workers > 1 else ''}, {busy:.1f} s of part time): "
+        f"{total / wall if wall > 0 else 0:.0f} cases/s, {sum(len(r.failures) for r in reports)} failing check "
+        f"results, {sum(len(r.errors) for r in reports)} errors"
+    ]
+    if len(reports) > 1:
+        lines += [f"  {report.headline()}" for report in reports]
+    else:
+        times = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in first.phase_seconds.items() if seconds >= 0.05)
+        lines.append(f"  phase times: {times}")
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not REPORTS and not TEETH:
+    if not RECORDED:
         return
+    # Workers finish in any order: print parts and variants in their declared order.
+    part_order = {part.name: index for index, part in enumerate(CI_PARTS)}
+    variant_order = {name: index for index, name in enumerate(VARIANTS)}
+    runs = sorted((r for r in RECORDED if r.expected is None), key=lambda r: part_order.get(r.report.part, -1))
+    teeth = sorted((r for r in RECORDED if r.expected is not None), key=lambda r: variant_order.get(r.report.target, 0))
     terminalreporter.section("fedapay contract suite")
-    for report in REPORTS:
-        terminalreporter.write_line(report.headline())
-        times = report.phase_seconds.items()
-        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in times if seconds >= 0.05)
-        terminalreporter.write_line(f"  phase times: {phases}")
-    if TEETH:
-        total = sum(report.total_cases for report, _ in TEETH.values())
-        seconds = sum(report.duration for report, _ in TEETH.values())
-        terminalreporter.write_line(f"broken variants: {len(TEETH)} runs, {total} cases in {seconds:.1f} s")
-        for row in teeth_table():
+    by_target: dict[str, list[Recorded]] = {}
+    for item in runs:
+        by_target.setdefault(item.report.target, []).append(item)
+    for target_runs in by_target.values():
+        for line in suite_lines(target_runs):
+            terminalreporter.write_line(line)
+    if teeth:
+        total = sum(item.report.total_cases for item in teeth)
+        seconds = sum(item.report.duration for item in teeth)
+        terminalreporter.write_line(f"broken variants: {len(teeth)} runs, {total} cases in {seconds:.1f} s")
+        for row in teeth_table(teeth):
             terminalreporter.write_line(row)

@@ -5,6 +5,9 @@ sandbox), and the broken variants (teeth). It loads `spec/openapi.yaml` and the 
 `contract_tests/schemathesis.toml`, applies the mode, runs schemathesis' engine (the same engine as
 `schemathesis run`: examples, coverage, fuzzing and stateful phases, every check in the config) and
 returns a `RunReport`: cases per phase, stateful scenarios, every failing check with its curl repro.
+
+A run can be one `Part` of the suite (some phases, some operations, a seed offset) against its own
+fresh server: the CI suite is split into parts that pytest-xdist runs on every core at once.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import random
 import time
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
@@ -45,6 +49,16 @@ DEEP_STATEFUL_EXAMPLES = 300
 DEEP_STATEFUL_STEPS = 30
 
 STATEFUL = "stateful"
+UNIT_PHASES = ("examples", "coverage", "fuzzing")
+PHASES = (*UNIT_PHASES, STATEFUL)
+OPERATION_IDS = (
+    "create_payout",
+    "list_payouts",
+    "retrieve_payout",
+    "update_payout",
+    "delete_payout",
+    "start_payouts",
+)
 
 
 class Mode(enum.StrEnum):
@@ -60,8 +74,110 @@ def mode_from_env() -> Mode:
     return Mode(value)
 
 
-def config_data(mode: Mode) -> dict[str, Any]:
-    """The config file's content, adjusted for `mode` (CI mode: unchanged)."""
+@dataclass(frozen=True)
+class Part:
+    """A slice of the suite that runs on its own fresh server, so slices can run side by side.
+
+    `phases`: the testing phases it runs; `operations`: the operations the unit phases (examples,
+    coverage, fuzzing) test, all of them when empty (the stateful phase always follows every link);
+    `seed_offset`: added to the seed, so two stateful parts draw different scenarios, each reproducible.
+    `prefill`: payouts to create first (`populate`). In one run of the whole suite, create's cases
+    fill the server before the other operations are fuzzed, so generated ids (1, 2, 3...) name real
+    payouts; a part without create gets that from `populate`, or every id would be a 404.
+    `min_cases`: what the part must produce in CI mode (the parts' minimums add up to the suite's).
+    `checks_off`: checks the config file switches off for every operation of the part.
+    """
+
+    name: str
+    phases: tuple[str, ...]
+    operations: tuple[str, ...] = ()
+    seed_offset: int = 0
+    prefill: int = 0
+    min_cases: int = 0
+    checks_off: frozenset[str] = frozenset()
+
+    def apply(self, data: dict[str, Any]) -> None:
+        """Switch off the phases and operations outside this part, and shift the seed."""
+        phases = data.setdefault("phases", {})
+        for phase in PHASES:
+            phases.setdefault(phase, {})["enabled"] = phase in self.phases
+        if self.operations:
+            unknown = set(self.operations) - set(OPERATION_IDS)
+            if unknown:
+                raise ValueError(f"part {self.name!r} names unknown operations {sorted(unknown)}")
+            # `[[operations]] enabled = false` is the config file's own way to leave an operation out.
+            data.setdefault("operations", []).extend(
+                {"include-operation-id": operation, "enabled": False}
+                for operation in OPERATION_IDS
+                if operation not in self.operations
+            )
+        if self.seed_offset and "seed" in data:
+            data["seed"] = int(data["seed"]) + self.seed_offset
+
+
+# The CI suite in parts of measured size, the longest first (pytest-xdist hands them out in this
+# order). The stateful phase cannot be split by operation, so it runs twice with different seeds:
+# twice the scenarios, on two cores. Unit phases are split by operation; start's cases cost the most
+# (the FedaPay check reads every payout a start names, before and after). Measured counts (CI mode):
+# 906 + 931 stateful steps, 340 start, 465 update + list, 352 create, 298 retrieve + delete: 3,292.
+PREFILL = 60
+CI_PARTS = (
+    Part("stateful, seed +0", (STATEFUL,), seed_offset=0, min_cases=850),
+    Part("stateful, seed +1", (STATEFUL,), seed_offset=1, min_cases=850),
+    Part(
+        "unit: start",
+        UNIT_PHASES,
+        ("start_payouts",),
+        prefill=PREFILL,
+        min_cases=310,
+        checks_off=frozenset({"ensure_resource_availability"}),
+    ),
+    Part("unit: update, list", UNIT_PHASES, ("update_payout", "list_payouts"), prefill=PREFILL, min_cases=420),
+    Part("unit: create", UNIT_PHASES, ("create_payout",), min_cases=320),
+    Part("unit: retrieve, delete", UNIT_PHASES, ("retrieve_payout", "delete_payout"), prefill=PREFILL, min_cases=270),
+)
+PREFILL_STATES = ("pending", "started", "scheduled", "deleted")
+PREFILL_SCHEDULED_AT = "2099-01-01T09:00:00Z"
+
+
+def populate(base_url: str, api_key: str, count: int) -> dict[str, int]:
+    """Create `count` payouts and leave them in turn pending, started, scheduled and deleted.
+
+    The states every operation meets on a real account; returns how many payouts are in each.
+    """
+    states: dict[str, int] = dict.fromkeys(PREFILL_STATES, 0)
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10.0) as client:
+        for index in range(count):
+            body = {
+                "amount": 1000 + index,
+                "currency": {"iso": "XOF"},
+                "mode": "mtn_open",
+                "customer": {
+                    "firstname": "Ada",
+                    "lastname": "Lovelace",
+                    "email": "ada@example.com",
+                    "phone_number": {"number": "+22997808080", "country": "bj"},
+                },
+            }
+            created = client.post("/payouts", json=body)
+            created.raise_for_status()
+            payout_id = created.json()["v1/payout"]["id"]
+            state = PREFILL_STATES[index % len(PREFILL_STATES)]
+            if state == "started":
+                client.put("/payouts/start", json=[{"id": payout_id}]).raise_for_status()
+            elif state == "scheduled":
+                start = {"id": payout_id, "scheduled_at": PREFILL_SCHEDULED_AT}
+                client.put("/payouts/start", json=[start]).raise_for_status()
+            elif state == "deleted":
+                client.delete(f"/payouts/{payout_id}").raise_for_status()
+            states[state] += 1
+    return states
+
+
+
+def config_data(mode: Mode, part: Part | None = None) -> dict[str, Any]:
+    """The config file's content, adjusted for `mode` (CI mode: unchanged) and narrowed to `part`."""
     with CONFIG_PATH.open("rb") as fd:
         data = tomllib.load(fd)
     # The checks' module is imported above; `hooks` is a path relative to the CLI's working directory.
@@ -88,6 +204,8 @@ def config_data(mode: Mode) -> dict[str, Any]:
         generation["no-shrink"] = True
         stateful_generation["max-examples"] = 12
         stateful["max-steps"] = 8
+    if part is not None:
+        part.apply(data)
     return data
 
 
@@ -96,10 +214,11 @@ def load_schema(
     *,
     base_url: str,
     headers: dict[str, str],
+    part: Part | None = None,
     spec_path: Path = SPEC_PATH,
     not_implemented: Sequence[str] = (),
 ) -> Any:
-    config = SchemathesisConfig.from_dict(config_data(mode), base_dir=str(CONTRACT_DIR))
+    config = SchemathesisConfig.from_dict(config_data(mode, part), base_dir=str(CONTRACT_DIR))
     schema: Any = schemathesis.openapi.from_path(spec_path, config=config)
     for method, path in _operations_named(spec_path, not_implemented):
         schema = schema.exclude(method=method, path=path)
@@ -134,6 +253,9 @@ class RunReport:
     mode: Mode
     seed: int
     derandomized: bool
+    part: str = ""
+    seed_offset: int = 0
+    started: float = 0.0  # wall clock (time.time()), so parts run by different processes can be lined up
     duration: float = 0.0
     cases_by_phase: dict[str, int] = field(default_factory=dict)
     stateful_scenarios: int = 0
@@ -144,6 +266,8 @@ class RunReport:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     # Operations of the spec the target says it does not implement yet: left out of the run, and said.
     not_implemented: list[str] = field(default_factory=list)
+    # operation label ("GET /payouts/{id}") -> status class ("2xx") -> responses
+    statuses: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total_cases(self) -> int:
@@ -161,15 +285,37 @@ class RunReport:
     def ok(self) -> bool:
         return not self.failures and not self.errors
 
+    @property
+    def cases_per_second(self) -> float:
+        return self.total_cases / self.duration if self.duration > 0 else 0.0
+
     def headline(self) -> str:
         phases = ", ".join(f"{name} {count}" for name, count in self.cases_by_phase.items())
-        randomness = "derandomized" if self.derandomized else f"seed {self.seed} (replay: {ENV_SEED}={self.seed})"
+        base_seed = self.seed - self.seed_offset
+        randomness = "derandomized" if self.derandomized else f"seed {self.seed} (replay: {ENV_SEED}={base_seed})"
+        part = f" {self.part}" if self.part else ""
         missing = f"; not implemented by the target: {', '.join(self.not_implemented)}" if self.not_implemented else ""
         return (
-            f"{self.target} [{self.mode.value} mode, {randomness}]: {self.total_cases} cases ({phases}; "
+            f"{self.target}{part} [{self.mode.value} mode, {randomness}]: {self.total_cases} cases ({phases}; "
             f"{self.stateful_scenarios} stateful scenarios) in {self.duration:.1f} s, "
-            f"{len(self.failures)} failing check results, {len(self.errors)} errors{missing}"
+            f"{self.cases_per_second:.0f} cases/s, {len(self.failures)} failing check results, "
+            f"{len(self.errors)} errors{missing}"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe), so a report can travel from a pytest-xdist worker to the controller."""
+        data = asdict(self)
+        data["mode"] = self.mode.value
+        data["checks_run"] = sorted(self.checks_run)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        fields = dict(data)
+        fields["mode"] = Mode(fields["mode"])
+        fields["checks_run"] = set(fields["checks_run"])
+        fields["failures"] = [CheckFailure(**failure) for failure in fields["failures"]]
+        return cls(**fields)
 
     def format(self) -> str:
         lines = [self.headline()]
@@ -191,18 +337,17 @@ def run_suite(
     api_key: str,
     mode: Mode,
     target: str,
+    part: Part | None = None,
     spec_path: Path = SPEC_PATH,
     not_implemented: Sequence[str] = (),
 ) -> RunReport:
-    """Run every phase of the suite against `base_url` and collect the outcome. Operations named in
-    `not_implemented` (the mock lists them in its stats) are reported as such instead of run."""
+    """Run every phase of the suite (or those of `part`) against `base_url` and collect the outcome.
+    Operations named in `not_implemented` (the mock lists them in its stats) are reported as such
+    instead of run."""
     refuse_live(base_url, api_key)
+    headers = {"Authorization": f"Bearer {api_key}"}
     schema = load_schema(
-        mode,
-        base_url=base_url,
-        headers={"Authorization": f"Bearer {api_key}"},
-        spec_path=spec_path,
-        not_implemented=not_implemented,
+        mode, base_url=base_url, headers=headers, part=part, spec_path=spec_path, not_implemented=not_implemented
     )
     report = RunReport(
         target=target,
@@ -210,6 +355,9 @@ def run_suite(
         seed=schema.config.seed,
         derandomized=bool(schema.config.generation.deterministic),
         not_implemented=sorted(not_implemented),
+        part=part.name if part is not None else "",
+        seed_offset=part.seed_offset if part is not None and schema.config.has_explicit_seed else 0,
+        started=time.time(),
     )
     seen: set[tuple[str, str, str]] = set()
     phase_started: dict[str, float] = {}
@@ -217,20 +365,23 @@ def run_suite(
     # ran before in the same process have moved: seed it, or the case count depends on test order.
     random.seed(schema.config.seed)
     started = time.perf_counter()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            _collect_scenario(report, event, seen)
-        elif isinstance(event, events.PhaseStarted):
-            phase_started[event.phase.name.value] = event.timestamp
-        elif isinstance(event, events.PhaseFinished):
-            name = event.phase.name.value
-            report.phase_status[name] = event.status.value
-            if name in phase_started:
-                report.phase_seconds[name] = event.timestamp - phase_started[name]
-        elif isinstance(event, events.NonFatalError):
-            report.errors.append(f"{event.label}: {event.info.title}: {event.value}")
-        elif isinstance(event, events.FatalError):
-            raise event.exception
+    try:
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                _collect_scenario(report, event, seen)
+            elif isinstance(event, events.PhaseStarted):
+                phase_started[event.phase.name.value] = event.timestamp
+            elif isinstance(event, events.PhaseFinished):
+                name = event.phase.name.value
+                report.phase_status[name] = event.status.value
+                if name in phase_started:
+                    report.phase_seconds[name] = event.timestamp - phase_started[name]
+            elif isinstance(event, events.NonFatalError):
+                report.errors.append(f"{event.label}: {event.info.title}: {event.value}")
+            elif isinstance(event, events.FatalError):
+                raise event.exception
+    finally:
+        fedapay_checks.close_sessions()
     report.duration = time.perf_counter() - started
     return report
 
@@ -241,6 +392,13 @@ def _collect_scenario(report: RunReport, event: events.ScenarioFinished, seen: s
     report.cases_by_phase[phase] = report.cases_by_phase.get(phase, 0) + len(recorder.cases)
     if phase == STATEFUL and recorder.cases:
         report.stateful_scenarios += 1
+    for case_id, exchange in recorder.interactions.items():
+        node = recorder.cases.get(case_id)
+        if exchange.response is None or node is None:
+            continue
+        counts = report.statuses.setdefault(node.value.operation.label, {})
+        status_class = f"{exchange.response.status_code // 100}xx"
+        counts[status_class] = counts.get(status_class, 0) + 1
     for case_id, checks in recorder.checks.items():
         for check in checks:
             report.checks_run.add(check.name)
@@ -282,4 +440,4 @@ def refuse_live(base_url: str, api_key: str) -> None:
         )
 
 
-__all__ = ["Mode", "RunReport", "fedapay_checks", "mode_from_env", "run_suite"]
+__all__ = ["CI_PARTS", "Mode", "Part", "RunReport", "fedapay_checks", "mode_from_env", "run_suite"]

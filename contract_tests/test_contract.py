@@ -1,6 +1,7 @@
 """The schemathesis contract suite: against the mock (always) and against any server named by env vars.
 
-CI mode (default): fixed seed, derandomized, fixed example counts, >= 1,500 cases incl. stateful.
+CI mode (default): fixed seed, derandomized, fixed example counts, >= 3,000 cases incl. stateful, in
+parts (`CI_PARTS`), each against its own fresh mock, so `pytest -n 2` runs them on both cores.
 Deep mode (`FEDAPAY_CONTRACT_MODE=deep`): more examples, random seed (printed; replay it with
 `FEDAPAY_CONTRACT_SEED`). Another server, e.g. FedaPay's sandbox:
 `FEDAPAY_CONTRACT_BASE_URL=https://sandbox-api.fedapay.com/v1 FEDAPAY_CONTRACT_API_KEY=sk_sandbox_...`.
@@ -13,8 +14,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from contract_tests.conftest import API_KEY, REPORTS
-from contract_tests.suite import ENV_API_KEY, ENV_BASE_URL, Mode, mode_from_env, run_suite
+from contract_tests.conftest import API_KEY, record_report
+from contract_tests.isolated import run_suite_isolated
+from contract_tests.suite import (
+    CI_PARTS,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    OPERATION_IDS,
+    PHASES,
+    STATEFUL,
+    UNIT_PHASES,
+    Mode,
+    Part,
+    mode_from_env,
+    populate,
+    run_suite,
+)
 
 if TYPE_CHECKING:
     from fedapay_mock import MockServer
@@ -25,8 +40,9 @@ SUITE_TIMEOUT = 300 if MODE is Mode.CI else 3 * 3600
 EXTERNAL_TIMEOUT = 3 * 3600
 
 # What CI mode promises (see README): enough cases, a real stateful run, every check exercised.
-MIN_CASES = 1500
-MIN_STATEFUL_STEPS = 300
+# Each part asserts its own minimum (`Part.min_cases`); together they make these.
+MIN_CASES = 3000
+MIN_STATEFUL_STEPS = 1500
 EXPECTED_CHECKS = frozenset(
     {
         "not_a_server_error",
@@ -46,30 +62,61 @@ EXPECTED_CHECKS = frozenset(
         "refused_start_keeps_pending",
     }
 )
-PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+# Operations that name an existing payout, by operation id -> schemathesis' label.
+ACTS_ON_A_PAYOUT = {
+    "retrieve_payout": "GET /payouts/{id}",
+    "update_payout": "PUT /payouts/{id}",
+    "delete_payout": "DELETE /payouts/{id}",
+    "start_payouts": "PUT /payouts/start",
+}
+
+
+def test_the_parts_make_the_whole_suite() -> None:
+    """Splitting the suite must not lose a phase, an operation, the second stateful seed or cases."""
+    for phase in UNIT_PHASES:
+        covered = [op for part in CI_PARTS if phase in part.phases for op in (part.operations or OPERATION_IDS)]
+        assert sorted(covered) == sorted(OPERATION_IDS), phase  # each operation once per unit phase
+    stateful = [part for part in CI_PARTS if STATEFUL in part.phases]
+    assert len({part.seed_offset for part in stateful}) == len(stateful) >= 2
+    assert len({part.name for part in CI_PARTS}) == len(CI_PARTS)
+    assert sum(part.min_cases for part in CI_PARTS) >= MIN_CASES
+    assert sum(part.min_cases for part in stateful) >= MIN_STATEFUL_STEPS
+    # Operations that act on an existing payout meet real ones, as when create's cases ran first.
+    for part in CI_PARTS:
+        if part.operations and "create_payout" not in part.operations:
+            assert part.prefill > 0, part.name
+    # A check a part leaves out is still required of the others.
+    assert not frozenset.intersection(*(part.checks_off for part in CI_PARTS))
 
 
 @pytest.mark.timeout(SUITE_TIMEOUT)
-def test_mock_honours_the_contract(contract_mock: MockServer) -> None:
-    report = run_suite(
-        base_url=contract_mock.base_url,
-        api_key=API_KEY,
-        mode=MODE,
-        target="mock",
+@pytest.mark.parametrize("part", CI_PARTS, ids=[part.name for part in CI_PARTS])
+def test_mock_honours_the_contract(part: Part, contract_mock: MockServer, request: pytest.FixtureRequest) -> None:
+    if part.prefill:
+        populate(contract_mock.base_url, API_KEY, part.prefill)
+    report = run_suite_isolated(
+        base_url=contract_mock.base_url, api_key=API_KEY, mode=MODE, target="mock", part=part, timeout=SUITE_TIMEOUT,
         not_implemented=contract_mock.stats()["not_implemented"],
     )
-    REPORTS.append(report)
+    record_report(request, report)
     assert report.ok, report.format()
-    # The run really was the suite it claims to be: every phase produced cases, every check ran.
-    assert all(report.cases_by_phase.get(phase, 0) > 0 for phase in PHASES), report.cases_by_phase
-    assert report.checks_run >= EXPECTED_CHECKS, sorted(EXPECTED_CHECKS - report.checks_run)
+    # The run really was the part it claims to be: each of its phases produced cases, every check ran.
+    assert all(report.cases_by_phase.get(phase, 0) > 0 for phase in part.phases), report.cases_by_phase
+    assert set(report.cases_by_phase) <= set(part.phases), report.cases_by_phase
+    expected_checks = EXPECTED_CHECKS - part.checks_off
+    assert report.checks_run >= expected_checks, sorted(expected_checks - report.checks_run)
     if MODE is Mode.CI:  # deep mode's size is whatever FEDAPAY_CONTRACT_MAX_EXAMPLES asks for
-        assert report.total_cases >= MIN_CASES, report.headline()
-        assert report.stateful_steps >= MIN_STATEFUL_STEPS, report.headline()
+        assert report.total_cases >= part.min_cases, report.headline()
+    # Prefilled: the operations that act on a payout met real ones (some 2xx), not only unknown ids.
+    if part.prefill:
+        for operation in sorted(set(part.operations) & ACTS_ON_A_PAYOUT.keys()):
+            label = ACTS_ON_A_PAYOUT[operation]
+            assert report.statuses.get(label, {}).get("2xx", 0) > 0, (label, report.statuses.get(label))
 
 
 @pytest.mark.timeout(EXTERNAL_TIMEOUT)
-def test_external_server_honours_the_contract() -> None:
+def test_external_server_honours_the_contract(request: pytest.FixtureRequest) -> None:
     base_url = os.environ.get(ENV_BASE_URL, "").strip()
     api_key = os.environ.get(ENV_API_KEY, "").strip()
     if not base_url or not api_key:
@@ -77,6 +124,8 @@ def test_external_server_honours_the_contract() -> None:
             f"no external server to check: set {ENV_BASE_URL} (e.g. https://sandbox-api.fedapay.com/v1) "
             f"and {ENV_API_KEY} (an sk_sandbox_... key) to run the same suite against it"
         )
+    # One run of every phase, not parts in parallel: a remote server has rate limits and real latency.
     report = run_suite(base_url=base_url, api_key=api_key, mode=MODE, target=base_url)
-    REPORTS.append(report)
+    record_report(request, report)
     assert report.ok, report.format()
+    assert all(report.cases_by_phase.get(phase, 0) > 0 for phase in PHASES), report.cases_by_phase

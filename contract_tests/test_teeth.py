@@ -11,9 +11,12 @@ import pytest
 from fedapay_mock.asgi import ASGIApp
 
 from contract_tests.broken import VARIANTS, Rewrite, Variant
-from contract_tests.conftest import API_KEY, TEETH
+from contract_tests.conftest import API_KEY, record_report
+from contract_tests.isolated import run_suite_isolated
 from contract_tests.serve import serve_asgi
-from contract_tests.suite import Mode, RunReport, run_suite
+from contract_tests.suite import Mode, RunReport
+
+TIMEOUT = 300
 
 
 def run_against(wrap: Variant | None, target: str) -> RunReport:
@@ -22,7 +25,9 @@ def run_against(wrap: Variant | None, target: str) -> RunReport:
     app: ASGIApp = create_app(api_key=API_KEY, freeze_clock=True)
     wrapped = wrap(app, API_KEY) if wrap is not None else Rewrite(app)
     with serve_asgi(wrapped) as served:
-        return run_suite(base_url=served.base_url, api_key=API_KEY, mode=Mode.TEETH, target=target)
+        return run_suite_isolated(
+            base_url=served.base_url, api_key=API_KEY, mode=Mode.TEETH, target=target, timeout=TIMEOUT
+        )
 
 
 def test_control_unbroken_mock_passes_in_teeth_mode() -> None:
@@ -32,10 +37,10 @@ def test_control_unbroken_mock_passes_in_teeth_mode() -> None:
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_suite_fails_against_broken_variant(name: str) -> None:
+def test_suite_fails_against_broken_variant(name: str, request: pytest.FixtureRequest) -> None:
     wrap, expected = VARIANTS[name]
     report = run_against(wrap, name)
-    TEETH[name] = (report, expected)
+    record_report(request, report, expected)
     assert not report.ok, f"the suite passed against broken variant {name!r}: {report.headline()}"
     assert not report.errors, report.format()
     missing = expected - report.failing_checks
