@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from contract_tests.broken import VARIANTS
-from contract_tests.suite import CI_PARTS, ENV_SEED, Mode, RunReport, mode_from_env
+from contract_tests.suite import CI_PARTS, ENV_SEED, PHASES, Mode, RunReport, mode_from_env
 
 if TYPE_CHECKING:
     from fedapay_mock import MockServer
@@ -110,10 +110,11 @@ def suite_lines(runs: list[Recorded]) -> list[str]:
     reports = [item.report for item in runs]
     first = reports[0]
     total = sum(report.total_cases for report in reports)
-    by_phase: dict[str, int] = {}
+    by_phase: dict[str, int] = dict.fromkeys(PHASES, 0)
     for report in reports:
         for phase, count in report.cases_by_phase.items():
             by_phase[phase] = by_phase.get(phase, 0) + count
+    by_phase = {phase: count for phase, count in by_phase.items() if count}
     phases = ", ".join(f"{name} {count}" for name, count in by_phase.items())
     # Wall time from the first part's start to the last part's end, whichever process ran them.
     wall = max(r.started + r.duration for r in reports) - min(r.started for r in reports)

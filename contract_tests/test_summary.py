@@ -41,10 +41,12 @@ def test_a_variant(request):
 def test_reports_travel_from_the_workers_to_the_summary(tmp_path: Path) -> None:
     (tmp_path / "test_fake.py").write_text(FAKE_TESTS, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    # Only the plugins this needs: the workers start faster without schemathesis', Hypothesis' and the rest.
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("PYTEST_ADDOPTS", None)
+    plugins = ["-p", "xdist", "-p", "contract_tests.conftest", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "-p", "contract_tests.conftest", "-p", "no:cacheprovider", "."],
+        [sys.executable, "-m", "pytest", "-n", "2", *plugins, "."],
         cwd=tmp_path,
         env=env,
         capture_output=True,
