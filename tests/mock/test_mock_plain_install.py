@@ -19,7 +19,9 @@ def _run_user_suite(tmp_path: Path, missing: str) -> subprocess.CompletedProcess
         "def test_uses_the_mock(fedapay_mock):\n    assert fedapay_mock.base_url\n", encoding="utf-8"
     )
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+        # A plain install has neither schemathesis nor xdist: their plugins (installed here) stay off.
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:xdist",
+         "--rootdir", str(tmp_path), str(tmp_path)],
         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=120,
     )
 
