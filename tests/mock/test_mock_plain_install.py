@@ -20,8 +20,9 @@ def _run_user_suite(tmp_path: Path, missing: str) -> subprocess.CompletedProcess
     )
     return subprocess.run(
         # A plain install has neither schemathesis nor xdist: their plugins (installed here) stay off.
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:xdist",
-         "--rootdir", str(tmp_path), str(tmp_path)],
+        # -rN: no short summary, which repeats the message, untruncated when CI is set.
+        [sys.executable, "-m", "pytest", "-q", "-rN", "-p", "no:cacheprovider", "-p", "no:schemathesis",
+         "-p", "no:xdist", "--rootdir", str(tmp_path), str(tmp_path)],
         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=120,
     )
 
