@@ -535,13 +535,7 @@ class PayoutOperations:
         **params: Unpack[ListPayoutsParams],
     ) -> Steps[PayoutPage]:
         """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status`, any filter the spec adds."""
-        arguments: dict[str, Any] = {"page": 1, "per_page": 25, **{k: v for k, v in params.items() if v is not None}}
-        prepared = prepare(
-            operation("list_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
-        )
-        call = ListCall(self._request(prepared, timeout), arguments["page"], arguments["per_page"],
-                        arguments.get("status"))
-        return run(call, self._policy)
+        return self._page("list_payouts", dict(params), timeout, extra_headers, extra_query)
 
     def search(
         self,
@@ -555,13 +549,22 @@ class PayoutOperations:
         """One page of the payouts matching `search` (FedaPay's "Search your payouts", what PHP's
         `Payout::search` and Ruby's `Payout.search` call): a merchant reference or a reference finds its
         payout. Which fields FedaPay matches is not documented (see the spec's overlay 12)."""
+        return self._page("search_payouts", dict(params), timeout, extra_headers, extra_query)
+
+    def _page(
+        self,
+        operation_id: str,
+        params: dict[str, Any],
+        timeout: TimeoutTypes | NotGiven,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+    ) -> Steps[PayoutPage]:
+        """One page of a listing operation (list, search): the same paging, the same reply, the same checks."""
         arguments: dict[str, Any] = {"page": 1, "per_page": 25, **{k: v for k, v in params.items() if v is not None}}
-        prepared = prepare(
-            operation("search_payouts"), arguments, extra_query=extra_query, extra_headers=extra_headers
-        )
+        prepared = prepare(operation(operation_id), arguments, extra_query=extra_query, extra_headers=extra_headers)
         call = ListCall(self._request(prepared, timeout), arguments["page"], arguments["per_page"],
                         arguments.get("status"))
-        call.operation = "search_payouts"
+        call.operation = operation_id
         return run(call, self._policy)
 
     def update(
