@@ -7,6 +7,7 @@ without Node or npm.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from typing import Any
@@ -57,17 +58,21 @@ def _tool(name: str) -> str:
 
 
 def _install() -> None:
-    if (NODE_DIR / "node_modules" / "fedapay" / "package.json").is_file():
-        return
-    done = subprocess.run(
-        [_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    """`npm ci` once, under a file lock: pytest-xdist workers share this folder, and `npm ci` empties
+    `node_modules` first, so a second install running beside the first breaks the first's test."""
+    with (NODE_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (NODE_DIR / "node_modules" / "fedapay" / "package.json").is_file():
+            return
+        done = subprocess.run(
+            [_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="module")
