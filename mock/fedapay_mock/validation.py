@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+from fedapay_payouts._schema import to_json_schema  # one OpenAPI -> JSON Schema translation, the client's
 
 from .spec import Operation, Spec
 
@@ -24,30 +25,6 @@ _INT_RE = re.compile(r"^[+-]?\d{1,19}$")
 _MAX_MESSAGE = 200
 
 FieldErrors = dict[str, list[str]]
-
-
-def to_json_schema(node: Any) -> Any:
-    """Translate an OpenAPI 3.0 schema fragment into JSON Schema draft 4."""
-    if isinstance(node, list):
-        return [to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
-            out[key] = "#/definitions/" + value[len(_REF_PREFIX) :]
-        elif key in ("properties", "definitions"):
-            out[key] = {name: to_json_schema(sub) for name, sub in value.items()}
-        elif key == "nullable":
-            continue
-        else:
-            out[key] = to_json_schema(value)
-    if node.get("nullable") is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        if isinstance(out.get("enum"), list):
-            out["enum"] = [*out["enum"], None]
-    return out
 
 
 def _json_type(value: Any) -> str:

@@ -1,12 +1,12 @@
 """Request checks compiled from the spec: what the spec accepts is what the client sends, no more, no less.
 
 The generated package ships the normalized spec (`fedapay_payouts_api/openapi.json`). For each
-operation the body schema and the parameters are turned into JSON Schema (OpenAPI 3.0's `nullable`
-and `#/components/schemas` refs translated, as the mock does) and compiled once, on the operation's
-first call, with jsonschema-rs (Draft 4, OpenAPI 3.0's base: `1.0` is not an integer; formats such
-as `email` checked). A failure becomes `InvalidArgumentError` naming the field's path
-(`customer.phone_number.number`) with the problem in plain words. The few rules a schema cannot say
-are in `_validation.py`, each with its reason.
+operation the body schema and the parameters are turned into JSON Schema by `to_json_schema`
+(OpenAPI 3.0's `nullable` and `#/components/schemas` refs translated; the mock uses the same
+function) and compiled once, on the operation's first call, with jsonschema-rs (Draft 4, OpenAPI
+3.0's base: `1.0` is not an integer; formats such as `email` checked). A failure becomes
+`InvalidArgumentError` naming the field's path (`customer.phone_number.number`) with the problem in
+plain words. The few rules a schema cannot say are in `_validation.py`, each with its reason.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ._json import loads
 if TYPE_CHECKING:
     from fedapay_payouts_api.client import Operation
 
-__all__ = ["OperationSchema", "field_path", "schema_for"]
+__all__ = ["OperationSchema", "field_path", "schema_for", "to_json_schema"]
 
 _REF_PREFIX: Final = "#/components/schemas/"
 _MAX_SHOWN: Final = 60
