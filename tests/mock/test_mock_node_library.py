@@ -13,7 +13,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from official_libraries import HERE, LibraryRun, check_step, run_library
+from official_libraries import HERE, LibraryRun, check_step, run_library, steps
 
 NODE_DIR = HERE / "node"
 
@@ -82,15 +82,7 @@ def node_run() -> LibraryRun:
     return run_library([node, "check.js"], NODE_DIR)
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=LIBRARY_BUGS[name], strict=True))
-        if name in LIBRARY_BUGS
-        else name
-        for name in EXPECTED
-    ],
-)
+@pytest.mark.parametrize("step", steps(EXPECTED, LIBRARY_BUGS))
 def test_node_library_step(node_run: LibraryRun, step: str) -> None:
     check_step(node_run, step, EXPECTED[step])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from official_libraries import HERE, LibraryRun, check_step, require, run_library, vendor_dir
+from official_libraries import HERE, LibraryRun, check_step, require, run_library, steps, vendor_dir
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "create": {
@@ -60,15 +60,7 @@ def php_run() -> LibraryRun:
     return run_library([php, str(HERE / "php" / "check.php"), str(vendor_dir())], HERE / "php")
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=LIBRARY_BUGS[name], strict=True))
-        if name in LIBRARY_BUGS
-        else name
-        for name in EXPECTED
-    ],
-)
+@pytest.mark.parametrize("step", steps(EXPECTED, LIBRARY_BUGS))
 def test_php_library_step(php_run: LibraryRun, step: str) -> None:
     check_step(php_run, step, EXPECTED[step])
 

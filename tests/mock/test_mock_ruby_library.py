@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from official_libraries import HERE, LibraryRun, check_step, require, run_library, vendor_dir
+from official_libraries import HERE, LibraryRun, check_step, require, run_library, steps, vendor_dir
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "create": {
@@ -65,15 +65,7 @@ def ruby_run() -> LibraryRun:
     )
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=LIBRARY_BUGS[name], strict=True))
-        if name in LIBRARY_BUGS
-        else name
-        for name in EXPECTED
-    ],
-)
+@pytest.mark.parametrize("step", steps(EXPECTED, LIBRARY_BUGS))
 def test_ruby_library_step(ruby_run: LibraryRun, step: str) -> None:
     check_step(ruby_run, step, EXPECTED[step])
 
