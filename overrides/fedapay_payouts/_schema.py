@@ -24,7 +24,7 @@ from ._json import loads
 if TYPE_CHECKING:
     from fedapay_payouts_api.client import Operation
 
-__all__ = ["OperationSchema", "field_path", "schema_for", "to_json_schema"]
+__all__ = ["OperationSchema", "field_path", "schema_for", "shown_value", "to_json_schema"]
 
 _REF_PREFIX: Final = "#/components/schemas/"
 _MAX_SHOWN: Final = 60
@@ -66,13 +66,14 @@ def field_path(parts: Sequence[str | int]) -> str:
     return out
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
+    """A bad value as an error message shows it: its repr, cut to 60 characters."""
     text = repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
 def _got(value: object) -> str:
-    return f"got {type(value).__name__} {_shown(value)}"
+    return f"got {type(value).__name__} {shown_value(value)}"
 
 
 def _words(error: jsonschema_rs.ValidationError) -> tuple[list[str | int], str]:

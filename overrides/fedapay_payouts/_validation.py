@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ._exceptions import InvalidArgumentError
+from ._schema import shown_value as _shown
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,11 +69,6 @@ MAX_WIRE_INT: Final = 2**63 - 1
 MIN_WIRE_INT: Final = -(2**63)
 # Time zones span UTC-12 to UTC+14: a time without zone is past everywhere once it is 14 hours past as UTC.
 _WIDEST_OFFSET: Final = datetime.timedelta(hours=14)
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @rule("plain JSON")
