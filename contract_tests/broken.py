@@ -11,9 +11,8 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from fedapay_contract.checks import payout_ids_in_start_body
 from fedapay_mock.asgi import ASGIApp, Message, Receive, Scope, Send
-
-from contract_tests.fedapay_checks import payout_ids_in_start_body
 
 JSON = object
 Headers = list[tuple[bytes, bytes]]

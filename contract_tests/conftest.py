@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from fedapay_contract.suite import CI_PARTS, ENV_SEED, Mode, RunReport, mode_from_env
+from fedapay_contract.summary import suite_lines
 
 from contract_tests.broken import VARIANTS
-from contract_tests.suite import CI_PARTS, ENV_SEED, PHASES, Mode, RunReport, mode_from_env
 
 if TYPE_CHECKING:
     from fedapay_mock import MockServer
@@ -105,37 +106,6 @@ def teeth_table(teeth: list[Recorded]) -> list[str]:
     return rows
 
 
-def suite_lines(runs: list[Recorded]) -> list[str]:
-    """One line for the whole suite (all parts together), then one per part."""
-    reports = [item.report for item in runs]
-    first = reports[0]
-    total = sum(report.total_cases for report in reports)
-    by_phase: dict[str, int] = dict.fromkeys(PHASES, 0)
-    for report in reports:
-        for phase, count in report.cases_by_phase.items():
-            by_phase[phase] = by_phase.get(phase, 0) + count
-    by_phase = {phase: count for phase, count in by_phase.items() if count}
-    phases = ", ".join(f"{name} {count}" for name, count in by_phase.items())
-    # Wall time from the first part's start to the last part's end, whichever process ran them.
-    wall = max(r.started + r.duration for r in reports) - min(r.started for r in reports)
-    busy = sum(report.duration for report in reports)
-    workers = len({item.worker for item in runs})
-    randomness = "derandomized" if first.derandomized else f"seed {first.seed - first.seed_offset}"
-    lines = [
-        f"{first.target} [{first.mode.value} mode, {randomness}]: {total} cases ({phases}; "
-        f"{sum(r.stateful_scenarios for r in reports)} stateful scenarios) in {wall:.1f} s wall "
-        f"({len(reports)} parts on {workers} process{'es' if workers > 1 else ''}, {busy:.1f} s of part time): "
-        f"{total / wall if wall > 0 else 0:.0f} cases/s, {sum(len(r.failures) for r in reports)} failing check "
-        f"results, {sum(len(r.errors) for r in reports)} errors"
-    ]
-    if len(reports) > 1:
-        lines += [f"  {report.headline()}" for report in reports]
-    else:
-        times = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in first.phase_seconds.items() if seconds >= 0.05)
-        lines.append(f"  phase times: {times}")
-    return lines
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not RECORDED:
         return
@@ -149,7 +119,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for item in runs:
         by_target.setdefault(item.report.target, []).append(item)
     for target_runs in by_target.values():
-        for line in suite_lines(target_runs):
+        for line in suite_lines([item.report for item in target_runs], len({item.worker for item in target_runs})):
             terminalreporter.write_line(line)
     if teeth:
         total = sum(item.report.total_cases for item in teeth)

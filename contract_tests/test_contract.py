@@ -13,10 +13,8 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-
-from contract_tests.conftest import API_KEY, record_report
-from contract_tests.isolated import run_suite_isolated
-from contract_tests.suite import (
+from fedapay_contract.isolated import run_suite_isolated
+from fedapay_contract.suite import (
     CI_PARTS,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -30,6 +28,8 @@ from contract_tests.suite import (
     populate,
     run_suite,
 )
+
+from contract_tests.conftest import API_KEY, record_report
 
 if TYPE_CHECKING:
     from fedapay_mock import MockServer

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from fedapay_contract.suite import SPEC_PATH, Mode, run_suite
 
 from contract_tests.conftest import API_KEY
-from contract_tests.suite import SPEC_PATH, Mode, run_suite
 
 
 def test_an_operation_without_a_handler_is_reported_not_implemented_and_the_suite_passes(tmp_path: Path) -> None:

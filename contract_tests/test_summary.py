@@ -11,11 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract_tests.suite import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 FAKE_TESTS = '''
+from fedapay_contract.suite import CheckFailure, Mode, RunReport
+
 from contract_tests.conftest import record_report
-from contract_tests.suite import CheckFailure, Mode, RunReport
 
 
 def report(target, part, cases, failures=()):

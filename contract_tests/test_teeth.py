@@ -8,13 +8,13 @@ middleware must pass, so a variant's failure is the variant's doing, not the har
 from __future__ import annotations
 
 import pytest
+from fedapay_contract.isolated import run_suite_isolated
+from fedapay_contract.suite import Mode, RunReport
 from fedapay_mock.asgi import ASGIApp
 
 from contract_tests.broken import VARIANTS, Rewrite, Variant
 from contract_tests.conftest import API_KEY, record_report
-from contract_tests.isolated import run_suite_isolated
 from contract_tests.serve import serve_asgi
-from contract_tests.suite import Mode, RunReport
 
 TIMEOUT = 300
 

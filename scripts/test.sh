@@ -13,7 +13,7 @@ echo "== mypy --strict (hand-written code)"
 # the libraries are analysed once, not four times.
 mypy_cache=$(mktemp -d)
 trap 'rm -rf "$mypy_cache"' EXIT
-targets=$(for d in overrides mock bulk scripts contract_tests benchmarks; do [ -e "$d" ] && echo "$d"; done)
+targets=$(for d in overrides mock bulk contract scripts contract_tests benchmarks; do [ -e "$d" ] && echo "$d"; done)
 # shellcheck disable=SC2086
 .venv/bin/mypy --cache-dir "$mypy_cache" $targets
 for d in tests/*/; do

@@ -1,7 +1,7 @@
 """FedaPay-specific schemathesis check: what the spec cannot say with a schema.
 
-Loaded by the pytest suite (imported by `contract_tests.suite`) and by the schemathesis CLI
-(`hooks = "fedapay_checks.py"` in `contract_tests/schemathesis.toml`), so both run the same checks.
+Loaded by the suite (imported by `fedapay_contract.suite`) and by schemathesis' own CLI
+(`hooks = "fedapay_contract.checks"` in the packaged `schemathesis.toml`), so both run the same checks.
 
 `refused_start_keeps_pending`: a start that the server refuses (any non-2xx reply) must not move
 a `pending` payout. FedaPay's start is the request that sends money; a server that changes a

@@ -20,11 +20,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from contract_tests.suite import (
+from fedapay_contract.suite import (
     CI_PARTS,
     ENV_MAX_EXAMPLES,
     ENV_SEED,
-    REPO_ROOT,
     Mode,
     Part,
     RunReport,
@@ -56,6 +55,8 @@ def run_suite_isolated(
     part: Part | None = None,
     timeout: float,
     not_implemented: Sequence[str] = (),
+    seed: int | None = None,
+    max_examples: int | None = None,
 ) -> RunReport:
     """`run_suite` in a new interpreter; its report, timed from the start of that interpreter."""
     if part is not None and PARTS.get(part.name) != part:
@@ -67,14 +68,16 @@ def run_suite_isolated(
         "target": target,
         "part": part.name if part is not None else None,
         "not_implemented": list(not_implemented),
+        "seed": seed,
+        "max_examples": max_examples,
     }
     started_wall, started = time.time(), time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "contract_tests.isolated"],
+        # -P: not the working directory first on sys.path (a user's project could shadow a module).
+        [sys.executable, "-P", "-m", "fedapay_contract.isolated"],
         input=json.dumps(request),
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
         env=child_environment(),
         timeout=timeout,
         check=False,
@@ -100,6 +103,8 @@ def main() -> int:
         target=request["target"],
         part=PARTS[name] if name is not None else None,
         not_implemented=request.get("not_implemented", []),
+        seed=request.get("seed"),
+        max_examples=request.get("max_examples"),
     )
     sys.stdout.write(REPORT_PREFIX + json.dumps(report.to_dict()) + "\n")
     return 0

@@ -1,10 +1,12 @@
 """Run the schemathesis contract suite against one server and summarise what happened.
 
-One code path for every target: the mock (CI), any server named by environment variables (FedaPay's
-sandbox), and the broken variants (teeth). It loads `spec/openapi.yaml` and the one config file
-`contract_tests/schemathesis.toml`, applies the mode, runs schemathesis' engine (the same engine as
-`schemathesis run`: examples, coverage, fuzzing and stateful phases, every check in the config) and
-returns a `RunReport`: cases per phase, stateful scenarios, every failing check with its curl repro.
+One code path for every target: the mock (CI), any server such as FedaPay's sandbox (the
+`fedapay-contract` command, `cli.py`), and the repository's broken variants (teeth). It loads the spec
+the distribution ships (`fedapay_payouts_api/openapi.json`, the client's own copy: an install never
+reads a `spec/` folder near it) and the one config file `schemathesis.toml` beside this module, applies
+the mode, runs schemathesis' engine (the same engine as `schemathesis run`: examples, coverage, fuzzing
+and stateful phases, every check in the config) and returns a `RunReport`: cases per phase and per
+operation, stateful scenarios, every failing check with its curl repro.
 
 A run can be one `Part` of the suite (some phases, some operations, a seed offset) against its own
 fresh server: the CI suite is split into parts that pytest-xdist runs on every core at once.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import json
 import os
 import random
 import time
@@ -29,13 +32,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
-# Importing registers the FedaPay check and its hook (the CLI loads the same file via `hooks`).
-from contract_tests import fedapay_checks
-
-CONTRACT_DIR = Path(__file__).resolve().parent
-REPO_ROOT = CONTRACT_DIR.parent
-SPEC_PATH = REPO_ROOT / "spec" / "openapi.yaml"
-CONFIG_PATH = CONTRACT_DIR / "schemathesis.toml"
+# Importing registers the FedaPay check and its hook (schemathesis' CLI loads the same module via `hooks`).
+from fedapay_contract import checks
+from fedapay_contract.paths import CONFIG_PATH, PACKAGE_DIR, SPEC_PATH
 
 # Environment variables (documented in contract_tests/README.md).
 ENV_MODE = "FEDAPAY_CONTRACT_MODE"  # "ci" (default) or "deep"
@@ -51,11 +50,14 @@ DEEP_STATEFUL_STEPS = 30
 STATEFUL = "stateful"
 UNIT_PHASES = ("examples", "coverage", "fuzzing")
 PHASES = (*UNIT_PHASES, STATEFUL)
+# The config file's ratio of stateful scenarios to examples per operation (100 to 250), kept when a run
+# asks for another number of examples.
+CI_STATEFUL_PER_EXAMPLE = (100, 250)
+
+
 def _spec_operation_ids() -> tuple[str, ...]:
     """Every operationId of the spec: a new operation must be given to a part (a test says so)."""
-    import yaml
-
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return tuple(
         operation["operationId"]
         for item in spec["paths"].values()
@@ -73,11 +75,16 @@ class Mode(enum.StrEnum):
     TEETH = "teeth"  # the broken variants: the same suite with few examples, to stay fast
 
 
+def parse_mode(value: str, source: str = ENV_MODE) -> Mode:
+    """`ci` or `deep` (any case); the error names where the bad value came from."""
+    cleaned = value.strip().lower()
+    if cleaned not in (Mode.CI.value, Mode.DEEP.value):
+        raise ValueError(f"{source} must be 'ci' or 'deep', not {value[:20]!r}")
+    return Mode(cleaned)
+
+
 def mode_from_env() -> Mode:
-    value = os.environ.get(ENV_MODE, Mode.CI.value).strip().lower()
-    if value not in (Mode.CI.value, Mode.DEEP.value):
-        raise ValueError(f"{ENV_MODE} must be 'ci' or 'deep', not {value!r}")
-    return Mode(value)
+    return parse_mode(os.environ.get(ENV_MODE, Mode.CI.value))
 
 
 @dataclass(frozen=True)
@@ -189,8 +196,14 @@ def populate(base_url: str, api_key: str, count: int) -> dict[str, int]:
 
 
 
-def config_data(mode: Mode, part: Part | None = None) -> dict[str, Any]:
-    """The config file's content, adjusted for `mode` (CI mode: unchanged) and narrowed to `part`."""
+def config_data(
+    mode: Mode, part: Part | None = None, *, seed: int | None = None, max_examples: int | None = None
+) -> dict[str, Any]:
+    """The config file's content, adjusted for `mode` (CI mode: unchanged) and narrowed to `part`.
+
+    `seed` and `max_examples` (deep mode: else from FEDAPAY_CONTRACT_SEED / _MAX_EXAMPLES) replay a
+    seed and size the run; in CI mode `max_examples` scales a run down or up and it stays derandomized.
+    """
     with CONFIG_PATH.open("rb") as fd:
         data = tomllib.load(fd)
     # The checks' module is imported above; `hooks` is a path relative to the CLI's working directory.
@@ -201,16 +214,23 @@ def config_data(mode: Mode, part: Part | None = None) -> dict[str, Any]:
     stateful_generation = stateful.setdefault("generation", {})
     if mode is Mode.DEEP:
         generation["deterministic"] = False
-        generation["max-examples"] = int(os.environ.get(ENV_MAX_EXAMPLES, DEEP_MAX_EXAMPLES))
+        if max_examples is None:
+            max_examples = int(os.environ.get(ENV_MAX_EXAMPLES, DEEP_MAX_EXAMPLES))
+        generation["max-examples"] = max_examples
         # 500 examples -> 300 stateful scenarios; scaled with FEDAPAY_CONTRACT_MAX_EXAMPLES.
-        scaled = generation["max-examples"] * DEEP_STATEFUL_EXAMPLES // DEEP_MAX_EXAMPLES
+        scaled = max_examples * DEEP_STATEFUL_EXAMPLES // DEEP_MAX_EXAMPLES
         stateful_generation["max-examples"] = max(1, scaled)
         stateful["max-steps"] = DEEP_STATEFUL_STEPS
-        seed = os.environ.get(ENV_SEED)
-        if seed:
-            data["seed"] = int(seed)
+        if seed is None and os.environ.get(ENV_SEED):
+            seed = int(os.environ[ENV_SEED])
+        if seed is not None:
+            data["seed"] = seed
         else:
             data.pop("seed", None)
+    elif mode is Mode.CI and max_examples is not None:
+        generation["max-examples"] = max_examples
+        scenarios, examples = CI_STATEFUL_PER_EXAMPLE
+        stateful_generation["max-examples"] = max(1, max_examples * scenarios // examples)
     elif mode is Mode.TEETH:
         # Same phases and checks, fewer examples; a failing case is reported as found, not shrunk.
         generation["max-examples"] = 5
@@ -230,8 +250,11 @@ def load_schema(
     part: Part | None = None,
     spec_path: Path = SPEC_PATH,
     not_implemented: Sequence[str] = (),
+    seed: int | None = None,
+    max_examples: int | None = None,
 ) -> Any:
-    config = SchemathesisConfig.from_dict(config_data(mode, part), base_dir=str(CONTRACT_DIR))
+    data = config_data(mode, part, seed=seed, max_examples=max_examples)
+    config = SchemathesisConfig.from_dict(data, base_dir=str(PACKAGE_DIR))
     schema: Any = schemathesis.openapi.from_path(spec_path, config=config)
     for method, path in _operations_named(spec_path, not_implemented):
         schema = schema.exclude(method=method, path=path)
@@ -271,6 +294,8 @@ class RunReport:
     started: float = 0.0  # wall clock (time.time()), so parts run by different processes can be lined up
     duration: float = 0.0
     cases_by_phase: dict[str, int] = field(default_factory=dict)
+    # operation label ("POST /payouts") -> phase -> cases
+    cases_by_operation: dict[str, dict[str, int]] = field(default_factory=dict)
     stateful_scenarios: int = 0
     checks_run: set[str] = field(default_factory=set)
     failures: list[CheckFailure] = field(default_factory=list)
@@ -353,6 +378,8 @@ def run_suite(
     part: Part | None = None,
     spec_path: Path = SPEC_PATH,
     not_implemented: Sequence[str] = (),
+    seed: int | None = None,
+    max_examples: int | None = None,
 ) -> RunReport:
     """Run every phase of the suite (or those of `part`) against `base_url` and collect the outcome.
     Operations named in `not_implemented` (the mock lists them in its stats) are reported as such
@@ -360,7 +387,14 @@ def run_suite(
     refuse_live(base_url, api_key)
     headers = {"Authorization": f"Bearer {api_key}"}
     schema = load_schema(
-        mode, base_url=base_url, headers=headers, part=part, spec_path=spec_path, not_implemented=not_implemented
+        mode,
+        base_url=base_url,
+        headers=headers,
+        part=part,
+        spec_path=spec_path,
+        not_implemented=not_implemented,
+        seed=seed,
+        max_examples=max_examples,
     )
     report = RunReport(
         target=target,
@@ -394,7 +428,7 @@ def run_suite(
             elif isinstance(event, events.FatalError):
                 raise event.exception
     finally:
-        fedapay_checks.close_sessions()
+        checks.close_sessions()
     report.duration = time.perf_counter() - started
     return report
 
@@ -403,6 +437,9 @@ def _collect_scenario(report: RunReport, event: events.ScenarioFinished, seen: s
     phase = event.phase.value
     recorder = event.recorder
     report.cases_by_phase[phase] = report.cases_by_phase.get(phase, 0) + len(recorder.cases)
+    for case_node in recorder.cases.values():
+        by_phase = report.cases_by_operation.setdefault(case_node.value.operation.label, {})
+        by_phase[phase] = by_phase.get(phase, 0) + 1
     if phase == STATEFUL and recorder.cases:
         report.stateful_scenarios += 1
     for case_id, exchange in recorder.interactions.items():
@@ -412,8 +449,8 @@ def _collect_scenario(report: RunReport, event: events.ScenarioFinished, seen: s
         counts = report.statuses.setdefault(node.value.operation.label, {})
         status_class = f"{exchange.response.status_code // 100}xx"
         counts[status_class] = counts.get(status_class, 0) + 1
-    for case_id, checks in recorder.checks.items():
-        for check in checks:
+    for case_id, results in recorder.checks.items():
+        for check in results:
             report.checks_run.add(check.name)
             info = check.failure_info
             if info is None:
@@ -453,4 +490,16 @@ def refuse_live(base_url: str, api_key: str) -> None:
         )
 
 
-__all__ = ["CI_PARTS", "Mode", "Part", "RunReport", "fedapay_checks", "mode_from_env", "run_suite"]
+__all__ = [
+    "CI_PARTS",
+    "CONFIG_PATH",
+    "SPEC_PATH",
+    "Mode",
+    "Part",
+    "RunReport",
+    "checks",
+    "mode_from_env",
+    "parse_mode",
+    "populate",
+    "run_suite",
+]

@@ -1,0 +1,60 @@
+"""A JUnit XML report of a run, the format CI systems show as tests: one test case per part of the suite.
+
+A part that found failing checks is a `failure` (each check with its curl repro), a part that could not run
+is an `error`; the counts go in `properties` and each part's headline in `system-out`. Every text passes
+through `redact` first, so the API key cannot reach a CI artifact.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET  # writing only: nothing parsed
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fedapay_contract.suite import RunReport
+from fedapay_contract.summary import phase_totals
+
+SUITE_NAME = "fedapay-contract"
+
+
+def write_junit(path: Path, reports: Sequence[RunReport], redact: Callable[[str], str]) -> None:
+    """Write `reports` to `path` (its folder is created), one `testcase` per report."""
+    wall = max(r.started + r.duration for r in reports) - min(r.started for r in reports) if reports else 0.0
+    suite = ET.Element(
+        "testsuite",
+        name=SUITE_NAME,
+        tests=str(len(reports)),
+        failures=str(sum(1 for r in reports if r.failures and not r.errors)),
+        errors=str(sum(1 for r in reports if r.errors)),
+        skipped="0",
+        time=f"{wall:.3f}",
+    )
+    properties = ET.SubElement(suite, "properties")
+    counts = {
+        "cases": sum(r.total_cases for r in reports),
+        **{f"cases.{phase}": count for phase, count in phase_totals(reports).items()},
+        "stateful_scenarios": sum(r.stateful_scenarios for r in reports),
+    }
+    for name, value in counts.items():
+        ET.SubElement(properties, "property", name=name, value=str(value))
+    for report in reports:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{SUITE_NAME}.{redact(report.target)}",
+            name=report.part or "all phases",
+            time=f"{report.duration:.3f}",
+        )
+        if report.errors:
+            error = ET.SubElement(case, "error", message=redact(report.errors[0])[:500], type="SuiteError")
+            error.text = redact(report.format())
+        elif report.failures:
+            checks = ", ".join(sorted(report.failing_checks))
+            failure = ET.SubElement(case, "failure", message=f"failing checks: {checks}", type="ContractViolation")
+            failure.text = redact(report.format())
+        ET.SubElement(case, "system-out").text = redact(report.headline())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = ET.Element("testsuites", name=SUITE_NAME)
+    root.append(suite)
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,150 @@
+"""The `fedapay-contract` command (fedapay_contract/cli.py): exit status, counts, JUnit report, and a key kept secret.
+
+Its run against the embedded mock from an installed wheel is tests/install/test_user_project.py; here it runs
+in this process against servers that break the contract, and with what a user gets wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from fedapay_contract.cli import EXIT_FAILED, EXIT_USAGE, build_parser, main
+from fedapay_mock.asgi import ASGIApp
+
+from contract_tests.broken import Exchange, Rewrite
+from contract_tests.serve import serve_asgi
+
+# A made-up key with a distinctive body: it must appear nowhere in what the command prints or writes.
+KEY = "sk_sandbox_Zq8rT3cOntRActKeY91"
+CI_EXAMPLE = Path(__file__).with_name("ci-example.yml")
+
+
+def _echoes_the_key(app: ASGIApp) -> ASGIApp:
+    """A server that breaks the contract and quotes the caller's credentials back in every reply body."""
+
+    def after(exchange: Exchange) -> None:
+        auth = dict(exchange.request_headers).get(b"authorization", b"").decode()
+        exchange.set_json({"v1/payout": {"id": "not a number", "seen": auth}}, status=exchange.status)
+
+    return Rewrite(app, after=after)
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, out=out)
+    return code, out.getvalue()
+
+
+def test_a_server_that_breaks_the_contract_fails_the_command_and_the_key_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fedapay_mock import create_app
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    junit = tmp_path / "reports" / "contract.xml"
+    with serve_asgi(_echoes_the_key(create_app(api_key=KEY, freeze_clock=True))) as served:
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "3", "--junit-xml", str(junit)])
+    assert code == EXIT_FAILED, out
+    assert "response_schema_conformance" in out
+    assert "FAILED: 1 of 1 parts failed" in out
+    # The counts: one line for the run, and the per-operation table with its total.
+    assert "cases per operation and phase:" in out
+    assert "| POST /payouts" in out
+    assert "| total" in out
+    # The server echoed the key into its replies, which the failure report quotes: redacted everywhere.
+    assert "[redacted]" in out
+    report = junit.read_text(encoding="utf-8")
+    captured = capsys.readouterr()
+    printed = out + captured.out + captured.err
+    for text in (printed, report):
+        assert KEY not in text
+        assert KEY.split("_", 2)[2] not in text
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "1", "0")
+    (failure,) = suite.iter("failure")
+    assert "response_schema_conformance" in (failure.get("message") or "")
+
+
+def test_a_live_key_or_host_is_refused_before_any_request_and_the_key_is_not_shown(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = "sk_live_Zq8rT3cOntRActKeY91"
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", live)
+    # Port 9 (discard) on loopback: nothing listens, so a request sent would show as a connection error.
+    code, out = _run(["--base-url", "http://127.0.0.1:9/v1"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "refusing to run the contract suite against a live FedaPay account" in err
+    assert live not in out + err
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    assert _run(["--base-url", "https://api.fedapay.com/v1"])[0] == EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ([], {}, "say which server: --mock (the embedded mock) or --base-url URL"),
+        (["--base-url", "http://127.0.0.1:9/v1"], {}, "set FEDAPAY_CONTRACT_API_KEY"),
+        (["--base-url", "ftp://127.0.0.1/v1"], {"FEDAPAY_CONTRACT_API_KEY": KEY}, "http:// or https://"),
+        (["--mock", "--mode", "nightly"], {}, "--mode must be 'ci' or 'deep'"),
+    ],
+)
+def test_what_is_missing_or_wrong_is_said_in_one_line_with_exit_status_2(
+    argv: list[str], env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("FEDAPAY_CONTRACT_API_KEY", "FEDAPAY_CONTRACT_BASE_URL", "FEDAPAY_CONTRACT_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out = _run(argv)
+    lines = capsys.readouterr().err.splitlines()
+    assert code == EXIT_USAGE
+    assert len(lines) == 1, lines
+    assert message in lines[0]
+    assert out == ""
+
+
+def test_without_the_contract_extra_the_command_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "schemathesis", None)  # how Python spells "not installed"
+    code, _ = _run(["--mock"])
+    assert code == EXIT_USAGE
+    assert capsys.readouterr().err.strip() == (
+        "fedapay-contract: the contract suite needs the `contract` extra (`schemathesis` is missing): "
+        "pip install 'fedapay-payouts[contract]'"
+    )
+
+
+def test_the_paths_it_prints_are_the_packaged_spec_and_config() -> None:
+    spec = Path(_run(["--spec-path"])[1].strip())
+    config = Path(_run(["--config-path"])[1].strip())
+    assert spec.parent.name == "fedapay_payouts_api"
+    assert spec.name == "openapi.json"
+    assert config.parent.name == "fedapay_contract"
+    assert 'hooks = "fedapay_contract.checks"' in config.read_text(encoding="utf-8")
+
+
+def test_every_command_of_the_ci_example_parses() -> None:
+    """The sample workflow's `fedapay-contract` lines use options the command has (argparse exits on others)."""
+    workflow = yaml.safe_load(CI_EXAMPLE.read_text(encoding="utf-8"))
+    commands = [
+        line.strip()
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        for line in str(step.get("run", "")).splitlines()
+        if line.strip().startswith("fedapay-contract")
+    ]
+    assert len(commands) >= 3, commands
+    parser = build_parser()
+    for command in commands:
+        args = parser.parse_args(shlex.split(command)[1:])
+        assert args.junit_xml is not None, command
