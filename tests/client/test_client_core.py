@@ -419,3 +419,21 @@ def test_over_a_whole_call_no_stack_holds_more_than_the_layers_and_the_reply_rea
         finally:
             sys.setprofile(None)
     assert deepest == ["_json", "_wire", "_payouts", "_retry", "_client"]
+
+
+def test_the_clients_own_pool_keeps_no_cookie_and_sends_none() -> None:
+    """A bearer-token API needs no cookies: a Set-Cookie is ignored (httpx's jar bookkeeping per reply was
+    a tenth of the client's own time) and no Cookie header goes out. If an httpx upgrade moved the jar,
+    the cookie would be kept and this test would say so."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"v1/payout": PAYOUT}, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    with FedaPay(API_KEY, transport=httpx.MockTransport(handle)) as client:
+        client.payouts.retrieve(7)
+        client.payouts.retrieve(7)
+        jar = client._http.cookies
+    assert list(jar.jar) == []
+    assert [request.headers.get("cookie") for request in seen] == [None, None]
