@@ -344,11 +344,17 @@ def unreachable(package_dir: Path) -> list[PurePosixPath]:
     todo = [rel for rel in files if any(str(rel) == r or str(rel).startswith(r) for r in ROOTS if r.endswith("/"))
             or str(rel) in ROOTS]
     seen = set(todo)
+    # `from ..models import Payout` reaches the module `models/__init__.py` takes Payout from, not all of them.
+    models = _module_name(PurePosixPath(RE_EXPORTS))
+    exported = {f"{models}.{alias.asname or alias.name}": f"{models}.{node.module}"
+                for node in ast.parse((package_dir / RE_EXPORTS).read_text(encoding="utf-8")).body
+                if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module for alias in node.names}
     while todo:
         rel = todo.pop()
         if str(rel) == RE_EXPORTS:
             continue
-        for name in imported_modules(package_dir, rel):
+        for imported in imported_modules(package_dir, rel):
+            name = exported.get(imported, imported)
             found = by_name.get(name)
             if found is not None and found not in seen:
                 seen.add(found)
