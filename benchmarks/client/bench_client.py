@@ -318,7 +318,9 @@ def main() -> None:
 
     rows: list[tuple[str, tuple[float, float, float]]] = []
     rates: dict[tuple[str, int], float] = {}
-    with spawn_mock(module=True, cwd=str(ROOT)) as mock:  # the package's runner, in its own process
+    # The package's runner, in its own process; FedaPay's limit of payouts per number off (every payout
+    # of the throughput runs goes to one number: a start past the limit would be refused).
+    with spawn_mock("--max-payouts-per-number", "none", module=True, cwd=str(ROOT)) as mock:
         root = mock.root_url
         emit(f"mock in process {mock.process.pid} at {root}; load average {os.getloadavg()[0]:.2f} at the start")
         if args.only in (None, "latency"):
