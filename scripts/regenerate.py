@@ -11,6 +11,7 @@ byte-identical and `--check` is a drift gate.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import difflib
 import json
@@ -23,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -303,6 +304,80 @@ def finish_generator(process: subprocess.Popen[bytes], out_dir: Path) -> None:
         done = subprocess.run([*ruff, *command], env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise PipelineError(f"ruff {command[0]} failed on the generated package: {done.stdout}{done.stderr}")
+    prune(package_dir)
+
+
+# What the client reaches in the generated package: each operation's description and keyword types
+# (`api/`, loaded whole by `fedapay_payouts._operations`), the `Operation` type and `Unset`, and the
+# package itself; every model one of them imports, and so on. `models/__init__.py` only re-exports.
+ROOTS = ("__init__.py", "client.py", "types.py", "api/")
+RE_EXPORTS = "models/__init__.py"
+
+
+def _module_name(rel: PurePosixPath) -> str:
+    parts = [PACKAGE, *rel.with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(package_dir: Path, rel: PurePosixPath) -> set[str]:
+    """The package's modules `rel` imports (at any level: inside functions too), by dotted name."""
+    name = _module_name(rel)
+    base = name if rel.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse((package_dir / rel).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            parts = base.split(".")
+            target = ".".join([*parts[: len(parts) - node.level + 1], *([node.module] if node.module else [])])
+            if not node.level:
+                target = node.module or ""
+            found |= {target, *(f"{target}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def unreachable(package_dir: Path) -> list[PurePosixPath]:
+    """Generated modules nothing the client uses imports (request-body models the keyword TypedDicts
+    replace, an error model no operation reads, an empty `errors.py`): they would ship as dead code."""
+    files = {PurePosixPath(p.relative_to(package_dir).as_posix()) for p in package_dir.rglob("*.py")}
+    by_name = {_module_name(rel): rel for rel in files}
+    todo = [rel for rel in files if any(str(rel) == r or str(rel).startswith(r) for r in ROOTS if r.endswith("/"))
+            or str(rel) in ROOTS]
+    seen = set(todo)
+    # `from ..models import Payout` reaches the module `models/__init__.py` takes Payout from, not all of them.
+    models = _module_name(PurePosixPath(RE_EXPORTS))
+    exported = {f"{models}.{alias.asname or alias.name}": f"{models}.{node.module}"
+                for node in ast.parse((package_dir / RE_EXPORTS).read_text(encoding="utf-8")).body
+                if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module for alias in node.names}
+    while todo:
+        rel = todo.pop()
+        if str(rel) == RE_EXPORTS:
+            continue
+        for imported in imported_modules(package_dir, rel):
+            name = exported.get(imported, imported)
+            found = by_name.get(name)
+            if found is not None and found not in seen:
+                seen.add(found)
+                todo.append(found)
+    return sorted(files - seen - {PurePosixPath(RE_EXPORTS)})
+
+
+def prune(package_dir: Path) -> None:
+    """Delete the unreachable modules and their re-exports (the result stays ruff-formatted)."""
+    dead = unreachable(package_dir)
+    names: set[str] = set()
+    for rel in dead:
+        names |= {n.name for n in ast.walk(ast.parse((package_dir / rel).read_text(encoding="utf-8")))
+                  if isinstance(n, ast.ClassDef) and n.col_offset == 0}
+        (package_dir / rel).unlink()
+    exports = package_dir / RE_EXPORTS
+    modules = {rel.stem for rel in dead if rel.parent == PurePosixPath("models")}
+    kept = [
+        line for line in exports.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not any(line.startswith(f"from .{module} import ") for module in modules)
+        and line.strip().strip('",') not in names
+    ]
+    exports.write_text("".join(kept), encoding="utf-8")
 
 
 def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:

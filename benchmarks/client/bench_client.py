@@ -1,7 +1,11 @@
 """Benchmark (not a test): the client's cost over raw httpx, and its import time over httpx's.
 
     .venv/bin/python benchmarks/client/bench_client.py [--sync-pairs 300] [--async-pairs 31] [--import-runs 30]
-        [--throughput-runs 3] [--only throughput]
+        [--throughput-runs 3] [--only throughput] [--write-results]
+
+`--write-results` also writes the printed tables to benchmarks/client/RESULTS.md, whose first line
+names the command that produced it, the date and the load average: the README links there instead of
+copying figures by hand.
 
 - per-call time of `client.payouts.create(...)` vs raw `httpx` posting the same JSON (same headers,
   a fresh Idempotency-Key each, reading the JSON reply) on a reused connection, against the same
@@ -30,7 +34,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -55,6 +61,25 @@ PAYLOAD: dict[str, Any] = {"amount": 1000, "currency": {"iso": "XOF"}, "mode": "
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json", "User-Agent": "bench"}
 IN_FLIGHT = 32
 IMPORT_VENV = Path(tempfile.gettempdir()) / "importbench"  # runtime dependencies only
+RESULTS = Path(__file__).with_name("RESULTS.md")
+LINES: list[str] = []  # everything printed, for --write-results
+
+
+def emit(line: str = "") -> None:
+    """Print a line of the results and keep it for RESULTS.md."""
+    print(line)
+    LINES.extend(line.split("\n"))
+
+
+def write_results(started: float) -> None:
+    """RESULTS.md: the command, date and load average on the first line, then the tables as printed."""
+    command = "python " + shlex.join([str(Path(sys.argv[0]).resolve().relative_to(ROOT)), *sys.argv[1:]])
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    header = (f"Produced by `{command}` on {when} (load average {load} at the end, {os.cpu_count()} cores; "
+              f"{time.perf_counter() - started:.0f} s).")
+    RESULTS.write_text(header + "\n\n```\n" + "\n".join(LINES) + "\n```\n", encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 def pairs(a: Callable[[], float], b: Callable[[], float], count: int) -> tuple[float, float, float]:
@@ -210,16 +235,16 @@ def bench_throughput(root: str, payouts: int, runs: int) -> dict[tuple[str, int]
 
 
 def print_throughput(rates: dict[tuple[str, int], float], payouts: int, runs: int) -> None:
-    print(f"\nasync create + send_now, payouts/s ({payouts} payouts per run, median of {runs} runs; "
+    emit(f"\nasync create + send_now, payouts/s ({payouts} payouts per run, median of {runs} runs; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
-    print(f"{'in flight':>10} " + " ".join(f"{name:>28}" for name in THROUGHPUT_SIDES) + f" {'client/raw':>11}")
+    emit(f"{'in flight':>10} " + " ".join(f"{name:>28}" for name in THROUGHPUT_SIDES) + f" {'client/raw':>11}")
     for in_flight in LEVELS:
         cells = []
         for name in THROUGHPUT_SIDES:
             value = rates[(name, in_flight)]
             cells.append(f"{value:8.0f} ({value / rates[(name, 8)]:4.2f}x of 8)".rjust(28))
         ratio = rates[(THROUGHPUT_SIDES[0], in_flight)] / rates[(THROUGHPUT_SIDES[2], in_flight)]
-        print(f"{in_flight:>10} " + " ".join(cells) + f" {ratio:10.2f}x")
+        emit(f"{in_flight:>10} " + " ".join(cells) + f" {ratio:10.2f}x")
 
 
 def import_python() -> Path:
@@ -287,13 +312,17 @@ def main() -> None:
     parser.add_argument("--throughput-runs", type=int, default=3, help="runs per side and level of concurrency")
     parser.add_argument("--throughput-payouts", type=int, default=600, help="payouts created and sent per run")
     parser.add_argument("--only", choices=["latency", "throughput", "import"], help="run one part only")
+    parser.add_argument("--write-results", action="store_true", help=f"also write the tables to {RESULTS.name}")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     rows: list[tuple[str, tuple[float, float, float]]] = []
     rates: dict[tuple[str, int], float] = {}
-    with spawn_mock(module=True, cwd=str(ROOT)) as mock:  # the package's runner, in its own process
+    # The package's runner, in its own process; FedaPay's limit of payouts per number off (every payout
+    # of the throughput runs goes to one number: a start past the limit would be refused).
+    with spawn_mock("--max-payouts-per-number", "none", module=True, cwd=str(ROOT)) as mock:
         root = mock.root_url
-        print(f"mock in process {mock.process.pid} at {root}; load average {os.getloadavg()[0]:.2f}")
+        emit(f"mock in process {mock.process.pid} at {root}; load average {os.getloadavg()[0]:.2f} at the start")
         if args.only in (None, "latency"):
             rows = [
                 *bench_sync(root, args.sync_batch, args.sync_pairs),
@@ -302,14 +331,16 @@ def main() -> None:
             ]
         if args.only in (None, "throughput"):
             rates = bench_throughput(root, args.throughput_payouts, args.throughput_runs)
-    print(f"{'measurement':50} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
+    emit(f"{'measurement':50} {'client':>10} {'raw httpx':>10} {'median ratio':>13}")
     for label, (ours, theirs, ratio) in rows:
-        print(f"{label:50} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
+        emit(f"{label:50} {ours * 1e6:8.0f}µs {theirs * 1e6:8.0f}µs {ratio:12.3f}x")
     if args.only in (None, "import"):
         for label, (ours, theirs, ratio) in bench_import(args.import_runs).items():
-            print(f"{label:50} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
+            emit(f"{label:50} {ours * 1e3:8.1f}ms {theirs * 1e3:8.1f}ms {ratio:12.3f}x")
     if rates:
         print_throughput(rates, args.throughput_payouts, args.throughput_runs)
+    if args.write_results:
+        write_results(started)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-import orjson
+from .wire import dumps
 
 SIGNATURE_HEADER = "X-FEDAPAY-SIGNATURE"
 logger = logging.getLogger("fedapay_mock.webhooks")
@@ -28,7 +28,7 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 
 
 def event_body(name: str, payout: dict[str, Any]) -> bytes:
-    return orjson.dumps(
+    return dumps(  # the one codec: a payout with integers beyond 64 bits is sent too
         {"name": name, "object": "payout", "entity": payout, "account": {"id": payout.get("account_id")}}
     )
 

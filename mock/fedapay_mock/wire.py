@@ -1,90 +1,21 @@
-"""FedaPay's wire format: the JSON codec, envelopes and the error body.
+"""FedaPay's wire format: envelopes and the error body. The JSON codec is the client's.
 
-orjson on the hot path; the standard library only as a fallback for what orjson refuses but JSON
-allows (integers beyond 64 bits), so a valid request never becomes a 500.
+`loads` and `dumps` here ARE `fedapay_payouts._json.loads_strict` and `fedapay_payouts._json.dumps`
+(re-exported, not wrapped): one codec for client and mock, so the two read the same bytes the same
+way (exact integers of any length, the same nesting bound). The mock reads requests strictly: NaN,
+lone surrogates and bodies nested deeper than `MAX_DEPTH` are refused with `MalformedJSONError`, as
+nothing it stores could then fail to encode on the way out.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-import orjson
+from fedapay_payouts._json import MAX_STRICT_DEPTH as MAX_DEPTH
+from fedapay_payouts._json import MalformedJSONError, dumps
+from fedapay_payouts._json import loads_strict as loads
 
-# orjson reads integers beyond 64 bits as floats; a run of 19+ digits sends the body to the exact parser.
-_LONG_NUMBER = re.compile(rb"\d{19}")
-
-
-# Deeper bodies are refused on the way in: nothing stored can then fail to encode on the way out.
-MAX_DEPTH = 32
-
-
-class MalformedJSONError(ValueError):
-    """The body is not JSON (or is JSON nested deeper than `MAX_DEPTH`)."""
-
-
-def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether arrays and objects nest deeper than `limit` (iterative: no recursion on hostile input)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def loads(raw: bytes) -> Any:
-    """Parse a request body; MalformedJSONError for anything the mock could not store and send back."""
-    try:
-        if _LONG_NUMBER.search(raw) is not None:
-            raise orjson.JSONDecodeError("long number", "", 0)
-        value = orjson.loads(raw)
-        exact = False
-    except orjson.JSONDecodeError as first:
-        try:
-            value = json.loads(raw, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise MalformedJSONError(str(first)[:200]) from None
-        exact = True
-    if depth_exceeds(value):
-        raise MalformedJSONError(f"the body nests arrays and objects deeper than {MAX_DEPTH} levels")
-    # The exact parser takes what orjson refuses, lone surrogates included: those are not text to store.
-    if exact and _has_lone_surrogate(value):
-        raise MalformedJSONError("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
-    return value
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
-def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-    except TypeError:
-        return json.dumps(value, sort_keys=sort_keys, separators=(",", ":")).encode()
+__all__ = ["MAX_DEPTH", "MalformedJSONError", "dumps", "error_body", "loads", "payout_envelope", "payouts_envelope"]
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:

@@ -72,6 +72,16 @@ MAX_MAX_IN_FLIGHT: Final = 10_000
 USER_AGENT = user_agent()
 
 
+class _NoCookies(httpx.Cookies):
+    """The cookie jar of our own pool: it takes none (a Set-Cookie is ignored) and so sends none."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
 class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     """Configuration, headers and request building, shared by both twins.
 
@@ -157,6 +167,10 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
                 headers=headers, timeout=config.timeout, follow_redirects=False,
                 transport=cast(Any, transport),  # checked above against this twin's transport type
             )
+            # A bearer-token API needs no cookies: our own pool neither sends nor keeps them. httpx
+            # would otherwise copy every reply's request into a urllib request for its cookie jar,
+            # about a tenth of the client's own time per call (`_NoCookies`).
+            self._http._cookies = _NoCookies()  # httpx 0.28 (pinned <0.29): the jar `send` updates
             # Our own client's settings never change, so each request is assembled directly from parts
             # prepared here (see `build_request`).
             self._plain_headers = httpx.Headers(self._http.headers)

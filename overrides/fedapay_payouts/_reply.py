@@ -20,7 +20,7 @@ import httpx
 
 from ._exceptions import InvalidArgumentError
 
-__all__ = ["ACCEPT_ENCODING", "DEFAULT_MAX_RESPONSE_BYTES", "BodyReader", "check_max_response_bytes", "too_large"]
+__all__ = ["ACCEPT_ENCODING", "DEFAULT_MAX_RESPONSE_BYTES", "TOO_LARGE", "BodyReader", "check_max_response_bytes"]
 
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 MAX_MAX_RESPONSE_BYTES: Final = 1024 * 1024 * 1024
@@ -33,12 +33,6 @@ def check_max_response_bytes(value: object, argument: str = "max_response_bytes"
     if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= MAX_MAX_RESPONSE_BYTES:
         raise InvalidArgumentError(argument, f"must be a whole number of bytes from 1024 to 2**30, got {value!r}")
     return value
-
-
-def too_large(response: httpx.Response) -> int | None:
-    """The limit a reply's body went past (its body was not read), or None."""
-    limit: int | None = response.extensions.get(TOO_LARGE)
-    return limit
 
 
 class _Inflate:

@@ -31,7 +31,7 @@ from fedapay_payouts_api.types import Unset
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_class
 from ._json import loads
 from ._redact import redact
-from ._reply import too_large
+from ._reply import TOO_LARGE  # the limit a reply's body went past (its body was not read)
 
 __all__ = ["read_page", "read_payout", "read_payouts", "request_id", "retry_after", "status_error"]
 
@@ -59,7 +59,7 @@ def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidation
 
 
 def _json(response: httpx.Response) -> Any:
-    limit = too_large(response)
+    limit: int | None = response.extensions.get(TOO_LARGE)
     if limit is not None:
         raise _unreadable(response, f"its body is larger than the {limit}-byte limit (max_response_bytes); not read")
     try:
@@ -198,7 +198,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
     """The exception for an error reply: `{"message": ..., "errors": {field: [problems]}}` or anything else."""
     message: str | None = None
     errors: dict[str, list[str]] = {}
-    limit = too_large(response)
+    limit: int | None = response.extensions.get(TOO_LARGE)
     data: Any = None
     if limit is None:
         try:

@@ -346,3 +346,94 @@ def test_a_call_that_gets_no_place_in_time_fails_as_not_sent() -> None:
     assert "PoolTimeout" in str(error)
     assert "max_in_flight=1" in str(error)
     assert most == 1  # the create never reached the transport
+
+
+def _stack_modules(frame: FrameType | None) -> list[str]:
+    """The hand-written modules on the stack from `frame` down, innermost first, each once."""
+    found: list[str] = []
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(str(PACKAGE)) and Path(filename).stem not in found:
+            found.append(Path(filename).stem)
+        frame = frame.f_back
+    return found
+
+
+@pytest.mark.parametrize("twin_name", ["sync", "async"])
+def test_when_a_request_reaches_the_transport_at_most_four_modules_are_on_the_stack(twin_name: str) -> None:
+    """The measure of "a call crosses at most four modules": the distinct hand-written modules on the call
+    stack at the moment the request reaches the transport (a real `httpx.MockTransport` looks at its own
+    stack), for create and send_now. The sans-IO core has yielded its `Send` event by then, so only the
+    entry point (`_payouts`) and the driver (`_client`) are there: `_retry` and `_operations` are not."""
+    seen: list[list[str]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(_stack_modules(sys._getframe()))
+        if request.url.path.endswith("/start"):
+            started = dict(PAYOUT, status="started", started_at="2024-10-24T17:28:00Z")
+            return httpx.Response(200, json={"v1/payouts": [started]})
+        return httpx.Response(201, json={"v1/payout": PAYOUT})
+
+    if twin_name == "sync":
+        with FedaPay(API_KEY, transport=httpx.MockTransport(handle)) as client:
+            client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+            client.payouts.send_now(7)
+    else:
+        async def calls() -> None:
+            async with AsyncFedaPay(API_KEY, transport=httpx.MockTransport(handle)) as client:
+                await client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+                await client.payouts.send_now(7)
+
+        asyncio.run(calls())
+    assert len(seen) == 2
+    for stack in seen:
+        assert len(stack) <= 4
+        assert stack == ["_client", "_payouts"]  # the driver, called by the method the user called
+
+
+def test_over_a_whole_call_no_stack_holds_more_than_the_layers_and_the_reply_reader() -> None:
+    """Over all of create and send_now (every call event, `sys.setprofile`), the deepest stack of
+    hand-written modules is the driver, the core, the operation reading its reply, and the wire reader
+    with the JSON codec under it: five, of which three layers. A helper that called a layer back, or a
+    new layer of indirection, would show here."""
+    deepest: list[str] = []
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal deepest
+        if event == "call" and frame.f_code.co_filename.startswith(str(PACKAGE)):
+            stack = _stack_modules(frame)
+            if len(stack) > len(deepest):
+                deepest = stack
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/start"):
+            started = dict(PAYOUT, status="started", started_at="2024-10-24T17:28:00Z")
+            return httpx.Response(200, json={"v1/payouts": [started]})
+        return httpx.Response(201, json={"v1/payout": PAYOUT})
+
+    with FedaPay(API_KEY, transport=httpx.MockTransport(handle)) as client:
+        sys.setprofile(profile)
+        try:
+            client.payouts.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER)
+            client.payouts.send_now(7)
+        finally:
+            sys.setprofile(None)
+    assert deepest == ["_json", "_wire", "_payouts", "_retry", "_client"]
+
+
+def test_the_clients_own_pool_keeps_no_cookie_and_sends_none() -> None:
+    """A bearer-token API needs no cookies: a Set-Cookie is ignored (httpx's jar bookkeeping per reply was
+    a tenth of the client's own time) and no Cookie header goes out. If an httpx upgrade moved the jar,
+    the cookie would be kept and this test would say so."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"v1/payout": PAYOUT}, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    with FedaPay(API_KEY, transport=httpx.MockTransport(handle)) as client:
+        client.payouts.retrieve(7)
+        client.payouts.retrieve(7)
+        jar = client._http.cookies
+    assert list(jar.jar) == []
+    assert [request.headers.get("cookie") for request in seen] == [None, None]

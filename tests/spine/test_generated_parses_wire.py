@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from fedapay_payouts_api.models import (
-    Error,
-    ErrorErrors,
     ListMeta,
     Payout,
     PayoutCustomMetadata,
@@ -38,7 +36,6 @@ def _inline_json(starting: str) -> dict[str, Any]:
 SINGLE = _fenced_json()
 PAYOUT = SINGLE["v1/payout"]
 META = _inline_json('{"current_page"')
-ERROR = _inline_json('{"message": "Account creation failed"')
 
 
 def _assert_fully_parsed(payout: Payout) -> None:
@@ -82,14 +79,6 @@ def test_start_reply() -> None:
     assert payout.status == "started"
     assert payout.started_at == datetime.datetime(2018, 10, 24, 17, 30, tzinfo=datetime.UTC)
     assert payout.additional_properties == {}
-
-
-def test_error_reply() -> None:
-    error = Error.from_dict(ERROR)
-    assert error.message == "Account creation failed"
-    assert isinstance(error.errors, ErrorErrors)
-    assert error.errors.additional_properties == {"lastname": ["lastname field required"]}
-    assert error.additional_properties == {}
 
 
 def test_unknown_status_and_null_timestamps_do_not_raise() -> None:

@@ -5,11 +5,8 @@ from .currency_input import CurrencyInput
 from .currency_input_iso import CurrencyInputIso
 from .customer_input import CustomerInput
 from .customer_ref import CustomerRef
-from .error import Error
-from .error_errors import ErrorErrors
 from .list_meta import ListMeta
 from .payout import Payout
-from .payout_create import PayoutCreate
 from .payout_create_custom_metadata import PayoutCreateCustomMetadata
 from .payout_currency import PayoutCurrency
 from .payout_custom_metadata import PayoutCustomMetadata
@@ -18,7 +15,6 @@ from .payout_envelope import PayoutEnvelope
 from .payout_list import PayoutList
 from .payout_metadata import PayoutMetadata
 from .payout_start_reply import PayoutStartReply
-from .payout_update import PayoutUpdate
 from .payout_update_custom_metadata_type_0 import PayoutUpdateCustomMetadataType0
 from .phone_number import PhoneNumber
 from .start_payout import StartPayout
@@ -29,11 +25,8 @@ __all__ = (
     "CurrencyInputIso",
     "CustomerInput",
     "CustomerRef",
-    "Error",
-    "ErrorErrors",
     "ListMeta",
     "Payout",
-    "PayoutCreate",
     "PayoutCreateCustomMetadata",
     "PayoutCurrency",
     "PayoutCustomer",
@@ -42,7 +35,6 @@ __all__ = (
     "PayoutList",
     "PayoutMetadata",
     "PayoutStartReply",
-    "PayoutUpdate",
     "PayoutUpdateCustomMetadataType0",
     "PhoneNumber",
     "StartPayout",
