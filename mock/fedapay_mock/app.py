@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
+from . import gc_tuning
 from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
@@ -340,6 +341,7 @@ class MockApp:
         self.store.reset()
         self.faults.reset()
         self.clock.reset()
+        gc_tuning.refresh()
         return Reply(200, {"reset": True})
 
 
