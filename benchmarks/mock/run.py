@@ -1,21 +1,30 @@
-"""Benchmark (not a test): the mock against Prism 5.16.0 on create payout and start, same spec, same load.
+"""Benchmark (not a test): the mock against Prism 5.16.0 and against its own stack's ceiling, on create payout
+and start, same load.
 
-Load generator: wrk (Debian package; installed with apt-get when missing). Prism comes from
-`benchmarks/mock/package.json` (`npm ci` when node_modules is missing) and runs with `-v silent`.
-Variants alternate within a round (ABBA over rounds) and the report gives medians over rounds.
+Three servers: the mock; Prism (same spec, `-v silent`, from `benchmarks/mock/package.json`, `npm ci` when
+node_modules is missing); and `bare.py`, the mock's stack (the same runner: uvicorn, httptools, uvloop, same
+settings) answering the mock's own reply bytes with no work at all, the most the mock could reach here.
+Load generator: wrk (Debian package; installed with apt-get when missing). Variants alternate within a
+round (the order reversed every other round) and the report gives medians over rounds, the ratios
+mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc).
 
-    .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50]
+    .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50] [--write-results]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
+import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +38,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SPEC = REPO / "spec" / "openapi.yaml"
 PRISM = HERE / "node_modules" / ".bin" / "prism"
+RESULTS = HERE / "RESULTS.md"
 AUTH = {"Authorization": "Bearer sk_sandbox_benchmark"}
+SERVERS = ("mock", "prism", "bare")
+LABELS = {"mock": "mock", "prism": "Prism 5.16.0", "bare": "ceiling (bare stack)"}
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -42,6 +55,7 @@ class Result:
     requests: int
     non_2xx: int
     errors: int
+    cpu_us: float  # the server's CPU time (user + system) per measured request
 
 
 def ensure_tools() -> None:
@@ -69,22 +83,51 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
     raise RuntimeError(f"{url} did not answer in {timeout} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def mock_replies() -> tuple[bytes, bytes]:
+    """What the mock answers to the benchmark's create and to a start: the bytes the bare stack sends."""
+    body = re.search(r"wrk.body = '(.*)'", (HERE / "create.lua").read_text()).group(1).encode()  # type: ignore[union-attr]
+    with spawn_mock("--max-payouts-per-number", "none") as mock:
+        created = _call(mock.base_url + "/payouts", "POST", body)
+        started = _call(mock.base_url + "/payouts/start", "PUT", b'{"payouts":[{"id":1}]}')
+    return created, started
+
+
+def _call(url: str, method: str, body: bytes) -> bytes:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 (loopback)
+        content: bytes = reply.read()
+        return content
+
+
 @contextlib.contextmanager
-def serving(kind: str) -> Iterator[str]:
-    """The mock (the package's runner, in its own process) or Prism on a loopback port; yields the base URL.
+def serving(kind: str, replies: Path) -> Iterator[tuple[str, int]]:
+    """The mock (the package's runner, in its own process), Prism or the bare stack on a loopback port;
+    yields the base URL and the server's process id.
 
     The mock lifts FedaPay's per-number limit: every benchmark payout goes to the same number."""
     if kind == "mock":
         with spawn_mock("--max-payouts-per-number", "none") as mock:
-            yield mock.base_url
+            yield mock.base_url, mock.process.pid
         return
     port = free_port()
-    command = [str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "silent"]
-    base = f"http://127.0.0.1:{port}"
+    if kind == "prism":
+        command = [str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "silent"]
+        base = f"http://127.0.0.1:{port}"
+    else:
+        command = [sys.executable, str(HERE / "bare.py"), "--port", str(port)]
+        command += ["--create", str(replies / "create.json"), "--start", str(replies / "start.json")]
+        base = f"http://127.0.0.1:{port}/v1"
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         wait_ready(base + "/payouts", proc)
-        yield base
+        yield base, proc.pid
     finally:
         stop_server(proc)
 
@@ -110,7 +153,9 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(server: str, operation: str, url: str, args: argparse.Namespace, first_id: int = 1) -> Result:
+def wrk(
+    server: str, operation: str, url: str, args: argparse.Namespace, first_id: int = 1, pid: int | None = None
+) -> Result:
     script = HERE / ("create.lua" if operation == "create" else "start.lua")
     command = [
         "wrk",
@@ -125,7 +170,10 @@ def wrk(server: str, operation: str, url: str, args: argparse.Namespace, first_i
         str(args.threads),
         str(first_id),
     ]
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    cpu = cpu_seconds(pid) - cpu_before if pid is not None else 0.0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -135,17 +183,18 @@ def wrk(server: str, operation: str, url: str, args: argparse.Namespace, first_i
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         p50_ms=_ms(latency["50"]),
         p99_ms=_ms(latency["99"]),
-        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        requests=requests,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        cpu_us=cpu * 1e6 / requests if requests else 0.0,
     )
 
 
-def run_round(order: list[str], args: argparse.Namespace) -> list[Result]:
+def run_round(order: list[str], args: argparse.Namespace, replies: Path) -> list[Result]:
     results: list[Result] = []
     for operation in ("create", "start"):
         for server in order:
-            with serving(server) as base:
+            with serving(server, replies) as (base, pid):
                 if operation == "start" and server == "mock":
                     # Every start needs its own pending payout: create them first (not measured).
                     fill = argparse.Namespace(**{**vars(args), "duration": (args.duration + args.warmup) * 2})
@@ -159,15 +208,69 @@ def run_round(order: list[str], args: argparse.Namespace) -> list[Result]:
                 if operation == "start" and server == "mock":
                     # Continue after the payouts the warm-up started (plus the requests it had in flight).
                     first_id = started_so_far(base) + args.connections + 1
-                result = wrk(server, operation, base + path, args, first_id)
+                result = wrk(server, operation, base + path, args, first_id, pid)
             print(
                 f"  {server:5} {operation:6} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-                f"p99 {result.p99_ms:7.2f} ms  ({result.requests} requests, non-2xx {result.non_2xx}, "
-                f"socket errors {result.errors})",
+                f"p99 {result.p99_ms:7.2f} ms  CPU {result.cpu_us:6.1f} us/req  ({result.requests} requests, "
+                f"non-2xx {result.non_2xx}, socket errors {result.errors})",
                 flush=True,
             )
             results.append(result)
     return results
+
+
+def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Medians over rounds per operation and server, and the mock's ratios to the others."""
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for operation in ("create", "start"):
+        for server in servers:
+            mine = [r for r in results if r.server == server and r.operation == operation]
+            summary.setdefault(operation, {})[server] = {
+                "rps": statistics.median(r.rps for r in mine),
+                "p50_ms": statistics.median(r.p50_ms for r in mine),
+                "p99_ms": statistics.median(r.p99_ms for r in mine),
+                "cpu_us": statistics.median(r.cpu_us for r in mine),
+                "non_2xx": float(sum(r.non_2xx for r in mine)),
+                "errors": float(sum(r.errors for r in mine)),
+            }
+        rows = summary[operation]
+        if "mock" in rows:
+            for other in servers:
+                if other != "mock":
+                    rows[f"mock/{other}"] = {"rps": rows["mock"]["rps"] / rows[other]["rps"]}
+    return summary
+
+
+def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], rounds: int) -> str:
+    """The medians as a Markdown table, then the mock's ratios, as printed and as written to RESULTS.md."""
+    lines = [
+        f"Medians over {rounds} round(s):",
+        "",
+        "| operation | server | req/s | p50 | p99 | CPU per request | non-2xx | socket errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for operation, rows in summary.items():
+        for server in servers:
+            row = rows[server]
+            lines.append(
+                f"| {operation} | {LABELS[server]} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
+                f"{row['p99_ms']:.2f} ms | {row['cpu_us']:.0f} µs | {row['non_2xx']:.0f} | {row['errors']:.0f} |"
+            )
+    others = [s for s in servers if s != "mock"]
+    if "mock" in servers and others:
+        header = " | ".join("mock/Prism" if s == "prism" else "mock/ceiling" for s in others)
+        lines += ["", f"| operation | {header} |", "|---|" + "---:|" * len(others)]
+        for operation, rows in summary.items():
+            cells = []
+            for other in others:
+                ratio = rows[f"mock/{other}"]["rps"]
+                cells.append(f"{ratio:.2f}x" if other == "prism" else f"{ratio:.0%}")
+            lines.append(f"| {operation} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main() -> int:
@@ -177,30 +280,51 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each variant")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
+    parser.add_argument(
+        "--servers", default=",".join(SERVERS), help=f"comma-separated subset of {','.join(SERVERS)} (default: all)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--write-results", action="store_true", help=f"also write the tables to {RESULTS.relative_to(REPO)}"
+    )
     args = parser.parse_args()
+    servers = [s for s in SERVERS if s in args.servers.split(",")]
+    if not servers:
+        parser.error(f"--servers: choose from {','.join(SERVERS)}")
+    command = shlex.join(["python", str(Path(sys.argv[0]).resolve().relative_to(REPO)), *sys.argv[1:]])
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = _load()
     ensure_tools()
     all_results: list[Result] = []
-    for number in range(args.rounds):
-        order = ["mock", "prism"] if number % 2 == 0 else ["prism", "mock"]
-        print(f"round {number + 1}: {' then '.join(order)}", flush=True)
-        all_results.extend(run_round(order, args))
-    print("\nmedians over rounds")
-    print(f"{'operation':10} {'server':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    summary: dict[str, dict[str, dict[str, float]]] = {}
-    for operation in ("create", "start"):
-        for server in ("mock", "prism"):
-            mine = [r for r in all_results if r.server == server and r.operation == operation]
-            row = {
-                "rps": statistics.median(r.rps for r in mine),
-                "p50_ms": statistics.median(r.p50_ms for r in mine),
-                "p99_ms": statistics.median(r.p99_ms for r in mine),
-                "non_2xx": float(sum(r.non_2xx for r in mine)),
-            }
-            summary.setdefault(operation, {})[server] = row
-            print(f"{operation:10} {server:6} {row['rps']:9.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f}")
-        ratio = summary[operation]["mock"]["rps"] / summary[operation]["prism"]["rps"]
-        print(f"{operation:10} mock/prism req/s ratio: {ratio:.2f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        replies = Path(tmp)
+        if "bare" in servers:
+            created, started_reply = mock_replies()
+            (replies / "create.json").write_bytes(created)
+            (replies / "start.json").write_bytes(started_reply)
+        for number in range(args.rounds):
+            order = servers if number % 2 == 0 else servers[::-1]
+            print(f"round {number + 1}: {' then '.join(order)}", flush=True)
+            all_results.extend(run_round(order, args, replies))
+    summary = summarize(all_results, servers)
+    text = tables(summary, servers, args.rounds)
+    print("\n" + text)
+    if args.write_results:
+        head = f"`{command}`, {started}, load average {load_before} before, {_load()} after (1, 5, 15 min)"
+        rounds = "\n".join(
+            f"| {r.operation} | {LABELS[r.server]} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | "
+            f"{r.cpu_us:.0f} µs |"
+            for r in all_results
+        )
+        RESULTS.write_text(
+            f"{head}\n\n"
+            "Written by `benchmarks/mock/run.py --write-results` (what the servers are and how the load is\n"
+            'applied: the script\'s docstring and README.md, "Mock server performance").\n\n'
+            f"{text}\n\nEvery run, in the order run:\n\n"
+            "| operation | server | req/s | p50 | p99 | CPU per request |\n|---|---|---:|---:|---:|---:|\n"
+            f"{rounds}\n"
+        )
+        print(f"wrote {RESULTS.relative_to(REPO)}")
     if args.json is not None:
         args.json.write_text(json.dumps({"args": vars(args) | {"json": None}, "summary": summary}, indent=2))
     return 0

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
+from . import gc_tuning
 from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
@@ -108,6 +109,9 @@ class MockApp:
         self._controls = self._control_table()
         self._templated: list[_Route] = []
         self._literal: dict[str, _Route] = {}
+        # The literal paths as requested (`POST /v1/payouts`): one lookup routes the common requests.
+        self._exact: dict[tuple[str, str], _Entry] = {}
+        self._max_body = options.max_body_bytes
         grouped: dict[str, list[Operation]] = {}
         for op in self.spec.operations:
             grouped.setdefault(op.path, []).append(op)
@@ -124,6 +128,8 @@ class MockApp:
             )
             if route.literal is not None:
                 self._literal[route.literal] = route
+                for method, entry in by_method.items():
+                    self._exact[(method, API_PREFIX + route.literal)] = entry
             else:
                 self._templated.append(route)
 
@@ -133,12 +139,11 @@ class MockApp:
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
+        if scope["type"] == "http":
             if self._ticker is None and self.webhooks is not None:
                 self._start_background()
             await self._http(scope, receive, send)
-        elif kind == "lifespan":
+        elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -179,33 +184,52 @@ class MockApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        if path.startswith(CONTROL_PREFIX):
-            await self._serve_control(method, path, receive, send)
-            return
-        found = self._route(method, path)
-        if isinstance(found, Reply):
-            await _reply(send, found)
-            return
-        (operation, validators, handler), path_params = found
+        found = self._exact.get((method, path))
+        if found is None:
+            if path.startswith(CONTROL_PREFIX):
+                await self._serve_control(method, path, receive, send)
+                return
+            routed = self._route(method, path)
+            if isinstance(routed, Reply):
+                await _reply(send, routed)
+                return
+            found, path_params = routed
+        else:
+            path_params = {}
+        operation, validators, handler = found
         self.store.count_request(operation.operation_id)
-        headers = _headers(scope)
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         if not self._authorized(headers.get("authorization")):
             await _reply(send, UNAUTHORIZED)
             return
-        fault = self._fault(operation.operation_id, headers.get("prefer"))
-        body = await self._body(headers, receive)
-        if body is None:
+        prefer = headers.get("prefer")
+        fault = parse_prefer(prefer) if prefer else None
+        if fault is None:
+            fault = self.faults.take(operation.operation_id)
+        # The body: refused unread when it says it is too large; in one message, as a small body comes.
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
             await _reply(send, self._too_large)
             return
-        if fault is not None and fault.kind in BEFORE_WORK:
-            await self._fail_before_work(send, fault)
+        message = await receive()
+        body: bytes | None = message.get("body", b"")
+        if message.get("more_body", False):
+            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
+        if body is None or len(body) > self._max_body:
+            await _reply(send, self._too_large)
             return
-        request = Request(validators, path_params, _query(scope), headers, body)
-        reply = dispatch(handler, self.store, request)
-        await _pause(fault)
-        if fault is not None and fault.kind == "drop_after_store":
-            await _drop(send)
-            return
+        if fault is not None:
+            if fault.kind in BEFORE_WORK:
+                await self._fail_before_work(send, fault)
+                return
+            request = Request(validators, path_params, _query(scope), headers, body)
+            reply = dispatch(handler, self.store, request)
+            await _pause(fault)
+            if fault.kind == "drop_after_store":
+                await _drop(send)
+                return
+        else:
+            reply = dispatch(handler, self.store, Request(validators, path_params, _query(scope), headers, body))
         await _reply(send, reply)
 
     def _route(self, method: str, path: str) -> Reply | tuple[_Entry, dict[str, str]]:
@@ -236,19 +260,6 @@ class MockApp:
             return False
         expected = self.options.api_key
         return expected is None or hmac.compare_digest(found.group(1).encode(), expected.encode())
-
-    def _fault(self, operation_id: str, prefer: str | None) -> Fault | None:
-        """This request's fault: a `Prefer: code=...` header, else the next one armed for the operation."""
-        fault = parse_prefer(prefer) if prefer else None
-        return fault if fault is not None else self.faults.take(operation_id)
-
-    async def _body(self, headers: dict[str, str], receive: Receive) -> bytes | None:
-        """The whole request body, or None when it is (or says it is) over `max_body_bytes`."""
-        limit = self.options.max_body_bytes
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > limit):
-            return None
-        return await _read_body(receive, limit)
 
     async def _fail_before_work(self, send: Send, fault: Fault) -> None:
         """A `status` or `drop_before_store` fault: nothing is done, after the fault's delay."""
@@ -330,14 +341,11 @@ class MockApp:
         self.store.reset()
         self.faults.reset()
         self.clock.reset()
+        gc_tuning.refresh()
         return Reply(200, {"reset": True})
 
 
 # -- the steps' building blocks --------------------------------------------------------------------
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
 def _query(scope: Scope) -> dict[str, str]:
@@ -371,17 +379,26 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole request body, or None once it passes `limit` bytes."""
     message = await receive()
     body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body if len(body) <= limit else None
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body", False):
+    if message.get("more_body", False):
+        return await _read_more(receive, body, limit)
+    return body if len(body) <= limit else None
+
+
+async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None:
+    """The rest of a body that came in several messages, after `first`; None once it passes `limit` bytes."""
+    chunks = [first]
+    size = len(first)
+    if size > limit:
+        return None
+    more = True
+    while more:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
 
 

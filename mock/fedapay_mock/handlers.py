@@ -61,7 +61,7 @@ def _body(request: Request) -> Any:
     validators = request.validators
     assert validators.body is not None
     raw = request.body
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
     content_type = request.headers.get("content-type", "")
     if content_type[:33].lower().startswith(FORM_TYPE):
@@ -74,6 +74,8 @@ def _body(request: Request) -> Any:
             value = loads(raw)
         except MalformedJSONError as exc:
             raise Rejected(400, "The body is not valid JSON.", {"body": [str(exc)[:200]]}) from None
+    if validators.body.is_valid(value):  # the common case: no error to walk
+        return value
     outcome = validators.body.validate(value)
     if outcome.errors:
         status = 400 if outcome.shape else validators.invalid_status

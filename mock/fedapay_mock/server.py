@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import httpx
 
+from . import gc_tuning
 from .app import MockApp, create_app
 from .asgi import ASGIApp
 from .options import MockOptions, MockSettings
@@ -116,7 +117,10 @@ def serve_asgi(app: ASGIApp, *, lifespan: Lifespan = "on") -> Iterator[AsgiServe
 
 
 def serve_forever(app: ASGIApp, host: str, port: int, *, log_level: str = "warning") -> None:
-    """Serve `app` in the foreground until interrupted; prints the bound URL (the real port when 0)."""
+    """Serve `app` in the foreground until interrupted; prints the bound URL (the real port when 0).
+
+    The process is the server's own, so the garbage collector is tuned for short pauses (`gc_tuning`)."""
+    gc_tuning.tune()
     sock = listening_socket(host, port)
     print(f"{SERVING}{_url(sock)}/v1", file=sys.stderr, flush=True)
     try:

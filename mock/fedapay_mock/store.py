@@ -115,9 +115,22 @@ WILDCARD = "*"
 NO_FEES = Fees(commission=None, fees=None, fixed_commission=None, amount_transferred=None, amount_debited=None)
 
 
+_FEES: dict[Any, Fees] = {}
+
+
 def _fees(amount: Any) -> Fees:
-    """The fees of a whole amount; none when the amount is missing (a spec that made it optional)."""
-    return compute_fees(amount) if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0 else NO_FEES
+    """The fees of a whole amount; none when the amount is missing (a spec that made it optional).
+
+    A pure function of the amount, so a payout does not keep them: they are looked up (up to 4096 amounts
+    at a time) or computed as the payout goes on the wire."""
+    found = _FEES.get(amount) if type(amount) is int else None
+    if found is None:
+        found = compute_fees(amount) if type(amount) is int and amount > 0 else NO_FEES
+        if type(amount) is int:
+            if len(_FEES) >= 4096:
+                _FEES.clear()
+            _FEES[amount] = found
+    return found
 
 
 @dataclass(slots=True)
@@ -131,7 +144,6 @@ class Payout:
     phone_number: str | None
     created_at: float
     updated_at: float
-    fees: Fees
     status: str = "pending"
     # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
     fields: dict[str, Any] = field(default_factory=dict)
@@ -149,7 +161,9 @@ class Payout:
         """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: what the store computes, then
         every other nullable field of the spec as null (`nulls`), then the stored request fields the spec's
         Payout also has (`echoed`)."""
-        fees = self.fees
+        fees = _fees(self.amount)
+        created = iso(self.created_at)
+        updated = self.updated_at
         wire = {
             "klass": "v1/payout",
             "id": self.id,
@@ -166,19 +180,21 @@ class Payout:
             "fixed_commission": fees.fixed_commission,
             "amount_transferred": fees.amount_transferred,
             "amount_debited": fees.amount_debited,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "scheduled_at": iso(self.scheduled_at),
-            "started_at": iso(self.started_at),
-            "sent_at": iso(self.sent_at),
-            "failed_at": iso(self.failed_at),
-            "deleted_at": iso(self.deleted_at),
+            "created_at": created,
+            "updated_at": created if updated == self.created_at else iso(updated),
+            # Most of these are not set yet: no call for them.
+            "scheduled_at": None if self.scheduled_at is None else iso(self.scheduled_at),
+            "started_at": None if self.started_at is None else iso(self.started_at),
+            "sent_at": None if self.sent_at is None else iso(self.sent_at),
+            "failed_at": None if self.failed_at is None else iso(self.failed_at),
+            "deleted_at": None if self.deleted_at is None else iso(self.deleted_at),
             "account_id": self.account_id,
         }
         wire.update(nulls)
-        for name, value in self.fields.items():
-            if name in echoed:
-                wire[name] = value
+        if self.fields:
+            for name, value in self.fields.items():
+                if name in echoed:
+                    wire[name] = value
         return wire
 
 
@@ -220,7 +236,7 @@ class PayoutStore:
         self.delete_only_unsent = delete_only_unsent
         self.currencies = dict(currencies)
         self.shape = shape or PayoutShape()
-        computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0, NO_FEES).to_wire({}, frozenset())
+        computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0).to_wire({}, frozenset())
         self._nulls: dict[str, Any] = {name: None for name in self.shape.template if name not in computed}
         # What the store computes is never overwritten by what a caller sent.
         self._echoed = self.shape.echoed - computed.keys()
@@ -310,8 +326,8 @@ class PayoutStore:
     # -- operations -----------------------------------------------------------------------------
 
     def count_request(self, operation_id: str) -> None:
+        requests = self.counters.requests
         with self._lock:
-            requests = self.counters.requests
             requests[operation_id] = requests.get(operation_id, 0) + 1
 
     def create(
@@ -337,7 +353,8 @@ class PayoutStore:
                     return self._wire(self._payouts[record.payout_id], include), True
             now = self.clock.now()
             # A field the spec makes optional may be missing: its spec default, else null, never a crash.
-            values = {**self.shape.defaults, **body}
+            defaults = self.shape.defaults
+            values = {**defaults, **body} if defaults else body
             customer = values.get("customer")
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             payout_id = self._next_id
@@ -353,7 +370,6 @@ class PayoutStore:
                 phone_number=number,
                 created_at=now,
                 updated_at=now,
-                fees=_fees(amount),
                 fields={name: values[name] for name in self._stored_on_create if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
@@ -383,13 +399,11 @@ class PayoutStore:
         phone = customer.get("phone_number")
         number = phone.get("number") if isinstance(phone, dict) else None
         key = (customer.get("firstname"), customer.get("lastname"), customer.get("email"), number)
-        customer_id = self._customers.setdefault(key, len(self._customers) + 1)
-        self._customer_numbers[customer_id] = number
-        self._customer_names[customer_id] = {
-            "firstname": customer.get("firstname"),
-            "lastname": customer.get("lastname"),
-            "email": customer.get("email"),
-        }
+        customer_id = self._customers.get(key)
+        if customer_id is None:  # the same details are the same customer: recorded once
+            customer_id = self._customers[key] = len(self._customers) + 1
+            self._customer_numbers[customer_id] = number
+            self._customer_names[customer_id] = {"firstname": key[0], "lastname": key[1], "email": key[2]}
         return customer_id, number
 
     def get(self, payout_id: int, include: frozenset[str] = frozenset()) -> dict[str, Any] | None:
@@ -575,7 +589,6 @@ class PayoutStore:
             for name, value in effective.items():
                 if name == "amount":
                     payout.amount = value
-                    payout.fees = _fees(value)
                 elif name == "mode":
                     payout.mode = value
                 elif name not in CORE_REQUEST_FIELDS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -154,6 +155,20 @@ def test_an_oversized_chunked_body_is_refused(mock: MockServer) -> None:
         reply = client.post("/payouts", content=chunks(), headers={"Content-Type": "application/json"})
         assert reply.status_code == 413
     assert mock.stats()["payouts_total"] == 0
+
+
+def test_a_body_in_many_chunks_is_read_whole(mock: MockServer) -> None:
+    raw = json.dumps(payout_body(amount=2500)).encode()
+
+    def chunks() -> Any:
+        for start in range(0, len(raw), 7):
+            yield raw[start : start + 7]
+
+    with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10.0) as client:
+        reply = client.post("/payouts", content=chunks(), headers={"Content-Type": "application/json"})
+    assert reply.status_code == 201
+    assert reply.json()["v1/payout"]["amount"] == 2500
+    assert mock.stats()["created"] == 1
 
 
 def test_control_bodies_are_size_limited_too(mock: MockServer) -> None:
