@@ -25,3 +25,6 @@ echo "== pytest"
 # parts, the broken variants) spread over the workers instead of queueing on the first.
 # `./scripts/test.sh -n 0` runs everything in one process.
 .venv/bin/python -m pytest -n auto --maxschedchunk 1 "$@"
+echo "== docs: every code block of README.md, docs/ and contract_tests/README.md (conftest.py)"
+# One process: Sybil keeps a document's skip directives in order, which xdist workers would split.
+.venv/bin/python -m pytest -p no:xdist -q README.md docs contract_tests/README.md
