@@ -11,7 +11,9 @@ Why here: this is the only conftest above README.md. The documents are listed in
 - `json` blocks must parse; `text`, `csv` and `markdown` blocks are output or data, shown and not run;
 - any other fence, or one without a language, fails: nothing is left out unnoticed.
 
-Sybil keeps its skip directives per document, so the documents run in one process (`-p no:xdist`).
+Run them with `pytest -p no:xdist --docs README.md docs contract_tests/README.md` (scripts/test.sh does): only
+`--docs` or a document named as an argument collects one, and in one process, since Sybil keeps its skip
+directives per document.
 """
 
 from __future__ import annotations
@@ -134,8 +136,19 @@ DOCS = Sybil(
 _collect_docs: Callable[..., Any] = DOCS.pytest()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--docs", action="store_true", help="run the code blocks of the documents in DOCUMENTS")
+
+
+def _asked_for(file_path: Path, config: pytest.Config) -> bool:
+    """With --docs, or when the document itself is an argument: `pytest contract_tests` (tests, maybe under
+    xdist) leaves its README.md alone."""
+    named = {Path(str(argument).split("::")[0]).resolve() for argument in config.args}
+    return bool(config.getoption("--docs")) or file_path.resolve() in named
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
-    if file_path.suffix == ".md" and _is_document(file_path):
+    if file_path.suffix == ".md" and _is_document(file_path) and _asked_for(file_path, parent.config):
         return _collect_docs(file_path, parent)
     return None
 

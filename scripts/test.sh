@@ -20,4 +20,4 @@ echo "== pytest"
 .venv/bin/python -m pytest -n auto --maxschedchunk 1 "$@"
 echo "== docs: every code block of README.md, docs/ and contract_tests/README.md (conftest.py)"
 # One process: Sybil keeps a document's skip directives in order, which xdist workers would split.
-.venv/bin/python -m pytest -p no:xdist -q README.md docs contract_tests/README.md
+.venv/bin/python -m pytest -p no:xdist -q --docs README.md docs contract_tests/README.md
