@@ -9,14 +9,18 @@
 - peak memory (max RSS of a fresh process) of the bulk command paying files of each `--memory-rows`
   size: flat if the rows are streamed, not held.
 
-Figures go to stdout. The mock runs in its own process so that it does not share this process's GIL.
+Figures go to stdout; with `--write-results` also to `benchmarks/bulk/RESULTS.md` (the README links it),
+whose first line says the command, the date and the machine's load. The mock runs in its own process so
+that it does not share this process's GIL.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -28,6 +32,7 @@ import httpx
 from fedapay_payouts import FedaPay
 
 API_KEY = "sk_sandbox_bulk_benchmark"
+RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = ["First name", "Last name", "Email", "Phone number", "Amount", "Mode"]
 
 
@@ -101,12 +106,40 @@ def plain_loop(rows: int, root: str) -> float:
     return time.perf_counter() - began
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def write_results(path: Path, command: str, began: datetime.datetime, load_at_start: str, lines: list[str]) -> None:
+    """The printed figures as markdown, headed by what produced them: no figure is copied by hand."""
+    heading = (
+        f"`{command}` on {began:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average "
+        f"(1/5/15 min) {load_at_start} at the start and {load_average()} at the end."
+    )
+    body = "\n".join(lines)
+    path.write_text(
+        f"{heading}\n\n# Bulk payouts benchmark\n\nWritten by `benchmarks/bulk/bench_bulk.py --write-results`"
+        f" (its docstring says what it measures); re-run it rather than edit this file.\n\n```text\n{body}\n```\n",
+        encoding="utf-8",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--memory-rows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--write-results", action="store_true", help=f"also write the figures to {RESULTS}")
     args = parser.parse_args()
+    command = shlex.join([".venv/bin/python", "benchmarks/bulk/bench_bulk.py", *sys.argv[1:]])
+    began = datetime.datetime.now(datetime.UTC)
+    load_at_start = load_average()
+    lines: list[str] = []
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     mock, root = start_mock()
     try:
         with tempfile.TemporaryDirectory(prefix="bulk-bench-") as work:
@@ -115,20 +148,23 @@ def main() -> None:
             reset(root)
             seconds, code, _ = bulk_process(payroll, root, args.concurrency, folder / "j1.sqlite")
             created = stats(root)["created"]
-            print(f"bulk command: {args.rows} rows in {seconds:.1f} s = {args.rows / seconds:.0f} payouts/s "
+            report(f"bulk command: {args.rows} rows in {seconds:.1f} s = {args.rows / seconds:.0f} payouts/s "
                   f"(exit {code}, created {created}, concurrency {args.concurrency})")
             reset(root)
             loop = plain_loop(args.rows, root)
-            print(f"plain loop create + send_now: {args.rows} rows in {loop:.1f} s = {args.rows / loop:.0f} payouts/s")
-            print(f"bulk / loop speed: {loop / seconds:.2f}x")
+            report(f"plain loop create + send_now: {args.rows} rows in {loop:.1f} s = {args.rows / loop:.0f} payouts/s")
+            report(f"bulk / loop speed: {loop / seconds:.2f}x")
             for rows in args.memory_rows:
                 reset(root)
                 payroll = write_payroll(folder / f"payroll-{rows}.csv", rows)
                 seconds, code, rss = bulk_process(payroll, root, args.concurrency, folder / f"m{rows}.sqlite")
-                print(f"peak memory, {rows} rows: {rss / 1024:.0f} MiB max RSS (paid in {seconds:.1f} s, exit {code})")
+                report(f"peak memory, {rows} rows: {rss / 1024:.0f} MiB max RSS (paid in {seconds:.1f} s, exit {code})")
     finally:
         mock.terminate()
         mock.wait(timeout=10)
+    if args.write_results:
+        write_results(RESULTS, command, began, load_at_start, lines)
+        print(f"written: {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from bulk_support import payroll_rows, phone, run_bulk, write_csv
 from fedapay_bulk.checks import SPEC_CURRENCIES
 from fedapay_bulk.phones import PhoneError, parse_phone
+
+from tests.bulk.bulk_support import payroll_rows, phone, run_bulk, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bulk_support import payouts_by_reference, payroll_rows, run_until, write_csv
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, run_until, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from bulk_support import payouts_by_reference, payroll_rows, run_bulk, write_csv
+
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, run_bulk, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -139,8 +140,9 @@ def test_dropped_replies_to_creates_and_starts_pay_each_row_once(
 
 
 def test_the_library_form_pays_a_file(fedapay_mock: MockServer, tmp_path: Path) -> None:
-    from bulk_support import API_KEY
     from fedapay_bulk import BulkOptions, pay_file
+
+    from tests.bulk.bulk_support import API_KEY
 
     payroll = write_csv(tmp_path / "p.csv", payroll_rows(6))
     result = pay_file(payroll, BulkOptions(wait=True), api_key=API_KEY, base_url=fedapay_mock.base_url)

@@ -4,9 +4,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from client_support import Api
-from hostile_server import HostileServer
-from twin_support import Twin
+
+from tests.client.client_support import Api
+from tests.client.hostile_server import HostileServer
+from tests.client.twin_support import Twin
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

@@ -20,10 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_payouts import AsyncFedaPay, FedaPay, InvalidArgumentError, RetryPolicy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.client.client_support import API_KEY, CUSTOMER
 
 Client = type[FedaPay] | type[AsyncFedaPay]
 CLIENTS = [pytest.param(FedaPay, id="sync"), pytest.param(AsyncFedaPay, id="async")]

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import fedapay_payouts
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_payouts import APITimeoutError, AsyncFedaPay, FedaPay, InvalidArgumentError, Payout, RetryPolicy
 from fedapay_payouts._core import AsyncCore, SyncCore
 from fedapay_payouts._payouts import PayoutOperations
 from fedapay_payouts._retry import Send, Sleep
-from hostile_server import HostileServer, drip
-from twin_support import Twin
+
+from tests.client.client_support import API_KEY, CUSTOMER
+from tests.client.hostile_server import HostileServer, drip
+from tests.client.twin_support import Twin
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

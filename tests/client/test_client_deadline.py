@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_payouts import (
     APITimeoutError,
     AsyncFedaPay,
@@ -23,8 +22,10 @@ from fedapay_payouts import (
     InvalidArgumentError,
     PayoutOutcomeUnknownError,
 )
-from hostile_server import HostileServer, drip, head, payout, reply
-from twin_support import Twin
+
+from tests.client.client_support import API_KEY, CUSTOMER
+from tests.client.hostile_server import HostileServer, drip, head, payout, reply
+from tests.client.twin_support import Twin
 
 pytestmark = pytest.mark.timeout(120)
 

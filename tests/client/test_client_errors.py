@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from client_support import CUSTOMER, Api
 from fedapay_payouts import (
     APIConnectionError,
     APIError,
@@ -25,6 +24,8 @@ from fedapay_payouts import (
     RateLimitError,
     UnprocessableEntityError,
 )
+
+from tests.client.client_support import CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from client_support import CUSTOMER, Api
 from fedapay_payouts import (
     APIConnectionError,
     APITimeoutError,
@@ -20,6 +19,8 @@ from fedapay_payouts import (
     PayoutOutcomeUnknownError,
     RateLimitError,
 )
+
+from tests.client.client_support import CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

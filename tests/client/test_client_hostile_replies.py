@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 import pytest
-from client_support import CUSTOMER
 from fedapay_payouts import (
     APIResponseValidationError,
     FedaPayError,
@@ -19,8 +18,10 @@ from fedapay_payouts import (
     PayoutOutcomeUnknownError,
     UnprocessableEntityError,
 )
-from hostile_server import HostileServer, payout, reply
-from twin_support import Twin
+
+from tests.client.client_support import CUSTOMER
+from tests.client.hostile_server import HostileServer, payout, reply
+from tests.client.twin_support import Twin
 
 DEEP = 100_000
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import CUSTOMER, Api
 from fedapay_mock.server import MockServer
 from fedapay_payouts import (
     APIResponseValidationError,
@@ -26,6 +25,8 @@ from fedapay_payouts import (
     PayoutOutcomeUnknownError,
     RetryPolicy,
 )
+
+from tests.client.client_support import CUSTOMER, Api
 
 
 def _generator() -> Iterator[int]:

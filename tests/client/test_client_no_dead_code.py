@@ -26,8 +26,9 @@ from fedapay_payouts_api.models.payout_update_custom_metadata_type_0 import Payo
 from fedapay_payouts_api.models.phone_number import PhoneNumber
 from fedapay_payouts_api.models.start_payout import StartPayout
 from fedapay_payouts_api.models.start_payouts_request import StartPayoutsRequest
-from hostile_server import payout
-from test_client_packaging import _build_wheel
+
+from tests.client.hostile_server import payout
+from tests.client.test_client_packaging import _build_wheel
 
 GENERATED = "fedapay_payouts_api"
 RE_EXPORTS = f"{GENERATED}.models"

@@ -11,8 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from client_support import API_KEY, CUSTOMER, Api
 from fedapay_payouts import ListMeta, NotFoundError, Payout, PayoutPage, PhoneNumber, UnprocessableEntityError
+
+from tests.client.client_support import API_KEY, CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

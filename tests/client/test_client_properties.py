@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_mock.server import MockServer
 from fedapay_payouts import (
     APIError,
@@ -30,6 +29,8 @@ from fedapay_payouts import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.client.client_support import API_KEY, CUSTOMER
 
 UTC = datetime.UTC
 TOMORROW = datetime.datetime.now(UTC) + datetime.timedelta(days=1)

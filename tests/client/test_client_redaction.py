@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER, Api
 from fedapay_payouts import (
     AuthenticationError,
     FedaPayError,
@@ -16,6 +15,8 @@ from fedapay_payouts import (
     WebhookVerificationError,
     WebhookVerifier,
 )
+
+from tests.client.client_support import API_KEY, CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

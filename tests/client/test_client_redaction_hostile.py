@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from client_support import CUSTOMER
 from fedapay_payouts import APIStatusError, FedaPayError
-from hostile_server import HostileServer, Received, head, payout, raw
-from twin_support import Twin
+
+from tests.client.client_support import CUSTOMER
+from tests.client.hostile_server import HostileServer, Received, head, payout, raw
+from tests.client.twin_support import Twin
 
 PIECE = 8
 # Random after its public prefix, so that the check below does not trip on ordinary words ("_client_").

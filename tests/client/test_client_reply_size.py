@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_payouts import (
     APIResponseValidationError,
     AsyncFedaPay,
@@ -25,8 +24,10 @@ from fedapay_payouts import (
     InvalidArgumentError,
     PayoutOutcomeUnknownError,
 )
-from hostile_server import HostileServer, gzip_bomb, huge, payout, reply
-from twin_support import Twin
+
+from tests.client.client_support import API_KEY, CUSTOMER
+from tests.client.hostile_server import HostileServer, gzip_bomb, huge, payout, reply
+from tests.client.twin_support import Twin
 
 MiB = 1 << 20
 BOUND = 32 * MiB  # peak memory allowed for reading one refused reply with the default 10 MiB limit

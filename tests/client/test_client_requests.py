@@ -12,11 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER, Api, Sent
 from fedapay_payouts import FedaPay, InvalidArgumentError, __version__
 from fedapay_payouts._json import dumps, loads
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.client.client_support import API_KEY, CUSTOMER, Api, Sent
 
 LATER = datetime.datetime(2030, 1, 2, 10, 30, tzinfo=datetime.UTC)
 PAYOUT: dict[str, Any] = {

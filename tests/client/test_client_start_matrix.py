@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from client_support import CUSTOMER, Api
 from fedapay_payouts import PayoutOutcomeUnknownError, UnprocessableEntityError
+
+from tests.client.client_support import CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer

@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER
 from fedapay_payouts import DEFAULT_TIMEOUT, APIStatusError, FedaPay, InvalidArgumentError
+
+from tests.client.client_support import API_KEY, CUSTOMER
 
 FUTURE = datetime.datetime(2031, 1, 1, tzinfo=datetime.UTC)
 GOOD: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", "customer": CUSTOMER}

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from client_support import API_KEY
 from fedapay_payouts import AsyncFedaPay, FedaPay
+
+from tests.client.client_support import API_KEY
 
 
 @dataclass

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from fedapay_mock import MockServer, run_mock
 from fedapay_mock.spec import Spec, load_spec
-from mock_support import AUTH, SETTLE, ReplyChecker
+
+from tests.mock.mock_support import AUTH, SETTLE, ReplyChecker
 
 
 @pytest.fixture(scope="session")

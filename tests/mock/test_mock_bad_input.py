@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from fedapay_mock import MockServer, run_mock
-from mock_support import API_KEY, AUTH, ReplyChecker, create, payout_body
+
+from tests.mock.mock_support import API_KEY, AUTH, ReplyChecker, create, payout_body
 
 
 def test_malformed_json_is_400(api: httpx.Client, check: ReplyChecker) -> None:

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from mock_support import AUTH, payout_body
-from mock_support_process import MockProcess
+
+from tests.mock.mock_support import AUTH, payout_body
+from tests.mock.mock_support_process import MockProcess
 
 CLIENTS = 50
 PER_CLIENT = 100

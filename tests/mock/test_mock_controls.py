@@ -8,7 +8,8 @@ import uuid
 import httpx
 import pytest
 from fedapay_mock import MockServer
-from mock_support import AUTH, ReplyChecker, create, payout_body
+
+from tests.mock.mock_support import AUTH, ReplyChecker, create, payout_body
 
 
 def test_same_key_and_body_returns_the_first_payout_and_creates_nothing(

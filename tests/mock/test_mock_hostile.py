@@ -6,7 +6,8 @@ import httpx
 import orjson
 import pytest
 from fedapay_mock import MockServer
-from mock_support import AUTH, ReplyChecker, create, payout_body
+
+from tests.mock.mock_support import AUTH, ReplyChecker, create, payout_body
 
 JSON = {"Content-Type": "application/json"}
 

@@ -13,7 +13,8 @@ import subprocess
 from typing import Any
 
 import pytest
-from official_libraries import HERE, LibraryRun, check_step, run_library, steps
+
+from tests.mock.official_libraries import HERE, LibraryRun, check_step, run_library, steps
 
 NODE_DIR = HERE / "node"
 

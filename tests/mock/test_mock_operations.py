@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fedapay_mock import MockServer
-from mock_support import SETTLE, ReplyChecker, create, payout_body
+
+from tests.mock.mock_support import SETTLE, ReplyChecker, create, payout_body
 
 
 def test_create_returns_a_pending_payout_in_the_v1_envelope(api: httpx.Client, check: ReplyChecker) -> None:

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from fedapay_mock import MockOptions, MockSettings, create_app, run_mock
 from fedapay_mock.cli import build_parser, options_from
-from mock_support import AUTH, payout_body
+
+from tests.mock.mock_support import AUTH, payout_body
 
 
 def test_the_keyword_settings_are_exactly_the_options_fields_with_their_types() -> None:

@@ -13,8 +13,9 @@ import httpx
 from fedapay_mock import MockServer, run_mock
 from fedapay_mock.handlers import HANDLERS
 from fedapay_mock.spec import PACKAGED_SPEC, REPO_SPEC, default_spec_path, load_spec
-from mock_support import AUTH, payout_body
-from mock_support_process import MockProcess
+
+from tests.mock.mock_support import AUTH, payout_body
+from tests.mock.mock_support_process import MockProcess
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from fedapay_mock import MockServer
-from mock_support import ReplyChecker, create
+
+from tests.mock.mock_support import ReplyChecker, create
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from official_libraries import HERE, LibraryRun, check_step, require, run_library, steps, vendor_dir
+
+from tests.mock.official_libraries import HERE, LibraryRun, check_step, require, run_library, steps, vendor_dir
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "create": {

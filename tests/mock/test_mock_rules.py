@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from fedapay_mock import MockOptions, MockServer, run_mock
-from mock_support import AUTH, SETTLE, ReplyChecker, create, payout_body
+
+from tests.mock.mock_support import AUTH, SETTLE, ReplyChecker, create, payout_body
 
 NUMBER = "+22997808080"
 DAY = 86_400.0

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fedapay_mock.asgi import Receive, Scope, Send
 from fedapay_mock.server import listening_socket, serve_asgi, spawn_mock
-from mock_support import AUTH, payout_body
+
+from tests.mock.mock_support import AUTH, payout_body
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,8 @@ import httpx
 import yaml
 from fedapay_mock import MockServer, run_mock
 from fedapay_mock.spec import REPO_SPEC, load_spec
-from mock_support import AUTH, ReplyChecker, payout_body
+
+from tests.mock.mock_support import AUTH, ReplyChecker, payout_body
 
 Edit = Callable[[dict[str, Any]], None]
 

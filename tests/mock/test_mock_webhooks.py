@@ -15,7 +15,8 @@ import httpx
 import pytest
 from fedapay_mock import run_mock
 from fedapay_mock.webhooks import sign
-from mock_support import AUTH, payout_body
+
+from tests.mock.mock_support import AUTH, payout_body
 
 SECRET = "whsec_test_secret_value"
 

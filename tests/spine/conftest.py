@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from spine_support import git
+
+from tests.spine.spine_support import git
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
 
 # What regenerate reads and writes, and no more: a copy stays small and fast. The venv is this checkout's.
 COPIED_FOLDERS = ("spec", "generated", "overrides/fedapay_payouts")

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import regenerate
-from spine_support import edit_page, git, git_status
-from spine_support import regenerate as run_regenerate
+
+from tests.spine.spine_support import edit_page, git, git_status
+from tests.spine.spine_support import regenerate as run_regenerate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 from fedapay_mock import run_mock
-from spine_support import edit_page, git_status, regenerate
+
+from tests.spine.spine_support import edit_page, git_status, regenerate
 
 CUSTOMER_ID_INTEGER = "                  customer_id:\n                    type: integer\n"
 CUSTOMER_ID_STRING = "                  customer_id:\n                    type: string\n"

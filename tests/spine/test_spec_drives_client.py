@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from spine_support import edit_page, regenerate
+from tests.spine.spine_support import edit_page, regenerate
 
 DRIVER = Path(__file__).with_name("client_driver.py")
 AMOUNT = (

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from fedapay_mock import run_mock
 from spec_pages import FENCE, PageError, merge, read_pages
-from spine_support import CREATE_PAGE, git_status, regenerate
+
+from tests.spine.spine_support import CREATE_PAGE, git_status, regenerate
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer sk_sandbox_spine"}

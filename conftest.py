@@ -1,0 +1,170 @@
+"""Runs every code block of the documentation with Sybil, against the embedded mock (`scripts/test.sh`, step "docs").
+
+Why here: this is the only conftest above README.md. The documents are listed in `DOCUMENTS`; in them,
+
+- `python` blocks run, each on its own: a fresh namespace holding `client` (a `FedaPay` on the mock, as
+  `FedaPay()` builds it from FEDAPAY_API_KEY / FEDAPAY_BASE_URL, which are set) and `fedapay_mock` (the
+  installed pytest plugin's fixture: the mock, emptied before each block). A block that defines `test_*`
+  functions has them called with the fixtures they name, as pytest would;
+- `sh` blocks run with bash (-euo pipefail) from the project root, `.venv/bin` first on PATH, the same
+  environment variables set, unless a `<!-- skip: next "why" -->` comment (Sybil's own) precedes them;
+- `json` blocks must parse; `text`, `csv` and `markdown` blocks are output or data, shown and not run;
+- any other fence, or one without a language, fails: nothing is left out unnoticed.
+
+Run them with `pytest -p no:xdist --docs README.md docs contract_tests/README.md` (scripts/test.sh does): only
+`--docs` or a document named as an argument collects one, and in one process, since Sybil keeps its skip
+directives per document.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sybil import Document, Example, Region, Sybil
+from sybil.evaluators.python import PythonEvaluator
+from sybil.integration.pytest import SybilItem
+from sybil.parsers.markdown import CodeBlockParser, SkipParser
+from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
+
+ROOT = Path(__file__).resolve().parent
+# The benchmarks' RESULTS.md files are written by their scripts and hold no code to run.
+DOCUMENTS = ("README.md", "docs/*.md", "contract_tests/README.md")
+DOCS_API_KEY = "sk_sandbox_docs_examples"
+DOCS_WEBHOOK_SECRET = "whsec_docs_examples"  # noqa: S105 (a test value, not a secret)
+FIXTURES = ("client", "fedapay_mock")
+RUN = {"python", "sh", "json"}
+SHOWN = {"text", "csv", "markdown"}
+SH_TIMEOUT_SECONDS = 120
+
+
+def _is_document(path: Path) -> bool:
+    try:
+        relative = path.resolve().relative_to(ROOT)
+    except ValueError:
+        return False
+    return any(fnmatch.fnmatchcase(relative.as_posix(), pattern) for pattern in DOCUMENTS)
+
+
+def _docs_environment(base_url: str) -> dict[str, str]:
+    return {
+        "FEDAPAY_API_KEY": DOCS_API_KEY,
+        "FEDAPAY_BASE_URL": base_url,
+        "FEDAPAY_WEBHOOK_SECRET": DOCS_WEBHOOK_SECRET,
+    }
+
+
+def _fresh_namespace(example: Example) -> dict[str, Any]:
+    """Empty the document's namespace but for the fixtures: each block stands on its own, as a reader copies it."""
+    fixtures = {name: example.namespace[name] for name in FIXTURES if name in example.namespace}
+    example.namespace.clear()
+    example.namespace.update(fixtures)
+    return fixtures
+
+
+class _PythonBlock:
+    """Runs a block with Sybil's evaluator, then any `test_*` function it defined, with the fixtures it names."""
+
+    def __init__(self) -> None:
+        self._run = PythonEvaluator()
+
+    def __call__(self, example: Example) -> None:
+        fixtures = _fresh_namespace(example)
+        self._run(example)
+        for name, value in list(example.namespace.items()):
+            if name.startswith("test_") and inspect.isfunction(value):
+                wanted = list(inspect.signature(value).parameters)
+                missing = [argument for argument in wanted if argument not in fixtures]
+                if missing:
+                    raise AssertionError(f"{name} asks for {missing}: the docs provide only {list(fixtures)}")
+                value(**{argument: fixtures[argument] for argument in wanted})
+
+
+def _run_sh(example: Example) -> None:
+    fixtures = _fresh_namespace(example)
+    mock = fixtures["fedapay_mock"]
+    env = {**os.environ, **_docs_environment(mock.base_url)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(  # noqa: S603 (the documentation's own command)
+        ["bash", "-euo", "pipefail", "-c", str(example.parsed)],  # noqa: S607
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=SH_TIMEOUT_SECONDS, check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+
+
+def _parse_json(example: Example) -> None:
+    json.loads(str(example.parsed))
+
+
+def _unlabelled_fences(document: Document) -> Iterable[Region]:
+    """A region for each fence whose language is neither run nor shown: it fails, naming the language."""
+    lexer = FencedCodeBlockLexer(language=r"[^`\n]*")
+    for region in lexer(document):
+        language = str(region.lexemes["language"]).strip()
+        if language not in RUN | SHOWN:
+
+            def fail(example: Example, language: str = language) -> None:
+                raise AssertionError(
+                    f"a code block labelled {language!r}: label it python/sh/json (run) or text/csv/markdown (shown)"
+                )
+
+            region.evaluator = fail
+            yield region
+
+
+DOCS = Sybil(
+    parsers=[
+        SkipParser(),
+        CodeBlockParser(language="python", evaluator=_PythonBlock()),
+        CodeBlockParser(language="sh", evaluator=_run_sh),
+        CodeBlockParser(language="json", evaluator=_parse_json),
+        _unlabelled_fences,
+    ],
+    patterns=["*.md"],
+    fixtures=list(FIXTURES),
+    name="docs",
+)
+_collect_docs: Callable[..., Any] = DOCS.pytest()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--docs", action="store_true", help="run the code blocks of the documents in DOCUMENTS")
+
+
+def _asked_for(file_path: Path, config: pytest.Config) -> bool:
+    """With --docs, or when the document itself is an argument: `pytest contract_tests` (tests, maybe under
+    xdist) leaves its README.md alone."""
+    named = {Path(str(argument).split("::")[0]).resolve() for argument in config.args}
+    return bool(config.getoption("--docs")) or file_path.resolve() in named
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
+    if file_path.suffix == ".md" and _is_document(file_path) and _asked_for(file_path, parent.config):
+        return _collect_docs(file_path, parent)
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail the docs under pytest-xdist: a skip directive and its block could land on two workers."""
+    if isinstance(item, SybilItem) and hasattr(item.config, "workerinput"):
+        pytest.fail("run the documentation's code blocks in one process: -p no:xdist", pytrace=False)
+
+
+@pytest.fixture
+def client(fedapay_mock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A client on the mock, built from the environment as `FedaPay()` builds it in the README."""
+    from fedapay_payouts import FedaPay
+
+    for name, value in _docs_environment(fedapay_mock.base_url).items():
+        monkeypatch.setenv(name, value)
+    with FedaPay() as docs_client:
+        yield docs_client
