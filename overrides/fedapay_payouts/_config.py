@@ -54,6 +54,7 @@ __all__ = [
     "Config",
     "NotGiven",
     "Secret",
+    "check_account_id",
     "check_count",
     "check_headers",
     "check_seconds",
@@ -343,7 +344,8 @@ def _base_url(url: object, variable: str | None) -> str:
     return url if parsed.path.strip("/") else url + "/v1"
 
 
-def _account_id(account: object, variable: str | None) -> str:
+def check_account_id(account: object, variable: str | None = None) -> str:
+    """An account id (the `FedaPay-Account` header) as a string: a positive integer or a short printable token."""
     if isinstance(account, int) and not isinstance(account, bool):
         if 0 < account < 2**63:
             return str(account)
@@ -427,7 +429,7 @@ def resolve_config(
 
     variable = None if account_id is not None else "FEDAPAY_ACCOUNT_ID"
     account = account_id if account_id is not None else _env("FEDAPAY_ACCOUNT_ID")
-    account = None if account is None else _account_id(account, variable)
+    account = None if account is None else check_account_id(account, variable)
 
     if max_retries is not None:
         retries = check_count(max_retries, "max_retries", maximum=MAX_RETRIES_LIMIT)
