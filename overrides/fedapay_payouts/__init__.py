@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ._pagination import PayoutPage as PayoutPage
     from ._payouts import AsyncPayouts as AsyncPayouts
     from ._payouts import Payouts as Payouts
+    from ._raw import RawResponse as RawResponse
     from ._webhooks import SIGNATURE_HEADER as SIGNATURE_HEADER
     from ._webhooks import WebhookEvent as WebhookEvent
     from ._webhooks import WebhookVerifier as WebhookVerifier
@@ -64,6 +65,7 @@ _LAZY = {
     "PayoutPage": "fedapay_payouts._pagination",
     "AsyncPayouts": "fedapay_payouts._payouts",
     "Payouts": "fedapay_payouts._payouts",
+    "RawResponse": "fedapay_payouts._raw",
     "SIGNATURE_HEADER": "fedapay_payouts._webhooks",
     "WebhookEvent": "fedapay_payouts._webhooks",
     "WebhookVerifier": "fedapay_payouts._webhooks",
@@ -125,6 +127,7 @@ __all__ = [
     "PhoneNumber",
     "PhoneNumberParams",
     "RateLimitError",
+    "RawResponse",
     "RetryPolicy",
     "StartItem",
     "UnprocessableEntityError",
