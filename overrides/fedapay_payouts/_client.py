@@ -51,6 +51,7 @@ from ._config import (
 from ._deadline import ASYNC_TRACE, DEFAULT_DEADLINE, NO_TRACE, SYNC_TRACE, Attempt, Deadline, check_deadline
 from ._exceptions import InvalidArgumentError
 from ._json import dumps
+from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import RetryPolicy, Send, Sleep, Steps
@@ -124,6 +125,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         # (tracebacks printed with their locals, debuggers, error trackers).
         key = None if api_key is None else Secret(api_key)
         del api_key
+        setup_logging()  # FEDAPAY_LOG=info|debug: this package's log on stderr (`_logs.py`)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise InvalidArgumentError("retry_policy", f"must be a RetryPolicy, got {shown(retry_policy)}")
         if retry_policy is not None and max_retries is not None:
