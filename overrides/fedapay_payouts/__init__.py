@@ -35,7 +35,16 @@ from ._exceptions import (
 )
 from ._reply import DEFAULT_MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
-from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
+from ._types import (
+    PAYOUT_MODES,
+    PAYOUT_STATUSES,
+    CustomerParams,
+    CustomerRefParams,
+    PayoutMode,
+    PayoutStatus,
+    PhoneNumberParams,
+    StartItem,
+)
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput as CustomerInput
@@ -96,6 +105,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LIVE_BASE_URL",
     "NOT_GIVEN",
+    "PAYOUT_MODES",
+    "PAYOUT_STATUSES",
     "SANDBOX_BASE_URL",
     "SIGNATURE_HEADER",
     "APIConnectionError",
@@ -120,8 +131,10 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "Payout",
+    "PayoutMode",
     "PayoutOutcomeUnknownError",
     "PayoutPage",
+    "PayoutStatus",
     "Payouts",
     "PermissionDeniedError",
     "PhoneNumber",

@@ -535,7 +535,8 @@ class PayoutOperations:
         extra_query: Mapping[str, Any] | None = None,
         **params: Unpack[ListPayoutsParams],
     ) -> Steps[PayoutPage]:
-        """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status`, any filter the spec adds."""
+        """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status` (a `PayoutStatus`: pending,
+        scheduled, started, processing, sent, failed, or a newer one), any filter the spec adds."""
         return self._page("list_payouts", dict(params), timeout, extra_headers, extra_query)
 
     def search(
