@@ -220,3 +220,15 @@ def test_the_copy_shares_the_in_flight_limit_async(fedapay_mock: Any) -> None:
             assert len(seen) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_copy_of_a_client_over_your_http_client_sends_its_account_through_it(api: Api) -> None:
+    client = api.client(injected=True, account_id="acc_1")
+    copy = client.with_options(account_id="acc_2", default_headers={"X-Team": "ops"})
+    api.call(copy, lambda p: p.list(per_page=1))
+    api.call(client, lambda p: p.list(per_page=1))
+    assert [(s.headers.get("fedapay-account"), s.headers.get("x-team")) for s in api.sent] == [
+        ("acc_2", "ops"), ("acc_1", None)
+    ]
+    close(api, copy)
+    api.call(client, lambda p: p.list(per_page=1))  # your http_client stays open: it is yours
