@@ -80,6 +80,7 @@ class OfflineClient:
         self._http = httpx.Client(transport=_NeverSend())
         self._client = FedaPay(
             api_key="sk_sandbox_offline_validation",  # not a secret: this client cannot send anything
+            environment="sandbox",  # its key's own: a FEDAPAY_ENVIRONMENT=live of a real run must not refuse it
             base_url="http://127.0.0.1:9/v1",
             http_client=self._http,
             max_retries=0,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -402,13 +403,20 @@ async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None
     return b"".join(chunks)
 
 
+def _request_id() -> tuple[bytes, bytes]:
+    """A fresh `X-Request-Id` for each reply: what clients show support (FedaPay documents no such header;
+    its Ruby library reads `Request-Id`, and the client reads both)."""
+    return (b"x-request-id", b"req_" + os.urandom(8).hex().encode())
+
+
 async def _reply(send: Send, reply: Reply) -> None:
     if reply.payload is None:
-        await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+        headers = [*reply.headers, _request_id()]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
     content = dumps(reply.payload)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers]
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers, _request_id()]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 

@@ -35,7 +35,16 @@ from ._exceptions import (
 )
 from ._reply import DEFAULT_MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
-from ._types import CustomerParams, CustomerRefParams, PhoneNumberParams, StartItem
+from ._types import (
+    PAYOUT_MODES,
+    PAYOUT_STATUSES,
+    CustomerParams,
+    CustomerRefParams,
+    PayoutMode,
+    PayoutStatus,
+    PhoneNumberParams,
+    StartItem,
+)
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.customer_input import CustomerInput as CustomerInput
@@ -47,6 +56,7 @@ if TYPE_CHECKING:
     from ._pagination import PayoutPage as PayoutPage
     from ._payouts import AsyncPayouts as AsyncPayouts
     from ._payouts import Payouts as Payouts
+    from ._raw import RawResponse as RawResponse
     from ._webhooks import SIGNATURE_HEADER as SIGNATURE_HEADER
     from ._webhooks import WebhookEvent as WebhookEvent
     from ._webhooks import WebhookVerifier as WebhookVerifier
@@ -64,6 +74,7 @@ _LAZY = {
     "PayoutPage": "fedapay_payouts._pagination",
     "AsyncPayouts": "fedapay_payouts._payouts",
     "Payouts": "fedapay_payouts._payouts",
+    "RawResponse": "fedapay_payouts._raw",
     "SIGNATURE_HEADER": "fedapay_payouts._webhooks",
     "WebhookEvent": "fedapay_payouts._webhooks",
     "WebhookVerifier": "fedapay_payouts._webhooks",
@@ -94,6 +105,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LIVE_BASE_URL",
     "NOT_GIVEN",
+    "PAYOUT_MODES",
+    "PAYOUT_STATUSES",
     "SANDBOX_BASE_URL",
     "SIGNATURE_HEADER",
     "APIConnectionError",
@@ -118,13 +131,16 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "Payout",
+    "PayoutMode",
     "PayoutOutcomeUnknownError",
     "PayoutPage",
+    "PayoutStatus",
     "Payouts",
     "PermissionDeniedError",
     "PhoneNumber",
     "PhoneNumberParams",
     "RateLimitError",
+    "RawResponse",
     "RetryPolicy",
     "StartItem",
     "UnprocessableEntityError",

@@ -35,10 +35,13 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast
 import httpx
 
 from ._config import (
+    MAX_RETRIES_LIMIT,
     NOT_GIVEN,
+    Config,
     NotGiven,
     Secret,
     TimeoutTypes,
+    check_account_id,
     check_count,
     check_headers,
     resolve_config,
@@ -48,6 +51,7 @@ from ._config import (
 from ._deadline import ASYNC_TRACE, DEFAULT_DEADLINE, NO_TRACE, SYNC_TRACE, Attempt, Deadline, check_deadline
 from ._exceptions import InvalidArgumentError
 from ._json import dumps
+from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import RetryPolicy, Send, Sleep, Steps
@@ -121,6 +125,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         # (tracebacks printed with their locals, debuggers, error trackers).
         key = None if api_key is None else Secret(api_key)
         del api_key
+        setup_logging()  # FEDAPAY_LOG=info|debug: this package's log on stderr (`_logs.py`)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise InvalidArgumentError("retry_policy", f"must be a RetryPolicy, got {shown(retry_policy)}")
         if retry_policy is not None and max_retries is not None:
@@ -153,12 +158,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         )
         self._redactor = register(config.api_key.reveal())  # masks the key in logs while this client lives
         self._trace: str | None = ASYNC_TRACE if self._http_client_type is httpx.AsyncClient else SYNC_TRACE
-        # httpx.Headers, not a dict: its repr masks Authorization.
-        headers = httpx.Headers({"Accept": "application/json", "User-Agent": USER_AGENT, **extra_headers})
-        headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what `_reply.BodyReader` inflates within its limit
-        headers["Authorization"] = "Bearer " + config.api_key.reveal()
-        if config.account_id is not None:
-            headers["FedaPay-Account"] = config.account_id
+        self._default_headers = extra_headers
+        headers = self._our_headers()
         self._base_url = config.base_url
         self._http: HttpClient
         if http_client is None:
@@ -171,11 +172,10 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             # would otherwise copy every reply's request into a urllib request for its cookie jar,
             # about a tenth of the client's own time per call (`_NoCookies`).
             self._http._cookies = _NoCookies()  # httpx 0.28 (pinned <0.29): the jar `send` updates
-            # Our own client's settings never change, so each request is assembled directly from parts
-            # prepared here (see `build_request`).
-            self._plain_headers = httpx.Headers(self._http.headers)
-            self._json_headers = httpx.Headers({**self._http.headers, "Content-Type": "application/json"})
-            self._headers: Mapping[str, str] = httpx.Headers()
+            # httpx's own defaults under ours (Connection: keep-alive), kept for copies (`with_options`).
+            self._pool_headers = httpx.Headers(self._http.headers)
+            for name in headers:
+                del self._pool_headers[name]
             if isinstance(self._http, httpx.Client):
                 from ._socket_deadline import install  # httpcore loads with the first client, not the package
 
@@ -185,7 +185,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             # A client we did not make keeps its own settings; ours travel with each request.
             self._owns_http = False
             self._http = http_client
-            self._headers = headers
+        self._closes_http = self._owns_http  # a copy (`with_options`) never closes the pool it shares
+        self._prepare_headers(headers)
         self._timeout = config.timeout.as_dict()
         self._urls = {path: httpx.URL(self._base_url + path) for path in ("/payouts", "/payouts/start")}  # parsed once
         self._prepare(sleep)
@@ -193,6 +194,78 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     def _prepare(self, sleep: SleepHook | None) -> None:
         """Each twin's own parts: what performs `Sleep`, and the limit on attempts in flight."""
         raise NotImplementedError
+
+    def _our_headers(self) -> httpx.Headers:
+        """The headers this client sends on every request (httpx.Headers, not a dict: its repr masks Authorization)."""
+        headers = httpx.Headers({"Accept": "application/json", "User-Agent": USER_AGENT, **self._default_headers})
+        headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what `_reply.BodyReader` inflates within its limit
+        headers["Authorization"] = "Bearer " + self._config.api_key.reveal()
+        if self._config.account_id is not None:
+            headers["FedaPay-Account"] = self._config.account_id
+        return headers
+
+    def _prepare_headers(self, headers: httpx.Headers) -> None:
+        """For a pool of our own, each request is assembled directly from parts prepared here (see
+        `build_request`): httpx's defaults, then ours. A client you passed in merges ours over its own."""
+        if self._owns_http:
+            self._plain_headers = httpx.Headers(self._pool_headers)
+            self._plain_headers.update(headers)
+            self._json_headers = httpx.Headers({**self._plain_headers, "Content-Type": "application/json"})
+            self._headers: Mapping[str, str] = httpx.Headers()
+        else:
+            self._headers = headers
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        account_id: str | int | NotGiven | None = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy of this client with some settings changed, sharing its connection pool and its in-flight limit.
+
+        `client.with_options(account_id=7).payouts.create(...)` pays from sub-account 7 (the
+        `FedaPay-Account` header) on the same connections; `account_id=None` sends no account header.
+        `timeout` (per attempt), `max_retries` (the policy's delays kept), `deadline` (per call) and
+        `default_headers` (merged over this client's) are checked as the constructor checks them
+        (`InvalidArgumentError` naming the option); what is not given is this client's own value, never
+        read again from the environment. The pool stays this client's: closing a copy (or leaving its
+        `with` block) closes nothing, and closing this client ends the copies' pool too.
+        """
+        config = self._config
+        new_timeout = config.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+        retries = (
+            self._retry.max_retries if isinstance(max_retries, NotGiven)
+            else check_count(max_retries, "max_retries", maximum=MAX_RETRIES_LIMIT)
+        )
+        account = (
+            config.account_id if isinstance(account_id, NotGiven)
+            else None if account_id is None else check_account_id(account_id)
+        )
+        new_deadline = self._deadline if isinstance(deadline, NotGiven) else check_deadline(deadline)
+        extra = dict(self._default_headers)
+        if not isinstance(default_headers, NotGiven):
+            given = check_headers(default_headers)
+            extra = {name: value for name, value in extra.items() if name.lower() not in {n.lower() for n in given}}
+            extra.update(given)
+        copy = object.__new__(type(self))
+        copy.__dict__.update({name: value for name, value in self.__dict__.items() if name != "payouts"})
+        copy._config = Config(
+            api_key=config.api_key, environment=config.environment, base_url=config.base_url,
+            account_id=account, timeout=new_timeout, max_retries=retries,
+        )
+        if retries != self._retry.max_retries:
+            policy = self._retry
+            copy._retry = RetryPolicy(retries, initial_delay=policy.initial_delay, max_delay=policy.max_delay,
+                                      max_retry_after=policy.max_retry_after)
+        copy._deadline = new_deadline
+        copy._timeout = new_timeout.as_dict()
+        copy._default_headers = extra
+        copy._closes_http = False
+        copy._prepare_headers(copy._our_headers())
+        return copy
 
     @property
     def environment(self) -> str:
@@ -402,8 +475,9 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         return self._in_flight.acquire(timeout=max(attempt.deadline.remaining(), 0.0) if wait is None else wait)
 
     def close(self) -> None:
-        """Close the connection pool (only when this client created it)."""
-        if self._owns_http:
+        """Close the connection pool (only when this client created it: not an `http_client` you passed in,
+        nor the pool a `with_options` copy shares)."""
+        if self._closes_http:
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -413,6 +487,24 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _LoopLimit:
+    """The async twin's limit on attempts in flight: one semaphore per event loop (an asyncio.Semaphore
+    that had to wait is bound to its loop), held in one object that `with_options` copies share."""
+
+    __slots__ = ("_current", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._current: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def on(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+        if self._current is None or self._current[0] is not loop:
+            import asyncio
+
+            self._current = (loop, asyncio.Semaphore(self._size))
+        return self._current[1]
 
 
 async def _asyncio_sleep(seconds: float) -> None:
@@ -429,8 +521,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
 
     def _prepare(self, sleep: Callable[[float], Awaitable[None]] | None) -> None:
         self._sleep = sleep or _asyncio_sleep
-        # One semaphore per event loop: an asyncio.Semaphore that had to wait is bound to its loop.
-        self._in_flight: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._in_flight = _LoopLimit(self._max_in_flight)  # shared with `with_options` copies
 
     @cached_property
     def payouts(self) -> AsyncPayouts:
@@ -461,13 +552,6 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
 
-    def _limiter(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
-        if self._in_flight is None or self._in_flight[0] is not loop:
-            import asyncio
-
-            self._in_flight = (loop, asyncio.Semaphore(self._max_in_flight))
-        return self._in_flight[1]
-
     async def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
         import asyncio
@@ -476,7 +560,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         response = None
         watch: asyncio.Timeout | None = None
         loop = asyncio.get_running_loop()
-        limiter = self._limiter(loop)
+        limiter = self._in_flight.on(loop)
         held = False
         try:
             if deadline.remaining() <= 0:
@@ -525,8 +609,9 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                     limiter.release()
 
     async def close(self) -> None:
-        """Close the connection pool (only when this client created it)."""
-        if self._owns_http:
+        """Close the connection pool (only when this client created it: not an `http_client` you passed in,
+        nor the pool a `with_options` copy shares)."""
+        if self._closes_http:
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:

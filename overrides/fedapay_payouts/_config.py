@@ -14,7 +14,9 @@ What each accepts (anything else raises `InvalidArgumentError` naming the settin
 it came from, when the client is built rather than on the first payout):
 
 - `api_key`: 1-1024 printable ASCII characters, no space or control character (`sk_sandbox_...`).
-- `environment`: `sandbox` or `live`, in any case.
+- `environment`: `sandbox` or `live`, in any case. It must agree with the key's prefix: an `sk_live_` key
+  with the sandbox, or an `sk_sandbox_` key with live, is refused; an `sk_live_` key needs the environment
+  said explicitly (argument or variable), since the sandbox is only a default (see `_key_matches`).
 - `base_url`: `http(s)://host[:port][/path]`; no user name or password, query, fragment or whitespace.
 - `account_id`: a positive integer, or 1-64 printable ASCII characters without space.
 - `timeout` (also every per-call `timeout=`): seconds in (0, 86400], None (no timeout), or an
@@ -52,6 +54,7 @@ __all__ = [
     "Config",
     "NotGiven",
     "Secret",
+    "check_account_id",
     "check_count",
     "check_headers",
     "check_seconds",
@@ -159,6 +162,16 @@ class Secret:
             return "contains a non-ASCII character (a look-alike or invisible character copied with it?)"
         if _VISIBLE_ASCII.fullmatch(self._value) is None:
             return "contains a space, line break or other control character (copied with surrounding whitespace?)"
+        return None
+
+    def environment(self) -> Environment | None:
+        """The environment the key's own prefix names (`sk_live_...` -> "live", `sk_sandbox_...` -> "sandbox"),
+        None for any other key (a mock's or a test's). Reads `self._value` in place, like `form_problem`."""
+        if isinstance(self._value, str):
+            if self._value.startswith("sk_live_"):
+                return "live"
+            if self._value.startswith("sk_sandbox_"):
+                return "sandbox"
         return None
 
 
@@ -331,7 +344,8 @@ def _base_url(url: object, variable: str | None) -> str:
     return url if parsed.path.strip("/") else url + "/v1"
 
 
-def _account_id(account: object, variable: str | None) -> str:
+def check_account_id(account: object, variable: str | None = None) -> str:
+    """An account id (the `FedaPay-Account` header) as a string: a positive integer or a short printable token."""
     if isinstance(account, int) and not isinstance(account, bool):
         if 0 < account < 2**63:
             return str(account)
@@ -341,6 +355,35 @@ def _account_id(account: object, variable: str | None) -> str:
         "account_id",
         f"{_from(variable)}must be a positive integer or 1-64 printable ASCII characters without spaces, "
         f"got {shown(account)}",
+    )
+
+
+def _key_matches(key: Secret, chosen: Environment, *, given: bool, variable: str | None,
+                 from_environment: bool) -> None:
+    """A key whose prefix names the other environment is refused; a live key needs an explicit environment.
+
+    `FedaPay("sk_live_...")` once went to the sandbox without a word: the payouts failed there as "bad
+    key" at best, or a sandbox key pointed at live did. Both are refused here, before any request. A
+    live key with no environment given (argument or FEDAPAY_ENVIRONMENT) is refused too, rather than
+    switched to live on the key's word: real money moves only when the code or its environment says
+    "live". The message names the kinds of key only, never the key or a part of it. A custom
+    `base_url` is checked the same way (the environment still says which kind of key it expects);
+    keys with neither prefix (a mock's, a test's) are not checked.
+    """
+    kind = key.environment()
+    if kind is None or (kind == chosen and (given or kind == "sandbox")):
+        return
+    source = "FEDAPAY_API_KEY" if from_environment else "api_key"
+    if not given:
+        raise InvalidArgumentError(
+            "environment",
+            f"is not set and {source} is a live key: the sandbox is only the default. To move real money, say so: "
+            "pass environment='live' (or set FEDAPAY_ENVIRONMENT=live); for the sandbox, use a sandbox key",
+        )
+    raise InvalidArgumentError(
+        "environment",
+        f"{_from(variable)}is '{chosen}' but {source} is a {kind} key: use a {chosen} key, or environment='{kind}' "
+        f"if this key is meant for the {kind} environment",
     )
 
 
@@ -377,6 +420,8 @@ def resolve_config(
     if not isinstance(name, str) or name not in BASE_URLS:
         raise InvalidArgumentError("environment", f"{_from(variable)}must be 'sandbox' or 'live', got {shown(name)}")
     chosen: Environment = "live" if name == "live" else "sandbox"
+    _key_matches(key, chosen, given=environment is not None or _env("FEDAPAY_ENVIRONMENT") is not None,
+                 variable=variable, from_environment=api_key is None)
 
     variable = None if base_url is not None else "FEDAPAY_BASE_URL"
     url = base_url if base_url is not None else _env("FEDAPAY_BASE_URL")
@@ -384,7 +429,7 @@ def resolve_config(
 
     variable = None if account_id is not None else "FEDAPAY_ACCOUNT_ID"
     account = account_id if account_id is not None else _env("FEDAPAY_ACCOUNT_ID")
-    account = None if account is None else _account_id(account, variable)
+    account = None if account is None else check_account_id(account, variable)
 
     if max_retries is not None:
         retries = check_count(max_retries, "max_retries", maximum=MAX_RETRIES_LIMIT)

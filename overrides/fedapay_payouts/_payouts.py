@@ -34,6 +34,7 @@ from ._exceptions import (
 )
 from ._operations import CONSERVATIVE, Prepared, operation, prepare, retry_class
 from ._pagination import PageWalker, PayoutPage
+from ._raw import RawResponse
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
     from ._core import AsyncCore, Core, SyncCore
 
-__all__ = ["AsyncPayouts", "PayoutOperations", "Payouts"]
+__all__ = ["AsyncPayouts", "AsyncPayoutsWithRawResponse", "PayoutOperations", "Payouts", "PayoutsWithRawResponse"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -534,7 +535,8 @@ class PayoutOperations:
         extra_query: Mapping[str, Any] | None = None,
         **params: Unpack[ListPayoutsParams],
     ) -> Steps[PayoutPage]:
-        """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status`, any filter the spec adds."""
+        """One page of payouts, newest first: `page` (from 1), `per_page` (25), `status` (a `PayoutStatus`: pending,
+        scheduled, started, processing, sent, failed, or a newer one), any filter the spec adds."""
         return self._page("list_payouts", dict(params), timeout, extra_headers, extra_query)
 
     def search(
@@ -629,11 +631,56 @@ def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]
     return _only((yield from steps), payout_id)
 
 
+def _recording(
+    op: Callable[Concatenate[PayoutOperations, P], Steps[R]], ops: PayoutOperations, /, *args: P.args,
+    **kwargs: P.kwargs,
+) -> Steps[RawResponse[R]]:
+    """The operation's own steps, passed through unchanged, remembering the last reply the driver sent back:
+    the reply the result was read from (see `_raw.py`). No second path: same request, retries and checks."""
+    steps = op(ops, *args, **kwargs)
+    last: httpx.Response | None = None
+    outcome: Any = None
+    while True:
+        try:
+            event = steps.send(outcome)
+        except StopIteration as done:
+            result: R = done.value
+            break
+        outcome = yield event
+        if type(outcome) is httpx.Response:
+            last = outcome
+    if last is None:  # every operation sends before it returns: a result without a reply would be a bug
+        raise APIResponseValidationError(f"{op.__name__} returned without a reply to show", request=None)
+    return RawResponse(last, result)
+
+
 def _sync(op: Callable[Concatenate[PayoutOperations, P], Steps[R]]) -> Callable[Concatenate[Payouts, P], R]:
     @functools.wraps(op)
     def method(self: Payouts, /, *args: P.args, **kwargs: P.kwargs) -> R:
         deadline: Any = kwargs.pop("deadline", NOT_GIVEN)
         return self._client.drive(functools.partial(op, self._ops, *args, **kwargs), deadline)
+
+    return method
+
+
+def _sync_raw(
+    op: Callable[Concatenate[PayoutOperations, P], Steps[R]],
+) -> Callable[Concatenate[PayoutsWithRawResponse, P], RawResponse[R]]:
+    @functools.wraps(op)
+    def method(self: PayoutsWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        deadline: Any = kwargs.pop("deadline", NOT_GIVEN)
+        return self._client.drive(functools.partial(_recording, op, self._ops, *args, **kwargs), deadline)
+
+    return method
+
+
+def _async_raw(
+    op: Callable[Concatenate[PayoutOperations, P], Steps[R]],
+) -> Callable[Concatenate[AsyncPayoutsWithRawResponse, P], Coroutine[Any, Any, RawResponse[R]]]:
+    @functools.wraps(op)
+    async def method(self: AsyncPayoutsWithRawResponse, /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
+        deadline: Any = kwargs.pop("deadline", NOT_GIVEN)
+        return await self._client.drive(functools.partial(_recording, op, self._ops, *args, **kwargs), deadline)
 
     return method
 
@@ -649,12 +696,56 @@ def _async(
     return method
 
 
+class PayoutsWithRawResponse:
+    """`client.payouts.with_raw_response`: each operation returns a `RawResponse` (the reply and `.parse()`)."""
+
+    def __init__(self, client: SyncCore, ops: PayoutOperations) -> None:
+        self._client = client
+        self._ops = ops
+
+    create = _sync_raw(PayoutOperations.create)
+    start = _sync_raw(PayoutOperations.start)
+    send_now = _sync_raw(PayoutOperations.send_now)
+    schedule = _sync_raw(PayoutOperations.schedule)
+    retrieve = _sync_raw(PayoutOperations.retrieve)
+    list = _sync_raw(PayoutOperations.list)
+    search = _sync_raw(PayoutOperations.search)
+    update = _sync_raw(PayoutOperations.update)
+    delete = _sync_raw(PayoutOperations.delete)
+    call = _sync_raw(PayoutOperations.call)
+
+
+class AsyncPayoutsWithRawResponse:
+    """`client.payouts.with_raw_response` of an `AsyncFedaPay`: awaitable, each returning a `RawResponse`."""
+
+    def __init__(self, client: AsyncCore, ops: PayoutOperations) -> None:
+        self._client = client
+        self._ops = ops
+
+    create = _async_raw(PayoutOperations.create)
+    start = _async_raw(PayoutOperations.start)
+    send_now = _async_raw(PayoutOperations.send_now)
+    schedule = _async_raw(PayoutOperations.schedule)
+    retrieve = _async_raw(PayoutOperations.retrieve)
+    list = _async_raw(PayoutOperations.list)
+    search = _async_raw(PayoutOperations.search)
+    update = _async_raw(PayoutOperations.update)
+    delete = _async_raw(PayoutOperations.delete)
+    call = _async_raw(PayoutOperations.call)
+
+
 class Payouts:
     """`client.payouts` of a `FedaPay` client."""
 
     def __init__(self, client: SyncCore) -> None:
         self._client = client
         self._ops = PayoutOperations(client)
+
+    @functools.cached_property
+    def with_raw_response(self) -> PayoutsWithRawResponse:
+        """The same operations, each returning the `RawResponse` that settled it: `.request_id`, `.headers`,
+        `.status_code`, `.http_request`, and `.parse()` for the usual result (see `_raw.py`)."""
+        return PayoutsWithRawResponse(self._client, self._ops)
 
     create = _sync(PayoutOperations.create)
     start = _sync(PayoutOperations.start)
@@ -696,6 +787,11 @@ class AsyncPayouts:
     def __init__(self, client: AsyncCore) -> None:
         self._client = client
         self._ops = PayoutOperations(client)
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncPayoutsWithRawResponse:
+        """The same operations, each returning (awaited) the `RawResponse` that settled it (see `_raw.py`)."""
+        return AsyncPayoutsWithRawResponse(self._client, self._ops)
 
     create = _async(PayoutOperations.create)
     start = _async(PayoutOperations.start)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["MASK", "Redactor", "install_log_filter", "redactor_for", "register"]
+__all__ = ["FILTER", "MASK", "Redactor", "install_log_filter", "redactor_for", "register"]
 
 MASK: Final = "[secure]"
 MIN_PIECE: Final = 8  # a run of this many characters of the key is masked wherever it appears
@@ -177,12 +177,12 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-_FILTER: Final = _RedactingFilter()
+FILTER: Final = _RedactingFilter()
 
 
 def install_log_filter() -> None:
     """Put the redacting filter on every logger that formats server data during our calls (once)."""
     for name in LOGGERS:
         logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+        if FILTER not in logger.filters:
+            logger.addFilter(FILTER)

@@ -265,10 +265,10 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
     call.window.began = time.time()  # what the server shows from before this moment is not this call's doing
     deadline = current_deadline()  # set by the driver; None when the steps are driven by hand
     while True:
-        debug = logger.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if debug else 0.0
+        logged = logger.isEnabledFor(logging.INFO)
+        started = time.perf_counter() if logged else 0.0
         outcome = yield Send(request)
-        if debug:
+        if logged:
             _log_attempt(request, outcome, started, retries)
         unreadable: APIResponseValidationError | None = None
         if type(outcome) is httpx.Response and outcome.status_code < 300:
@@ -339,17 +339,40 @@ def _describe(outcome: Outcome, kind: str) -> str:
     return f"{type(outcome).__name__} ({kind})"
 
 
+# Request headers whose values the DEBUG log shows; the others only by name (a custom one may hold a credential).
+_SHOWN_HEADERS: Final = frozenset({"idempotency-key", "fedapay-account", "content-type", "user-agent"})
+
+
 def _log_attempt(request: httpx.Request, outcome: Outcome, started: float, retries: int) -> None:
+    """One INFO line per attempt (what `FEDAPAY_LOG=info` shows), and its details at DEBUG. Never a body."""
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     if isinstance(outcome, httpx.Response):
         from ._wire import request_id
 
-        logger.debug(
-            "%s %s -> %d in %.1f ms (request id %s, attempt %d)",
-            request.method, request.url.path, outcome.status_code, elapsed_ms, request_id(outcome) or "-", retries + 1,
+        logger.info(
+            "%s %s -> %d in %.1f ms (attempt %d, request id %s)",
+            request.method, request.url.path, outcome.status_code, elapsed_ms, retries + 1,
+            request_id(outcome) or "-",
         )
     else:
-        logger.debug(
+        logger.info(
             "%s %s -> %s in %.1f ms (attempt %d)",
             request.method, request.url.path, type(outcome).__name__, elapsed_ms, retries + 1,
         )
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    sent = ", ".join(
+        f"{name}: {value}" if name in _SHOWN_HEADERS else name
+        for name, value in request.headers.multi_items()
+    )
+    if isinstance(outcome, httpx.Response):
+        got = ", ".join(f"{name}: {value}" for name, value in outcome.headers.multi_items())
+        reply = f"reply headers {{{got}}}, {len(outcome.content)} body bytes"
+    else:
+        detail = redact(str(outcome)[:4096], request)[:300]  # h11 quotes malformed lines: they may echo the key
+        reply = f"no reply: {type(outcome).__name__}({detail})"
+    logger.debug(
+        "attempt %d of %s %s: query %s, request headers {%s}, %d body bytes; %s",
+        retries + 1, request.method, request.url.path, dict(request.url.params) or "{}", sent,
+        len(request.content), reply,
+    )

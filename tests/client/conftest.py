@@ -26,7 +26,7 @@ def api(request: pytest.FixtureRequest, fedapay_mock: MockServer) -> Iterator[Ap
 @pytest.fixture(autouse=True)
 def _no_fedapay_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("FEDAPAY_API_KEY", "FEDAPAY_ENVIRONMENT", "FEDAPAY_BASE_URL", "FEDAPAY_ACCOUNT_ID",
-                 "FEDAPAY_MAX_RETRIES"):
+                 "FEDAPAY_MAX_RETRIES", "FEDAPAY_LOG"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -136,11 +136,14 @@ def no_network(request: httpx.Request) -> httpx.Response:
 
 
 def offline(cls: Client, api_key: str = API_KEY) -> FedaPay | AsyncFedaPay:
-    """A client whose every request fails the test: what it refuses, it refuses before sending."""
+    """A client whose every request fails the test: what it refuses, it refuses before sending.
+
+    A live key gets environment="live": it must be said (issue 13)."""
     transport = httpx.MockTransport(no_network)
+    environment = "live" if api_key.startswith("sk_live_") else None
     if cls is FedaPay:
-        return FedaPay(api_key, http_client=httpx.Client(transport=transport))
-    return AsyncFedaPay(api_key, http_client=httpx.AsyncClient(transport=transport))
+        return FedaPay(api_key, environment=environment, http_client=httpx.Client(transport=transport))
+    return AsyncFedaPay(api_key, environment=environment, http_client=httpx.AsyncClient(transport=transport))
 
 
 def call(client: FedaPay | AsyncFedaPay, operation: Callable[[Any], Any]) -> Any:
@@ -382,7 +385,8 @@ def test_no_library_frame_keeps_the_plain_api_key_when_construction_fails(
     # From the environment: today `env = os.environ` sat in resolve_config, and its repr is the whole environment.
     variables, arguments = ({"FEDAPAY_API_KEY": key}, ()) if from_environment else ({}, (key,))
     with environment(**variables), pytest.raises(InvalidArgumentError) as caught:
-        cls(*arguments, **failure)
+        cls(*arguments, **{"environment": "live", **failure})  # a live key, said live: `failure` is what fails
+    assert caught.value.argument == next(iter(failure))
     assert_no_part_of(key[3:], everything_printed(caught.value))
 
 

@@ -62,8 +62,9 @@ def test_each_status_raises_its_class_with_message_status_and_raw_response(
     assert error.message == f"Simulated HTTP {status} (test control)."
     assert error.response.status_code == status
     assert error.response.json()["message"] == error.message
-    assert error.request_id is None  # the mock sends none; see the wire tests for one that does
-    assert str(error) == f"{status} GET /v1/payouts: {error.message}"
+    assert error.request_id == error.response.headers["x-request-id"]  # the mock sends one (issue 13)
+    assert error.request_id.startswith("req_")
+    assert str(error) == f"{status} GET /v1/payouts: {error.message} [request id {error.request_id}]"
     assert len(api.sent) == 1
 
 

@@ -103,7 +103,8 @@ def test_scheduled_at_accepts_aware_datetimes_and_iso_strings() -> None:
 
 
 def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FEDAPAY_API_KEY", API_KEY)
+    live_key = "sk_live_client_tests_Secret123"  # live goes with a live key (issue 13)
+    monkeypatch.setenv("FEDAPAY_API_KEY", live_key)
     monkeypatch.setenv("FEDAPAY_ENVIRONMENT", "live")
     monkeypatch.setenv("FEDAPAY_ACCOUNT_ID", "42")
     monkeypatch.setenv("FEDAPAY_MAX_RETRIES", "5")
@@ -111,9 +112,9 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
         assert (client.environment, client.base_url, client.account_id) == ("live", "https://api.fedapay.com/v1", "42")
         assert client.retry_policy.max_retries == 5
         assert client._http.headers["fedapay-account"] == "42"
-        assert client._http.headers["authorization"] == f"Bearer {API_KEY}"
+        assert client._http.headers["authorization"] == f"Bearer {live_key}"
     monkeypatch.setenv("FEDAPAY_BASE_URL", "http://127.0.0.1:4010")
-    with FedaPay(environment="sandbox", max_retries=0) as client:
+    with FedaPay(API_KEY, environment="sandbox", max_retries=0) as client:
         assert (client.environment, client.base_url) == ("sandbox", "http://127.0.0.1:4010/v1")
         assert client.retry_policy.max_retries == 0
 
@@ -198,7 +199,8 @@ def test_what_the_spec_accepts_is_sent_as_given() -> None:
 def test_the_environment_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch, given: str, url: str) -> None:
     monkeypatch.delenv("FEDAPAY_BASE_URL", raising=False)
     monkeypatch.setenv("FEDAPAY_ENVIRONMENT", given)
-    with FedaPay(API_KEY) as from_variable, FedaPay(API_KEY, environment=given) as from_argument:
+    key = "sk_live_client_tests_Secret123" if given.lower() == "live" else API_KEY  # the key must agree (issue 13)
+    with FedaPay(key) as from_variable, FedaPay(key, environment=given) as from_argument:
         assert (from_variable.environment, from_variable.base_url) == (given.lower(), url)
         assert (from_argument.environment, from_argument.base_url) == (given.lower(), url)
 

@@ -1,0 +1,102 @@
+"""A key whose prefix contradicts the environment is refused at construction (issue 13).
+
+`FedaPay("sk_live_...")` used to go quietly to the sandbox. Now the environment must agree with the
+key's prefix, and a live key needs the environment said explicitly (argument or FEDAPAY_ENVIRONMENT).
+The refusal names the kinds of key only ("a live key"), never the key or a part of its body. Keys with
+neither prefix (a mock's, a test's) are not checked. Each client here points at the loopback mock, so
+a construction that wrongly succeeded would show as a request reaching it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import pytest
+from client_support import CUSTOMER, Api
+from fedapay_payouts import AsyncFedaPay, FedaPay, InvalidArgumentError
+
+LIVE_KEY = "sk_live_Q7wXr2Lk9PzMnB4vT1"
+SANDBOX_KEY = "sk_sandbox_H3jKd8Ls0QwErT5yU2"
+
+
+def printed(error: BaseException) -> str:
+    """What a log, an error tracker or a traceback printed with the library's locals would show."""
+    texts = ["".join(traceback.format_exception(error)), str(error), repr(error), repr(vars(error))]
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        if "fedapay_payouts" in frame.f_code.co_filename:
+            texts += [f"{name}={value!r}" for name, value in frame.f_locals.items()]
+    return "\n".join(texts)
+
+
+def assert_names_no_part_of(key: str, text: str) -> None:
+    body = key.split("_", 2)[2]
+    assert key not in text
+    pieces = [body[i : i + 4] for i in range(len(body) - 3)]
+    assert not [piece for piece in pieces if piece in text], "a part of the key was shown"
+
+
+@pytest.mark.parametrize(
+    ("key", "environment", "kind", "chosen"),
+    [(LIVE_KEY, "sandbox", "live", "sandbox"), (LIVE_KEY, "SANDBOX", "live", "sandbox"),
+     (SANDBOX_KEY, "live", "sandbox", "live"), (SANDBOX_KEY, "Live", "sandbox", "live")],
+)
+def test_a_key_of_the_other_environment_is_refused_without_showing_it(
+    api: Api, key: str, environment: str, kind: str, chosen: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        api.client(api_key=key, environment=environment)  # base_url: the mock; still checked
+    error = caught.value
+    assert error.argument == "environment"
+    assert f"is '{chosen}' but api_key is a {kind} key" in str(error)
+    assert_names_no_part_of(key, printed(error))
+    assert "sk_" not in str(error)
+    assert api.sent == []
+
+
+@pytest.mark.parametrize("key_from", ["argument", "environment"])
+def test_the_environment_variable_is_checked_against_the_key_and_named(
+    api: Api, monkeypatch: pytest.MonkeyPatch, key_from: str
+) -> None:
+    monkeypatch.setenv("FEDAPAY_ENVIRONMENT", "LIVE")
+    options: dict[str, Any] = {"api_key": SANDBOX_KEY}
+    if key_from == "environment":
+        monkeypatch.setenv("FEDAPAY_API_KEY", SANDBOX_KEY)
+        options = {"api_key": None}
+    with pytest.raises(InvalidArgumentError) as caught:
+        api.client(**options)
+    message = str(caught.value)
+    assert message.startswith("environment: FEDAPAY_ENVIRONMENT (from the environment) is 'live'")
+    assert ("FEDAPAY_API_KEY is a sandbox key" in message) is (key_from == "environment")
+    assert_names_no_part_of(SANDBOX_KEY, printed(caught.value))
+
+
+@pytest.mark.parametrize("cls", [FedaPay, AsyncFedaPay])
+def test_a_live_key_without_an_environment_is_refused_and_says_how_to_go_live(cls: type[FedaPay]) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        cls(LIVE_KEY)
+    assert caught.value.argument == "environment"
+    assert "pass environment='live' (or set FEDAPAY_ENVIRONMENT=live)" in str(caught.value)
+    assert_names_no_part_of(LIVE_KEY, printed(caught.value))
+    assert cls(LIVE_KEY, environment="live").base_url == "https://api.fedapay.com/v1"
+
+
+def test_a_live_key_said_live_reaches_a_custom_base_url_and_works(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEDAPAY_ENVIRONMENT", "live")
+    client = api.client(api_key=LIVE_KEY)
+    payout = api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER))
+    assert payout.status == "pending"
+    assert api.sent[0].headers["authorization"] == f"Bearer {LIVE_KEY}"
+    explicit = api.client(api_key=LIVE_KEY, environment="live")
+    assert api.call(explicit, lambda p: p.retrieve(payout.id)).id == payout.id
+
+
+@pytest.mark.parametrize("environment", [None, "live", "sandbox"])
+def test_keys_with_neither_prefix_are_not_checked(api: Api, environment: str | None) -> None:
+    client = api.client(api_key="mock_key_without_prefix", environment=environment)
+    assert client.environment == (environment or "sandbox")
+
+
+def test_a_sandbox_key_keeps_the_sandbox_default() -> None:
+    with FedaPay(SANDBOX_KEY) as client:
+        assert (client.environment, client.base_url) == ("sandbox", "https://sandbox-api.fedapay.com/v1")

@@ -1,0 +1,234 @@
+"""`client.with_options(...)`: a configured copy sharing the pool and the in-flight limit (issue 13).
+
+Platforms paying for several sub-accounts need the account per request; openai-python and
+stripe-python users reach for `with_options`. Every test runs on the loopback mock, with both twins.
+The transport under the client's own pool records, for each request, its headers, its timeouts and
+the local port of the connection it went out on: one pool means one connection reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+import pytest
+from client_support import API_KEY, CUSTOMER, Api
+from fedapay_payouts import (
+    APITimeoutError,
+    AsyncFedaPay,
+    FedaPay,
+    InternalServerError,
+    InvalidArgumentError,
+)
+
+Seen = list[tuple[httpx.Headers, dict[str, Any], int]]
+
+
+def _port(response: httpx.Response) -> int:
+    stream = response.extensions["network_stream"]
+    port: int = stream.get_extra_info("client_addr")[1]
+    return port
+
+
+class PortTransport(httpx.HTTPTransport):
+    def __init__(self, seen: Seen, gate: threading.Event | None = None) -> None:
+        super().__init__()
+        self.seen = seen
+        self.gate = gate
+        self.entered = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.entered.set()
+        if self.gate is not None:
+            assert self.gate.wait(30), "the test never opened the gate"
+        response = super().handle_request(request)
+        self.seen.append((request.headers, dict(request.extensions["timeout"]), _port(response)))
+        return response
+
+
+class AsyncPortTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, seen: Seen, gate: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self.seen = seen
+        self.gate = gate
+        self.entered: asyncio.Event | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.entered is not None:
+            self.entered.set()
+        if self.gate is not None:
+            await asyncio.wait_for(self.gate.wait(), 30)
+        response = await super().handle_async_request(request)
+        self.seen.append((request.headers, dict(request.extensions["timeout"]), _port(response)))
+        return response
+
+
+def recorded(api: Api, seen: Seen, **options: Any) -> FedaPay | AsyncFedaPay:
+    transport = PortTransport(seen) if api.mode == "sync" else AsyncPortTransport(seen)
+    return api.client(transport=transport, **options)
+
+
+def close(api: Api, client: FedaPay | AsyncFedaPay) -> None:
+    if isinstance(client, FedaPay):
+        client.close()
+    else:
+        api.run(client.close())
+
+
+def test_the_copy_sends_its_account_timeout_and_headers_and_the_original_does_not(api: Api) -> None:
+    seen: Seen = []
+    client = recorded(api, seen)
+    copy = client.with_options(account_id=77, timeout=7.5, default_headers={"X-Team": "ops"})
+    assert type(copy) is type(client)
+    payout = api.call(copy, lambda p: p.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER))
+    assert api.call(client, lambda p: p.retrieve(payout.id)).id == payout.id
+    (copy_headers, copy_timeout, copy_port), (own_headers, own_timeout, own_port) = seen
+    assert (copy_headers["fedapay-account"], copy_headers["x-team"]) == ("77", "ops")
+    assert copy_timeout == {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}
+    assert "fedapay-account" not in own_headers
+    assert "x-team" not in own_headers
+    assert own_timeout == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+    assert copy_headers["authorization"] == own_headers["authorization"] == f"Bearer {API_KEY}"
+    assert copy_port == own_port  # one pool: the copy's connection was reused by the original
+    assert (copy.account_id, client.account_id) == ("77", None)
+    assert "api_key='[secure]'" in repr(copy)
+    assert API_KEY not in repr(copy)
+
+
+def test_a_copy_can_drop_or_change_the_account_and_keeps_everything_else(api: Api) -> None:
+    seen: Seen = []
+    client = recorded(api, seen, account_id="acc_1", default_headers={"X-Team": "ops"}, deadline=30)
+    no_account = client.with_options(account_id=None)
+    other = client.with_options(account_id="acc_2", default_headers={"x-team": "pay"})
+    for each in (client, no_account, other):
+        api.call(each, lambda p: p.list(per_page=1))
+    accounts = [headers.get("fedapay-account") for headers, _, _ in seen]
+    assert accounts == ["acc_1", None, "acc_2"]
+    assert [headers.get_list("x-team") for headers, _, _ in seen] == [["ops"], ["ops"], ["pay"]]
+    assert len({port for _, _, port in seen}) == 1
+    assert (other.deadline, other.timeout, other.base_url) == (30.0, client.timeout, client.base_url)
+
+
+def test_max_retries_and_headers_of_the_copy_apply_to_its_calls_only(api: Api) -> None:
+    client = api.client(max_retries=2)
+    payout = api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER))
+    failing = client.with_options(max_retries=1, default_headers={"Prefer": "code=503"})
+    with pytest.raises(InternalServerError):
+        api.call(failing, lambda p: p.retrieve(payout.id))
+    assert len(api.sleeps) == 1  # one retry: the copy's max_retries, with the original's delays
+    assert [sent.headers.get("prefer") for sent in api.sent] == [None, "code=503", "code=503"]
+    assert api.call(client, lambda p: p.retrieve(payout.id)).id == payout.id
+    assert (client.retry_policy.max_retries, failing.retry_policy.max_retries) == (2, 1)
+    assert failing.retry_policy.initial_delay == client.retry_policy.initial_delay
+
+
+def test_closing_the_copy_leaves_the_shared_pool_open(api: Api) -> None:
+    seen: Seen = []
+    client = recorded(api, seen)
+    copy = client.with_options(account_id=5)
+    api.call(copy, lambda p: p.list(per_page=1))
+    close(api, copy)
+    api.call(client, lambda p: p.list(per_page=1))
+    api.call(copy, lambda p: p.list(per_page=1))  # still usable: the pool is the original's
+    assert len({port for _, _, port in seen}) == 1
+
+
+def test_the_copy_never_reads_the_environment_again(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: Seen = []
+    client = recorded(api, seen)
+    monkeypatch.setenv("FEDAPAY_ACCOUNT_ID", "999")
+    monkeypatch.setenv("FEDAPAY_MAX_RETRIES", "9")
+    monkeypatch.setenv("FEDAPAY_ENVIRONMENT", "live")
+    copy = client.with_options(timeout=3)
+    api.call(copy, lambda p: p.list(per_page=1))
+    assert "fedapay-account" not in seen[0][0]
+    assert (copy.account_id, copy.retry_policy.max_retries, copy.environment) == (None, 2, "sandbox")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("timeout", float("nan")), ("timeout", -1), ("timeout", float("inf")), ("timeout", "5"),
+        ("timeout", httpx.Timeout(5.0, read=float("nan"))),
+        ("max_retries", "3"), ("max_retries", -1), ("max_retries", True), ("max_retries", 10**6), ("max_retries", None),
+        ("account_id", "4\r\n2"), ("account_id", 0), ("account_id", True), ("account_id", "x" * 65),
+        ("account_id", "acc\x00"),
+        ("deadline", 0), ("deadline", float("inf")), ("deadline", "10"),
+        ("default_headers", {"Authorization": "Bearer sk_sandbox_someone_else"}),
+        ("default_headers", {"FedaPay-Account": "9"}), ("default_headers", {"X-A": "1\r\nX-B: 2"}),
+        ("default_headers", ["X-A"]),
+    ],
+)
+def test_hostile_values_are_refused_naming_the_option(api: Api, option: str, value: Any) -> None:
+    client = api.client()
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.with_options(**{option: value})
+    assert caught.value.argument.split("[")[0].split(".")[0] == option
+    assert "sk_sandbox_someone_else" not in str(caught.value)
+    api.call(client, lambda p: p.list(per_page=1))  # the original is untouched
+    assert "fedapay-account" not in api.sent[0].headers
+
+
+def test_unknown_options_are_refused() -> None:
+    with FedaPay(API_KEY) as client, pytest.raises(TypeError):
+        client.with_options(api_key="sk_sandbox_other")  # type: ignore[call-arg]
+
+
+def test_the_copy_shares_the_in_flight_limit_sync(fedapay_mock: Any) -> None:
+    seen: Seen = []
+    gate = threading.Event()
+    transport = PortTransport(seen, gate)
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url, transport=transport, max_in_flight=1) as client:
+        copy = client.with_options(account_id=3)
+        results: list[object] = []
+        holder = threading.Thread(target=lambda: results.append(client.payouts.list(per_page=1)))
+        holder.start()
+        assert transport.entered.wait(30)
+        try:
+            with pytest.raises(APITimeoutError) as caught:
+                copy.payouts.list(per_page=1, timeout=httpx.Timeout(10.0, pool=0.2))
+        finally:
+            gate.set()
+            holder.join(30)
+        assert caught.value.request_sent is False
+        assert "no free place among max_in_flight=1" in str(caught.value)
+        assert len(results) == 1
+        assert len(seen) == 1
+
+
+def test_the_copy_shares_the_in_flight_limit_async(fedapay_mock: Any) -> None:
+    async def scenario() -> None:
+        seen: Seen = []
+        gate = asyncio.Event()
+        transport = AsyncPortTransport(seen, gate)
+        transport.entered = asyncio.Event()
+        async with AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url, transport=transport,
+                                max_in_flight=1) as client:
+            copy = client.with_options(account_id=3)
+            holder = asyncio.create_task(client.payouts.list(per_page=1))
+            await asyncio.wait_for(transport.entered.wait(), 30)
+            try:
+                with pytest.raises(APITimeoutError) as caught:
+                    await copy.payouts.list(per_page=1, timeout=httpx.Timeout(10.0, pool=0.2))
+            finally:
+                gate.set()
+            await asyncio.wait_for(holder, 30)
+            assert caught.value.request_sent is False
+            assert "no free place among max_in_flight=1" in str(caught.value)
+            assert len(seen) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_copy_of_a_client_over_your_http_client_sends_its_account_through_it(api: Api) -> None:
+    client = api.client(injected=True, account_id="acc_1")
+    copy = client.with_options(account_id="acc_2", default_headers={"X-Team": "ops"})
+    api.call(copy, lambda p: p.list(per_page=1))
+    api.call(client, lambda p: p.list(per_page=1))
+    assert [(s.headers.get("fedapay-account"), s.headers.get("x-team")) for s in api.sent] == [
+        ("acc_2", "ops"), ("acc_1", None)
+    ]
+    close(api, copy)
+    api.call(client, lambda p: p.list(per_page=1))  # your http_client stays open: it is yours
