@@ -13,8 +13,9 @@ import traceback
 from typing import Any
 
 import pytest
-from client_support import CUSTOMER, Api
 from fedapay_payouts import AsyncFedaPay, FedaPay, InvalidArgumentError
+
+from tests.client.client_support import CUSTOMER, Api
 
 LIVE_KEY = "sk_live_Q7wXr2Lk9PzMnB4vT1"
 SANDBOX_KEY = "sk_sandbox_H3jKd8Ls0QwErT5yU2"

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from client_support import CUSTOMER, Api
 from fedapay_payouts import PAYOUT_MODES, PAYOUT_STATUSES
+
+from tests.client.client_support import CUSTOMER, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER, Api
 from fedapay_mock.server import MockServer
 from fedapay_payouts import FedaPay, InvalidArgumentError, Payout, PayoutOutcomeUnknownError, RawResponse
+
+from tests.client.client_support import API_KEY, CUSTOMER, Api
 
 CREATE: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", "customer": CUSTOMER}
 

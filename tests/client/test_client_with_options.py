@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import API_KEY, CUSTOMER, Api
 from fedapay_payouts import (
     APITimeoutError,
     AsyncFedaPay,
@@ -22,6 +21,8 @@ from fedapay_payouts import (
     InternalServerError,
     InvalidArgumentError,
 )
+
+from tests.client.client_support import API_KEY, CUSTOMER, Api
 
 Seen = list[tuple[httpx.Headers, dict[str, Any], int]]
 
