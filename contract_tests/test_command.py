@@ -48,8 +48,10 @@ def test_a_server_that_breaks_the_contract_fails_the_command_and_the_key_is_neve
 
     monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
     junit = tmp_path / "reports" / "contract.xml"
+    results = tmp_path / "RESULTS.md"
     with serve_asgi(_echoes_the_key(create_app(api_key=KEY, freeze_clock=True))) as served:
-        code, out = _run(["--base-url", served.base_url, "--max-examples", "3", "--junit-xml", str(junit)])
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "3", "--junit-xml", str(junit),
+                          "--write-results", str(results)])
     assert code == EXIT_FAILED, out
     assert "response_schema_conformance" in out
     assert "FAILED: 1 of 1 parts failed" in out
@@ -60,9 +62,17 @@ def test_a_server_that_breaks_the_contract_fails_the_command_and_the_key_is_neve
     # The server echoed the key into its replies, which the failure report quotes: redacted everywhere.
     assert "[redacted]" in out
     report = junit.read_text(encoding="utf-8")
+    # The results file holds the figures printed (the same suite line and table), the command that made
+    # them (its first line, to run again) and never the key.
+    written = results.read_text(encoding="utf-8")
+    suite_line = next(line for line in out.splitlines() if " cases (" in line and "wall" in line)
+    assert suite_line in written
+    total_row = next(line for line in out.splitlines() if line.startswith("| total"))
+    assert total_row in written
+    assert written.startswith("Written by `fedapay-contract --base-url URL --mode ci --max-examples 3")
     captured = capsys.readouterr()
     printed = out + captured.out + captured.err
-    for text in (printed, report):
+    for text in (printed, report, written):
         assert KEY not in text
         assert KEY.split("_", 2)[2] not in text
     suite = ET.parse(junit).getroot().find("testsuite")

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="--mock: parts run side by side (default: the number of CPUs)",
     )
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
+    parser.add_argument(
+        "--write-results", type=Path, metavar="PATH",
+        help="also write the figures printed (cases per part, phase and operation; wall time; cases/s) to this "
+        "Markdown file, headed by the command, the date and the machine's load",
+    )
     parser.add_argument("--spec-path", action="store_true", help="print the packaged spec's path and exit")
     parser.add_argument("--config-path", action="store_true", help="print the schemathesis.toml's path and exit")
     return parser
@@ -126,6 +131,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     def say(line: str) -> None:
         print(redact(line), file=out, flush=True)
 
+    load_at_start = os.getloadavg()[0]
     label = "the embedded mock" if base_url is None else _without_userinfo(base_url)
     from fedapay_contract.paths import SPEC_PATH
 
@@ -137,7 +143,46 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         reports = [_run_on_server(base_url, api_key, mode, seed, args.max_examples, label, say)]
         processes = 1
-    return _finish(reports, processes, args.junit_xml, redact, say)
+    status = _finish(reports, processes, args.junit_xml, redact, say)
+    if args.write_results is not None:
+        _write_results(args.write_results, _command_shown(args), reports, processes, load_at_start, redact)
+        say(f"results: {args.write_results}")
+    return status
+
+
+def _command_shown(args: argparse.Namespace) -> str:
+    """The command as it reproduces the figures: the target and the options that change the cases, never the key."""
+    words = ["fedapay-contract", "--mock" if args.mock else "--base-url URL", f"--mode {args.mode}"]
+    if args.seed is not None:
+        words.append(f"--seed {args.seed}")
+    if args.max_examples is not None:
+        words.append(f"--max-examples {args.max_examples}")
+    words.append(f"--jobs {args.jobs}")
+    return " ".join(words)
+
+
+def _write_results(
+    path: Path, command: str, reports: list[RunReport], processes: int, load_at_start: float,
+    redact: Callable[[str], str],
+) -> None:
+    """The figures of this run as Markdown, so a README links to what the suite measured instead of copying it."""
+    from fedapay_contract.summary import operation_table, suite_lines
+
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        f"Written by `{command} --write-results {path}` on {when}; {os.cpu_count()} CPUs, load average "
+        f"{load_at_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end. Do not edit: run it again.",
+        "",
+        "```text",
+        *suite_lines(reports, processes),
+        "```",
+        "",
+        "Cases per operation and phase:",
+        "",
+        *operation_table(reports),
+        "",
+    ]
+    path.write_text(redact("\n".join(lines)), encoding="utf-8")
 
 
 def _target(args: argparse.Namespace) -> tuple[str | None, str]:
