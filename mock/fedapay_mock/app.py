@@ -34,7 +34,9 @@ CONTROL_PREFIX = "/_mock/"
 TICK_SECONDS = 0.05
 # Faults that replace the work: nothing is stored or changed.
 BEFORE_WORK = frozenset({"status", "drop_before_store"})
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+_JSON_HEADERS = [_JSON_CONTENT_TYPE]
+
 UNAUTHORIZED = Reply(
     401,
     error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
@@ -139,12 +141,74 @@ class MockApp:
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self._ticker is None and self.webhooks is not None:
-                self._start_background()
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+        """The request path, inline (each call and await is a visible share of a request): route, count,
+        authenticate, pick the fault, read the body, dispatch, reply."""
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        if self._ticker is None and self.webhooks is not None:
+            self._start_background()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        found = self._exact.get((method, path))
+        if found is None:
+            if path.startswith(CONTROL_PREFIX):
+                await self._serve_control(method, path, receive, send)
+                return
+            routed = self._route(method, path)
+            if isinstance(routed, Reply):
+                await _reply(send, routed)
+                return
+            found, path_params = routed
+        else:
+            path_params = {}
+        operation, validators, handler = found
+        self.store.count_request(operation.operation_id)
+        # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
+        # are decoded only where read.
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        if not self._authorized(headers.get(b"authorization")):
+            await _reply(send, UNAUTHORIZED)
+            return
+        prefer = headers.get(b"prefer")
+        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
+        if fault is None:
+            fault = self.faults.take(operation.operation_id)
+        # The body: refused unread when it says it is too large; in one message, as a small body comes.
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
+            await _reply(send, self._too_large)
+            return
+        message = await receive()
+        body: bytes | None = message.get("body", b"")
+        if message.get("more_body", False):
+            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
+        if body is None or len(body) > self._max_body:
+            await _reply(send, self._too_large)
+            return
+        query = _query(scope) if scope["query_string"] else {}
+        if fault is not None:
+            if fault.kind in BEFORE_WORK:
+                await self._fail_before_work(send, fault)
+                return
+            reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+            await _pause(fault)
+            if fault.kind == "drop_after_store":
+                await _drop(send)
+                return
+        else:
+            reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+        payload = reply.payload
+        if payload is None:
+            await _reply(send, reply)
+            return
+        content = dumps(payload)
+        response_headers = [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content))]
+        if reply.headers:
+            response_headers += reply.headers
+        await send({"type": "http.response.start", "status": reply.status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": content})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -181,57 +245,6 @@ class MockApp:
 
     # -- the request path: route, authenticate, pick the fault, read the body, dispatch, reply ------
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        method: str = scope["method"]
-        found = self._exact.get((method, path))
-        if found is None:
-            if path.startswith(CONTROL_PREFIX):
-                await self._serve_control(method, path, receive, send)
-                return
-            routed = self._route(method, path)
-            if isinstance(routed, Reply):
-                await _reply(send, routed)
-                return
-            found, path_params = routed
-        else:
-            path_params = {}
-        operation, validators, handler = found
-        self.store.count_request(operation.operation_id)
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        if not self._authorized(headers.get("authorization")):
-            await _reply(send, UNAUTHORIZED)
-            return
-        prefer = headers.get("prefer")
-        fault = parse_prefer(prefer) if prefer else None
-        if fault is None:
-            fault = self.faults.take(operation.operation_id)
-        # The body: refused unread when it says it is too large; in one message, as a small body comes.
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
-            await _reply(send, self._too_large)
-            return
-        message = await receive()
-        body: bytes | None = message.get("body", b"")
-        if message.get("more_body", False):
-            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
-        if body is None or len(body) > self._max_body:
-            await _reply(send, self._too_large)
-            return
-        if fault is not None:
-            if fault.kind in BEFORE_WORK:
-                await self._fail_before_work(send, fault)
-                return
-            request = Request(validators, path_params, _query(scope), headers, body)
-            reply = dispatch(handler, self.store, request)
-            await _pause(fault)
-            if fault.kind == "drop_after_store":
-                await _drop(send)
-                return
-        else:
-            reply = dispatch(handler, self.store, Request(validators, path_params, _query(scope), headers, body))
-        await _reply(send, reply)
-
     def _route(self, method: str, path: str) -> Reply | tuple[_Entry, dict[str, str]]:
         """The operation for `method path` and its path parameters, or the 404/405 reply."""
         if not path.startswith(API_PREFIX + "/"):
@@ -252,10 +265,10 @@ class MockApp:
             return _not_allowed(method, route.allow)
         return entry, params
 
-    def _authorized(self, header: str | None) -> bool:
+    def _authorized(self, header: bytes | None) -> bool:
         if header is None:
             return False
-        found = KEY_RE.match(header)
+        found = KEY_RE.match(header.decode("latin-1"))
         if found is None:
             return False
         expected = self.options.api_key
@@ -408,7 +421,7 @@ async def _reply(send: Send, reply: Reply) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     content = dumps(reply.payload)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers]
+    headers = [*_JSON_HEADERS, (b"content-length", b"%d" % len(content)), *reply.headers]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 
