@@ -369,7 +369,8 @@ class PayoutStore:
             payout.status = "sent"
             payout.sent_at = when
             self.counters.sent += 1
-            self._emit("payout.sent", payout)
+            if self.listeners:
+                self._emit("payout.sent", payout)
 
     # -- operations -----------------------------------------------------------------------------
 
@@ -406,28 +407,31 @@ class PayoutStore:
             customer = values.get("customer")
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             payout_id = self._next_id
-            self._next_id += 1
-            amount = values.get("amount")
+            self._next_id = payout_id + 1
+            # id, reference, amount, currency_id, mode, customer_id, phone_number, created_at, updated_at
             payout = Payout(
-                id=payout_id,
-                reference=str(REFERENCE_BASE + payout_id),
-                amount=amount,
-                currency_id=self._currency_id(values.get("currency")),
-                mode=values.get("mode"),
-                customer_id=customer_id,
-                phone_number=number,
-                created_at=now,
-                updated_at=now,
+                payout_id,
+                str(REFERENCE_BASE + payout_id),
+                values.get("amount"),
+                self._currency_id(values.get("currency")),
+                values.get("mode"),
+                customer_id,
+                number,
+                now,
+                now,
                 fields={name: values[name] for name in self._stored_on_create if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
             )
             self._payouts[payout_id] = payout
             self.counters.created += 1
-            wire = self._wire(payout, include)
+            wire = payout.to_wire(self._template, self._echoed)
+            if include:
+                self._embed(wire, include)
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
-            self._emit("payout.created", payout)
+            if self.listeners:
+                self._emit("payout.created", payout)
             return wire, False
 
     def _currency_id(self, currency: Any) -> int | None:
@@ -559,7 +563,8 @@ class PayoutStore:
                     payout.started_at = now
                     self.counters.started += 1
                     self._schedule(now + self.settle_seconds, payout.id, "settle")
-                    self._emit("payout.started", payout)
+                    if self.listeners:
+                        self._emit("payout.started", payout)
                 else:
                     payout.status = "scheduled"
                     payout.scheduled_at = when
@@ -567,7 +572,7 @@ class PayoutStore:
                     self.counters.scheduled += 1
                     self._schedule(when, payout.id, "send")
                     self._emit("payout.scheduled", payout)
-                out.append(self._wire(payout))
+                out.append(payout.to_wire(self._template, self._echoed))
             return out
 
     def _over_number_limit(
