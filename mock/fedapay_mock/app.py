@@ -43,6 +43,8 @@ UNAUTHORIZED = Reply(
     [(b"www-authenticate", b"Bearer")],
 )
 logger = logging.getLogger("fedapay_mock")
+# `options.KEY_RE` for the header's raw bytes (the pattern is ASCII: the same matches as on latin-1 text).
+_KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 
 _Entry = tuple[Operation, OperationValidators, Handler]
 
@@ -97,6 +99,7 @@ class MockApp:
             delete_only_unsent=options.delete_only_unsent,
         )
         self.faults = FaultBoard()
+        self._api_key = options.api_key.encode() if options.api_key is not None else None
         self.operation_ids = frozenset(op.operation_id for op in self.spec.operations)
         self.webhooks: WebhookSender | None = None
         if options.webhook_url is not None and options.webhook_secret is not None:
@@ -268,11 +271,11 @@ class MockApp:
     def _authorized(self, header: bytes | None) -> bool:
         if header is None:
             return False
-        found = KEY_RE.match(header.decode("latin-1"))
+        found = _KEY_BYTES.match(header)
         if found is None:
             return False
-        expected = self.options.api_key
-        return expected is None or hmac.compare_digest(found.group(1).encode(), expected.encode())
+        expected = self._api_key
+        return expected is None or hmac.compare_digest(found.group(1), expected)
 
     async def _fail_before_work(self, send: Send, fault: Fault) -> None:
         """A `status` or `drop_before_store` fault: nothing is done, after the fault's delay."""

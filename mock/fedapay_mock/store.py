@@ -42,6 +42,8 @@ _SECONDS: dict[int, str] = {}
 # The last time formatted and its text: a payout's timestamps are often the same instant (created and
 # updated, started and updated), and so are those of one request. One tuple, replaced whole.
 _last: tuple[float, str] = (math.nan, "")
+# Each millisecond's text, formatted once: the f-string with a format spec was half of `iso`'s time.
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def iso(t: float | None) -> str | None:
@@ -53,14 +55,14 @@ def iso(t: float | None) -> str | None:
     if last[0] == t:
         return last[1]
     whole = math.floor(t)
-    ms = min(999, round((t - whole) * 1000))
+    ms = round((t - whole) * 1000)
     prefix = _SECONDS.get(whole)
     if prefix is None:
         # Many timestamps share their second under load; formatting is the costly part.
         if len(_SECONDS) > 4096:
             _SECONDS.clear()
         prefix = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    text = f"{prefix}.{ms:03d}Z"
+    text = prefix + _MILLIS[ms if ms < 1000 else 999]
     _last = (t, text)
     return text
 
@@ -339,11 +341,12 @@ class PayoutStore:
         self._seq += 1
         heapq.heappush(self._due, (due, self._seq, payout_id, kind))
 
-    def settle(self) -> None:
-        """Apply every transition whose time has come on the mock clock."""
+    def settle(self, now: float | None = None) -> None:
+        """Apply every transition whose time has come on the mock clock (`now`: its time, read by the caller)."""
         if not self._due:
             return
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         with self._lock:
             while self._due and self._due[0][0] <= now:
                 due, _, payout_id, kind = heapq.heappop(self._due)
@@ -512,9 +515,9 @@ class PayoutStore:
 
         Unknown ids: 404 when no listed payout exists, else 422 naming each unknown id.
         """
-        self.settle()
         with self._lock:
             now = self.clock.now()
+            self.settle(now)
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
             seen: set[int] = set()
@@ -547,7 +550,7 @@ class PayoutStore:
                 raise NotFoundError(missing)
             # Some listed payouts exist: the unknown ids are field errors of this request (422).
             refused.update(missing)
-            if not refused:
+            if not refused and self.max_payouts_per_number is not None:
                 refused.update(self._over_number_limit(plans, now))
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
