@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import itertools
 import logging
 import os
 import re
@@ -35,13 +36,17 @@ CONTROL_PREFIX = "/_mock/"
 TICK_SECONDS = 0.05
 # Faults that replace the work: nothing is stored or changed.
 BEFORE_WORK = frozenset({"status", "drop_before_store"})
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+_JSON_HEADERS = [_JSON_CONTENT_TYPE]
+
 UNAUTHORIZED = Reply(
     401,
     error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
     [(b"www-authenticate", b"Bearer")],
 )
 logger = logging.getLogger("fedapay_mock")
+# `options.KEY_RE` for the header's raw bytes (the pattern is ASCII: the same matches as on latin-1 text).
+_KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 
 _Entry = tuple[Operation, OperationValidators, Handler]
 
@@ -96,6 +101,7 @@ class MockApp:
             delete_only_unsent=options.delete_only_unsent,
         )
         self.faults = FaultBoard()
+        self._api_key = options.api_key.encode() if options.api_key is not None else None
         self.operation_ids = frozenset(op.operation_id for op in self.spec.operations)
         self.webhooks: WebhookSender | None = None
         if options.webhook_url is not None and options.webhook_secret is not None:
@@ -140,12 +146,74 @@ class MockApp:
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self._ticker is None and self.webhooks is not None:
-                self._start_background()
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+        """The request path, inline (each call and await is a visible share of a request): route, count,
+        authenticate, pick the fault, read the body, dispatch, reply."""
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        if self._ticker is None and self.webhooks is not None:
+            self._start_background()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        found = self._exact.get((method, path))
+        if found is None:
+            if path.startswith(CONTROL_PREFIX):
+                await self._serve_control(method, path, receive, send)
+                return
+            routed = self._route(method, path)
+            if isinstance(routed, Reply):
+                await _reply(send, routed)
+                return
+            found, path_params = routed
+        else:
+            path_params = {}
+        operation, validators, handler = found
+        self.store.count_request(operation.operation_id)
+        # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
+        # are decoded only where read.
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        if not self._authorized(headers.get(b"authorization")):
+            await _reply(send, UNAUTHORIZED)
+            return
+        prefer = headers.get(b"prefer")
+        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
+        if fault is None:
+            fault = self.faults.take(operation.operation_id)
+        # The body: refused unread when it says it is too large; in one message, as a small body comes.
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
+            await _reply(send, self._too_large)
+            return
+        message = await receive()
+        body: bytes | None = message.get("body", b"")
+        if message.get("more_body", False):
+            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
+        if body is None or len(body) > self._max_body:
+            await _reply(send, self._too_large)
+            return
+        query = _query(scope) if scope["query_string"] else {}
+        if fault is not None:
+            if fault.kind in BEFORE_WORK:
+                await self._fail_before_work(send, fault)
+                return
+            reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+            await _pause(fault)
+            if fault.kind == "drop_after_store":
+                await _drop(send)
+                return
+        else:
+            reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+        payload = reply.payload
+        if payload is None:
+            await _reply(send, reply)
+            return
+        content = dumps(payload)
+        response_headers = [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()]
+        if reply.headers:
+            response_headers += reply.headers
+        await send({"type": "http.response.start", "status": reply.status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": content})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -182,57 +250,6 @@ class MockApp:
 
     # -- the request path: route, authenticate, pick the fault, read the body, dispatch, reply ------
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        method: str = scope["method"]
-        found = self._exact.get((method, path))
-        if found is None:
-            if path.startswith(CONTROL_PREFIX):
-                await self._serve_control(method, path, receive, send)
-                return
-            routed = self._route(method, path)
-            if isinstance(routed, Reply):
-                await _reply(send, routed)
-                return
-            found, path_params = routed
-        else:
-            path_params = {}
-        operation, validators, handler = found
-        self.store.count_request(operation.operation_id)
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        if not self._authorized(headers.get("authorization")):
-            await _reply(send, UNAUTHORIZED)
-            return
-        prefer = headers.get("prefer")
-        fault = parse_prefer(prefer) if prefer else None
-        if fault is None:
-            fault = self.faults.take(operation.operation_id)
-        # The body: refused unread when it says it is too large; in one message, as a small body comes.
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
-            await _reply(send, self._too_large)
-            return
-        message = await receive()
-        body: bytes | None = message.get("body", b"")
-        if message.get("more_body", False):
-            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
-        if body is None or len(body) > self._max_body:
-            await _reply(send, self._too_large)
-            return
-        if fault is not None:
-            if fault.kind in BEFORE_WORK:
-                await self._fail_before_work(send, fault)
-                return
-            request = Request(validators, path_params, _query(scope), headers, body)
-            reply = dispatch(handler, self.store, request)
-            await _pause(fault)
-            if fault.kind == "drop_after_store":
-                await _drop(send)
-                return
-        else:
-            reply = dispatch(handler, self.store, Request(validators, path_params, _query(scope), headers, body))
-        await _reply(send, reply)
-
     def _route(self, method: str, path: str) -> Reply | tuple[_Entry, dict[str, str]]:
         """The operation for `method path` and its path parameters, or the 404/405 reply."""
         if not path.startswith(API_PREFIX + "/"):
@@ -253,14 +270,14 @@ class MockApp:
             return _not_allowed(method, route.allow)
         return entry, params
 
-    def _authorized(self, header: str | None) -> bool:
+    def _authorized(self, header: bytes | None) -> bool:
         if header is None:
             return False
-        found = KEY_RE.match(header)
+        found = _KEY_BYTES.match(header)
         if found is None:
             return False
-        expected = self.options.api_key
-        return expected is None or hmac.compare_digest(found.group(1).encode(), expected.encode())
+        expected = self._api_key
+        return expected is None or hmac.compare_digest(found.group(1), expected)
 
     async def _fail_before_work(self, send: Send, fault: Fault) -> None:
         """A `status` or `drop_before_store` fault: nothing is done, after the fault's delay."""
@@ -403,10 +420,14 @@ async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None
     return b"".join(chunks)
 
 
+_REQUEST_IDS = itertools.count(1)
+_REQUEST_ID_PREFIX = b"req_" + os.urandom(4).hex().encode()  # per process: ids differ across mocks and restarts
+
+
 def _request_id() -> tuple[bytes, bytes]:
     """A fresh `X-Request-Id` for each reply: what clients show support (FedaPay documents no such header;
-    its Ruby library reads `Request-Id`, and the client reads both)."""
-    return (b"x-request-id", b"req_" + os.urandom(8).hex().encode())
+    its Ruby library reads `Request-Id`, and the client reads both). A counter, not urandom: it is on every reply."""
+    return (b"x-request-id", b"%s%08x" % (_REQUEST_ID_PREFIX, next(_REQUEST_IDS)))
 
 
 async def _reply(send: Send, reply: Reply) -> None:
@@ -416,7 +437,7 @@ async def _reply(send: Send, reply: Reply) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     content = dumps(reply.payload)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode()), *reply.headers, _request_id()]
+    headers = [*_JSON_HEADERS, (b"content-length", b"%d" % len(content)), *reply.headers, _request_id()]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 

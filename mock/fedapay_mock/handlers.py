@@ -26,8 +26,13 @@ class Request:
     validators: OperationValidators
     path_params: dict[str, str]
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: dict[bytes, bytes]  # as the ASGI server gives them: lower-case names, raw values
     body: bytes
+
+    def header(self, name: bytes, default: str = "") -> str:
+        """A header's value as text (latin-1, as HTTP/1.1 carries it), or `default` when it is not sent."""
+        value = self.headers.get(name)
+        return default if value is None else value.decode("latin-1")
 
 
 @dataclass(slots=True)
@@ -63,7 +68,7 @@ def _body(request: Request) -> Any:
     raw = request.body
     if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
-    content_type = request.headers.get("content-type", "")
+    content_type = request.header(b"content-type")
     if content_type[:33].lower().startswith(FORM_TYPE):
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
@@ -118,10 +123,10 @@ def create_payout(store: PayoutStore, request: Request) -> Reply:
     headers = _headers(request)
     body = _body(request)
     key = headers.get("Idempotency-Key")
-    account = request.headers.get("fedapay-account", "")
+    account = request.header(b"fedapay-account")
     wire, _replayed = store.create(
         body,
-        idempotency_key=_scoped(key, request.headers.get("authorization", ""), account) if key else None,
+        idempotency_key=_scoped(key, request.header(b"authorization"), account) if key else None,
         fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
         account_id=int(account) if account.isdigit() and len(account) < 16 else None,
         include=_include(request, body),

@@ -39,21 +39,32 @@ EventListener = Callable[[str, dict[str, Any]], None]
 
 
 _SECONDS: dict[int, str] = {}
+# The last time formatted and its text: a payout's timestamps are often the same instant (created and
+# updated, started and updated), and so are those of one request. One tuple, replaced whole.
+_last: tuple[float, str] = (math.nan, "")
+# Each millisecond's text, formatted once: the f-string with a format spec was half of `iso`'s time.
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def iso(t: float | None) -> str | None:
     """Epoch seconds -> `2018-10-24T17:27:45.677Z`, FedaPay's timestamp format."""
+    global _last
     if t is None:
         return None
+    last = _last
+    if last[0] == t:
+        return last[1]
     whole = math.floor(t)
-    ms = min(999, round((t - whole) * 1000))
+    ms = round((t - whole) * 1000)
     prefix = _SECONDS.get(whole)
     if prefix is None:
         # Many timestamps share their second under load; formatting is the costly part.
         if len(_SECONDS) > 4096:
             _SECONDS.clear()
         prefix = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    return f"{prefix}.{ms:03d}Z"
+    text = prefix + _MILLIS[ms if ms < 1000 else 999]
+    _last = (t, text)
+    return text
 
 
 _DATE = re.compile(
@@ -157,45 +168,85 @@ class Payout:
     last_error_message: str | None = None
     idempotency_key: str | None = None
 
-    def to_wire(self, nulls: dict[str, Any], echoed: frozenset[str]) -> dict[str, Any]:
-        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: what the store computes, then
-        every other nullable field of the spec as null (`nulls`), then the stored request fields the spec's
-        Payout also has (`echoed`)."""
+    def to_wire(self, template: dict[str, Any], echoed: frozenset[str]) -> dict[str, Any]:
+        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: a copy of `template` (every
+        field in FedaPay's order, null unless constant: `wire_template`) with what the store computes filled
+        in, then the stored request fields the spec's Payout also has (`echoed`)."""
+        wire = template.copy()
+        wire["id"] = self.id
+        wire["reference"] = self.reference
+        wire["amount"] = self.amount
+        wire["status"] = self.status
+        wire["customer_id"] = self.customer_id
+        wire["currency_id"] = self.currency_id
+        wire["mode"] = self.mode
+        if self.last_error_code is not None:
+            wire["last_error_code"] = self.last_error_code
+            wire["last_error_message"] = self.last_error_message
         fees = _fees(self.amount)
-        created = iso(self.created_at)
-        updated = self.updated_at
-        wire = {
-            "klass": "v1/payout",
-            "id": self.id,
-            "reference": self.reference,
-            "amount": self.amount,
-            "status": self.status,
-            "customer_id": self.customer_id,
-            "currency_id": self.currency_id,
-            "mode": self.mode,
-            "last_error_code": self.last_error_code,
-            "last_error_message": self.last_error_message,
-            "commission": fees.commission,
-            "fees": fees.fees,
-            "fixed_commission": fees.fixed_commission,
-            "amount_transferred": fees.amount_transferred,
-            "amount_debited": fees.amount_debited,
-            "created_at": created,
-            "updated_at": created if updated == self.created_at else iso(updated),
-            # Most of these are not set yet: no call for them.
-            "scheduled_at": None if self.scheduled_at is None else iso(self.scheduled_at),
-            "started_at": None if self.started_at is None else iso(self.started_at),
-            "sent_at": None if self.sent_at is None else iso(self.sent_at),
-            "failed_at": None if self.failed_at is None else iso(self.failed_at),
-            "deleted_at": None if self.deleted_at is None else iso(self.deleted_at),
-            "account_id": self.account_id,
-        }
-        wire.update(nulls)
+        if fees is not NO_FEES:
+            wire["commission"] = fees.commission
+            wire["fees"] = fees.fees
+            wire["fixed_commission"] = fees.fixed_commission
+            wire["amount_transferred"] = fees.amount_transferred
+            wire["amount_debited"] = fees.amount_debited
+        created = wire["created_at"] = iso(self.created_at)
+        wire["updated_at"] = created if self.updated_at == self.created_at else iso(self.updated_at)
+        # Most of these are not set yet: the template's null stays.
+        if self.scheduled_at is not None:
+            wire["scheduled_at"] = iso(self.scheduled_at)
+        if self.started_at is not None:
+            wire["started_at"] = iso(self.started_at)
+        if self.sent_at is not None:
+            wire["sent_at"] = iso(self.sent_at)
+        if self.failed_at is not None:
+            wire["failed_at"] = iso(self.failed_at)
+        if self.deleted_at is not None:
+            wire["deleted_at"] = iso(self.deleted_at)
+        wire["account_id"] = self.account_id
         if self.fields:
             for name, value in self.fields.items():
                 if name in echoed:
                     wire[name] = value
         return wire
+
+
+# What the store computes, in FedaPay's order (`klass` is the one constant); then the spec's other
+# nullable fields (`PayoutStore`).
+COMPUTED_FIELDS = (
+    "klass",
+    "id",
+    "reference",
+    "amount",
+    "status",
+    "customer_id",
+    "currency_id",
+    "mode",
+    "last_error_code",
+    "last_error_message",
+    "commission",
+    "fees",
+    "fixed_commission",
+    "amount_transferred",
+    "amount_debited",
+    "created_at",
+    "updated_at",
+    "scheduled_at",
+    "started_at",
+    "sent_at",
+    "failed_at",
+    "deleted_at",
+    "account_id",
+)
+
+
+def wire_template(nullable: Iterable[str]) -> dict[str, Any]:
+    """Every field of a payout on the wire, in order, null but `klass`: the store's fields, then `nullable`."""
+    template: dict[str, Any] = dict.fromkeys(COMPUTED_FIELDS)
+    template["klass"] = "v1/payout"
+    for name in nullable:
+        template.setdefault(name, None)
+    return template
 
 
 @dataclass
@@ -236,10 +287,9 @@ class PayoutStore:
         self.delete_only_unsent = delete_only_unsent
         self.currencies = dict(currencies)
         self.shape = shape or PayoutShape()
-        computed = Payout(0, "", None, None, None, None, None, 0.0, 0.0).to_wire({}, frozenset())
-        self._nulls: dict[str, Any] = {name: None for name in self.shape.template if name not in computed}
+        self._template = wire_template(self.shape.template)
         # What the store computes is never overwritten by what a caller sent.
-        self._echoed = self.shape.echoed - computed.keys()
+        self._echoed = self.shape.echoed - frozenset(COMPUTED_FIELDS)
         self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
         self.listeners: list[EventListener] = []
         self._lock = threading.RLock()
@@ -263,7 +313,7 @@ class PayoutStore:
             self._reset_state()
 
     def _wire(self, payout: Payout, include: frozenset[str] = frozenset()) -> dict[str, Any]:
-        wire = payout.to_wire(self._nulls, self._echoed)
+        wire = payout.to_wire(self._template, self._echoed)
         if include:
             self._embed(wire, include)
         return wire
@@ -291,11 +341,12 @@ class PayoutStore:
         self._seq += 1
         heapq.heappush(self._due, (due, self._seq, payout_id, kind))
 
-    def settle(self) -> None:
-        """Apply every transition whose time has come on the mock clock."""
+    def settle(self, now: float | None = None) -> None:
+        """Apply every transition whose time has come on the mock clock (`now`: its time, read by the caller)."""
         if not self._due:
             return
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         with self._lock:
             while self._due and self._due[0][0] <= now:
                 due, _, payout_id, kind = heapq.heappop(self._due)
@@ -321,7 +372,8 @@ class PayoutStore:
             payout.status = "sent"
             payout.sent_at = when
             self.counters.sent += 1
-            self._emit("payout.sent", payout)
+            if self.listeners:
+                self._emit("payout.sent", payout)
 
     # -- operations -----------------------------------------------------------------------------
 
@@ -358,28 +410,31 @@ class PayoutStore:
             customer = values.get("customer")
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             payout_id = self._next_id
-            self._next_id += 1
-            amount = values.get("amount")
+            self._next_id = payout_id + 1
+            # id, reference, amount, currency_id, mode, customer_id, phone_number, created_at, updated_at
             payout = Payout(
-                id=payout_id,
-                reference=str(REFERENCE_BASE + payout_id),
-                amount=amount,
-                currency_id=self._currency_id(values.get("currency")),
-                mode=values.get("mode"),
-                customer_id=customer_id,
-                phone_number=number,
-                created_at=now,
-                updated_at=now,
+                payout_id,
+                str(REFERENCE_BASE + payout_id),
+                values.get("amount"),
+                self._currency_id(values.get("currency")),
+                values.get("mode"),
+                customer_id,
+                number,
+                now,
+                now,
                 fields={name: values[name] for name in self._stored_on_create if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
             )
             self._payouts[payout_id] = payout
             self.counters.created += 1
-            wire = self._wire(payout, include)
+            wire = payout.to_wire(self._template, self._echoed)
+            if include:
+                self._embed(wire, include)
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
-            self._emit("payout.created", payout)
+            if self.listeners:
+                self._emit("payout.created", payout)
             return wire, False
 
     def _currency_id(self, currency: Any) -> int | None:
@@ -460,9 +515,9 @@ class PayoutStore:
 
         Unknown ids: 404 when no listed payout exists, else 422 naming each unknown id.
         """
-        self.settle()
         with self._lock:
             now = self.clock.now()
+            self.settle(now)
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
             seen: set[int] = set()
@@ -495,7 +550,7 @@ class PayoutStore:
                 raise NotFoundError(missing)
             # Some listed payouts exist: the unknown ids are field errors of this request (422).
             refused.update(missing)
-            if not refused:
+            if not refused and self.max_payouts_per_number is not None:
                 refused.update(self._over_number_limit(plans, now))
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
@@ -511,7 +566,8 @@ class PayoutStore:
                     payout.started_at = now
                     self.counters.started += 1
                     self._schedule(now + self.settle_seconds, payout.id, "settle")
-                    self._emit("payout.started", payout)
+                    if self.listeners:
+                        self._emit("payout.started", payout)
                 else:
                     payout.status = "scheduled"
                     payout.scheduled_at = when
@@ -519,7 +575,7 @@ class PayoutStore:
                     self.counters.scheduled += 1
                     self._schedule(when, payout.id, "send")
                     self._emit("payout.scheduled", payout)
-                out.append(self._wire(payout))
+                out.append(payout.to_wire(self._template, self._echoed))
             return out
 
     def _over_number_limit(

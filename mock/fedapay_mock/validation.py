@@ -201,6 +201,7 @@ class ParamValidator:
 
     def __init__(self, name: str, required: bool, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
         self.name = name
+        self.header_key = name.lower().encode("latin-1")  # the name as an ASGI header, for header parameters
         self.required = required
         self._validator = SchemaValidator(schema, definitions)
         resolved = self._validator.resolved
@@ -247,11 +248,16 @@ class OperationValidators:
             values[name] = value
         return values, errors
 
-    def validate_headers(self, headers: Mapping[str, str]) -> tuple[dict[str, Any], FieldErrors]:
+    def validate_headers(self, headers: Mapping[bytes, bytes]) -> tuple[dict[str, Any], FieldErrors]:
+        """The spec's header parameters, from the headers as the ASGI server gives them (lower-case names)."""
         values: dict[str, Any] = {}
         errors: FieldErrors = {}
         for name, validator in self.headers.items():
-            value, problems = validator.parse(headers.get(name.lower()))
+            raw = headers.get(validator.header_key)
+            if raw is None and not validator.required:  # the common case: an optional header not sent
+                values[name] = validator.default
+                continue
+            value, problems = validator.parse(None if raw is None else raw.decode("latin-1"))
             if problems:
                 errors[name] = problems
             values[name] = value
