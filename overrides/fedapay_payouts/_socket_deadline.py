@@ -17,8 +17,9 @@ import httpcore
 import httpx
 
 from ._deadline import READING, WAITING, current
+from ._slots import SlotTransport
 
-__all__ = ["install"]
+__all__ = ["install", "install_on"]
 
 
 def _clip(timeout: float | None, reading: bool) -> float | None:
@@ -92,17 +93,22 @@ def install(http: httpx.Client) -> bool:
 
     httpx does not let a client choose httpcore's network backend, so the pools it made are given
     ours here, before they open any connection (httpx 0.28 / httpcore 1.0; a pool of another shape
-    is left as it is, and the deadline is then checked between phases and body chunks only).
+    is left as it is, and the deadline is then checked between phases and body chunks only). A
+    transport that makes its pools later (`_slots.SlotTransport`) gives each to `install_on` itself.
     """
     done = True
     for transport in [http._transport, *http._mounts.values()]:
-        if transport is None:
-            continue
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend):
-            if not isinstance(backend, _DeadlineBackend):
-                pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
-        else:
+        if transport is not None and not isinstance(transport, SlotTransport) and not install_on(transport):
             done = False
     return done
+
+
+def install_on(transport: object) -> bool:
+    """The backend above for one httpx transport's pool; False when the pool is not of httpcore 1.0's shape."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(backend, httpcore.NetworkBackend):
+        return False
+    if not isinstance(backend, _DeadlineBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return True
