@@ -13,8 +13,9 @@ copying figures by hand.
   given an `httpx.AsyncClient`, so that row also covers the injected-client path);
 - the same raw call plus the generated `Payout.from_dict` on the reply: the generated layer's share;
 - throughput under concurrency: payouts/s of create + send_now with 1, 8, 32 and 64 callers in
-  flight (asyncio tasks on one `AsyncFedaPay` with its own pool), for the client as it is
-  (`max_in_flight` at its default), the client with no effective cap (`max_in_flight=1000`) and raw
+  flight (asyncio tasks on one `AsyncFedaPay` with its own pool: one connection per place of
+  `max_in_flight`), for the client as it is (`max_in_flight` at its default), the client with no
+  effective cap (`max_in_flight=1000`: a connection per caller) and raw
   httpx (one `httpx.AsyncClient`, default limits, the same two POSTs): runs interleaved, median of
   `--throughput-runs`, each side's ratio to its own figure at 8 in flight;
 - `import fedapay_payouts` vs `import httpx`, each in a fresh interpreter of a throwaway venv that
@@ -22,9 +23,10 @@ copying figures by hand.
   compiled bytecode as installed packages do.
 
 What the client does per call that raw httpx does not: argument checks, a typed `Payout` from the
-reply, the retry bookkeeping. What it saves: JSON through orjson (`_json.py`) and, on its own
-connection pool, requests assembled from a URL and headers prepared once instead of
-`httpx.Client.build_request`'s per-call URL parse and header/cookie merge (`_client.py`).
+reply, the retry bookkeeping. What it saves: JSON through orjson (`_json.py`), on its own
+connection pool requests assembled from a URL and headers prepared once instead of
+`httpx.Client.build_request`'s per-call URL parse and header/cookie merge (`_client.py`), and for
+the sync client one socket write per request instead of two (`_socket_deadline.py`).
 
 The machine is noisy, so the two variants run in interleaved pairs (alternating which goes first)
 and the figure is the median of the per-pair ratios.

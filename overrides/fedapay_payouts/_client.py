@@ -11,10 +11,12 @@ which keeps its deadline and size machinery) and `sleep=` (what performs `Sleep`
 `time.sleep` / `asyncio.sleep`).
 
 Throughput under concurrency: httpcore's pool scans all its requests and connections on every
-request, so past a few requests in flight each one costs more than it brings (on loopback, 64 in
-flight gave half the payouts/s of 8). Each twin lets at most `max_in_flight` attempts on the wire at
-once (`DEFAULT_MAX_IN_FLIGHT`, from `benchmarks/client/bench_client.py`); the others wait their turn,
-within their pool timeout and deadline (a wait that runs out is an `httpx.PoolTimeout`: not sent).
+request, and hands one idle connection to several callers at once (`_slots.py`), so past a few
+requests in flight each one costs more than it brings (on loopback, 64 in flight gave half the
+payouts/s of 8). Each twin lets at most `max_in_flight` attempts on the wire at once
+(`DEFAULT_MAX_IN_FLIGHT`, from `benchmarks/client/bench_client.py`), and on a pool of its own each of
+those places owns one connection; the others wait their turn, within their pool timeout and deadline
+(a wait that runs out is an `httpx.PoolTimeout`: not sent).
 
 Each driver also holds every call to its bounds: the call's `deadline` (`_deadline.py`: all attempts,
 waits and checks; `timeout=` stays per attempt, and its read value bounds the reading of one whole
@@ -25,7 +27,6 @@ it (the reason phrase, header values), see `_redact.py`.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
@@ -55,11 +56,10 @@ from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import RetryPolicy, Send, Sleep, Steps
+from ._slots import SLOT, AsyncTurns, SyncTurns, async_transport, sync_transport
 from ._version import user_agent
 
 if TYPE_CHECKING:
-    import asyncio
-
     from ._payouts import AsyncPayouts, Payouts
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncFedaPay", "FedaPay"]
@@ -162,12 +162,18 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         headers = self._our_headers()
         self._base_url = config.base_url
         self._http: HttpClient
+        self._prepare(sleep)
+        self._slotted = http_client is None and transport is None  # a pool of our own: one connection per place
         if http_client is None:
             self._owns_http = True
+            # One SSL context for the client and all its places' transports (each would load the CA bundle).
+            verify = httpx.create_ssl_context() if self._slotted else True
             self._http = http_client_type(
-                headers=headers, timeout=config.timeout, follow_redirects=False,
+                headers=headers, timeout=config.timeout, follow_redirects=False, verify=verify,
                 transport=cast(Any, transport),  # checked above against this twin's transport type
             )
+            if self._slotted:  # httpx's own transport (env proxies stay as its mounts) gives way to the places
+                self._http._transport = self._slot_transport(verify)
             # A bearer-token API needs no cookies: our own pool neither sends nor keeps them. httpx
             # would otherwise copy every reply's request into a urllib request for its cookie jar,
             # about a tenth of the client's own time per call (`_NoCookies`).
@@ -189,10 +195,13 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         self._prepare_headers(headers)
         self._timeout = config.timeout.as_dict()
         self._urls = {path: httpx.URL(self._base_url + path) for path in ("/payouts", "/payouts/start")}  # parsed once
-        self._prepare(sleep)
 
     def _prepare(self, sleep: SleepHook | None) -> None:
-        """Each twin's own parts: what performs `Sleep`, and the limit on attempts in flight."""
+        """Each twin's own parts: what performs `Sleep`, and the places of `max_in_flight` (`_slots.py`)."""
+        raise NotImplementedError
+
+    def _slot_transport(self, verify: Any) -> Any:
+        """The transport of a pool of our own: one connection per place."""
         raise NotImplementedError
 
     def _our_headers(self) -> httpx.Headers:
@@ -398,7 +407,12 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
 
     def _prepare(self, sleep: Callable[[float], None] | None) -> None:
         self._sleep = sleep or time.sleep
-        self._in_flight = threading.BoundedSemaphore(self._max_in_flight)
+        self._turns = SyncTurns(self._max_in_flight)  # shared with `with_options` copies
+
+    def _slot_transport(self, verify: Any) -> httpx.BaseTransport:
+        from ._socket_deadline import install_on  # httpcore loads with the first client, not the package
+
+        return sync_transport(self._turns, verify, install_on)
 
     @cached_property
     def payouts(self) -> Payouts:
@@ -435,13 +449,15 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
         attempt = Attempt(deadline, request, self._trace)
         response = None
-        held = False
+        slot = None
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
-            held = self._in_flight.acquire(blocking=False) or self._wait_turn(attempt)
-            if not held:
+            slot = self._turns.take_now() or self._turns.take(self._turn_wait(attempt))
+            if slot is None:
                 return self._no_turn(attempt)
+            if self._slotted:
+                request.extensions[SLOT] = slot
             response = self._http.send(request, stream=True, follow_redirects=False)
             if response.is_stream_consumed:  # a transport that hands the body already read
                 self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
@@ -464,15 +480,17 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             deadline.attempt = None
             try:
                 if response is not None:
-                    response.close()
+                    response.close()  # the place's connection back to idle (or closed) before the place is free
             finally:
-                if held:
-                    self._in_flight.release()
+                if slot is not None:
+                    request.extensions.pop(SLOT, None)
+                    self._turns.give(slot)
 
-    def _wait_turn(self, attempt: Attempt) -> bool:
-        """Wait for one of the `max_in_flight` places, within the attempt's pool timeout (cut to the deadline)."""
+    @staticmethod
+    def _turn_wait(attempt: Attempt) -> float:
+        """How long to wait for a place: the attempt's pool timeout, or what is left of the deadline."""
         wait = attempt.timeouts.get("pool")
-        return self._in_flight.acquire(timeout=max(attempt.deadline.remaining(), 0.0) if wait is None else wait)
+        return max(attempt.deadline.remaining(), 0.0) if wait is None else wait
 
     def close(self) -> None:
         """Close the connection pool (only when this client created it: not an `http_client` you passed in,
@@ -489,24 +507,6 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         self.close()
 
 
-class _LoopLimit:
-    """The async twin's limit on attempts in flight: one semaphore per event loop (an asyncio.Semaphore
-    that had to wait is bound to its loop), held in one object that `with_options` copies share."""
-
-    __slots__ = ("_current", "_size")
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._current: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-
-    def on(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
-        if self._current is None or self._current[0] is not loop:
-            import asyncio
-
-            self._current = (loop, asyncio.Semaphore(self._size))
-        return self._current[1]
-
-
 async def _asyncio_sleep(seconds: float) -> None:
     import asyncio  # only when a retry waits: keeps `import fedapay_payouts` light
 
@@ -521,7 +521,10 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
 
     def _prepare(self, sleep: Callable[[float], Awaitable[None]] | None) -> None:
         self._sleep = sleep or _asyncio_sleep
-        self._in_flight = _LoopLimit(self._max_in_flight)  # shared with `with_options` copies
+        self._turns = AsyncTurns(self._max_in_flight)  # shared with `with_options` copies
+
+    def _slot_transport(self, verify: Any) -> httpx.AsyncBaseTransport:
+        return async_transport(self._turns, verify)
 
     @cached_property
     def payouts(self) -> AsyncPayouts:
@@ -559,24 +562,26 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         attempt = Attempt(deadline, request, self._trace)
         response = None
         watch: asyncio.Timeout | None = None
-        loop = asyncio.get_running_loop()
-        limiter = self._in_flight.on(loop)
-        held = False
+        turns = self._turns
+        waits = turns.on(asyncio.get_running_loop())
+        slot = None
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
             async with asyncio.timeout(deadline.remaining()) as watch:
-                if limiter.locked():
+                if waits.locked():
                     try:
                         async with asyncio.timeout(attempt.timeouts.get("pool")):
-                            await limiter.acquire()
+                            await waits.acquire()
                     except TimeoutError:
                         if watch.expired():
                             raise
                         return self._no_turn(attempt)
                 else:
-                    await limiter.acquire()  # a free place: returns at once
-                held = True
+                    await waits.acquire()  # a free place: returns at once
+                slot = turns.pop()  # no await since the semaphore: no other caller took it
+                if self._slotted:
+                    request.extensions[SLOT] = slot
                 attempt.watch = watch  # when the reply starts, its read timeout may bound it sooner
                 response = await self._http.send(request, stream=True, follow_redirects=False)
                 if response.is_stream_consumed:  # a transport that hands the body already read
@@ -603,10 +608,11 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             deadline.attempt = None
             try:
                 if response is not None:
-                    await response.aclose()
+                    await response.aclose()  # the place's connection back to idle (or closed) first
             finally:
-                if held:
-                    limiter.release()
+                if slot is not None:
+                    request.extensions.pop(SLOT, None)
+                    turns.give(slot, waits)
 
     async def close(self) -> None:
         """Close the connection pool (only when this client created it: not an `http_client` you passed in,
