@@ -17,7 +17,7 @@ from typing import TextIO
 
 from fedapay_payouts import FedaPayError
 
-from .engine import Aborted, BulkOptions, BulkResult, pay_file_async
+from .engine import DEFAULT_MAX_IN_FLIGHT, Aborted, BulkOptions, BulkResult, pay_file_async
 from .errors import BulkError
 from .progress import LogProgress, RichProgress, for_terminal
 
@@ -51,7 +51,8 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("--currency", default="XOF", help="currency for rows without one (default XOF)")
     bulk.add_argument("--country", help="country (bj, tg, ...) of national phone numbers in rows without one")
     bulk.add_argument("--schedule-at", metavar="ISO8601", help="send at this time instead of now")
-    bulk.add_argument("--concurrency", type=_concurrency, default=8, metavar="N", help="creates in flight (8)")
+    bulk.add_argument("--concurrency", type=_concurrency, default=DEFAULT_MAX_IN_FLIGHT, metavar="N",
+                      help=f"creates in flight ({DEFAULT_MAX_IN_FLIGHT}, the client's max_in_flight)")
     bulk.add_argument("--wait", action="store_true", help="poll until every payout is sent or failed")
     bulk.add_argument("--wait-timeout", type=float, default=900.0, metavar="SECONDS", help="for --wait (900)")
     bulk.add_argument("--report", type=Path, metavar="OUT.csv", help="write one line per row: payout, status, error")

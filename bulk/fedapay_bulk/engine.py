@@ -35,6 +35,7 @@ from fedapay_payouts import (
     RateLimitError,
     StartItem,
 )
+from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
 
 from .checks import Defaults
 from .errors import BulkError, FileChangedError, Problem
@@ -63,7 +64,7 @@ class BulkOptions:
     currency: str = "XOF"
     schedule_at: str | None = None
     country: str | None = None
-    concurrency: int = 8
+    concurrency: int = DEFAULT_MAX_IN_FLIGHT
     wait: bool = False
     wait_timeout: float = 900.0
     report: Path | None = None
@@ -470,7 +471,8 @@ async def pay_file_async(
     owned = client is None
     try:
         if client is None:
-            client = AsyncFedaPay(**client_options)
+            # The client's own limit must not cap --concurrency: as many attempts on the wire as creates in flight.
+            client = AsyncFedaPay(**{"max_in_flight": options.concurrency, **client_options})
         run = Run(client, journal, options, progress)
         run.bind_target()
         if journal.fresh or journal.count("creating"):

@@ -70,7 +70,10 @@ Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 SleepHook = TypeVar("SleepHook")
 Outcome = httpx.Response | httpx.RequestError
 
-DEFAULT_MAX_IN_FLIGHT: Final = 8
+# With one connection per place (`_slots.py`), 8 to 64 callers get the same payouts/s on loopback at this
+# cap (benchmarks/client/RESULTS.md), and on a real network a client does about max_in_flight / RTT
+# calls per second: 32 at a 150 ms RTT is about 210/s, where 8 was about 53/s.
+DEFAULT_MAX_IN_FLIGHT: Final = 32
 MAX_MAX_IN_FLIGHT: Final = 10_000
 
 USER_AGENT = user_agent()
@@ -95,7 +98,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     `default_headers`, and `http_client` (yours to configure and close). Not from the environment:
     `deadline` (seconds for a whole call, all attempts and waits included; 120 by default; each
     operation also takes its own `deadline=`), `max_response_bytes` (the largest reply body read,
-    decoded; 10 MiB by default), `max_in_flight` (attempts of this client on the wire at once, 8 by
+    decoded; 10 MiB by default), `max_in_flight` (attempts of this client on the wire at once, 32 by
     default), `transport` (an httpx transport for the client's own pool: tests, proxies, mounts) and
     `sleep` (what waits between retries: `time.sleep`, or `asyncio.sleep` for the async twin).
     """

@@ -278,13 +278,13 @@ class Gate(httpx.AsyncBaseTransport):
         return httpx.Response(200, json={"v1/payout": PAYOUT})
 
 
-@pytest.mark.parametrize(("options", "limit"), [({"max_in_flight": 3}, 3), ({}, 8)])
+@pytest.mark.parametrize(("options", "limit"), [({"max_in_flight": 3}, 3), ({}, 32)])
 def test_no_more_than_max_in_flight_async_attempts_are_on_the_wire(options: dict[str, Any], limit: int) -> None:
     async def main() -> tuple[int, int, list[Payout]]:
         gate = Gate()
         async with AsyncFedaPay(API_KEY, transport=gate, **options) as client:
             assert client.max_in_flight == limit
-            calls = asyncio.gather(*(client.payouts.retrieve(7) for _ in range(20)))
+            calls = asyncio.gather(*(client.payouts.retrieve(7) for _ in range(limit + 12)))
             await asyncio.sleep(0.3)  # every call that can get in is in
             waiting = gate.inside
             gate.opened.set()
@@ -292,7 +292,7 @@ def test_no_more_than_max_in_flight_async_attempts_are_on_the_wire(options: dict
 
     waiting, most, payouts = asyncio.run(main())
     assert (waiting, most) == (limit, limit)
-    assert [payout.id for payout in payouts] == [7] * 20
+    assert [payout.id for payout in payouts] == [7] * (limit + 12)
 
 
 def test_no_more_than_max_in_flight_sync_attempts_are_on_the_wire() -> None:
