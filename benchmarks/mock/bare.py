@@ -16,13 +16,19 @@ from pathlib import Path
 from fedapay_mock.asgi import ASGIApp, Receive, Scope, Send
 from fedapay_mock.server import serve_forever
 
+# The mock's `X-Request-Id` (`req_` and 16 hex digits): the same header, so the same bytes on the wire.
+REQUEST_ID = (b"x-request-id", b"req_" + b"0" * 16)
+
 
 def bare_app(create: bytes, start: bytes) -> ASGIApp:
-    """`POST .../payouts` gets `create` (201), anything else `start` (200), as `application/json`."""
-    replies = {
-        "POST": (201, [(b"content-type", b"application/json"), (b"content-length", str(len(create)).encode())], create),
-    }
-    other = (200, [(b"content-type", b"application/json"), (b"content-length", str(len(start)).encode())], start)
+    """`POST .../payouts` gets `create` (201), anything else `start` (200), as `application/json`, with the
+    mock's three headers (content type, length, request id)."""
+
+    def headers(body: bytes) -> list[tuple[bytes, bytes]]:
+        return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), REQUEST_ID]
+
+    replies = {"POST": (201, headers(create), create)}
+    other = (200, headers(start), start)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

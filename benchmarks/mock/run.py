@@ -6,7 +6,9 @@ node_modules is missing); and `bare.py`, the mock's stack (the same runner: uvic
 settings) answering the mock's own reply bytes with no work at all, the most the mock could reach here.
 Load generator: wrk (Debian package; installed with apt-get when missing). Variants alternate within a
 round (the order reversed every other round) and the report gives medians over rounds, the ratios
-mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc).
+mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc). The ratios
+are paired: computed within each round (the servers measured minutes apart, under the same load), then the
+median of those per-round ratios, so a load change between rounds does not move the verdict.
 
     .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50] [--write-results]
 """
@@ -56,6 +58,7 @@ class Result:
     non_2xx: int
     errors: int
     cpu_us: float  # the server's CPU time (user + system) per measured request
+    round: int = 0  # which round measured it (ratios are paired within a round)
 
 
 def ensure_tools() -> None:
@@ -190,7 +193,7 @@ def wrk(
     )
 
 
-def run_round(order: list[str], args: argparse.Namespace, replies: Path) -> list[Result]:
+def run_round(number: int, order: list[str], args: argparse.Namespace, replies: Path) -> list[Result]:
     results: list[Result] = []
     for operation in ("create", "start"):
         for server in order:
@@ -209,6 +212,7 @@ def run_round(order: list[str], args: argparse.Namespace, replies: Path) -> list
                     # Continue after the payouts the warm-up started (plus the requests it had in flight).
                     first_id = started_so_far(base) + args.connections + 1
                 result = wrk(server, operation, base + path, args, first_id, pid)
+                result.round = number
             print(
                 f"  {server:5} {operation:6} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                 f"p99 {result.p99_ms:7.2f} ms  CPU {result.cpu_us:6.1f} us/req  ({result.requests} requests, "
@@ -220,7 +224,8 @@ def run_round(order: list[str], args: argparse.Namespace, replies: Path) -> list
 
 
 def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, dict[str, float]]]:
-    """Medians over rounds per operation and server, and the mock's ratios to the others."""
+    """Medians over rounds per operation and server, and the mock's ratios to the others: each round's
+    mock/other, then the median over rounds (paired, so the load of one round does not leak into another)."""
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for operation in ("create", "start"):
         for server in servers:
@@ -237,8 +242,20 @@ def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, 
         if "mock" in rows:
             for other in servers:
                 if other != "mock":
-                    rows[f"mock/{other}"] = {"rps": rows["mock"]["rps"] / rows[other]["rps"]}
+                    ratios = paired_ratios(results, operation, other)
+                    rows[f"mock/{other}"] = {"rps": statistics.median(ratios)} | {
+                        f"round {n}": ratio for n, ratio in enumerate(ratios, start=1)
+                    }
     return summary
+
+
+def paired_ratios(results: list[Result], operation: str, other: str) -> list[float]:
+    """mock req/s over `other`'s req/s within each round that measured both, in round order."""
+    by_round: dict[int, dict[str, float]] = {}
+    for r in results:
+        if r.operation == operation:
+            by_round.setdefault(r.round, {})[r.server] = r.rps
+    return [rows["mock"] / rows[other] for _, rows in sorted(by_round.items()) if "mock" in rows and other in rows]
 
 
 def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], rounds: int) -> str:
@@ -259,12 +276,19 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
     others = [s for s in servers if s != "mock"]
     if "mock" in servers and others:
         header = " | ".join("mock/Prism" if s == "prism" else "mock/ceiling" for s in others)
-        lines += ["", f"| operation | {header} |", "|---|" + "---:|" * len(others)]
+        lines += [
+            "",
+            "Ratios paired within each round (mock/other in that round), median over rounds; each round in brackets:",
+            "",
+            f"| operation | {header} |",
+            "|---|" + "---:|" * len(others),
+        ]
         for operation, rows in summary.items():
             cells = []
             for other in others:
-                ratio = rows[f"mock/{other}"]["rps"]
-                cells.append(f"{ratio:.2f}x" if other == "prism" else f"{ratio:.0%}")
+                ratios = rows[f"mock/{other}"]
+                text = [f"{value:.2f}x" if other == "prism" else f"{value:.0%}" for value in ratios.values()]
+                cells.append(text[0] + (f" ({', '.join(text[1:])})" if len(text) > 2 else ""))
             lines.append(f"| {operation} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -305,7 +329,7 @@ def main() -> int:
         for number in range(args.rounds):
             order = servers if number % 2 == 0 else servers[::-1]
             print(f"round {number + 1}: {' then '.join(order)}", flush=True)
-            all_results.extend(run_round(order, args, replies))
+            all_results.extend(run_round(number, order, args, replies))
     summary = summarize(all_results, servers)
     text = tables(summary, servers, args.rounds)
     print("\n" + text)

@@ -22,11 +22,11 @@ from . import gc_tuning
 from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
-from .handlers import HANDLERS, Handler, Reply, Request, dispatch, not_implemented
+from .handlers import DIRECT, HANDLERS, Direct, Handler, Rejected, Reply, Request, dispatch, not_implemented, refusal
 from .options import KEY_RE, MockOptions, MockSettings, resolve
 from .shape import payout_shape
 from .spec import Operation, load_spec
-from .store import PayoutStore, iso
+from .store import PayoutStore, StoreError, iso
 from .validation import OperationValidators, compile_validators
 from .webhooks import WebhookSender
 from .wire import MalformedJSONError, dumps, error_body, loads
@@ -48,7 +48,8 @@ logger = logging.getLogger("fedapay_mock")
 # `options.KEY_RE` for the header's raw bytes (the pattern is ASCII: the same matches as on latin-1 text).
 _KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 
-_Entry = tuple[Operation, OperationValidators, Handler]
+# The operation, its validators, its handler, and its direct handler with the status of a success (or None).
+_Entry = tuple[Operation, OperationValidators, Handler, tuple[Direct, int] | None]
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,12 @@ class MockApp:
             grouped.setdefault(op.path, []).append(op)
         for path, ops in grouped.items():
             by_method = {
-                op.method: (op, validators[op.operation_id], HANDLERS.get(op.operation_id) or not_implemented(op))
+                op.method: (
+                    op,
+                    validators[op.operation_id],
+                    HANDLERS.get(op.operation_id) or not_implemented(op),
+                    DIRECT.get(op.operation_id),
+                )
                 for op in ops
             }
             route = _Route(
@@ -168,7 +174,7 @@ class MockApp:
             found, path_params = routed
         else:
             path_params = {}
-        operation, validators, handler = found
+        operation, validators, handler, direct = found
         self.store.count_request(operation.operation_id)
         # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
         # are decoded only where read.
@@ -202,6 +208,22 @@ class MockApp:
             if fault.kind == "drop_after_store":
                 await _drop(send)
                 return
+        elif direct is not None:
+            # The busiest operations, without the `Request` and `Reply` objects.
+            try:
+                content = dumps(direct[0](self.store, validators, query, headers, body))
+            except (Rejected, StoreError) as exc:
+                await _reply(send, refusal(exc))
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": direct[1],
+                    "headers": [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()],
+                }
+            )
+            await send({"type": "http.response.body", "body": content})
+            return
         else:
             reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
         payload = reply.payload

@@ -6,7 +6,7 @@ Handlers are plain functions with no awaits, so each one runs atomically on the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from .validation import FieldErrors, OperationValidators
 from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+_FORM_TYPE_BYTES = FORM_TYPE.encode("ascii")  # matched on the raw header (ASCII case folding, as on latin-1 text)
 # What a list request without `per_page` gets when the spec gives no default.
 DEFAULT_PER_PAGE = 25
 
@@ -62,14 +63,23 @@ def _payout_id(request: Request) -> int:
     return value
 
 
+def _text(headers: Mapping[bytes, bytes], name: bytes) -> str:
+    """A header's value as text (latin-1), or "" when it is not sent."""
+    value = headers.get(name)
+    return "" if value is None else value.decode("latin-1")
+
+
 def _body(request: Request) -> Any:
-    validators = request.validators
+    return _parse_body(request.validators, request.headers, request.body)
+
+
+def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes], raw: bytes) -> Any:
+    """The body, parsed (JSON, or a form when it says so) and validated against the operation's schema."""
     assert validators.body is not None
-    raw = request.body
     if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
-    content_type = request.header(b"content-type")
-    if content_type[:33].lower().startswith(FORM_TYPE):
+    content_type = headers.get(b"content-type")
+    if content_type is not None and content_type[:33].lower().startswith(_FORM_TYPE_BYTES):
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
         except (MalformedFormError, ValueError) as exc:
@@ -88,16 +98,13 @@ def _body(request: Request) -> Any:
     return value
 
 
-def _headers(request: Request) -> dict[str, Any]:
-    values, errors = request.validators.validate_headers(request.headers)
-    if errors:
-        raise Rejected(request.validators.invalid_status, "A header is invalid.", errors)
-    return values
-
-
 def _include(request: Request, body: Any = None) -> frozenset[str]:
+    return _embedded(request.query, body)
+
+
+def _embedded(query: Mapping[str, str], body: Any = None) -> frozenset[str]:
     """The objects `include` asks to embed (query parameter, or create's body field); others ignored."""
-    raw = request.query.get("include")
+    raw = query.get("include")
     if raw is None and isinstance(body, dict):
         raw = body.get("include")
     if not isinstance(raw, str) or not raw:
@@ -120,18 +127,31 @@ def _scoped(key: str, authorization: str, account: str) -> str:
 
 
 def create_payout(store: PayoutStore, request: Request) -> Reply:
-    headers = _headers(request)
-    body = _body(request)
-    key = headers.get("Idempotency-Key")
-    account = request.header(b"fedapay-account")
+    return Reply(201, create(store, request.validators, request.query, request.headers, request.body))
+
+
+def create(
+    store: PayoutStore,
+    validators: OperationValidators,
+    query: Mapping[str, str],
+    headers: Mapping[bytes, bytes],
+    raw: bytes,
+) -> dict[str, Any]:
+    """`create_payout` on the request's parts (the app calls it directly: no `Request`): the 201's payload."""
+    values, errors = validators.validate_headers(headers)
+    if errors:
+        raise Rejected(validators.invalid_status, "A header is invalid.", errors)
+    body = _parse_body(validators, headers, raw)
+    key = values.get("Idempotency-Key")
+    account = _text(headers, b"fedapay-account")
     wire, _replayed = store.create(
         body,
-        idempotency_key=_scoped(key, request.header(b"authorization"), account) if key else None,
+        idempotency_key=_scoped(key, _text(headers, b"authorization"), account) if key else None,
         fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
         account_id=int(account) if account.isdigit() and len(account) < 16 else None,
-        include=_include(request, body),
+        include=_embedded(query, body),
     )
-    return Reply(201, payout_envelope(wire))
+    return payout_envelope(wire)
 
 
 def list_payouts(store: PayoutStore, request: Request) -> Reply:
@@ -182,23 +202,41 @@ def delete_payout(store: PayoutStore, request: Request) -> Reply:
 
 
 def start_payouts(store: PayoutStore, request: Request) -> Reply:
-    body = _body(request)
+    return Reply(200, start(store, request.validators, request.query, request.headers, request.body))
+
+
+def start(
+    store: PayoutStore,
+    validators: OperationValidators,
+    query: Mapping[str, str],
+    headers: Mapping[bytes, bytes],
+    raw: bytes,
+) -> dict[str, Any]:
+    """`start_payouts` on the request's parts (the app calls it directly): the 200's payload."""
+    body = _parse_body(validators, headers, raw)
     items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
-    started = store.start(items, field_prefix=prefix)
-    return Reply(200, payouts_envelope(started))
+    return payouts_envelope(store.start(items, field_prefix=prefix))
 
 
 Handler = Callable[[PayoutStore, Request], Reply]
+# The operations the app runs without building a `Request` or a `Reply` (the busiest): the handler on the
+# request's parts, returning the payload of a success, raising `Rejected` or `StoreError`.
+Direct = Callable[[PayoutStore, OperationValidators, Mapping[str, str], Mapping[bytes, bytes], bytes], dict[str, Any]]
 
 
 def dispatch(handler: Handler, store: PayoutStore, request: Request) -> Reply:
-    """Run a handler; the one place where a refusal (the handler's own or the store's) becomes a reply."""
+    """Run a handler; where a refusal (the handler's own or the store's) becomes a reply (`refusal`)."""
     try:
         return handler(store, request)
-    except Rejected as rejected:
-        return rejected.reply
-    except StoreError as refused:
-        return Reply(refused.status, error_body(refused.message, refused.errors))
+    except (Rejected, StoreError) as exc:
+        return refusal(exc)
+
+
+def refusal(exc: Rejected | StoreError) -> Reply:
+    """The reply of a handler's or the store's refusal."""
+    if isinstance(exc, Rejected):
+        return exc.reply
+    return Reply(exc.status, error_body(exc.message, exc.errors))
 
 
 def not_implemented(operation: Operation) -> Handler:
@@ -227,3 +265,5 @@ HANDLERS: dict[str, Handler] = {
     "delete_payout": delete_payout,
     "start_payouts": start_payouts,
 }
+# Success statuses of the direct handlers, by operation id.
+DIRECT: dict[str, tuple[Direct, int]] = {"create_payout": (create, 201), "start_payouts": (start, 200)}

@@ -144,10 +144,17 @@ def _fees(amount: Any) -> Fees:
     return found
 
 
+# The `fields` of a payout created with none: one shared dict, never written (`PayoutStore.update` gives the
+# payout its own before the first change).
+NO_FIELDS: dict[str, Any] = {}
+
+
 @dataclass(slots=True)
 class Payout:
+    """A stored payout: only what the store cannot derive (the reference follows from the id, the error from
+    the status), so that creating one stays cheap."""
+
     id: int
-    reference: str
     amount: int | None
     currency_id: int | None
     mode: str | None
@@ -157,16 +164,19 @@ class Payout:
     updated_at: float
     status: str = "pending"
     # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=lambda: NO_FIELDS)
     account_id: int | None = None
     scheduled_at: float | None = None
     started_at: float | None = None
     sent_at: float | None = None
     failed_at: float | None = None
     deleted_at: float | None = None
-    last_error_code: str | None = None
-    last_error_message: str | None = None
     idempotency_key: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """FedaPay's reference: a number string, unique like the id it is made from."""
+        return str(REFERENCE_BASE + self.id)
 
     def to_wire(self, template: dict[str, Any], echoed: frozenset[str]) -> dict[str, Any]:
         """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: a copy of `template` (every
@@ -174,15 +184,15 @@ class Payout:
         in, then the stored request fields the spec's Payout also has (`echoed`)."""
         wire = template.copy()
         wire["id"] = self.id
-        wire["reference"] = self.reference
+        wire["reference"] = str(REFERENCE_BASE + self.id)
         wire["amount"] = self.amount
-        wire["status"] = self.status
+        status = wire["status"] = self.status
         wire["customer_id"] = self.customer_id
         wire["currency_id"] = self.currency_id
         wire["mode"] = self.mode
-        if self.last_error_code is not None:
-            wire["last_error_code"] = self.last_error_code
-            wire["last_error_message"] = self.last_error_message
+        if status == "failed":  # the one way a payout fails here: the sandbox rule (`FAILING_SUFFIX`)
+            wire["last_error_code"] = FAILED_CODE
+            wire["last_error_message"] = FAILED_MESSAGE
         fees = _fees(self.amount)
         if fees is not NO_FEES:
             wire["commission"] = fees.commission
@@ -291,6 +301,7 @@ class PayoutStore:
         # What the store computes is never overwritten by what a caller sent.
         self._echoed = self.shape.echoed - frozenset(COMPUTED_FIELDS)
         self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
+        self._stored_set = frozenset(self._stored_on_create)
         self.listeners: list[EventListener] = []
         self._lock = threading.RLock()
         self._reset_state()
@@ -364,8 +375,6 @@ class PayoutStore:
         if payout.phone_number is not None and payout.phone_number.endswith(FAILING_SUFFIX):
             payout.status = "failed"
             payout.failed_at = when
-            payout.last_error_code = FAILED_CODE
-            payout.last_error_message = FAILED_MESSAGE
             self.counters.failed += 1
             self._emit("payout.failed", payout)
         else:
@@ -411,10 +420,10 @@ class PayoutStore:
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             payout_id = self._next_id
             self._next_id = payout_id + 1
-            # id, reference, amount, currency_id, mode, customer_id, phone_number, created_at, updated_at
+            # id, amount, currency_id, mode, customer_id, phone_number, created_at, updated_at
+            stored = self._stored_on_create
             payout = Payout(
                 payout_id,
-                str(REFERENCE_BASE + payout_id),
                 values.get("amount"),
                 self._currency_id(values.get("currency")),
                 values.get("mode"),
@@ -422,7 +431,9 @@ class PayoutStore:
                 number,
                 now,
                 now,
-                fields={name: values[name] for name in self._stored_on_create if name in values},
+                fields=NO_FIELDS
+                if self._stored_set.isdisjoint(values)
+                else {name: values[name] for name in stored if name in values},
                 account_id=account_id,
                 idempotency_key=idempotency_key,
             )
@@ -648,6 +659,8 @@ class PayoutStore:
                 elif name == "mode":
                     payout.mode = value
                 elif name not in CORE_REQUEST_FIELDS:
+                    if payout.fields is NO_FIELDS:
+                        payout.fields = {}
                     payout.fields[name] = value
             payout.updated_at = self.clock.now()
             return self._wire(payout)

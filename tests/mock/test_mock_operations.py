@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -346,3 +347,32 @@ def test_rescheduling_is_refused_for_a_pending_payout_or_a_past_date_and_changes
         assert list(check("update_payout", refused)["errors"]) == ["scheduled_at"]
     kept = api.get(f"/payouts/{scheduled['id']}").json()["v1/payout"]
     assert kept["scheduled_at"] == "2999-01-01T10:00:00.000Z"
+
+
+def test_updating_one_payout_never_shows_its_fields_on_another(api: httpx.Client, check: ReplyChecker) -> None:
+    # Payouts created without description or merchant reference share no state: a change to one stays its own.
+    first = create(api, check)
+    second = create(api, check)
+    reply = api.put(f"/payouts/{first['id']}", json={"description": "rent", "merchant_reference": "order-9"})
+    assert check("update_payout", reply)["v1/payout"]["description"] == "rent"
+    untouched = check("retrieve_payout", api.get(f"/payouts/{second['id']}"))["v1/payout"]
+    assert (untouched["description"], untouched["merchant_reference"]) == (None, None)
+    third = create(api, check)
+    assert (third["description"], third["merchant_reference"]) == (None, None)
+    found = check("list_payouts", api.get("/payouts", params={"merchant_reference": "order-9"}))["v1/payouts"]
+    assert [p["id"] for p in found] == [first["id"]]
+
+
+def test_create_and_start_replies_each_carry_their_own_request_id(api: httpx.Client, check: ReplyChecker) -> None:
+    created = api.post("/payouts", json=payout_body())
+    refused = api.post("/payouts", json=payout_body(amount=-5))
+    started = api.put("/payouts/start", json={"payouts": [{"id": created.json()["v1/payout"]["id"]}]})
+    again = api.put("/payouts/start", json={"payouts": [{"id": created.json()["v1/payout"]["id"]}]})
+    unknown = api.put("/payouts/start", json={"payouts": [{"id": 999}]})
+    replies = [created, refused, started, again, unknown]
+    assert [r.status_code for r in replies] == [201, 422, 200, 422, 404]
+    ids = [r.headers.get("x-request-id", "") for r in replies]
+    assert all(re.fullmatch(r"req_[0-9a-f]{16}", value) for value in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert check("start_payouts", started)["v1/payouts"][0]["status"] == "started"
+    assert all(r.json()["errors"] for r in (refused, again, unknown))
