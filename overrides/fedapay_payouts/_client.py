@@ -62,7 +62,7 @@ from ._version import user_agent
 if TYPE_CHECKING:
     from ._payouts import AsyncPayouts, Payouts
 
-__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncFedaPay", "FedaPay"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "DEFAULT_MAX_IN_FLIGHT_SHARED_POOL", "AsyncFedaPay", "FedaPay"]
 
 R = TypeVar("R")
 HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
@@ -74,6 +74,10 @@ Outcome = httpx.Response | httpx.RequestError
 # cap (benchmarks/client/RESULTS.md), and on a real network a client does about max_in_flight / RTT
 # calls per second: 32 at a 150 ms RTT is about 210/s, where 8 was about 53/s.
 DEFAULT_MAX_IN_FLIGHT: Final = 32
+# With an `http_client` or `transport` of yours, the places are turns only and its one pool serves them all;
+# past about 8 requests in flight that pool spends more CPU on itself than it gains (32 in flight on
+# loopback: 1.10x raw httpx's time per call at a cap of 32, 0.85x at 8), hence a lower default there.
+DEFAULT_MAX_IN_FLIGHT_SHARED_POOL: Final = 8
 MAX_MAX_IN_FLIGHT: Final = 10_000
 
 USER_AGENT = user_agent()
@@ -99,7 +103,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     `deadline` (seconds for a whole call, all attempts and waits included; 120 by default; each
     operation also takes its own `deadline=`), `max_response_bytes` (the largest reply body read,
     decoded; 10 MiB by default), `max_in_flight` (attempts of this client on the wire at once, 32 by
-    default), `transport` (an httpx transport for the client's own pool: tests, proxies, mounts) and
+    default; 8 with an `http_client` or `transport` of yours, whose one pool serves them all),
+    `transport` (an httpx transport for the client's own pool: tests, proxies, mounts) and
     `sleep` (what waits between retries: `time.sleep`, or `asyncio.sleep` for the async twin).
     """
 
@@ -120,7 +125,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         http_client: HttpClient | None = None,
         deadline: float | NotGiven = NOT_GIVEN,
         max_response_bytes: int | NotGiven = NOT_GIVEN,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_in_flight: int | NotGiven = NOT_GIVEN,
         transport: Transport | None = None,
         sleep: SleepHook | None = None,
     ) -> None:
@@ -142,6 +147,9 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             raise InvalidArgumentError("transport", "give either transport or http_client, not both")
         if sleep is not None and not callable(sleep):
             raise InvalidArgumentError("sleep", f"must be callable, got {shown(sleep)}")
+        if isinstance(max_in_flight, NotGiven):
+            own_pool = http_client is None and transport is None
+            max_in_flight = DEFAULT_MAX_IN_FLIGHT if own_pool else DEFAULT_MAX_IN_FLIGHT_SHARED_POOL
         self._max_in_flight = check_count(max_in_flight, "max_in_flight", maximum=MAX_MAX_IN_FLIGHT, minimum=1)
         extra_headers = check_headers(default_headers)
         config = resolve_config(

@@ -278,7 +278,7 @@ class Gate(httpx.AsyncBaseTransport):
         return httpx.Response(200, json={"v1/payout": PAYOUT})
 
 
-@pytest.mark.parametrize(("options", "limit"), [({"max_in_flight": 3}, 3), ({}, 32)])
+@pytest.mark.parametrize(("options", "limit"), [({"max_in_flight": 3}, 3), ({}, 8)])
 def test_no_more_than_max_in_flight_async_attempts_are_on_the_wire(options: dict[str, Any], limit: int) -> None:
     async def main() -> tuple[int, int, list[Payout]]:
         gate = Gate()
@@ -438,3 +438,16 @@ def test_the_clients_own_pool_keeps_no_cookie_and_sends_none() -> None:
         jar = client._http.cookies
     assert list(jar.jar) == []
     assert [request.headers.get("cookie") for request in seen] == [None, None]
+
+
+def test_the_default_max_in_flight_depends_on_who_owns_the_pool() -> None:
+    """32 places, each with its own connection, on the client's pool; 8 turns when one pool of yours serves them all
+    (httpcore's pool loses to its own bookkeeping past about 8 requests in flight: benchmarks/client/RESULTS.md)."""
+    with FedaPay(API_KEY, base_url="http://127.0.0.1:9/v1") as own:
+        assert own.max_in_flight == 32
+    with httpx.Client() as yours, FedaPay(API_KEY, base_url="http://127.0.0.1:9/v1", http_client=yours) as shared:
+        assert shared.max_in_flight == 8
+    with FedaPay(API_KEY, base_url="http://127.0.0.1:9/v1", transport=httpx.HTTPTransport()) as through:
+        assert through.max_in_flight == 8
+    with FedaPay(API_KEY, base_url="http://127.0.0.1:9/v1", http_client=httpx.Client(), max_in_flight=20) as chosen:
+        assert chosen.max_in_flight == 20
