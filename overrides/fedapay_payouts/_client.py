@@ -27,9 +27,10 @@ it (the reason phrase, header values), see `_redact.py`.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cached_property
+from functools import cache, cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast
 
@@ -91,6 +92,13 @@ class _NoCookies(httpx.Cookies):
 
     def set_cookie_header(self, request: httpx.Request) -> None:
         return None
+
+
+@cache
+def default_ssl_context() -> ssl.SSLContext:
+    """httpx's default verification (certifi's CA bundle), made once per process and shared: a context is
+    safe to share between connections and threads, and this one is never changed after it is made."""
+    return httpx.create_ssl_context()
 
 
 class BaseClient(Generic[HttpClient, Transport, SleepHook]):
@@ -177,8 +185,9 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         self._slotted = http_client is None and transport is None  # a pool of our own: one connection per place
         if http_client is None:
             self._owns_http = True
-            # One SSL context for the client and all its places' transports (each would load the CA bundle).
-            verify = httpx.create_ssl_context() if self._slotted else True
+            # One SSL context for every client of the process and all their places' transports: loading the
+            # CA bundle costs about 20 ms, which each client, copy and place would otherwise pay again.
+            verify = default_ssl_context()
             self._http = http_client_type(
                 headers=headers, timeout=config.timeout, follow_redirects=False, verify=verify,
                 transport=cast(Any, transport),  # checked above against this twin's transport type

@@ -451,3 +451,16 @@ def test_the_default_max_in_flight_depends_on_who_owns_the_pool() -> None:
         assert through.max_in_flight == 8
     with FedaPay(API_KEY, base_url="http://127.0.0.1:9/v1", http_client=httpx.Client(), max_in_flight=20) as chosen:
         assert chosen.max_in_flight == 20
+
+
+def test_every_client_shares_one_verifying_ssl_context() -> None:
+    """Loading the CA bundle costs about 20 ms a client; the one context made instead must still verify."""
+    import ssl
+
+    from fedapay_payouts._client import default_ssl_context
+
+    context = default_ssl_context()
+    assert context is default_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0
