@@ -252,21 +252,33 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         account_id: str | int | NotGiven | None = NOT_GIVEN,
         deadline: float | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy of this client with some settings changed, sharing its connection pool and its in-flight limit.
 
         `client.with_options(account_id=7).payouts.create(...)` pays from sub-account 7 (the
         `FedaPay-Account` header) on the same connections; `account_id=None` sends no account header.
         `timeout` (per attempt), `max_retries` (the policy's delays kept), `deadline` (per call) and
-        `default_headers` (merged over this client's) are checked as the constructor checks them
+        `default_headers` (merged over this client's), `retry_policy` (a whole policy, instead of
+        `max_retries`) and `max_response_bytes` are checked as the constructor checks them
         (`InvalidArgumentError` naming the option); what is not given is this client's own value, never
         read again from the environment. The pool stays this client's: closing a copy (or leaving its
         `with` block) closes nothing, and closing this client ends the copies' pool too.
         """
         config = self._config
+        if not isinstance(retry_policy, NotGiven | RetryPolicy):
+            raise InvalidArgumentError("retry_policy", f"must be a RetryPolicy, got {shown(retry_policy)}")
+        if isinstance(retry_policy, RetryPolicy) and not isinstance(max_retries, NotGiven):
+            raise InvalidArgumentError("max_retries", "give either max_retries or retry_policy, not both")
+        reply_limit = (
+            self._max_response_bytes if isinstance(max_response_bytes, NotGiven)
+            else check_max_response_bytes(max_response_bytes)
+        )
         new_timeout = config.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         retries = (
-            self._retry.max_retries if isinstance(max_retries, NotGiven)
+            retry_policy.max_retries if isinstance(retry_policy, RetryPolicy)
+            else self._retry.max_retries if isinstance(max_retries, NotGiven)
             else check_count(max_retries, "max_retries", maximum=MAX_RETRIES_LIMIT)
         )
         account = (
@@ -285,11 +297,14 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             api_key=config.api_key, environment=config.environment, base_url=config.base_url,
             account_id=account, timeout=new_timeout, max_retries=retries,
         )
-        if retries != self._retry.max_retries:
+        if isinstance(retry_policy, RetryPolicy):
+            copy._retry = retry_policy
+        elif retries != self._retry.max_retries:
             policy = self._retry
             copy._retry = RetryPolicy(retries, initial_delay=policy.initial_delay, max_delay=policy.max_delay,
                                       max_retry_after=policy.max_retry_after)
         copy._deadline = new_deadline
+        copy._max_response_bytes = reply_limit
         copy._timeout = new_timeout.as_dict()
         copy._default_headers = extra
         copy._closes_http = False

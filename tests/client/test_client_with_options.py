@@ -18,8 +18,10 @@ from fedapay_payouts import (
     APITimeoutError,
     AsyncFedaPay,
     FedaPay,
+    FedaPayError,
     InternalServerError,
     InvalidArgumentError,
+    RetryPolicy,
 )
 
 from tests.client.client_support import API_KEY, CUSTOMER, Api
@@ -160,6 +162,9 @@ def test_the_copy_never_reads_the_environment_again(api: Api, monkeypatch: pytes
         ("default_headers", {"Authorization": "Bearer sk_sandbox_someone_else"}),
         ("default_headers", {"FedaPay-Account": "9"}), ("default_headers", {"X-A": "1\r\nX-B: 2"}),
         ("default_headers", ["X-A"]),
+        ("retry_policy", 3), ("retry_policy", {"max_retries": 1}), ("retry_policy", None),
+        ("max_response_bytes", 0), ("max_response_bytes", -5), ("max_response_bytes", "10"),
+        ("max_response_bytes", True), ("max_response_bytes", 2.5),
     ],
 )
 def test_hostile_values_are_refused_naming_the_option(api: Api, option: str, value: Any) -> None:
@@ -170,6 +175,30 @@ def test_hostile_values_are_refused_naming_the_option(api: Api, option: str, val
     assert "sk_sandbox_someone_else" not in str(caught.value)
     api.call(client, lambda p: p.list(per_page=1))  # the original is untouched
     assert "fedapay-account" not in api.sent[0].headers
+
+
+def test_a_whole_retry_policy_and_a_reply_size_limit_apply_to_the_copy_only(api: Api) -> None:
+    client = api.client(max_retries=2)
+    payout = api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER))
+    policy = RetryPolicy(max_retries=3, initial_delay=0.25, max_delay=0.25)
+    failing = client.with_options(retry_policy=policy, default_headers={"Prefer": "code=503"})
+    with pytest.raises(InternalServerError):
+        api.call(failing, lambda p: p.retrieve(payout.id))
+    assert len(api.sleeps) == 3  # the copy's own policy: three retries (the original's allows two)
+    assert max(api.sleeps) <= 0.25  # within its max_delay (jittered)
+    assert failing.retry_policy is policy
+    assert client.retry_policy.max_retries == 2
+    for _ in range(2):  # three payouts: a page of them is about 2 KB, each payout several hundred bytes
+        api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER))
+    small = client.with_options(max_response_bytes=1024)
+    with pytest.raises(FedaPayError) as caught:
+        api.call(small, lambda p: p.list(per_page=3))
+    assert "1024" in str(caught.value)
+    assert (small.max_response_bytes, client.max_response_bytes) == (1024, 10 * 1024 * 1024)
+    assert len(api.call(client, lambda p: p.list(per_page=3)).items) == 3
+    with pytest.raises(InvalidArgumentError) as both:
+        client.with_options(max_retries=1, retry_policy=policy)
+    assert both.value.argument == "max_retries"
 
 
 def test_unknown_options_are_refused() -> None:
