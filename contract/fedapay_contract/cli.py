@@ -207,18 +207,11 @@ def _target(args: argparse.Namespace) -> tuple[str | None, str]:
 
 
 def _redactor(secret: str) -> Callable[[str], str]:
-    """Replace the key, and its part after the prefix, in any text (a server could echo it back)."""
-    needles = [secret]
-    body = secret.split("_", 2)[-1]
-    if len(body) >= 8 and body != secret:
-        needles.append(body)
+    """Mask the key in any text (a server could echo it back): the client's `Redactor`, which also finds its
+    percent-encoded forms and any piece of 8 characters or more outside the public `sk_sandbox_` prefix."""
+    from fedapay_payouts._redact import Redactor
 
-    def redact(text: str) -> str:
-        for needle in needles:
-            text = text.replace(needle, "[redacted]")
-        return text
-
-    return redact
+    return Redactor(secret, mask="[redacted]").redact
 
 
 def _without_userinfo(url: str) -> str:

@@ -49,9 +49,10 @@ LOGGERS: Final = (
 class Redactor:
     """Masks one secret, whole or in pieces, in any text."""
 
-    __slots__ = ("__weakref__", "_forms", "_guards", "_public")
+    __slots__ = ("__weakref__", "_forms", "_guards", "_mask", "_public")
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, mask: str = MASK) -> None:
+        self._mask = mask
         forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret, safe="")}
         self._forms = tuple(form for form in forms if len(form) >= MIN_SECRET)
         self._public = next((len(p) for p in PUBLIC_PREFIXES if secret.startswith(p) and len(secret) > len(p)), 0)
@@ -66,7 +67,7 @@ class Redactor:
         return range(min(first, max(0, len(form) - width)), max(1, len(form) - width + 1))
 
     def redact(self, text: str) -> str:
-        """`text` with every run of 8+ characters of the secret (or all of a shorter secret) replaced by MASK."""
+        """`text` with every run of 8+ characters of the secret (or all of a shorter secret) replaced by the mask."""
         if not any(map(text.__contains__, self._guards)):  # the common case, at C speed
             return text
         masked = [False] * len(text)
@@ -85,7 +86,7 @@ class Redactor:
             if masked[index]:
                 while index < len(text) and masked[index]:
                     index += 1
-                parts.append(MASK)
+                parts.append(self._mask)
             else:
                 start = index
                 while index < len(text) and not masked[index]:
