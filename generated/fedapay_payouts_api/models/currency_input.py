@@ -11,6 +11,13 @@ from ..models.currency_input_iso import CurrencyInputIso, check_currency_input_i
 
 T = TypeVar("T", bound="CurrencyInput")
 
+# The wire names CurrencyInput declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "iso",
+    }
+)
+
 
 @_attrs_define
 class CurrencyInput:
@@ -26,25 +33,26 @@ class CurrencyInput:
     def to_dict(self) -> dict[str, Any]:
         iso: str = self.iso
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "iso": iso,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "iso": iso,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        iso = check_currency_input_iso(d.pop("iso"))
+        iso = check_currency_input_iso(src_dict["iso"])
 
         currency_input = cls(
             iso=iso,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         currency_input.additional_properties = d
         return currency_input
 

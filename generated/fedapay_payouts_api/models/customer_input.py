@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.phone_number import PhoneNumber
-
-
 T = TypeVar("T", bound="CustomerInput")
+
+# The wire names CustomerInput declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "firstname",
+        "lastname",
+        "email",
+        "phone_number",
+    }
+)
 
 
 @_attrs_define
@@ -34,26 +40,17 @@ class CustomerInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        firstname = self.firstname
-
-        lastname = self.lastname
-
-        email = self.email
-
         phone_number: dict[str, Any] | Unset = UNSET
         if not isinstance(self.phone_number, Unset):
             phone_number = self.phone_number.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "firstname": firstname,
-                "lastname": lastname,
-            }
-        )
-        if email is not UNSET:
-            field_dict["email"] = email
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "firstname": self.firstname,
+            "lastname": self.lastname,
+        }
+        if not isinstance(self.email, Unset):
+            field_dict["email"] = self.email
         if phone_number is not UNSET:
             field_dict["phone_number"] = phone_number
 
@@ -61,16 +58,13 @@ class CustomerInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.phone_number import PhoneNumber  # noqa: PLC0415
+        firstname = src_dict["firstname"]
 
-        d = dict(src_dict)
-        firstname = d.pop("firstname")
+        lastname = src_dict["lastname"]
 
-        lastname = d.pop("lastname")
+        email = src_dict.get("email", UNSET)
 
-        email = d.pop("email", UNSET)
-
-        _phone_number = d.pop("phone_number", UNSET)
+        _phone_number = src_dict.get("phone_number", UNSET)
         phone_number: PhoneNumber | Unset
         if isinstance(_phone_number, Unset):
             phone_number = UNSET
@@ -84,6 +78,11 @@ class CustomerInput:
             phone_number=phone_number,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         customer_input.additional_properties = d
         return customer_input
 
@@ -102,3 +101,7 @@ class CustomerInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.phone_number import PhoneNumber

@@ -2,12 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="ListMeta")
+
+# The wire names ListMeta declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "current_page",
+        "next_page",
+        "prev_page",
+        "total_pages",
+        "total_count",
+        "per_page",
+    }
+)
 
 
 @_attrs_define
@@ -32,59 +44,31 @@ class ListMeta:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        current_page = self.current_page
-
-        next_page: int | None
-        next_page = self.next_page
-
-        prev_page: int | None
-        prev_page = self.prev_page
-
-        total_pages = self.total_pages
-
-        total_count = self.total_count
-
-        per_page = self.per_page
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "current_page": current_page,
-                "next_page": next_page,
-                "prev_page": prev_page,
-                "total_pages": total_pages,
-                "total_count": total_count,
-                "per_page": per_page,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "current_page": self.current_page,
+            "next_page": self.next_page,
+            "prev_page": self.prev_page,
+            "total_pages": self.total_pages,
+            "total_count": self.total_count,
+            "per_page": self.per_page,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        current_page = d.pop("current_page")
+        current_page = src_dict["current_page"]
 
-        def _parse_next_page(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        next_page = src_dict["next_page"]
 
-        next_page = _parse_next_page(d.pop("next_page"))
+        prev_page = src_dict["prev_page"]
 
-        def _parse_prev_page(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        total_pages = src_dict["total_pages"]
 
-        prev_page = _parse_prev_page(d.pop("prev_page"))
+        total_count = src_dict["total_count"]
 
-        total_pages = d.pop("total_pages")
-
-        total_count = d.pop("total_count")
-
-        per_page = d.pop("per_page")
+        per_page = src_dict["per_page"]
 
         list_meta = cls(
             current_page=current_page,
@@ -95,6 +79,11 @@ class ListMeta:
             per_page=per_page,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         list_meta.additional_properties = d
         return list_meta
 

@@ -3,21 +3,52 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.payout_currency import PayoutCurrency
-    from ..models.payout_custom_metadata import PayoutCustomMetadata
-    from ..models.payout_customer import PayoutCustomer
-    from ..models.payout_metadata import PayoutMetadata
-
-
 T = TypeVar("T", bound="Payout")
+
+# The wire names Payout declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "id",
+        "reference",
+        "amount",
+        "status",
+        "customer_id",
+        "currency_id",
+        "mode",
+        "created_at",
+        "updated_at",
+        "klass",
+        "last_error_code",
+        "commission",
+        "fees",
+        "fixed_commission",
+        "amount_transferred",
+        "amount_debited",
+        "scheduled_at",
+        "sent_at",
+        "failed_at",
+        "deleted_at",
+        "metadata",
+        "custom_metadata",
+        "payment_method_id",
+        "transaction_key",
+        "merchant_reference",
+        "account_id",
+        "balance_id",
+        "started_at",
+        "last_error_message",
+        "description",
+        "customer",
+        "currency",
+    }
+)
 
 
 @_attrs_define
@@ -97,65 +128,9 @@ class Payout:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.payout_custom_metadata import PayoutCustomMetadata  # noqa: PLC0415
-        from ..models.payout_metadata import PayoutMetadata  # noqa: PLC0415
-
-        id = self.id
-
-        reference: None | str
-        reference = self.reference
-
-        amount = self.amount
-
-        status = self.status
-
-        customer_id = self.customer_id
-
-        currency_id = self.currency_id
-
-        mode = self.mode
-
         created_at = self.created_at.isoformat()
 
         updated_at = self.updated_at.isoformat()
-
-        klass = self.klass
-
-        last_error_code: None | str | Unset
-        if isinstance(self.last_error_code, Unset):
-            last_error_code = UNSET
-        else:
-            last_error_code = self.last_error_code
-
-        commission: int | None | Unset
-        if isinstance(self.commission, Unset):
-            commission = UNSET
-        else:
-            commission = self.commission
-
-        fees: int | None | Unset
-        if isinstance(self.fees, Unset):
-            fees = UNSET
-        else:
-            fees = self.fees
-
-        fixed_commission: int | None | Unset
-        if isinstance(self.fixed_commission, Unset):
-            fixed_commission = UNSET
-        else:
-            fixed_commission = self.fixed_commission
-
-        amount_transferred: int | None | Unset
-        if isinstance(self.amount_transferred, Unset):
-            amount_transferred = UNSET
-        else:
-            amount_transferred = self.amount_transferred
-
-        amount_debited: int | None | Unset
-        if isinstance(self.amount_debited, Unset):
-            amount_debited = UNSET
-        else:
-            amount_debited = self.amount_debited
 
         scheduled_at: None | str | Unset
         if isinstance(self.scheduled_at, Unset):
@@ -205,36 +180,6 @@ class Payout:
         else:
             custom_metadata = self.custom_metadata
 
-        payment_method_id: int | None | Unset
-        if isinstance(self.payment_method_id, Unset):
-            payment_method_id = UNSET
-        else:
-            payment_method_id = self.payment_method_id
-
-        transaction_key: None | str | Unset
-        if isinstance(self.transaction_key, Unset):
-            transaction_key = UNSET
-        else:
-            transaction_key = self.transaction_key
-
-        merchant_reference: None | str | Unset
-        if isinstance(self.merchant_reference, Unset):
-            merchant_reference = UNSET
-        else:
-            merchant_reference = self.merchant_reference
-
-        account_id: int | None | Unset
-        if isinstance(self.account_id, Unset):
-            account_id = UNSET
-        else:
-            account_id = self.account_id
-
-        balance_id: int | None | Unset
-        if isinstance(self.balance_id, Unset):
-            balance_id = UNSET
-        else:
-            balance_id = self.balance_id
-
         started_at: None | str | Unset
         if isinstance(self.started_at, Unset):
             started_at = UNSET
@@ -242,18 +187,6 @@ class Payout:
             started_at = self.started_at.isoformat()
         else:
             started_at = self.started_at
-
-        last_error_message: None | str | Unset
-        if isinstance(self.last_error_message, Unset):
-            last_error_message = UNSET
-        else:
-            last_error_message = self.last_error_message
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         customer: dict[str, Any] | Unset = UNSET
         if not isinstance(self.customer, Unset):
@@ -263,34 +196,31 @@ class Payout:
         if not isinstance(self.currency, Unset):
             currency = self.currency.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "reference": reference,
-                "amount": amount,
-                "status": status,
-                "customer_id": customer_id,
-                "currency_id": currency_id,
-                "mode": mode,
-                "created_at": created_at,
-                "updated_at": updated_at,
-                "klass": klass,
-            }
-        )
-        if last_error_code is not UNSET:
-            field_dict["last_error_code"] = last_error_code
-        if commission is not UNSET:
-            field_dict["commission"] = commission
-        if fees is not UNSET:
-            field_dict["fees"] = fees
-        if fixed_commission is not UNSET:
-            field_dict["fixed_commission"] = fixed_commission
-        if amount_transferred is not UNSET:
-            field_dict["amount_transferred"] = amount_transferred
-        if amount_debited is not UNSET:
-            field_dict["amount_debited"] = amount_debited
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "id": self.id,
+            "reference": self.reference,
+            "amount": self.amount,
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "currency_id": self.currency_id,
+            "mode": self.mode,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "klass": self.klass,
+        }
+        if not isinstance(self.last_error_code, Unset):
+            field_dict["last_error_code"] = self.last_error_code
+        if not isinstance(self.commission, Unset):
+            field_dict["commission"] = self.commission
+        if not isinstance(self.fees, Unset):
+            field_dict["fees"] = self.fees
+        if not isinstance(self.fixed_commission, Unset):
+            field_dict["fixed_commission"] = self.fixed_commission
+        if not isinstance(self.amount_transferred, Unset):
+            field_dict["amount_transferred"] = self.amount_transferred
+        if not isinstance(self.amount_debited, Unset):
+            field_dict["amount_debited"] = self.amount_debited
         if scheduled_at is not UNSET:
             field_dict["scheduled_at"] = scheduled_at
         if sent_at is not UNSET:
@@ -303,22 +233,22 @@ class Payout:
             field_dict["metadata"] = metadata
         if custom_metadata is not UNSET:
             field_dict["custom_metadata"] = custom_metadata
-        if payment_method_id is not UNSET:
-            field_dict["payment_method_id"] = payment_method_id
-        if transaction_key is not UNSET:
-            field_dict["transaction_key"] = transaction_key
-        if merchant_reference is not UNSET:
-            field_dict["merchant_reference"] = merchant_reference
-        if account_id is not UNSET:
-            field_dict["account_id"] = account_id
-        if balance_id is not UNSET:
-            field_dict["balance_id"] = balance_id
+        if not isinstance(self.payment_method_id, Unset):
+            field_dict["payment_method_id"] = self.payment_method_id
+        if not isinstance(self.transaction_key, Unset):
+            field_dict["transaction_key"] = self.transaction_key
+        if not isinstance(self.merchant_reference, Unset):
+            field_dict["merchant_reference"] = self.merchant_reference
+        if not isinstance(self.account_id, Unset):
+            field_dict["account_id"] = self.account_id
+        if not isinstance(self.balance_id, Unset):
+            field_dict["balance_id"] = self.balance_id
         if started_at is not UNSET:
             field_dict["started_at"] = started_at
-        if last_error_message is not UNSET:
-            field_dict["last_error_message"] = last_error_message
-        if description is not UNSET:
-            field_dict["description"] = description
+        if not isinstance(self.last_error_message, Unset):
+            field_dict["last_error_message"] = self.last_error_message
+        if not isinstance(self.description, Unset):
+            field_dict["description"] = self.description
         if customer is not UNSET:
             field_dict["customer"] = customer
         if currency is not UNSET:
@@ -328,281 +258,109 @@ class Payout:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payout_currency import PayoutCurrency  # noqa: PLC0415
-        from ..models.payout_custom_metadata import PayoutCustomMetadata  # noqa: PLC0415
-        from ..models.payout_customer import PayoutCustomer  # noqa: PLC0415
-        from ..models.payout_metadata import PayoutMetadata  # noqa: PLC0415
+        id = src_dict["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        reference = src_dict["reference"]
 
-        def _parse_reference(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        amount = src_dict["amount"]
 
-        reference = _parse_reference(d.pop("reference"))
+        status = src_dict["status"]
 
-        amount = d.pop("amount")
+        customer_id = src_dict["customer_id"]
 
-        status = d.pop("status")
+        currency_id = src_dict["currency_id"]
 
-        customer_id = d.pop("customer_id")
+        mode = src_dict["mode"]
 
-        currency_id = d.pop("currency_id")
+        created_at = datetime.datetime.fromisoformat(src_dict["created_at"])
 
-        mode = d.pop("mode")
+        updated_at = datetime.datetime.fromisoformat(src_dict["updated_at"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        klass = src_dict["klass"]
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        last_error_code = src_dict.get("last_error_code", UNSET)
 
-        klass = d.pop("klass")
+        commission = src_dict.get("commission", UNSET)
 
-        def _parse_last_error_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        fees = src_dict.get("fees", UNSET)
 
-        last_error_code = _parse_last_error_code(d.pop("last_error_code", UNSET))
+        fixed_commission = src_dict.get("fixed_commission", UNSET)
 
-        def _parse_commission(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        amount_transferred = src_dict.get("amount_transferred", UNSET)
 
-        commission = _parse_commission(d.pop("commission", UNSET))
+        amount_debited = src_dict.get("amount_debited", UNSET)
 
-        def _parse_fees(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        fees = _parse_fees(d.pop("fees", UNSET))
-
-        def _parse_fixed_commission(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        fixed_commission = _parse_fixed_commission(d.pop("fixed_commission", UNSET))
-
-        def _parse_amount_transferred(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        amount_transferred = _parse_amount_transferred(d.pop("amount_transferred", UNSET))
-
-        def _parse_amount_debited(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        amount_debited = _parse_amount_debited(d.pop("amount_debited", UNSET))
-
-        def _parse_scheduled_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        scheduled_at = src_dict.get("scheduled_at", UNSET)
+        if isinstance(scheduled_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                scheduled_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return scheduled_at_type_0
+                scheduled_at = datetime.datetime.fromisoformat(scheduled_at)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
 
-        scheduled_at = _parse_scheduled_at(d.pop("scheduled_at", UNSET))
-
-        def _parse_sent_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        sent_at = src_dict.get("sent_at", UNSET)
+        if isinstance(sent_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                sent_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return sent_at_type_0
+                sent_at = datetime.datetime.fromisoformat(sent_at)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
 
-        sent_at = _parse_sent_at(d.pop("sent_at", UNSET))
-
-        def _parse_failed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        failed_at = src_dict.get("failed_at", UNSET)
+        if isinstance(failed_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                failed_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return failed_at_type_0
+                failed_at = datetime.datetime.fromisoformat(failed_at)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
 
-        failed_at = _parse_failed_at(d.pop("failed_at", UNSET))
-
-        def _parse_deleted_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        deleted_at = src_dict.get("deleted_at", UNSET)
+        if isinstance(deleted_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                deleted_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return deleted_at_type_0
+                deleted_at = datetime.datetime.fromisoformat(deleted_at)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
 
-        deleted_at = _parse_deleted_at(d.pop("deleted_at", UNSET))
-
-        def _parse_metadata(data: object) -> None | PayoutMetadata | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        metadata = src_dict.get("metadata", UNSET)
+        if isinstance(metadata, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metadata_type_0 = PayoutMetadata.from_dict(data)
-
-                return metadata_type_0
+                metadata = PayoutMetadata.from_dict(metadata)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | PayoutMetadata | Unset, data)
 
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
-
-        def _parse_custom_metadata(data: object) -> None | PayoutCustomMetadata | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        custom_metadata = src_dict.get("custom_metadata", UNSET)
+        if isinstance(custom_metadata, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                custom_metadata_type_0 = PayoutCustomMetadata.from_dict(data)
-
-                return custom_metadata_type_0
+                custom_metadata = PayoutCustomMetadata.from_dict(custom_metadata)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | PayoutCustomMetadata | Unset, data)
 
-        custom_metadata = _parse_custom_metadata(d.pop("custom_metadata", UNSET))
+        payment_method_id = src_dict.get("payment_method_id", UNSET)
 
-        def _parse_payment_method_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        transaction_key = src_dict.get("transaction_key", UNSET)
 
-        payment_method_id = _parse_payment_method_id(d.pop("payment_method_id", UNSET))
+        merchant_reference = src_dict.get("merchant_reference", UNSET)
 
-        def _parse_transaction_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        account_id = src_dict.get("account_id", UNSET)
 
-        transaction_key = _parse_transaction_key(d.pop("transaction_key", UNSET))
+        balance_id = src_dict.get("balance_id", UNSET)
 
-        def _parse_merchant_reference(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        merchant_reference = _parse_merchant_reference(d.pop("merchant_reference", UNSET))
-
-        def _parse_account_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        account_id = _parse_account_id(d.pop("account_id", UNSET))
-
-        def _parse_balance_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        balance_id = _parse_balance_id(d.pop("balance_id", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        started_at = src_dict.get("started_at", UNSET)
+        if isinstance(started_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                started_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return started_at_type_0
+                started_at = datetime.datetime.fromisoformat(started_at)
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
 
-        started_at = _parse_started_at(d.pop("started_at", UNSET))
+        last_error_message = src_dict.get("last_error_message", UNSET)
 
-        def _parse_last_error_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = src_dict.get("description", UNSET)
 
-        last_error_message = _parse_last_error_message(d.pop("last_error_message", UNSET))
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        _customer = d.pop("customer", UNSET)
+        _customer = src_dict.get("customer", UNSET)
         customer: PayoutCustomer | Unset
         if isinstance(_customer, Unset):
             customer = UNSET
         else:
             customer = PayoutCustomer.from_dict(_customer)
 
-        _currency = d.pop("currency", UNSET)
+        _currency = src_dict.get("currency", UNSET)
         currency: PayoutCurrency | Unset
         if isinstance(_currency, Unset):
             currency = UNSET
@@ -644,6 +402,11 @@ class Payout:
             currency=currency,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout.additional_properties = d
         return payout
 
@@ -662,3 +425,10 @@ class Payout:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.payout_currency import PayoutCurrency
+from ..models.payout_custom_metadata import PayoutCustomMetadata
+from ..models.payout_customer import PayoutCustomer
+from ..models.payout_metadata import PayoutMetadata

@@ -17,17 +17,17 @@ class PayoutCreateCustomMetadata:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         payout_create_custom_metadata = cls()
 
+        d = dict(src_dict)
         payout_create_custom_metadata.additional_properties = d
         return payout_create_custom_metadata
 

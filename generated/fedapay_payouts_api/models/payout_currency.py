@@ -9,6 +9,15 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PayoutCurrency")
 
+# The wire names PayoutCurrency declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "klass",
+        "id",
+        "iso",
+    }
+)
+
 
 @_attrs_define
 class PayoutCurrency:
@@ -26,32 +35,22 @@ class PayoutCurrency:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        klass = self.klass
-
-        id = self.id
-
-        iso = self.iso
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "klass": klass,
-                "id": id,
-                "iso": iso,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "klass": self.klass,
+            "id": self.id,
+            "iso": self.iso,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        klass = d.pop("klass")
+        klass = src_dict["klass"]
 
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        iso = d.pop("iso")
+        iso = src_dict["iso"]
 
         payout_currency = cls(
             klass=klass,
@@ -59,6 +58,11 @@ class PayoutCurrency:
             iso=iso,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout_currency.additional_properties = d
         return payout_currency
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PayoutCustomer")
+
+# The wire names PayoutCustomer declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "klass",
+        "id",
+        "firstname",
+        "lastname",
+        "email",
+    }
+)
 
 
 @_attrs_define
@@ -32,78 +43,31 @@ class PayoutCustomer:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        klass = self.klass
-
-        id = self.id
-
-        firstname: None | str | Unset
-        if isinstance(self.firstname, Unset):
-            firstname = UNSET
-        else:
-            firstname = self.firstname
-
-        lastname: None | str | Unset
-        if isinstance(self.lastname, Unset):
-            lastname = UNSET
-        else:
-            lastname = self.lastname
-
-        email: None | str | Unset
-        if isinstance(self.email, Unset):
-            email = UNSET
-        else:
-            email = self.email
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "klass": klass,
-                "id": id,
-            }
-        )
-        if firstname is not UNSET:
-            field_dict["firstname"] = firstname
-        if lastname is not UNSET:
-            field_dict["lastname"] = lastname
-        if email is not UNSET:
-            field_dict["email"] = email
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "klass": self.klass,
+            "id": self.id,
+        }
+        if not isinstance(self.firstname, Unset):
+            field_dict["firstname"] = self.firstname
+        if not isinstance(self.lastname, Unset):
+            field_dict["lastname"] = self.lastname
+        if not isinstance(self.email, Unset):
+            field_dict["email"] = self.email
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        klass = d.pop("klass")
+        klass = src_dict["klass"]
 
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        def _parse_firstname(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        firstname = src_dict.get("firstname", UNSET)
 
-        firstname = _parse_firstname(d.pop("firstname", UNSET))
+        lastname = src_dict.get("lastname", UNSET)
 
-        def _parse_lastname(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        lastname = _parse_lastname(d.pop("lastname", UNSET))
-
-        def _parse_email(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email = _parse_email(d.pop("email", UNSET))
+        email = src_dict.get("email", UNSET)
 
         payout_customer = cls(
             klass=klass,
@@ -113,6 +77,11 @@ class PayoutCustomer:
             email=email,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout_customer.additional_properties = d
         return payout_customer
 

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.payout import Payout
-
-
 T = TypeVar("T", bound="PayoutEnvelope")
+
+# The wire names PayoutEnvelope declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "v1/payout",
+    }
+)
 
 
 @_attrs_define
@@ -28,27 +31,26 @@ class PayoutEnvelope:
     def to_dict(self) -> dict[str, Any]:
         v1payout = self.v1payout.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "v1/payout": v1payout,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "v1/payout": v1payout,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payout import Payout  # noqa: PLC0415
-
-        d = dict(src_dict)
-        v1payout = Payout.from_dict(d.pop("v1/payout"))
+        v1payout = Payout.from_dict(src_dict["v1/payout"])
 
         payout_envelope = cls(
             v1payout=v1payout,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout_envelope.additional_properties = d
         return payout_envelope
 
@@ -67,3 +69,7 @@ class PayoutEnvelope:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.payout import Payout

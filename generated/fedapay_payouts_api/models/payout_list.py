@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.list_meta import ListMeta
-    from ..models.payout import Payout
-
-
 T = TypeVar("T", bound="PayoutList")
+
+# The wire names PayoutList declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "v1/payouts",
+        "meta",
+    }
+)
 
 
 @_attrs_define
@@ -36,37 +39,35 @@ class PayoutList:
 
         meta = self.meta.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "v1/payouts": v1payouts,
-                "meta": meta,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "v1/payouts": v1payouts,
+            "meta": meta,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_meta import ListMeta  # noqa: PLC0415
-        from ..models.payout import Payout  # noqa: PLC0415
-
-        d = dict(src_dict)
         v1payouts = []
-        _v1payouts = d.pop("v1/payouts")
+        _v1payouts = src_dict["v1/payouts"]
         for v1payouts_item_data in _v1payouts:
             v1payouts_item = Payout.from_dict(v1payouts_item_data)
 
             v1payouts.append(v1payouts_item)
 
-        meta = ListMeta.from_dict(d.pop("meta"))
+        meta = ListMeta.from_dict(src_dict["meta"])
 
         payout_list = cls(
             v1payouts=v1payouts,
             meta=meta,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout_list.additional_properties = d
         return payout_list
 
@@ -85,3 +86,8 @@ class PayoutList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.list_meta import ListMeta
+from ..models.payout import Payout

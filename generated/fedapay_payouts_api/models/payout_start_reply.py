@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.payout import Payout
-
-
 T = TypeVar("T", bound="PayoutStartReply")
+
+# The wire names PayoutStartReply declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "v1/payouts",
+    }
+)
 
 
 @_attrs_define
@@ -31,23 +34,17 @@ class PayoutStartReply:
             v1payouts_item = v1payouts_item_data.to_dict()
             v1payouts.append(v1payouts_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "v1/payouts": v1payouts,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "v1/payouts": v1payouts,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payout import Payout  # noqa: PLC0415
-
-        d = dict(src_dict)
         v1payouts = []
-        _v1payouts = d.pop("v1/payouts")
+        _v1payouts = src_dict["v1/payouts"]
         for v1payouts_item_data in _v1payouts:
             v1payouts_item = Payout.from_dict(v1payouts_item_data)
 
@@ -57,6 +54,11 @@ class PayoutStartReply:
             v1payouts=v1payouts,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         payout_start_reply.additional_properties = d
         return payout_start_reply
 
@@ -75,3 +77,7 @@ class PayoutStartReply:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.payout import Payout

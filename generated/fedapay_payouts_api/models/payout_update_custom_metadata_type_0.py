@@ -17,17 +17,17 @@ class PayoutUpdateCustomMetadataType0:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         payout_update_custom_metadata_type_0 = cls()
 
+        d = dict(src_dict)
         payout_update_custom_metadata_type_0.additional_properties = d
         return payout_update_custom_metadata_type_0
 

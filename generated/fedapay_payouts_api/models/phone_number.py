@@ -9,6 +9,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PhoneNumber")
 
+# The wire names PhoneNumber declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "number",
+        "country",
+    }
+)
+
 
 @_attrs_define
 class PhoneNumber:
@@ -24,33 +32,30 @@ class PhoneNumber:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        number = self.number
-
-        country = self.country
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "number": number,
-                "country": country,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "number": self.number,
+            "country": self.country,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        number = d.pop("number")
+        number = src_dict["number"]
 
-        country = d.pop("country")
+        country = src_dict["country"]
 
         phone_number = cls(
             number=number,
             country=country,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         phone_number.additional_properties = d
         return phone_number
 

@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.phone_number import PhoneNumber
-
-
 T = TypeVar("T", bound="StartPayout")
+
+# The wire names StartPayout declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "id",
+        "scheduled_at",
+        "phone_number",
+    }
+)
 
 
 @_attrs_define
@@ -33,23 +38,16 @@ class StartPayout:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        scheduled_at = self.scheduled_at
-
         phone_number: dict[str, Any] | Unset = UNSET
         if not isinstance(self.phone_number, Unset):
             phone_number = self.phone_number.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-            }
-        )
-        if scheduled_at is not UNSET:
-            field_dict["scheduled_at"] = scheduled_at
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "id": self.id,
+        }
+        if not isinstance(self.scheduled_at, Unset):
+            field_dict["scheduled_at"] = self.scheduled_at
         if phone_number is not UNSET:
             field_dict["phone_number"] = phone_number
 
@@ -57,14 +55,11 @@ class StartPayout:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.phone_number import PhoneNumber  # noqa: PLC0415
+        id = src_dict["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        scheduled_at = src_dict.get("scheduled_at", UNSET)
 
-        scheduled_at = d.pop("scheduled_at", UNSET)
-
-        _phone_number = d.pop("phone_number", UNSET)
+        _phone_number = src_dict.get("phone_number", UNSET)
         phone_number: PhoneNumber | Unset
         if isinstance(_phone_number, Unset):
             phone_number = UNSET
@@ -77,6 +72,11 @@ class StartPayout:
             phone_number=phone_number,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         start_payout.additional_properties = d
         return start_payout
 
@@ -95,3 +95,7 @@ class StartPayout:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.phone_number import PhoneNumber

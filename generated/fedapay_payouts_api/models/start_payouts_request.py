@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.start_payout import StartPayout
-
-
 T = TypeVar("T", bound="StartPayoutsRequest")
+
+# The wire names StartPayoutsRequest declares: every other key goes to `additional_properties`.
+_DECLARED = frozenset(
+    {
+        "payouts",
+    }
+)
 
 
 @_attrs_define
@@ -31,23 +34,17 @@ class StartPayoutsRequest:
             componentsschemas_start_payouts_list_item = componentsschemas_start_payouts_list_item_data.to_dict()
             payouts.append(componentsschemas_start_payouts_list_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "payouts": payouts,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "payouts": payouts,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.start_payout import StartPayout  # noqa: PLC0415
-
-        d = dict(src_dict)
         payouts = []
-        _payouts = d.pop("payouts")
+        _payouts = src_dict["payouts"]
         for componentsschemas_start_payouts_list_item_data in _payouts:
             componentsschemas_start_payouts_list_item = StartPayout.from_dict(
                 componentsschemas_start_payouts_list_item_data
@@ -59,6 +56,11 @@ class StartPayoutsRequest:
             payouts=payouts,
         )
 
+        d = (
+            {}
+            if src_dict.keys() <= _DECLARED
+            else {key: value for key, value in src_dict.items() if key not in _DECLARED}
+        )
         start_payouts_request.additional_properties = d
         return start_payouts_request
 
@@ -77,3 +79,7 @@ class StartPayoutsRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Below the class, once: a model these import may import this one in turn (the class exists by now).
+from ..models.start_payout import StartPayout
