@@ -33,7 +33,7 @@ from ._exceptions import InvalidArgumentError
 from ._schema import renamed, schema_for
 
 if TYPE_CHECKING:
-    from fedapay_payouts_api.client import Operation
+    from fedapay_payouts_api.client import Operation, Param
 
 __all__ = ["CONVENIENT", "RETRY_CLASS", "Prepared", "operation", "operations", "prepare"]
 
@@ -117,6 +117,8 @@ def _convenient_fields(op: Operation) -> dict[str, str]:
 
 
 _CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
+# Per operation, built on its first call: its body fields (keyword -> wire name) and its parameters by keyword.
+_LOOKUPS: dict[str, tuple[dict[str, str], dict[str, Param]]] = {}
 
 
 def prepare(
@@ -133,8 +135,10 @@ def prepare(
     A keyword given as None counts as not given. `rename` maps a body path to the caller's words in
     errors (`payouts[0].id` -> `payouts[0]` when a bare id was given).
     """
-    fields = dict(op.body_fields)
-    params = {p.python_name: p for p in op.params}
+    lookups = _LOOKUPS.get(op.id)
+    if lookups is None:
+        lookups = _LOOKUPS.setdefault(op.id, (dict(op.body_fields), {p.python_name: p for p in op.params}))
+    fields, params = lookups
     body: Any = None
     body_given: dict[str, Any] = {}
     values: dict[str, Any] = {}

@@ -71,6 +71,15 @@ MIN_WIRE_INT: Final = -(2**63)
 _WIDEST_OFFSET: Final = datetime.timedelta(hours=14)
 
 
+def _encodes(text: str) -> bool:
+    """Whether `text` can be UTF-8 (no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @rule("plain JSON")
 def _utf8(value: str, where: str) -> str:
     try:
@@ -135,12 +144,15 @@ def json_value(
         wire = {}
         top = not where
         for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
+            if type(key) is not str or not (key.isascii() or _encodes(key)):
                 break
-            try:
-                key.encode("utf-8")
-            except UnicodeEncodeError:
-                break
+            # An ASCII string or a 64-bit int is taken as it is, without a call or its path (only errors name it).
+            item_kind = type(item)
+            if (item_kind is str and item.isascii()) or (
+                item_kind is int and MIN_WIRE_INT <= item <= MAX_WIRE_INT
+            ):
+                wire[key] = item
+                continue
             wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
         else:
             return wire
