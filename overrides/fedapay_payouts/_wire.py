@@ -15,18 +15,17 @@ taken from the reply is redacted (`_redact.py`) before it is cut and put in an e
 
 from __future__ import annotations
 
-import datetime
 import email.utils
 import operator
 import time
+import types
+import typing
 from typing import Any, Final
 
 import attrs
-import fedapay_payouts_api.models
 import httpx
 from fedapay_payouts_api.models.list_meta import ListMeta
 from fedapay_payouts_api.models.payout import Payout
-from fedapay_payouts_api.types import Unset
 
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_class
 from ._json import loads
@@ -74,20 +73,20 @@ class _Declared:
     __slots__ = ("allowed", "get", "names")
 
     def __init__(self, model: type[Any]) -> None:
-        types: dict[str, type[Any]] = {
-            "int": int, "str": str, "bool": bool, "float": float, "None": type(None), "Unset": Unset,
-            "datetime.datetime": datetime.datetime, "datetime.date": datetime.date, "Any": object,
-        }
+        # The annotations resolved (the models import what they name), not their text: a caller may have
+        # resolved them already (`attrs.resolve_types`), which turns each field's `type` into objects.
+        hints = typing.get_type_hints(model)
         names: list[str] = []
         allowed: list[frozenset[type[Any]]] = []
         for field in attrs.fields(model):
             if field.name == "additional_properties":
                 continue
-            kinds = {types.get(name.strip()) or getattr(fedapay_payouts_api.models, name.strip())
-                     for name in str(field.type).split("|")}
+            hint = hints[field.name]
+            members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+            kinds = {typing.get_origin(member) or member for member in members}
             if float in kinds:
                 kinds.add(int)
-            if object not in kinds:
+            if Any not in kinds:
                 names.append(field.name)
                 allowed.append(frozenset(kinds))
         self.names = tuple(names)

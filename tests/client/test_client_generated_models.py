@@ -25,7 +25,7 @@ import attrs
 import fedapay_payouts_api.models
 import pytest
 import regenerate
-from fedapay_payouts import APIResponseValidationError, FedaPayError
+from fedapay_payouts import APIResponseValidationError, FedaPayError, _wire
 from fedapay_payouts_api.models.list_meta import ListMeta
 from fedapay_payouts_api.models.payout import Payout
 from fedapay_payouts_api.models.payout_list import PayoutList
@@ -160,7 +160,24 @@ def test_every_annotation_of_a_model_resolves(model: type[Any]) -> None:
     hints = typing.get_type_hints(model)
 
     assert set(hints) == {field.name for field in attrs.fields(model)}
-    attrs.resolve_types(model)
+
+
+@pytest.mark.parametrize(("fields", "accepted"), [({}, True), ({"amount": "1000"}, False)], ids=["valid", "wrong type"])
+def test_replies_are_read_the_same_after_a_caller_resolves_the_annotations(
+    twin: Twin, hostile_server: HostileServer, fields: dict[str, Any], accepted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_wire, "_DECLARED", {})  # as in a fresh process: the check is built after the resolve
+    # `attrs.resolve_types` (as cattrs and friends call it) turns each field's `type` from text into
+    # objects, for the rest of the process; the client's type check of a reply must not depend on which.
+    for model in (Payout, ListMeta):
+        attrs.resolve_types(model)
+    hostile_server.script(reply(200, {"v1/payout": payout(5, **fields)}))
+
+    if accepted:
+        assert twin.call(lambda p: p.retrieve(5), max_retries=0).amount == 1000
+    else:
+        with pytest.raises(APIResponseValidationError, match="has a amount of the wrong type"):
+            twin.call(lambda p: p.retrieve(5), max_retries=0)
 
 
 def test_payout_annotations_name_the_nested_models() -> None:
