@@ -49,7 +49,9 @@ def _imports(module: str, is_package: bool, source: str) -> set[str]:
             target = node.module or "" if not node.level else ".".join(
                 [*parts[: len(parts) - node.level + 1], *([node.module] if node.module else [])]
             )
-            found |= {target, *(f"{target}.{alias.name}" for alias in node.names)}
+            pieces = target.split(".")  # importing a module runs its packages' __init__ first
+            found |= {".".join(pieces[: i + 1]) for i in range(len(pieces))}
+            found |= {f"{target}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 pieces = alias.name.split(".")
