@@ -201,12 +201,15 @@ class Payout:
             wire["amount_transferred"] = fees.amount_transferred
             wire["amount_debited"] = fees.amount_debited
         created = wire["created_at"] = iso(self.created_at)
-        wire["updated_at"] = created if self.updated_at == self.created_at else iso(self.updated_at)
-        # Most of these are not set yet: the template's null stays.
+        updated_at = self.updated_at
+        updated = wire["updated_at"] = created if updated_at == self.created_at else iso(updated_at)
+        # Most of these are not set yet: the template's null stays. A start sets `started_at` and
+        # `updated_at` to the same instant: formatted once.
         if self.scheduled_at is not None:
             wire["scheduled_at"] = iso(self.scheduled_at)
-        if self.started_at is not None:
-            wire["started_at"] = iso(self.started_at)
+        started_at = self.started_at
+        if started_at is not None:
+            wire["started_at"] = updated if started_at == updated_at else iso(started_at)
         if self.sent_at is not None:
             wire["sent_at"] = iso(self.sent_at)
         if self.failed_at is not None:
