@@ -11,19 +11,25 @@ work (the kernel's network path, uvloop, httptools, uvicorn) and other processes
 of a served mock: with 1024 the figures come near the served ones (create about 11 µs warm, 27 µs cold on
 this machine), so a change that touches less memory per request shows here, not only under wrk.
 
-    .venv/bin/python benchmarks/mock/inprocess.py [--requests 100000] [--profile] [--cold 1024]
+`--opcodes` counts the bytecodes the mock runs per request instead (a trace on every instruction: slow,
+but the same count on every run, whatever the machine's load), and the functions that run the most of them.
+
+    .venv/bin/python benchmarks/mock/inprocess.py [--requests 100000] [--profile] [--cold 1024] [--opcodes]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import pstats
 import re
 import statistics
+import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from fedapay_mock import gc_tuning
@@ -96,11 +102,32 @@ def run(app: MockApp, method: str, path: str, bodies: list[bytes], cold: int = 0
     return per_request, statuses
 
 
+def count_opcodes(app: MockApp, method: str, path: str, bodies: list[bytes]) -> collections.Counter[str]:
+    """Bytecodes run per function (file:name) over `bodies`, this module's own left out."""
+    counts: collections.Counter[str] = collections.Counter()
+
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        code = frame.f_code
+        if event == "opcode" and code.co_filename != __file__:
+            counts[f"{Path(code.co_filename).name}:{code.co_name}"] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        run(app, method, path, bodies)
+    finally:
+        sys.settrace(None)
+    return counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=100_000, help="requests of each operation")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions (slower)")
     parser.add_argument("--cold", type=int, default=0, metavar="KIB", help="KiB copied between requests (untimed)")
+    parser.add_argument("--opcodes", action="store_true", help="count bytecodes per request (deterministic; slow)")
     args = parser.parse_args()
     app = create_app(max_payouts_per_number=None)
     gc_tuning.tune()
@@ -108,6 +135,19 @@ def main() -> int:
     if profiler is not None:
         profiler.enable()
     starts = [b'{"payouts":[{"id":%d}]}' % n for n in range(1, args.requests + 1)]
+    if args.opcodes:
+        sample = min(args.requests, 1000)
+        run(app, "POST", "/v1/payouts", [CREATE] * (sample + 100))  # warm: the first requests fill caches
+        run(app, "PUT", "/v1/payouts/start", starts[:100])
+        for name, method, path, bodies in (
+            ("create", "POST", "/v1/payouts", [CREATE] * sample),
+            ("start", "PUT", "/v1/payouts/start", starts[100 : 100 + sample]),
+        ):
+            counts = count_opcodes(app, method, path, bodies)
+            print(f"{name:6} {sum(counts.values()) / sample:6.0f} bytecodes/request; the most:")
+            for function, n in counts.most_common(8):
+                print(f"         {n / sample:6.0f}  {function}")
+        return 0
     for name, method, path, bodies in (
         ("create", "POST", "/v1/payouts", [CREATE] * args.requests),
         ("start", "PUT", "/v1/payouts/start", starts),

@@ -6,9 +6,11 @@ node_modules is missing); and `bare.py`, the mock's stack (the same runner: uvic
 settings) answering the mock's own reply bytes with no work at all, the most the mock could reach here.
 Load generator: wrk (Debian package; installed with apt-get when missing). Variants alternate within a
 round (the order reversed every other round) and the report gives medians over rounds, the ratios
-mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc). The ratios
-are paired: computed within each round (the servers measured minutes apart, under the same load), then the
-median of those per-round ratios, so a load change between rounds does not move the verdict.
+mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc, and the
+user part alone: the kernel's share is about the same for the mock and the ceiling, the difference is user
+time). The ratios are paired: computed within each round (the servers measured minutes apart, under the
+same load), then the median of those per-round ratios, so a load change between rounds does not move the
+verdict.
 
     .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50] [--write-results]
 """
@@ -58,6 +60,7 @@ class Result:
     non_2xx: int
     errors: int
     cpu_us: float  # the server's CPU time (user + system) per measured request
+    user_us: float = 0.0  # of which in user space (the Python side: where the mock and the ceiling differ)
     round: int = 0  # which round measured it (ratios are paired within a round)
 
 
@@ -86,10 +89,10 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
     raise RuntimeError(f"{url} did not answer in {timeout} s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU time of a process so far, in seconds (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def mock_replies() -> tuple[bytes, bytes]:
@@ -173,9 +176,11 @@ def wrk(
         str(args.threads),
         str(first_id),
     ]
-    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
+    user_before, system_before = cpu_split(pid) if pid is not None else (0.0, 0.0)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    cpu = cpu_seconds(pid) - cpu_before if pid is not None else 0.0
+    user_after, system_after = cpu_split(pid) if pid is not None else (0.0, 0.0)
+    user = user_after - user_before
+    cpu = user + system_after - system_before
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -190,6 +195,7 @@ def wrk(
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(n) for n in errors.groups()) if errors else 0,
         cpu_us=cpu * 1e6 / requests if requests else 0.0,
+        user_us=user * 1e6 / requests if requests else 0.0,
     )
 
 
@@ -215,7 +221,8 @@ def run_round(number: int, order: list[str], args: argparse.Namespace, replies: 
                 result.round = number
             print(
                 f"  {server:5} {operation:6} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-                f"p99 {result.p99_ms:7.2f} ms  CPU {result.cpu_us:6.1f} us/req  ({result.requests} requests, "
+                f"p99 {result.p99_ms:7.2f} ms  CPU {result.cpu_us:6.1f} us/req (user {result.user_us:5.1f})  "
+                f"({result.requests} requests, "
                 f"non-2xx {result.non_2xx}, socket errors {result.errors})",
                 flush=True,
             )
@@ -235,6 +242,7 @@ def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, 
                 "p50_ms": statistics.median(r.p50_ms for r in mine),
                 "p99_ms": statistics.median(r.p99_ms for r in mine),
                 "cpu_us": statistics.median(r.cpu_us for r in mine),
+                "user_us": statistics.median(r.user_us for r in mine),
                 "non_2xx": float(sum(r.non_2xx for r in mine)),
                 "errors": float(sum(r.errors for r in mine)),
             }
@@ -263,15 +271,16 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
     lines = [
         f"Medians over {rounds} round(s):",
         "",
-        "| operation | server | req/s | p50 | p99 | CPU per request | non-2xx | socket errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| operation | server | req/s | p50 | p99 | CPU per request | of which user | non-2xx | socket errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for operation, rows in summary.items():
         for server in servers:
             row = rows[server]
             lines.append(
                 f"| {operation} | {LABELS[server]} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
-                f"{row['p99_ms']:.2f} ms | {row['cpu_us']:.0f} µs | {row['non_2xx']:.0f} | {row['errors']:.0f} |"
+                f"{row['p99_ms']:.2f} ms | {row['cpu_us']:.0f} µs | {row['user_us']:.0f} µs | {row['non_2xx']:.0f} | "
+                f"{row['errors']:.0f} |"
             )
     others = [s for s in servers if s != "mock"]
     if "mock" in servers and others:

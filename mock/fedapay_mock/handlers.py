@@ -18,6 +18,7 @@ from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope,
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 _FORM_TYPE_BYTES = FORM_TYPE.encode("ascii")  # matched on the raw header (ASCII case folding, as on latin-1 text)
+_JSON_TYPE_BYTES = b"application/json"
 # What a list request without `per_page` gets when the spec gives no default.
 DEFAULT_PER_PAGE = 25
 
@@ -79,7 +80,11 @@ def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes],
     if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
     content_type = headers.get(b"content-type")
-    if content_type is not None and content_type[:33].lower().startswith(_FORM_TYPE_BYTES):
+    if (
+        content_type is not None
+        and content_type != _JSON_TYPE_BYTES  # what almost every request says: no need to fold its case
+        and content_type[:33].lower().startswith(_FORM_TYPE_BYTES)
+    ):
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
         except (MalformedFormError, ValueError) as exc:
@@ -143,15 +148,25 @@ def create(
         raise Rejected(validators.invalid_status, "A header is invalid.", errors)
     body = _parse_body(validators, headers, raw)
     key = values.get("Idempotency-Key")
-    account = _text(headers, b"fedapay-account")
+    account = headers.get(b"fedapay-account")
+    account_id = int(account) if account is not None and account.isdigit() and len(account) < 16 else None
     wire, _replayed = store.create(
         body,
-        idempotency_key=_scoped(key, _text(headers, b"authorization"), account) if key else None,
+        idempotency_key=_idempotency_key(key, headers) if key else None,
         fingerprint=dumps(body, sort_keys=True) if key is not None else b"",
-        account_id=int(account) if account.isdigit() and len(account) < 16 else None,
-        include=_embedded(query, body),
+        account_id=account_id,
+        # Embedding is asked for by name: no `include` anywhere, nothing to read.
+        include=_embedded(query, body) if query or (type(body) is dict and "include" in body) else _NOTHING,
     )
     return payout_envelope(wire)
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _idempotency_key(key: str, headers: Mapping[bytes, bytes]) -> str:
+    """The stored key: `key` scoped to the caller's API key and `FedaPay-Account` (`_scoped`)."""
+    return _scoped(key, _text(headers, b"authorization"), _text(headers, b"fedapay-account"))
 
 
 def list_payouts(store: PayoutStore, request: Request) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import orjson
 import pytest
-from fedapay_mock import MockServer
+from fedapay_mock import MockServer, run_mock
 
 from tests.mock.mock_support import AUTH, ReplyChecker, create, payout_body
 
@@ -109,3 +109,39 @@ def test_idempotency_keys_belong_to_one_api_key_and_account(
     assert check("retrieve_payout", api.get("/payouts/2"))["v1/payout"]["account_id"] == 222
     assert (mock.stats()["created"], mock.stats()["idempotent_replays"]) == (3, 1)
     assert AUTH["Authorization"] != "Bearer sk_sandbox_someone_else"
+
+
+def test_a_fedapay_account_of_non_ascii_digits_is_no_account_and_no_crash(
+    api: httpx.Client, check: ReplyChecker
+) -> None:
+    # "²" (latin-1 0xB2) is a digit to str.isdigit() but not to int(): once a 500, now simply no account.
+    reply = api.post("/payouts", json=payout_body(), headers={b"FedaPay-Account": b"\xb2"})
+
+    assert check("create_payout", reply)["v1/payout"]["account_id"] is None
+    assert check("retrieve_payout", api.get("/payouts/1"))["v1/payout"]["account_id"] is None
+
+
+def test_remembered_keys_never_change_a_verdict(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:
+    # The mock remembers the `Authorization` headers it accepted (a bounded set): more distinct keys than it
+    # keeps, then a malformed one, a lower-case scheme and a known key again, each judged as the first time.
+    accepted = [api.get("/payouts", headers={"Authorization": f"Bearer sk_sandbox_k{n}"}) for n in range(80)]
+    refused = [
+        api.get("/payouts", headers={"Authorization": header})
+        for header in ("Bearer sk_sandbox_k1!", "Bearer sk_other_k1", "Basic sk_sandbox_k1", "Bearer sk_sandbox_")
+    ]
+    again = api.get("/payouts", headers={"Authorization": "bearer sk_sandbox_k79"})
+
+    assert {r.status_code for r in accepted} == {200}
+    assert [r.status_code for r in refused] == [401, 401, 401, 401]
+    assert check("list_payouts", again)["v1/payouts"] == []
+    assert mock.stats()["requests"]["list_payouts"] == 85
+
+
+def test_with_an_api_key_set_only_that_key_passes_even_after_it_was_accepted() -> None:
+    with run_mock(api_key="sk_sandbox_the_one") as server, httpx.Client(base_url=server.base_url) as client:
+        right = [client.get("/payouts", headers={"Authorization": "Bearer sk_sandbox_the_one"}) for _ in range(3)]
+        wrong = client.get("/payouts", headers={"Authorization": "Bearer sk_sandbox_the_two"})
+        prefix = client.get("/payouts", headers={"Authorization": "Bearer sk_sandbox_the_on"})
+
+    assert [r.status_code for r in right] == [200, 200, 200]
+    assert (wrong.status_code, prefix.status_code) == (401, 401)
