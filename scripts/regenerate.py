@@ -571,10 +571,15 @@ def committed_spec(root: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def baseline(root: Path, ref: str, into: Path) -> Path:
-    """The committed spec and generated package as they were at git `ref`, unpacked under `into`."""
+def check_revision(ref: str) -> None:
+    """Refuse what git would read as an option (`--output=...`), before any stage runs."""
     if not ref or ref.startswith("-"):
         raise PipelineError(f"--since {ref!r}: not a git revision")
+
+
+def baseline(root: Path, ref: str, into: Path) -> Path:
+    """The committed spec and generated package as they were at git `ref`, unpacked under `into`."""
+    check_revision(ref)
     import io
     import tarfile
 
@@ -695,6 +700,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regenerate: pinned the generator's templates in {TEMPLATE_PINS}")
         return 0
     report_path: Path = args.report or root / REPORT
+    if args.since is not None:
+        try:
+            check_revision(args.since)
+        except PipelineError as error:
+            print(f"regenerate: FAILED: {error}", file=sys.stderr)
+            return 1
     report = Report()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
