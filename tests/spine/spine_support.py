@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts/regenerate.py"
 CREATE_PAGE = Path("spec/source/create-payout.page.txt")
+# What regenerate reads and writes, and no more: a copy stays small and fast. The venv is this checkout's.
+COPIED_FOLDERS = ("spec", "generated", "overrides/fedapay_payouts")
+COPIED_FILES = ("mock/fedapay_mock/openapi.yaml", "CHANGELOG.md", ".gitignore")
+
+
+def copy_project(into: Path) -> Path:
+    """The pipeline's inputs and committed outputs, copied into `into`."""
+    for folder in COPIED_FOLDERS:
+        shutil.copytree(ROOT / folder, into / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in COPIED_FILES:
+        if (ROOT / name).exists():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)
+    return into
 
 
 def regenerate_process(*args: str) -> subprocess.CompletedProcess[str]:
