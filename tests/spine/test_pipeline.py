@@ -141,3 +141,17 @@ def test_a_failure_after_generation_starts_leaves_the_tree_untouched(git_copy: P
     assert result.returncode == 1
     assert "is not valid OpenAPI" in result.stderr
     assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_a_broken_generator_config_fails_naming_it_and_writes_nothing(git_copy: Path) -> None:
+    """The generator runs in regenerate's own process: its failures still end the run with a named error."""
+    (git_copy / "spec/generator.yaml").write_text("class_overrides: [not, a, mapping]\n", encoding="utf-8")
+    git(git_copy, "commit", "-q", "-am", "broken generator config")
+    edit_page(git_copy, "Payout created successfully.", "Payout created.")
+
+    result = run_regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    assert "spec/generator.yaml: not a valid openapi-python-client config" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
