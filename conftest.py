@@ -153,6 +153,45 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return None
 
 
+# Tests that take seconds each (measured with `--durations=0`), longest first. pytest-xdist hands tests
+# out in collection order, one at a time (scripts/test.sh: --maxschedchunk 1), so these start at once on
+# both workers and the many short tests fill the gaps at the end, instead of a long one finishing alone.
+LONG_FIRST = (
+    "tests/install/",
+    "contract_tests/test_contract.py::test_mock_honours_the_contract[stateful",
+    "contract_tests/test_contract.py::test_mock_honours_the_contract",
+    "tests/bulk/test_bulk_crash.py::test_killed_twenty_times",
+    "tests/spine/test_spec_change_acceptance.py",
+    "contract_tests/test_command.py",
+    "contract_tests/test_not_implemented.py",
+    "contract_tests/test_teeth.py::test_control",
+    "contract_tests/test_teeth.py::test_suite_fails_against_broken_variant[delete_keeps_payout]",
+    "contract_tests/test_teeth.py::test_suite_fails_against_broken_variant[refused_start_changes_status]",
+    "tests/mock/test_mock_concurrency.py",
+    "tests/bulk/",
+    "tests/spine/test_spec_drives_client.py",
+    "tests/spine/test_pipeline.py",
+    "tests/client/test_client_user_types.py",
+    "tests/client/test_client_known_values.py",
+    "tests/client/test_client_no_dead_code.py",
+    "tests/client/test_client_packaging.py",
+    "contract_tests/test_summary.py",
+    "contract_tests/test_teeth.py",
+    "tests/spine/test_spec_pages.py",
+    "tests/mock/test_mock_plain_install.py",
+    "tests/client/test_client_deadline.py",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((index for index, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (a stable sort: the same order in every xdist worker, the rest as collected)."""
+    items.sort(key=_rank)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Fail the docs under pytest-xdist: a skip directive and its block could land on two workers."""
     if isinstance(item, SybilItem) and hasattr(item.config, "workerinput"):

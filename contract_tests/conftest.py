@@ -124,6 +124,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if teeth:
         total = sum(item.report.total_cases for item in teeth)
         seconds = sum(item.report.duration for item in teeth)
-        terminalreporter.write_line(f"broken variants: {len(teeth)} runs, {total} cases in {seconds:.1f} s")
+        stopped = sum(item.report.stopped_early for item in teeth)
+        terminalreporter.write_line(
+            f"broken variants: {len(teeth)} runs, {total} cases in {seconds:.1f} s "
+            f"({stopped} stopped as soon as their expected checks failed)"
+        )
         for row in teeth_table(teeth):
             terminalreporter.write_line(row)

@@ -57,6 +57,7 @@ def run_suite_isolated(
     not_implemented: Sequence[str] = (),
     seed: int | None = None,
     max_examples: int | None = None,
+    stop_once_failed: frozenset[str] = frozenset(),
 ) -> RunReport:
     """`run_suite` in a new interpreter; its report, timed from the start of that interpreter."""
     if part is not None and PARTS.get(part.name) != part:
@@ -70,6 +71,7 @@ def run_suite_isolated(
         "not_implemented": list(not_implemented),
         "seed": seed,
         "max_examples": max_examples,
+        "stop_once_failed": sorted(stop_once_failed),
     }
     started_wall, started = time.time(), time.perf_counter()
     done = subprocess.run(
@@ -105,6 +107,7 @@ def main() -> int:
         not_implemented=request.get("not_implemented", []),
         seed=request.get("seed"),
         max_examples=request.get("max_examples"),
+        stop_once_failed=frozenset(request.get("stop_once_failed", [])),
     )
     sys.stdout.write(REPORT_PREFIX + json.dumps(report.to_dict()) + "\n")
     return 0

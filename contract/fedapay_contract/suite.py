@@ -306,6 +306,8 @@ class RunReport:
     not_implemented: list[str] = field(default_factory=list)
     # operation label ("GET /payouts/{id}") -> status class ("2xx") -> responses
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The run stopped once every check it was told to wait for had failed (`run_suite(stop_once_failed=)`).
+    stopped_early: bool = False
 
     @property
     def total_cases(self) -> int:
@@ -380,10 +382,12 @@ def run_suite(
     not_implemented: Sequence[str] = (),
     seed: int | None = None,
     max_examples: int | None = None,
+    stop_once_failed: frozenset[str] = frozenset(),
 ) -> RunReport:
     """Run every phase of the suite (or those of `part`) against `base_url` and collect the outcome.
     Operations named in `not_implemented` (the mock lists them in its stats) are reported as such
-    instead of run."""
+    instead of run. With `stop_once_failed` (the teeth runs: the checks a broken variant must fail), the
+    run stops as soon as every one of them has failed: the rest of the run could only add failures."""
     refuse_live(base_url, api_key)
     headers = {"Authorization": f"Bearer {api_key}"}
     schema = load_schema(
@@ -412,10 +416,14 @@ def run_suite(
     # ran before in the same process have moved: seed it, or the case count depends on test order.
     random.seed(schema.config.seed)
     started = time.perf_counter()
+    stream = from_schema(schema).execute()
     try:
-        for event in from_schema(schema).execute():
+        for event in stream:
             if isinstance(event, events.ScenarioFinished):
                 _collect_scenario(report, event, seen)
+                if stop_once_failed and not report.stopped_early and stop_once_failed <= report.failing_checks:
+                    report.stopped_early = True
+                    stream.stop()  # the engine finishes the scenario it is in, then ends the run
             elif isinstance(event, events.PhaseStarted):
                 phase_started[event.phase.name.value] = event.timestamp
             elif isinstance(event, events.PhaseFinished):

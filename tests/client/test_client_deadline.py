@@ -40,11 +40,11 @@ def test_a_dripping_server_cannot_hold_a_read_past_its_deadline(
     hostile_server.script(script)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=1.0))
+        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=0.5))
 
-    assert "the call's deadline of 1 s passed" in str(caught.value)
+    assert "the call's deadline of 0.5 s passed" in str(caught.value)
     assert caught.value.request_sent is True
-    assert twin.elapsed < 3.0  # 1 s deadline; generous bound for a busy machine
+    assert twin.elapsed < 3.0  # 0.5 s deadline; generous bound for a busy machine
     assert len(hostile_server.received) == 1  # no retry started past the deadline
 
 
@@ -55,9 +55,9 @@ def test_the_read_timeout_bounds_the_whole_reply_not_each_byte(
     hostile_server.script(script)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=1.0), max_retries=0)
+        twin.call(lambda p: p.retrieve(5, timeout=0.5), max_retries=0)
 
-    assert "no complete reply within the read timeout of 1 s" in str(caught.value)
+    assert "no complete reply within the read timeout of 0.5 s" in str(caught.value)
     assert twin.elapsed < 3.0
 
 
@@ -78,10 +78,10 @@ def test_a_create_stopped_by_its_deadline_may_have_created_the_payout(
 
     with pytest.raises(PayoutOutcomeUnknownError) as caught:
         twin.call(lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER,
-                                     idempotency_key="key-1", deadline=1.0))
+                                     idempotency_key="key-1", deadline=0.5))
 
     assert caught.value.idempotency_key == "key-1"
-    assert "the call's deadline of 1 s passed" in str(caught.value)
+    assert "the call's deadline of 0.5 s passed" in str(caught.value)
     assert twin.elapsed < 3.0
 
 
@@ -89,7 +89,7 @@ def test_a_start_stopped_by_its_deadline_names_the_payouts(twin: Twin, hostile_s
     hostile_server.script(BODY_SLOWLY)
 
     with pytest.raises(PayoutOutcomeUnknownError) as caught:
-        twin.call(lambda p: p.start([5, 6], deadline=1.0))
+        twin.call(lambda p: p.start([5, 6], deadline=0.5))
 
     assert caught.value.payout_ids == [5, 6]
     assert twin.elapsed < 3.0
@@ -111,9 +111,9 @@ def test_the_client_deadline_applies_to_every_call(twin: Twin, hostile_server: H
     hostile_server.script(HEADERS_SLOWLY)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=None), deadline=1.0)
+        twin.call(lambda p: p.retrieve(5, timeout=None), deadline=0.5)
 
-    assert "the call's deadline of 1 s passed" in str(caught.value)
+    assert "the call's deadline of 0.5 s passed" in str(caught.value)
     assert twin.elapsed < 3.0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from fedapay_payouts import APIStatusError, FedaPayError
+from fedapay_payouts import APIStatusError, FedaPayError, RetryPolicy
 
 from tests.client.client_support import CUSTOMER
 from tests.client.hostile_server import HostileServer, Received, head, payout, raw
@@ -87,6 +87,9 @@ ECHOES: dict[str, Echo] = {
     "status line of a bad protocol": lambda key: f"{key} 200 OK\r\n\r\n".encode(),
 }
 
+# One retry, so its log lines are read too; after 10 ms instead of the default 0.5 s (the wait is not under test).
+ONE_QUICK_RETRY = RetryPolicy(1, initial_delay=0.01)
+
 OPERATIONS: dict[str, Callable[[Any], Any]] = {
     "retrieve": lambda p: p.retrieve(5),
     "create": lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER),
@@ -103,7 +106,7 @@ def test_an_echoed_key_is_in_no_error_text_nor_log(
     hostile_server.script(raw(lambda request: echo(request.api_key)))
 
     with pytest.raises(FedaPayError) as caught:
-        twin.call(operation, max_retries=1, api_key=API_KEY)
+        twin.call(operation, retry_policy=ONE_QUICK_RETRY, api_key=API_KEY)
 
     assert hostile_server.received[0].api_key == API_KEY  # the server did echo the real key
     assert caplog.records, "DEBUG logging recorded the call"

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSTRAINTS = ROOT / "constraints.txt"
 STEP_TIMEOUT = 600
 # Small enough to keep this test short, large enough that every phase and part produces cases.
-CONTRACT_EXAMPLES = 20
+CONTRACT_EXAMPLES = 5
 
 USER_TEST = '''\
 """A user's own test: the installed fixture serves a mock; the client creates and sends a payout on it."""

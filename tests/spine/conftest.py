@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.spine.spine_support import git
-
-ROOT = Path(__file__).resolve().parents[2]
-
-# What regenerate reads and writes, and no more: a copy stays small and fast. The venv is this checkout's.
-COPIED_FOLDERS = ("spec", "generated", "overrides/fedapay_payouts")
-COPIED_FILES = ("mock/fedapay_mock/openapi.yaml", "CHANGELOG.md", ".gitignore")
+from tests.spine.spine_support import copy_project, git
 
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """The pipeline's inputs and committed outputs, copied to a scratch folder a test may change."""
-    for folder in COPIED_FOLDERS:
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in COPIED_FILES:
-        if (ROOT / name).exists():
-            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, tmp_path / name)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import regenerate
 
-from tests.spine.spine_support import edit_page, git, git_status
+from tests.spine.spine_support import edit_page, git, git_status, regenerate_process
 from tests.spine.spine_support import regenerate as run_regenerate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_a_field_added_upstream_reaches_the_generated_model(project_copy: Path) 
 
 
 def test_check_passes_on_the_committed_tree_and_reports_timings() -> None:
-    result = _run("--check")
+    result = regenerate_process("--check")  # the command itself, as CI runs it
     assert result.returncode == 0, result.stdout + result.stderr
     assert "up to date" in result.stdout
     for stage in ("extract", "normalize", "validate", "generate+format", "total"):
@@ -50,7 +50,7 @@ def test_check_fails_on_a_hand_edit_of_generated_code(project_copy: Path) -> Non
     model = project_copy / "generated/fedapay_payouts_api/models/payout.py"
     model.write_text(model.read_text(encoding="utf-8").replace("amount: int", "amount: float", 1), encoding="utf-8")
 
-    result = _run("--check", "--root", str(project_copy))
+    result = regenerate_process("--check", "--root", str(project_copy))  # CI's drift gate: the command's exit status
 
     assert result.returncode == 3  # stale, and undoing the edit changes the surface: reported as breaking
     assert "spec/ or generated/ differ from their sources" in result.stdout
@@ -140,4 +140,18 @@ def test_a_failure_after_generation_starts_leaves_the_tree_untouched(git_copy: P
 
     assert result.returncode == 1
     assert "is not valid OpenAPI" in result.stderr
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_a_broken_generator_config_fails_naming_it_and_writes_nothing(git_copy: Path) -> None:
+    """The generator runs in regenerate's own process: its failures still end the run with a named error."""
+    (git_copy / "spec/generator.yaml").write_text("class_overrides: [not, a, mapping]\n", encoding="utf-8")
+    git(git_copy, "commit", "-q", "-am", "broken generator config")
+    edit_page(git_copy, "Payout created successfully.", "Payout created.")
+
+    result = run_regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1
+    assert "spec/generator.yaml: not a valid openapi-python-client config" in result.stderr
+    assert "nothing was written" in result.stderr
     assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"

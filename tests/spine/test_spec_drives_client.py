@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.spine.spine_support import edit_page, regenerate
+import pytest
+
+from tests.spine.spine_support import copy_project, edit_page, regenerate
 
 DRIVER = Path(__file__).with_name("client_driver.py")
 AMOUNT = (
@@ -39,11 +41,17 @@ def _drive(copy: Path, scenario: str) -> dict[str, Any]:
     return result
 
 
-def test_a_new_optional_request_field_is_sent_by_create(project_copy: Path) -> None:
-    edit_page(project_copy, AMOUNT, AMOUNT + "                callback_url:\n                  type: string\n")
-    _regenerate(project_copy)
+@pytest.fixture(scope="module")
+def callback_url_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy regenerated with a new optional `callback_url` on create: two tests read it, neither changes it."""
+    copy = copy_project(tmp_path_factory.mktemp("callback_url"))
+    edit_page(copy, AMOUNT, AMOUNT + "                callback_url:\n                  type: string\n")
+    _regenerate(copy)
+    return copy
 
-    run = _drive(project_copy, "new-field")
+
+def test_a_new_optional_request_field_is_sent_by_create(callback_url_copy: Path) -> None:
+    run = _drive(callback_url_copy, "new-field")
 
     assert "value" in run["results"]["create"], run
     (sent, *rest) = run["sent"]
@@ -158,10 +166,11 @@ def test_a_new_operation_is_callable_with_the_conservative_policy(project_copy: 
     assert results["cancel_bad_id"]["argument"] == "id"
 
 
-def test_mypy_sees_the_generated_parameter_types_a_new_field_included(project_copy: Path) -> None:
-    edit_page(project_copy, AMOUNT, AMOUNT + "                callback_url:\n                  type: string\n")
-    _regenerate(project_copy)
-    snippet = project_copy / "user_snippet.py"
+def test_mypy_sees_the_generated_parameter_types_a_new_field_included(
+    callback_url_copy: Path, tmp_path: Path
+) -> None:
+    project_copy = callback_url_copy
+    snippet = tmp_path / "user_snippet.py"
     snippet.write_text(
         "from fedapay_payouts import FedaPay\n\n"
         "client = FedaPay('sk_sandbox_x')\n"
@@ -175,7 +184,7 @@ def test_mypy_sees_the_generated_parameter_types_a_new_field_included(project_co
     env = {**os.environ, "MYPYPATH": f"{project_copy / 'generated'}{os.pathsep}{project_copy / 'overrides'}"}
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent", str(snippet)],
-        capture_output=True, text=True, check=False, env=env, cwd=project_copy, timeout=300,
+        capture_output=True, text=True, check=False, env=env, cwd=tmp_path, timeout=300,
     )
     errors = [line for line in done.stdout.splitlines() if ": error:" in line]
     lines = sorted(int(line.split(":")[1]) for line in errors)
