@@ -131,12 +131,15 @@ class Attempt:
         self.phase = READING
         if self.read is not None:
             now = time.monotonic()
+            # The read timeout itself when the deadline is further (not `now + read - now`, which float
+            # rounding turns into 7.500000000001819 for 7.5 once the clock is large).
+            left = min(self.read, max(self.deadline.at - now, 0.0))
             self.read_until = min(self.deadline.at, now + self.read)
-            self.timeouts["read"] = max(self.read_until - now, 0.0)  # httpcore reads it once per phase
+            self.timeouts["read"] = left  # httpcore reads it once per phase
             if self.watch is not None:
                 import asyncio  # already loaded: the async driver set `watch`
 
-                self.watch.reschedule(asyncio.get_running_loop().time() + (self.read_until - now))
+                self.watch.reschedule(asyncio.get_running_loop().time() + left)
 
     def _trace(self, name: str, info: dict[str, Any]) -> None:
         """httpcore's trace: note when the request starts to leave, and when reading the reply starts."""

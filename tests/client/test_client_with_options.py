@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import types
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from fedapay_payouts import (
     InternalServerError,
     InvalidArgumentError,
     RetryPolicy,
+    _deadline,
+    _socket_deadline,
 )
 
 from tests.client.client_support import API_KEY, CUSTOMER, Api
@@ -98,6 +101,24 @@ def test_the_copy_sends_its_account_timeout_and_headers_and_the_original_does_no
     assert (copy.account_id, client.account_id) == ("77", None)
     assert "api_key='[secure]'" in repr(copy)
     assert API_KEY not in repr(copy)
+
+
+def test_the_read_timeout_sent_is_exactly_the_one_set_whatever_the_clock_reads(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read timeout is not `(now + read) - now`: just below a power of two (about 4.55 hours after boot
+    for 2**14 s) float rounding made 7.5 into 7.499999999998181 or 7.500000000001819."""
+    just_below_a_binade = 2.0**14 - 3 + 2.0**-39  # `now + 7.5` crosses 2**14: rounded to the next ulp
+    assert (just_below_a_binade + 7.5) - just_below_a_binade != 7.5  # the arithmetic the test is about
+    frozen_clock = types.SimpleNamespace(monotonic=lambda: just_below_a_binade)
+    monkeypatch.setattr(_deadline, "time", frozen_clock)
+    monkeypatch.setattr(_socket_deadline, "time", frozen_clock)  # the sync client's sockets read it too
+    seen: Seen = []
+    client = recorded(api, seen, timeout=7.5)
+    api.call(client, lambda p: p.create(amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER))
+    ((_headers, timeout, _port),) = seen
+    assert timeout == {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}
+    close(api, client)
 
 
 def test_a_copy_can_drop_or_change_the_account_and_keeps_everything_else(api: Api) -> None:
