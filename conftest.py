@@ -36,6 +36,11 @@ from sybil.parsers.markdown import CodeBlockParser, SkipParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 
 ROOT = Path(__file__).resolve().parent
+# pytest rewrites the asserts of every package that ships a pytest plugin (schemathesis, hypothesis, anyio...)
+# when it imports it, and keeps the result as bytecode unless PYTHONDONTWRITEBYTECODE is set: with it set
+# (as on some machines), every test process rewrites and compiles schemathesis' ~390 modules again, ~2 s each
+# time. Python's default, set back for the test run: bytecode is written (to ignored __pycache__ folders).
+sys.dont_write_bytecode = False
 # The benchmarks' RESULTS.md files are written by their scripts and hold no code to run.
 DOCUMENTS = ("README.md", "docs/*.md", "contract_tests/README.md")
 DOCS_API_KEY = "sk_sandbox_docs_examples"

@@ -234,14 +234,16 @@ def test_a_transport_goes_under_the_clients_own_pool_with_its_headers() -> None:
 @pytest.mark.timeout(60)
 def test_a_transport_given_keeps_the_deadline_machinery(twin: Twin, hostile_server: HostileServer) -> None:
     """A real transport passed in is still held to the call's deadline, even when the headers drip."""
-    hostile_server.script(drip(b"", b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 1000 + b"\r\n\r\n"))
+    # A byte every 50 ms for 30 s: only the deadline can end the read.
+    headers = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 1000 + b"\r\n\r\n"
+    hostile_server.script(drip(b"", headers, every=0.05))
     transport = httpx.HTTPTransport() if twin.mode == "sync" else httpx.AsyncHTTPTransport()
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=0.5), transport=transport)
+        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=0.25), transport=transport)
 
-    assert "the call's deadline of 0.5 s passed" in str(caught.value)
-    assert twin.elapsed < 3.0  # 0.5 s deadline; a generous "does not hang" bound
+    assert "the call's deadline of 0.25 s passed" in str(caught.value)
+    assert twin.elapsed < 3.0  # 0.25 s deadline; a generous "does not hang" bound
 
 
 @pytest.mark.parametrize(("twin_class", "options", "argument"), [

@@ -29,8 +29,11 @@ from tests.client.twin_support import Twin
 
 pytestmark = pytest.mark.timeout(120)
 
-HEADERS_SLOWLY = drip(b"", b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 1000 + b"\r\n\r\n")
-BODY_SLOWLY = drip(head(200, "OK", {"Content-Type": "application/json"}, 1000), b" " * 1000)
+# A byte every 50 ms (for 30 s): each gap far below the 0.25 s timeouts and deadlines below, so only a bound on the
+# whole reply or call stops the read, never httpx's per-read timeout, even when a busy machine delays a byte.
+DRIP_EVERY = 0.05
+HEADERS_SLOWLY = drip(b"", b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 1000 + b"\r\n\r\n", every=DRIP_EVERY)
+BODY_SLOWLY = drip(head(200, "OK", {"Content-Type": "application/json"}, 1000), b" " * 1000, every=DRIP_EVERY)
 
 
 @pytest.mark.parametrize("script", [HEADERS_SLOWLY, BODY_SLOWLY], ids=["headers drip", "body drip"])
@@ -40,11 +43,11 @@ def test_a_dripping_server_cannot_hold_a_read_past_its_deadline(
     hostile_server.script(script)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=0.5))
+        twin.call(lambda p: p.retrieve(5, timeout=5.0, deadline=0.25))
 
-    assert "the call's deadline of 0.5 s passed" in str(caught.value)
+    assert "the call's deadline of 0.25 s passed" in str(caught.value)
     assert caught.value.request_sent is True
-    assert twin.elapsed < 3.0  # 0.5 s deadline; generous bound for a busy machine
+    assert twin.elapsed < 3.0  # 0.25 s deadline; generous bound for a busy machine
     assert len(hostile_server.received) == 1  # no retry started past the deadline
 
 
@@ -55,9 +58,9 @@ def test_the_read_timeout_bounds_the_whole_reply_not_each_byte(
     hostile_server.script(script)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=0.5), max_retries=0)
+        twin.call(lambda p: p.retrieve(5, timeout=0.25), max_retries=0)
 
-    assert "no complete reply within the read timeout of 0.5 s" in str(caught.value)
+    assert "no complete reply within the read timeout of 0.25 s" in str(caught.value)
     assert twin.elapsed < 3.0
 
 
@@ -65,10 +68,10 @@ def test_retries_of_a_dripping_read_all_fit_in_the_deadline(twin: Twin, hostile_
     hostile_server.script(BODY_SLOWLY)
 
     with pytest.raises(APITimeoutError):
-        twin.call(lambda p: p.retrieve(5, timeout=0.5, deadline=2.0), max_retries=10)
+        twin.call(lambda p: p.retrieve(5, timeout=0.25, deadline=1.5), max_retries=10)
 
     assert twin.elapsed < 4.0
-    assert 2 <= len(hostile_server.received) <= 4  # attempts of 0.5 s with back-off between them
+    assert 2 <= len(hostile_server.received) <= 4  # attempts of 0.25 s, back-off 0.5 s then 1 s between them
 
 
 def test_a_create_stopped_by_its_deadline_may_have_created_the_payout(
@@ -78,10 +81,10 @@ def test_a_create_stopped_by_its_deadline_may_have_created_the_payout(
 
     with pytest.raises(PayoutOutcomeUnknownError) as caught:
         twin.call(lambda p: p.create(amount=900, currency="XOF", mode="moov", customer=CUSTOMER,
-                                     idempotency_key="key-1", deadline=0.5))
+                                     idempotency_key="key-1", deadline=0.25))
 
     assert caught.value.idempotency_key == "key-1"
-    assert "the call's deadline of 0.5 s passed" in str(caught.value)
+    assert "the call's deadline of 0.25 s passed" in str(caught.value)
     assert twin.elapsed < 3.0
 
 
@@ -89,7 +92,7 @@ def test_a_start_stopped_by_its_deadline_names_the_payouts(twin: Twin, hostile_s
     hostile_server.script(BODY_SLOWLY)
 
     with pytest.raises(PayoutOutcomeUnknownError) as caught:
-        twin.call(lambda p: p.start([5, 6], deadline=0.5))
+        twin.call(lambda p: p.start([5, 6], deadline=0.25))
 
     assert caught.value.payout_ids == [5, 6]
     assert twin.elapsed < 3.0
@@ -111,9 +114,9 @@ def test_the_client_deadline_applies_to_every_call(twin: Twin, hostile_server: H
     hostile_server.script(HEADERS_SLOWLY)
 
     with pytest.raises(APITimeoutError) as caught:
-        twin.call(lambda p: p.retrieve(5, timeout=None), deadline=0.5)
+        twin.call(lambda p: p.retrieve(5, timeout=None), deadline=0.25)
 
-    assert "the call's deadline of 0.5 s passed" in str(caught.value)
+    assert "the call's deadline of 0.25 s passed" in str(caught.value)
     assert twin.elapsed < 3.0
 
 
@@ -175,7 +178,7 @@ def test_an_error_is_always_typed_when_the_deadline_cuts_a_call(twin: Twin, host
     hostile_server.script(reply(502, {"message": "bad gateway"}), HEADERS_SLOWLY)
 
     with pytest.raises(FedaPayError) as caught:
-        twin.call(lambda p: p.send_now(5, deadline=1.5))
+        twin.call(lambda p: p.send_now(5, deadline=0.5))
 
     assert isinstance(caught.value, PayoutOutcomeUnknownError)
     assert twin.elapsed < 3.5
