@@ -50,4 +50,6 @@ echo "== pytest"
 # go out one at a time (--maxschedchunk 1), the long ones first (conftest.py: LONG_FIRST), so they
 # spread over the workers and the short ones fill the gaps at the end.
 # `./scripts/test.sh -n 0` runs everything in one process.
+pytest_started=$SECONDS
 .venv/bin/python -m pytest -n auto --maxschedchunk 1 "$@"
+echo "== the full check took $SECONDS s (pytest $((SECONDS - pytest_started)) s) on $(nproc) cores"
