@@ -214,7 +214,7 @@ def test_a_user_project_uses_the_installed_wheel_fixture_types_and_contract_comm
     try:
         out = _run(
             [venv / "bin" / "fedapay-contract", "--mock", "--max-examples", str(CONTRACT_EXAMPLES), "--jobs", "1",
-             "--junit-xml", junit],
+             "--junit-xml", junit, "--write-results", "CONTRACT.md"],
             project, "fedapay-contract --mock",
         )
     finally:
@@ -239,4 +239,11 @@ def test_a_user_project_uses_the_installed_wheel_fixture_types_and_contract_comm
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "0", "0")
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties["cases"] == str(cases)
+    # The results file names the command that wrote it, not mangled by the key's redaction (the embedded
+    # mock's key is public: `sk_sandbox_fedapay_contract` once masked every `contract` in the output).
+    results = (project / "CONTRACT.md").read_text(encoding="utf-8")
+    assert results.startswith("Written by `fedapay-contract --mock --mode ci --max-examples"), results[:300]
+    assert "--write-results CONTRACT.md`" in results.splitlines()[0], results[:300]
+    assert "[redacted]" not in results + out
+    assert f"mock [ci mode, derandomized]: {cases} cases" in results
     print(f"whole test: {time.perf_counter() - started:.1f} s")
