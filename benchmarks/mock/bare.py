@@ -5,12 +5,16 @@ settings, httptools and uvloop, no access log, no `Server`/`Date` headers) that 
 answers the bytes the mock answered, with the same headers. `run.py` starts it; what the mock loses against it
 is the mock's own work per request.
 
-    python benchmarks/mock/bare.py --port PORT --create REPLY_FILE --start REPLY_FILE
+`--busy-us N` adds N µs of pure computation to every request (a loop on the clock, touching almost no
+memory): `run.py --budget` uses it to show how much work per request the stack leaves room for.
+
+    python benchmarks/mock/bare.py --port PORT --create REPLY_FILE --start REPLY_FILE [--busy-us N]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from fedapay_mock.asgi import ASGIApp, Receive, Scope, Send
@@ -20,9 +24,9 @@ from fedapay_mock.server import serve_forever
 REQUEST_ID = (b"x-request-id", b"req_" + b"0" * 16)
 
 
-def bare_app(create: bytes, start: bytes) -> ASGIApp:
+def bare_app(create: bytes, start: bytes, busy_seconds: float = 0.0) -> ASGIApp:
     """`POST .../payouts` gets `create` (201), anything else `start` (200), as `application/json`, with the
-    mock's three headers (content type, length, request id)."""
+    mock's three headers (content type, length, request id), after `busy_seconds` of spinning."""
 
     def headers(body: bytes) -> list[tuple[bytes, bytes]]:
         return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), REQUEST_ID]
@@ -39,6 +43,10 @@ def bare_app(create: bytes, start: bytes) -> ASGIApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if busy_seconds:
+            until = time.perf_counter() + busy_seconds
+            while time.perf_counter() < until:
+                pass
         status, headers, body = replies.get(scope["method"], other)
         message = await receive()
         while message.get("more_body", False):
@@ -55,8 +63,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--create", type=Path, required=True, help="the mock's reply to a create")
     parser.add_argument("--start", type=Path, required=True, help="the mock's reply to a start")
+    parser.add_argument("--busy-us", type=float, default=0.0, help="µs of computation added to every request")
     args = parser.parse_args()
-    serve_forever(bare_app(args.create.read_bytes(), args.start.read_bytes()), args.host, args.port)
+    app = bare_app(args.create.read_bytes(), args.start.read_bytes(), args.busy_us / 1e6)
+    serve_forever(app, args.host, args.port)
     return 0
 
 

@@ -12,7 +12,13 @@ time). The ratios are paired: computed within each round (the servers measured m
 same load), then the median of those per-round ratios, so a load change between rounds does not move the
 verdict.
 
-    .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50] [--write-results]
+`--budget 10,15` adds, for each N, the bare stack doing N µs of pure computation per request (`bare.py
+--busy-us N`), with its share of the ceiling paired per round like the mock's: how much own work per request
+the stack leaves room for at a given share (on this 2-core machine the share falls faster than the work
+grows: wrk and the server share the cores, and a slower server makes the kernel wake wrk more often).
+
+    .venv/bin/python benchmarks/mock/run.py [--duration 10] [--rounds 2] [--connections 50] [--budget 10,15]
+        [--write-results]
 """
 
 from __future__ import annotations
@@ -46,6 +52,13 @@ RESULTS = HERE / "RESULTS.md"
 AUTH = {"Authorization": "Bearer sk_sandbox_benchmark"}
 SERVERS = ("mock", "prism", "bare")
 LABELS = {"mock": "mock", "prism": "Prism 5.16.0", "bare": "ceiling (bare stack)"}
+BUDGET_PREFIX = "bare+"  # `bare+10`: the bare stack with 10 µs of computation per request
+
+
+def label(server: str) -> str:
+    if server.startswith(BUDGET_PREFIX):
+        return f"ceiling + {server.removeprefix(BUDGET_PREFIX)} µs of work"
+    return LABELS[server]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -129,6 +142,8 @@ def serving(kind: str, replies: Path) -> Iterator[tuple[str, int]]:
     else:
         command = [sys.executable, str(HERE / "bare.py"), "--port", str(port)]
         command += ["--create", str(replies / "create.json"), "--start", str(replies / "start.json")]
+        if kind.startswith(BUDGET_PREFIX):
+            command += ["--busy-us", kind.removeprefix(BUDGET_PREFIX)]
         base = f"http://127.0.0.1:{port}/v1"
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
@@ -247,23 +262,28 @@ def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, 
                 "errors": float(sum(r.errors for r in mine)),
             }
         rows = summary[operation]
-        if "mock" in rows:
-            for other in servers:
-                if other != "mock":
-                    ratios = paired_ratios(results, operation, other)
-                    rows[f"mock/{other}"] = {"rps": statistics.median(ratios)} | {
-                        f"round {n}": ratio for n, ratio in enumerate(ratios, start=1)
-                    }
+        pairs = [("mock", other) for other in ("prism", "bare") if "mock" in rows and other in rows]
+        pairs += [(server, "bare") for server in servers if server.startswith(BUDGET_PREFIX) and "bare" in rows]
+        for server, other in pairs:
+            ratios = paired_ratios(results, operation, other, server)
+            rows[f"{server}/{other}"] = {"rps": statistics.median(ratios)} | {
+                f"round {n}": ratio for n, ratio in enumerate(ratios, start=1)
+            }
     return summary
 
 
-def paired_ratios(results: list[Result], operation: str, other: str) -> list[float]:
-    """mock req/s over `other`'s req/s within each round that measured both, in round order."""
+def paired_ratios(results: list[Result], operation: str, other: str, server: str = "mock") -> list[float]:
+    """`server`'s req/s over `other`'s within each round that measured both, in round order."""
     by_round: dict[int, dict[str, float]] = {}
     for r in results:
         if r.operation == operation:
             by_round.setdefault(r.round, {})[r.server] = r.rps
-    return [rows["mock"] / rows[other] for _, rows in sorted(by_round.items()) if "mock" in rows and other in rows]
+    return [rows[server] / rows[other] for _, rows in sorted(by_round.items()) if server in rows and other in rows]
+
+
+def _cells(ratios: dict[str, float], as_share: bool) -> str:
+    text = [f"{value:.0%}" if as_share else f"{value:.2f}x" for value in ratios.values()]
+    return text[0] + (f" ({', '.join(text[1:])})" if len(text) > 2 else "")
 
 
 def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], rounds: int) -> str:
@@ -278,11 +298,11 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
         for server in servers:
             row = rows[server]
             lines.append(
-                f"| {operation} | {LABELS[server]} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
+                f"| {operation} | {label(server)} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
                 f"{row['p99_ms']:.2f} ms | {row['cpu_us']:.0f} µs | {row['user_us']:.0f} µs | {row['non_2xx']:.0f} | "
                 f"{row['errors']:.0f} |"
             )
-    others = [s for s in servers if s != "mock"]
+    others = [s for s in servers if s in ("prism", "bare")]
     if "mock" in servers and others:
         header = " | ".join("mock/Prism" if s == "prism" else "mock/ceiling" for s in others)
         lines += [
@@ -293,11 +313,20 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
             "|---|" + "---:|" * len(others),
         ]
         for operation, rows in summary.items():
-            cells = []
-            for other in others:
-                ratios = rows[f"mock/{other}"]
-                text = [f"{value:.2f}x" if other == "prism" else f"{value:.0%}" for value in ratios.values()]
-                cells.append(text[0] + (f" ({', '.join(text[1:])})" if len(text) > 2 else ""))
+            cells = [_cells(rows[f"mock/{other}"], as_share=other == "bare") for other in others]
+            lines.append(f"| {operation} | {' | '.join(cells)} |")
+    budgets = [s for s in servers if s.startswith(BUDGET_PREFIX)]
+    if budgets and "bare" in servers:
+        lines += [
+            "",
+            "The room for own work: the bare stack plus N µs of computation per request, its share of the ceiling",
+            "paired within each round like the mock's (the mock's own share above, for comparison):",
+            "",
+            "| operation | " + " | ".join(label(s) for s in budgets) + " |",
+            "|---|" + "---:|" * len(budgets),
+        ]
+        for operation, rows in summary.items():
+            cells = [_cells(rows[f"{server}/bare"], as_share=True) for server in budgets]
             lines.append(f"| {operation} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -316,6 +345,9 @@ def main() -> int:
     parser.add_argument(
         "--servers", default=",".join(SERVERS), help=f"comma-separated subset of {','.join(SERVERS)} (default: all)"
     )
+    parser.add_argument(
+        "--budget", default="", help="comma-separated µs: also the bare stack with that much work per request"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
         "--write-results", action="store_true", help=f"also write the tables to {RESULTS.relative_to(REPO)}"
@@ -324,6 +356,13 @@ def main() -> int:
     servers = [s for s in SERVERS if s in args.servers.split(",")]
     if not servers:
         parser.error(f"--servers: choose from {','.join(SERVERS)}")
+    try:
+        budgets = [float(n) for n in args.budget.split(",") if n.strip()]
+    except ValueError:
+        parser.error("--budget: comma-separated numbers of µs, like 10,15")
+    if budgets and "bare" not in servers:
+        parser.error("--budget needs the bare stack among --servers")
+    servers += [f"{BUDGET_PREFIX}{n:g}" for n in budgets if n > 0]
     command = shlex.join(["python", str(Path(sys.argv[0]).resolve().relative_to(REPO)), *sys.argv[1:]])
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_before = _load()
@@ -331,7 +370,7 @@ def main() -> int:
     all_results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         replies = Path(tmp)
-        if "bare" in servers:
+        if any(s.startswith("bare") for s in servers):
             created, started_reply = mock_replies()
             (replies / "create.json").write_bytes(created)
             (replies / "start.json").write_bytes(started_reply)
@@ -345,7 +384,7 @@ def main() -> int:
     if args.write_results:
         head = f"`{command}`, {started}, load average {load_before} before, {_load()} after (1, 5, 15 min)"
         rounds = "\n".join(
-            f"| {r.operation} | {LABELS[r.server]} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | "
+            f"| {r.operation} | {label(r.server)} | {r.rps:,.0f} | {r.p50_ms:.2f} ms | {r.p99_ms:.2f} ms | "
             f"{r.cpu_us:.0f} µs |"
             for r in all_results
         )
