@@ -45,14 +45,11 @@ def assemble(
 ) -> httpx.Request:
     """The request: `head` (a fresh copy, changed here) with `headers` over it, then Content-Length.
 
-    A name in `headers` replaces every value of that name in `head`, whatever its case, as
-    `httpx.Headers.update` does; the body is `content`, already read, as `httpx.Request(content=...)` keeps it.
+    A name in `headers` replaces every value of that name in `head`, whatever its case (`httpx.Headers.update`,
+    as `Client.build_request` merges); the body is `content`, already read, as `httpx.Request(content=...)` keeps it.
     """
     if headers:
-        for name, value in headers.items():
-            if name in head:
-                del head[name]
-            head[name] = value
+        head.update(headers)
     if content is None:
         content = b""
     else:
