@@ -73,7 +73,6 @@ from ._config import (
 )
 from ._deadline import ASYNC_TRACE, DEFAULT_DEADLINE, NO_TRACE, SYNC_TRACE, Attempt, Deadline, check_deadline
 from ._exceptions import InvalidArgumentError
-from ._json import dumps
 from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
@@ -296,6 +295,9 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             max_retries=retry_policy.max_retries if retry_policy is not None else max_retries,
         )
         self._config = config
+        from ._json import dumps  # orjson (4 ms to import) loads with the first client, not with the package
+
+        self._dumps = dumps
         self._retry = retry_policy if retry_policy is not None else RetryPolicy(config.max_retries)
         self._deadline = DEFAULT_DEADLINE if isinstance(deadline, NotGiven) else check_deadline(deadline)
         self._max_response_bytes = (
@@ -536,7 +538,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         has query parameters of its own, its `build_request` merges them. A header of the call
         (`extra_headers`) replaces ours, whatever its case, on either pool.
         """
-        content = None if body is None else dumps(body)  # encoded once, here: compact UTF-8 (see `_json.py`)
+        content = None if body is None else self._dumps(body)  # encoded once: compact UTF-8 (`_json.py`)
         extensions = {"timeout": self._timeout if isinstance(timeout, NotGiven) else to_timeout(timeout).as_dict()}
         url = self._urls.get(path) or httpx.URL(self._base_url + path)
         head = self._head(method, url, content, headers)
