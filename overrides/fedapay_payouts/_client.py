@@ -378,10 +378,10 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             self._json_head: httpx.Headers = httpx.Headers([(b"Host", self._host), *self._json_headers.raw])
         else:
             self._headers = headers
-            ours: list[tuple[bytes, bytes]] = headers.raw
-            self._our_names: frozenset[bytes] = frozenset(name.lower() for name, _ in ours)
-            self._our_plain: list[tuple[bytes, bytes]] = ours
-            self._our_json: list[tuple[bytes, bytes]] = [*ours, (b"Content-Type", b"application/json")]
+            # Kept as httpx.Headers, whose repr masks the API key (a list of raw pairs would show it in `vars()`).
+            self._our_names: frozenset[bytes] = frozenset(name.lower() for name, _ in headers.raw)
+            self._our_plain: httpx.Headers = headers
+            self._our_json: httpx.Headers = httpx.Headers([*headers.raw, (b"Content-Type", b"application/json")])
 
     def with_options(
         self,
@@ -580,7 +580,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
                 return None
             if lower not in ours:
                 kept.append((name, value))
-        return httpx.Headers([(b"Host", self._host), *kept, *(self._our_plain if content is None else self._our_json)])
+        ours_now: httpx.Headers = self._our_plain if content is None else self._our_json
+        return httpx.Headers([(b"Host", self._host), *kept, *ours_now.raw])
 
     def __repr__(self) -> str:
         # A client whose construction failed half-way has no settings yet: a traceback printed with

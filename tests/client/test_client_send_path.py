@@ -353,3 +353,14 @@ def test_the_httpx_log_line_and_elapsed_stay_on_our_own_pool(
     assert [record.getMessage() for record in caplog.records if record.name == "httpx"] == [
         f'HTTP Request: POST {fedapay_mock.base_url}/payouts "HTTP/1.1 201 Created"'
     ]
+
+
+def test_the_merged_heads_keep_the_api_key_out_of_the_clients_attributes() -> None:
+    """The heads requests start from are httpx.Headers, whose repr masks Authorization: `vars(client)` (a
+    debugger, an error tracker dumping objects) shows no part of the key, on our pool or through yours."""
+    with httpx.Client() as mine:
+        for client in (FedaPay(API_KEY), FedaPay(API_KEY, http_client=mine)):
+            shown = repr(vars(client))
+            assert API_KEY.split("_", 2)[2][:8] not in shown
+            assert "[secure]" in shown
+            client.close()
