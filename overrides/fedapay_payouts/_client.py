@@ -2,8 +2,8 @@
 
 The core (`BaseClient`) settles the configuration and builds requests. Every operation is written
 once, in `_payouts.py`, as a generator of events (`_retry.Send(request)`, `_retry.Sleep(seconds)`)
-that returns the result; each twin's `drive` performs them (`httpx.Client.send` and `time.sleep`, or
-their awaitable versions). So the retry policy, validation and reply reading cannot drift apart
+that returns the result; each twin's `drive` performs them (an httpx send, see "Sending" below, and
+`time.sleep`, or their awaitable versions). So the retry policy, validation and reply reading cannot drift apart
 between sync and async. The layers a call crosses are listed in `_core.py`.
 
 Test seams, public and documented: `transport=` (an httpx transport under the client's own pool,
