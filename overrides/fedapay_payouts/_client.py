@@ -103,25 +103,12 @@ MAX_MAX_IN_FLIGHT: Final = 10_000
 
 USER_AGENT = user_agent()
 _AUTO_HEADERS: Final = frozenset(name.encode("ascii") for name in AUTO_HEADERS)
-
-
 _HTTPX_LOG: Final = logging.getLogger("httpx")  # httpx's own logger: its filters (`_redact.py`) apply
 _SETS_COOKIE: Final = frozenset({b"set-cookie", b"set-cookie2"})
 _CLOSED: Final = "Cannot send a request, as the client has been closed."
 
 
 class _NoCookies(httpx.Cookies):
-    """The cookie jar of our own pool: it takes none (a Set-Cookie is ignored) and so sends none."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-
-class NoCookies(httpx.Cookies):
     """The cookie jar of our own pool: it takes none (a Set-Cookie is ignored) and so sends none."""
 
     def extract_cookies(self, response: httpx.Response) -> None:
@@ -149,7 +136,7 @@ def _take_cookies(client: httpx.Client | httpx.AsyncClient, response: httpx.Resp
 def _log(request: httpx.Request, response: httpx.Response) -> None:
     if _HTTPX_LOG.isEnabledFor(logging.INFO):
         _HTTPX_LOG.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url, response.http_version,
-                  response.status_code, response.reason_phrase)
+                        response.status_code, response.reason_phrase)
 
 
 def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
