@@ -16,6 +16,7 @@ import copy
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -348,8 +349,9 @@ def unreachable(package_dir: Path) -> list[PurePosixPath]:
     seen = set(todo)
     # `from ..models import Payout` reaches the module `models/__init__.py` takes Payout from, not all of them.
     models = _module_name(PurePosixPath(RE_EXPORTS))
+    # Its imports sit in a TYPE_CHECKING block (each model loads on first use: spec/templates/models_init.py.jinja).
     exported = {f"{models}.{alias.asname or alias.name}": f"{models}.{node.module}"
-                for node in ast.parse((package_dir / RE_EXPORTS).read_text(encoding="utf-8")).body
+                for node in ast.walk(ast.parse((package_dir / RE_EXPORTS).read_text(encoding="utf-8")))
                 if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module for alias in node.names}
     while todo:
         rel = todo.pop()
@@ -376,10 +378,16 @@ def prune(package_dir: Path) -> None:
     modules = {rel.stem for rel in dead if rel.parent == PurePosixPath("models")}
     kept = [
         line for line in exports.read_text(encoding="utf-8").splitlines(keepends=True)
-        if not any(line.startswith(f"from .{module} import ") for module in modules)
-        and line.strip().strip('",') not in names
+        if not any(line.lstrip().startswith(f"from .{module} import ") for module in modules)
+        and _exported_name(line) not in names
     ]
     exports.write_text("".join(kept), encoding="utf-8")
+
+
+def _exported_name(line: str) -> str:
+    """The model a line of models/__init__.py names: `"Payout",` (`__all__`) or `"Payout": ".payout",` (`_MODULES`)."""
+    quoted = re.match(r'\s*"(\w+)"', line)
+    return quoted.group(1) if quoted else line.strip().strip('",')
 
 
 def generate(spec_path: Path, config_path: Path, out_dir: Path) -> None:

@@ -23,10 +23,12 @@ copying figures by hand.
   compiled bytecode as installed packages do.
 
 What the client does per call that raw httpx does not: argument checks, a typed `Payout` from the
-reply, the retry bookkeeping. What it saves: JSON through orjson (`_json.py`), on its own
-connection pool requests assembled from a URL and headers prepared once instead of
-`httpx.Client.build_request`'s per-call URL parse and header/cookie merge (`_client.py`), and for
-the sync client one socket write per request instead of two (`_socket_deadline.py`).
+reply, the retry bookkeeping. What it saves: JSON through orjson (`_json.py`); requests assembled
+from a URL and headers merged once instead of `httpx.Client.build_request`'s per-call URL parse and
+header merge (`_assemble.py`); `httpx.Client.send` without its no-op auth flow, redirect loop and
+cookie-jar bookkeeping for replies that set no cookie, on its own pool and on an injected client
+(`_client._send_through`); and for the sync client on its own pool, one socket write per request
+instead of two (`_socket_deadline.py`).
 
 The machine is noisy, so the two variants run in interleaved pairs (alternating which goes first)
 and the figure is the median of the per-pair ratios.
