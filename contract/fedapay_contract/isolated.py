@@ -131,6 +131,10 @@ def run_suite_isolated(
     zygote = _acquire(env) if hasattr(os, "fork") else Interpreter(env, one_run=True)
     try:
         status, lines, stderr = zygote.run(json.dumps(request), target, timeout)
+    except BaseException:
+        # Interrupted mid-run (Ctrl-C, a timeout): what the run still prints must not reach the next one.
+        zygote.kill()
+        raise
     finally:
         _release(zygote)
     reports = [line for line in lines if line.startswith(REPORT_PREFIX)]
@@ -217,10 +221,13 @@ class Interpreter:
         return self._stderr.read().decode(errors="replace")
 
     def kill(self) -> None:
+        """Kill the process and what it forked (its process group); only while it is not reaped yet, as
+        afterwards its id may name another process."""
         self.broken = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
-        self._process.wait()
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
         self.close()
 
     def close(self) -> None:
