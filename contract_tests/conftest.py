@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from fedapay_contract.isolated import close_zygotes
 from fedapay_contract.suite import CI_PARTS, ENV_SEED, Mode, RunReport, mode_from_env
 from fedapay_contract.summary import suite_lines
 
@@ -79,6 +80,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # test_contract.py reports the bad value when it is collected
     if mode is Mode.DEEP:
         os.environ.setdefault(ENV_SEED, str(random.SystemRandom().randrange(2**31)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the zygotes the suite's runs were forked from (`fedapay_contract.isolated`) and reap them.
+
+    At exit would do too, but a pytest-xdist worker may end without running exit handlers: then the
+    zygotes would end on their own (their stdin closes) without being waited for.
+    """
+    close_zygotes()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
