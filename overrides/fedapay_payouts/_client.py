@@ -139,13 +139,34 @@ def _log(request: httpx.Request, response: httpx.Response) -> None:
                         response.status_code, response.reason_phrase)
 
 
-def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
-    """`client.send(request, stream=True, follow_redirects=False)`, less its steps that do nothing here (module)."""
-    if _whole(client, request):
-        return client.send(request, stream=True, follow_redirects=False)
+def _open(client: httpx.Client | httpx.AsyncClient) -> None:
+    """What `send` does first: a closed client refuses (httpx's RuntimeError), one that sends is marked opened."""
     if client.is_closed:
         raise RuntimeError(_CLOSED)
     client._state = ClientState.OPENED
+
+
+def _received(client: httpx.Client | httpx.AsyncClient, request: httpx.Request, response: httpx.Response) -> None:
+    """What `send` does with a reply before its response hooks (the stream already bound by the caller)."""
+    response.request = request
+    _take_cookies(client, response)
+    response.default_encoding = client._default_encoding
+    _log(request, response)
+
+
+def _after_hooks(client: httpx.Client | httpx.AsyncClient, request: httpx.Request, response: httpx.Response) -> None:
+    """What `send` does after the response hooks: no history (nothing followed), the redirect it would take."""
+    response.history = []
+    if response.has_redirect_location:
+        response.next_request = client._build_redirect_request(request, response)
+
+
+def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+    """`client.send(request, stream=True, follow_redirects=False)`, less its steps that do nothing here (module).
+    The steps shared with `_asend_through` are `_open`, `_received` and `_after_hooks`."""
+    if _whole(client, request):
+        return client.send(request, stream=True, follow_redirects=False)
+    _open(client)
     hooks = client.event_hooks
     for hook in hooks["request"]:
         hook(request)
@@ -156,17 +177,12 @@ def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Respons
     except httpx.RequestError as exc:
         exc.request = request  # what httpx's `request_context` does
         raise
-    response.request = request
     response.stream = BoundSyncStream(response.stream, response=response, start=start)  # type: ignore[arg-type]
-    _take_cookies(client, response)
-    response.default_encoding = client._default_encoding
-    _log(request, response)
+    _received(client, request, response)
     try:
         for hook in hooks["response"]:
             hook(response)
-        response.history = []
-        if response.has_redirect_location:
-            response.next_request = client._build_redirect_request(request, response)
+        _after_hooks(client, request, response)
     except BaseException:
         response.close()
         raise
@@ -174,12 +190,10 @@ def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Respons
 
 
 async def _asend_through(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """The asyncio twin of `_send_through`."""
+    """The asyncio twin of `_send_through`: only the awaits differ."""
     if _whole(client, request):
         return await client.send(request, stream=True, follow_redirects=False)
-    if client.is_closed:
-        raise RuntimeError(_CLOSED)
-    client._state = ClientState.OPENED
+    _open(client)
     hooks = client.event_hooks
     for hook in hooks["request"]:
         await hook(request)
@@ -190,17 +204,12 @@ async def _asend_through(client: httpx.AsyncClient, request: httpx.Request) -> h
     except httpx.RequestError as exc:
         exc.request = request
         raise
-    response.request = request
     response.stream = BoundAsyncStream(response.stream, response=response, start=start)  # type: ignore[arg-type]
-    _take_cookies(client, response)
-    response.default_encoding = client._default_encoding
-    _log(request, response)
+    _received(client, request, response)
     try:
         for hook in hooks["response"]:
             await hook(response)
-        response.history = []
-        if response.has_redirect_location:
-            response.next_request = client._build_redirect_request(request, response)
+        _after_hooks(client, request, response)
     except BaseException:
         await response.aclose()
         raise
