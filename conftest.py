@@ -176,8 +176,6 @@ LONG_FIRST = (
     "tests/bulk/",
     "tests/spine/test_spec_drives_client.py",
     "tests/spine/test_pipeline.py",
-    "tests/client/test_client_user_types.py",
-    "tests/client/test_client_known_values.py",
     "tests/client/test_client_no_dead_code.py",
     "tests/client/test_client_packaging.py",
     "contract_tests/test_summary.py",

@@ -6,16 +6,14 @@ mypy as `Literal`s, and leave `payout.status` a `str`, open to the values FedaPa
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from fedapay_payouts import PAYOUT_MODES, PAYOUT_STATUSES
 
 from tests.client.client_support import CUSTOMER, Api
+from tests.user_mypy import run_user_mypy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,13 +67,9 @@ wrong: PayoutStatus = "paid"
 """
 
 
-def test_a_users_mypy_sees_the_literals_and_status_stays_str(tmp_path: Path) -> None:
+def test_a_users_mypy_sees_the_literals_and_status_stays_str(tmp_path: Path, user_mypy_cache: Path) -> None:
     (tmp_path / "user_known_values.py").write_text(USER_FILE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "MYPYPATH"}
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "user_known_values.py"],
-        capture_output=True, text=True, check=False, env=env, cwd=tmp_path, timeout=300,
-    )
+    done = run_user_mypy(user_mypy_cache, tmp_path, "user_known_values.py")
     revealed = [line.split("Revealed type is ", 1)[1] for line in done.stdout.splitlines() if "Revealed type" in line]
     assert revealed[:2] == ['"str"', '"str"'], done.stdout
     assert "Literal['pending'" in revealed[2], done.stdout

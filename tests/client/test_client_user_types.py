@@ -3,12 +3,12 @@ sees `Payout` fields as their plain types and `MockServer` as a typed class (PEP
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.user_mypy import run_user_mypy
+
 USER_FILE = """\
+# mypy: disallow-any-expr
 from fedapay_mock.server import MockServer
 from fedapay_payouts import FedaPay
 
@@ -26,13 +26,11 @@ def pay(mock: MockServer) -> tuple[int, str]:
 """
 
 
-def test_mypy_strict_in_a_user_project_sees_payout_fields_as_plain_types_with_no_any(tmp_path: Path) -> None:
+def test_mypy_strict_in_a_user_project_sees_payout_fields_as_plain_types_with_no_any(
+    tmp_path: Path, user_mypy_cache: Path
+) -> None:
     (tmp_path / "user_code.py").write_text(USER_FILE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "MYPYPATH"}
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr", "--no-incremental", "user_code.py"],
-        capture_output=True, text=True, check=False, env=env, cwd=tmp_path, timeout=300,
-    )
+    done = run_user_mypy(user_mypy_cache, tmp_path, "user_code.py")
     revealed = [line.split("Revealed type is ", 1)[1] for line in done.stdout.splitlines() if "Revealed type" in line]
     assert revealed == [
         '"fedapay_payouts_api.models.payout.Payout"',
