@@ -206,6 +206,9 @@ class MockApp:
                 await self._fail_before_work(send, fault)
                 return
             reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+            # Encoded before the pause: the payouts a reply holds are the store's own (`PayoutStore`), which
+            # other requests may change meanwhile; the reply says what this request did.
+            content = None if reply.payload is None else dumps(reply.payload)
             await _pause(fault)
             if fault.kind == "drop_after_store":
                 await _drop(send)
@@ -228,11 +231,10 @@ class MockApp:
             return
         else:
             reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
-        payload = reply.payload
-        if payload is None:
+            content = None if reply.payload is None else dumps(reply.payload)
+        if content is None:
             await _reply(send, reply)
             return
-        content = dumps(payload)
         response_headers = [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()]
         if reply.headers:
             response_headers += reply.headers
