@@ -125,20 +125,22 @@ NULL_MEANS_UNCHANGED = frozenset({"merchant_reference", "scheduled_at"})
 # What `include` may embed in a payout.
 EMBEDDABLE = frozenset({"customer", "currency"})
 WILDCARD = "*"
-NO_FEES = Fees(commission=None, fees=None, fixed_commission=None, amount_transferred=None, amount_debited=None)
+# The fee fields of a payout on the wire, by name (`Fees`' fields); all null when there is no amount.
+NO_FEES: dict[str, int | None] = dict.fromkeys(Fees._fields)
 
 
-_FEES: dict[Any, Fees] = {}
+_FEES: dict[Any, dict[str, int | None]] = {}
 
 
-def _fees(amount: Any) -> Fees:
-    """The fees of a whole amount; none when the amount is missing (a spec that made it optional).
+def _fees(amount: Any) -> dict[str, int | None]:
+    """The fee fields of a whole amount, as the wire has them (never changed: shared); null when the amount
+    is missing (a spec that made it optional).
 
     A pure function of the amount: looked up (up to 4096 amounts at a time) or computed as a payout is
     created or its amount changes."""
     found = _FEES.get(amount) if type(amount) is int else None
     if found is None:
-        found = compute_fees(amount) if type(amount) is int and amount > 0 else NO_FEES
+        found = compute_fees(amount)._asdict() if type(amount) is int and amount > 0 else NO_FEES
         if type(amount) is int:
             if len(_FEES) >= 4096:
                 _FEES.clear()
@@ -279,10 +281,9 @@ class PayoutStore:
         self.delete_only_unsent = delete_only_unsent
         self.currencies = dict(currencies)
         self.shape = shape or PayoutShape()
-        template = wire_template(self.shape.template)
-        # The spec's nullable fields after the store's own, null: what a new payout's wire has after
-        # `COMPUTED_FIELDS` (which `create` writes out in order).
-        self._tail = {name: value for name, value in template.items() if name not in COMPUTED_FIELDS}
+        # A new payout's wire before its values are filled in (`create`).
+        self._new = wire_template(self.shape.template)
+        self._new["status"] = "pending"
         # What the store computes is never overwritten by what a caller sent.
         self._echoed = self.shape.echoed - frozenset(COMPUTED_FIELDS)
         self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
@@ -417,41 +418,26 @@ class PayoutStore:
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
             currency = values.get("currency")
             code = currency.get("iso") if isinstance(currency, dict) else None
-            # A code the spec newly allows gets the next id.
-            currency_id = self.currencies.setdefault(code, len(self.currencies) + 1) if type(code) is str else None
+            currency_id = (self.currencies.get(code) or self._new_currency(code)) if type(code) is str else None
             amount = values.get("amount")
             fees = _FEES.get(amount) if type(amount) is int else None
             if fees is None:
                 fees = _fees(amount)
             payout_id = self._next_id
             self._next_id = payout_id + 1
-            # `COMPUTED_FIELDS`, in order (`test_mock_spec_shape` holds them to it), then the spec's other fields.
-            wire = {
-                "klass": "v1/payout",
-                "id": payout_id,
-                "reference": str(REFERENCE_BASE + payout_id),
-                "amount": amount,
-                "status": "pending",
-                "customer_id": customer_id,
-                "currency_id": currency_id,
-                "mode": values.get("mode"),
-                "last_error_code": None,
-                "last_error_message": None,
-                "commission": fees.commission,
-                "fees": fees.fees,
-                "fixed_commission": fees.fixed_commission,
-                "amount_transferred": fees.amount_transferred,
-                "amount_debited": fees.amount_debited,
-                "created_at": text,
-                "updated_at": text,
-                "scheduled_at": None,
-                "started_at": None,
-                "sent_at": None,
-                "failed_at": None,
-                "deleted_at": None,
-                "account_id": account_id,
-            }
-            wire.update(self._tail)
+            # A copy of every field in order, null but `klass` and `status` (cloned whole: cheaper than built
+            # key by key), with what differs filled in.
+            wire = self._new.copy()
+            wire["id"] = payout_id
+            wire["reference"] = str(REFERENCE_BASE + payout_id)
+            wire["amount"] = amount
+            wire["customer_id"] = customer_id
+            wire["currency_id"] = currency_id
+            wire["mode"] = values.get("mode")
+            if fees is not NO_FEES:
+                wire.update(fees)
+            wire["created_at"] = wire["updated_at"] = text
+            wire["account_id"] = account_id
             if self._stored_set.isdisjoint(values):
                 fields = NO_FIELDS
             else:
@@ -467,6 +453,10 @@ class PayoutStore:
             if self.listeners:
                 self._emit("payout.created", payout)
             return (self._wire(payout, include) if include else wire), False
+
+    def _new_currency(self, code: str) -> int:
+        """A code the spec newly allows (or a spec without an enum) gets the next id."""
+        return self.currencies.setdefault(code, len(self.currencies) + 1)
 
     def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None]:
         """(customer id, phone number): an existing customer by `{id}`, or the one these details describe."""
@@ -575,11 +565,14 @@ class PayoutStore:
                     if when <= now:
                         when = None
                 phone = item.get("phone_number")
-                plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
+                if phone is None:
+                    plans.append((index, payout, when, None))
+                else:
+                    plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
             if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
-            # Some listed payouts exist: the unknown ids are field errors of this request (422).
-            refused.update(missing)
+            if missing:  # some listed payouts exist: the unknown ids are field errors of this request (422)
+                refused.update(missing)
             if not refused and self.max_payouts_per_number is not None:
                 refused.update(self._over_number_limit(plans, now, field_prefix))
             if refused:
@@ -587,6 +580,9 @@ class PayoutStore:
             text = iso(now)
             counters = self.counters
             limited = self.max_payouts_per_number is not None
+            listeners = self.listeners
+            due = self._due
+            settle_at = now + self.settle_seconds
             out = []
             for _index, payout, when, number in plans:
                 if number is not None:
@@ -600,8 +596,8 @@ class PayoutStore:
                     payout.status = wire["status"] = "started"
                     payout.started_at = now
                     wire["started_at"] = text
-                    heapq.heappush(self._due, (now + self.settle_seconds, next(self._order), payout.id, "settle"))
-                    if self.listeners:
+                    heapq.heappush(due, (settle_at, next(self._order), payout.id, "settle"))
+                    if listeners:
                         self._emit("payout.started", payout)
                 else:
                     payout.status = wire["status"] = "scheduled"
@@ -682,12 +678,7 @@ class PayoutStore:
             for name, value in effective.items():
                 if name == "amount":
                     wire["amount"] = value
-                    fees = _fees(value)
-                    wire["commission"] = fees.commission
-                    wire["fees"] = fees.fees
-                    wire["fixed_commission"] = fees.fixed_commission
-                    wire["amount_transferred"] = fees.amount_transferred
-                    wire["amount_debited"] = fees.amount_debited
+                    wire.update(_fees(value))
                 elif name == "mode":
                     wire["mode"] = value
                 elif name not in CORE_REQUEST_FIELDS:
