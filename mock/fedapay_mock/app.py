@@ -49,8 +49,8 @@ logger = logging.getLogger("fedapay_mock")
 _KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 _ACCEPTED_MAX = 64
 
-# The operation, its validators, its handler, and its direct handler with the status of a success (or None).
-_Entry = tuple[Operation, OperationValidators, Handler, tuple[Direct, int] | None]
+# The operation's id, its validators, its handler, and its direct handler (or None) with the status of a success.
+_Entry = tuple[str, OperationValidators, Handler, Direct | None, int]
 
 
 @dataclass(frozen=True)
@@ -122,16 +122,20 @@ class MockApp:
         # The literal paths as requested (`POST /v1/payouts`): one lookup routes the common requests.
         self._exact: dict[tuple[str, str], _Entry] = {}
         self._max_body = options.max_body_bytes
+        # A `Content-Length` of fewer digits than the limit is within it: only longer ones are read as numbers.
+        self._max_body_digits = len(str(options.max_body_bytes))
+        # Webhooks on and their background tasks not started (a server that sends no lifespan events).
+        self._background_due = self.webhooks is not None
         grouped: dict[str, list[Operation]] = {}
         for op in self.spec.operations:
             grouped.setdefault(op.path, []).append(op)
         for path, ops in grouped.items():
             by_method = {
                 op.method: (
-                    op,
+                    op.operation_id,
                     validators[op.operation_id],
                     HANDLERS.get(op.operation_id) or not_implemented(op),
-                    DIRECT.get(op.operation_id),
+                    *DIRECT.get(op.operation_id, (None, 0)),
                 )
                 for op in ops
             }
@@ -160,12 +164,12 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        if self._ticker is None and self.webhooks is not None:
+        if self._background_due:
             self._start_background()
-        path: str = scope["path"]
-        method: str = scope["method"]
-        found = self._exact.get((method, path))
+        found = self._exact.get((scope["method"], scope["path"]))
         if found is None:
+            method: str = scope["method"]
+            path: str = scope["path"]
             if path.startswith(CONTROL_PREFIX):
                 await self._serve_control(method, path, receive, send)
                 return
@@ -176,21 +180,26 @@ class MockApp:
             found, path_params = routed
         else:
             path_params = {}
-        operation, validators, handler, direct = found
-        self.store.count_request(operation.operation_id)
+        operation_id, validators, handler, direct, direct_status = found
+        self.store.count_request(operation_id)
         # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
         # are decoded only where read.
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        if not self._authorized(headers.get(b"authorization")):
+        authorization = headers.get(b"authorization")
+        if authorization not in self._accepted and not self._authorized(authorization):
             await _reply(send, UNAUTHORIZED)
             return
         prefer = headers.get(b"prefer")
         fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
         if fault is None:
-            fault = self.faults.take(operation.operation_id)
+            fault = self.faults.take(operation_id)
         # The body: refused unread when it says it is too large; in one message, as a small body comes.
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > self._max_body):
+        declared = headers.get(b"content-length", b"")
+        if (
+            len(declared) >= self._max_body_digits
+            and declared.isdigit()
+            and (len(declared) > 19 or int(declared) > self._max_body)
+        ):
             await _reply(send, self._too_large)
             return
         message = await receive()
@@ -206,6 +215,9 @@ class MockApp:
                 await self._fail_before_work(send, fault)
                 return
             reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
+            # Encoded before the pause: the payouts a reply holds are the store's own (`PayoutStore`), which
+            # other requests may change meanwhile; the reply says what this request did.
+            content = None if reply.payload is None else dumps(reply.payload)
             await _pause(fault)
             if fault.kind == "drop_after_store":
                 await _drop(send)
@@ -213,26 +225,29 @@ class MockApp:
         elif direct is not None:
             # The busiest operations, without the `Request` and `Reply` objects.
             try:
-                content = dumps(direct[0](self.store, validators, query, headers, body))
+                content = dumps(direct(self.store, validators, query, headers, body))
             except (Rejected, StoreError) as exc:
                 await _reply(send, refusal(exc))
                 return
             await send(
                 {
                     "type": "http.response.start",
-                    "status": direct[1],
-                    "headers": [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()],
+                    "status": direct_status,
+                    "headers": [
+                        _JSON_CONTENT_TYPE,
+                        (b"content-length", b"%d" % len(content)),
+                        (b"x-request-id", _REQUEST_ID % next(_REQUEST_IDS)),
+                    ],
                 }
             )
             await send({"type": "http.response.body", "body": content})
             return
         else:
             reply = dispatch(handler, self.store, Request(validators, path_params, query, headers, body))
-        payload = reply.payload
-        if payload is None:
+            content = None if reply.payload is None else dumps(reply.payload)
+        if content is None:
             await _reply(send, reply)
             return
-        content = dumps(payload)
         response_headers = [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()]
         if reply.headers:
             response_headers += reply.headers
@@ -255,6 +270,7 @@ class MockApp:
         """With webhooks on, deliver events and settle due payouts even when nobody asks."""
         if self._ticker is not None or self.webhooks is None:
             return
+        self._background_due = False
         self.webhooks.start()
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
@@ -271,6 +287,7 @@ class MockApp:
             self._ticker = None
         if self.webhooks is not None:
             await self.webhooks.stop()
+            self._background_due = True  # as before the start: the next request starts them again
 
     # -- the request path: route, authenticate, pick the fault, read the body, dispatch, reply ------
 
@@ -455,12 +472,13 @@ async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None
 
 _REQUEST_IDS = itertools.count(1)
 _REQUEST_ID_PREFIX = b"req_" + os.urandom(4).hex().encode()  # per process: ids differ across mocks and restarts
+_REQUEST_ID = _REQUEST_ID_PREFIX + b"%08x"
 
 
 def _request_id() -> tuple[bytes, bytes]:
     """A fresh `X-Request-Id` for each reply: what clients show support (FedaPay documents no such header;
     its Ruby library reads `Request-Id`, and the client reads both). A counter, not urandom: it is on every reply."""
-    return (b"x-request-id", b"%s%08x" % (_REQUEST_ID_PREFIX, next(_REQUEST_IDS)))
+    return (b"x-request-id", _REQUEST_ID % next(_REQUEST_IDS))
 
 
 async def _reply(send: Send, reply: Reply) -> None:

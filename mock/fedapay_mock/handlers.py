@@ -14,7 +14,7 @@ from .forms import MalformedFormError, decode_form
 from .spec import Operation
 from .store import EMBEDDABLE, PayoutStore, StoreError
 from .validation import FieldErrors, OperationValidators
-from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
+from .wire import PAYOUT, PAYOUTS, MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 _FORM_TYPE_BYTES = FORM_TYPE.encode("ascii")  # matched on the raw header (ASCII case folding, as on latin-1 text)
@@ -76,15 +76,15 @@ def _body(request: Request) -> Any:
 
 def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes], raw: bytes) -> Any:
     """The body, parsed (JSON, or a form when it says so) and validated against the operation's schema."""
-    assert validators.body is not None
     if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
     content_type = headers.get(b"content-type")
     if (
-        content_type is not None
-        and content_type != _JSON_TYPE_BYTES  # what almost every request says: no need to fold its case
+        content_type != _JSON_TYPE_BYTES  # what almost every request says: no need to fold its case
+        and content_type is not None
         and content_type[:33].lower().startswith(_FORM_TYPE_BYTES)
     ):
+        assert validators.body is not None
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
         except (MalformedFormError, ValueError) as exc:
@@ -94,8 +94,9 @@ def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes],
             value = loads(raw)
         except MalformedJSONError as exc:
             raise Rejected(400, "The body is not valid JSON.", {"body": [str(exc)[:200]]}) from None
-    if validators.body.is_valid(value):  # the common case: no error to walk
+    if validators.body_is_valid(value):  # the common case: no error to walk
         return value
+    assert validators.body is not None
     outcome = validators.body.validate(value)
     if outcome.errors:
         status = 400 if outcome.shape else validators.invalid_status
@@ -158,7 +159,7 @@ def create(
         # Embedding is asked for by name: no `include` anywhere, nothing to read.
         include=_embedded(query, body) if query or (type(body) is dict and "include" in body) else _NOTHING,
     )
-    return payout_envelope(wire)
+    return {PAYOUT: wire}
 
 
 _NOTHING: frozenset[str] = frozenset()
@@ -229,8 +230,9 @@ def start(
 ) -> dict[str, Any]:
     """`start_payouts` on the request's parts (the app calls it directly): the 200's payload."""
     body = _parse_body(validators, headers, raw)
-    items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
-    return payouts_envelope(store.start(items, field_prefix=prefix))
+    if isinstance(body, list):
+        return {PAYOUTS: store.start(body, field_prefix="")}
+    return {PAYOUTS: store.start(body.get("payouts") or [], field_prefix="payouts")}
 
 
 Handler = Callable[[PayoutStore, Request], Reply]

@@ -4,11 +4,15 @@ Every public method takes one lock, so the store stays consistent whether it is 
 loop (the normal case) or by threads. The lifecycle runs on `MockClock` time: due transitions sit in a
 heap and are applied by `settle()` before any read or write, so results do not depend on wall time
 when the clock is frozen.
+
+Each payout keeps its wire form (`Payout.wire`), changed in place with the payout: a reply encodes it as it
+is, so a request formats no timestamp and copies no template it did not change.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 import threading
@@ -17,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, overload
 
 from .clock import MockClock
 from .fees import Fees, compute_fees
@@ -39,32 +43,30 @@ EventListener = Callable[[str, dict[str, Any]], None]
 
 
 _SECONDS: dict[int, str] = {}
-# The last time formatted and its text: a payout's timestamps are often the same instant (created and
-# updated, started and updated), and so are those of one request. One tuple, replaced whole.
-_last: tuple[float, str] = (math.nan, "")
-# Each millisecond's text, formatted once: the f-string with a format spec was half of `iso`'s time.
-_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
+# Each millisecond's text, formatted once (the f-string with a format spec was half of `iso`'s time); the
+# last entry is for a fraction that rounds up to 1000 ms: capped at .999, never carried into the next second.
+_MILLIS = (*(f".{ms:03d}Z" for ms in range(1000)), ".999Z")
+_floor = math.floor
 
 
+@overload
+def iso(t: float) -> str: ...
+@overload
+def iso(t: None) -> None: ...
 def iso(t: float | None) -> str | None:
-    """Epoch seconds -> `2018-10-24T17:27:45.677Z`, FedaPay's timestamp format."""
-    global _last
+    """Epoch seconds -> `2018-10-24T17:27:45.677Z`, FedaPay's timestamp format.
+
+    Called when a payout changes, not when it is sent: a payout keeps its timestamps as text (`Payout.wire`)."""
     if t is None:
         return None
-    last = _last
-    if last[0] == t:
-        return last[1]
-    whole = math.floor(t)
-    ms = round((t - whole) * 1000)
+    whole = _floor(t)
     prefix = _SECONDS.get(whole)
     if prefix is None:
         # Many timestamps share their second under load; formatting is the costly part.
         if len(_SECONDS) > 4096:
             _SECONDS.clear()
         prefix = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    text = prefix + _MILLIS[ms if ms < 1000 else 999]
-    _last = (t, text)
-    return text
+    return prefix + _MILLIS[round((t - whole) * 1000)]
 
 
 _DATE = re.compile(
@@ -123,20 +125,22 @@ NULL_MEANS_UNCHANGED = frozenset({"merchant_reference", "scheduled_at"})
 # What `include` may embed in a payout.
 EMBEDDABLE = frozenset({"customer", "currency"})
 WILDCARD = "*"
-NO_FEES = Fees(commission=None, fees=None, fixed_commission=None, amount_transferred=None, amount_debited=None)
+# The fee fields of a payout on the wire, by name (`Fees`' fields); all null when there is no amount.
+NO_FEES: dict[str, int | None] = dict.fromkeys(Fees._fields)
 
 
-_FEES: dict[Any, Fees] = {}
+_FEES: dict[Any, dict[str, int | None]] = {}
 
 
-def _fees(amount: Any) -> Fees:
-    """The fees of a whole amount; none when the amount is missing (a spec that made it optional).
+def _fees(amount: Any) -> dict[str, int | None]:
+    """The fee fields of a whole amount, as the wire has them (never changed: shared); null when the amount
+    is missing (a spec that made it optional).
 
-    A pure function of the amount, so a payout does not keep them: they are looked up (up to 4096 amounts
-    at a time) or computed as the payout goes on the wire."""
+    A pure function of the amount: looked up (up to 4096 amounts at a time) or computed as a payout is
+    created or its amount changes."""
     found = _FEES.get(amount) if type(amount) is int else None
     if found is None:
-        found = compute_fees(amount) if type(amount) is int and amount > 0 else NO_FEES
+        found = compute_fees(amount)._asdict() if type(amount) is int and amount > 0 else NO_FEES
         if type(amount) is int:
             if len(_FEES) >= 4096:
                 _FEES.clear()
@@ -149,79 +153,53 @@ def _fees(amount: Any) -> Fees:
 NO_FIELDS: dict[str, Any] = {}
 
 
-@dataclass(slots=True)
 class Payout:
-    """A stored payout: only what the store cannot derive (the reference follows from the id, the error from
-    the status), so that creating one stays cheap."""
+    """A stored payout: its wire form, kept current as the payout changes, and what the store needs beside it.
 
-    id: int
-    amount: int | None
-    currency_id: int | None
-    mode: str | None
-    customer_id: int | None
-    phone_number: str | None
-    created_at: float
-    updated_at: float
-    status: str = "pending"
-    # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
-    fields: dict[str, Any] = field(default_factory=lambda: NO_FIELDS)
-    account_id: int | None = None
-    scheduled_at: float | None = None
-    started_at: float | None = None
-    sent_at: float | None = None
-    failed_at: float | None = None
-    deleted_at: float | None = None
-    idempotency_key: str | None = None
+    `wire` is the payout as FedaPay sends it inside `v1/payout` / `v1/payouts` (every field in FedaPay's order:
+    `COMPUTED_FIELDS`, then the spec's other nullable fields, then the echoed request fields), updated in place
+    at each change (timestamps formatted then), so a reply encodes it as it is instead of rebuilding it. The
+    store hands it out as it is: whoever gets it encodes it (or copies it) before the store runs again."""
+
+    __slots__ = (
+        "fields",
+        "finished_at",
+        "id",
+        "idempotency_key",
+        "phone_number",
+        "scheduled_at",
+        "started_at",
+        "status",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        payout_id: int,
+        wire: dict[str, Any],
+        fields: dict[str, Any],
+        phone_number: str | None,
+        idempotency_key: str | None,
+    ) -> None:
+        self.id = payout_id
+        self.wire = wire
+        self.status = "pending"  # also `wire["status"]`: read here, written to both
+        # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
+        self.fields = fields
+        self.phone_number = phone_number
+        self.idempotency_key = idempotency_key
+        # The times the lifecycle reads (the wire has them as text): when a scheduled payout is due, and when a
+        # payout was started (the per-number rule).
+        self.scheduled_at: float | None = None
+        self.started_at: float | None = None
+        # When the payout was sent or failed, until its wire says so: the clock settles payouts nobody may
+        # read (`PayoutStore._finish`), so their wire is brought up to date when read (`PayoutStore._wire`).
+        self.finished_at: float | None = None
 
     @property
     def reference(self) -> str:
         """FedaPay's reference: a number string, unique like the id it is made from."""
         return str(REFERENCE_BASE + self.id)
-
-    def to_wire(self, template: dict[str, Any], echoed: frozenset[str]) -> dict[str, Any]:
-        """The payout as FedaPay sends it inside `v1/payout` / `v1/payouts`: a copy of `template` (every
-        field in FedaPay's order, null unless constant: `wire_template`) with what the store computes filled
-        in, then the stored request fields the spec's Payout also has (`echoed`)."""
-        wire = template.copy()
-        wire["id"] = self.id
-        wire["reference"] = str(REFERENCE_BASE + self.id)
-        wire["amount"] = self.amount
-        status = wire["status"] = self.status
-        wire["customer_id"] = self.customer_id
-        wire["currency_id"] = self.currency_id
-        wire["mode"] = self.mode
-        if status == "failed":  # the one way a payout fails here: the sandbox rule (`FAILING_SUFFIX`)
-            wire["last_error_code"] = FAILED_CODE
-            wire["last_error_message"] = FAILED_MESSAGE
-        fees = _fees(self.amount)
-        if fees is not NO_FEES:
-            wire["commission"] = fees.commission
-            wire["fees"] = fees.fees
-            wire["fixed_commission"] = fees.fixed_commission
-            wire["amount_transferred"] = fees.amount_transferred
-            wire["amount_debited"] = fees.amount_debited
-        created = wire["created_at"] = iso(self.created_at)
-        updated_at = self.updated_at
-        updated = wire["updated_at"] = created if updated_at == self.created_at else iso(updated_at)
-        # Most of these are not set yet: the template's null stays. A start sets `started_at` and
-        # `updated_at` to the same instant: formatted once.
-        if self.scheduled_at is not None:
-            wire["scheduled_at"] = iso(self.scheduled_at)
-        started_at = self.started_at
-        if started_at is not None:
-            wire["started_at"] = updated if started_at == updated_at else iso(started_at)
-        if self.sent_at is not None:
-            wire["sent_at"] = iso(self.sent_at)
-        if self.failed_at is not None:
-            wire["failed_at"] = iso(self.failed_at)
-        if self.deleted_at is not None:
-            wire["deleted_at"] = iso(self.deleted_at)
-        wire["account_id"] = self.account_id
-        if self.fields:
-            for name, value in self.fields.items():
-                if name in echoed:
-                    wire[name] = value
-        return wire
 
 
 # What the store computes, in FedaPay's order (`klass` is the one constant); then the spec's other
@@ -282,7 +260,10 @@ class Counters:
 
 class PayoutStore:
     """The mock's state. `currencies` maps ISO codes to currency ids; `shape` is the spec's payout
-    (`fedapay_mock.shape.payout_shape`): which request fields are echoed, which reply fields sent as null."""
+    (`fedapay_mock.shape.payout_shape`): which request fields are echoed, which reply fields sent as null.
+
+    The payouts the methods return are the stored wire forms (`Payout.wire`), not copies: encode them (or copy
+    them) before the store changes again. Listeners get copies."""
 
     def __init__(
         self,
@@ -300,7 +281,9 @@ class PayoutStore:
         self.delete_only_unsent = delete_only_unsent
         self.currencies = dict(currencies)
         self.shape = shape or PayoutShape()
-        self._template = wire_template(self.shape.template)
+        # A new payout's wire before its values are filled in (`create`).
+        self._new = wire_template(self.shape.template)
+        self._new["status"] = "pending"
         # What the store computes is never overwritten by what a caller sent.
         self._echoed = self.shape.echoed - frozenset(COMPUTED_FIELDS)
         self._stored_on_create = tuple(sorted(self.shape.create_fields - CORE_REQUEST_FIELDS))
@@ -316,8 +299,9 @@ class PayoutStore:
         self._customer_numbers: dict[int, str | None] = {}  # by customer id
         self._customer_names: dict[int, dict[str, Any]] = {}  # by customer id: firstname, lastname, email
         self._idempotency: dict[str, _IdempotencyRecord] = {}
+        # Due transitions: (when, order of scheduling, payout id, "settle" or "send").
         self._due: list[tuple[float, int, int, str]] = []
-        self._seq = 0
+        self._order = itertools.count()
         # Mobile-money number (without "+") -> ids of payouts started or scheduled to it, oldest first.
         self._sends: dict[str, list[int]] = {}
         self.counters = Counters()
@@ -327,10 +311,14 @@ class PayoutStore:
             self._reset_state()
 
     def _wire(self, payout: Payout, include: frozenset[str] = frozenset()) -> dict[str, Any]:
-        wire = payout.to_wire(self._template, self._echoed)
+        """The payout's wire form, up to date; a copy with the objects `include` names embedded when it names any."""
+        if payout.finished_at is not None:
+            _write_finish(payout)
         if include:
+            wire = payout.wire.copy()
             self._embed(wire, include)
-        return wire
+            return wire
+        return payout.wire
 
     def _embed(self, wire: dict[str, Any], include: frozenset[str]) -> None:
         """Embed the objects `include` names, as FedaPay's fixtures show them (`klass` `v1/<name>`)."""
@@ -347,42 +335,49 @@ class PayoutStore:
 
     def _emit(self, name: str, payout: Payout) -> None:
         if self.listeners:
-            wire = self._wire(payout)
+            wire = self._wire(payout).copy()  # a listener may keep it: a snapshot, not the live payout
             for listener in self.listeners:
                 listener(name, wire)
 
     def _schedule(self, due: float, payout_id: int, kind: str) -> None:
-        self._seq += 1
-        heapq.heappush(self._due, (due, self._seq, payout_id, kind))
+        heapq.heappush(self._due, (due, next(self._order), payout_id, kind))
 
     def settle(self, now: float | None = None) -> None:
         """Apply every transition whose time has come on the mock clock (`now`: its time, read by the caller)."""
-        if not self._due:
+        due = self._due
+        if not due:
             return
         if now is None:
             now = self.clock.now()
-        with self._lock:
-            while self._due and self._due[0][0] <= now:
-                due, _, payout_id, kind = heapq.heappop(self._due)
-                payout = self._payouts.get(payout_id)
-                if payout is None:
-                    continue
-                if kind == "settle" and payout.status == "started":
-                    self._finish(payout, due)
-                elif kind == "send" and payout.status == "scheduled" and payout.scheduled_at == due:
-                    payout.started_at = due
-                    self._finish(payout, due)
+        if due[0][0] <= now:  # else the earliest is not due yet: nothing to do, no lock to take
+            with self._lock:
+                self._apply_due(now)
+
+    def _apply_due(self, now: float) -> None:
+        """`settle`'s work, with the lock held."""
+        due = self._due
+        payouts = self._payouts
+        while due and due[0][0] <= now:
+            when, _, payout_id, kind = heapq.heappop(due)
+            payout = payouts.get(payout_id)
+            if payout is None:
+                continue
+            if kind == "settle":
+                if payout.status == "started":
+                    self._finish(payout, when)
+            elif payout.status == "scheduled" and payout.scheduled_at == when:
+                payout.started_at = when
+                self._finish(payout, when)
 
     def _finish(self, payout: Payout, when: float) -> None:
-        payout.updated_at = when
+        """A started payout is sent, or fails (the sandbox rule), at `when`; its wire says so once read (`_wire`)."""
+        payout.finished_at = when
         if payout.phone_number is not None and payout.phone_number.endswith(FAILING_SUFFIX):
             payout.status = "failed"
-            payout.failed_at = when
             self.counters.failed += 1
             self._emit("payout.failed", payout)
         else:
             payout.status = "sent"
-            payout.sent_at = when
             self.counters.sent += 1
             if self.listeners:
                 self._emit("payout.sent", payout)
@@ -415,55 +410,52 @@ class PayoutStore:
                         )
                     self.counters.idempotent_replays += 1
                     return self._wire(self._payouts[record.payout_id], include), True
-            now = self.clock.now()
+            text = iso(self.clock.now())
             # A field the spec makes optional may be missing: its spec default, else null, never a crash.
             defaults = self.shape.defaults
             values = {**defaults, **body} if defaults else body
             customer = values.get("customer")
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
+            currency = values.get("currency")
+            code = currency.get("iso") if isinstance(currency, dict) else None
+            currency_id = (self.currencies.get(code) or self._new_currency(code)) if type(code) is str else None
+            amount = values.get("amount")
+            fees = _FEES.get(amount) if type(amount) is int else None
+            if fees is None:
+                fees = _fees(amount)
             payout_id = self._next_id
             self._next_id = payout_id + 1
-            # Every field by position, in `Payout`'s order (keywords cost a third more of the call): id,
-            # amount, currency_id, mode, customer_id, phone_number, created_at, updated_at, status, fields,
-            # account_id, scheduled_at, started_at, sent_at, failed_at, deleted_at, idempotency_key.
-            stored = self._stored_on_create
-            payout = Payout(
-                payout_id,
-                values.get("amount"),
-                self._currency_id(values.get("currency")),
-                values.get("mode"),
-                customer_id,
-                number,
-                now,
-                now,
-                "pending",
-                NO_FIELDS
-                if self._stored_set.isdisjoint(values)
-                else {name: values[name] for name in stored if name in values},
-                account_id,
-                None,
-                None,
-                None,
-                None,
-                None,
-                idempotency_key,
-            )
-            self._payouts[payout_id] = payout
+            # A copy of every field in order, null but `klass` and `status` (cloned whole: cheaper than built
+            # key by key), with what differs filled in.
+            wire = self._new.copy()
+            wire["id"] = payout_id
+            wire["reference"] = str(REFERENCE_BASE + payout_id)
+            wire["amount"] = amount
+            wire["customer_id"] = customer_id
+            wire["currency_id"] = currency_id
+            wire["mode"] = values.get("mode")
+            if fees is not NO_FEES:
+                wire.update(fees)
+            wire["created_at"] = wire["updated_at"] = text
+            wire["account_id"] = account_id
+            if self._stored_set.isdisjoint(values):
+                fields = NO_FIELDS
+            else:
+                fields = {name: values[name] for name in self._stored_on_create if name in values}
+                echoed = self._echoed
+                for name, value in fields.items():
+                    if name in echoed:
+                        wire[name] = value
+            payout = self._payouts[payout_id] = Payout(payout_id, wire, fields, number, idempotency_key)
             self.counters.created += 1
-            wire = payout.to_wire(self._template, self._echoed)
-            if include:
-                self._embed(wire, include)
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
             if self.listeners:
                 self._emit("payout.created", payout)
-            return wire, False
+            return (self._wire(payout, include) if include else wire), False
 
-    def _currency_id(self, currency: Any) -> int | None:
-        """The currency's id; a code the spec newly allows gets the next id."""
-        code = currency.get("iso") if isinstance(currency, dict) else None
-        if not isinstance(code, str):
-            return None
+    def _new_currency(self, code: str) -> int:
+        """A code the spec newly allows (or a spec without an enum) gets the next id."""
         return self.currencies.setdefault(code, len(self.currencies) + 1)
 
     def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -539,67 +531,82 @@ class PayoutStore:
         """
         with self._lock:
             now = self.clock.now()
-            self.settle(now)
+            if self._due:
+                self._apply_due(now)
+            payouts = self._payouts
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
             seen: set[int] = set()
             # (item index, payout, when, phone number): an item's field name is written only for an error.
             plans: list[tuple[int, Payout, float | None, str | None]] = []
             for index, item in enumerate(items):
-                payout = self._payouts.get(item.get("id"))  # type: ignore[arg-type]
+                payout = payouts.get(item.get("id"))  # type: ignore[arg-type]
                 if payout is None:
                     missing[_item_field(field_prefix, index, "id")] = [f"no payout with id {item.get('id')}"]
                     continue
-                if payout.id in seen:
+                payout_id = payout.id
+                if payout_id in seen:
                     refused[_item_field(field_prefix, index, "id")] = ["is listed twice"]
                     continue
-                seen.add(payout.id)
+                seen.add(payout_id)
                 if payout.status != "pending":
                     refused[_item_field(field_prefix, index, "id")] = [
                         f"payout {payout.id} is {payout.status}, only a pending payout can start"
                     ]
                     continue
                 when: float | None = None
-                if item.get("scheduled_at") is not None:
+                scheduled = item.get("scheduled_at")
+                if scheduled is not None:
                     try:
-                        when = parse_when(item["scheduled_at"])
+                        when = parse_when(scheduled)
                     except ValueError as exc:
                         refused[_item_field(field_prefix, index, "scheduled_at")] = [str(exc)]
                         continue
                     if when <= now:
                         when = None
                 phone = item.get("phone_number")
-                plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
+                if phone is None:
+                    plans.append((index, payout, when, None))
+                else:
+                    plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
             if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
-            # Some listed payouts exist: the unknown ids are field errors of this request (422).
-            refused.update(missing)
+            if missing:  # some listed payouts exist: the unknown ids are field errors of this request (422)
+                refused.update(missing)
             if not refused and self.max_payouts_per_number is not None:
                 refused.update(self._over_number_limit(plans, now, field_prefix))
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
+            text = iso(now)
+            counters = self.counters
+            limited = self.max_payouts_per_number is not None
+            listeners = self.listeners
+            due = self._due
+            settle_at = now + self.settle_seconds
             out = []
             for _index, payout, when, number in plans:
                 if number is not None:
                     payout.phone_number = number
-                if self.max_payouts_per_number is not None and payout.phone_number is not None:
+                if limited and payout.phone_number is not None:
                     self._sends.setdefault(payout.phone_number.lstrip("+"), []).append(payout.id)
-                payout.updated_at = now
+                wire = payout.wire
+                wire["updated_at"] = text
+                counters.started += 1
                 if when is None:
-                    payout.status = "started"
+                    payout.status = wire["status"] = "started"
                     payout.started_at = now
-                    self.counters.started += 1
-                    self._schedule(now + self.settle_seconds, payout.id, "settle")
-                    if self.listeners:
+                    wire["started_at"] = text
+                    heapq.heappush(due, (settle_at, next(self._order), payout.id, "settle"))
+                    if listeners:
                         self._emit("payout.started", payout)
                 else:
-                    payout.status = "scheduled"
+                    payout.status = wire["status"] = "scheduled"
                     payout.scheduled_at = when
-                    self.counters.started += 1
-                    self.counters.scheduled += 1
+                    wire["scheduled_at"] = iso(when)
+                    counters.scheduled += 1
                     self._schedule(when, payout.id, "send")
                     self._emit("payout.scheduled", payout)
-                out.append(payout.to_wire(self._template, self._echoed))
+                out.append(wire)
             return out
 
     def _over_number_limit(
@@ -663,20 +670,25 @@ class PayoutStore:
                     {"status": [f"is {payout.status}; only a pending or scheduled payout can change"]},
                 )
             when = self._reschedule_time(payout, effective)
+            wire = payout.wire
             if when is not None:
                 payout.scheduled_at = when
+                wire["scheduled_at"] = iso(when)
                 self._schedule(when, payout.id, "send")  # the earlier "send" no longer matches: skipped
             for name, value in effective.items():
                 if name == "amount":
-                    payout.amount = value
+                    wire["amount"] = value
+                    wire.update(_fees(value))
                 elif name == "mode":
-                    payout.mode = value
+                    wire["mode"] = value
                 elif name not in CORE_REQUEST_FIELDS:
                     if payout.fields is NO_FIELDS:
                         payout.fields = {}
                     payout.fields[name] = value
-            payout.updated_at = self.clock.now()
-            return self._wire(payout)
+                    if name in self._echoed:
+                        wire[name] = value
+            wire["updated_at"] = iso(self.clock.now())
+            return wire
 
     def _effective_changes(self, payout: Payout, changes: dict[str, Any]) -> dict[str, Any]:
         """The update fields whose value differs from the payout's; undeclared fields are ignored, and
@@ -698,10 +710,8 @@ class PayoutStore:
 
     @staticmethod
     def _current(payout: Payout, name: str) -> Any:
-        if name == "amount":
-            return payout.amount
-        if name == "mode":
-            return payout.mode
+        if name in ("amount", "mode"):
+            return payout.wire[name]
         return payout.fields.get(name)
 
     def _reschedule_time(self, payout: Payout, changes: dict[str, Any]) -> float | None:
@@ -735,7 +745,8 @@ class PayoutStore:
                     {"status": [f"is {payout.status}; only a payout not yet sent (pending, scheduled) can be deleted"]},
                 )
             del self._payouts[payout_id]
-            payout.deleted_at = payout.updated_at = self.clock.now()
+            wire = self._wire(payout)
+            wire["deleted_at"] = wire["updated_at"] = iso(self.clock.now())
             if payout.idempotency_key is not None:
                 # The key named a payout that no longer exists: it is free for a new create.
                 self._idempotency.pop(payout.idempotency_key, None)
@@ -763,6 +774,25 @@ class PayoutStore:
                 "idempotent_replays": c.idempotent_replays,
                 "clock": iso(self.clock.now()),
             }
+
+
+def _write_finish(payout: Payout) -> None:
+    """Bring the wire of a payout the clock sent (or failed) up to date (`PayoutStore._finish`)."""
+    when = payout.finished_at
+    assert when is not None
+    payout.finished_at = None
+    text = iso(when)
+    wire = payout.wire
+    status = wire["status"] = payout.status
+    wire["updated_at"] = text
+    if payout.started_at == when:  # a scheduled payout: started and sent at once
+        wire["started_at"] = text
+    if status == "failed":  # the one way a payout fails here: the sandbox rule (`FAILING_SUFFIX`)
+        wire["last_error_code"] = FAILED_CODE
+        wire["last_error_message"] = FAILED_MESSAGE
+        wire["failed_at"] = text
+    else:
+        wire["sent_at"] = text
 
 
 def _item_field(prefix: str, index: int, name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,6 +238,20 @@ class OperationValidators:
     path: dict[str, ParamValidator]
     invalid_status: int
 
+    def __post_init__(self) -> None:
+        # `body.is_valid` without its Python frame: the check every valid request makes once.
+        self.body_is_valid: Callable[[Any], bool] = (
+            self.body._validator.is_valid if self.body is not None else lambda value: False
+        )
+        # When the request sends none of the operation's header parameters and none is required, each is
+        # its default: what `validate_headers` finds without looking at each.
+        self._header_keys = frozenset(validator.header_key for validator in self.headers.values())
+        self._header_defaults: dict[str, Any] | None = (
+            None
+            if any(validator.required for validator in self.headers.values())
+            else {name: validator.default for name, validator in self.headers.items()}
+        )
+
     def validate_query(self, query: Mapping[str, str]) -> tuple[dict[str, Any], FieldErrors]:
         values: dict[str, Any] = {}
         errors: FieldErrors = {}
@@ -250,6 +264,8 @@ class OperationValidators:
 
     def validate_headers(self, headers: Mapping[bytes, bytes]) -> tuple[dict[str, Any], FieldErrors]:
         """The spec's header parameters, from the headers as the ASGI server gives them (lower-case names)."""
+        if self._header_defaults is not None and self._header_keys.isdisjoint(headers):
+            return self._header_defaults.copy(), {}
         values: dict[str, Any] = {}
         errors: FieldErrors = {}
         for name, validator in self.headers.items():

@@ -188,6 +188,7 @@ def test_future_scheduled_at_schedules_and_sends_when_due(
     sent = api.get(f"/payouts/{created['id']}").json()["v1/payout"]
     assert sent["status"] == "sent"
     assert sent["sent_at"] == scheduled["scheduled_at"]
+    assert sent["started_at"] == sent["updated_at"] == sent["sent_at"]  # started and sent at once, when due
 
 
 def test_past_scheduled_at_sends_now(api: httpx.Client, check: ReplyChecker) -> None:

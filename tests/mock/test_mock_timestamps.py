@@ -1,6 +1,6 @@
 """The mock's timestamp text (`fedapay_mock.store.iso`): FedaPay's `2018-10-24T17:27:45.677Z`, formatted
-from a table and with the last result remembered (issue 15), so each case here is a value a stale memo or
-a wrong table entry would change."""
+from tables (each second's text remembered, each millisecond's text prepared: issue 15), so each case here
+is a value a stale entry or a wrong table entry would change."""
 
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def test_iso_formats_fedapay_timestamps(t: float | None, text: str | None) -> No
     assert iso(t) == text
 
 
-def test_iso_remembers_only_the_same_instant() -> None:
+def test_iso_formats_every_millisecond_of_two_seconds() -> None:
     base = 1_800_000_000.0
     seen = [iso(base + n / 1000) for n in range(2000)]  # every millisecond of two seconds, in turn
     assert seen == [reference(base + n / 1000) for n in range(2000)]
     assert len(set(seen)) == 2000
     assert iso(base + 0.001) == "2027-01-15T08:00:00.001Z"
-    assert iso(base + 0.001) == "2027-01-15T08:00:00.001Z"  # the remembered text, still the right one
-    assert iso(base + 0.002) == "2027-01-15T08:00:00.002Z"  # a new instant right after: not the memo
+    assert iso(base + 0.001) == "2027-01-15T08:00:00.001Z"  # the second's remembered text, still the right one
+    assert iso(base + 0.002) == "2027-01-15T08:00:00.002Z"
