@@ -4,7 +4,8 @@ A cold mypy spends about 2.8 s of CPU on the standard library's stubs, httpx, at
 it reaches the user's few lines; a run that finds them cached spends about 0.2 s. The cache lives in the
 session's temporary root, which pytest-xdist's workers share: it starts empty on every test run, so it never
 outlives the code it describes (and mypy compares each cached module's source hash anyway). Runs share it
-only when their options match, so a file needing more than `--strict` says so in a `# mypy:` comment.
+only when their options match, so a file needing more than `--strict` says so in a `# mypy:` comment, and
+only when they see the same packages (a run with its own MYPYPATH gets a cache of its own).
 `--no-sqlite-cache`: files written with atomic renames, safe for two workers at once; the default SQLite
 store serialises concurrent writers and can time out.
 """
