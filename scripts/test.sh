@@ -82,5 +82,9 @@ pytest_status=0
 wait "$pytest_pid" || pytest_status=$?
 pytest_pid=
 print_checks
-echo "== the full check took $((SECONDS - started)) s on $(nproc) cores, $workers pytest workers"
+case " $* " in
+  *" -n "*|*" -n"[0-9]*|*" --numprocesses"*) shown="pytest workers as given" ;;
+  *) shown="$workers pytest workers" ;;
+esac
+echo "== the full check took $((SECONDS - started)) s on $(nproc) cores, $shown"
 exit "$pytest_status"
