@@ -185,8 +185,7 @@ class MockApp:
         # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
         # are decoded only where read.
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        authorization = headers.get(b"authorization")
-        if authorization not in self._accepted and not self._authorized(authorization):
+        if not self._authorized(headers.get(b"authorization")):
             await _reply(send, UNAUTHORIZED)
             return
         prefer = headers.get(b"prefer")
@@ -236,7 +235,7 @@ class MockApp:
                     "headers": [
                         _JSON_CONTENT_TYPE,
                         (b"content-length", b"%d" % len(content)),
-                        (b"x-request-id", _REQUEST_ID % next(_REQUEST_IDS)),
+                        _request_id(),
                     ],
                 }
             )

@@ -420,9 +420,7 @@ class PayoutStore:
             code = currency.get("iso") if isinstance(currency, dict) else None
             currency_id = (self.currencies.get(code) or self._new_currency(code)) if type(code) is str else None
             amount = values.get("amount")
-            fees = _FEES.get(amount) if type(amount) is int else None
-            if fees is None:
-                fees = _fees(amount)
+            fees = _fees(amount)
             payout_id = self._next_id
             self._next_id = payout_id + 1
             # A copy of every field in order, null but `klass` and `status` (cloned whole: cheaper than built
@@ -581,7 +579,6 @@ class PayoutStore:
             counters = self.counters
             limited = self.max_payouts_per_number is not None
             listeners = self.listeners
-            due = self._due
             settle_at = now + self.settle_seconds
             out = []
             for _index, payout, when, number in plans:
@@ -596,7 +593,7 @@ class PayoutStore:
                     payout.status = wire["status"] = "started"
                     payout.started_at = now
                     wire["started_at"] = text
-                    heapq.heappush(due, (settle_at, next(self._order), payout.id, "settle"))
+                    self._schedule(settle_at, payout.id, "settle")
                     if listeners:
                         self._emit("payout.started", payout)
                 else:
