@@ -53,10 +53,14 @@ Lifespan = Literal["auto", "on", "off"]
 def _uvicorn_server(app: ASGIApp, *, log_level: str = "warning", lifespan: Lifespan = "on") -> uvicorn.Server:
     import uvicorn
 
+    from .http_protocol import OneWriteHttpToolsProtocol
+
     config = uvicorn.Config(
         app,
+        http=OneWriteHttpToolsProtocol,  # each reply in one write (http_protocol.py says why)
         log_level=log_level,
         access_log=False,
+        proxy_headers=False,  # no proxy in front of a mock: X-Forwarded-* is not read, and costs a wrapper call
         lifespan=lifespan,
         server_header=False,
         date_header=False,

@@ -75,3 +75,19 @@ def test_the_mock_extra_has_no_starlette_and_serving_never_imports_it() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_runner_reads_no_proxy_headers() -> None:
+    """No proxy stands in front of a mock: `X-Forwarded-For` from a loopback client is not believed (uvicorn
+    would by default, at the cost of a middleware call on every request)."""
+
+    async def client_address(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = f"{scope['client'][0]} {scope['scheme']}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
+
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    with serve_asgi(client_address, lifespan="off") as served:
+        assert httpx.get(served.root_url + "/", headers=forwarded).text == "127.0.0.1 http"
