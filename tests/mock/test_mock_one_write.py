@@ -160,3 +160,16 @@ def test_a_reply_on_a_closing_connection_is_sent_before_the_close() -> None:
 
 def test_the_runner_serves_with_the_one_write_protocol() -> None:
     assert _uvicorn_server(json_reply, lifespan="off").config.http is OneWriteHttpToolsProtocol
+
+
+def test_every_transport_method_reaches_the_real_transport() -> None:
+    """asyncio's `Transport` base raises NotImplementedError for what a subclass leaves out: each of its
+    methods must be answered by the wrapper, so whatever uvicorn calls next reaches uvloop."""
+    public = {
+        name
+        for klass in asyncio.Transport.__mro__
+        for name, value in vars(klass).items()
+        if callable(value) and not name.startswith("_")
+    }
+    inherited = [name for name in public if getattr(TurnBufferedTransport, name) is getattr(asyncio.Transport, name)]
+    assert sorted(inherited) == []
