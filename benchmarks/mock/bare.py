@@ -2,8 +2,8 @@
 
 A bare ASGI app served by the mock's own runner (`fedapay_mock.server.serve_forever`: uvicorn with the same
 settings, httptools and uvloop, each reply in one write, no access log, no proxy headers, no `Server`/`Date`
-headers) that reads each request's body and answers the bytes the mock answered, with the same headers. `run.py` starts it; what the mock loses against it
-is the mock's own work per request.
+headers) that reads each request's body and answers the bytes the mock answered, with the same headers.
+`run.py` starts it; what the mock loses against it is the mock's own work per request.
 
 `--busy-us N` adds N µs of pure computation to every request (a loop on the clock, touching almost no
 memory): `run.py --budget` uses it to show how much work per request the stack leaves room for.
