@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-# Imported by the mock when it serves: uvicorn runs it, yaml reads the spec, jsonschema_rs checks bodies.
-MOCK_EXTRA_MODULES = ("uvicorn", "yaml", "jsonschema_rs")
+# Imported by the mock when it serves: uvicorn runs it on httptools' parser (`http_protocol.py`), yaml reads
+# the spec, jsonschema_rs checks bodies.
+MOCK_EXTRA_MODULES = ("uvicorn", "httptools", "yaml", "jsonschema_rs")
 INSTALL_HINT = "pip install 'fedapay-payouts[mock]'"
 
 

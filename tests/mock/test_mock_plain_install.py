@@ -30,7 +30,7 @@ def _run_user_suite(tmp_path: Path, missing: str) -> subprocess.CompletedProcess
     )
 
 
-@pytest.mark.parametrize("missing", ["uvicorn", "yaml", "jsonschema_rs"])
+@pytest.mark.parametrize("missing", ["uvicorn", "httptools", "yaml", "jsonschema_rs"])
 def test_the_fixture_names_the_mock_extra_when_one_of_its_modules_is_missing(tmp_path: Path, missing: str) -> None:
     done = _run_user_suite(tmp_path, missing)
     assert done.returncode == 1, done.stdout + done.stderr
