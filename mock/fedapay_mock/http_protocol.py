@@ -30,13 +30,14 @@ class TurnBufferedTransport(asyncio.Transport):
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._transport = transport
-        self._pending: list[bytes | bytearray | memoryview] = []
+        self._pending: list[bytes] = []
         self._call_soon = loop.call_soon
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._pending:
             self._call_soon(self.flush)
-        self._pending.append(data)
+        # Copied unless immutable: the writer may reuse a bytearray as soon as `write` returns.
+        self._pending.append(data if type(data) is bytes else bytes(data))
 
     def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in list_of_data:

@@ -173,3 +173,18 @@ def test_every_transport_method_reaches_the_real_transport() -> None:
     }
     inherited = [name for name in public if getattr(TurnBufferedTransport, name) is getattr(asyncio.Transport, name)]
     assert sorted(inherited) == []
+
+
+def test_a_body_buffer_the_app_reuses_after_sending_goes_out_as_it_was_sent() -> None:
+    """The writes wait until the end of the turn: a bytearray the app changes right after `send` returns
+    must still go out as it was when sent."""
+
+    async def reused_buffer(scope: Scope, receive: Receive, send: Send) -> None:
+        buffer = bytearray(b"first")
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": buffer})
+        buffer[:] = b"WRONG"  # the same turn: before the flush
+
+    with connected(reused_buffer, OneWriteHttpToolsProtocol) as client:
+        client.sendall(request("/"))
+        assert read_reply(client)[1] == b"first"
