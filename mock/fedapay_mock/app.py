@@ -124,8 +124,6 @@ class MockApp:
         self._max_body = options.max_body_bytes
         # A `Content-Length` of fewer digits than the limit is within it: only longer ones are read as numbers.
         self._max_body_digits = len(str(options.max_body_bytes))
-        # Webhooks on and their background tasks not started (a server that sends no lifespan events).
-        self._background_due = self.webhooks is not None
         grouped: dict[str, list[Operation]] = {}
         for op in self.spec.operations:
             grouped.setdefault(op.path, []).append(op)
@@ -164,7 +162,7 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        if self._background_due:
+        if self._ticker is None and self.webhooks is not None:  # a server that sent no lifespan events
             self._start_background()
         found = self._exact.get((scope["method"], scope["path"]))
         if found is None:
@@ -269,7 +267,6 @@ class MockApp:
         """With webhooks on, deliver events and settle due payouts even when nobody asks."""
         if self._ticker is not None or self.webhooks is None:
             return
-        self._background_due = False
         self.webhooks.start()
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
@@ -286,7 +283,6 @@ class MockApp:
             self._ticker = None
         if self.webhooks is not None:
             await self.webhooks.stop()
-            self._background_due = True  # as before the start: the next request starts them again
 
     # -- the request path: route, authenticate, pick the fault, read the body, dispatch, reply ------
 

@@ -14,7 +14,7 @@ from .forms import MalformedFormError, decode_form
 from .spec import Operation
 from .store import EMBEDDABLE, PayoutStore, StoreError
 from .validation import FieldErrors, OperationValidators
-from .wire import PAYOUT, PAYOUTS, MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
+from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 _FORM_TYPE_BYTES = FORM_TYPE.encode("ascii")  # matched on the raw header (ASCII case folding, as on latin-1 text)
@@ -159,7 +159,7 @@ def create(
         # Embedding is asked for by name: no `include` anywhere, nothing to read.
         include=_embedded(query, body) if query or (type(body) is dict and "include" in body) else _NOTHING,
     )
-    return {PAYOUT: wire}
+    return payout_envelope(wire)
 
 
 _NOTHING: frozenset[str] = frozenset()
@@ -230,9 +230,8 @@ def start(
 ) -> dict[str, Any]:
     """`start_payouts` on the request's parts (the app calls it directly): the 200's payload."""
     body = _parse_body(validators, headers, raw)
-    if isinstance(body, list):
-        return {PAYOUTS: store.start(body, field_prefix="")}
-    return {PAYOUTS: store.start(body.get("payouts") or [], field_prefix="payouts")}
+    items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
+    return payouts_envelope(store.start(items, field_prefix=prefix))
 
 
 Handler = Callable[[PayoutStore, Request], Reply]

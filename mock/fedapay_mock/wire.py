@@ -15,20 +15,7 @@ from fedapay_payouts._json import MAX_STRICT_DEPTH as MAX_DEPTH
 from fedapay_payouts._json import MalformedJSONError, dumps
 from fedapay_payouts._json import loads_strict as loads
 
-__all__ = [
-    "MAX_DEPTH",
-    "PAYOUT",
-    "PAYOUTS",
-    "MalformedJSONError",
-    "dumps",
-    "error_body",
-    "loads",
-    "payout_envelope",
-    "payouts_envelope",
-]
-# The envelopes' keys: one payout, a list of payouts.
-PAYOUT = "v1/payout"
-PAYOUTS = "v1/payouts"
+__all__ = ["MAX_DEPTH", "MalformedJSONError", "dumps", "error_body", "loads", "payout_envelope", "payouts_envelope"]
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
@@ -37,10 +24,10 @@ def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict
 
 
 def payout_envelope(payout: dict[str, Any]) -> dict[str, Any]:
-    return {PAYOUT: payout}
+    return {"v1/payout": payout}
 
 
 def payouts_envelope(payouts: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> dict[str, Any]:
     if meta is None:
-        return {PAYOUTS: payouts}
-    return {PAYOUTS: payouts, "meta": meta}
+        return {"v1/payouts": payouts}
+    return {"v1/payouts": payouts, "meta": meta}
