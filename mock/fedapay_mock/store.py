@@ -416,9 +416,7 @@ class PayoutStore:
             values = {**defaults, **body} if defaults else body
             customer = values.get("customer")
             customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
-            currency = values.get("currency")
-            code = currency.get("iso") if isinstance(currency, dict) else None
-            currency_id = (self.currencies.get(code) or self._new_currency(code)) if type(code) is str else None
+            currency_id = self._currency_id(values.get("currency"))
             amount = values.get("amount")
             fees = _fees(amount)
             payout_id = self._next_id
@@ -452,8 +450,11 @@ class PayoutStore:
                 self._emit("payout.created", payout)
             return (self._wire(payout, include) if include else wire), False
 
-    def _new_currency(self, code: str) -> int:
-        """A code the spec newly allows (or a spec without an enum) gets the next id."""
+    def _currency_id(self, currency: Any) -> int | None:
+        """The currency's id; a code the spec newly allows (or a spec without an enum) gets the next id."""
+        code = currency.get("iso") if isinstance(currency, dict) else None
+        if type(code) is not str:
+            return None
         return self.currencies.setdefault(code, len(self.currencies) + 1)
 
     def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -529,8 +530,7 @@ class PayoutStore:
         """
         with self._lock:
             now = self.clock.now()
-            if self._due:
-                self._apply_due(now)
+            self.settle(now)
             payouts = self._payouts
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
@@ -563,10 +563,7 @@ class PayoutStore:
                     if when <= now:
                         when = None
                 phone = item.get("phone_number")
-                if phone is None:
-                    plans.append((index, payout, when, None))
-                else:
-                    plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
+                plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
             if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
             if missing:  # some listed payouts exist: the unknown ids are field errors of this request (422)
