@@ -186,10 +186,6 @@ class MockApp:
         if not self._authorized(headers.get(b"authorization")):
             await _reply(send, UNAUTHORIZED)
             return
-        prefer = headers.get(b"prefer")
-        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
-        if fault is None:
-            fault = self.faults.take(operation_id)
         # The body: refused unread when it says it is too large; in one message, as a small body comes.
         declared = headers.get(b"content-length", b"")
         if (
@@ -207,6 +203,12 @@ class MockApp:
             await _reply(send, self._too_large)
             return
         query = _query(scope) if scope["query_string"] else {}
+        # The fault, once the request is accepted for work (authenticated, its body within the limit): a
+        # refused request consumes none.
+        prefer = headers.get(b"prefer")
+        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
+        if fault is None:
+            fault = self.faults.take(operation_id)
         if fault is not None:
             if fault.kind in BEFORE_WORK:
                 await self._fail_before_work(send, fault)
