@@ -22,8 +22,20 @@ from . import gc_tuning
 from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
-from .handlers import DIRECT, HANDLERS, Direct, Handler, Rejected, Reply, Request, dispatch, not_implemented, refusal
-from .options import KEY_RE, MockOptions, MockSettings, resolve
+from .handlers import (
+    API_KEY_BYTES,
+    DIRECT,
+    HANDLERS,
+    Direct,
+    Handler,
+    Rejected,
+    Reply,
+    Request,
+    dispatch,
+    not_implemented,
+    refusal,
+)
+from .options import MockOptions, MockSettings, resolve
 from .shape import payout_shape
 from .spec import Operation, load_spec
 from .store import PayoutStore, StoreError, iso
@@ -45,8 +57,6 @@ UNAUTHORIZED = Reply(
     [(b"www-authenticate", b"Bearer")],
 )
 logger = logging.getLogger("fedapay_mock")
-# `options.KEY_RE` for the header's raw bytes (the pattern is ASCII: the same matches as on latin-1 text).
-_KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 _ACCEPTED_MAX = 64
 
 # The operation's id, its validators, its handler, and its direct handler (or None) with the status of a success.
@@ -313,7 +323,7 @@ class MockApp:
             return False
         if header in self._accepted:
             return True
-        found = _KEY_BYTES.match(header)
+        found = API_KEY_BYTES.match(header)
         if found is None:
             return False
         expected = self._api_key
