@@ -129,8 +129,9 @@ class MockApp:
         self._controls = self._control_table()
         self._templated: list[_Route] = []
         self._literal: dict[str, _Route] = {}
-        # The literal paths as requested (`POST /v1/payouts`): one lookup routes the common requests.
-        self._exact: dict[tuple[str, str], _Entry] = {}
+        # The literal paths as sent (`POST /v1/payouts`, the raw bytes): one lookup routes the common requests.
+        # Keyed on `raw_path`, not the decoded `path`: `/v1%2Fpayouts` is no path of the spec.
+        self._exact: dict[tuple[str, bytes | None], _Entry] = {}
         self._max_body = options.max_body_bytes
         # A `Content-Length` of fewer digits than the limit is within it: only longer ones are read as numbers.
         self._max_body_digits = len(str(options.max_body_bytes))
@@ -156,7 +157,7 @@ class MockApp:
             if route.literal is not None:
                 self._literal[route.literal] = route
                 for method, entry in by_method.items():
-                    self._exact[(method, API_PREFIX + route.literal)] = entry
+                    self._exact[(method, (API_PREFIX + route.literal).encode())] = entry
             else:
                 self._templated.append(route)
 
@@ -174,10 +175,13 @@ class MockApp:
             return
         if self._ticker is None and self.webhooks is not None:  # a server that sent no lifespan events
             self._start_background()
-        found = self._exact.get((scope["method"], scope["path"]))
+        found = self._exact.get((scope["method"], scope.get("raw_path")))
         if found is None:
             method: str = scope["method"]
             path: str = scope["path"]
+            if _encoded_slash(scope):
+                await _reply(send, _no_route(path))
+                return
             if path.startswith(CONTROL_PREFIX):
                 await self._serve_control(method, path, receive, send)
                 return
@@ -303,7 +307,8 @@ class MockApp:
         if not path.startswith(API_PREFIX + "/"):
             return _no_route(path)
         sub = path[len(API_PREFIX) :]
-        route = self._literal.get(sub.rstrip("/") or "/")
+        # One trailing slash at most, as the templated routes allow (`/payouts//` is no path of the spec).
+        route = self._literal.get(sub[:-1] if sub.endswith("/") and len(sub) > 1 else sub)
         params: dict[str, str] = {}
         if route is None:
             for candidate in self._templated:
@@ -426,6 +431,13 @@ class MockApp:
 def _query(scope: Scope) -> dict[str, str]:
     raw: bytes = scope["query_string"]
     return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+def _encoded_slash(scope: Scope) -> bool:
+    """True when the path as sent holds `%2F`: the server decodes it into a `/` that would move segment
+    boundaries (`/v1/payouts/%2F` is no id, not the list). Only paths the exact lookup missed get here."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw is not None and b"%" in raw and b"%2f" in raw.lower()
 
 
 def _no_route(path: str) -> Reply:
