@@ -22,8 +22,20 @@ from . import gc_tuning
 from .asgi import Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
-from .handlers import DIRECT, HANDLERS, Direct, Handler, Rejected, Reply, Request, dispatch, not_implemented, refusal
-from .options import KEY_RE, MockOptions, MockSettings, resolve
+from .handlers import (
+    API_KEY_BYTES,
+    DIRECT,
+    HANDLERS,
+    Direct,
+    Handler,
+    Rejected,
+    Reply,
+    Request,
+    dispatch,
+    not_implemented,
+    refusal,
+)
+from .options import MockOptions, MockSettings, resolve
 from .shape import payout_shape
 from .spec import Operation, load_spec
 from .store import PayoutStore, StoreError, iso
@@ -45,8 +57,6 @@ UNAUTHORIZED = Reply(
     [(b"www-authenticate", b"Bearer")],
 )
 logger = logging.getLogger("fedapay_mock")
-# `options.KEY_RE` for the header's raw bytes (the pattern is ASCII: the same matches as on latin-1 text).
-_KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 _ACCEPTED_MAX = 64
 
 # The operation's id, its validators, its handler, and its direct handler (or None) with the status of a success.
@@ -119,8 +129,9 @@ class MockApp:
         self._controls = self._control_table()
         self._templated: list[_Route] = []
         self._literal: dict[str, _Route] = {}
-        # The literal paths as requested (`POST /v1/payouts`): one lookup routes the common requests.
-        self._exact: dict[tuple[str, str], _Entry] = {}
+        # The literal paths as sent (`POST /v1/payouts`, the raw bytes): one lookup routes the common requests.
+        # Keyed on `raw_path`, not the decoded `path`: `/v1%2Fpayouts` is no path of the spec.
+        self._exact: dict[tuple[str, bytes | None], _Entry] = {}
         self._max_body = options.max_body_bytes
         # A `Content-Length` of fewer digits than the limit is within it: only longer ones are read as numbers.
         self._max_body_digits = len(str(options.max_body_bytes))
@@ -146,7 +157,7 @@ class MockApp:
             if route.literal is not None:
                 self._literal[route.literal] = route
                 for method, entry in by_method.items():
-                    self._exact[(method, API_PREFIX + route.literal)] = entry
+                    self._exact[(method, (API_PREFIX + route.literal).encode())] = entry
             else:
                 self._templated.append(route)
 
@@ -164,10 +175,13 @@ class MockApp:
             return
         if self._ticker is None and self.webhooks is not None:  # a server that sent no lifespan events
             self._start_background()
-        found = self._exact.get((scope["method"], scope["path"]))
+        found = self._exact.get((scope["method"], scope.get("raw_path")))
         if found is None:
             method: str = scope["method"]
             path: str = scope["path"]
+            if _encoded_slash(scope):
+                await _reply(send, _no_route(path))
+                return
             if path.startswith(CONTROL_PREFIX):
                 await self._serve_control(method, path, receive, send)
                 return
@@ -186,10 +200,6 @@ class MockApp:
         if not self._authorized(headers.get(b"authorization")):
             await _reply(send, UNAUTHORIZED)
             return
-        prefer = headers.get(b"prefer")
-        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
-        if fault is None:
-            fault = self.faults.take(operation_id)
         # The body: refused unread when it says it is too large; in one message, as a small body comes.
         declared = headers.get(b"content-length", b"")
         if (
@@ -207,6 +217,12 @@ class MockApp:
             await _reply(send, self._too_large)
             return
         query = _query(scope) if scope["query_string"] else {}
+        # The fault, once the request is accepted for work (authenticated, its body within the limit): a
+        # refused request consumes none.
+        prefer = headers.get(b"prefer")
+        fault = parse_prefer(prefer.decode("latin-1")) if prefer else None
+        if fault is None:
+            fault = self.faults.take(operation_id)
         if fault is not None:
             if fault.kind in BEFORE_WORK:
                 await self._fail_before_work(send, fault)
@@ -291,7 +307,8 @@ class MockApp:
         if not path.startswith(API_PREFIX + "/"):
             return _no_route(path)
         sub = path[len(API_PREFIX) :]
-        route = self._literal.get(sub.rstrip("/") or "/")
+        # One trailing slash at most, as the templated routes allow (`/payouts//` is no path of the spec).
+        route = self._literal.get(sub[:-1] if sub.endswith("/") and len(sub) > 1 else sub)
         params: dict[str, str] = {}
         if route is None:
             for candidate in self._templated:
@@ -311,7 +328,7 @@ class MockApp:
             return False
         if header in self._accepted:
             return True
-        found = _KEY_BYTES.match(header)
+        found = API_KEY_BYTES.match(header)
         if found is None:
             return False
         expected = self._api_key
@@ -414,6 +431,13 @@ class MockApp:
 def _query(scope: Scope) -> dict[str, str]:
     raw: bytes = scope["query_string"]
     return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+def _encoded_slash(scope: Scope) -> bool:
+    """True when the path as sent holds `%2F`: the server decodes it into a `/` that would move segment
+    boundaries (`/v1/payouts/%2F` is no id, not the list). Only paths the exact lookup missed get here."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw is not None and b"%" in raw and b"%2f" in raw.lower()
 
 
 def _no_route(path: str) -> Reply:

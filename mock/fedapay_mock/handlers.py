@@ -6,11 +6,13 @@ Handlers are plain functions with no awaits, so each one runs atomically on the 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import MalformedFormError, decode_form
+from .options import KEY_RE
 from .spec import Operation
 from .store import EMBEDDABLE, PayoutStore, StoreError
 from .validation import FieldErrors, OperationValidators
@@ -21,6 +23,9 @@ _FORM_TYPE_BYTES = FORM_TYPE.encode("ascii")  # matched on the raw header (ASCII
 _JSON_TYPE_BYTES = b"application/json"
 # What a list request without `per_page` gets when the spec gives no default.
 DEFAULT_PER_PAGE = 25
+# `options.KEY_RE` for the `Authorization` header's raw bytes (the pattern is ASCII: the same matches as on
+# latin-1 text); group 1 is the API key. The app authenticates with it, idempotency scopes by it.
+API_KEY_BYTES = re.compile(KEY_RE.pattern.encode("ascii"))
 
 
 @dataclass(slots=True)
@@ -62,12 +67,6 @@ def _payout_id(request: Request) -> int:
     if problems or not isinstance(value, int):
         raise _not_found()
     return value
-
-
-def _text(headers: Mapping[bytes, bytes], name: bytes) -> str:
-    """A header's value as text (latin-1), or "" when it is not sent."""
-    value = headers.get(name)
-    return "" if value is None else value.decode("latin-1")
 
 
 def _body(request: Request) -> Any:
@@ -125,11 +124,18 @@ def _query(request: Request) -> dict[str, Any]:
     return values
 
 
-def _scoped(key: str, authorization: str, account: str) -> str:
+def _scoped(key: str, authorization: bytes, account: bytes) -> str:
     """An Idempotency-Key belongs to one API key and one `FedaPay-Account`: another caller sending the same
-    key gets its own payout, never this one. The API key is kept only as a digest."""
-    caller = hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return f"{caller}|{account[:64]}|{key}"
+    key gets its own payout, never this one, and the same caller gets its payout back however it spells the
+    scheme (`bearer  sk_...` is `Bearer sk_...`).
+
+    The scope is a digest of the JSON array [API key, whole account, key]: no separator a value can hold
+    makes two callers' scopes meet, and the API key is kept only as a digest.
+    """
+    found = API_KEY_BYTES.match(authorization)
+    api_key = found.group(1) if found is not None else authorization
+    scope = dumps([api_key.decode("latin-1"), account.decode("latin-1"), key])
+    return hashlib.sha256(scope).hexdigest()
 
 
 def create_payout(store: PayoutStore, request: Request) -> Reply:
@@ -167,7 +173,7 @@ _NOTHING: frozenset[str] = frozenset()
 
 def _idempotency_key(key: str, headers: Mapping[bytes, bytes]) -> str:
     """The stored key: `key` scoped to the caller's API key and `FedaPay-Account` (`_scoped`)."""
-    return _scoped(key, _text(headers, b"authorization"), _text(headers, b"fedapay-account"))
+    return _scoped(key, headers.get(b"authorization", b""), headers.get(b"fedapay-account", b""))
 
 
 def list_payouts(store: PayoutStore, request: Request) -> Reply:

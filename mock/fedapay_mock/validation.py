@@ -21,8 +21,14 @@ from .spec import Operation, Spec
 _REF_PREFIX = "#/components/schemas/"
 # At most 19 digits: a 64-bit integer, FedaPay's ids and page numbers (and far below Python's 4300-digit
 # conversion limit, which a hostile id would otherwise hit).
-_INT_RE = re.compile(r"^[+-]?\d{1,19}$")
+# ASCII digits only, and the whole text (`fullmatch`: `$` would pass a trailing newline): `\d` is any Unicode
+# digit, which `int` reads too ("\u0661" is 1), so "/payouts/\u0661" was payout 1.
+_INT_RE = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+# A JSON number (no "nan", "inf", "1_0", Unicode digits or spaces, all of which `float` reads), of sane length.
+_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,20})?(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
 _MAX_MESSAGE = 200
+# A form's list index (`payouts[0][id]`): ASCII digits ("²".isdigit() is true and int("²") fails).
+_INDEX_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 FieldErrors = dict[str, list[str]]
 
@@ -175,17 +181,16 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
         if value == "" and "null" in kind:
             return None
         kind = next((k for k in kind if k != "null"), None)
-    if kind == "integer" and isinstance(value, str) and _INT_RE.match(value):
+    if kind == "integer" and isinstance(value, str) and _INT_RE.fullmatch(value):
         return int(value)
     if kind == "number" and isinstance(value, str):
-        try:
-            return float(value) if not _INT_RE.match(value) else int(value)
-        except ValueError:
-            return value
+        if _INT_RE.fullmatch(value):
+            return int(value)
+        return float(value) if _NUMBER_RE.fullmatch(value) else value
     if kind == "boolean" and isinstance(value, str) and value in ("true", "false", "1", "0"):
         return value in ("true", "1")
     if kind == "array":
-        if isinstance(value, dict) and all(k.isdigit() for k in value):
+        if isinstance(value, dict) and all(_INDEX_RE.fullmatch(k) for k in value):
             value = [value[k] for k in sorted(value, key=int)]
         if isinstance(value, list):
             return [_coerce(deref, schema.get("items", {}), item) for item in value]
@@ -214,14 +219,13 @@ class ParamValidator:
             return (self.default, ["is required"] if self.required else [])
         value: Any = raw
         if self.kind == "integer":
-            if not _INT_RE.match(raw.strip()):
+            if not _INT_RE.fullmatch(raw):
                 return (None, ["must be an integer"])
             value = int(raw)
         elif self.kind == "number":
-            try:
-                value = float(raw)
-            except ValueError:
+            if not _NUMBER_RE.fullmatch(raw):
                 return (None, ["must be a number"])
+            value = float(raw)
         outcome = self._validator.validate(value)
         problems = [m for messages in outcome.errors.values() for m in messages]
         return (value, problems)
