@@ -421,6 +421,8 @@ class MockApp:
         self.store.reset()
         self.faults.reset()
         self.clock.reset()
+        if self.webhooks is not None:
+            self.webhooks.reset()
         gc_tuning.refresh()
         return Reply(200, {"reset": True})
 

@@ -6,6 +6,7 @@ Every default comes from `MockOptions` (fedapay_mock/options.py); this module on
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,12 @@ from .options import MockOptions
 
 DEFAULT_PORT = 4010
 _DEFAULTS = MockOptions()
+# Where the guide is for someone who installed the wheel (docs/ is not in it; the README is its description).
+GUIDE = (
+    "Every option is below. Guide: the package's description (its README, section 'The mock server'; "
+    "on PyPI or `importlib.metadata.metadata('fedapay-payouts')['Description']`) and docs/mock.md in the "
+    "source distribution."
+)
 
 
 def _limit(text: str) -> int | None:
@@ -30,14 +37,47 @@ def _limit(text: str) -> int | None:
     return value
 
 
+def _port(text: str) -> int:
+    """`--port`: 0 (a free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535, not {text[:20]!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """`--settle-seconds`: a finite number >= 0 (not nan, not inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, not {text[:20]!r}")
+    return value
+
+
+def _size(text: str) -> int:
+    """`--max-body-bytes`: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text[:20]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedapay-mock",
-        description="A FedaPay payouts mock server (serves http://HOST:PORT/v1/...). See docs/mock.md.",
+        description=f"A FedaPay payouts mock server (serves http://HOST:PORT/v1/...). {GUIDE}",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free port, printed)"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free port, printed)"
     )
     parser.add_argument(
         "--api-key",
@@ -56,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--settle-seconds",
-        type=float,
+        type=_seconds,
         default=_DEFAULTS.settle_seconds,
         help=f"mock-clock seconds from started to sent/failed (default {_DEFAULTS.settle_seconds:g})",
     )
@@ -65,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-body-bytes",
-        type=int,
+        type=_size,
         default=_DEFAULTS.max_body_bytes,
         help=f"larger request bodies get 413 (default {_DEFAULTS.max_body_bytes})",
     )
@@ -110,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MockExtraMissing as missing:
         print(f"fedapay-mock: {missing}", file=sys.stderr)
         return 2
+    import yaml
+
     from .app import create_app
     from .server import serve_forever
 
@@ -117,6 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(options_from(args))
     except ValueError as exc:
         print(f"fedapay-mock: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # --spec: missing, a folder, unreadable
+        print(f"fedapay-mock: --spec: cannot read {args.spec}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"fedapay-mock: --spec: {args.spec} is not valid YAML ({problem})", file=sys.stderr)
         return 2
     try:
         serve_forever(app, args.host, args.port, log_level=args.log_level)

@@ -6,6 +6,7 @@ Kept free of heavy imports so the CLI can build its help from the defaults befor
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from typing import TypedDict
@@ -32,16 +33,34 @@ class MockOptions:
     delete_only_unsent: bool = True
 
     def __post_init__(self) -> None:
-        if self.settle_seconds < 0:
-            raise ValueError("settle_seconds must be >= 0")
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be >= 1")
+        # Every number checked here, whoever builds the options (CLI, create_app, run_mock, the fixture): NaN
+        # compares false with everything, so a plain `< 0` let it through and payouts never settled.
+        if not _is_number(self.settle_seconds) or not (math.isfinite(self.settle_seconds) and self.settle_seconds >= 0):
+            raise ValueError(f"settle_seconds must be a finite number >= 0, not {_shown(self.settle_seconds)}")
+        if not _is_whole(self.max_body_bytes) or self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be a whole number >= 1, not {_shown(self.max_body_bytes)}")
         if (self.webhook_url is None) != (self.webhook_secret is None):
             raise ValueError("webhook_url and webhook_secret go together")
-        if self.max_payouts_per_number is not None and self.max_payouts_per_number < 1:
-            raise ValueError("max_payouts_per_number must be >= 1 or None (no limit)")
+        limit = self.max_payouts_per_number
+        if limit is not None and (not _is_whole(limit) or limit < 1):
+            raise ValueError(
+                f"max_payouts_per_number must be a whole number >= 1 or None (no limit), not {_shown(limit)}"
+            )
         if self.api_key is not None and not KEY_RE.match(f"Bearer {self.api_key}"):
             raise ValueError("api_key must look like sk_sandbox_... or sk_live_...")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: object) -> str:
+    """A refused value, short (it may be anything a caller passed)."""
+    return repr(value)[:40]
 
 
 class MockSettings(TypedDict, total=False):

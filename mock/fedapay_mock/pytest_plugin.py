@@ -2,10 +2,15 @@
 
 Nothing heavy is imported until a fixture runs, so installing the package without the `mock` extra
 never breaks pytest; without it, a fixture fails with one line naming the extra to install.
+
+Each test gets a server started with the options *it* sees (`fedapay_mock_options`, which a folder's
+`conftest.py` may override): one server per distinct options, started at first use and kept for the
+session, so an override in one folder never leaks into another.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,31 +31,67 @@ def _missing_extra() -> str | None:
     return None
 
 
+class MockServers:
+    """The session's mock servers, one per distinct `MockOptions`, each started at first use."""
+
+    def __init__(self) -> None:
+        self._servers: dict[MockOptions, MockServer] = {}
+        self._stack = contextlib.ExitStack()
+
+    def __len__(self) -> int:
+        return len(self._servers)
+
+    def server(self, options: MockOptions | dict[str, Any]) -> MockServer:
+        """The running server with these options (a dict: `MockOptions`' fields), started if none is."""
+        from .options import MockOptions
+        from .server import run_mock
+
+        if not isinstance(options, MockOptions):
+            options = MockOptions(**options)
+        found = self._servers.get(options)
+        if found is None:
+            found = self._servers[options] = self._stack.enter_context(run_mock(options))
+        return found
+
+    def close(self) -> None:
+        self._stack.close()
+        self._servers.clear()
+
+
 @pytest.fixture(scope="session")
 def fedapay_mock_options() -> MockOptions | dict[str, Any]:
-    """Options for the session's mock server: FedaPay's defaults (its rules on). Override this fixture to
-    change them, with a `MockOptions` or a dict of its fields (`{"max_payouts_per_number": None}`)."""
+    """Options for the mock server of the tests that see this fixture: FedaPay's defaults (its rules on).
+    Override it (in a `conftest.py`, any scope) with a `MockOptions` or a dict of its fields
+    (`{"max_payouts_per_number": None}`); the override applies where pytest applies it, and nowhere else."""
     from .options import MockOptions
 
     return MockOptions()
 
 
 @pytest.fixture(scope="session")
-def fedapay_mock_server(fedapay_mock_options: MockOptions | dict[str, Any]) -> Iterator[MockServer]:
-    """One mock server for the whole session, on 127.0.0.1 and a free port."""
+def fedapay_mock_servers() -> Iterator[MockServers]:
+    """Every mock server of the session (one per distinct options), all stopped when it ends."""
     problem = _missing_extra()
     if problem:
         pytest.fail(problem, pytrace=False)
-    from .options import MockOptions
-    from .server import run_mock
+    servers = MockServers()
+    try:
+        yield servers
+    finally:
+        servers.close()
 
-    options = fedapay_mock_options
-    with run_mock(options if isinstance(options, MockOptions) else MockOptions(**options)) as server:
-        yield server
+
+@pytest.fixture
+def fedapay_mock_server(
+    fedapay_mock_servers: MockServers, fedapay_mock_options: MockOptions | dict[str, Any]
+) -> MockServer:
+    """The running mock server with this test's options, on 127.0.0.1 and a free port: started by the
+    first test with these options, kept for the session (not reset: see `fedapay_mock`)."""
+    return fedapay_mock_servers.server(fedapay_mock_options)
 
 
 @pytest.fixture
 def fedapay_mock(fedapay_mock_server: MockServer) -> MockServer:
-    """The session's mock server, emptied (state, faults, counters, clock) before this test."""
+    """This test's mock server, emptied (state, faults, counters, clock, webhooks) before the test."""
     fedapay_mock_server.reset()
     return fedapay_mock_server

@@ -7,7 +7,11 @@ before anyone connects, so there is no "find a free port, then hope it is still 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import logging
+import math
 import socket
 import subprocess
 import sys
@@ -28,6 +32,9 @@ if TYPE_CHECKING:
     import uvicorn
 
 START_TIMEOUT = 15.0
+# How long stopping waits for requests still in flight (a client that never sends the body it announced,
+# a fault's delay) before cancelling them: a test's teardown never hangs on a client.
+GRACE_SECONDS = 0.5
 LOOPBACK = "127.0.0.1"
 # The line the CLI prints once its socket is bound; `spawn_mock` reads the URL from it.
 SERVING = "fedapay-mock: serving "
@@ -50,6 +57,17 @@ def free_port() -> int:
 Lifespan = Literal["auto", "on", "off"]
 
 
+class _QuietCancel(logging.Filter):
+    """Drops uvicorn's traceback for a request the shutdown cancelled (a fault's delay still running): the
+    server stopped on purpose, the request did not fail. Every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+_QUIET_CANCEL = _QuietCancel()
+
+
 def _uvicorn_server(app: ASGIApp, *, log_level: str = "warning", lifespan: Lifespan = "on") -> uvicorn.Server:
     import uvicorn
 
@@ -64,8 +82,36 @@ def _uvicorn_server(app: ASGIApp, *, log_level: str = "warning", lifespan: Lifes
         lifespan=lifespan,
         server_header=False,
         date_header=False,
+        # Past GRACE_SECONDS the connections are dropped (`_StoppingServer`); a request still running (a fault's
+        # delay) is cancelled a moment later (whole seconds: uvicorn's type).
+        timeout_graceful_shutdown=math.ceil(GRACE_SECONDS + 0.5),
     )
-    return uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_CANCEL)  # once: a logger keeps a filter once
+    return _stopping_server_class()(config)
+
+
+@functools.cache
+def _stopping_server_class() -> type[uvicorn.Server]:
+    """uvicorn's server, which drops the connections still open `GRACE_SECONDS` into its shutdown."""
+    import uvicorn
+
+    class _StoppingServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # A client holding a request open (a body announced and never sent) sees the connection close,
+            # not a 500, and the request's task ends at once instead of at the timeout.
+            timer = asyncio.get_running_loop().call_later(GRACE_SECONDS, self._drop_open_connections)
+            try:
+                await super().shutdown(sockets)
+            finally:
+                timer.cancel()
+
+        def _drop_open_connections(self) -> None:
+            for connection in list(self.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+
+    return _StoppingServer
 
 
 def _url(sock: socket.socket) -> str:
@@ -104,8 +150,13 @@ class AsgiServer:
             time.sleep(0.01)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        """Stop serving within about `GRACE_SECONDS` (requests still open are cancelled), the thread ended."""
+        server = self._server
+        server.should_exit = True
+        self._thread.join(timeout=GRACE_SECONDS + 1)
+        if self._thread.is_alive():  # still shutting down: skip the waits left (the app's lifespan shutdown)
+            server.force_exit = True
+            self._thread.join(timeout=START_TIMEOUT)
         self._sock.close()
 
 

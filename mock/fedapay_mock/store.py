@@ -305,6 +305,9 @@ class PayoutStore:
         self._idempotency: dict[str, _IdempotencyRecord] = {}
         # Due transitions: (when, order of scheduling, payout id, "settle" or "send").
         self._due: list[tuple[float, int, int, str]] = []
+        # How many of them no longer apply (a rescheduled or deleted payout's): dropped when popped, and all
+        # at once when they outnumber the live ones (`_drop_stale`), so rescheduling cannot grow the heap.
+        self._stale = 0
         self._order = itertools.count()
         # Mobile-money number (without "+") -> ids of payouts started or scheduled to it, oldest first.
         self._sends: dict[str, list[int]] = {}
@@ -364,14 +367,30 @@ class PayoutStore:
         while due and due[0][0] <= now:
             when, _, payout_id, kind = heapq.heappop(due)
             payout = payouts.get(payout_id)
-            if payout is None:
-                continue
-            if kind == "settle":
-                if payout.status == "started":
-                    self._finish(payout, when)
-            elif payout.status == "scheduled" and payout.scheduled_at == when:
-                payout.started_at = when
+            if payout is not None and _live(payout, when, kind):
+                if kind == "send":
+                    payout.started_at = when
                 self._finish(payout, when)
+            elif self._stale:
+                self._stale -= 1
+
+    def _made_stale(self) -> None:
+        """One due entry no longer applies (its payout was rescheduled or deleted); with the lock held."""
+        self._stale += 1
+        if self._stale * 2 > len(self._due):
+            self._drop_stale()
+
+    def _drop_stale(self) -> None:
+        """Keep only the due entries that still apply: the heap stays within twice the payouts it waits for."""
+        payouts = self._payouts
+        kept = []
+        for entry in self._due:
+            payout = payouts.get(entry[2])
+            if payout is not None and _live(payout, entry[0], entry[3]):
+                kept.append(entry)
+        heapq.heapify(kept)
+        self._due = kept
+        self._stale = 0
 
     def _finish(self, payout: Payout, when: float) -> None:
         """A started payout is sent, or fails (the sandbox rule), at `when`; its wire says so once read (`_wire`)."""
@@ -631,8 +650,9 @@ class PayoutStore:
             times.append(at)
         return errors
 
-    def _send_times(self, key: str, now: float) -> list[float]:
-        """When each counted payout to this number is (or was) sent; drops entries that can no longer count."""
+    def _send_times(self, key: str, now: float, other_than: int | None = None) -> list[float]:
+        """When each counted payout to this number (but `other_than`, the one being moved) is (or was) sent;
+        drops entries that can no longer count."""
         ids = self._sends.get(key)
         if not ids:
             return []
@@ -646,7 +666,8 @@ class PayoutStore:
             if at is None or at <= now - DAY_SECONDS:
                 continue
             kept.append(payout_id)
-            times.append(at)
+            if payout_id != other_than:
+                times.append(at)
         self._sends[key] = kept
         return times
 
@@ -672,7 +693,8 @@ class PayoutStore:
             if when is not None:
                 payout.scheduled_at = when
                 wire["scheduled_at"] = iso(when)
-                self._schedule(when, payout.id, "send")  # the earlier "send" no longer matches: skipped
+                self._schedule(when, payout.id, "send")
+                self._made_stale()  # the earlier "send" no longer matches: skipped, or dropped
             for name, value in effective.items():
                 if name == "amount":
                     wire["amount"] = value
@@ -726,8 +748,19 @@ class PayoutStore:
             when = parse_when(changes["scheduled_at"])
         except ValueError as exc:
             raise RefusedError("The new date is not valid.", {"scheduled_at": [str(exc)]}) from None
-        if when <= self.clock.now():
+        now = self.clock.now()
+        if when <= now:
             raise RefusedError("The new date is not in the future.", {"scheduled_at": ["must be in the future"]})
+        limit = self.max_payouts_per_number
+        number = payout.phone_number
+        if limit is not None and number is not None:
+            # The same rule as start: moving a payout is sending it at another time.
+            times = self._send_times(number.lstrip("+"), now, payout.id)
+            if sum(1 for t in times if abs(t - when) < DAY_SECONDS) >= limit:
+                raise RefusedError(
+                    f"{number[:20]} already has {limit} payouts within 24 hours of the new date.",
+                    {"scheduled_at": [f"{number[:20]} already has {limit} payouts within 24 hours of this date"]},
+                )
         return when
 
     def delete(self, payout_id: int) -> dict[str, Any] | None:
@@ -743,6 +776,8 @@ class PayoutStore:
                     {"status": [f"is {payout.status}; only a payout not yet sent (pending, scheduled) can be deleted"]},
                 )
             del self._payouts[payout_id]
+            if payout.status in ("scheduled", "started"):
+                self._made_stale()  # its "send" or "settle" entry
             wire = self._wire(payout)
             wire["deleted_at"] = wire["updated_at"] = iso(self.clock.now())
             if payout.idempotency_key is not None:
@@ -772,6 +807,13 @@ class PayoutStore:
                 "idempotent_replays": c.idempotent_replays,
                 "clock": iso(self.clock.now()),
             }
+
+
+def _live(payout: Payout, when: float, kind: str) -> bool:
+    """Whether a due entry still applies: the payout still waits to settle, or to be sent at `when`."""
+    if kind == "settle":
+        return payout.status == "started"
+    return payout.status == "scheduled" and payout.scheduled_at == when
 
 
 def _write_finish(payout: Payout) -> None:

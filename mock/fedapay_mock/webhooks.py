@@ -3,6 +3,7 @@
 `X-FEDAPAY-SIGNATURE: t=<unix seconds>,s=<hex>` where `s` is HMAC-SHA256 of `"<t>.<raw body>"` with
 the endpoint's secret. `t` is wall-clock time (not the mock clock) so that receivers checking a
 tolerance against their own clock accept it. Deliveries run in one background task, in order.
+`reset` forgets what is queued and what was counted: events of the state before it are never sent after it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class WebhookSender:
         self.url = url
         self._secret = secret
         self._timeout = timeout
-        self._queue: asyncio.Queue[bytes] | None = None
+        # Each event with the generation it was queued in: `reset` starts a new one, and older events are dropped.
+        self._queue: asyncio.Queue[tuple[int, bytes]] | None = None
+        self._generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
@@ -68,7 +71,21 @@ class WebhookSender:
         if self._loop is None or self._queue is None:
             return
         body = event_body(name, payout)
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, body)
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (self._generation, body))
+
+    def reset(self) -> None:
+        """Zero the counters and drop every queued event (one queued from another thread but not yet in the
+        queue is dropped when it comes out). A delivery already on its way finishes, and is not counted."""
+        self._generation += 1
+        self.delivered = 0
+        self.failed = 0
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._drop_queued)
+
+    def _drop_queued(self) -> None:
+        queue = self._queue
+        while queue is not None and not queue.empty():
+            queue.get_nowait()
 
     async def _run(self) -> None:
         import httpx  # only needed when webhooks are on
@@ -76,18 +93,24 @@ class WebhookSender:
         assert self._queue is not None
         async with httpx.AsyncClient(timeout=self._timeout) as client:
             while True:
-                body = await self._queue.get()
+                generation, body = await self._queue.get()
+                if generation != self._generation:
+                    continue  # queued before a reset
                 headers = {
                     "Content-Type": "application/json",
                     SIGNATURE_HEADER: sign(self._secret, body, int(time.time())),
                 }
                 try:
                     reply = await client.post(self.url, content=body, headers=headers)
-                    if reply.status_code < 300:
+                except httpx.HTTPError as exc:
+                    delivered = False
+                    logger.warning("webhook delivery failed: %s", type(exc).__name__)
+                else:
+                    delivered = reply.status_code < 300
+                    if not delivered:
+                        logger.warning("webhook delivery got HTTP %s", reply.status_code)
+                if generation == self._generation:  # a reset while it was on its way: not this state's figure
+                    if delivered:
                         self.delivered += 1
                     else:
                         self.failed += 1
-                        logger.warning("webhook delivery got HTTP %s", reply.status_code)
-                except httpx.HTTPError as exc:
-                    self.failed += 1
-                    logger.warning("webhook delivery failed: %s", type(exc).__name__)

@@ -330,6 +330,27 @@ def test_a_scheduled_payout_can_be_rescheduled_and_is_sent_at_the_new_time_only(
     assert mock.stats()["sent"] == 1
 
 
+def test_rescheduling_many_times_keeps_the_due_queue_small_and_sends_once_at_the_last_time(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    moved, deleted = create(api, check), create(api, check)
+    now = datetime.fromisoformat(mock.stats()["clock"]).replace(microsecond=0)
+    tomorrow = (now + timedelta(days=1)).isoformat()
+    for payout in (moved, deleted):
+        assert api.put("/payouts/start", json=[{"id": payout["id"], "scheduled_at": tomorrow}]).status_code == 200
+    for i in range(2000):
+        when = now + timedelta(days=2 + i % 2, seconds=i)
+        assert api.put(f"/payouts/{moved['id']}", json={"scheduled_at": when.isoformat()}).status_code == 200
+    assert api.delete(f"/payouts/{deleted['id']}").status_code == 200
+    store = mock.app.store
+    assert len(store._due) <= 3  # one payout waits: at most as many stale entries beside it, plus one
+    mock.advance_clock(4 * 86400)
+    sent = api.get(f"/payouts/{moved['id']}").json()["v1/payout"]
+    assert (sent["status"], sent["sent_at"]) == ("sent", when.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    assert mock.stats()["sent"] == 1
+    assert store._due == []
+
+
 def test_rescheduling_is_refused_for_a_pending_payout_or_a_past_date_and_changes_nothing(
     mock: MockServer, api: httpx.Client, check: ReplyChecker
 ) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fedapay_mock import MockOptions, MockSettings, create_app, run_mock
-from fedapay_mock.cli import build_parser, options_from
+from fedapay_mock.cli import build_parser, main, options_from
+from fedapay_mock.server import listening_socket
 
 from tests.mock.mock_support import AUTH, payout_body
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_keyword_settings_are_exactly_the_options_fields_with_their_types() -> None:
@@ -87,3 +92,84 @@ def test_the_cli_refuses_a_bad_limit(value: str, capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--max-payouts-per-number", value])
     assert "--max-payouts-per-number" in capsys.readouterr().err
+
+
+BAD_NUMBERS = [
+    ("settle_seconds", float("nan")),
+    ("settle_seconds", float("inf")),
+    ("settle_seconds", -0.5),
+    ("settle_seconds", True),
+    ("max_body_bytes", 0),
+    ("max_body_bytes", 1.5),
+    ("max_body_bytes", float("nan")),
+    ("max_payouts_per_number", 2.5),
+    ("max_payouts_per_number", float("inf")),
+    ("max_payouts_per_number", True),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_NUMBERS, ids=[f"{n}={v}" for n, v in BAD_NUMBERS])
+def test_every_numeric_option_must_be_a_finite_number_in_range_however_it_is_given(name: str, value: object) -> None:
+    settings: Any = {name: value}  # what an untyped caller (a dict of options, a YAML file) may pass
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        MockOptions(**settings)
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        create_app(**settings)
+    with pytest.raises(ValueError, match=f"^{name} must be"), run_mock(**settings):
+        pass
+
+
+def test_a_settle_time_of_zero_is_accepted_and_settles_at_once() -> None:
+    with run_mock(settle_seconds=0, freeze_clock=True) as server, httpx.Client(
+        base_url=server.base_url, headers=AUTH
+    ) as api:
+        payout = api.post("/payouts", json=payout_body()).json()["v1/payout"]
+        assert api.put("/payouts/start", json=[{"id": payout["id"]}]).status_code == 200
+        assert api.get(f"/payouts/{payout['id']}").json()["v1/payout"]["status"] == "sent"
+
+
+CLI_REFUSALS = [
+    (["--port", "99999"], "--port"),
+    (["--port", "-1"], "--port"),
+    (["--settle-seconds", "nan"], "--settle-seconds"),
+    (["--settle-seconds", "inf"], "--settle-seconds"),
+    (["--settle-seconds", "-1"], "--settle-seconds"),
+    (["--max-body-bytes", "0"], "--max-body-bytes"),
+    (["--spec", "/nonexistent/openapi.yaml"], "--spec"),
+]
+
+
+@pytest.mark.parametrize(("args", "option"), CLI_REFUSALS, ids=[" ".join(a) for a, _ in CLI_REFUSALS])
+def test_the_cli_refuses_a_bad_value_in_one_line_naming_the_option(
+    args: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with listening_socket() as taken:  # a port in use: an accepted value ends the run at once, never serves
+        port = ["--port", str(taken.getsockname()[1])] if option != "--port" else []
+        try:
+            code = main([*port, *args])
+        except SystemExit as exit_:  # argparse's refusal
+            code = exit_.code  # type: ignore[assignment]
+    err = capsys.readouterr().err
+    assert code == 2
+    assert option in err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("fedapay-mock: ")
+
+
+def test_the_cli_refuses_a_spec_that_is_not_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("paths: [\n", encoding="utf-8")
+    with listening_socket() as taken:
+        assert main(["--port", str(taken.getsockname()[1]), "--spec", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fedapay-mock: --spec: {spec} is not valid YAML")
+    assert err.count("\n") == 1
+
+
+def test_the_cli_help_points_to_a_guide_that_ships(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "See docs/mock.md." not in out  # not in the wheel
+    assert "README, section 'The mock server'" in out
+    assert "## The mock server: `fedapay_mock`" in (REPO / "README.md").read_text(encoding="utf-8")

@@ -124,6 +124,43 @@ def test_the_session_fixture_is_the_same_server(fedapay_mock_server: MockServer,
     assert fedapay_mock.stats()["created"] == 0  # reset again for this test
 
 
+# A user's project: `a/` and `c/` override the options (a MockOptions, an equal dict), `b/` does not; each test
+# records which server it got. Run a, b, c in that order: b after an override, c after b.
+OVERRIDE_A = "from fedapay_mock import MockOptions\n\n@pytest.fixture(scope='session')\ndef fedapay_mock_options():\n"
+FOLDERS = {
+    "a": OVERRIDE_A + "    return MockOptions(max_payouts_per_number=None)\n",
+    "b": None,
+    "c": "@pytest.fixture(scope='session')\ndef fedapay_mock_options():\n    return {'max_payouts_per_number': None}\n",
+}
+RECORD = (
+    "import os\n\ndef test_{name}(fedapay_mock_server, fedapay_mock):\n"
+    "    assert fedapay_mock is fedapay_mock_server\n"
+    "    with open(os.environ['RECORD'], 'a') as out:\n"
+    "        out.write(f'{name} {{fedapay_mock.port}} {{fedapay_mock.app.options.max_payouts_per_number}}\\n')\n"
+)
+
+
+def test_an_options_override_in_one_folder_applies_there_only(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    for name, conftest in FOLDERS.items():
+        folder = project / name
+        folder.mkdir(parents=True)
+        if conftest is not None:
+            (folder / "conftest.py").write_text("import pytest\n" + conftest, encoding="utf-8")
+        (folder / f"test_{name}.py").write_text(RECORD.format(name=name), encoding="utf-8")
+    record = tmp_path / "record.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+         "--rootdir", str(project), "a", "b", "c"],
+        capture_output=True, text=True, check=False, cwd=project, env={**os.environ, "RECORD": str(record)},
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = {name: (port, limit) for name, port, limit in (line.split() for line in record.read_text().splitlines())}
+    assert {name: limit for name, (_port, limit) in got.items()} == {"a": "None", "b": "3", "c": "None"}
+    assert got["a"][0] == got["c"][0] != got["b"][0]  # equal options share one server, kept for the session
+
+
 def test_importing_the_package_and_plugin_loads_no_server_dependency() -> None:
     code = (
         "import sys, fedapay_mock, fedapay_mock.pytest_plugin\n"

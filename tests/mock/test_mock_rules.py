@@ -125,6 +125,64 @@ def test_failed_payouts_do_not_count(mock: MockServer, api: httpx.Client, check:
     assert _start(api, {"id": payouts[3]["id"], "phone_number": failing}).status_code == 200
 
 
+def _at(mock: MockServer, seconds: float) -> str:
+    """A date `seconds` from now on the mock clock, as the PHP library writes it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mock.app.clock.now() + seconds))
+
+
+def test_rescheduling_cannot_bring_a_fourth_payout_within_a_day_of_three(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    payouts = [create(api, check) for _ in range(4)]
+    assert _start(api, *({"id": p["id"]} for p in payouts[:3])).status_code == 200
+    fourth = payouts[3]["id"]
+    assert _start(api, {"id": fourth, "scheduled_at": _at(mock, 3600)}).status_code == 422  # start's rule
+    far = _at(mock, 3 * DAY)
+    assert _start(api, {"id": fourth, "scheduled_at": far}).status_code == 200
+    reply = api.put(f"/payouts/{fourth}", json={"scheduled_at": _at(mock, 3600)})
+    assert reply.status_code == 422
+    errors = check("update_payout", reply)["errors"]
+    assert list(errors) == ["scheduled_at"]
+    assert NUMBER in errors["scheduled_at"][0]
+    kept = api.get(f"/payouts/{fourth}").json()["v1/payout"]
+    assert (kept["status"], kept["scheduled_at"]) == ("scheduled", far.replace(" ", "T") + ".000Z")
+    mock.advance_clock(2 * 3600)
+    assert mock.stats()["by_status"] == {"sent": 3, "scheduled": 1}
+
+
+def test_rescheduling_counts_the_other_payouts_to_the_number_not_the_moved_one(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    payouts = [create(api, check) for _ in range(4)]
+    later = _at(mock, 5 * DAY)
+    assert _start(api, *({"id": p["id"], "scheduled_at": later} for p in payouts[:3])).status_code == 200
+    assert _start(api, {"id": payouts[3]["id"], "scheduled_at": _at(mock, 2 * DAY)}).status_code == 200
+    # Later, into a day that already has three: refused like an earlier move.
+    refused = api.put(f"/payouts/{payouts[3]['id']}", json={"scheduled_at": _at(mock, 5 * DAY + 60)})
+    assert refused.status_code == 422
+    assert list(check("update_payout", refused)["errors"]) == ["scheduled_at"]
+    # One of the three moved within its own day: the two others and the moved one make three, not four.
+    moved = api.put(f"/payouts/{payouts[0]['id']}", json={"scheduled_at": _at(mock, 5 * DAY + 3600)})
+    assert moved.status_code == 200, moved.text
+
+
+def test_an_update_naming_another_number_does_not_take_the_payout_off_its_number(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    payouts = [create(api, check) for _ in range(4)]
+    assert _start(api, *({"id": p["id"]} for p in payouts[:3])).status_code == 200
+    fourth = payouts[3]["id"]
+    assert _start(api, {"id": fourth, "scheduled_at": _at(mock, 3 * DAY)}).status_code == 200
+    other = {"number": "+22961000001", "country": "bj"}
+    customer = {"firstname": "Ada", "lastname": "Lovelace", "phone_number": other}
+    reply = api.put(
+        f"/payouts/{fourth}", json={"customer": customer, "phone_number": other, "scheduled_at": _at(mock, 3600)}
+    )
+    assert reply.status_code == 422
+    assert list(check("update_payout", reply)["errors"]) == ["scheduled_at"]
+    assert mock.app.store._payouts[fourth].phone_number == NUMBER
+
+
 @pytest.fixture(scope="module")
 def unlimited() -> Iterator[MockServer]:
     with run_mock(freeze_clock=True, max_payouts_per_number=None, delete_only_unsent=False) as server:

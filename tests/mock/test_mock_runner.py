@@ -6,11 +6,15 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
+import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from fedapay_mock import MockServer, run_mock
 from fedapay_mock.asgi import Receive, Scope, Send
 from fedapay_mock.server import listening_socket, serve_asgi, spawn_mock
 
@@ -34,6 +38,49 @@ def test_any_asgi_app_is_served_on_a_free_loopback_port_until_the_block_ends() -
         assert httpx.get(served.root_url + "/x").text == "hello /x"
     with pytest.raises(httpx.ConnectError):
         httpx.get(served.root_url + "/x", timeout=2)
+
+
+def _half_body(mock: MockServer) -> socket.socket:
+    """A client that announces a 100-byte body, sends one byte and keeps the connection open."""
+    client = socket.create_connection(("127.0.0.1", mock.port))
+    client.sendall(b"POST /v1/payouts HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n" + AUTH_LINE + b"\r\n{")
+    return client
+
+
+def _delayed(mock: MockServer, prefer: bool) -> socket.socket:
+    """A request the mock holds for 30 s: an armed delay fault, or `Prefer: delay=`."""
+    if prefer:
+        extra = b"Prefer: code=503, delay=30\r\n"
+    else:
+        mock.arm_fault("list_payouts", "delay_before_reply", delay=30)
+        extra = b""
+    client = socket.create_connection(("127.0.0.1", mock.port))
+    client.sendall(b"GET /v1/payouts HTTP/1.1\r\nHost: x\r\n" + AUTH_LINE + extra + b"\r\n")
+    return client
+
+
+AUTH_LINE = b"Authorization: " + AUTH["Authorization"].encode() + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    "hold",
+    [_half_body, lambda mock: _delayed(mock, prefer=False), lambda mock: _delayed(mock, prefer=True)],
+    ids=["body-never-sent", "delay-fault", "prefer-delay"],
+)
+def test_stopping_does_not_wait_for_a_request_held_open(hold: Callable[[MockServer], socket.socket]) -> None:
+    with run_mock() as mock:
+        name = f"asgi-server-{mock.port}"
+        client = hold(mock)
+        time.sleep(0.3)  # the request has reached the app
+        began = time.monotonic()
+    took = time.monotonic() - began
+    with client:
+        assert took < 5  # a generous bound: it waited 10 s, then left the thread serving
+        assert name not in {thread.name for thread in threading.enumerate()}
+        client.settimeout(5)
+        assert client.recv(100) == b""  # the connection is closed, not answered (a 500 would be a lie)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(mock.base_url + "/payouts", headers=AUTH, timeout=2)
 
 
 def test_the_socket_is_bound_before_the_server_starts() -> None:

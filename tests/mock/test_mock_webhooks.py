@@ -121,3 +121,46 @@ def test_an_unreachable_receiver_is_counted_and_the_mock_keeps_serving() -> None
             time.sleep(0.02)
         assert mock.stats()["webhooks"] == {"delivered": 0, "failed": 1}
         assert "whsec" not in repr(mock.app.webhooks)
+
+
+def test_reset_drops_queued_events_and_zeroes_the_counters_while_one_is_on_its_way() -> None:
+    arrived: list[dict[str, Any]] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            first_in.set()
+            release.wait(10)  # the first delivery waits here while the test resets the mock
+            arrived.append(event)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/hooks"
+    try:
+        with run_mock(webhook_url=url, webhook_secret=SECRET) as mock, httpx.Client(
+            base_url=mock.base_url, headers=AUTH
+        ) as api:
+            for _ in range(5):
+                assert api.post("/payouts", json=payout_body(amount=1000)).status_code == 201
+            assert first_in.wait(10)  # one event on its way, four queued
+            mock.reset()
+            assert mock.stats()["webhooks"] == {"delivered": 0, "failed": 0}
+            release.set()
+            assert api.post("/payouts", json=payout_body(amount=777)).status_code == 201
+            deadline = time.monotonic() + 10
+            while mock.stats()["webhooks"]["delivered"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            # In order: the delivery that was on its way, then the event after the reset; none of the four.
+            assert [event["entity"]["amount"] for event in arrived] == [1000, 777]
+            assert mock.stats()["webhooks"] == {"delivered": 1, "failed": 0}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
