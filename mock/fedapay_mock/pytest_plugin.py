@@ -3,9 +3,10 @@
 Nothing heavy is imported until a fixture runs, so installing the package without the `mock` extra
 never breaks pytest; without it, a fixture fails with one line naming the extra to install.
 
-Each test gets a server started with the options *it* sees (`fedapay_mock_options`, which a folder's
-`conftest.py` may override): one server per distinct options, started at first use and kept for the
-session, so an override in one folder never leaks into another.
+`fedapay_mock` gives each test a server started with the options *it* sees (`fedapay_mock_options`, which a
+folder's `conftest.py` may override): one server per distinct options, started at first use and kept for the
+session, so an override in one folder never leaks into another. `fedapay_mock_server` stays the session's
+server (session scope, the session's options), as the interface has always had it.
 """
 
 from __future__ import annotations
@@ -81,17 +82,21 @@ def fedapay_mock_servers() -> Iterator[MockServers]:
         servers.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fedapay_mock_server(
     fedapay_mock_servers: MockServers, fedapay_mock_options: MockOptions | dict[str, Any]
 ) -> MockServer:
-    """The running mock server with this test's options, on 127.0.0.1 and a free port: started by the
-    first test with these options, kept for the session (not reset: see `fedapay_mock`)."""
+    """The session's running mock server, on 127.0.0.1 and a free port, with the session's options (those of a
+    root `conftest.py`), not reset (see `fedapay_mock`). Session-scoped, so a session fixture of yours can use
+    it; a folder's own `fedapay_mock_options` reaches `fedapay_mock`, not this one."""
     return fedapay_mock_servers.server(fedapay_mock_options)
 
 
 @pytest.fixture
-def fedapay_mock(fedapay_mock_server: MockServer) -> MockServer:
-    """This test's mock server, emptied (state, faults, counters, clock, webhooks) before the test."""
-    fedapay_mock_server.reset()
-    return fedapay_mock_server
+def fedapay_mock(fedapay_mock_servers: MockServers, fedapay_mock_options: MockOptions | dict[str, Any]) -> MockServer:
+    """This test's mock server, with the options this test sees, emptied (state, faults, counters, clock,
+    webhooks) before the test: the session's server (`fedapay_mock_server`) when the options are the session's,
+    else the one server of the session with those options."""
+    server = fedapay_mock_servers.server(fedapay_mock_options)
+    server.reset()
+    return server

@@ -133,8 +133,7 @@ FOLDERS = {
     "c": "@pytest.fixture(scope='session')\ndef fedapay_mock_options():\n    return {'max_payouts_per_number': None}\n",
 }
 RECORD = (
-    "import os\n\ndef test_{name}(fedapay_mock_server, fedapay_mock):\n"
-    "    assert fedapay_mock is fedapay_mock_server\n"
+    "import os\n\ndef test_{name}(fedapay_mock):\n"
     "    with open(os.environ['RECORD'], 'a') as out:\n"
     "        out.write(f'{name} {{fedapay_mock.port}} {{fedapay_mock.app.options.max_payouts_per_number}}\\n')\n"
 )
@@ -169,3 +168,23 @@ def test_importing_the_package_and_plugin_loads_no_server_dependency() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_session_fixture_of_the_user_can_use_the_session_server(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\ndef session_port(fedapay_mock_server):\n"
+        "    return fedapay_mock_server.port\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_session.py").write_text(
+        "def test_one(session_port, fedapay_mock, fedapay_mock_server):\n"
+        "    assert session_port == fedapay_mock.port == fedapay_mock_server.port\n"
+        "    assert fedapay_mock is fedapay_mock_server\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+         "--rootdir", str(tmp_path), str(tmp_path)],
+        capture_output=True, text=True, check=False, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
