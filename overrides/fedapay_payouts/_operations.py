@@ -10,7 +10,8 @@ call's keywords become a request by that description alone:
    every value made plain JSON (`_validation.json_value`: models, datetimes);
 3. the body and parameters checked against the spec's schemas (`_schema.py`), then the declared
    rules a schema cannot say (`_validation.DECLARED`);
-4. `extra_body` / `extra_query` / `extra_headers` merged last, checked as JSON and headers only.
+4. `extra_body` / `extra_query` / `extra_headers` merged last, checked as JSON and headers, and never
+   naming what the spec declares for the operation or the client sets itself (`_validation.py`).
 
 So a field, parameter or constraint FedaPay adds reaches `client.payouts.create(...)` and
 `client.call(...)` when the package is regenerated, with no edit here.
@@ -201,5 +202,6 @@ def prepare(
     if extra_query is not None:
         query.update({key: _query_value(value) for key, value in check.extra_query(extra_query).items()})
     if extra_headers is not None:
-        headers.update(check.headers(extra_headers, "extra_headers"))
+        declared = {p.name.lower(): p.python_name for p in params.values() if p.location == "header"}
+        headers.update(check.headers(extra_headers, "extra_headers", declared))
     return Prepared(op.method, path, query, headers, body)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, ParamSpec, TypeVar
 
+from ._config import header_name_problem
 from ._exceptions import InvalidArgumentError
 from ._schema import shown_value as _shown
 
@@ -44,7 +45,9 @@ DECLARED: Final[dict[str, str]] = {
     "escape hatches": "extra_body must be a JSON object merged into an object body, extra_query flat"
     " JSON scalars: they go where the spec says nothing, so only their JSON form is checked",
     "header values": "extra headers must be printable ASCII: HTTP carries nothing else, and a CR or LF would"
-    " split the request",
+    " split the request; a header the client sets (Authorization, Idempotency-Key, Content-Length, Host...) or a"
+    " declared parameter's header would silently replace what the client checked and reports (a create's"
+    " Idempotency-Key in its PayoutOutcomeUnknownError), and one name given twice in two cases is ambiguous",
 }
 
 _RULES: dict[str, str] = {}  # function qualname -> rule name
@@ -290,13 +293,23 @@ def header_value(value: str, where: str) -> str:
 
 
 @rule("header values")
-def headers(value: object, where: str) -> dict[str, str]:
+def headers(value: object, where: str, declared: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A call's extra headers: token names, printable values, none the client sets itself (`_config`'s
+    list, as for `default_headers`) nor one of `declared` (lowercase header name -> its keyword); values
+    are never quoted."""
     if not isinstance(value, Mapping):
         raise InvalidArgumentError(where, "must be a mapping of header names to values")
     out: dict[str, str] = {}
+    seen: set[str] = set()
     for name, item in value.items():
         if not isinstance(name, str) or not HEADER_SAFE_RE.fullmatch(name) or not isinstance(item, str):
             raise InvalidArgumentError(where, f"header {_shown(name)} must be a token name with a string value")
+        keyword = None if declared is None else declared.get(name.lower())
+        if keyword is not None:
+            raise InvalidArgumentError(where, f"{name} is a parameter of this operation: pass {keyword}= instead")
+        problem = header_name_problem(name, seen)
+        if problem is not None:
+            raise InvalidArgumentError(where, problem)
         out[name] = header_value(item, f"{where}.{name}")
     return out
 
