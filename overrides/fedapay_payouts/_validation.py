@@ -43,7 +43,8 @@ DECLARED: Final[dict[str, str]] = {
     "idempotency key token": "the Idempotency-Key must reach the server byte for byte on every retry: printable"
     " ASCII without spaces",
     "escape hatches": "extra_body must be a JSON object merged into an object body, extra_query flat"
-    " JSON scalars: they go where the spec says nothing, so only their JSON form is checked",
+    " JSON scalars: they go where the spec says nothing, so only their JSON form is checked; a field the spec"
+    " declares given there would skip its checks (a past scheduled_at, a negative amount), so it is refused",
     "header values": "extra headers must be printable ASCII: HTTP carries nothing else, and a CR or LF would"
     " split the request; a header the client sets (Authorization, Idempotency-Key, Content-Length, Host...) or a"
     " declared parameter's header would silently replace what the client checked and reports (a create's"
@@ -323,11 +324,18 @@ def unknown_keyword(name: str, operation_id: str, known: str) -> InvalidArgument
 
 
 @rule("escape hatches")
-def merge_extra_body(body: Any, extra_body: object, operation_id: str) -> Any:
-    """The body with `extra_body`'s fields merged last (they win), each plain JSON."""
+def merge_extra_body(body: Any, extra_body: object, operation_id: str, declared: Mapping[str, str]) -> Any:
+    """The body with `extra_body`'s fields added, each plain JSON, none of them a field the spec declares
+    (`declared`: wire name -> the argument that carries it, checked)."""
     extra = json_value(extra_body, "extra_body", MAX_JSON_DEPTH + 1)
     if not isinstance(extra, dict):
         raise InvalidArgumentError("extra_body", "must be a mapping of fields to add to the body")
+    for key in extra:
+        if key in declared:
+            raise InvalidArgumentError(
+                "extra_body", f"{_shown(key)} is a field of {operation_id} in the spec: pass {declared[key]}= instead"
+                " (extra_body is for fields the spec does not declare)",
+            )
     if body is None:
         return extra
     if not isinstance(body, dict):
