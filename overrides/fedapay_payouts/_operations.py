@@ -71,7 +71,7 @@ _OPERATIONS: dict[str, Operation] | None = None
 
 
 def operation(operation_id: str) -> Operation:
-    found = operations().get(operation_id)
+    found = operations().get(operation_id) if isinstance(operation_id, str) else None
     if found is None:
         raise check.unknown_operation(operation_id, sorted(operations()))
     return found

@@ -349,8 +349,13 @@ def extra_query(value: object) -> dict[str, str | int | float | bool]:
         raise InvalidArgumentError("extra_query", "must be a mapping of query parameters")
     out: dict[str, str | int | float | bool] = {}
     for key, item in value.items():
+        if type(key) is not str or not _encodes(key):  # a key goes in the URL: text, named by its repr
+            shown = _shown(key) if isinstance(key, str | int | float | bool) or key is None else type(key).__name__
+            raise InvalidArgumentError(
+                f"extra_query[{shown}]", "a query parameter's name must be a string of valid Unicode text"
+            )
         plain = json_value(item, f"extra_query.{key}", 1)
-        if not isinstance(key, str) or not isinstance(plain, str | int | float):
+        if not isinstance(plain, str | int | float):
             raise InvalidArgumentError(f"extra_query.{key}", "must be a string, number or bool")
         out[key] = plain
     return out
@@ -358,4 +363,5 @@ def extra_query(value: object) -> dict[str, str | int | float | bool]:
 
 @rule("spec keywords")
 def unknown_operation(operation_id: object, known: list[str]) -> InvalidArgumentError:
-    return InvalidArgumentError("operation", f"{operation_id!r} is not an operation of the spec ({', '.join(known)})")
+    shown = _shown(operation_id) if isinstance(operation_id, str) else f"a {type(operation_id).__name__}"
+    return InvalidArgumentError("operation", f"{shown} is not an operation of the spec ({', '.join(known)})")
