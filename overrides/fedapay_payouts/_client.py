@@ -44,6 +44,7 @@ tests/client/test_client_send_path.py compares both ways, reply for reply and re
 
 from __future__ import annotations
 
+import inspect
 import logging
 import ssl
 import time
@@ -71,16 +72,35 @@ from ._config import (
     shown,
     to_timeout,
 )
-from ._deadline import ASYNC_TRACE, DEFAULT_DEADLINE, NO_TRACE, SYNC_TRACE, Attempt, Deadline, check_deadline
-from ._exceptions import InvalidArgumentError
+from ._deadline import (
+    ASYNC_TRACE,
+    DEFAULT_DEADLINE,
+    NO_TRACE,
+    READING,
+    SYNC_TRACE,
+    Attempt,
+    Deadline,
+    check_deadline,
+)
+from ._exceptions import APIConnectionError, InvalidArgumentError
 from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
-from ._retry import RetryPolicy, Send, Sleep, Steps
-from ._slots import SLOT, AsyncTurns, SyncTurns, async_transport, sync_transport
+from ._retry import RetryPolicy, Send, Sleep, Steps, UnexpectedError
+from ._slots import (
+    SLOT,
+    AsyncSlotTransport,
+    AsyncTurns,
+    SlotTransport,
+    SyncTurns,
+    async_transport,
+    sync_transport,
+)
 from ._version import user_agent
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._payouts import AsyncPayouts, Payouts
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "DEFAULT_MAX_IN_FLIGHT_SHARED_POOL", "AsyncFedaPay", "FedaPay"]
@@ -216,6 +236,12 @@ async def _asend_through(client: httpx.AsyncClient, request: httpx.Request) -> h
     return response
 
 
+def _kind_of(value: object) -> str:
+    """A callable named by what it is, never by its repr (`sleep=` messages)."""
+    name = getattr(value, "__qualname__", None)
+    return f"{name}()" if isinstance(name, str) and len(name) <= 60 else shown(value)
+
+
 @cache
 def default_ssl_context() -> ssl.SSLContext:
     """httpx's default verification (certifi's CA bundle), made once per process and shared: a context is
@@ -275,8 +301,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             raise InvalidArgumentError("transport", f"must be an {self._transport_type.__qualname__}")
         if transport is not None and http_client is not None:
             raise InvalidArgumentError("transport", "give either transport or http_client, not both")
-        if sleep is not None and not callable(sleep):
-            raise InvalidArgumentError("sleep", f"must be callable, got {shown(sleep)}")
+        if sleep is not None:
+            self._check_sleep(sleep)
         if isinstance(max_in_flight, NotGiven):
             own_pool = http_client is None and transport is None
             max_in_flight = DEFAULT_MAX_IN_FLIGHT if own_pool else DEFAULT_MAX_IN_FLIGHT_SHARED_POOL
@@ -337,6 +363,12 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             self._owns_http = False
             self._http = http_client
         self._closes_http = self._owns_http  # a copy (`with_options`) never closes the pool it shares
+        # Whether the transport says when a request starts to leave (see `_deadline.Attempt`): httpx's own
+        # transports (httpcore's trace) and the places' do; yours (MockTransport, ASGI, custom) may not.
+        self._phased = isinstance(
+            self._http._transport_for_url(httpx.URL(self._base_url)),
+            httpx.HTTPTransport | httpx.AsyncHTTPTransport | SlotTransport | AsyncSlotTransport,
+        )
         self._prepare_headers(headers)
         self._timeout = config.timeout.as_dict()
         self._urls = {path: httpx.URL(self._base_url + path) for path in ("/payouts", "/payouts/start")}  # parsed once
@@ -344,6 +376,32 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
     def _prepare(self, sleep: SleepHook | None) -> None:
         """Each twin's own parts: what performs `Sleep`, and the places of `max_in_flight` (`_slots.py`)."""
         raise NotImplementedError
+
+    @staticmethod
+    def _check_sleep(sleep: object) -> None:
+        """Each twin's kind of `sleep=` (a plain function, or an async one), refused at construction otherwise."""
+        raise NotImplementedError
+
+    def _refuse_closed(self) -> None:
+        """A call on a closed client (or a copy of one): a typed error before anything is built or sent."""
+        if self._http.is_closed:
+            raise APIConnectionError(
+                "the client has been closed (close() or the end of its `with` block; a with_options copy shares "
+                "its original's pool): the request was not sent, nothing happened on the server. Make a new client.",
+                request=None, request_sent=False,
+            )
+
+    @staticmethod
+    def _unexpected(attempt: Attempt, exc: Exception) -> UnexpectedError:
+        """An exception that is not httpx's, raised while sending: handed on typed (`_retry.UnexpectedError`),
+        saying whether the request may have left. Not chained to it: its text is redacted on the way out
+        (`_retry.connection_error`), its traceback's frames could not be."""
+        return UnexpectedError(f"{type(exc).__name__}: {str(exc)[:200]}", request=attempt.request,
+                               sent=attempt.may_have_left())
+
+    @staticmethod
+    def _bad_sleep(result: object, wanted: str) -> InvalidArgumentError:
+        return InvalidArgumentError("sleep", f"returned {shown(result)} instead of {wanted}: it did not wait")
 
     def _slot_transport(self, verify: Any) -> Any:
         """The transport of a pool of our own: one connection per place."""
@@ -609,6 +667,17 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         self._sleep = sleep or time.sleep
         self._turns = SyncTurns(self._max_in_flight)  # shared with `with_options` copies
 
+    @staticmethod
+    def _check_sleep(sleep: object) -> None:
+        import inspect
+
+        if not callable(sleep) or inspect.iscoroutinefunction(sleep) or inspect.iscoroutinefunction(
+            getattr(sleep, "__call__", None)  # noqa: B004 - an object whose __call__ is async
+        ):
+            raise InvalidArgumentError(
+                "sleep", f"must be a plain function taking seconds (time.sleep), got {_kind_of(sleep)}"
+            )
+
     def _slot_transport(self, verify: Any) -> httpx.BaseTransport:
         from ._socket_deadline import install_on  # httpcore loads with the first client, not the package
 
@@ -623,6 +692,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
     def drive(self, steps: Callable[[], Steps[R]], deadline: float | NotGiven = NOT_GIVEN) -> R:
         """Run one call: make its steps, send what they ask to send, sleep when they ask to wait, all by the
         call's `deadline` (its own, checked first, or the client's)."""
+        self._refuse_closed()
         limit = self._start_deadline(deadline)
         events = steps()
         # Only the operation's own end (StopIteration from `events`) ends the call: one raised by a
@@ -636,8 +706,15 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                 if type(event) is Send:
                     outcome: Outcome | None = self._send(event.request, limit)
                 elif type(event) is Sleep:
-                    self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
+                    waited: object = self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
+                    if waited is not None and inspect.isawaitable(waited):  # an async sleep= given to FedaPay
+                        getattr(waited, "close", lambda: None)()  # not awaited: no "never awaited" warning
+                        try:
+                            event = events.throw(self._bad_sleep(waited, "None (a plain function's result)"))
+                        except StopIteration as done:
+                            return done.value  # type: ignore[no-any-return]
+                        continue
                 else:
                     raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
@@ -647,7 +724,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
 
     def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
-        attempt = Attempt(deadline, request, self._trace)
+        attempt = Attempt(deadline, request, self._trace, self._phased)
         response = None
         slot = None
         try:
@@ -658,7 +735,10 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                 return self._no_turn(attempt)
             if self._slotted:
                 request.extensions[SLOT] = slot
+            attempt.handed = True
             response = _send_through(self._http, request)
+            if attempt.phase != READING:  # a transport that reports no phases: its reply says the request left
+                attempt.reading()
             if response.is_stream_consumed:  # a transport that hands the body already read
                 self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
             else:
@@ -676,6 +756,8 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             return attempt.timed_out(exc)
         except httpx.RequestError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
+            return self._unexpected(attempt, exc)
         finally:
             deadline.attempt = None
             try:
@@ -723,6 +805,28 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         self._sleep = sleep or _asyncio_sleep
         self._turns = AsyncTurns(self._max_in_flight)  # shared with `with_options` copies
 
+    @staticmethod
+    def _check_sleep(sleep: object) -> None:
+        import inspect
+
+        # A plain function may return an awaitable (checked when it is called); a builtin (time.sleep) cannot.
+        if not callable(sleep) or inspect.isbuiltin(sleep) or inspect.isgeneratorfunction(sleep):
+            raise InvalidArgumentError(
+                "sleep", f"must be an async function taking seconds (asyncio.sleep), got {_kind_of(sleep)}"
+            )
+
+    def _refuse_other_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A pool of yours (`http_client`, `transport`) holds connections made on one event loop: used from
+        another it fails half-way, or hands a dead loop's connection on. Refused before anything is sent."""
+        if not self._turns.first_loop(loop):
+            raise APIConnectionError(
+                "this AsyncFedaPay uses an http_client or transport of yours, whose connections belong to the "
+                "event loop of its first call; it was called from another event loop (a second asyncio.run, or "
+                "another thread): the request was not sent, nothing happened on the server. Make one client per "
+                "event loop, or let the client make its own pool (it keeps one per loop).",
+                request=None, request_sent=False,
+            )
+
     def _slot_transport(self, verify: Any) -> httpx.AsyncBaseTransport:
         return async_transport(self._turns, verify)
 
@@ -735,6 +839,11 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
     async def drive(self, steps: Callable[[], Steps[R]], deadline: float | NotGiven = NOT_GIVEN) -> R:
         """Run one call: make its steps, send what they ask to send, sleep when they ask to wait, all by the
         call's `deadline` (its own, checked first, or the client's)."""
+        import asyncio
+
+        self._refuse_closed()
+        if not self._slotted:
+            self._refuse_other_loop(asyncio.get_running_loop())
         limit = self._start_deadline(deadline)
         events = steps()
         with limit:
@@ -746,8 +855,15 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                 if type(event) is Send:
                     outcome: Outcome | None = await self._send(event.request, limit)
                 elif type(event) is Sleep:
-                    await self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
+                    waiting: object = self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
+                    if not inspect.isawaitable(waiting):  # a plain sleep= given to AsyncFedaPay
+                        try:
+                            event = events.throw(self._bad_sleep(waiting, "an awaitable (an async function's)"))
+                        except StopIteration as done:
+                            return done.value  # type: ignore[no-any-return]
+                        continue
+                    await waiting
                 else:
                     raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
@@ -759,11 +875,11 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
         import asyncio
 
-        attempt = Attempt(deadline, request, self._trace)
+        attempt = Attempt(deadline, request, self._trace, self._phased)
         response = None
         watch: asyncio.Timeout | None = None
-        turns = self._turns
-        waits = turns.on(asyncio.get_running_loop())
+        places = self._turns.on(asyncio.get_running_loop())  # this loop's places and connections
+        waits = places.waits
         slot = None
         try:
             if deadline.remaining() <= 0:
@@ -779,11 +895,14 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                         return self._no_turn(attempt)
                 else:
                     await waits.acquire()  # a free place: returns at once
-                slot = turns.pop()  # no await since the semaphore: no other caller took it
+                slot = places.free.pop()  # no await since the semaphore: no other caller took it
                 if self._slotted:
                     request.extensions[SLOT] = slot
                 attempt.watch = watch  # when the reply starts, its read timeout may bound it sooner
+                attempt.handed = True
                 response = await _asend_through(self._http, request)
+                if attempt.phase != READING:  # a transport that reports no phases: its reply says the request left
+                    attempt.reading()
                 if response.is_stream_consumed:  # a transport that hands the body already read
                     self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
                 else:
@@ -796,14 +915,16 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                         self._keep(response, reader, reader.finish())
             self._scrub(response)
             return response
-        except TimeoutError:
+        except TimeoutError as exc:
             if watch is None or not watch.expired():
-                raise
+                return self._unexpected(attempt, exc)  # the transport's own, not our deadline's
             return attempt.timed_out(None)
         except httpx.TimeoutException as exc:
             return attempt.timed_out(exc)
         except httpx.RequestError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
+            return self._unexpected(attempt, exc)
         finally:
             deadline.attempt = None
             try:
@@ -812,7 +933,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             finally:
                 if slot is not None:
                     request.extensions.pop(SLOT, None)
-                    turns.give(slot, waits)
+                    AsyncTurns.give(slot, places)
 
     async def close(self) -> None:
         """Close the connection pool (only when this client created it: not an `http_client` you passed in,

@@ -23,7 +23,8 @@ it came from, when the client is built rather than on the first payout):
   `httpx.Timeout` whose four fields are each such seconds or None.
 - `max_retries`: a whole number from 0 to 100 (`RetryPolicy` checks its delays: 0 to 3600 s).
 - `default_headers`: token names and printable ASCII values, never a header the client sets itself
-  (Authorization, FedaPay-Account, Idempotency-Key, Content-Type/Length, Host...).
+  (Authorization, FedaPay-Account, Idempotency-Key, Content-Type/Length, Host...), nor one name twice in
+  two cases. A call's `extra_headers=` is held to the same names (`header_name_problem`).
 
 An environment variable set to the empty string counts as unset. No message quotes a secret: the API
 key's problems are described in words, never shown. The API key and webhook secrets travel inside
@@ -58,6 +59,7 @@ __all__ = [
     "check_count",
     "check_headers",
     "check_seconds",
+    "header_name_problem",
     "resolve_config",
     "shown",
     "to_timeout",
@@ -265,6 +267,19 @@ def to_timeout(value: object, argument: str = "timeout") -> httpx.Timeout:
     return httpx.Timeout(check_seconds(value, argument, maximum=MAX_TIMEOUT, allow_zero=False, hint=_TIMEOUT_HINT))
 
 
+def header_name_problem(name: str, seen: set[str]) -> str | None:
+    """Why a header of the caller's (`default_headers`, a call's `extra_headers`) cannot be sent, or None:
+    one the client sets itself, or a name already in `seen` (lowercase names, added to here) in another case.
+    The message names the header only, never a value."""
+    lower = name.lower()
+    if lower in _RESERVED_HEADERS:
+        return f"{name} is set by the client: {_RESERVED_HEADERS[lower]}"
+    if lower in seen:
+        return f"{name} is given twice (header names ignore case)"
+    seen.add(lower)
+    return None
+
+
 def check_headers(headers: object) -> dict[str, str]:
     """`default_headers` as a plain dict, every name a token and every value printable ASCII.
 
@@ -281,12 +296,9 @@ def check_headers(headers: object) -> dict[str, str]:
             raise InvalidArgumentError(
                 "default_headers", f"{shown(name)} is not a header name (letters, digits and !#$%&'*+.^_`|~-)"
             )
-        lower = name.lower()
-        if lower in _RESERVED_HEADERS:
-            raise InvalidArgumentError("default_headers", f"{name} is set by the client: {_RESERVED_HEADERS[lower]}")
-        if lower in seen:
-            raise InvalidArgumentError("default_headers", f"{name} is given twice (header names ignore case)")
-        seen.add(lower)
+        problem = header_name_problem(name, seen)
+        if problem is not None:
+            raise InvalidArgumentError("default_headers", problem)
         if not isinstance(value, str) or _HEADER_VALUE.fullmatch(value) is None:
             raise InvalidArgumentError(
                 f"default_headers[{name!r}]",

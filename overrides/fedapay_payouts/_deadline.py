@@ -102,10 +102,14 @@ class Deadline:
 class Attempt:
     """One request sent under a deadline: clipped timeouts, its phase, and until when it may read."""
 
-    __slots__ = ("deadline", "phase", "read", "read_until", "request", "timeouts", "watch")
+    __slots__ = ("deadline", "handed", "phase", "phased", "read", "read_until", "request", "timeouts", "watch")
 
-    def __init__(self, deadline: Deadline, request: httpx.Request, trace: str | None) -> None:
+    def __init__(self, deadline: Deadline, request: httpx.Request, trace: str | None, phased: bool = True) -> None:
         self.deadline = deadline
+        # Whether the transport reports when the request starts to leave (httpcore's trace, our sockets); a
+        # transport that does not (httpx.MockTransport, an ASGI app, your own) may have acted once `handed`.
+        self.phased = phased
+        self.handed = False
         self.request = request
         extensions = request.extensions
         original: dict[str, float | None] = extensions.setdefault(_ORIGINAL_TIMEOUT, dict(extensions["timeout"]))
@@ -151,6 +155,11 @@ class Attempt:
     async def _atrace(self, name: str, info: dict[str, Any]) -> None:
         self._trace(name, info)
 
+    def may_have_left(self) -> bool:
+        """Whether a byte of the request may have reached the server: a phase past waiting, or a transport
+        that was handed the request and does not say how far it got."""
+        return self.phase != WAITING or (self.handed and not self.phased)
+
     def limit(self, reading: bool) -> float:
         """The monotonic time a socket operation must end by."""
         return self.read_until if reading else self.deadline.at
@@ -163,8 +172,9 @@ class Attempt:
     def timed_out(self, exc: httpx.TimeoutException | None) -> httpx.TimeoutException:
         """The timeout error for this attempt, saying when the deadline or the reading window caused it."""
         if exc is None:
+            phase = SENDING if self.phase == WAITING and self.may_have_left() else self.phase
             cls: type[httpx.TimeoutException] = (
-                httpx.ConnectTimeout if self.phase == WAITING else httpx.WriteTimeout if self.phase == SENDING
+                httpx.ConnectTimeout if phase == WAITING else httpx.WriteTimeout if phase == SENDING
                 else httpx.ReadTimeout
             )
         else:

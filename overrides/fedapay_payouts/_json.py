@@ -14,8 +14,9 @@ standard library would:
   fails too: a reply is read as the standard library reads it.
 - **reading strictly** (`loads_strict`, the mock's requests): the same exact numbers, but what a
   server could not store and send back as JSON text is refused with `MalformedJSONError`: `NaN` and
-  the infinities, lone surrogates (`"\\ud800"`), and nesting deeper than `MAX_STRICT_DEPTH`. orjson
-  refuses the first two itself, so the checks run only on the standard library's path.
+  the infinities (written `Infinity`, or a number too large for a float: `1e400`), lone surrogates
+  (`"\\ud800"`), and nesting deeper than `MAX_STRICT_DEPTH`. orjson refuses the first two itself (a
+  body it refuses goes to the standard library), so the checks run only on the standard library's path.
 - **nesting**: a value nested deeper than its limit is refused (`ValueError`), never a
   `RecursionError`: orjson stops at 1024 levels, the standard library's parser at the interpreter's
   recursion limit, and code that later walks or prints a value that deep (`repr`, `json.dumps`)
@@ -82,7 +83,7 @@ def loads_strict(content: bytes, max_depth: int = MAX_STRICT_DEPTH) -> Any:
                 raise MalformedJSONError(f"the body nests arrays and objects deeper than {max_depth} levels")
             return value
     try:
-        value = json.loads(content, parse_constant=_refuse_constant)
+        value = json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedJSONError(str(exc)[:200]) from None
     if _too_deep(value, content, max_depth):
@@ -94,6 +95,18 @@ def loads_strict(content: bytes, max_depth: int = MAX_STRICT_DEPTH) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as the standard library reads it, refused when it overflows to an infinity (`1e400`):
+    stored, it would be written back as null and fingerprint like null."""
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise ValueError(f"the number {text[:40]} is too large for a float (it would be an infinity)")
+    return value
+
+
+_INF: Final = float("inf")
 
 
 def _bounded(value: Any, content: bytes, limit: int) -> Any:

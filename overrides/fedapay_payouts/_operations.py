@@ -10,7 +10,8 @@ call's keywords become a request by that description alone:
    every value made plain JSON (`_validation.json_value`: models, datetimes);
 3. the body and parameters checked against the spec's schemas (`_schema.py`), then the declared
    rules a schema cannot say (`_validation.DECLARED`);
-4. `extra_body` / `extra_query` / `extra_headers` merged last, checked as JSON and headers only.
+4. `extra_body` / `extra_query` / `extra_headers` merged last, checked as JSON and headers, and never
+   naming what the spec declares for the operation or the client sets itself (`_validation.py`).
 
 So a field, parameter or constraint FedaPay adds reaches `client.payouts.create(...)` and
 `client.call(...)` when the package is regenerated, with no edit here.
@@ -70,7 +71,7 @@ _OPERATIONS: dict[str, Operation] | None = None
 
 
 def operation(operation_id: str) -> Operation:
-    found = operations().get(operation_id)
+    found = operations().get(operation_id) if isinstance(operation_id, str) else None
     if found is None:
         raise check.unknown_operation(operation_id, sorted(operations()))
     return found
@@ -97,26 +98,53 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
-def _convenient_fields(op: Operation) -> dict[str, str]:
-    """Body fields whose schema is a component with a convenient form: wire name -> the key to wrap in."""
+def _body_schema(op: Operation) -> dict[str, Any]:
+    """The operation's JSON request body schema, a component reference resolved ({} when it has none)."""
     from ._schema import spec_document
 
-    schema = (
+    schema: dict[str, Any] = (
         spec_document().get("paths", {}).get(op.path, {}).get(op.method.lower(), {}).get("requestBody", {})
         .get("content", {}).get("application/json", {}).get("schema", {})
     )
     ref = schema.get("$ref", "")
     if ref.startswith("#/components/schemas/"):
         schema = spec_document()["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+    return schema
+
+
+def _convenient_fields(op: Operation) -> dict[str, str]:
+    """Body fields whose schema is a component with a convenient form: wire name -> the key to wrap in."""
     fields: dict[str, str] = {}
-    for name, prop in (schema.get("properties") or {}).items():
+    for name, prop in (_body_schema(op).get("properties") or {}).items():
         component = str(prop.get("$ref", "")).rsplit("/", 1)[-1]
         if component in CONVENIENT:
             fields[name] = CONVENIENT[component]
     return fields
 
 
+def _declared_body(op: Operation) -> dict[str, str]:
+    """The body's top-level fields the spec declares (wire name -> the keyword that carries it): what
+    `extra_body` may not name, since a value there would skip the checks its keyword gets."""
+    from ._schema import spec_document
+
+    components = spec_document().get("components", {}).get("schemas", {})
+    keywords = {wire: keyword for keyword, wire in op.body_fields}
+    names: dict[str, str] = {}
+    pending = [_body_schema(op)]
+    for _ in range(64):  # the alternatives of a oneOf / anyOf / allOf, references resolved; a cycle ends here
+        if not pending:
+            break
+        schema = pending.pop()
+        ref = str(schema.get("$ref", ""))
+        if ref.startswith("#/components/schemas/"):
+            schema = components.get(ref.rsplit("/", 1)[-1], {})
+        names.update({name: keywords.get(name, "body") for name in schema.get("properties") or {}})
+        pending.extend(part for key in ("oneOf", "anyOf", "allOf") for part in schema.get(key) or [])
+    return names
+
+
 _CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
+_DECLARED_BODY: dict[str, dict[str, str]] = {}
 # Per operation, built on its first call: its body fields (keyword -> wire name) and its parameters by keyword.
 _LOOKUPS: dict[str, tuple[dict[str, str], dict[str, Param]]] = {}
 
@@ -197,9 +225,16 @@ def prepare(
         elif param.location == "header":
             headers[param.name] = check.header_value(_query_value(value), name)
     if extra_body is not None:
-        body = check.merge_extra_body(body, extra_body, op.id)
+        declared_body = _DECLARED_BODY.get(op.id)
+        if declared_body is None:
+            declared_body = _DECLARED_BODY.setdefault(op.id, _declared_body(op))
+        # In the caller's words: start's `payouts` is its first argument (`payouts`, or `id` for send_now).
+        instead = {wire: renamed(wire, rename) if rename and wire in rename else keyword
+                   for wire, keyword in declared_body.items()}
+        body = check.merge_extra_body(body, extra_body, op.id, instead)
     if extra_query is not None:
         query.update({key: _query_value(value) for key, value in check.extra_query(extra_query).items()})
     if extra_headers is not None:
-        headers.update(check.headers(extra_headers, "extra_headers"))
+        declared = {p.name.lower(): p.python_name for p in params.values() if p.location == "header"}
+        headers.update(check.headers(extra_headers, "extra_headers", declared))
     return Prepared(op.method, path, query, headers, body)

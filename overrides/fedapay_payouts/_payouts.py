@@ -640,13 +640,19 @@ def _recording(
     steps = op(ops, *args, **kwargs)
     last: httpx.Response | None = None
     outcome: Any = None
+    thrown: BaseException | None = None
     while True:
         try:
-            event = steps.send(outcome)
+            event = steps.send(outcome) if thrown is None else steps.throw(thrown)
         except StopIteration as done:
             result: R = done.value
             break
-        outcome = yield event
+        thrown = None
+        try:
+            outcome = yield event
+        except Exception as exc:  # noqa: BLE001 - thrown in by the driver (a bad `sleep=`): the operation's to handle
+            thrown, outcome = exc, None
+            continue
         if type(outcome) is httpx.Response:
             last = outcome
     if last is None:  # every operation sends before it returns: a result without a reply would be a bug

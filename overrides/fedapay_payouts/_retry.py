@@ -6,11 +6,14 @@ A retry must never pay anyone twice. Each failure is first sorted by what the se
   timeout, no free connection in the pool). Nothing can have happened on the server.
 - **refused**: the server replied 408, 429 or 503: it declined the request without acting on it.
 - **maybe acted**: the request was sent and no usable answer came back: a read or write timeout,
-  the connection dropped or reset after sending, any other 5xx, or a success reply that cannot be
+  the connection dropped or reset after sending, any other 5xx, a redirect (3xx) answering a call that
+  changes state (create, start, send_now, schedule, update, delete, any non-GET of `call`), an exception
+  that is neither httpx's nor ours once the request may have left, or a success reply that cannot be
   read or does not answer what was asked (`Call.read` raises `APIResponseValidationError`). The
-  server may have done the work.
-- **final**: any other 4xx (400, 401, 403, 404, 409, 422...), or a request that could not be built.
-  Trying again would get the same answer.
+  server may have done the work. A redirect and such an exception are never retried.
+- **final**: any other 4xx (400, 401, 403, 404, 409, 422...), a redirect answering a read, or a request
+  that could not be built or sent (an exception of a transport before anything left). Trying again
+  would get the same answer.
 
 Then, per operation:
 
@@ -80,11 +83,12 @@ from ._exceptions import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    InvalidArgumentError,
     PayoutOutcomeUnknownError,
 )
 from ._redact import redact
 
-__all__ = ["Call", "Outcome", "RetryPolicy", "Send", "Sleep", "Steps", "run"]
+__all__ = ["Call", "Outcome", "RetryPolicy", "Send", "Sleep", "Steps", "UnexpectedError", "run"]
 
 logger: Final = logging.getLogger("fedapay_payouts")
 
@@ -116,6 +120,17 @@ NOT_SENT: Final = "not sent"
 REFUSED: Final = "refused"
 MAYBE_ACTED: Final = "maybe acted"
 FINAL: Final = "final"
+
+class UnexpectedError(httpx.TransportError):
+    """An exception that is neither httpx's nor ours, raised while an attempt was sent (a transport's bug, an
+    event loop gone, a hook of your client): the driver hands it on as this, so the call still ends typed.
+    `sent`: whether the request may have reached the server (`_deadline.Attempt.may_have_left`). Never
+    retried: the same cause would most likely raise again."""
+
+    def __init__(self, message: str, *, request: httpx.Request, sent: bool) -> None:
+        super().__init__(message, request=request)
+        self.sent = sent
+
 
 REFUSED_STATUSES: Final = frozenset({408, 429, 503})
 NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -225,12 +240,16 @@ class Call(Generic[R]):
         )
 
 
-def classify(outcome: Outcome) -> str:
+def classify(outcome: Outcome, mutating: bool = False) -> str:
+    """What the server may have done (the module's kinds). A redirect (3xx) answering a call that changes
+    state may follow the work done ("303 See Other: the result is there"): maybe acted, for such a call."""
     if isinstance(outcome, httpx.Response):
         status = outcome.status_code
         if status in REFUSED_STATUSES:
             return REFUSED
-        return MAYBE_ACTED if status >= 500 else FINAL
+        return MAYBE_ACTED if status >= 500 or (mutating and 300 <= status < 400) else FINAL
+    if isinstance(outcome, UnexpectedError):
+        return MAYBE_ACTED if outcome.sent else FINAL
     if isinstance(outcome, NOT_SENT_ERRORS):
         return NOT_SENT
     if isinstance(outcome, FINAL_ERRORS):
@@ -239,7 +258,7 @@ def classify(outcome: Outcome) -> str:
 
 
 def connection_error(exc: httpx.RequestError, request: httpx.Request, kind: str) -> APIConnectionError:
-    sent = kind != NOT_SENT and not isinstance(exc, FINAL_ERRORS)
+    sent = kind == MAYBE_ACTED
     what = (
         "the server may have received the request: check before acting again"
         if sent
@@ -282,9 +301,12 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                 ambiguous = False
             elif not isinstance(settled, NotDone):
                 return settled
-        kind = MAYBE_ACTED if unreadable is not None else classify(outcome)
+        kind = MAYBE_ACTED if unreadable is not None else classify(outcome, call.mutating)
         retry_after = _retry_after(outcome) if isinstance(outcome, httpx.Response) else None
-        retryable = kind != FINAL and (kind != MAYBE_ACTED or call.retry_maybe_acted)
+        retryable = (
+            kind != FINAL and (kind != MAYBE_ACTED or call.retry_maybe_acted) and type(outcome) is not UnexpectedError
+            and not (type(outcome) is httpx.Response and 300 <= outcome.status_code < 400)  # never followed
+        )
         delay = policy.delay(retries, retry_after) if retryable and retries < policy.max_retries else None
         if delay is not None and deadline is not None and not deadline.leaves(delay):
             if logger.isEnabledFor(logging.INFO):
@@ -307,7 +329,13 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                 "unreadable success reply (maybe acted)" if unreadable is not None else _describe(outcome, kind),
             )
         if delay > 0:
-            yield Sleep(delay)
+            try:
+                yield Sleep(delay)
+            except InvalidArgumentError as bad_sleep:  # the driver's `sleep=` did not wait (`_client.py`)
+                if call.mutating and ambiguous:
+                    error = unreadable if unreadable is not None else _error(outcome, request, kind)
+                    raise call.outcome_unknown(error) from bad_sleep
+                raise
         retries += 1
         if kind == MAYBE_ACTED:
             # A check that finds nothing done does not clear the doubt: the lost request may still be

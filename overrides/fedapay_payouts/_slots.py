@@ -10,13 +10,16 @@ sends through its transport (the place rides in the request's extensions to `Slo
 gives the place back when the reply is read and closed.
 
 The free places are a stack (the warmest connection first) counted by a semaphore (threads: one
-`threading.Semaphore`; asyncio: one `asyncio.Semaphore` per event loop), shared with `with_options`
-copies. With a transport or an `http_client` of yours, the places are turns only: no transport of ours.
+`threading.Semaphore`; asyncio: one `asyncio.Semaphore` and one set of places and connections per
+event loop, `AsyncTurns`), shared with `with_options` copies. With a transport or an `http_client`
+of yours, the places are turns only: no transport of ours (and an async client is bound to one loop).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     import asyncio
     import ssl
 
-__all__ = ["SLOT", "AsyncSlotTransport", "AsyncTurns", "Slot", "SlotTransport", "SyncTurns"]
+__all__ = ["SLOT", "AsyncSlotTransport", "AsyncTurns", "LoopPlaces", "Slot", "SlotTransport", "SyncTurns"]
 
 SLOT: Final = "fedapay_payouts.slot"  # the request extension naming the place a request was sent from
 T = TypeVar("T", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -65,36 +68,122 @@ class SyncTurns:
         self._count.release()
 
 
-class AsyncTurns:
-    """The free places of an async client: one semaphore per event loop (an asyncio.Semaphore that had to
-    wait is bound to its loop); a new loop starts with every place free and every connection new."""
+class LoopPlaces:
+    """The places of an async client on one event loop: its semaphore, its free stack, its connections."""
 
-    __slots__ = ("_free", "_loop", "_size", "_waits", "slots")
+    __slots__ = ("free", "loop", "slots", "spare", "waits")
+
+    def __init__(
+        self, size: int, loop: asyncio.AbstractEventLoop, gone: Callable[[weakref.ref[asyncio.AbstractEventLoop]], None]
+    ) -> None:
+        import asyncio
+
+        self.loop = weakref.ref(loop, gone)  # `gone` lets the places go when the loop itself is collected
+        self.slots: tuple[Slot[httpx.AsyncBaseTransport], ...] = tuple(Slot() for _ in range(size))
+        self.free = list(self.slots)
+        self.waits = asyncio.Semaphore(size)
+        self.spare: httpx.AsyncBaseTransport | None = None  # for a request sent without a place (not ours)
+
+    def transports(self) -> list[httpx.AsyncBaseTransport]:
+        return [t for t in [*(slot.transport for slot in self.slots), self.spare] if t is not None]
+
+
+class AsyncTurns:
+    """The places of an async client, per event loop: an asyncio connection (and semaphore) belongs to the loop
+    that made it, so each loop gets `size` places and connections of its own, and none ever crosses to another
+    loop (two `asyncio.run` calls, or threads each running a loop). A loop's places are dropped, never touched,
+    once that loop is closed or gone (its sockets close with their objects)."""
+
+    __slots__ = ("__weakref__", "_by_loop", "_current", "_first", "_lock", "_size")
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self.slots: tuple[Slot[httpx.AsyncBaseTransport], ...] = tuple(Slot() for _ in range(size))
-        self._free = list(self.slots)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._waits: asyncio.Semaphore | None = None
+        self._first: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._by_loop: dict[int, LoopPlaces] = {}  # by id(loop): an entry leaves when its loop closes or goes
+        self._current: LoopPlaces | None = None  # the last loop's places: one identity check on the common path
+        self._lock = threading.RLock()  # re-entrant: a loop collected while it is held calls `gone`
 
-    def on(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
-        """The semaphore counting the free places, for this loop."""
-        if self._waits is None or self._loop is not loop:
-            import asyncio
+    def on(self, loop: asyncio.AbstractEventLoop) -> LoopPlaces:
+        """The places of this loop (made at its first use)."""
+        current = self._current
+        if current is not None and current.loop() is loop:
+            return current
+        with self._lock:
+            places = self._by_loop.get(id(loop))
+            if places is None:
+                for key, other in list(self._by_loop.items()):
+                    owner = other.loop()
+                    if owner is None or owner.is_closed():
+                        abandon(self._by_loop.pop(key))  # a dead loop's connections: let go, never awaited
+                places = self._by_loop[id(loop)] = LoopPlaces(self._size, loop, self._gone(id(loop)))
+            self._current = places
+        return places
 
-            self._loop, self._waits = loop, asyncio.Semaphore(self._size)
-            self._free = list(self.slots)  # what a finished loop still held is free again
-        return self._waits
+    def _gone(self, key: int) -> Callable[[object], None]:
+        """What runs when a loop is collected: its places leave (no reference to the turns is kept)."""
+        turns = weakref.ref(self)
 
-    def pop(self) -> Slot[httpx.AsyncBaseTransport]:
-        """The place for a caller that has just acquired the loop's semaphore."""
-        return self._free.pop()
+        def gone(_: object) -> None:
+            alive = turns()
+            if alive is not None:
+                with alive._lock:
+                    places = alive._by_loop.pop(key, None)
+                    if alive._current is places:
+                        alive._current = None
+                if places is not None:
+                    abandon(places)
 
-    def give(self, slot: Slot[httpx.AsyncBaseTransport], waits: asyncio.Semaphore) -> None:
-        if waits is self._waits:  # not a place of a loop that ended
-            self._free.append(slot)
-            waits.release()
+        return gone
+
+    def first_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether `loop` is the first loop this client (and its copies) is used on: a pool of yours is
+        bound to it (`AsyncFedaPay._refuse_other_loop`)."""
+        first = self._first
+        if first is None:
+            with self._lock:
+                if self._first is None:
+                    self._first = weakref.ref(loop)
+                first = self._first
+        return first() is loop
+
+    @property
+    def slots(self) -> tuple[Slot[httpx.AsyncBaseTransport], ...]:
+        """The places of the loop used last (none before a first call)."""
+        current = self._current
+        return () if current is None else current.slots
+
+    def take_all(self) -> list[LoopPlaces]:
+        """Every loop's places, forgotten here (`AsyncSlotTransport.aclose`)."""
+        with self._lock:
+            every = list(self._by_loop.values())
+            self._by_loop.clear()
+            self._current = None
+        return every
+
+    @staticmethod
+    def give(slot: Slot[httpx.AsyncBaseTransport], places: LoopPlaces) -> None:
+        places.free.append(slot)
+        places.waits.release()
+
+
+def abandon(places: LoopPlaces) -> None:
+    """Close the sockets of a dead loop's connections without that loop (awaiting a close needs it): what
+    asyncio does when a connection is lost, done here at once. Best effort, on httpcore 1.0 / anyio / asyncio's
+    shapes; a connection of another shape is left to the garbage collector."""
+    for transport in places.transports():
+        for connection in list(getattr(getattr(transport, "_pool", None), "connections", None) or ()):
+            http11 = getattr(connection, "_connection", None)
+            stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
+            for _ in range(4):  # TLS (anyio's TLSStream) wraps the socket stream
+                if stream is None or hasattr(stream, "_transport"):
+                    break
+                stream = getattr(stream, "transport_stream", None)
+            lost = getattr(getattr(stream, "_transport", None), "_call_connection_lost", None)
+            if callable(lost) and getattr(stream._transport, "_sock", None) is not None:  # type: ignore[union-attr]
+                with contextlib.suppress(Exception):
+                    lost(None)
+    places.slots = ()
+    places.spare = None
 
 
 def _single_limits() -> httpx.Limits:
@@ -133,28 +222,41 @@ class SlotTransport(httpx.BaseTransport):
 
 
 class AsyncSlotTransport(httpx.AsyncBaseTransport):
-    """The asyncio twin of `SlotTransport`."""
+    """The asyncio twin of `SlotTransport`; every transport it makes belongs to the loop it was made on."""
 
     def __init__(self, turns: AsyncTurns, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
         self._turns = turns
         self._make = make
-        self._spare: httpx.AsyncBaseTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         slot: Slot[httpx.AsyncBaseTransport] | None = request.extensions.get(SLOT)
         if slot is None:
-            if self._spare is None:
-                self._spare = self._make()
-            return await self._spare.handle_async_request(request)
+            import asyncio
+
+            places = self._turns.on(asyncio.get_running_loop())
+            if places.spare is None:
+                places.spare = self._make()
+            return await places.spare.handle_async_request(request)
         transport = slot.transport
         if transport is None:
             transport = slot.transport = self._make()
         return await transport.handle_async_request(request)
 
     async def aclose(self) -> None:
-        for transport in [slot.transport for slot in self._turns.slots] + [self._spare]:
-            if transport is not None:
-                await transport.aclose()
+        """Close this loop's connections; a running loop's are closed on that loop, a dead loop's let go."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for places in self._turns.take_all():
+            owner = places.loop()
+            if owner is None or owner.is_closed():
+                abandon(places)
+                continue
+            for transport in places.transports():
+                if owner is loop:
+                    await transport.aclose()
+                elif owner.is_running():
+                    asyncio.run_coroutine_threadsafe(transport.aclose(), owner)
 
 
 def sync_transport(turns: SyncTurns, verify: ssl.SSLContext,

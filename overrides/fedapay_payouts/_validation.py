@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, ParamSpec, TypeVar
 
+from ._config import header_name_problem
 from ._exceptions import InvalidArgumentError
 from ._schema import shown_value as _shown
 
@@ -42,9 +43,12 @@ DECLARED: Final[dict[str, str]] = {
     "idempotency key token": "the Idempotency-Key must reach the server byte for byte on every retry: printable"
     " ASCII without spaces",
     "escape hatches": "extra_body must be a JSON object merged into an object body, extra_query flat"
-    " JSON scalars: they go where the spec says nothing, so only their JSON form is checked",
+    " JSON scalars: they go where the spec says nothing, so only their JSON form is checked; a field the spec"
+    " declares given there would skip its checks (a past scheduled_at, a negative amount), so it is refused",
     "header values": "extra headers must be printable ASCII: HTTP carries nothing else, and a CR or LF would"
-    " split the request",
+    " split the request; a header the client sets (Authorization, Idempotency-Key, Content-Length, Host...) or a"
+    " declared parameter's header would silently replace what the client checked and reports (a create's"
+    " Idempotency-Key in its PayoutOutcomeUnknownError), and one name given twice in two cases is ambiguous",
 }
 
 _RULES: dict[str, str] = {}  # function qualname -> rule name
@@ -290,13 +294,23 @@ def header_value(value: str, where: str) -> str:
 
 
 @rule("header values")
-def headers(value: object, where: str) -> dict[str, str]:
+def headers(value: object, where: str, declared: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A call's extra headers: token names, printable values, none the client sets itself (`_config`'s
+    list, as for `default_headers`) nor one of `declared` (lowercase header name -> its keyword); values
+    are never quoted."""
     if not isinstance(value, Mapping):
         raise InvalidArgumentError(where, "must be a mapping of header names to values")
     out: dict[str, str] = {}
+    seen: set[str] = set()
     for name, item in value.items():
         if not isinstance(name, str) or not HEADER_SAFE_RE.fullmatch(name) or not isinstance(item, str):
             raise InvalidArgumentError(where, f"header {_shown(name)} must be a token name with a string value")
+        keyword = None if declared is None else declared.get(name.lower())
+        if keyword is not None:
+            raise InvalidArgumentError(where, f"{name} is a parameter of this operation: pass {keyword}= instead")
+        problem = header_name_problem(name, seen)
+        if problem is not None:
+            raise InvalidArgumentError(where, problem)
         out[name] = header_value(item, f"{where}.{name}")
     return out
 
@@ -310,11 +324,18 @@ def unknown_keyword(name: str, operation_id: str, known: str) -> InvalidArgument
 
 
 @rule("escape hatches")
-def merge_extra_body(body: Any, extra_body: object, operation_id: str) -> Any:
-    """The body with `extra_body`'s fields merged last (they win), each plain JSON."""
+def merge_extra_body(body: Any, extra_body: object, operation_id: str, declared: Mapping[str, str]) -> Any:
+    """The body with `extra_body`'s fields added, each plain JSON, none of them a field the spec declares
+    (`declared`: wire name -> the argument that carries it, checked)."""
     extra = json_value(extra_body, "extra_body", MAX_JSON_DEPTH + 1)
     if not isinstance(extra, dict):
         raise InvalidArgumentError("extra_body", "must be a mapping of fields to add to the body")
+    for key in extra:
+        if key in declared:
+            raise InvalidArgumentError(
+                "extra_body", f"{_shown(key)} is a field of {operation_id} in the spec: pass {declared[key]}= instead"
+                " (extra_body is for fields the spec does not declare)",
+            )
     if body is None:
         return extra
     if not isinstance(body, dict):
@@ -328,8 +349,13 @@ def extra_query(value: object) -> dict[str, str | int | float | bool]:
         raise InvalidArgumentError("extra_query", "must be a mapping of query parameters")
     out: dict[str, str | int | float | bool] = {}
     for key, item in value.items():
+        if type(key) is not str or not _encodes(key):  # a key goes in the URL: text, named by its repr
+            shown = _shown(key) if isinstance(key, str | int | float | bool) or key is None else type(key).__name__
+            raise InvalidArgumentError(
+                f"extra_query[{shown}]", "a query parameter's name must be a string of valid Unicode text"
+            )
         plain = json_value(item, f"extra_query.{key}", 1)
-        if not isinstance(key, str) or not isinstance(plain, str | int | float):
+        if not isinstance(plain, str | int | float):
             raise InvalidArgumentError(f"extra_query.{key}", "must be a string, number or bool")
         out[key] = plain
     return out
@@ -337,4 +363,5 @@ def extra_query(value: object) -> dict[str, str | int | float | bool]:
 
 @rule("spec keywords")
 def unknown_operation(operation_id: object, known: list[str]) -> InvalidArgumentError:
-    return InvalidArgumentError("operation", f"{operation_id!r} is not an operation of the spec ({', '.join(known)})")
+    shown = _shown(operation_id) if isinstance(operation_id, str) else f"a {type(operation_id).__name__}"
+    return InvalidArgumentError("operation", f"{shown} is not an operation of the spec ({', '.join(known)})")

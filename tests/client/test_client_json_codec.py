@@ -78,6 +78,9 @@ def test_sorted_keys_give_one_text_per_value() -> None:
     (b'{"a": NaN}', "NaN"),
     (b'{"a": -Infinity}', "Infinity"),
     (b'{"a": NaN, "n": 12345678901234567890}', "NaN"),  # the exact parser's path refuses it too
+    (b'{"a": 1e400}', "too large for a float"),  # orjson refuses it: the standard library read it as inf
+    (b'{"a": -1E400, "n": 12345678901234567890}', "too large for a float"),
+    pytest.param(b"[" + b"9" * 400 + b".5]", "too large for a float", id="400-digit-float"),  # the stdlib path
     (b'{"s": "\\ud800"}', "lone surrogate"),
     (b'{"s": "\\udfff", "n": 12345678901234567890}', "lone surrogate"),
     (b"[" * 33 + b"]" * 33, "deeper than 32"),
@@ -87,6 +90,24 @@ def test_sorted_keys_give_one_text_per_value() -> None:
 def test_the_strict_reader_refuses_what_a_server_could_not_store(body: bytes, problem: str) -> None:
     with pytest.raises(MalformedJSONError, match=problem):
         loads_strict(body)
+
+
+def test_the_strict_reader_still_takes_large_finite_and_tiny_numbers() -> None:
+    assert loads_strict(b'[1.5e308, 1e-400, -2.5E10]') == [1.5e308, 0.0, -2.5e10]
+    assert loads_strict(b"[" + b"9" * 300 + b"]") == [int("9" * 300)]  # an integer stays exact, never a float
+
+
+def test_the_mock_refuses_an_overflowing_number_and_never_replays_it_as_null(fedapay_mock: MockServer) -> None:
+    """`1e400` was stored and echoed as null, and a replay of its Idempotency-Key with null matched it."""
+    body = (b'{"amount":1000,"currency":{"iso":"XOF"},"mode":"moov","customer":{"firstname":"A","lastname":"B"},'
+            b'"custom_metadata":{"x":%s}}')
+    headers = {"Authorization": "Bearer sk_sandbox_codec", "Content-Type": "application/json",
+               "Idempotency-Key": "k-inf"}
+    refused = httpx.post(f"{fedapay_mock.base_url}/payouts", content=body % b"1e400", headers=headers)
+    assert refused.status_code == 400, refused.text
+    created = httpx.post(f"{fedapay_mock.base_url}/payouts", content=body % b"null", headers=headers)
+    assert created.status_code == 201, created.text  # the key's first use: nothing was stored under it before
+    assert created.json()["v1/payout"]["custom_metadata"] == {"x": None}
 
 
 def test_the_reply_reader_reads_as_the_standard_library_does() -> None:

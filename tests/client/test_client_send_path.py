@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from fedapay_payouts import AsyncFedaPay, FedaPay
+from fedapay_payouts import APIConnectionError, AsyncFedaPay, FedaPay
 from fedapay_payouts._client import _asend_through, _send_through
 from fedapay_payouts._json import dumps
 from hypothesis import given, settings
@@ -340,8 +340,9 @@ def test_a_closed_client_of_yours_still_refuses_our_calls() -> None:
     mine = httpx.Client(transport=httpx.MockTransport(refuse))
     client = FedaPay(API_KEY, http_client=mine)
     mine.close()
-    with pytest.raises(RuntimeError, match="Cannot send a request, as the client has been closed"):
+    with pytest.raises(APIConnectionError, match="the client has been closed") as caught:  # typed, as on our pool
         client.payouts.retrieve(7)
+    assert caught.value.request_sent is False
 
 
 def test_the_httpx_log_line_and_elapsed_stay_on_our_own_pool(
