@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
-from fedapay_payouts import FedaPay, InvalidArgumentError
+from fedapay_payouts import APIConnectionError, FedaPay, InvalidArgumentError
 
 from .errors import Problem
 from .phones import PhoneError, parse_phone
@@ -60,24 +60,23 @@ class Planned:
     digest: str
 
 
-class _Stopped(Exception):
-    """Raised by the offline transport: the client accepted the arguments and built this request."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        super().__init__("offline: not sent")
-        self.request = request
-
-
 class _NeverSend(httpx.BaseTransport):
+    """Keeps the request the client built and refuses to connect: the client reports "not sent", typed."""
+
+    def __init__(self) -> None:
+        self.request: httpx.Request | None = None
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise _Stopped(request)
+        self.request = request
+        raise httpx.ConnectError("offline: never sent", request=request)
 
 
 class OfflineClient:
     """A `FedaPay` client that can never send: its checks run, its requests stop at the transport."""
 
     def __init__(self) -> None:
-        self._http = httpx.Client(transport=_NeverSend())
+        self._transport = _NeverSend()
+        self._http = httpx.Client(transport=self._transport)
         self._client = FedaPay(
             api_key="sk_sandbox_offline_validation",  # not a secret: this client cannot send anything
             environment="sandbox",  # its key's own: a FEDAPAY_ENVIRONMENT=live of a real run must not refuse it
@@ -96,12 +95,15 @@ class OfflineClient:
         when: str = body["payouts"][0]["scheduled_at"]
         return when
 
-    @staticmethod
-    def _wire(call: Any) -> dict[str, Any]:
+    def _wire(self, call: Any) -> dict[str, Any]:
+        self._transport.request = None
         try:
             call()
-        except _Stopped as stopped:
-            body: dict[str, Any] = orjson.loads(stopped.request.content)
+        except APIConnectionError as refused:
+            request = self._transport.request
+            if request is None or refused.request_sent:  # refused before our transport: not the offline stop
+                raise
+            body: dict[str, Any] = orjson.loads(request.content)
             return body
         raise AssertionError("the offline client returned without reaching its transport")
 
