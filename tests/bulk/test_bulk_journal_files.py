@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -31,7 +31,7 @@ def _killed_after_creates(mock: MockServer, payroll: Path, journal: Path, create
     assert all(p.exists() for p in (journal, *_sidecars(journal)))
 
 
-def _each_reference_paid_once(mock: MockServer) -> dict[str, list[dict[str, object]]]:
+def _each_reference_paid_once(mock: MockServer) -> dict[str, list[dict[str, Any]]]:
     found = payouts_by_reference(mock)
     assert all(len(payouts) == 1 for payouts in found.values()), {r: len(p) for r, p in found.items() if len(p) > 1}
     return found
@@ -122,7 +122,8 @@ def test_a_second_run_of_the_same_journal_is_refused_at_once(
     try:
         deadline = time.monotonic() + 30
         while not fedapay_mock.stats()["requests"].get("create_payout"):
-            assert first.poll() is None and time.monotonic() < deadline, "the first run never created"
+            assert first.poll() is None, "the first run ended before creating"
+            assert time.monotonic() < deadline, "the first run never created"
             time.sleep(0.01)
         requests = fedapay_mock.stats()["requests"]["create_payout"]
         second = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)
