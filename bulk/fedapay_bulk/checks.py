@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,17 @@ from fedapay_payouts import APIConnectionError, FedaPay, InvalidArgumentError
 from .errors import Problem
 from .phones import PhoneError, parse_phone
 from .rows import RawRow
+from .when import parse_schedule, wire
 
 # spec/openapi.yaml, CurrencyInput.iso: the currencies the API accepts (tests/bulk checks this copy).
 SPEC_CURRENCIES = frozenset({"XOF", "GNF"})
+# spec/openapi.yaml, Payout.mode: the modes FedaPay names (tests/bulk checks this copy). Anything else is
+# refused before anything is sent: a typo would be refused row by row by FedaPay, and a cell is printed.
+KNOWN_MODES = frozenset({
+    "mtn_open", "moov", "sbin", "moov_tg", "togocel", "mtn_ci", "airtel_ne", "free_sn", "mtn_open_gn", "mtn",
+})
+# A batch's mark in the references this tool sends (`REFERENCE:BATCH`); a batch label has no ':'.
+BATCH_SEPARATOR = ":"
 # FedaPay's documented cap for one payout, per currency (only XOF's is documented).
 MAX_AMOUNT = {"XOF": 1_000_000}
 # FedaPay's documented limit of payouts to one mobile-money number in 24 hours.
@@ -145,6 +154,8 @@ class RowChecker:
         mode = cells.get("mode") or self.defaults.mode or ""
         if not mode:
             bad("mode", "is empty and no --mode was given (e.g. mtn_open, moov)")
+        elif mode not in KNOWN_MODES:
+            bad("mode", f"{mode!r} is not a mode FedaPay names ({', '.join(sorted(KNOWN_MODES))})")
         amount = 0
         try:
             amount = parse_amount(cells["amount"])
@@ -179,19 +190,32 @@ class RowChecker:
         if cells.get("description"):
             create["description"] = cells["description"]
         reference = cells.get("reference") or None
+        if reference is not None and self.batch:
+            reference = f"{reference}{BATCH_SEPARATOR}{self.batch}"  # another batch, another payment
         try:
             self.offline.create_body(**create, merchant_reference=reference, idempotency_key="offline-check")
         except InvalidArgumentError as exc:
             bad(exc.argument, exc.problem)
-        when: str | None = None
+        when: str | None = None  # the wire form sent (UTC, `Z`): what the run parses and sends
+        as_given: str | None = None  # the client's form of the text, in the row's digest (as before: same references)
         if scheduled_at:
             try:
-                when = self.offline.start_item(scheduled_at)
-            except InvalidArgumentError as exc:
-                bad("scheduled at", exc.problem)
+                instant = parse_schedule(scheduled_at)
+            except ValueError as exc:
+                bad("scheduled at", str(exc))
+            else:
+                if instant.timestamp() <= time.time():
+                    bad("scheduled at", f"{scheduled_at!r} ({wire(instant)}, a time without a zone is UTC) is not"
+                        " in the future")
+                else:
+                    try:
+                        as_given = self.offline.start_item(scheduled_at)
+                        when = self.offline.start_item(wire(instant))
+                    except InvalidArgumentError as exc:
+                        bad("scheduled at", exc.problem)
         if problems:
             return problems
-        digest = hashlib.sha256(canonical([self.batch, create, when])).hexdigest()
+        digest = hashlib.sha256(canonical([self.batch, create, as_given])).hexdigest()
         return Planned(
             row=row,
             create=create,

@@ -10,31 +10,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from fedapay_payouts import FedaPayError
 
+from . import options as checks
 from .engine import DEFAULT_MAX_IN_FLIGHT, Aborted, BulkOptions, BulkResult, pay_file_async
 from .errors import BulkError
 from .progress import LogProgress, RichProgress, for_terminal
+from .terminal import shown_lines
 
-BATCH_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+T = TypeVar("T")
 
 
-def _concurrency(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError("must be from 1 to 64")
-    return value
+def _option(convert: Callable[[str], object], check: Callable[[object], T]) -> Callable[[str], T]:
+    """An argparse type: the text converted, then the run's own check (argparse names the option)."""
+
+    def parse(text: str) -> T:
+        try:
+            return check(convert(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _schedule(text: str) -> str:
+    try:
+        return checks.schedule_at(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _batch(text: str) -> str:
-    if not BATCH_RE.fullmatch(text):
-        raise argparse.ArgumentTypeError("1 to 40 letters, digits, '-' or '_'")
-    return text
+    if not text:
+        raise argparse.ArgumentTypeError("must be 1 to 40 letters, digits, '-' or '_'")
+    try:
+        return checks.batch(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,11 +67,14 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("--mode", help="payout mode for rows without one (e.g. mtn_open, moov, togocel)")
     bulk.add_argument("--currency", default="XOF", help="currency for rows without one (default XOF)")
     bulk.add_argument("--country", help="country (bj, tg, ...) of national phone numbers in rows without one")
-    bulk.add_argument("--schedule-at", metavar="ISO8601", help="send at this time instead of now")
-    bulk.add_argument("--concurrency", type=_concurrency, default=DEFAULT_MAX_IN_FLIGHT, metavar="N",
+    bulk.add_argument("--schedule-at", metavar="ISO8601", type=_schedule,
+                      help="send at this time instead of now (no zone: UTC)")
+    bulk.add_argument("--concurrency", type=_option(int, checks.concurrency), default=DEFAULT_MAX_IN_FLIGHT,
+                      metavar="N",
                       help=f"creates in flight ({DEFAULT_MAX_IN_FLIGHT}, the client's max_in_flight)")
     bulk.add_argument("--wait", action="store_true", help="poll until every payout is sent or failed")
-    bulk.add_argument("--wait-timeout", type=float, default=900.0, metavar="SECONDS", help="for --wait (900)")
+    bulk.add_argument("--wait-timeout", type=_option(float, checks.wait_timeout), default=900.0, metavar="SECONDS",
+                      help="for --wait (900; at most a week)")
     bulk.add_argument("--report", type=Path, metavar="OUT.csv", help="write one line per row: payout, status, error")
     bulk.add_argument("--allow-duplicates", action="store_true", help="pay rows with the same beneficiary and amount")
     bulk.add_argument("--batch", type=_batch, default=None,
@@ -62,13 +82,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _print_problems(error: BulkError, out: TextIO) -> None:
+def _print_problems(error: BulkError, out: _Safe) -> None:
     out.write(f"error: {error.summary}\n")
     for problem in error.problems:
         out.write(f"  {problem}\n")
 
 
-def _print_totals(result: BulkResult, out: TextIO) -> None:
+def _print_totals(result: BulkResult, out: _Safe) -> None:
     rows = sum(count for *_, count, _ in result.totals)
     out.write(f"{rows} valid row(s)\n")
     for mode, currency, count, amount in result.totals:
@@ -80,9 +100,24 @@ def _print_totals(result: BulkResult, out: TextIO) -> None:
         out.write(f"  {warning}\n")
 
 
+class _Safe:
+    """A stream whose every write has the file's control characters escaped (`terminal.py`)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        self.stream.write(shown_lines(text))
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    """Exit status: 0 done, 1 some rows are not (or the run stopped after sending), 2 nothing was sent."""
+    out_stream = out or sys.stdout
+    err_stream = err or sys.stderr
+    return _main(argv, _Safe(out_stream), _Safe(err_stream), err_stream)
+
+
+def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) -> int:
     args = parser().parse_args(argv)
     options = BulkOptions(
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
@@ -90,14 +125,14 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         wait_timeout=args.wait_timeout, report=args.report, allow_duplicates=args.allow_duplicates,
         batch=args.batch or "",
     )
-    progress = None if args.dry_run else for_terminal(err)
+    progress = None if args.dry_run else for_terminal(err_stream)
     try:
         result = asyncio.run(pay_file_async(args.file, options, progress=progress))
     except BulkError as exc:
         _print_problems(exc, err)
         return 2
     except Aborted as exc:
-        err.write(f"error: FedaPay refused this key or account, the run stopped: {exc}\n")
+        err.write(f"error: FedaPay refused this key or account, the run stopped; nothing was sent: {exc}\n")
         return 2
     except FedaPayError as exc:  # configuration (no key...) or an error no row could get past
         err.write(f"error: {exc}\n")
@@ -109,6 +144,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     if args.dry_run:
         out.write("dry run: nothing was sent\n")
         return 0
+    if result.aborted is not None:
+        err.write(f"error: FedaPay refused this key or account and the run stopped, after payouts may have been"
+                  f" created or started (see the summary{' and the report' if args.report else ''}; re-run to go on"
+                  f" once the key works): {result.aborted}\n")
     if result.summary is not None:
         out.write("summary:\n")
         for line in result.summary.lines():

@@ -15,7 +15,6 @@ answers for the whole file in one pass (pages of 100) where a search would cost 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -38,11 +37,15 @@ from fedapay_payouts import (
 from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
 
 from .checks import Defaults
-from .errors import BulkError, FileChangedError, Problem
+from .errors import BulkError, FileChangedError, Problem, ReferenceUsedError
 from .journal import FINAL_STATUSES, Journal, JournalRow
-from .prepare import default_journal, prepare
+from .lock import JournalLock
+from .options import check_options
+from .prepare import check_paths, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
+from .terminal import shown
+from .when import parse_schedule, wire
 
 T = TypeVar("T")
 
@@ -51,6 +54,7 @@ UNKNOWN_RETRIES = 3
 RATE_LIMIT_RETRIES = 100
 DEFAULT_RATE_LIMIT_PAUSE = 5.0  # a 429 without Retry-After
 MIN_RATE_LIMIT_PAUSE = 0.1
+MAX_RATE_LIMIT_PAUSE = 60.0  # a longer Retry-After is cut to this (and said in the notes): the run goes on
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
 
 
@@ -82,19 +86,21 @@ class BulkResult:
     warnings: list[Problem]
     summary: Summary | None = None
     notes: list[str] = field(default_factory=list)
+    aborted: str | None = None  # FedaPay refused the key or account after something may have been sent
 
     @property
     def complete(self) -> bool:
-        return self.summary is not None and self.summary.complete
+        return self.aborted is None and self.summary is not None and self.summary.complete
 
 
 class Aborted(Exception):
     """The server refused the key or the account (401/403): no other row can succeed; stop."""
 
 
-def idempotency_key(reference: str) -> str:
-    """The same row always sends the same key (printable ASCII, whatever its reference holds)."""
-    return "fpb-" + hashlib.sha256(f"fedapay-bulk/1:{reference}".encode()).hexdigest()[:48]
+def idempotency_key(reference: str, digest: str) -> str:
+    """The same row always sends the same key (printable ASCII, whatever its reference holds); a reference
+    reused with other details (another month's file, another batch) sends another key, never last one's."""
+    return "fpb-" + hashlib.sha256(f"fedapay-bulk/2:{reference}:{digest}".encode()).hexdigest()[:48]
 
 
 class Throttle:
@@ -103,10 +109,14 @@ class Throttle:
     def __init__(self) -> None:
         self.until = 0.0
         self.pauses = 0
+        self.longest_asked = 0.0  # the longest Retry-After cut to MAX_RATE_LIMIT_PAUSE, if any
 
     def pause(self, seconds: float | None) -> None:
         self.pauses += 1
         wait = DEFAULT_RATE_LIMIT_PAUSE if seconds is None else max(MIN_RATE_LIMIT_PAUSE, seconds)
+        if not wait <= MAX_RATE_LIMIT_PAUSE:  # also a NaN
+            self.longest_asked = max(self.longest_asked, wait) if wait == wait else self.longest_asked
+            wait = MAX_RATE_LIMIT_PAUSE
         self.until = max(self.until, time.monotonic() + wait)
 
     async def wait(self) -> None:
@@ -117,6 +127,25 @@ class Throttle:
 def _field(value: object) -> Any:
     """A payout field, or None when unset (the generated models mark absent fields with `UNSET`)."""
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
+def _differences(payout: Any, row: JournalRow) -> list[str]:
+    """How a payout carrying this row's reference differs from the row (empty: it is this row's payment).
+
+    The payout's amount and mode are always compared; its currency and description when FedaPay shows them.
+    """
+    found: list[str] = []
+    if payout.amount != row.amount:
+        found.append(f"amount {payout.amount}, not {row.amount}")
+    if _field(payout.mode) != row.create.get("mode"):
+        found.append(f"mode {shown(str(_field(payout.mode)))!s}, not {shown(str(row.create.get('mode')))}")
+    iso = _field(getattr(payout.currency, "iso", None))
+    if isinstance(iso, str) and iso.upper() != row.create.get("currency"):
+        found.append(f"currency {shown(iso)}, not {row.create.get('currency')}")
+    description = _field(payout.description)
+    if isinstance(description, str) and description != (row.create.get("description") or ""):
+        found.append(f"description {shown(repr(description))}, not {shown(repr(row.create.get('description') or ''))}")
+    return found
 
 
 def _outcome(payout: Any) -> dict[str, Any]:
@@ -159,29 +188,45 @@ class Run:
 
     # -- find what exists ----------------------------------------------------------------------
     async def look_up(self) -> int:
-        """Match existing payouts to rows by merchant reference (one pass over the account's payouts)."""
+        """Match existing payouts to rows by merchant reference (one pass over the account's payouts).
+
+        A payout counts as a row's only if it matches the row (amount, mode, and currency and description
+        when shown); a reference already used by another payment stops the run before anything is sent
+        (`ReferenceUsedError`), and the look-up stays pending. Completed, it is marked done in the journal.
+        """
         found = 0
+        used: list[Problem] = []
         self.progress.phase("looking up existing payouts", None)
         async for payout in self.client.payouts.auto_paging_iter(per_page=100):
             self.progress.advance()
             reference = _field(payout.merchant_reference)
             if not isinstance(reference, str):
                 continue
-            hit = self.journal.by_reference(reference)
-            if hit is None:
+            row = self.journal.by_reference(reference)
+            if row is None:
                 continue
-            row, state, amount, payout_id = hit
-            if payout.amount != amount:
-                self.journal.record(row, "conflict", payout_id=payout.id, error=(
-                    f"payout {payout.id} already carries reference {reference!r} with amount {payout.amount},"
-                    f" not {amount}: nothing was created or started for this row"
-                ))
+            differences = _differences(payout, row)
+            if differences:
+                used.append(Problem(row.row, "reference", (
+                    f"{reference!r} is already the reference of payout {payout.id} ({'; '.join(differences)}): a"
+                    " reference names one payment"
+                )))
                 continue
-            if state in ("validated", "creating", "refused") or (state == "starting" and payout_id == payout.id):
+            if row.state in ("validated", "creating", "refused") or (
+                row.state in ("starting", "created") and row.payout_id == payout.id
+            ):
                 outcome = _outcome(payout)
-                self.journal.record(row, "created" if outcome["status"] == "pending" else "started", **outcome)
-                found += 1
+                self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
+                found += row.state not in ("starting", "created")
         self.progress.done()
+        if used:
+            raise ReferenceUsedError(
+                f"{len(used)} row(s) carry a reference FedaPay already holds for another payment; this run sent"
+                " nothing. If this file is a new payroll reusing last one's references, pay it with --batch LABEL"
+                " (each reference is then sent as REFERENCE:LABEL); otherwise correct those references.",
+                sorted(used, key=lambda p: p.row),
+            )
+        self.journal.lookup_done()
         return found
 
     async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
@@ -266,7 +311,7 @@ class Run:
                 await starts.put(created)
 
     async def _create(self, row: JournalRow) -> JournalRow | None:
-        key = idempotency_key(row.reference)
+        key = idempotency_key(row.reference, self.journal.digest(row.row))
         unknown = 0
         for _ in range(RATE_LIMIT_RETRIES):
             await self.throttle.wait()
@@ -350,11 +395,11 @@ class Run:
         assert row.payout_id is not None
         if row.scheduled_at is None:
             return row.payout_id
-        when = datetime.datetime.fromisoformat(row.scheduled_at.replace("Z", "+00:00"))
+        when = parse_schedule(row.scheduled_at)  # the checks' parse: a time without a zone is UTC
         if when.timestamp() <= time.time() + SCHEDULE_MARGIN:
-            self.journal.record(row.row, "created", error=f"scheduled time {row.scheduled_at} had passed: sent now")
+            self.journal.record(row.row, "created", error=f"scheduled time {wire(when)} had passed: sent now")
             return row.payout_id
-        return StartItem(id=row.payout_id, scheduled_at=row.scheduled_at)
+        return StartItem(id=row.payout_id, scheduled_at=wire(when))
 
     async def _start_group(self, group: list[JournalRow]) -> None:
         if self.aborted:
@@ -455,27 +500,47 @@ async def pay_file_async(
     **client_options: Any,
 ) -> BulkResult:
     """Check the file, then (unless a dry run) pay it with `client` (default: `AsyncFedaPay(**client_options)`,
-    configured from the environment, made only once the file is valid). Raises `BulkError` (nothing was
-    sent) or `Aborted` (the key or account was refused); otherwise returns the result."""
+    configured from the environment, made only once the file is valid). Raises `InvalidArgumentError` (an
+    option), `BulkError` (nothing was sent) or `Aborted` (the key or account was refused before anything was
+    sent); otherwise returns the result (`aborted` set if they were refused after something may have been)."""
     progress = progress or SilentProgress()
+    check_options(options)
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
-    journal_path = options.journal or default_journal(path, options.batch)
+    journal_path = None if options.dry_run else options.journal or default_journal(path, options.batch)
+    check_paths(path, journal_path)
+    lock = None if journal_path is None else JournalLock(journal_path)
+    if lock is not None:
+        lock.acquire()  # one run per journal: a second one is refused here, before reading anything
+    try:
+        return await _pay(path, journal_path, defaults, options, client, progress, client_options)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _pay(
+    path: Path, journal_path: Path | None, defaults: Defaults, options: BulkOptions, client: AsyncFedaPay | None,
+    progress: Progress, client_options: dict[str, Any],
+) -> BulkResult:
     prepared = prepare(
-        path, defaults, journal_path=None if options.dry_run else journal_path, dry_run=options.dry_run,
+        path, defaults, journal_path=journal_path, dry_run=options.dry_run,
         allow_duplicates=options.allow_duplicates, batch=options.batch,
     )
-    result = BulkResult(None if options.dry_run else journal_path, prepared.totals, prepared.warnings)
+    result = BulkResult(journal_path, prepared.totals, prepared.warnings)
     if prepared.journal is None:
         return result
     journal = prepared.journal
     owned = client is None
     try:
+        journal.begin_run()
         if client is None:
             # The client's own limit must not cap --concurrency: as many attempts on the wire as creates in flight.
             client = AsyncFedaPay(**{"max_in_flight": options.concurrency, **client_options})
         run = Run(client, journal, options, progress)
         run.bind_target()
-        if journal.fresh or journal.count("creating"):
+        # Pending from the journal's creation until a look-up completes (durable: a run killed while looking
+        # up leaves it pending), or asked by `creating` rows and by a lost WAL (`Journal.begin_run`).
+        if journal.lookup_pending or journal.count("creating"):
             found = await run.look_up()
             if found:
                 result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
@@ -485,18 +550,30 @@ async def pay_file_async(
             complete = await run.wait(options.wait_timeout) if options.wait else True
             if not complete:
                 result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
+        except Aborted as exc:
+            if not journal.count("creating", "created", "starting", "started", "conflict"):
+                raise  # nothing was ever sent from this journal: exit 2 holds
+            result.aborted = str(exc)
         finally:
             result.notes.extend(run.notes)
             if run.throttle.pauses:
                 result.notes.append(f"rate limited {run.throttle.pauses} time(s): the run slowed down")
+            if run.throttle.longest_asked:
+                result.notes.append(
+                    f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
+                    f" to {MAX_RATE_LIMIT_PAUSE:g} s"
+                )
             result.summary = summarize(journal, waited=options.wait)
             if options.report is not None:
                 write_report(journal, options.report)
         return result
     finally:
-        journal.close()
-        if owned and client is not None:
-            await client.close()
+        try:
+            journal.end_run()
+        finally:
+            journal.close()
+            if owned and client is not None:
+                await client.close()
 
 
 def pay_file(path: Path, options: BulkOptions, progress: Progress | None = None, **client_options: Any) -> BulkResult:

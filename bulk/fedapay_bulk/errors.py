@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .terminal import shown
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -17,7 +19,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "file"
         kind = "warning" if self.warning else "error"
-        return f"{where}: {self.field}: {self.message} ({kind})"
+        return shown(f"{where}: {self.field}: {self.message} ({kind})")  # fields and messages quote the file
 
 
 class BulkError(Exception):
@@ -35,3 +37,7 @@ class FileInvalidError(BulkError):
 
 class FileChangedError(BulkError):
     """The file differs from the one its journal records: paying it could pay a row twice or not at all."""
+
+
+class ReferenceUsedError(BulkError):
+    """A row's reference already names another payment at FedaPay (other amount, mode...): nothing was sent."""

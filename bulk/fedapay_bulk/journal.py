@@ -11,12 +11,23 @@ Each state change is committed before the request it announces is sent (`creatin
 right after its reply (`created`, `started`), in WAL mode: a `kill -9` loses nothing committed. With
 `synchronous=NORMAL` a power cut may lose the last commits: the run then redoes work, which the
 deterministic idempotency keys and the merchant-reference lookup make harmless.
+
+The WAL file (`JOURNAL-wal`) holds the last commits of a run that was killed; SQLite applies it to
+whatever file sits at the journal's path, and cannot tell whose it is. So the journal tells: each run
+starts a generation (`gen`, a random token and a count) written into the journal file itself by a
+checkpoint, and the first commit after it (`wal_of`) names that generation inside the WAL. A WAL is
+applied only to the journal whose generation it names (`check_files`): a WAL without its journal, or
+beside a journal replaced by another file or an older copy, is refused, never applied. A run that did
+not end cleanly (`unclean`) whose WAL is gone has lost its last commits: the next run looks every row
+up (`lookup` = `pending`, a durable mark cleared only when a look-up completes).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +68,73 @@ CREATE INDEX IF NOT EXISTS rows_state ON rows(state, row);
 CREATE INDEX IF NOT EXISTS rows_payout ON rows(payout_id);
 """
 FINAL_STATUSES = frozenset({"sent", "failed"})
+GENERATION_COMMITS = 1000  # commits between checkpoints (SQLite's own automatic checkpoints are off)
+
+
+def sidecars(journal: Path) -> tuple[Path, Path]:
+    """SQLite's files beside a journal: its WAL and its shared-memory index."""
+    return Path(f"{journal}-wal"), Path(f"{journal}-shm")
+
+
+def _refuse(journal: Path, summary: str, problems: list[Problem]) -> FileChangedError:
+    return FileChangedError(f"{summary}; nothing was sent", problems)
+
+
+def check_files(journal: Path) -> None:
+    """Refuse SQLite files that would be applied to a journal they do not belong to (before any opening).
+
+    Called with the run's lock held: no other run is writing, so a WAL with frames is a killed run's.
+    """
+    wal, shm = sidecars(journal)
+    if not journal.exists():
+        left = [p for p in (wal, shm) if p.exists()]
+        if left:
+            names = " and ".join(str(p) for p in left)
+            raise _refuse(journal, f"{names} remain without their journal {journal}", [Problem(
+                0, "journal",
+                f"{names} hold the last changes of a journal that was deleted or moved after its run was killed;"
+                " SQLite would apply them to a new journal. If you moved the journal, put it back with them; if"
+                f" you deleted it on purpose, delete {names} too (a new journal looks every row up by reference)",
+            )])
+        return
+    if not journal.is_file():
+        raise _refuse(journal, f"the journal {journal} is not a file", [Problem(0, "--journal", "is a folder")])
+    if not wal.exists() or wal.stat().st_size == 0:
+        return
+    main = _read_meta(journal, immutable=True)
+    generation = main.get("gen")
+    if generation is None:  # a journal of a version without generations: nothing to compare
+        return
+    try:
+        applied = _read_meta(journal, immutable=False)
+    except sqlite3.DatabaseError as exc:
+        applied = {"error": str(exc)}
+    if applied.get("wal_of") != generation:
+        raise _refuse(journal, f"{wal} is not the log of the journal {journal}", [Problem(
+            0, "journal",
+            f"{journal} was replaced (by another journal or an older copy) after a run was killed, and that run's"
+            f" {wal} remains: applying it would mix two journals. Put back the journal that goes with it, or"
+            f" delete {journal}, {wal} and {shm} together (a new journal looks every row up by reference)",
+        )])
+
+
+def _read_meta(journal: Path, *, immutable: bool) -> dict[str, str]:
+    """The journal's meta table: from its file alone (`immutable`), or with its WAL applied, read only.
+
+    Neither way writes: a read-only connection never checkpoints a WAL into the file.
+    """
+    flag = "immutable=1" if immutable else "mode=ro"
+    uri = f"file:{urllib.parse.quote(str(journal.resolve()))}?{flag}"
+    try:
+        db = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise _refuse(journal, f"cannot read the journal {journal}", [Problem(0, "journal", str(exc))]) from None
+    try:
+        return {str(k): str(v) for k, v in db.execute("SELECT key, value FROM meta").fetchall()}
+    except sqlite3.DatabaseError as exc:
+        raise _refuse(journal, f"{journal} is not a journal of this tool", [Problem(0, "journal", str(exc))]) from None
+    finally:
+        db.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,35 +271,72 @@ class Staging:
         db = self.db
         db.executescript(INDEXES)
         db.execute("BEGIN")
-        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [*meta.items(), ("version", VERSION)])
+        marks = [*meta.items(), ("version", VERSION), ("lookup", "pending")]
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", marks)
         db.execute("DELETE FROM problems")
         db.execute("COMMIT")
         db.close()
         with self.path.open("rb+") as handle:
             os.fsync(handle.fileno())
+        check_files(journal)  # never beside another journal's WAL (and never over a journal)
+        if journal.exists():
+            raise _refuse(journal, f"{journal} appeared while this run read the file", [])
         os.replace(self.path, journal)
 
 
 class Journal:
     """Each row's progress across runs (see the module docstring for the states)."""
 
-    def __init__(self, path: Path, *, fresh: bool) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.fresh = fresh  # created by this run: payouts of an earlier, lost journal must be looked up
         self.db = _connect(path, durable=True)
+        self.db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints are ours: each starts a generation
+        self._token = secrets.token_hex(8)
+        self._generation = 0
+        self._commits = 0
+
+    def begin_run(self) -> None:
+        """Mark the journal in use and start a generation; a lost WAL of an unclean run asks for a look-up."""
+        lost = self.meta("unclean") == "1" and self.meta("gen") is not None and self.meta("wal_of") != self.meta("gen")
+        if lost:
+            self.set_meta("lookup", "pending")
+        self.set_meta("unclean", "1")
+        self._new_generation()
+
+    def end_run(self) -> None:
+        """The run ended without being killed: its WAL is checkpointed into the file."""
+        self.set_meta("unclean", "0")
+        self._checkpoint()
+
+    @property
+    def lookup_pending(self) -> bool:
+        return self.meta("lookup") == "pending"
+
+    def lookup_done(self) -> None:
+        self.set_meta("lookup", "done")
+
+    def _new_generation(self) -> None:
+        self._generation += 1
+        generation = f"{self._token}:{self._generation}"
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('gen', ?)", (generation,))
+        self._checkpoint()
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('wal_of', ?)", (generation,))
+        self._commits = 0
+
+    def _checkpoint(self) -> None:
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise RuntimeError(f"the journal {self.path} is in use by another connection: cannot checkpoint")
+
+    def _wrote(self) -> None:
+        self._commits += 1
+        if self._commits >= GENERATION_COMMITS and not self.db.in_transaction:
+            self._new_generation()
 
     @staticmethod
     def check_meta(path: Path, file_digest: str) -> None:
         """Refuse a journal of another file or another version (before comparing rows)."""
-        db = sqlite3.connect(path)
-        try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise FileChangedError(
-                f"{path} is not a journal of this tool", [Problem(0, "journal", str(exc))]
-            ) from None
-        finally:
-            db.close()
+        meta = _read_meta(path, immutable=False)
         if meta.get("version") != VERSION:
             raise FileChangedError(
                 f"{path} was written by another version of this tool",
@@ -234,6 +349,7 @@ class Journal:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._wrote()
 
     def count(self, *states: str) -> int:
         marks = ",".join("?" * len(states))
@@ -273,12 +389,20 @@ class Journal:
                 yield JournalRow(row, reference, orjson.loads(create), when, amount, state, payout_id, status)
             last = batch[-1][0]
 
-    def by_reference(self, reference: str) -> tuple[int, str, int, int | None] | None:
-        """(row, state, amount, payout id) of the row with this merchant reference, if any."""
+    def by_reference(self, reference: str) -> JournalRow | None:
+        """The row with this merchant reference, if any."""
         found = self.db.execute(
-            "SELECT row, state, amount, payout_id FROM rows WHERE reference = ?", (reference,)
+            "SELECT row, reference, create_json, scheduled_at, amount, state, payout_id, status FROM rows"
+            " WHERE reference = ?", (reference,)
         ).fetchone()
-        return None if found is None else (found[0], found[1], found[2], found[3])
+        if found is None:
+            return None
+        row, reference, create, when, amount, state, payout_id, status = found
+        return JournalRow(row, reference, orjson.loads(create), when, amount, state, payout_id, status)
+
+    def digest(self, row: int) -> str:
+        (found,) = self.db.execute("SELECT digest FROM rows WHERE row = ?", (row,)).fetchone()
+        return str(found)
 
     def set_state(self, rows: Iterable[int], state: str, *, error: str | None = None) -> None:
         with self._transaction():
@@ -295,6 +419,7 @@ class Journal:
             " fees = coalesce(?, fees), amount_debited = coalesce(?, amount_debited) WHERE row = ?",
             (state, payout_id, status, error, fees, amount_debited, row),
         )
+        self._wrote()
 
     def record_many(self, updates: list[dict[str, Any]]) -> None:
         with self._transaction():
@@ -302,18 +427,20 @@ class Journal:
                 self.record(**update)
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
+        return _Transaction(self)
 
     def close(self) -> None:
         self.db.close()
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.db = journal.db
 
     def __enter__(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        self.journal._wrote()

@@ -7,13 +7,14 @@ into place only when complete); a valid file with a journal must match it row fo
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import Defaults, OfflineClient, Planned, RowChecker
-from .errors import FileChangedError, FileInvalidError, Problem
-from .journal import Journal, Staging
+from .errors import BulkError, FileChangedError, FileInvalidError, Problem
+from .journal import Journal, Staging, check_files
 from .rows import RowReader, file_digest
 
 
@@ -34,14 +35,49 @@ def prepare(
     path: Path, defaults: Defaults, *, journal_path: Path | None, dry_run: bool, allow_duplicates: bool,
     batch: str = "",
 ) -> Prepared:
-    """Check every row; raise `FileInvalidError` / `FileChangedError` with every problem, or return the journal."""
-    digest = file_digest(path)
+    """Check every row; raise `FileInvalidError` / `FileChangedError` with every problem, or return the journal.
+
+    For a real run the caller holds the journal's lock (`lock.py`).
+    """
+    check_paths(path, journal_path)
+    try:
+        return _prepare(path, defaults, journal_path, dry_run, allow_duplicates, batch)
+    except sqlite3.Error as exc:  # the journal's folder, disk or file, not the payroll file
+        raise BulkError(
+            f"cannot write the journal {journal_path}: {exc}; nothing was sent",
+            [Problem(0, "--journal", f"{journal_path} must be in a writable folder with free space")],
+        ) from None
+
+
+def check_paths(path: Path, journal_path: Path | None) -> None:
+    """The file and the journal named as the operator gave them: one clear problem each, no traceback."""
+    if not path.is_file():
+        problem = "is a folder, not a CSV file" if path.is_dir() else "does not exist"
+        raise FileInvalidError(f"cannot read {path}: {problem}", [Problem(0, "FILE.csv", f"{path} {problem}")])
+    if journal_path is None:
+        return
+    if journal_path.is_dir():
+        raise BulkError(f"--journal {journal_path} is a folder", [Problem(
+            0, "--journal", "must name a file (e.g. FOLDER/payroll.journal.sqlite), not a folder")])
+    if not journal_path.parent.is_dir():
+        raise BulkError(f"--journal {journal_path}: its folder does not exist", [Problem(
+            0, "--journal", f"{journal_path.parent} does not exist")])
+
+
+def _prepare(
+    path: Path, defaults: Defaults, journal_path: Path | None, dry_run: bool, allow_duplicates: bool, batch: str,
+) -> Prepared:
+    try:
+        digest = file_digest(path)
+    except OSError as exc:
+        raise FileInvalidError(f"cannot read {path}", [Problem(0, "FILE.csv", exc.strerror or str(exc))]) from None
     if dry_run:
         workdir = tempfile.TemporaryDirectory(prefix="fedapay-bulk-")
         staging_path = Path(workdir.name) / "staging.sqlite"
     else:
         workdir = None
         assert journal_path is not None
+        check_files(journal_path)  # before anything opens it: a WAL is applied only to its own journal
         staging_path = journal_path.with_name(journal_path.name + ".staging")
     staging = Staging(staging_path)
     keep = False
@@ -84,10 +120,10 @@ def prepare(
                     " (its unchanged rows would be found by their references and not paid twice).",
                     differences,
                 )
-            return Prepared(Journal(journal_path, fresh=False), totals, warnings)
+            return Prepared(Journal(journal_path), totals, warnings)
         staging.become(journal_path, {"file_sha256": digest, "file_name": path.name, "batch": batch})
         keep = True
-        return Prepared(Journal(journal_path, fresh=True), totals, warnings)
+        return Prepared(Journal(journal_path), totals, warnings)
     finally:
         if not keep:
             staging.close(remove=True)

@@ -51,37 +51,42 @@ class Outcome:
     err: str
 
 
-def run_bulk(mock: MockServer, *args: str, monkeypatch: Any) -> Outcome:
-    """The command in this process, configured through the environment like a user's shell."""
-    monkeypatch.setenv("FEDAPAY_API_KEY", API_KEY)
+def run_bulk(mock: MockServer, *args: str, monkeypatch: Any, api_key: str = API_KEY) -> Outcome:
+    """The command in this process, configured through the environment like a user's shell (argparse's
+    own refusals, a `SystemExit`, give their exit code too)."""
+    monkeypatch.setenv("FEDAPAY_API_KEY", api_key)
     monkeypatch.setenv("FEDAPAY_BASE_URL", mock.base_url)
     out, err = io.StringIO(), io.StringIO()
     with redirect_stderr(err):
-        code = main(["bulk", *args], out=out, err=err)
+        try:
+            code = main(["bulk", *args], out=out, err=err)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
-def process_env(mock: MockServer) -> dict[str, str]:
+def process_env(mock: MockServer, api_key: str = API_KEY, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEDAPAY_")}
-    env.update({"FEDAPAY_API_KEY": API_KEY, "FEDAPAY_BASE_URL": mock.base_url, "PYTHONUNBUFFERED": "1"})
+    env.update({"FEDAPAY_API_KEY": api_key, "FEDAPAY_BASE_URL": mock.base_url, "PYTHONUNBUFFERED": "1", **extra})
     return env
 
 
-def spawn(mock: MockServer, *args: str) -> subprocess.Popen[bytes]:
+def spawn(mock: MockServer, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "fedapay_bulk.cli", "bulk", *args],
-        env=process_env(mock), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env or process_env(mock), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
 
 def run_until(
-    mock: MockServer, args: list[str], kill_when: Callable[[dict[str, Any]], bool], timeout: float = 120.0
+    mock: MockServer, args: list[str], kill_when: Callable[[dict[str, Any]], bool], timeout: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> int | None:
     """Run the command as a process; SIGKILL it as soon as `kill_when(mock.stats())` holds.
 
     Returns the exit code if it finished first, None if it was killed.
     """
-    process = spawn(mock, *args)
+    process = spawn(mock, *args, env=env)
     deadline = time.monotonic() + timeout
     try:
         while process.poll() is None:

@@ -1,0 +1,28 @@
+"""Text from the file (cells, headers) shown on a terminal: control characters escaped, never interpreted.
+
+A payroll file is data from elsewhere: an escape sequence in a cell must not move the cursor, erase
+lines, retitle the window or hide what the command prints about money.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def shown(text: str) -> str:
+    """`text` with every control or format character (C0, C1, DEL, bidi overrides...) as a visible escape."""
+    return "".join(_escape(ch) if _hidden(ch) else ch for ch in text)
+
+
+def shown_lines(text: str) -> str:
+    """As `shown`, keeping the line breaks the program itself wrote."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
+def _hidden(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -1,0 +1,74 @@
+"""A reference names one payment: --batch makes user references new too, and a reference FedaPay already
+holds for another payment (next month's file reusing them) stops the run before anything is sent."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.bulk.bulk_support import payouts_by_reference, run_bulk
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+ROOT = Path(__file__).resolve().parents[2]
+NOVEMBER = (
+    "Prénom,Nom,Téléphone,Montant,Mode,Référence,Description\n"
+    "Ada,Lovelace,+22997808080,150000,mtn_open,EMP-001,Salaire novembre\n"
+    "Koffi,Mensah,+2290197808081,95000,moov,EMP-002,Salaire novembre\n"
+)
+
+
+def test_batch_pays_a_file_with_a_reference_column_again(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = tmp_path / "payroll.csv"
+    shutil.copy(ROOT / "examples" / "payroll.csv", payroll)  # the README's example: a Référence column
+    assert run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch).code == 0
+    again = run_bulk(fedapay_mock, str(payroll), "--batch", "december", "--wait", monkeypatch=monkeypatch)
+    assert again.code == 0, again.out + again.err
+    assert "sent: 5 (640,000 XOF)" in again.out
+    assert fedapay_mock.stats()["created"] == 10
+    found = payouts_by_reference(fedapay_mock)
+    assert {f"PAY-2026-11-00{n}:december" for n in range(1, 6)} <= set(found)
+    assert all(len(payouts) == 1 for payouts in found.values())
+
+
+def test_next_months_file_reusing_references_is_refused_before_anything_is_sent(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    november, december = tmp_path / "nov.csv", tmp_path / "dec.csv"
+    november.write_text(NOVEMBER, encoding="utf-8")
+    december.write_text(NOVEMBER.replace("novembre", "décembre"), encoding="utf-8")
+    assert run_bulk(fedapay_mock, str(november), monkeypatch=monkeypatch).code == 0
+    requests = fedapay_mock.stats()["requests"]
+    refused = run_bulk(fedapay_mock, str(december), "--wait", monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "row 2: reference: 'EMP-001' is already the reference of payout" in refused.err
+    assert "row 3: reference: 'EMP-002'" in refused.err
+    assert "description 'Salaire novembre', not 'Salaire décembre'" in refused.err
+    assert "--batch" in refused.err
+    assert fedapay_mock.stats()["requests"]["create_payout"] == requests["create_payout"]
+    assert run_bulk(fedapay_mock, str(december), "--wait", monkeypatch=monkeypatch).code == 2  # still refused
+    paid = run_bulk(fedapay_mock, str(december), "--batch", "2026-12", "--wait", monkeypatch=monkeypatch)
+    assert paid.code == 0, paid.out + paid.err
+    assert "sent: 2 (245,000 XOF)" in paid.out
+    assert set(payouts_by_reference(fedapay_mock)) == {"EMP-001", "EMP-002", "EMP-001:2026-12", "EMP-002:2026-12"}
+
+
+def test_a_reference_of_a_payout_with_another_amount_is_refused(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    november, corrected = tmp_path / "nov.csv", tmp_path / "corrected.csv"
+    november.write_text(NOVEMBER, encoding="utf-8")
+    corrected.write_text(NOVEMBER.replace("95000", "96000"), encoding="utf-8")
+    assert run_bulk(fedapay_mock, str(november), monkeypatch=monkeypatch).code == 0
+    refused = run_bulk(fedapay_mock, str(corrected), monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "row 3: reference: 'EMP-002' is already the reference of payout" in refused.err
+    assert "amount 95000, not 96000" in refused.err
+    assert "row 2:" not in refused.err  # the same payment: found, not a conflict
+    assert fedapay_mock.stats()["created"] == 2

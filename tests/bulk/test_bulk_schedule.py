@@ -1,0 +1,76 @@
+"""`--schedule-at` and the "scheduled at" column: every form the spec accepts is parsed once, with its
+meaning (no zone = UTC, never local time), and what the checks accepted is what the run sends."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from fedapay_bulk.when import parse_schedule, wire
+
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+
+def _scheduled_at(mock: MockServer) -> set[datetime.datetime]:
+    return {
+        datetime.datetime.fromisoformat(str(p["scheduled_at"]).replace("Z", "+00:00"))
+        for payouts in payouts_by_reference(mock).values() for p in payouts
+    }
+
+
+def test_a_time_without_a_zone_is_utc_on_a_machine_in_another_zone(fedapay_mock: MockServer, tmp_path: Path) -> None:
+    when = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=4)).replace(microsecond=0)
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(3)))
+    env = process_env(fedapay_mock, TZ="Asia/Tokyo")  # UTC+9: read as local time, 4 h ahead was 5 h ago
+    code = run_until(fedapay_mock, [payroll, "--schedule-at", when.strftime("%Y-%m-%d %H:%M:%S")], lambda s: False,
+                     env=env)
+    assert code == 0
+    assert fedapay_mock.stats()["by_status"] == {"scheduled": 3}
+    assert _scheduled_at(fedapay_mock) == {when}
+
+
+@pytest.mark.parametrize(
+    "form", ["2030-01-01 10:00:00 UTC", "2030-01-01 11:00:00 +0100", "2030-01-01T05:00:00-05:00",
+             "2030-01-01 10:00:00", "2030-01-01T10:00:00Z"],
+)
+def test_every_form_the_checks_accept_is_sent_as_its_instant(
+    form: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(2)))
+    outcome = run_bulk(fedapay_mock, payroll, "--schedule-at", form, monkeypatch=monkeypatch)
+    assert outcome.code == 0, outcome.out + outcome.err
+    assert fedapay_mock.stats()["by_status"] == {"scheduled": 2}
+    assert _scheduled_at(fedapay_mock) == {datetime.datetime(2030, 1, 1, 10, tzinfo=datetime.UTC)}
+
+
+def test_the_files_column_is_parsed_the_same_way(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [[*row, when] for row, when in zip(payroll_rows(2), ["2030-01-01 10:00:00 UTC", "2030-01-01 10:00:00"],
+                                               strict=True)]
+    payroll = write_csv(tmp_path / "p.csv", rows, header=["First name", "Last name", "Email", "Phone number",
+                                                          "Amount", "Mode", "Scheduled at"])
+    outcome = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
+    assert outcome.code == 0, outcome.out + outcome.err
+    assert _scheduled_at(fedapay_mock) == {datetime.datetime(2030, 1, 1, 10, tzinfo=datetime.UTC)}
+
+
+@pytest.mark.parametrize("form", ["2030-02-31 10:00:00", "next monday", "2030-01-01 10:00", "2001-01-01 10:00:00 UTC"])
+def test_a_schedule_the_run_cannot_use_is_refused_before_anything_is_sent(
+    form: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(2)))
+    outcome = run_bulk(fedapay_mock, payroll, "--schedule-at", form, monkeypatch=monkeypatch)
+    assert outcome.code == 2
+    assert "--schedule-at" in outcome.err
+    assert "Traceback" not in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+
+
+def test_wire_form_is_utc_with_z() -> None:
+    assert wire(parse_schedule("2030-06-01 12:30:00.25 +0230")) == "2030-06-01T10:00:00.250000Z"
