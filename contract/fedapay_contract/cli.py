@@ -298,13 +298,15 @@ def _finish(
     redact: Callable[[str], str],
     say: Callable[[str], None],
 ) -> int:
-    from fedapay_contract.summary import operation_table, suite_lines
+    from fedapay_contract.summary import acceptance_problems, operation_table, suite_lines
 
     problems = [f"{report.part or report.target}: phase {phase} produced no cases"
                 for report in reports if not report.errors
                 for phase in _phases_of(report) if not report.cases_by_phase.get(phase)]
     if not sum(report.total_cases for report in reports):
         problems.append("no case ran")
+    else:
+        problems += acceptance_problems(reports)
     say("")
     for line in [*suite_lines(reports, processes), "", "cases per operation and phase:", *operation_table(reports)]:
         say(line)
