@@ -216,3 +216,52 @@ def test_the_mock_with_the_right_key_passes_the_command_against_its_url(monkeypa
         code, out = _run(["--base-url", served.base_url, "--max-examples", "3"])
     assert code == 0, out
     assert "every check held" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--base-url", "http://127.0.0.1:99999/v1"], {}, "port that is not a number from 1 to 65535"),
+        (["--base-url", "http://127.0.0.1:abc/v1"], {}, "port that is not a number from 1 to 65535"),
+        (["--base-url", "http:///v1"], {}, "--base-url has no host"),
+        (["--mock", "--mode", "deep"], {"FEDAPAY_CONTRACT_SEED": "abc"}, "_SEED must be a whole number"),
+        (["--mock", "--seed", "5"], {}, "--seed replays a deep run (--mode deep)"),
+        (["--base-url", "http://127.0.0.1:9/v1", "--jobs", "2"], {}, "--jobs is for --mock"),
+        (["--base-url", "https://api.fedapay.com./v1"], {}, "refusing to run the contract suite against a live"),
+        (["--base-url", "https://API.FedaPay.com/v1"], {}, "refusing to run the contract suite against a live"),
+    ],
+)
+def test_a_bad_option_is_one_line_with_exit_status_2_not_a_traceback(
+    argv: list[str], env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out = _run(argv)
+    lines = capsys.readouterr().err.splitlines()
+    assert code == EXIT_USAGE
+    assert len(lines) == 1, lines
+    assert message in lines[0]
+    assert out == ""
+
+
+def test_an_unreachable_server_exits_2_and_writes_no_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    with socket.socket() as reserved:  # a free port nothing listens on: connections are refused
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+        results = tmp_path / "RESULTS.md"
+        junit = tmp_path / "contract.xml"
+        code, out = _run(["--base-url", f"http://127.0.0.1:{port}/v1", "--write-results", str(results),
+                          "--junit-xml", str(junit)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert err.startswith(f"fedapay-contract: could not reach the server at http://127.0.0.1:{port}/v1 (ConnectError)")
+    assert not results.exists()
+    assert not junit.exists()
+    assert "cases" not in out

@@ -507,7 +507,8 @@ class LiveTargetRefused(RuntimeError):
 
 def refuse_live(base_url: str, api_key: str) -> None:
     """The suite creates and starts payouts with generated data: never against live money."""
-    host = urlparse(base_url).hostname or ""
+    # Host names compare without case and without the root's trailing dot (`API.fedapay.com.` is the live host).
+    host = (urlparse(base_url).hostname or "").lower().rstrip(".")
     if api_key.startswith("sk_live_") or host == "api.fedapay.com":
         raise LiveTargetRefused(
             f"refusing to run the contract suite against a live FedaPay account ({host}): it creates and "
