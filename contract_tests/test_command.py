@@ -10,6 +10,7 @@ import io
 import shlex
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,109 @@ def test_every_command_of_the_ci_example_parses() -> None:
     for command in commands:
         args = parser.parse_args(shlex.split(command)[1:])
         assert args.junit_xml is not None, command
+
+
+def _answers_every_request_with(status: int) -> Callable[[ASGIApp], ASGIApp]:
+    """A server that refuses every request with `status` (an error body of FedaPay's shape)."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        def after(exchange: Exchange) -> None:
+            exchange.set_json({"message": "refused", "errors": {}}, status=status)
+
+        return Rewrite(app, after=after)
+
+    return wrap
+
+
+def test_a_server_that_refuses_every_request_with_a_wrong_key_fails_and_says_to_check_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fedapay_mock import create_app
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    # The server's own key is another one: every request the suite sends with KEY gets 401.
+    with serve_asgi(create_app(api_key="sk_sandbox_the_servers_own_key", freeze_clock=True)) as served:
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "3"])
+    assert code == EXIT_FAILED, out
+    assert "every check held" not in out
+    assert "401/403 to requests carrying the configured key on" in out
+    assert "check the key" in out
+    assert "never answered a 2xx to a valid request: GET /payouts, POST /payouts" in out
+    assert KEY not in out
+
+
+@pytest.mark.parametrize("status", [403, 404, 503])
+def test_a_server_that_answers_every_request_with_an_error_fails_naming_the_operations(
+    status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fedapay_mock import create_app
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    broken = _answers_every_request_with(status)(create_app(api_key=KEY, freeze_clock=True))
+    with serve_asgi(broken) as served:
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "2"])
+    assert code == EXIT_FAILED, out
+    assert "every check held" not in out
+    problem = next(line for line in out.splitlines() if "never answered a 2xx to a valid request" in line)
+    for operation in ("GET /payouts", "POST /payouts", "PUT /payouts/start", "GET /payouts/{id}"):
+        assert operation in problem
+    assert ("check the key" in out) is (status == 403)
+
+
+def test_the_mock_with_the_right_key_passes_the_command_against_its_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fedapay_mock import create_app
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    with serve_asgi(create_app(api_key=KEY, freeze_clock=True)) as served:
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "3"])
+    assert code == 0, out
+    assert "every check held" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--base-url", "http://127.0.0.1:99999/v1"], {}, "port that is not a number from 1 to 65535"),
+        (["--base-url", "http://127.0.0.1:abc/v1"], {}, "port that is not a number from 1 to 65535"),
+        (["--base-url", "http:///v1"], {}, "--base-url has no host"),
+        (["--mock", "--mode", "deep"], {"FEDAPAY_CONTRACT_SEED": "abc"}, "_SEED must be a whole number"),
+        (["--mock", "--seed", "5"], {}, "--seed replays a deep run (--mode deep)"),
+        (["--base-url", "http://127.0.0.1:9/v1", "--jobs", "2"], {}, "--jobs is for --mock"),
+        (["--base-url", "https://api.fedapay.com./v1"], {}, "refusing to run the contract suite against a live"),
+        (["--base-url", "https://API.FedaPay.com/v1"], {}, "refusing to run the contract suite against a live"),
+    ],
+)
+def test_a_bad_option_is_one_line_with_exit_status_2_not_a_traceback(
+    argv: list[str], env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out = _run(argv)
+    lines = capsys.readouterr().err.splitlines()
+    assert code == EXIT_USAGE
+    assert len(lines) == 1, lines
+    assert message in lines[0]
+    assert out == ""
+
+
+def test_an_unreachable_server_exits_2_and_writes_no_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    with socket.socket() as reserved:  # a free port nothing listens on: connections are refused
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+        results = tmp_path / "RESULTS.md"
+        junit = tmp_path / "contract.xml"
+        code, out = _run(["--base-url", f"http://127.0.0.1:{port}/v1", "--write-results", str(results),
+                          "--junit-xml", str(junit)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert err.startswith(f"fedapay-contract: could not reach the server at http://127.0.0.1:{port}/v1 (ConnectError)")
+    assert not results.exists()
+    assert not junit.exists()
+    assert "cases" not in out

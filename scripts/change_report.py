@@ -7,6 +7,7 @@ a spec change does to callers before it lands.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,11 @@ class Report:
         }
 
     def write_json(self, path: Path) -> None:
+        """Whole or not at all (a partial file next to it, then renamed): a reader never sees half a report."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
 
     def lines(self) -> list[str]:
         """The printed report (the JSON file has the same content)."""

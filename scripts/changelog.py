@@ -7,20 +7,29 @@ renames that section, so the next breaking change must be acknowledged again.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 CHANGELOG = Path("CHANGELOG.md")
 UNRELEASED = "## Unreleased"
 HEADING = "### Breaking changes from FedaPay's spec"
 NEW_FILE = "# Changelog\n\n" + UNRELEASED + "\n"
+# The heading as a whole line: `### Unreleased` (a subsection of a release) or `## Unreleased fixes` is not it.
+UNRELEASED_LINE = re.compile(r"^## Unreleased[ \t]*\n", re.M)
+
+
+def _body_start(text: str) -> int | None:
+    """Where the Unreleased section's text starts (after its heading line), None when there is none."""
+    match = UNRELEASED_LINE.search(text)
+    return match.end() if match else None
 
 
 def unreleased(text: str) -> str:
     """The Unreleased section's text (empty when there is none)."""
-    start = text.find(UNRELEASED + "\n")
-    if start < 0:
+    start = _body_start(text)
+    if start is None:
         return ""
-    body = text[start + len(UNRELEASED) + 1 :]
+    body = text[start:]
     end = body.find("\n## ")
     return body if end < 0 else body[:end]
 
@@ -32,14 +41,14 @@ def unacknowledged(text: str, ids: list[str]) -> list[str]:
 
 def record(text: str, lines: list[str], note: str) -> str:
     """CHANGELOG text with each line (which names a change id in backticks) added under Unreleased."""
-    if UNRELEASED + "\n" not in text:
+    if _body_start(text) is None:
         text = (
             (text.rstrip("\n") + "\n\n" if text.strip() else NEW_FILE.removesuffix(UNRELEASED + "\n"))
             + UNRELEASED
             + "\n"
         )
     section = unreleased(text)
-    start = text.index(UNRELEASED + "\n") + len(UNRELEASED) + 1
+    start = _body_start(text) or len(text)  # the heading is there: added above when it was missing
     known = _ids(section)
     note = " ".join(note.split())
     bullets = [f"- {line}: {note}" for line in lines if _ids(line) - known]

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
 from api_surface import compare as compare_surface
 from api_surface import load_surfaces, model_roles
 from change_report import Report
@@ -40,7 +39,19 @@ from oas_patch.validator import load_schema
 from spec_changes import compare as compare_specs
 from spec_changes import mark_overlays, overlay_actions
 from spec_pages import EXTRACTED as EXTRACTED_DIR
-from spec_pages import FENCE, Page, PageError, check_consumed, merge, parse_extracted, parse_fences, read_pages
+from spec_pages import (
+    FENCE,
+    Page,
+    PageError,
+    check_consumed,
+    dump_yaml,
+    local_refs,
+    merge,
+    parse_extracted,
+    parse_fences,
+    read_pages,
+)
+from spec_pages import load_yaml as read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("spec/source/create-payout.page.txt")
@@ -123,13 +134,46 @@ def _reject_split_flow_maps(node: Any, path: Path) -> None:
             _reject_split_flow_maps(item, path)
 
 
-# libyaml's parser when PyYAML has it (the same documents, about 10x faster than the pure-Python one: the
-# spine tests regenerate some thirty times); the pure-Python one otherwise.
-SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def load_yaml(text: str, source: str = "YAML") -> Any:
+    """spec_pages' one YAML reader (YAML 1.2 core scalars; no anchors, tags or duplicate keys), its
+    refusals as PipelineError."""
+    try:
+        return read_yaml(text, source)
+    except PageError as error:
+        raise PipelineError(str(error)) from None
 
 
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader, C or Python
+# An overlay is `NN-what.yaml`: applied in the order of NN as a number (`2-x` before `14-y`).
+OVERLAY_NAME = re.compile(r"^(?P<number>[0-9]+)-[^/]+\.yaml$")
+
+
+def overlay_files(folder: Path) -> list[Path]:
+    """The overlays of `folder` in the order they apply: by their number prefix, as a number. Any other
+    entry (`*.yml`, a name without `NN-`, a folder, an editor's backup) is refused, named: a file there
+    that the pipeline skipped would be a correction silently not applied. Two overlays with one number
+    are refused too (their order would be a guess)."""
+    if not folder.is_dir():
+        return []
+    problems = []
+    numbered: dict[int, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        match = OVERLAY_NAME.match(path.name)
+        if match is None or not path.is_file():
+            problems.append(
+                f"{_display(path)}: not an overlay: every entry of {OVERLAYS.as_posix()}/ must be a file named "
+                "NN-what.yaml (NN a number: the order it applies in); rename or remove it"
+            )
+            continue
+        numbered.setdefault(int(match.group("number")), []).append(path)
+    problems += [
+        f"{', '.join(_display(path) for path in paths)}: the same number {number}: their order would be a guess; "
+        "renumber one"
+        for number, paths in sorted(numbered.items())
+        if len(paths) > 1
+    ]
+    if problems:
+        raise PipelineError("\n".join(problems))
+    return [paths[0] for _, paths in sorted(numbered.items())]
 
 
 def load_overlays(overlay_paths: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -137,7 +181,7 @@ def load_overlays(overlay_paths: list[Path]) -> list[tuple[Path, dict[str, Any]]
     validators = _overlay_validators()
     loaded = []
     for path in overlay_paths:
-        overlay = load_yaml(path.read_text(encoding="utf-8"))
+        overlay = load_yaml(path.read_text(encoding="utf-8"), _display(path))
         if not isinstance(overlay, dict):
             raise PipelineError(f"{path}: not an overlay document")
         validator = validators.get(str(overlay.get("overlay")))
@@ -184,9 +228,14 @@ def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str
 
 def validate(text: str) -> None:
     """Parse with prance (internal references left in place, strict: no integer keys) and validate: prance's
-    `openapi-spec-validator` backend runs that library's `validate` on the parsed document (once is enough)."""
+    `openapi-spec-validator` backend runs that library's `validate` on the parsed document (once is enough).
+    A `$ref` that is not local is refused first: the validator would fetch the URL or open the file."""
     from prance import BaseParser, ValidationError
 
+    try:
+        local_refs(load_yaml(text, NORMALIZED.as_posix()), NORMALIZED.as_posix())
+    except PageError as error:
+        raise PipelineError(str(error)) from None
     try:
         BaseParser(spec_string=text, backend="openapi-spec-validator", strict=True)
     except ValidationError as error:
@@ -195,8 +244,7 @@ def validate(text: str) -> None:
 
 
 def dump(document: dict[str, Any], header: str) -> str:
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-    return header + body
+    return header + dump_yaml(document)
 
 
 def _bin(name: str) -> str:
@@ -268,7 +316,8 @@ def pin_templates(root: Path) -> None:
 def run_generator(spec_path: Path, config_path: Path, out_dir: Path, templates: Path | None = None) -> None:
     """openapi-python-client into out_dir/<package>, through the Python API its CLI calls (`generate --meta
     none --overwrite`), in this process: a second interpreter importing the generator cost ~0.4 s of CPU
-    per run, more than the generation itself (~0.2 s). Its warnings are dropped, as the CLI's were."""
+    per run, more than the generation itself (~0.2 s). Every problem it reports is an error here, warnings
+    included: a warning is how it says it left a model, a property or an endpoint out of the client."""
     import contextlib
     import io
 
@@ -283,10 +332,16 @@ def run_generator(spec_path: Path, config_path: Path, out_dir: Path, templates: 
     config = Config.from_sources(config_file, MetaType.NONE, spec_path, "utf-8", True, output_path=out_dir / PACKAGE)
     with contextlib.redirect_stdout(io.StringIO()):  # its "Generating ..." line
         errors = generate_client(config=config, custom_template_path=templates)
-    failed = [error for error in errors if error.level == ErrorLevel.ERROR]
-    if failed:
-        lines = [f"  {error.header or 'error'}: {error.detail or ''}".rstrip() for error in failed]
-        raise PipelineError("openapi-python-client failed:\n" + "\n".join(lines))
+    if errors:
+        lines = [
+            f"  {'error' if error.level == ErrorLevel.ERROR else 'warning'}: "
+            + " ".join(f"{error.header or ''} {error.detail or ''}".split())
+            for error in errors
+        ]
+        raise PipelineError(
+            "openapi-python-client could not generate all of spec/openapi.yaml (what it reports is left out of "
+            "the client):\n" + "\n".join(lines)
+        )
 
 
 def format_generated(out_dir: Path) -> None:
@@ -437,19 +492,25 @@ class BuildFailed(PipelineError):
 
 
 def build(root: Path, scratch: Path) -> Build:
-    """Build every output from the sources under `root` into `scratch`; the tree is not touched."""
+    """Build every output from the sources under `root` into `scratch`; the tree is not touched. Any
+    exception of a stage ends as a BuildFailed (a PipelineError naming the stage's problem), never a
+    traceback that leaves an old report behind."""
     result = Build(scratch)
     try:
         _build(root, result)
     except PipelineError as error:
         raise BuildFailed(error, result) from None
+    except Exception as error:
+        stage = result.timings[-1][0] if result.timings else "extract"
+        message = f"stage {stage} (after it) failed: {type(error).__name__}: {error}"
+        raise BuildFailed(PipelineError(message), result) from error
     return result
 
 
 def _build(root: Path, result: Build) -> None:
     timings = result.timings
     with _stage("extract", timings):
-        overlay_paths = sorted((root / OVERLAYS).glob("*.yaml"))
+        overlay_paths = overlay_files(root / OVERLAYS)
         result.overlays = load_overlays(overlay_paths)
         documents = []
         try:
@@ -497,11 +558,11 @@ def write(root: Path, result: Build) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.new")
-        partial.write_text(text, encoding="utf-8")
+        partial.write_bytes(text.encode("utf-8"))  # LF as built, on every platform
         os.replace(partial, target)
     # An extracted file whose page is gone (or lost its fence) goes too.
-    for stale in sorted((root / EXTRACTED_DIR).glob("*.yaml")):
-        if stale.relative_to(root) not in result.files:
+    for stale in sorted((root / EXTRACTED_DIR).iterdir()):
+        if stale.is_file() and stale.relative_to(root) not in result.files:
             stale.unlink()
     package = root / GENERATED / PACKAGE
     if package.exists():
@@ -519,22 +580,55 @@ def _read(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
 
 
-def diff(result: Build, root: Path) -> list[str]:
-    """Unified diffs between the committed outputs and freshly built ones."""
+def _bytes(path: Path) -> bytes | None:
+    """A file's exact content (line endings included), None when there is no file."""
+    return path.read_bytes() if path.is_file() else None
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and bool(path.stat().st_mode & 0o111)
+
+
+def _difference(name: str, old: bytes | None, new: bytes | None, old_exec: bool, new_exec: bool) -> list[str]:
+    """How a committed file differs from the regenerated one, byte for byte: content (a CR at a line end
+    shows as `\\r`), a file that should not exist (even empty) or is missing, the executable bit."""
     lines: list[str] = []
-    committed_extracted = {p.relative_to(root) for p in (root / EXTRACTED_DIR).glob("*.yaml")}
+    committed, regenerated = f"committed/{name}", f"regenerated/{name}"
+    if old is None and new is not None:
+        lines.append(f"{committed}: missing\n")
+    elif new is None and old is not None:
+        lines.append(f"{committed}: exists ({len(old)} bytes) but is not generated: remove it\n")
+    elif old != new and old is not None and new is not None:
+        if old.replace(b"\r\n", b"\n") == new:
+            lines.append(f"{committed}: line endings differ (CRLF): the generated files use LF\n")
+        else:
+            def text(data: bytes) -> list[str]:
+                shown = data.decode("utf-8", "replace").replace("\r", "\\r")
+                return shown.splitlines(keepends=True)
+
+            lines += difflib.unified_diff(text(old), text(new), committed, regenerated)
+    if old is not None and new is not None and old_exec != new_exec:
+        lines.append(f"{committed}: executable bit {'set' if old_exec else 'unset'}, regenerated "
+                     f"{'set' if new_exec else 'unset'}\n")
+    return lines
+
+
+def diff(result: Build, root: Path) -> list[str]:
+    """Every difference between the committed outputs and freshly built ones, compared as bytes, with
+    existence (an empty extra file counts) and the executable bit: what `--check` gates on."""
+    lines: list[str] = []
+    folder = root / EXTRACTED_DIR
+    committed_extracted = {p.relative_to(root) for p in folder.iterdir() if p.is_file()} if folder.is_dir() else set()
     for rel in sorted(set(result.files) | committed_extracted):
-        new = result.files[rel].splitlines(keepends=True) if rel in result.files else []
-        old = _read(root / rel)
-        if old != new:
-            lines += difflib.unified_diff(old, new, f"committed/{rel.as_posix()}", f"regenerated/{rel.as_posix()}")
+        new = result.files[rel].encode("utf-8") if rel in result.files else None
+        lines += _difference(rel.as_posix(), _bytes(root / rel), new, _executable(root / rel), False)
     committed, fresh = root / GENERATED / PACKAGE, result.package
     have = _tree_files(committed) if committed.exists() else set()
     for rel in sorted(have | _tree_files(fresh)):
-        old, new = _read(committed / rel), _read(fresh / rel)
-        if old != new:
-            name = (Path(PACKAGE) / rel).as_posix()
-            lines += difflib.unified_diff(old, new, f"committed/generated/{name}", f"regenerated/generated/{name}")
+        name = (GENERATED / PACKAGE / rel).as_posix()
+        lines += _difference(
+            name, _bytes(committed / rel), _bytes(fresh / rel), _executable(committed / rel), _executable(fresh / rel)
+        )
     return lines
 
 
@@ -570,7 +664,7 @@ def _print_timings(timings: list[tuple[str, float]], started: float) -> None:
 
 def committed_spec(root: Path) -> dict[str, Any]:
     path = root / NORMALIZED
-    loaded = load_yaml(path.read_text(encoding="utf-8")) if path.exists() else None
+    loaded = load_yaml(path.read_text(encoding="utf-8"), NORMALIZED.as_posix()) if path.exists() else None
     return loaded if isinstance(loaded, dict) else {}
 
 
@@ -703,6 +797,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regenerate: pinned the generator's templates in {TEMPLATE_PINS}")
         return 0
     report_path: Path = args.report or root / REPORT
+    # No report of an earlier run survives this one: whatever happens below, the file is this run's or absent.
+    report_path.unlink(missing_ok=True)
+    try:
+        return _regenerate(args, root, report_path)
+    except Exception as error:  # noqa: BLE001 - a failure outside the stages (report, diff, write), said in one line
+        report = Report(status="failed", message=f"regenerate: FAILED: {type(error).__name__}: {error}")
+        report.failures = [report.message]
+        print(report.message, file=sys.stderr)
+        report.write_json(report_path)
+        return 1
+
+
+def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
     if args.since is not None:
         try:
             check_revision(args.since)

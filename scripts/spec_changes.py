@@ -41,12 +41,19 @@ so the table is the code):
 | branch-removed | breaking | - | `customer` no longer accepts `CustomerRef` |
 | branch-added | - | breaking | a reply `oneOf` gains a form old parsers do not know |
 | schema-replaced | breaking | breaking | `customer` refers to `Customer2` instead of `CustomerInput` |
+| security-changed | breaking | breaking | bearer auth -> an API key header: every old call is refused |
+
+`allOf` is compared as the one schema its branches make together (properties and `required` of every
+branch), so a branch added, dropped or a `required` moved between branches is a property change. An
+`additionalProperties` absent or `true` is the schema that allows anything: a schema there narrows it.
+Values (enum, default) compare with their JSON type (`1` is not `true`); header names without case.
 
 Descriptions, examples and summaries are not compared: they change nothing a program does.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +152,11 @@ def _show(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
+def _typed(value: Any) -> str:
+    """A value as JSON: `1` and `true` (equal in Python) stay different, as they are on the wire."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 class _Differ:
     def __init__(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         self.old, self.new = old, new
@@ -202,6 +214,7 @@ class _Differ:
             self._parameters(
                 label, old_shared + old_op.get("parameters", []), new_shared + new_op.get("parameters", [])
             )
+            self._security(label, old_op, new_op)
             self._body(label, old_op.get("requestBody"), new_op.get("requestBody"))
             self._responses(label, old_op.get("responses") or {}, new_op.get("responses") or {})
         return sorted(self.changes.values(), key=lambda c: (not c.breaking, c.where, c.kind, c.detail))
@@ -212,21 +225,49 @@ class _Differ:
             for param in params:
                 resolved = self._resolve(doc, param)
                 if isinstance(resolved, dict) and "name" in resolved:
-                    out[(str(resolved.get("in")), str(resolved["name"]))] = resolved
+                    place, name = str(resolved.get("in")), str(resolved["name"])
+                    # HTTP header names are case-insensitive: `Idempotency-Key` and `idempotency-key` are one.
+                    out[(place, name.lower() if place == "header" else name)] = resolved
             return out
 
         old_params, new_params = index(self.old, old), index(self.new, new)
         for key in sorted(old_params.keys() - new_params.keys()):
-            self.add("parameter-removed", f"{label} {key[0]} parameter {key[1]}", "", REQUEST)
+            self.add("parameter-removed", f"{label} {key[0]} parameter {old_params[key]['name']}", "", REQUEST)
         for key in sorted(new_params.keys() - old_params.keys()):
             kind = "parameter-added-required" if new_params[key].get("required") else "parameter-added-optional"
-            self.add(kind, f"{label} {key[0]} parameter {key[1]}", "", REQUEST)
+            self.add(kind, f"{label} {key[0]} parameter {new_params[key]['name']}", "", REQUEST)
         for key in sorted(old_params.keys() & new_params.keys()):
-            where = f"{label} {key[0]} parameter {key[1]}"
+            where = f"{label} {key[0]} parameter {new_params[key]['name']}"
             was, now = bool(old_params[key].get("required")), bool(new_params[key].get("required"))
             if was != now:
                 self.add("parameter-became-required" if now else "parameter-became-optional", where, "", REQUEST)
             self.schema(old_params[key].get("schema") or {}, new_params[key].get("schema") or {}, where, REQUEST)
+
+    def _effective_security(self, doc: dict[str, Any], operation: dict[str, Any]) -> list[list[str]]:
+        """Each way to authenticate (alternatives), each the schemes it needs, each scheme by what it asks
+        the caller to send (type, scheme, where and under which name), not by its local name."""
+        requirements = operation.get("security", doc.get("security")) or []
+        schemes = (doc.get("components") or {}).get("securitySchemes") or {}
+        ways = []
+        for requirement in requirements if isinstance(requirements, list) else []:
+            needs = []
+            for name in sorted(requirement or {}):
+                scheme = self._resolve(doc, schemes.get(name)) or {}
+                shown = {key: scheme.get(key) for key in ("type", "scheme", "in", "bearerFormat", "flows",
+                                                          "openIdConnectUrl")}
+                if scheme.get("in") == "header" and isinstance(scheme.get("name"), str):
+                    shown["name"] = scheme["name"].lower()
+                elif "name" in scheme:
+                    shown["name"] = scheme.get("name")
+                needs.append(_typed({**shown, "scopes": sorted(requirement[name] or [])}))
+            ways.append(needs)
+        return sorted(ways)
+
+    def _security(self, label: str, old_op: dict[str, Any], new_op: dict[str, Any]) -> None:
+        old_ways, new_ways = self._effective_security(self.old, old_op), self._effective_security(self.new, new_op)
+        if old_ways != new_ways:
+            detail = f"{_security_text(old_ways)} -> {_security_text(new_ways)}"
+            self.add("security-changed", f"{label} security", detail, REQUEST)
 
     def _body(self, label: str, old: Any, new: Any) -> None:
         old_body, new_body = self._resolve(self.old, old) or {}, self._resolve(self.new, new) or {}
@@ -274,6 +315,11 @@ class _Differ:
         if old_ref is not None and new_ref is not None and old_ref != new_ref:
             self.add("schema-replaced", where, f"{old_ref} -> {new_ref}", direction)
             return
+        if old_ref is None or new_ref is None:
+            # A ref on one side only (inlined, or newly referenced): each use compares its own inline schema.
+            # A memo keyed by the one name would report the first use's changes for every other use.
+            self._compare(self._resolve(self.old, old) or {}, self._resolve(self.new, new) or {}, where, direction)
+            return
         key = (old_ref, new_ref, direction)
         known = self.memo.get(key)
         if known is not None:  # compared already (or being compared: a cycle): count this use too
@@ -293,12 +339,33 @@ class _Differ:
         for collector in self.collectors:
             collector.update(collected)
 
+    def _all_of(self, doc: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+        """`schema` with its `allOf` branches folded in: properties and `required` of every branch, the
+        first type, format and bounds found (the outer schema's first)."""
+        if "allOf" not in schema or depth > 20:
+            return schema
+        merged = {key: value for key, value in schema.items() if key != "allOf"}
+        properties = dict(merged.get("properties") or {})
+        required = list(merged.get("required") or [])
+        for branch in schema.get("allOf") or []:
+            part = self._all_of(doc, self._resolve(doc, branch) or {}, depth + 1)
+            for name, value in (part.get("properties") or {}).items():
+                properties.setdefault(name, value)
+            required += [name for name in part.get("required") or [] if name not in required]
+            for key, value in part.items():
+                if key not in ("properties", "required", "description", "title", "example"):
+                    merged.setdefault(key, value)
+        if properties:
+            merged["properties"] = properties
+        if required:
+            merged["required"] = required
+        return merged
+
     def _compare(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
+        old, new = self._all_of(self.old, old), self._all_of(self.new, new)
         for key in ("oneOf", "anyOf"):
             if key in old or key in new:
                 self._branches(old.get(key) or [], new.get(key) or [], where, direction)
-        for index, (a, b) in enumerate(zip(old.get("allOf") or [], new.get("allOf") or [], strict=False)):
-            self.schema(a, b, f"{where}<allOf {index}>", direction)
         old_type, new_type = _type(old), _type(new)
         if old_type != new_type:
             self.add("type-changed", where, f"{_show(old_type)} -> {_show(new_type)}", direction)
@@ -307,29 +374,37 @@ class _Differ:
             self.add("nullable-added" if _nullable(new) else "nullable-removed", where, "", direction)
         self._enum(old.get("enum"), new.get("enum"), where, direction)
         self._constraints(old, new, where, direction)
-        if old.get("default") != new.get("default"):
+        if _typed(old.get("default")) != _typed(new.get("default")):
             detail = f"{_show(old.get('default'))} -> {_show(new.get('default'))}"
             self.add("default-changed", where, detail, direction)
         self._properties(old, new, where, direction)
         if "items" in old or "items" in new:
             self.schema(old.get("items") or {}, new.get("items") or {}, f"{where}[]", direction)
         old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
-        if isinstance(old_extra, dict) and isinstance(new_extra, dict):
-            self.schema(old_extra, new_extra, f"{where}.*", direction)
+        if isinstance(old_extra, dict) or isinstance(new_extra, dict):
+            if old_extra is not False and new_extra is not False:
+                # Absent or `true` is the schema `{}` (anything): comparing it with a schema shows each new limit.
+                old_schema = old_extra if isinstance(old_extra, dict) else {}
+                new_schema = new_extra if isinstance(new_extra, dict) else {}
+                self.schema(old_schema, new_schema, f"{where}.*", direction)
+                return
+            kind = "constraint-narrowed" if new_extra is False else "constraint-widened"
+            self.add(kind, where, f"additionalProperties {_show(old_extra)} -> {_show(new_extra)}", direction)
         elif (old_extra is False) != (new_extra is False):
             kind = "constraint-narrowed" if new_extra is False else "constraint-widened"
             self.add(kind, where, f"additionalProperties {_show(old_extra)} -> {_show(new_extra)}", direction)
 
     def _enum(self, old: Any, new: Any, where: str, direction: str) -> None:
-        if old == new:
+        if _typed(old) == _typed(new):
             return
         if old is None:
             self.add("enum-narrowed", where, f"enum {new} introduced", direction)
         elif new is None:
             self.add("enum-widened", where, f"enum {old} dropped", direction)
         else:
-            removed = [v for v in old if v not in new]
-            added = [v for v in new if v not in old]
+            old_values, new_values = {_typed(v) for v in old}, {_typed(v) for v in new}
+            removed = [v for v in old if _typed(v) not in new_values]
+            added = [v for v in new if _typed(v) not in old_values]
             if removed:
                 self.add("enum-narrowed", where, f"removed {removed}", direction)
             if added:
@@ -389,6 +464,15 @@ class _Differ:
             self.add("branch-removed", where, f"inline form {index}", direction)
         for index in range(len(old_inline), len(new_inline)):
             self.add("branch-added", where, f"inline form {index}", direction)
+
+
+def _security_text(ways: list[list[str]]) -> str:
+    def one(need: str) -> str:
+        scheme = json.loads(need)
+        kind = scheme.get("scheme") or scheme.get("type")
+        return f"{kind} {scheme['in']} {scheme.get('name')}" if scheme.get("in") else str(kind)
+
+    return " or ".join("+".join(one(need) for need in way) or "none" for way in ways) or "none"
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

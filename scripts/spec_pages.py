@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -31,6 +32,151 @@ DOCUMENT_SEPARATOR = "---\n"
 
 class PageError(Exception):
     """A page cannot be used; the message names the page and what to do."""
+
+
+# A page (or an overlay, or any YAML the pipeline reads) larger than this is refused before it is parsed:
+# FedaPay's pages are a few KB; a megabyte of YAML is a mistake or an attack, not an operation.
+MAX_YAML_BYTES = 1_000_000
+
+# libyaml's parser when PyYAML has it (the same documents, about 10x faster than the pure-Python one);
+# the resolvers are Python and ours in both cases.
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# YAML 1.2's core schema, the one OpenAPI 3 documents are written for: `no`, `on`, `2024-01-15` and
+# `2024-01-15T10:00:00Z` stay strings (PyYAML's YAML 1.1 made them False, True, date and datetime),
+# `1_000` and `0777`-style octals are not numbers, `<<` is an ordinary key.
+_CORE_RESOLVERS: list[tuple[str, str, str]] = [
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN\0"),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+]
+
+
+class _CoreLoader(_BASE_LOADER):  # type: ignore[misc]
+    """A safe loader with YAML 1.2 core scalars that refuses duplicate keys (the last one silently won)."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = str(self.construct_scalar(node))
+        if value.startswith("0o"):
+            return int(value[2:], 8)
+        if value.startswith("0x"):
+            return int(value[2:], 16)
+        return int(value, 10)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (dict, list)):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key is not a scalar", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (each key once: YAML would keep only the last)",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+def _first_characters(first: str) -> list[str]:
+    return [("" if character == "\0" else character) for character in first]  # "": the empty scalar
+
+
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    _CoreLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first_characters(_first))
+_CoreLoader.add_constructor("tag:yaml.org,2002:int", _CoreLoader.construct_yaml_int)
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """PyYAML's dumper quotes a string that YAML 1.1 would read as another type; this one also quotes what
+    YAML 1.2 core would (`1e3`, `0o17`), so the file reads the same with either loader."""
+
+
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    _QuotingDumper.add_implicit_resolver(_tag, re.compile(_pattern), _first_characters(_first))
+
+
+def _refuse_references(text: str, source: str) -> None:
+    """Anchors, aliases and tags, refused before anything is built: an alias is how a few KB expand to
+    gigabytes (a "billion laughs"), and no OpenAPI page needs any of them."""
+    try:
+        for event in yaml.parse(text, Loader=_BASE_LOADER):
+            mark = event.start_mark
+            where = f"{source}: line {mark.line + 1}" if mark is not None else source
+            if isinstance(event, yaml.AliasEvent):
+                raise PageError(f"{where}: YAML alias *{event.anchor} refused: write the value out (no anchors)")
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None:
+                raise PageError(f"{where}: YAML anchor &{anchor} refused: write the value out (no anchors)")
+            tag = getattr(event, "tag", None)
+            if tag is not None and isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                raise PageError(f"{where}: YAML tag {tag} refused: write the plain value")
+    except yaml.YAMLError as error:
+        raise PageError(f"{source}: not valid YAML: {error}") from None
+
+
+def load_yaml_documents(text: str, source: str) -> list[Any]:
+    """Every document of `text`, read as the spec means it: the one YAML reader of the pipeline.
+
+    Refused, each naming `source`: more than MAX_YAML_BYTES, anchors/aliases/tags, duplicate keys, a
+    mapping key that is not a scalar; scalars follow YAML 1.2's core schema (dates and `no` stay strings).
+    """
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise PageError(f"{source}: {size} bytes of YAML, more than the {MAX_YAML_BYTES} a page may have")
+    _refuse_references(text, source)
+    try:
+        return list(yaml.load_all(text, Loader=_CoreLoader))
+    except yaml.YAMLError as error:
+        raise PageError(f"{source}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise PageError(f"{source}: YAML nested too deeply") from None
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """The one document of `text` (None when empty); see `load_yaml_documents`."""
+    documents = load_yaml_documents(text, source)
+    if len(documents) > 1:
+        raise PageError(f"{source}: {len(documents)} YAML documents where one is expected")
+    return documents[0] if documents else None
+
+
+def dump_yaml(document: Any) -> str:
+    """YAML that both YAML 1.1 and 1.2 readers read back as `document` (ambiguous strings quoted)."""
+    return str(yaml.dump(document, Dumper=_QuotingDumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def local_refs(node: Any, source: str, at: str = "") -> None:
+    """Refuse every `$ref` that is not local (`#/...`): a URL or a file path would make validation fetch
+    URLs and read files outside the repository, and the generator would drop what it cannot resolve."""
+    for where, value in _refs(node, at):
+        if not isinstance(value, str) or not value.startswith("#/"):
+            raise PageError(
+                f"{source}: $ref {str(value)[:200]!r} at {where or '/'} is not a local reference (#/...): "
+                "copy the referenced definition into the document (under components/) and point at it there"
+            )
+
+
+def _refs(node: Any, at: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{at}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key == "$ref":
+                yield here, value
+            else:
+                yield from _refs(value, here)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _refs(item, f"{at}/{index}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +207,11 @@ def read_pages(root: Path) -> list[Page]:
     for path in sorted(folder.iterdir() if folder.is_dir() else []):
         if path.name.startswith(".") or not path.is_file():
             continue
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise PageError(
+                f"{SOURCE.as_posix()}/{path.name}: {path.stat().st_size} bytes, more than the {MAX_YAML_BYTES} "
+                "a page may have"
+            )
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -113,24 +264,21 @@ def check_consumed(pages: list[Page], overlays: list[tuple[Path, dict[str, Any]]
 
 
 def parse_fences(source: str, fences: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each fence's OpenAPI document; anything the loader refuses, or a `$ref` that is not local, is an error
+    naming the page and the fence, before any validation."""
     documents = []
     for number, body in enumerate(fences, start=1):
-        try:
-            document = yaml.safe_load(body)
-        except yaml.YAMLError as error:
-            raise PageError(f"{source}: fence {number} is not valid YAML: {error}") from None
+        document = load_yaml(body, f"{source}: fence {number}")
         if not isinstance(document, dict) or "openapi" not in document:
             raise PageError(f"{source}: fence {number} is not an OpenAPI document (no `openapi` key)")
+        local_refs(document, f"{source}: fence {number}")
         documents.append(document)
     return documents
 
 
 def parse_extracted(text: str, source: str) -> list[dict[str, Any]]:
     """The documents of one extracted file (its header is a YAML comment)."""
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as error:
-        raise PageError(f"{source}: not valid YAML: {error}") from None
+    documents = [d for d in load_yaml_documents(text, source) if d is not None]
     return [d for d in documents if isinstance(d, dict)]
 
 

@@ -62,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get(ENV_MODE, "ci"),
         help=f"ci: fixed seed, fixed counts (default, or {ENV_MODE}); deep: many more examples, a random seed",
     )
-    parser.add_argument("--seed", type=int, help=f"deep mode: replay this seed (printed by every deep run; {ENV_SEED})")
+    parser.add_argument(
+        "--seed", type=int,
+        help=f"deep mode only: replay this seed (printed by every deep run; {ENV_SEED}); CI mode's seed is fixed",
+    )
     parser.add_argument(
         "--max-examples",
         type=_positive,
@@ -70,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="examples per operation and phase (default: ci 250, deep 500)",
     )
     parser.add_argument(
-        "--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
-        help="--mock: parts run side by side (default: the number of CPUs)",
+        "--jobs", type=_positive, default=None, metavar="N",
+        help="--mock only: parts run side by side (default: the number of CPUs); a server runs every phase once",
     )
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
     parser.add_argument(
@@ -123,12 +126,18 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         refuse_live(base_url or "http://127.0.0.1/v1", api_key)
     except LiveTargetRefused as refused:
         raise UsageError(str(refused)) from None
+    # Options that would change nothing are refused, not ignored: a user reading the command believes them.
+    if args.seed is not None and mode is not Mode.DEEP:
+        raise UsageError("--seed replays a deep run (--mode deep); CI mode always uses its fixed seed")
+    if args.jobs is not None and base_url is not None:
+        raise UsageError("--jobs is for --mock (parts side by side); against a server every phase runs once")
+    jobs = args.jobs or os.cpu_count() or 1
     # The embedded mock's key is no secret (it is in this file) and masking it would mangle the output:
     # its pieces are words (`contract` made `fedapay-contract` into `fedapay-[redacted]`).
     redact = _redactor(api_key) if base_url is not None else _unchanged
     seed = args.seed
     if seed is None and mode is Mode.DEEP:
-        seed = int(os.environ[ENV_SEED]) if os.environ.get(ENV_SEED) else random.SystemRandom().randrange(2**31)
+        seed = _seed_from_env() if os.environ.get(ENV_SEED, "").strip() else random.SystemRandom().randrange(2**31)
 
     def say(line: str) -> None:
         print(redact(line), file=out, flush=True)
@@ -140,9 +149,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     randomness = f"seed {seed} (replay: --seed {seed})" if mode is Mode.DEEP else "derandomized"
     say(f"fedapay-contract: {label}, {mode.value} mode, {randomness}; spec {SPEC_PATH}")
     if base_url is None:
-        reports = _run_on_mocks(mode, seed, args.max_examples, args.jobs, say)
-        processes = min(args.jobs, len(reports))
+        reports = _run_on_mocks(mode, seed, args.max_examples, jobs, say)
+        processes = min(jobs, len(reports))
     else:
+        _reachable(base_url, label)
         reports = [_run_on_server(base_url, api_key, mode, seed, args.max_examples, label, say)]
         processes = 1
     status = _finish(reports, processes, args.junit_xml, redact, say)
@@ -159,8 +169,30 @@ def _command_shown(args: argparse.Namespace) -> str:
         words.append(f"--seed {args.seed}")
     if args.max_examples is not None:
         words.append(f"--max-examples {args.max_examples}")
-    words.append(f"--jobs {args.jobs}")
+    if args.mock:
+        words.append(f"--jobs {args.jobs or os.cpu_count() or 1}")
     return " ".join(words)
+
+
+def _seed_from_env() -> int:
+    text = os.environ.get(ENV_SEED, "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{ENV_SEED} must be a whole number (a seed a deep run printed), not {text[:20]!r}") from None
+
+
+def _reachable(base_url: str, label: str) -> None:
+    """One request before the suite: a server that cannot be reached is a usage problem (exit 2, no results
+    file), not hundreds of network errors counted as cases. Any HTTP answer, even an error, is reachable."""
+    import httpx
+
+    try:
+        httpx.get(base_url, timeout=10.0)
+    except httpx.HTTPError as problem:
+        raise UsageError(
+            f"could not reach the server at {label} ({type(problem).__name__}): check --base-url and the network"
+        ) from None
 
 
 def _write_results(
@@ -200,8 +232,15 @@ def _target(args: argparse.Namespace) -> tuple[str | None, str]:
     base_url = (args.base_url or os.environ.get(ENV_BASE_URL, "")).strip()
     if not base_url:
         raise UsageError(f"say which server: --mock (the embedded mock) or --base-url URL (or set {ENV_BASE_URL})")
-    if urlsplit(base_url).scheme not in ("http", "https"):
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https"):
         raise UsageError("--base-url must be an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise UsageError("--base-url has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise UsageError("--base-url has no host, e.g. https://sandbox-api.fedapay.com/v1")
     api_key = (args.api_key or os.environ.get(ENV_API_KEY, "")).strip()
     if not api_key:
         raise UsageError(f"set {ENV_API_KEY} to the server's secret key (sk_sandbox_...), or give --api-key")
@@ -298,13 +337,15 @@ def _finish(
     redact: Callable[[str], str],
     say: Callable[[str], None],
 ) -> int:
-    from fedapay_contract.summary import operation_table, suite_lines
+    from fedapay_contract.summary import acceptance_problems, operation_table, suite_lines
 
     problems = [f"{report.part or report.target}: phase {phase} produced no cases"
                 for report in reports if not report.errors
                 for phase in _phases_of(report) if not report.cases_by_phase.get(phase)]
     if not sum(report.total_cases for report in reports):
         problems.append("no case ran")
+    else:
+        problems += acceptance_problems(reports)
     say("")
     for line in [*suite_lines(reports, processes), "", "cases per operation and phase:", *operation_table(reports)]:
         say(line)

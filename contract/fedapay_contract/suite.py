@@ -308,6 +308,11 @@ class RunReport:
     not_implemented: list[str] = field(default_factory=list)
     # operation label ("GET /payouts/{id}") -> status class ("2xx") -> responses
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)
+    # operation label -> 2xx answers to positive (schema-valid) requests: a server that refuses everything
+    # holds every check (no check needs a 2xx), so the command requires one per operation (`problems`).
+    accepted: dict[str, int] = field(default_factory=dict)
+    # operation label -> 401/403 answers to requests that carried the configured key unchanged.
+    refused_key: dict[str, int] = field(default_factory=dict)
     # The run stopped once every check it was told to wait for had failed (`run_suite(stop_once_failed=)`).
     stopped_early: bool = False
 
@@ -422,7 +427,7 @@ def run_suite(
     try:
         for event in stream:
             if isinstance(event, events.ScenarioFinished):
-                _collect_scenario(report, event, seen)
+                _collect_scenario(report, event, seen, headers["Authorization"])
                 if stop_once_failed and not report.stopped_early and stop_once_failed <= report.failing_checks:
                     report.stopped_early = True
                     stream.stop()  # the engine finishes the scenario it is in, then ends the run
@@ -443,7 +448,9 @@ def run_suite(
     return report
 
 
-def _collect_scenario(report: RunReport, event: events.ScenarioFinished, seen: set[tuple[str, str, str]]) -> None:
+def _collect_scenario(
+    report: RunReport, event: events.ScenarioFinished, seen: set[tuple[str, str, str]], authorization: str
+) -> None:
     phase = event.phase.value
     recorder = event.recorder
     report.cases_by_phase[phase] = report.cases_by_phase.get(phase, 0) + len(recorder.cases)
@@ -456,9 +463,17 @@ def _collect_scenario(report: RunReport, event: events.ScenarioFinished, seen: s
         node = recorder.cases.get(case_id)
         if exchange.response is None or node is None:
             continue
-        counts = report.statuses.setdefault(node.value.operation.label, {})
-        status_class = f"{exchange.response.status_code // 100}xx"
+        label = node.value.operation.label
+        counts = report.statuses.setdefault(label, {})
+        status = exchange.response.status_code
+        status_class = f"{status // 100}xx"
         counts[status_class] = counts.get(status_class, 0) + 1
+        meta = node.value.meta
+        if status_class == "2xx" and (meta is None or meta.generation.mode.is_positive):
+            report.accepted[label] = report.accepted.get(label, 0) + 1
+        sent = {name.lower(): values for name, values in exchange.request.headers.items()}.get("authorization")
+        if status in (401, 403) and sent == [authorization]:
+            report.refused_key[label] = report.refused_key.get(label, 0) + 1
     for case_id, results in recorder.checks.items():
         for check in results:
             report.checks_run.add(check.name)
@@ -492,7 +507,8 @@ class LiveTargetRefused(RuntimeError):
 
 def refuse_live(base_url: str, api_key: str) -> None:
     """The suite creates and starts payouts with generated data: never against live money."""
-    host = urlparse(base_url).hostname or ""
+    # Host names compare without case and without the root's trailing dot (`API.fedapay.com.` is the live host).
+    host = (urlparse(base_url).hostname or "").lower().rstrip(".")
     if api_key.startswith("sk_live_") or host == "api.fedapay.com":
         raise LiveTargetRefused(
             f"refusing to run the contract suite against a live FedaPay account ({host}): it creates and "

@@ -77,3 +77,31 @@ def _operation_order(label: str) -> tuple[str, str]:
     """Sort "METHOD /path" labels by path, then method, so an operation's neighbours are its own resource."""
     method, _, path = label.partition(" ")
     return path, method
+
+
+def acceptance_problems(reports: Sequence[RunReport]) -> list[str]:
+    """What no check catches: a server that refuses every request holds every check (none needs a 2xx).
+
+    Over all `reports` (the parts share the operations): each operation that ran must have answered a 2xx to
+    at least one schema-valid request, and a 401/403 to a request carrying the configured key says the key
+    (or the server) is wrong, not that the contract held.
+    """
+    ran: set[str] = set()
+    accepted: set[str] = set()
+    refused: dict[str, int] = {}
+    for report in reports:
+        ran |= set(report.cases_by_operation)
+        accepted |= {operation for operation, count in report.accepted.items() if count}
+        for operation, count in report.refused_key.items():
+            refused[operation] = refused.get(operation, 0) + count
+    problems = []
+    if refused:
+        where = ", ".join(f"{operation} ({refused[operation]})" for operation in sorted(refused, key=_operation_order))
+        problems.append(
+            f"401/403 to requests carrying the configured key on {where}: check the key "
+            "(FEDAPAY_CONTRACT_API_KEY or --api-key) is a valid secret key of this server's account"
+        )
+    never = sorted(ran - accepted, key=_operation_order)
+    if never:
+        problems.append(f"never answered a 2xx to a valid request: {', '.join(never)}")
+    return problems

@@ -37,6 +37,11 @@ def _set(target: dict[str, Any], key: str, value: Any) -> None:
     target[key] = value
 
 
+def _api_key_on_list(new: dict[str, Any]) -> None:
+    new["components"]["securitySchemes"]["key"] = {"type": "apiKey", "in": "header", "name": "X-Key"}
+    new["paths"]["/payouts"]["get"]["security"] = [{"key": []}]
+
+
 def _add_required_purpose(old: dict[str, Any], new: dict[str, Any]) -> None:
     _props(new, "PayoutCreate")["purpose"] = {"type": "string"}
     _schemas(new)["PayoutCreate"]["required"].append("purpose")
@@ -307,6 +312,13 @@ CASES: list[tuple[str, Edit, str, str, bool]] = [
         "PayoutCreate.currency",
         True,
     ),
+    (
+        "security changed",
+        lambda o, n: _api_key_on_list(n),
+        "security-changed",
+        "GET /payouts security",
+        True,
+    ),
 ]
 
 
@@ -322,7 +334,7 @@ def test_each_rule_classifies_its_example(edit: Edit, kind: str, where: str, bre
 
 def test_every_rule_of_the_table_has_an_example_here() -> None:
     assert {case[2] for case in CASES} == set(RULES)
-    assert len(RULES) == 30  # the module docstring's table, parsed: a row lost to a typo would show here
+    assert len(RULES) == 31  # the module docstring's table, parsed: a row lost to a typo would show here
 
 
 def test_the_same_spec_has_no_change() -> None:
