@@ -396,12 +396,22 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         """An exception that is not httpx's, raised while sending: handed on typed (`_retry.UnexpectedError`),
         saying whether the request may have left. Not chained to it: its text is redacted on the way out
         (`_retry.connection_error`), its traceback's frames could not be."""
-        return UnexpectedError(f"{type(exc).__name__}: {str(exc)[:200]}", request=attempt.request,
-                               sent=attempt.may_have_left())
+        try:
+            text = str(exc)[:200]
+        except Exception:  # noqa: BLE001 - an exception whose own text fails: its type says enough
+            text = "(its text could not be read)"
+        return UnexpectedError(f"{type(exc).__name__}: {text}", request=attempt.request, sent=attempt.may_have_left())
 
     @staticmethod
     def _bad_sleep(result: object, wanted: str) -> InvalidArgumentError:
         return InvalidArgumentError("sleep", f"returned {shown(result)} instead of {wanted}: it did not wait")
+
+    @staticmethod
+    def _sleep_failed(exc: Exception) -> InvalidArgumentError:
+        """`sleep=` raised when called with the seconds to wait (a wrong signature, a bug of its own): named by its
+        type only (its text is the caller's code's, not ours to show)."""
+        return InvalidArgumentError("sleep", f"raised {type(exc).__name__} when called with the seconds to wait: "
+                                             "it did not wait")
 
     def _slot_transport(self, verify: Any) -> Any:
         """The transport of a pool of our own: one connection per place."""
@@ -678,6 +688,17 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                 "sleep", f"must be a plain function taking seconds (time.sleep), got {_kind_of(sleep)}"
             )
 
+    def _slept(self, seconds: float) -> InvalidArgumentError | None:
+        """Wait with `sleep=`; the error to hand to the operation when it did not wait."""
+        try:
+            waited: object = self._sleep(seconds)
+        except Exception as exc:  # noqa: BLE001 - the hook's own failure, handed on typed
+            return self._sleep_failed(exc)
+        if waited is not None and inspect.isawaitable(waited):  # an async sleep= given to FedaPay
+            getattr(waited, "close", lambda: None)()  # not awaited: no "never awaited" warning
+            return self._bad_sleep(waited, "None (a plain function's result)")
+        return None
+
     def _slot_transport(self, verify: Any) -> httpx.BaseTransport:
         from ._socket_deadline import install_on  # httpcore loads with the first client, not the package
 
@@ -706,12 +727,11 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                 if type(event) is Send:
                     outcome: Outcome | None = self._send(event.request, limit)
                 elif type(event) is Sleep:
-                    waited: object = self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
-                    if waited is not None and inspect.isawaitable(waited):  # an async sleep= given to FedaPay
-                        getattr(waited, "close", lambda: None)()  # not awaited: no "never awaited" warning
+                    problem = self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                    if problem is not None:  # handed to the operation: it says whether the server may have acted
                         try:
-                            event = events.throw(self._bad_sleep(waited, "None (a plain function's result)"))
+                            event = events.throw(problem)
                         except StopIteration as done:
                             return done.value  # type: ignore[no-any-return]
                         continue
@@ -827,6 +847,17 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                 request=None, request_sent=False,
             )
 
+    async def _slept(self, seconds: float) -> InvalidArgumentError | None:
+        """Wait with `sleep=`; the error to hand to the operation when it did not wait (a cancellation passes)."""
+        try:
+            waiting: object = self._sleep(seconds)
+            if not inspect.isawaitable(waiting):  # a plain sleep= given to AsyncFedaPay
+                return self._bad_sleep(waiting, "an awaitable (an async function's)")
+            await waiting
+        except Exception as exc:  # noqa: BLE001 - the hook's own failure, handed on typed
+            return self._sleep_failed(exc)
+        return None
+
     def _slot_transport(self, verify: Any) -> httpx.AsyncBaseTransport:
         return async_transport(self._turns, verify)
 
@@ -855,15 +886,14 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                 if type(event) is Send:
                     outcome: Outcome | None = await self._send(event.request, limit)
                 elif type(event) is Sleep:
-                    waiting: object = self._sleep(min(event.seconds, max(limit.remaining(), 0.0)))
                     outcome = None
-                    if not inspect.isawaitable(waiting):  # a plain sleep= given to AsyncFedaPay
+                    problem = await self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                    if problem is not None:  # handed to the operation: it says whether the server may have acted
                         try:
-                            event = events.throw(self._bad_sleep(waiting, "an awaitable (an async function's)"))
+                            event = events.throw(problem)
                         except StopIteration as done:
                             return done.value  # type: ignore[no-any-return]
                         continue
-                    await waiting
                 else:
                     raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:

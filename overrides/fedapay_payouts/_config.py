@@ -101,6 +101,13 @@ _RESERVED_HEADERS: Final = {
     "transfer-encoding": "the client sets it",
     "host": "it comes from base_url",
     "connection": "the connection pool manages it",
+    # What the client reads back: a reply in a form it did not ask for (brotli, text) would turn a success
+    # into an outcome it cannot read.
+    "accept": "the client asks for JSON and reads only JSON",
+    "accept-encoding": "the client asks for what it can decode (gzip, deflate) and bounds it",
+    "te": "the connection pool manages it",
+    "expect": "the client sends its bodies at once",
+    "upgrade": "the connection pool manages it",
 }
 
 

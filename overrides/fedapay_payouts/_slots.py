@@ -91,8 +91,8 @@ class LoopPlaces:
 class AsyncTurns:
     """The places of an async client, per event loop: an asyncio connection (and semaphore) belongs to the loop
     that made it, so each loop gets `size` places and connections of its own, and none ever crosses to another
-    loop (two `asyncio.run` calls, or threads each running a loop). A loop's places are dropped, never touched,
-    once that loop is closed or gone (its sockets close with their objects)."""
+    loop (two `asyncio.run` calls, or threads each running a loop). A loop's places are let go (`abandon`) once
+    that loop is closed, gone, or not running when another loop arrives."""
 
     __slots__ = ("__weakref__", "_by_loop", "_current", "_first", "_lock", "_size")
 
@@ -113,8 +113,12 @@ class AsyncTurns:
             if places is None:
                 for key, other in list(self._by_loop.items()):
                     owner = other.loop()
-                    if owner is None or owner.is_closed():
-                        abandon(self._by_loop.pop(key))  # a dead loop's connections: let go, never awaited
+                    # A loop closed, gone, or not running now: a loop that is not running has nothing in flight,
+                    # and one dropped without `close()` is otherwise kept alive by its own connections (and
+                    # their sockets open) as long as the client lives. Its connections are let go, never
+                    # awaited; if it runs again, it starts with new ones.
+                    if owner is None or owner.is_closed() or not owner.is_running():
+                        abandon(self._by_loop.pop(key))
                 places = self._by_loop[id(loop)] = LoopPlaces(self._size, loop, self._gone(id(loop)))
             self._current = places
         return places
@@ -249,8 +253,8 @@ class AsyncSlotTransport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         for places in self._turns.take_all():
             owner = places.loop()
-            if owner is None or owner.is_closed():
-                abandon(places)
+            if owner is None or owner.is_closed() or (owner is not loop and not owner.is_running()):
+                abandon(places)  # nobody to close them on: let go at once, never awaited
                 continue
             for transport in places.transports():
                 if owner is loop:

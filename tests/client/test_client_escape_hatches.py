@@ -17,6 +17,7 @@ SECRET_VALUE = "Bearer sk_live_do_not_show_me"
 @pytest.mark.parametrize("name", [
     "idempotency-key", "IDEMPOTENCY-KEY", "Authorization", "authorization", "Content-Length", "host",
     "FedaPay-Account", "fedapay-account", "Content-Type", "Transfer-Encoding", "Connection", "Proxy-Authorization",
+    "Accept", "accept-encoding", "TE", "Expect", "Upgrade",
 ])
 def test_extra_headers_refuse_what_the_client_sets_in_any_case(api: Api, name: str) -> None:
     """`{"idempotency-key": "order-77"}` replaced the wire key while the error reported the generated one:

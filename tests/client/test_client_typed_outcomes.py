@@ -315,3 +315,107 @@ def test_call_with_an_unhashable_operation_and_extra_query_with_a_bad_key_are_ar
     assert bad_key.value.argument == "extra_query['\\ud800']"
     str(bad_key.value).encode("utf-8")  # shown safely: the message itself is valid text
     assert api.sent == []
+
+
+# --- second review: loops dropped without close(), a close from another loop, a sleep= that raises ----------
+
+def test_loops_dropped_without_close_are_not_kept_alive_by_the_client(fedapay_mock: MockServer) -> None:
+    """A worker's loop dropped without `close()` (a common shortcut) used to be kept, with its sockets open, for
+    as long as the client lived: its own connections held it. A loop that is not running when another loop
+    arrives is let go."""
+    import gc
+    import warnings
+    import weakref
+
+    client = AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url, max_in_flight=2)
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def two_calls() -> None:
+        await asyncio.gather(client.payouts.list(), client.payouts.list())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the loops' own "unclosed event loop"
+        for _ in range(12):
+            loop = asyncio.new_event_loop()
+            loops.append(weakref.ref(loop))
+            loop.run_until_complete(two_calls())
+            del loop
+        gc.collect()
+        kept = sum(ref() is not None for ref in loops)
+        last = loops[-1]()
+        if last is not None:
+            last.run_until_complete(client.close())
+            last.close()
+    assert kept <= 1  # at most the last one, whose places the client still holds
+
+
+def test_closing_from_another_loop_closes_an_idle_loops_connections(fedapay_mock: MockServer) -> None:
+    import gc
+    import warnings
+
+    client = AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url, max_in_flight=4)
+    idle = asyncio.new_event_loop()
+
+    async def four_calls() -> None:
+        await asyncio.gather(*(client.payouts.list() for _ in range(4)))
+
+    idle.run_until_complete(four_calls())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(client.close())  # another loop; `idle` is neither closed nor running
+        idle.close()
+        del idle
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if "unclosed" in str(w.message) and "event loop" not in str(w.message)]
+    assert unclosed == []
+
+
+def _sleep_of_no_arguments() -> None:
+    return None
+
+
+async def _async_sleep_of_no_arguments() -> None:
+    return None
+
+
+def test_a_sleep_that_raises_after_a_lost_reply_ends_with_the_key(fedapay_mock: MockServer) -> None:
+    """A `sleep=` of the wrong signature raises TypeError when called: that used to escape bare, after a create
+    that may have acted, with no key. It is handed to the operation like a sleep of the wrong kind."""
+    fedapay_mock.arm_fault("create_payout", "drop_after_store", times=1)
+    with FedaPay(
+        API_KEY, base_url=fedapay_mock.base_url, sleep=_sleep_of_no_arguments  # type: ignore[arg-type]
+    ) as client, pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(**ORDER, idempotency_key="order-96")
+    assert caught.value.idempotency_key == "order-96"
+    assert isinstance(caught.value.__cause__, InvalidArgumentError)
+    assert "raised TypeError" in str(caught.value.__cause__)
+
+    fedapay_mock.arm_fault("create_payout", "drop_after_store", times=1)
+
+    async def main() -> Any:
+        async with AsyncFedaPay(
+            API_KEY, base_url=fedapay_mock.base_url, sleep=_async_sleep_of_no_arguments  # type: ignore[arg-type]
+        ) as client:
+            return await client.payouts.create(**ORDER, idempotency_key="order-97")
+
+    with pytest.raises(PayoutOutcomeUnknownError) as acaught:
+        asyncio.run(main())
+    assert acaught.value.idempotency_key == "order-97"
+    assert fedapay_mock.stats()["created"] == 2
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+def test_a_transport_exception_whose_text_fails_still_ends_typed(fedapay_mock: MockServer) -> None:
+    class Raising(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            raise _Unprintable
+
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url, transport=Raising()) as client, \
+            pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(**ORDER, idempotency_key="order-98")
+    assert caught.value.idempotency_key == "order-98"
+    assert "_Unprintable" in str(caught.value)
