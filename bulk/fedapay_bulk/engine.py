@@ -325,7 +325,7 @@ class Run:
                 continue
             except (AuthenticationError, PermissionDeniedError) as exc:
                 self.aborted = self.aborted or exc
-                self.journal.record(row.row, "refused", error=str(exc))
+                self._refused(row, unknown, str(exc))
                 return None
             except PayoutOutcomeUnknownError as exc:
                 unknown += 1
@@ -341,7 +341,7 @@ class Run:
                 return None
             except APIStatusError as exc:
                 if exc.status_code is not None and exc.status_code < 500:
-                    self.journal.record(row.row, "refused", error=str(exc))
+                    self._refused(row, unknown, str(exc))
                     self.progress.advance()
                     return None
                 unknown += 1
@@ -351,7 +351,7 @@ class Run:
                     return None
                 continue
             except InvalidArgumentError as exc:  # checked before: only a changed client could get here
-                self.journal.record(row.row, "refused", error=f"refused by the client: {exc}")
+                self._refused(row, unknown, f"refused by the client: {exc}")
                 self.progress.advance()
                 return None
             except APIError as exc:
@@ -372,6 +372,17 @@ class Run:
                               payout.id, "pending")
         self.journal.record(row.row, "creating", error="still rate limited after many pauses; re-run")
         return None
+
+    def _refused(self, row: JournalRow, unknown: int, error: str) -> None:
+        """A refused create: nothing exists, unless an earlier attempt's outcome was unknown (a reply lost after
+        FedaPay stored the payout). That row stays `creating` (never a refusal saying nothing was sent): the
+        run counts it as possibly sent, and the next run looks it up before creating."""
+        if unknown:
+            self.journal.record(row.row, "creating", error=(
+                f"a payout may have been created (an earlier attempt's outcome is unknown), then: {error}"
+            ))
+        else:
+            self.journal.record(row.row, "refused", error=error)
 
     async def _starter(self, starts: asyncio.Queue[JournalRow | None]) -> None:
         group: list[JournalRow] = []
