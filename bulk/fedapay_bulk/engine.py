@@ -408,7 +408,8 @@ class Run:
             return row.payout_id
         when = parse_schedule(row.scheduled_at)  # the checks' parse: a time without a zone is UTC
         if when.timestamp() <= time.time() + SCHEDULE_MARGIN:
-            self.journal.record(row.row, "created", error=f"scheduled time {wire(when)} had passed: sent now")
+            # Still `starting`: the start about to be sent may be in flight until its reply is recorded.
+            self.journal.record(row.row, "starting", error=f"scheduled time {wire(when)} had passed: sent now")
             return row.payout_id
         return StartItem(id=row.payout_id, scheduled_at=wire(when))
 

@@ -4,13 +4,17 @@ meaning (no zone = UTC, never local time), and what the checks accepted is what 
 from __future__ import annotations
 
 import datetime
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fedapay_bulk.engine import BulkOptions, pay_file
 from fedapay_bulk.when import parse_schedule, wire
 
-from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
+from tests.bulk.bulk_support import API_KEY, payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -74,3 +78,28 @@ def test_a_schedule_the_run_cannot_use_is_refused_before_anything_is_sent(
 
 def test_wire_form_is_utc_with_z() -> None:
     assert wire(parse_schedule("2030-06-01 12:30:00.25 +0230")) == "2030-06-01T10:00:00.250000Z"
+
+
+def test_a_schedule_sent_now_stays_starting_while_its_start_is_in_flight(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=3)  # within the 5 s margin: sent now
+    payroll = write_csv(tmp_path / "p.csv", payroll_rows(1))
+    journal = tmp_path / "j.sqlite"
+    fedapay_mock.arm_fault("start_payouts", "delay_before_reply", delay=2.0)
+    options = BulkOptions(journal=journal, schedule_at=wire(soon))
+    monkeypatch.setenv("FEDAPAY_API_KEY", API_KEY)
+    monkeypatch.setenv("FEDAPAY_BASE_URL", fedapay_mock.base_url)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(pay_file, payroll, options)
+        deadline = time.monotonic() + 30
+        while fedapay_mock.stats()["started"] == 0:  # FedaPay has started it; the reply is held back
+            assert time.monotonic() < deadline and not running.done()
+            time.sleep(0.01)
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+            state, error = db.execute("SELECT state, error FROM rows").fetchone()
+        result = running.result(timeout=30)
+    assert state == "starting"  # a start possibly in flight: a crash now makes the next run check, not start blind
+    assert "sent now" in error
+    assert result.complete
+    assert fedapay_mock.stats()["started"] == 1
