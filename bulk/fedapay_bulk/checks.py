@@ -189,6 +189,11 @@ class RowChecker:
         if cells.get("description"):
             create["description"] = cells["description"]
         reference = cells.get("reference") or None
+        if reference is not None and BATCH_SEPARATOR in reference:
+            # `A:B` paid without a batch would be `A` paid with --batch B: one reference, two payments.
+            bad("reference", f"{reference!r} contains {BATCH_SEPARATOR!r}, which marks a batch in the references this"
+                " tool sends (REFERENCE:BATCH); write it without (e.g. '-' instead)")
+            return problems
         if reference is not None and self.batch:
             reference = f"{reference}{BATCH_SEPARATOR}{self.batch}"  # another batch, another payment
         try:

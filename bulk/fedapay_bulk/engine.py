@@ -5,19 +5,21 @@ a deterministic idempotency key per row (FedaPay, or the mock, replays the payou
 the row's deterministic merchant reference, looked up before creating whenever the journal cannot
 vouch for a row (a new journal: maybe an earlier one was lost; a row `creating` when a run died).
 
-The lookup walks `client.payouts.auto_paging_iter()` once and matches `merchant_reference` exactly
-against the journal (an indexed SQLite query per payout, so memory stays flat). It is chosen over
-`GET /payouts/search` because it stays on the client's public, typed surface (its retries, errors,
-redaction and reply checks), matches exactly instead of by FedaPay's undocumented search rules, and
-answers for the whole file in one pass (pages of 100) where a search would cost one request per row.
+The lookup walks `client.payouts.list(include="customer")` page by page once and matches
+`merchant_reference` exactly against the journal (an indexed SQLite query per payout), then the
+beneficiary (`_beneficiary`). It is chosen over `GET /payouts/search` because it stays on the client's
+public, typed surface (its retries, errors, redaction and reply checks), matches exactly instead of by
+FedaPay's undocumented search rules, and answers for the whole file in one pass (pages of 100) where a
+search would cost one request per row.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +37,7 @@ from fedapay_payouts import (
     StartItem,
 )
 from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
+from fedapay_payouts_api.types import Unset
 
 from .checks import Defaults
 from .errors import BulkError, FileChangedError, Problem, ReferenceUsedError
@@ -56,6 +59,7 @@ DEFAULT_RATE_LIMIT_PAUSE = 5.0  # a 429 without Retry-After
 MIN_RATE_LIMIT_PAUSE = 0.1
 MAX_RATE_LIMIT_PAUSE = 60.0  # a longer Retry-After is cut to this (and said in the notes): the run goes on
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
+PHONE_MARK = "fedapay_bulk_phone"  # the `custom_metadata` key holding the beneficiary's number (the look-up's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +133,56 @@ def _field(value: object) -> Any:
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
+def _phone(row: JournalRow) -> str:
+    """The row's beneficiary number, as normalised by the checks (E.164)."""
+    return str(row.create["customer"]["phone_number"]["number"])
+
+
+def _marked_phone(payout: Any) -> str | None:
+    """The beneficiary number this tool wrote into the payout's `custom_metadata` when it created it."""
+    metadata = payout.custom_metadata
+    values = metadata.to_dict() if hasattr(metadata, "to_dict") else metadata
+    mark = values.get(PHONE_MARK) if isinstance(values, dict) else None
+    return mark if isinstance(mark, str) else None
+
+
+def _name(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _beneficiary(payout: Any, row: JournalRow) -> list[str]:
+    """How the payout's beneficiary differs from the row's (empty: the same person and number).
+
+    FedaPay's payout carries no phone number: this tool writes it into `custom_metadata` (`PHONE_MARK`) and
+    compares that; the names (and email) are compared when FedaPay embeds the customer (`include=customer`).
+    A payout showing neither cannot be told apart from someone else's: it never counts as this row's.
+    """
+    found: list[str] = []
+    shown_any = False
+    mark = _marked_phone(payout)
+    if mark is not None:
+        shown_any = True
+        if mark != _phone(row):
+            found.append(f"beneficiary number {shown(mark)}, not {_phone(row)}")
+    customer = payout.customer
+    wanted = row.create["customer"]
+    for name in ("firstname", "lastname", "email"):
+        value = _field(getattr(customer, name, None))
+        if not isinstance(value, str) or (name == "email" and not wanted.get(name)):
+            continue
+        shown_any = True
+        if _name(value) != _name(str(wanted.get(name) or "")):
+            found.append(f"beneficiary {name} {shown(repr(value))}, not {shown(repr(wanted.get(name) or ''))}")
+    if not shown_any:
+        found.append("FedaPay shows neither its beneficiary's number nor name: it cannot be told to be this row's")
+    return found
+
+
 def _differences(payout: Any, row: JournalRow) -> list[str]:
     """How a payout carrying this row's reference differs from the row (empty: it is this row's payment).
 
-    The payout's amount and mode are always compared; its currency and description when FedaPay shows them.
+    The payout's amount, mode and beneficiary (`_beneficiary`) are always compared; its currency and
+    description when FedaPay shows them.
     """
     found: list[str] = []
     if payout.amount != row.amount:
@@ -145,7 +195,7 @@ def _differences(payout: Any, row: JournalRow) -> list[str]:
     description = _field(payout.description)
     if isinstance(description, str) and description != (row.create.get("description") or ""):
         found.append(f"description {shown(repr(description))}, not {shown(repr(row.create.get('description') or ''))}")
-    return found
+    return found + _beneficiary(payout, row)
 
 
 def _outcome(payout: Any) -> dict[str, Any]:
@@ -197,7 +247,7 @@ class Run:
         found = 0
         used: list[Problem] = []
         self.progress.phase("looking up existing payouts", None)
-        async for payout in self.client.payouts.auto_paging_iter(per_page=100):
+        async for payout in self._all_payouts():
             self.progress.advance()
             reference = _field(payout.merchant_reference)
             if not isinstance(reference, str):
@@ -205,6 +255,10 @@ class Run:
             row = self.journal.by_reference(reference)
             if row is None:
                 continue
+            if _marked_phone(payout) is None and isinstance(payout.customer, Unset):  # the list did not embed it
+                payout = await self._call(functools.partial(
+                    self.client.payouts.retrieve, payout.id, extra_query={"include": "customer"}
+                ))
             differences = _differences(payout, row)
             if differences:
                 used.append(Problem(row.row, "reference", (
@@ -228,6 +282,21 @@ class Run:
             )
         self.journal.lookup_done()
         return found
+
+    async def _all_payouts(self) -> AsyncIterator[Any]:
+        """Every payout of the account, each once, with its customer embedded (`include=customer`) for
+        `_beneficiary`; pages shift as payouts are created (newest first): a page with nothing new ends it."""
+        seen: set[int] = set()
+        page: int | None = 1
+        while page is not None:
+            result = await self._call(functools.partial(
+                self.client.payouts.list, page=page, per_page=100, include="customer"
+            ))
+            fresh = [payout for payout in result.items if payout.id not in seen]
+            seen.update(payout.id for payout in fresh)
+            for payout in fresh:
+                yield payout
+            page = result.next_page if fresh else None
 
     async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
         """Retrieve payouts whose start may or may not have happened; record what FedaPay shows.
@@ -318,7 +387,8 @@ class Run:
             try:
                 async with self.limit:
                     payout = await self.client.payouts.create(
-                        **row.create, merchant_reference=row.reference, idempotency_key=key
+                        **row.create, merchant_reference=row.reference, idempotency_key=key,
+                        custom_metadata={PHONE_MARK: _phone(row)},
                     )
             except RateLimitError as exc:
                 self.throttle.pause(exc.retry_after)

@@ -14,7 +14,15 @@ import pytest
 from fedapay_bulk.engine import BulkOptions, pay_file
 from fedapay_bulk.when import parse_schedule, wire
 
-from tests.bulk.bulk_support import API_KEY, payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
+from tests.bulk.bulk_support import (
+    API_KEY,
+    payouts_by_reference,
+    payroll_rows,
+    process_env,
+    run_bulk,
+    run_until,
+    write_csv,
+)
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -94,7 +102,8 @@ def test_a_schedule_sent_now_stays_starting_while_its_start_is_in_flight(
         running = pool.submit(pay_file, payroll, options)
         deadline = time.monotonic() + 30
         while fedapay_mock.stats()["started"] == 0:  # FedaPay has started it; the reply is held back
-            assert time.monotonic() < deadline and not running.done()
+            assert time.monotonic() < deadline
+            assert not running.done()
             time.sleep(0.01)
         with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
             state, error = db.execute("SELECT state, error FROM rows").fetchone()
