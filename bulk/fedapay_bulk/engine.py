@@ -43,7 +43,7 @@ from .checks import Defaults
 from .errors import BulkError, FileChangedError, Problem, ReferenceUsedError
 from .journal import FINAL_STATUSES, Journal, JournalRow
 from .lock import JournalLock
-from .options import check_options
+from .options import check_options, not_past
 from .prepare import check_paths, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
@@ -79,6 +79,7 @@ class BulkOptions:
     allow_duplicates: bool = False
     batch: str = ""
     group_size: int = 100
+    send_late: bool = False  # rows not yet created whose scheduled time has passed are sent now, not refused
 
 
 @dataclass(slots=True)
@@ -590,6 +591,13 @@ async def pay_file_async(
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
     journal_path = None if options.dry_run else options.journal or default_journal(path, options.batch)
     check_paths(path, journal_path)
+    new_journal = journal_path is None or not journal_path.exists()
+    if options.schedule_at is not None and not options.send_late and new_journal:
+        try:
+            not_past(options.schedule_at)  # a new payroll: said once for the option, not once per row
+        except ValueError as exc:
+            raise BulkError(f"--schedule-at: {exc}; nothing was sent", [Problem(
+                0, "--schedule-at", "give a time in the future (or --send-late to send now)")]) from None
     lock = None if journal_path is None else JournalLock(journal_path)
     if lock is not None:
         lock.acquire()  # one run per journal: a second one is refused here, before reading anything
@@ -606,7 +614,7 @@ async def _pay(
 ) -> BulkResult:
     prepared = prepare(
         path, defaults, journal_path=journal_path, dry_run=options.dry_run,
-        allow_duplicates=options.allow_duplicates, batch=options.batch,
+        allow_duplicates=options.allow_duplicates, batch=options.batch, send_late=options.send_late,
     )
     result = BulkResult(journal_path, prepared.totals, prepared.warnings)
     if prepared.journal is None:
