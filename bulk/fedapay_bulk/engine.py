@@ -602,7 +602,7 @@ async def pay_file_async(
     if lock is not None:
         lock.acquire()  # one run per journal: a second one is refused here, before reading anything
     try:
-        return await _pay(path, journal_path, defaults, options, client, progress, client_options)
+        return await _pay(path, journal_path, defaults, options, client, progress, client_options, lock)
     finally:
         if lock is not None:
             lock.release()
@@ -610,7 +610,7 @@ async def pay_file_async(
 
 async def _pay(
     path: Path, journal_path: Path | None, defaults: Defaults, options: BulkOptions, client: AsyncFedaPay | None,
-    progress: Progress, client_options: dict[str, Any],
+    progress: Progress, client_options: dict[str, Any], lock: JournalLock | None = None,
 ) -> BulkResult:
     prepared = prepare(
         path, defaults, journal_path=journal_path, dry_run=options.dry_run,
@@ -622,6 +622,8 @@ async def _pay(
     journal = prepared.journal
     owned = client is None
     try:
+        if lock is not None:
+            lock.hold_journal()  # a journal this run just created is locked from now on too
         journal.begin_run()
         if client is None:
             # The client's own limit must not cap --concurrency: as many attempts on the wire as creates in flight.
