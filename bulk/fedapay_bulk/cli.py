@@ -79,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("--allow-duplicates", action="store_true", help="pay rows with the same beneficiary and amount")
     bulk.add_argument("--batch", type=_batch, default=None,
                       help="a label making this run a new payroll (paying the same file again on purpose)")
+    bulk.add_argument("--send-late", action="store_true",
+                      help="send now the rows not yet created whose scheduled time has passed (default: refuse them)")
     return top
 
 
@@ -123,7 +125,7 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
         schedule_at=args.schedule_at, country=args.country, concurrency=args.concurrency, wait=args.wait,
         wait_timeout=args.wait_timeout, report=args.report, allow_duplicates=args.allow_duplicates,
-        batch=args.batch or "",
+        batch=args.batch or "", send_late=args.send_late,
     )
     progress = None if args.dry_run else for_terminal(err_stream)
     try:

@@ -5,19 +5,21 @@ a deterministic idempotency key per row (FedaPay, or the mock, replays the payou
 the row's deterministic merchant reference, looked up before creating whenever the journal cannot
 vouch for a row (a new journal: maybe an earlier one was lost; a row `creating` when a run died).
 
-The lookup walks `client.payouts.auto_paging_iter()` once and matches `merchant_reference` exactly
-against the journal (an indexed SQLite query per payout, so memory stays flat). It is chosen over
-`GET /payouts/search` because it stays on the client's public, typed surface (its retries, errors,
-redaction and reply checks), matches exactly instead of by FedaPay's undocumented search rules, and
-answers for the whole file in one pass (pages of 100) where a search would cost one request per row.
+The lookup walks `client.payouts.list(include="customer")` page by page once and matches
+`merchant_reference` exactly against the journal (an indexed SQLite query per payout), then the
+beneficiary (`_beneficiary`). It is chosen over `GET /payouts/search` because it stays on the client's
+public, typed surface (its retries, errors, redaction and reply checks), matches exactly instead of by
+FedaPay's undocumented search rules, and answers for the whole file in one pass (pages of 100) where a
+search would cost one request per row.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,12 +37,13 @@ from fedapay_payouts import (
     StartItem,
 )
 from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
+from fedapay_payouts_api.types import Unset
 
 from .checks import Defaults
 from .errors import BulkError, FileChangedError, Problem, ReferenceUsedError
 from .journal import FINAL_STATUSES, Journal, JournalRow
 from .lock import JournalLock
-from .options import check_options
+from .options import check_options, not_past
 from .prepare import check_paths, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
@@ -56,6 +59,7 @@ DEFAULT_RATE_LIMIT_PAUSE = 5.0  # a 429 without Retry-After
 MIN_RATE_LIMIT_PAUSE = 0.1
 MAX_RATE_LIMIT_PAUSE = 60.0  # a longer Retry-After is cut to this (and said in the notes): the run goes on
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
+PHONE_MARK = "fedapay_bulk_phone"  # the `custom_metadata` key holding the beneficiary's number (the look-up's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,7 @@ class BulkOptions:
     allow_duplicates: bool = False
     batch: str = ""
     group_size: int = 100
+    send_late: bool = False  # rows not yet created whose scheduled time has passed are sent now, not refused
 
 
 @dataclass(slots=True)
@@ -129,10 +134,56 @@ def _field(value: object) -> Any:
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
+def _phone(row: JournalRow) -> str:
+    """The row's beneficiary number, as normalised by the checks (E.164)."""
+    return str(row.create["customer"]["phone_number"]["number"])
+
+
+def _marked_phone(payout: Any) -> str | None:
+    """The beneficiary number this tool wrote into the payout's `custom_metadata` when it created it."""
+    metadata = payout.custom_metadata
+    values = metadata.to_dict() if hasattr(metadata, "to_dict") else metadata
+    mark = values.get(PHONE_MARK) if isinstance(values, dict) else None
+    return mark if isinstance(mark, str) else None
+
+
+def _name(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _beneficiary(payout: Any, row: JournalRow) -> list[str]:
+    """How the payout's beneficiary differs from the row's (empty: the same person and number).
+
+    FedaPay's payout carries no phone number: this tool writes it into `custom_metadata` (`PHONE_MARK`) and
+    compares that; the names (and email) are compared when FedaPay embeds the customer (`include=customer`).
+    A payout showing neither cannot be told apart from someone else's: it never counts as this row's.
+    """
+    found: list[str] = []
+    shown_any = False
+    mark = _marked_phone(payout)
+    if mark is not None:
+        shown_any = True
+        if mark != _phone(row):
+            found.append(f"beneficiary number {shown(mark)}, not {_phone(row)}")
+    customer = payout.customer
+    wanted = row.create["customer"]
+    for name in ("firstname", "lastname", "email"):
+        value = _field(getattr(customer, name, None))
+        if not isinstance(value, str) or (name == "email" and not wanted.get(name)):
+            continue
+        shown_any = True
+        if _name(value) != _name(str(wanted.get(name) or "")):
+            found.append(f"beneficiary {name} {shown(repr(value))}, not {shown(repr(wanted.get(name) or ''))}")
+    if not shown_any:
+        found.append("FedaPay shows neither its beneficiary's number nor name: it cannot be told to be this row's")
+    return found
+
+
 def _differences(payout: Any, row: JournalRow) -> list[str]:
     """How a payout carrying this row's reference differs from the row (empty: it is this row's payment).
 
-    The payout's amount and mode are always compared; its currency and description when FedaPay shows them.
+    The payout's amount, mode and beneficiary (`_beneficiary`) are always compared; its currency and
+    description when FedaPay shows them.
     """
     found: list[str] = []
     if payout.amount != row.amount:
@@ -145,7 +196,7 @@ def _differences(payout: Any, row: JournalRow) -> list[str]:
     description = _field(payout.description)
     if isinstance(description, str) and description != (row.create.get("description") or ""):
         found.append(f"description {shown(repr(description))}, not {shown(repr(row.create.get('description') or ''))}")
-    return found
+    return found + _beneficiary(payout, row)
 
 
 def _outcome(payout: Any) -> dict[str, Any]:
@@ -197,7 +248,7 @@ class Run:
         found = 0
         used: list[Problem] = []
         self.progress.phase("looking up existing payouts", None)
-        async for payout in self.client.payouts.auto_paging_iter(per_page=100):
+        async for payout in self._all_payouts():
             self.progress.advance()
             reference = _field(payout.merchant_reference)
             if not isinstance(reference, str):
@@ -205,6 +256,10 @@ class Run:
             row = self.journal.by_reference(reference)
             if row is None:
                 continue
+            if _marked_phone(payout) is None and isinstance(payout.customer, Unset):  # the list did not embed it
+                payout = await self._call(functools.partial(
+                    self.client.payouts.retrieve, payout.id, extra_query={"include": "customer"}
+                ))
             differences = _differences(payout, row)
             if differences:
                 used.append(Problem(row.row, "reference", (
@@ -228,6 +283,21 @@ class Run:
             )
         self.journal.lookup_done()
         return found
+
+    async def _all_payouts(self) -> AsyncIterator[Any]:
+        """Every payout of the account, each once, with its customer embedded (`include=customer`) for
+        `_beneficiary`; pages shift as payouts are created (newest first): a page with nothing new ends it."""
+        seen: set[int] = set()
+        page: int | None = 1
+        while page is not None:
+            result = await self._call(functools.partial(
+                self.client.payouts.list, page=page, per_page=100, include="customer"
+            ))
+            fresh = [payout for payout in result.items if payout.id not in seen]
+            seen.update(payout.id for payout in fresh)
+            for payout in fresh:
+                yield payout
+            page = result.next_page if fresh else None
 
     async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
         """Retrieve payouts whose start may or may not have happened; record what FedaPay shows.
@@ -318,14 +388,15 @@ class Run:
             try:
                 async with self.limit:
                     payout = await self.client.payouts.create(
-                        **row.create, merchant_reference=row.reference, idempotency_key=key
+                        **row.create, merchant_reference=row.reference, idempotency_key=key,
+                        custom_metadata={PHONE_MARK: _phone(row)},
                     )
             except RateLimitError as exc:
                 self.throttle.pause(exc.retry_after)
                 continue
             except (AuthenticationError, PermissionDeniedError) as exc:
                 self.aborted = self.aborted or exc
-                self.journal.record(row.row, "refused", error=str(exc))
+                self._refused(row, unknown, str(exc))
                 return None
             except PayoutOutcomeUnknownError as exc:
                 unknown += 1
@@ -341,7 +412,7 @@ class Run:
                 return None
             except APIStatusError as exc:
                 if exc.status_code is not None and exc.status_code < 500:
-                    self.journal.record(row.row, "refused", error=str(exc))
+                    self._refused(row, unknown, str(exc))
                     self.progress.advance()
                     return None
                 unknown += 1
@@ -351,7 +422,7 @@ class Run:
                     return None
                 continue
             except InvalidArgumentError as exc:  # checked before: only a changed client could get here
-                self.journal.record(row.row, "refused", error=f"refused by the client: {exc}")
+                self._refused(row, unknown, f"refused by the client: {exc}")
                 self.progress.advance()
                 return None
             except APIError as exc:
@@ -372,6 +443,17 @@ class Run:
                               payout.id, "pending")
         self.journal.record(row.row, "creating", error="still rate limited after many pauses; re-run")
         return None
+
+    def _refused(self, row: JournalRow, unknown: int, error: str) -> None:
+        """A refused create: nothing exists, unless an earlier attempt's outcome was unknown (a reply lost after
+        FedaPay stored the payout). That row stays `creating` (never a refusal saying nothing was sent): the
+        run counts it as possibly sent, and the next run looks it up before creating."""
+        if unknown:
+            self.journal.record(row.row, "creating", error=(
+                f"a payout may have been created (an earlier attempt's outcome is unknown), then: {error}"
+            ))
+        else:
+            self.journal.record(row.row, "refused", error=error)
 
     async def _starter(self, starts: asyncio.Queue[JournalRow | None]) -> None:
         group: list[JournalRow] = []
@@ -397,7 +479,8 @@ class Run:
             return row.payout_id
         when = parse_schedule(row.scheduled_at)  # the checks' parse: a time without a zone is UTC
         if when.timestamp() <= time.time() + SCHEDULE_MARGIN:
-            self.journal.record(row.row, "created", error=f"scheduled time {wire(when)} had passed: sent now")
+            # Still `starting`: the start about to be sent may be in flight until its reply is recorded.
+            self.journal.record(row.row, "starting", error=f"scheduled time {wire(when)} had passed: sent now")
             return row.payout_id
         return StartItem(id=row.payout_id, scheduled_at=wire(when))
 
@@ -508,11 +591,18 @@ async def pay_file_async(
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
     journal_path = None if options.dry_run else options.journal or default_journal(path, options.batch)
     check_paths(path, journal_path)
+    new_journal = journal_path is None or not journal_path.exists()
+    if options.schedule_at is not None and not options.send_late and new_journal:
+        try:
+            not_past(options.schedule_at)  # a new payroll: said once for the option, not once per row
+        except ValueError as exc:
+            raise BulkError(f"--schedule-at: {exc}; nothing was sent", [Problem(
+                0, "--schedule-at", "give a time in the future (or --send-late to send now)")]) from None
     lock = None if journal_path is None else JournalLock(journal_path)
     if lock is not None:
         lock.acquire()  # one run per journal: a second one is refused here, before reading anything
     try:
-        return await _pay(path, journal_path, defaults, options, client, progress, client_options)
+        return await _pay(path, journal_path, defaults, options, client, progress, client_options, lock)
     finally:
         if lock is not None:
             lock.release()
@@ -520,11 +610,11 @@ async def pay_file_async(
 
 async def _pay(
     path: Path, journal_path: Path | None, defaults: Defaults, options: BulkOptions, client: AsyncFedaPay | None,
-    progress: Progress, client_options: dict[str, Any],
+    progress: Progress, client_options: dict[str, Any], lock: JournalLock | None = None,
 ) -> BulkResult:
     prepared = prepare(
         path, defaults, journal_path=journal_path, dry_run=options.dry_run,
-        allow_duplicates=options.allow_duplicates, batch=options.batch,
+        allow_duplicates=options.allow_duplicates, batch=options.batch, send_late=options.send_late,
     )
     result = BulkResult(journal_path, prepared.totals, prepared.warnings)
     if prepared.journal is None:
@@ -532,6 +622,8 @@ async def _pay(
     journal = prepared.journal
     owned = client is None
     try:
+        if lock is not None:
+            lock.hold_journal()  # a journal this run just created is locked from now on too
         journal.begin_run()
         if client is None:
             # The client's own limit must not cap --concurrency: as many attempts on the wire as creates in flight.

@@ -237,6 +237,13 @@ class Staging:
             "SELECT mode, currency, count(*), sum(amount) FROM rows GROUP BY mode, currency ORDER BY mode, currency"
         ).fetchall()
 
+    def scheduled(self) -> Iterator[tuple[int, str]]:
+        """(row, scheduled time in wire form) of each scheduled row."""
+        for row, when in self.db.execute(
+            "SELECT row, scheduled_at FROM rows WHERE scheduled_at IS NOT NULL ORDER BY row"
+        ).fetchall():
+            yield int(row), str(when)
+
     def differences(self, journal: Path) -> list[Problem]:
         """Rows that differ from those the existing journal records (changed, added or removed)."""
         db = self.db
@@ -399,6 +406,13 @@ class Journal:
             return None
         row, reference, create, when, amount, state, payout_id, status = found
         return JournalRow(row, reference, orjson.loads(create), when, amount, state, payout_id, status)
+
+    def rows_in(self, states: Iterable[str]) -> Iterator[int]:
+        """The numbers of the rows in `states` (a cursor: never the whole file in memory)."""
+        wanted = tuple(states)
+        marks = ",".join("?" * len(wanted))
+        for (row,) in self.db.execute(f"SELECT row FROM rows WHERE state IN ({marks}) ORDER BY row", wanted):  # noqa: S608
+            yield int(row)
 
     def digest(self, row: int) -> str:
         (found,) = self.db.execute("SELECT digest FROM rows WHERE row = ?", (row,)).fetchone()

@@ -51,11 +51,17 @@ def batch(value: str) -> str:
 
 
 def schedule_at(value: str) -> str:
-    """One of the spec's forms, in the future (a time without a zone is UTC)."""
+    """One of the spec's forms (a time without a zone is UTC). Whether it is still in the future is asked
+    by `prepare.py`, of the rows not yet created only: a resumed journal keeps the plan of the others."""
+    parse_schedule(value)
+    return value
+
+
+def not_past(value: str) -> None:
+    """`ValueError` if the time has passed."""
     when = parse_schedule(value)
     if when.timestamp() <= time.time():
         raise ValueError(f"{value!r} ({wire(when)}; a time without a zone is UTC) is not in the future")
-    return value
 
 
 def check_options(options: BulkOptions) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import Defaults, OfflineClient, Planned, RowChecker
+from .checks import Defaults, OfflineClient, Planned, RowChecker, late
 from .errors import BulkError, FileChangedError, FileInvalidError, Problem
 from .journal import Journal, Staging, check_files
 from .rows import RowReader, file_digest
@@ -33,15 +34,17 @@ def default_journal(path: Path, batch: str) -> Path:
 
 def prepare(
     path: Path, defaults: Defaults, *, journal_path: Path | None, dry_run: bool, allow_duplicates: bool,
-    batch: str = "",
+    batch: str = "", send_late: bool = False,
 ) -> Prepared:
     """Check every row; raise `FileInvalidError` / `FileChangedError` with every problem, or return the journal.
 
+    A scheduled time that has passed is refused only for rows not yet created (a new journal: every row;
+    a resumed one: `validated`, `refused` and `creating` rows), unless `send_late`: then they are sent now.
     For a real run the caller holds the journal's lock (`lock.py`).
     """
     check_paths(path, journal_path)
     try:
-        return _prepare(path, defaults, journal_path, dry_run, allow_duplicates, batch)
+        return _prepare(path, defaults, journal_path, dry_run, allow_duplicates, batch, send_late)
     except sqlite3.Error as exc:  # the journal's folder, disk or file, not the payroll file
         raise BulkError(
             f"cannot write the journal {journal_path}: {exc}; nothing was sent",
@@ -64,8 +67,19 @@ def check_paths(path: Path, journal_path: Path | None) -> None:
             0, "--journal", f"{journal_path.parent} does not exist")])
 
 
+def _late(staging: Staging, rows: set[int] | None = None) -> list[Problem]:
+    """Rows (of `rows`, or all) whose scheduled time is not in the future, one problem each."""
+    now = time.time()
+    return [
+        Problem(row, "scheduled at", f"{when} (UTC) has passed and the row is not created yet: pass --send-late"
+                " to send it now")
+        for row, when in staging.scheduled() if (rows is None or row in rows) and late(when, now)
+    ]
+
+
 def _prepare(
     path: Path, defaults: Defaults, journal_path: Path | None, dry_run: bool, allow_duplicates: bool, batch: str,
+    send_late: bool,
 ) -> Prepared:
     try:
         digest = file_digest(path)
@@ -98,6 +112,8 @@ def _prepare(
         for problem in reader.problems:
             staging.problem(problem)
         problems = staging.finish(allow_duplicates)
+        if not send_late and (journal_path is None or not journal_path.exists()):
+            problems = sorted([*problems, *_late(staging)], key=lambda p: p.row)
         blocking = [p for p in problems if not p.warning or not allow_duplicates]
         if blocking:
             raise FileInvalidError(
@@ -116,11 +132,27 @@ def _prepare(
             if differences:
                 raise FileChangedError(
                     f"{path} differs from the file its journal {journal_path} records ({len(differences)} row(s));"
-                    " nothing was sent. Restore the original file, or pay the new one with another --journal"
-                    " (its unchanged rows would be found by their references and not paid twice).",
+                    " nothing was sent. Restore the original file and re-run it with this journal to finish it."
+                    " Do not pay the changed file with another journal: a row without its own reference gets one"
+                    " derived from its content (schedule included), so a changed row would be paid a second time.",
                     differences,
                 )
-            return Prepared(Journal(journal_path), totals, warnings)
+            journal = Journal(journal_path)
+            try:
+                waiting = set(journal.rows_in(["validated", "refused", "creating"])) if not send_late else set()
+                late_rows = _late(staging, waiting) if waiting else []
+            except BaseException:
+                journal.close()
+                raise
+            if late_rows:
+                journal.close()
+                raise FileInvalidError(
+                    f"{path}: {len(late_rows)} row(s) not yet created are scheduled at a time that has passed;"
+                    " nothing was sent. Re-run with --send-late to send them now (rows already created keep"
+                    " their schedule, or are sent now if it has passed).",
+                    late_rows,
+                )
+            return Prepared(journal, totals, warnings)
         staging.become(journal_path, {"file_sha256": digest, "file_name": path.name, "batch": batch})
         keep = True
         return Prepared(Journal(journal_path), totals, warnings)

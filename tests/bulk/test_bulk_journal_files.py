@@ -4,6 +4,7 @@ or resolved by looking every row up: never a row paid twice, never old amounts p
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -141,3 +142,34 @@ def test_a_second_run_of_the_same_journal_is_refused_at_once(
     again = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)  # the lock went with the first run
     assert again.code == 0, again.out + again.err
     assert fedapay_mock.stats()["created"] == 6
+
+
+def test_another_name_for_a_journal_in_use_or_its_deleted_lock_file_lets_no_second_run_in(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(6)))
+    journal = tmp_path / "j.sqlite"
+    fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=6, delay=0.5)
+    first = spawn(fedapay_mock, payroll, "--concurrency", "1", "--journal", str(journal))
+    try:
+        deadline = time.monotonic() + 30
+        while not fedapay_mock.stats()["requests"].get("create_payout"):
+            assert first.poll() is None, "the first run ended before creating"
+            assert time.monotonic() < deadline, "the first run never created"
+            time.sleep(0.01)
+        (tmp_path / "symlink.sqlite").symlink_to(journal)
+        os.link(journal, tmp_path / "hardlink.sqlite")
+        Path(f"{journal}.lock").unlink()
+        for name in ("symlink.sqlite", "hardlink.sqlite", "j.sqlite"):
+            second = run_bulk(fedapay_mock, payroll, "--journal", str(tmp_path / name), monkeypatch=monkeypatch)
+            assert second.code == 2, name + second.out + second.err
+            assert "another run of this journal is in progress" in second.err, name
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=10)
+        if first.stderr is not None:
+            first.stderr.close()
+    assert fedapay_mock.stats()["created"] == 6
+    assert fedapay_mock.stats()["requests"]["create_payout"] == 6

@@ -137,3 +137,22 @@ def test_a_capped_pause_is_said_in_the_output(
     assert outcome.code == 0, outcome.out + outcome.err
     assert "FedaPay asked to wait up to 1e+09 s (Retry-After); each pause was cut to 0.2 s" in outcome.out
     assert fedapay_mock.stats()["created"] == 2
+
+
+def test_a_key_refused_after_a_create_whose_reply_was_lost_exits_1_and_the_next_run_finds_the_payout(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fedapay_mock.arm_fault("create_payout", "drop_after_store", times=1)  # stored, its reply lost
+    fedapay_mock.arm_fault("create_payout", "status", times=50, status=401)  # then every retry refused
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(1)))
+    outcome = run_bulk(fedapay_mock, payroll, "--concurrency", "1", monkeypatch=monkeypatch)
+    assert outcome.code == 1, outcome.out + outcome.err
+    assert "nothing was sent" not in outcome.err
+    assert "payouts may have been created" in outcome.err
+    assert fedapay_mock.stats()["created"] == 1
+    fedapay_mock.app.faults.reset()  # the key works again
+    again = run_bulk(fedapay_mock, payroll, "--wait", monkeypatch=monkeypatch)
+    assert again.code == 0, again.out + again.err
+    assert "1 payout(s) of this file already existed" in again.out
+    assert fedapay_mock.stats()["created"] == 1
+    assert fedapay_mock.stats()["by_status"] == {"sent": 1}

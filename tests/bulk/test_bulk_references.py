@@ -72,3 +72,39 @@ def test_a_reference_of_a_payout_with_another_amount_is_refused(
     assert "amount 95000, not 96000" in refused.err
     assert "row 2:" not in refused.err  # the same payment: found, not a conflict
     assert fedapay_mock.stats()["created"] == 2
+
+
+@pytest.mark.parametrize(
+    ("december", "shown"),
+    [
+        ("Koffi,Mensah,+22997808099,150000,mtn_open,EMP-001,Salaire\n", "firstname 'Ada', not 'Koffi'"),
+        ("Ada,Lovelace,+22997808099,150000,mtn_open,EMP-001,Salaire\n", "number +22997808080, not +22997808099"),
+    ],
+    ids=["another-person", "another-number"],
+)
+def test_a_reference_paid_to_another_beneficiary_is_refused_not_counted_as_paid(
+    december: str, shown: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "Prénom,Nom,Téléphone,Montant,Mode,Référence,Description\n"
+    november, later = tmp_path / "nov.csv", tmp_path / "dec.csv"
+    november.write_text(header + "Ada,Lovelace,+22997808080,150000,mtn_open,EMP-001,Salaire\n", encoding="utf-8")
+    later.write_text(header + december, encoding="utf-8")
+    assert run_bulk(fedapay_mock, str(november), monkeypatch=monkeypatch).code == 0
+    refused = run_bulk(fedapay_mock, str(later), "--report", str(tmp_path / "r.csv"), monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "row 2: reference: 'EMP-001' is already the reference of payout" in refused.err
+    assert shown in refused.err
+    assert "already existed" not in refused.out
+    assert fedapay_mock.stats()["created"] == 1
+
+
+def test_a_reference_with_the_batch_separator_is_refused(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = tmp_path / "p.csv"
+    payroll.write_text(NOVEMBER.replace("EMP-002", "EMP-001:2026-12"), encoding="utf-8")
+    refused = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "row 3: reference: 'EMP-001:2026-12' contains ':'" in refused.err
+    assert "row 2" not in refused.err
+    assert fedapay_mock.stats()["requests"] == {}

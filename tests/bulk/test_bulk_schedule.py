@@ -4,13 +4,26 @@ meaning (no zone = UTC, never local time), and what the checks accepted is what 
 from __future__ import annotations
 
 import datetime
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fedapay_bulk.checks import OfflineClient, client_form
+from fedapay_bulk.engine import BulkOptions, pay_file
 from fedapay_bulk.when import parse_schedule, wire
 
-from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
+from tests.bulk.bulk_support import (
+    API_KEY,
+    payouts_by_reference,
+    payroll_rows,
+    process_env,
+    run_bulk,
+    run_until,
+    write_csv,
+)
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -74,3 +87,72 @@ def test_a_schedule_the_run_cannot_use_is_refused_before_anything_is_sent(
 
 def test_wire_form_is_utc_with_z() -> None:
     assert wire(parse_schedule("2030-06-01 12:30:00.25 +0230")) == "2030-06-01T10:00:00.250000Z"
+
+
+def test_a_schedule_sent_now_stays_starting_while_its_start_is_in_flight(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=3)  # within the 5 s margin: sent now
+    payroll = write_csv(tmp_path / "p.csv", payroll_rows(1))
+    journal = tmp_path / "j.sqlite"
+    fedapay_mock.arm_fault("start_payouts", "delay_before_reply", delay=2.0)
+    options = BulkOptions(journal=journal, schedule_at=wire(soon))
+    monkeypatch.setenv("FEDAPAY_API_KEY", API_KEY)
+    monkeypatch.setenv("FEDAPAY_BASE_URL", fedapay_mock.base_url)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(pay_file, payroll, options)
+        deadline = time.monotonic() + 30
+        while fedapay_mock.stats()["started"] == 0:  # FedaPay has started it; the reply is held back
+            assert time.monotonic() < deadline
+            assert not running.done()
+            time.sleep(0.01)
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+            state, error = db.execute("SELECT state, error FROM rows").fetchone()
+        result = running.result(timeout=30)
+    assert state == "starting"  # a start possibly in flight: a crash now makes the next run check, not start blind
+    assert "sent now" in error
+    assert result.complete
+    assert fedapay_mock.stats()["started"] == 1
+
+
+def test_a_scheduled_payroll_resumes_after_its_time_and_late_rows_not_yet_created_need_send_late(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=6)
+    header = ["First name", "Last name", "Email", "Phone number", "Amount", "Mode", "Scheduled at"]
+    text = when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    scheduled = write_csv(tmp_path / "s.csv", [[*row, text] for row in payroll_rows(2)], header=header)
+    held = write_csv(tmp_path / "h.csv", [[*row[:4], "7000", *row[5:], text] for row in payroll_rows(2)],
+                     header=header)
+    assert run_bulk(fedapay_mock, str(scheduled), monkeypatch=monkeypatch).code == 0
+    fedapay_mock.arm_fault("create_payout", "status", times=1_000, status=401)  # h.csv: refused, nothing created
+    assert run_bulk(fedapay_mock, str(held), monkeypatch=monkeypatch).code == 2
+    fedapay_mock.app.faults.reset()
+    while datetime.datetime.now(datetime.UTC) <= when:
+        time.sleep(0.1)
+    resumed = run_bulk(fedapay_mock, str(scheduled), "--wait", monkeypatch=monkeypatch)  # its journal has both
+    assert resumed.code == 0, resumed.out + resumed.err
+    assert "sent: 2" in resumed.out
+    late = run_bulk(fedapay_mock, str(held), monkeypatch=monkeypatch)
+    assert late.code == 2, late.out + late.err
+    assert "row 2: scheduled at:" in late.err
+    assert "row 3: scheduled at:" in late.err
+    assert "--send-late" in late.err
+    assert "another --journal" not in late.err
+    assert fedapay_mock.stats()["created"] == 2
+    sent = run_bulk(fedapay_mock, str(held), "--send-late", "--wait", monkeypatch=monkeypatch)
+    assert sent.code == 0, sent.out + sent.err
+    stats = fedapay_mock.stats()
+    assert stats["created"] == 4
+    assert stats["by_status"] == {"sent": 4}
+
+
+def test_the_checks_form_of_a_past_schedule_is_the_clients_form() -> None:
+    """A passed schedule's digest is computed without the client (which refuses the past): the same bytes."""
+    offline = OfflineClient()
+    try:
+        for text in ["2030-01-01 10:00:00 UTC", "2030-01-01 11:00:00 +0100", "2030-01-01T05:00:00-05:00",
+                     "2030-01-01 10:00:00", "2030-01-01T10:00:00Z", "2030-01-01T10:00:00.5+02:00"]:
+            assert client_form(text) == offline.start_item(text), text
+    finally:
+        offline.close()
