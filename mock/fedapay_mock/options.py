@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TypedDict
@@ -46,6 +47,14 @@ class MockOptions:
             raise ValueError(
                 f"max_payouts_per_number must be a whole number >= 1 or None (no limit), not {_shown(limit)}"
             )
+        for name in ("api_key", "webhook_url", "webhook_secret"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string or None")  # never the value: it may be a secret
+        if self.spec_path is not None and not isinstance(self.spec_path, str | os.PathLike):
+            raise ValueError(f"spec_path must be a path (str or os.PathLike) or None, not {_shown(self.spec_path)}")
+        for name in ("freeze_clock", "delete_only_unsent"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {_shown(getattr(self, name))}")
         if self.api_key is not None and not KEY_RE.match(f"Bearer {self.api_key}"):
             raise ValueError("api_key must look like sk_sandbox_... or sk_live_...")
 

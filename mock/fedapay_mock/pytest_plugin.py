@@ -86,9 +86,9 @@ def fedapay_mock_servers() -> Iterator[MockServers]:
 def fedapay_mock_server(
     fedapay_mock_servers: MockServers, fedapay_mock_options: MockOptions | dict[str, Any]
 ) -> MockServer:
-    """The session's running mock server, on 127.0.0.1 and a free port, with the session's options (those of a
-    root `conftest.py`), not reset (see `fedapay_mock`). Session-scoped, so a session fixture of yours can use
-    it; a folder's own `fedapay_mock_options` reaches `fedapay_mock`, not this one."""
+    """The session's running mock server, on 127.0.0.1 and a free port, not reset (see `fedapay_mock`).
+    Session-scoped, so a session fixture of yours can use it; pytest resolves it once, from the first test
+    that asks, so it has the options that test sees. `fedapay_mock` always has the options of its own test."""
     return fedapay_mock_servers.server(fedapay_mock_options)
 
 

@@ -59,10 +59,16 @@ Lifespan = Literal["auto", "on", "off"]
 
 class _QuietCancel(logging.Filter):
     """Drops uvicorn's traceback for a request the shutdown cancelled (a fault's delay still running): the
-    server stopped on purpose, the request did not fail. Every other record passes."""
+    server stopped on purpose, the request did not fail. Only while one of our servers is stopping (the
+    `uvicorn.error` logger is shared with any other uvicorn app in the process); every other record passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopping = 0  # our servers in their shutdown now
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+        cancelled = record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError)
+        return not (cancelled and self.stopping)
 
 
 _QUIET_CANCEL = _QuietCancel()
@@ -100,10 +106,12 @@ def _stopping_server_class() -> type[uvicorn.Server]:
             # A client holding a request open (a body announced and never sent) sees the connection close,
             # not a 500, and the request's task ends at once instead of at the timeout.
             timer = asyncio.get_running_loop().call_later(GRACE_SECONDS, self._drop_open_connections)
+            _QUIET_CANCEL.stopping += 1
             try:
                 await super().shutdown(sockets)
             finally:
                 timer.cancel()
+                _QUIET_CANCEL.stopping -= 1
 
         def _drop_open_connections(self) -> None:
             for connection in list(self.server_state.connections):

@@ -82,7 +82,7 @@ def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 def _path_regex(template: str) -> re.Pattern[str]:
     pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-    return re.compile(f"^{pattern}/?$")
+    return re.compile(f"^{pattern}/?\\Z")  # \Z, not $: `$` also matches before a final newline (`/payouts/1/%0A`)
 
 
 def load_spec(path: str | Path | None = None) -> Spec:

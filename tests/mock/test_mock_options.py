@@ -173,3 +173,18 @@ def test_the_cli_help_points_to_a_guide_that_ships(capsys: pytest.CaptureFixture
     assert "See docs/mock.md." not in out  # not in the wheel
     assert "README, section 'The mock server'" in out
     assert "## The mock server: `fedapay_mock`" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"spec_path": ["openapi.yaml"]}, "spec_path"),  # unhashable: the fixture's server table failed bare
+        ({"webhook_url": ["http://127.0.0.1:9/"], "webhook_secret": "whsec"}, "webhook_url"),
+        ({"api_key": 42}, "api_key"),
+        ({"freeze_clock": 1}, "freeze_clock"),
+        ({"delete_only_unsent": "no"}, "delete_only_unsent"),
+    ],
+)
+def test_an_option_of_the_wrong_type_is_refused_naming_it(settings: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        MockOptions(**settings)

@@ -85,6 +85,8 @@ def test_page_numbers_of_non_ascii_digits_are_400(value: str, api: httpx.Client,
         ("PUT", "/v1/payouts%2Fstart"),  # was a start
         ("GET", "/v1/payouts//"),  # was the list
         ("GET", "/v1/payouts/1%2F"),
+        ("GET", "/v1/payouts/1/%0A"),  # `$` matched before the final newline: was payout 1
+        ("DELETE", "/v1/payouts/1/%0A"),  # was a delete of payout 1
     ],
 )
 def test_a_path_that_routes_only_once_decoded_is_404(

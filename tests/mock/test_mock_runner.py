@@ -138,3 +138,26 @@ def test_the_runner_reads_no_proxy_headers() -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
     with serve_asgi(client_address, lifespan="off") as served:
         assert httpx.get(served.root_url + "/", headers=forwarded).text == "127.0.0.1 http"
+
+
+def test_a_cancelled_request_is_still_logged_while_no_mock_is_stopping() -> None:
+    """The filter that hides the traceback of a request cancelled by our shutdown sits on uvicorn's shared
+    logger: outside a shutdown (another app of the process, or ours serving) a CancelledError is still logged."""
+    import asyncio
+    import logging
+
+    from fedapay_mock.server import _QUIET_CANCEL
+
+    try:
+        raise asyncio.CancelledError
+    except asyncio.CancelledError:
+        record = logging.getLogger("uvicorn.error").makeRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", (), sys.exc_info()
+        )
+    assert _QUIET_CANCEL.stopping == 0
+    assert _QUIET_CANCEL.filter(record)
+    _QUIET_CANCEL.stopping += 1
+    try:
+        assert not _QUIET_CANCEL.filter(record)
+    finally:
+        _QUIET_CANCEL.stopping -= 1
