@@ -9,7 +9,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .extra import MockExtraMissing, require_mock_extra
 from .options import MockOptions
@@ -24,28 +24,29 @@ GUIDE = (
 )
 
 
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (to `high`), refused in one line otherwise."""
+    bounds = f"from {low} to {high}" if high is not None else f">= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, not {text[:20]!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+        return value
+
+    return parse
+
+
+_port = _whole(0, 65535)  # `--port`: 0 is a free port
+_positive = _whole(1)  # `--max-body-bytes`, and `--max-payouts-per-number` unless `none`
+
+
 def _limit(text: str) -> int | None:
     """`--max-payouts-per-number`: a whole number >= 1, or `none` (no limit)."""
-    if text.strip().lower() == "none":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 or 'none', not {text[:20]!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1 (or 'none' for no limit)")
-    return value
-
-
-def _port(text: str) -> int:
-    """`--port`: 0 (a free port) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535, not {text[:20]!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {value}")
-    return value
+    return None if text.strip().lower() == "none" else _positive(text)
 
 
 def _seconds(text: str) -> float:
@@ -56,17 +57,6 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, not {text[:20]!r}")
-    return value
-
-
-def _size(text: str) -> int:
-    """`--max-body-bytes`: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text[:20]!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
     return value
 
 
@@ -105,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-body-bytes",
-        type=_size,
+        type=_positive,
         default=_DEFAULTS.max_body_bytes,
         help=f"larger request bodies get 413 (default {_DEFAULTS.max_body_bytes})",
     )

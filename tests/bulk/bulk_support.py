@@ -9,8 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import redirect_stderr
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,11 +99,31 @@ def run_until(
             time.sleep(0.01)
         return process.returncode
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command's process if it still runs, and close its error pipe."""
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+@contextmanager
+def first_create_under_way(mock: MockServer, *args: str, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
+    """The command running as a process, yielded once it has sent its first create; stopped on the way out."""
+    process = spawn(mock, *args)
+    try:
+        deadline = time.monotonic() + timeout
+        while not mock.stats()["requests"].get("create_payout"):
+            assert process.poll() is None, "the run ended before creating"
+            assert time.monotonic() < deadline, "the run never created"
+            time.sleep(0.01)
+        yield process
+    finally:
+        stop(process)
 
 
 def payouts_by_reference(mock: MockServer) -> dict[str, list[dict[str, Any]]]:

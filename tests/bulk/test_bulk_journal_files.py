@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, run_bulk, run_until, spawn, write_csv
+from tests.bulk.bulk_support import (
+    first_create_under_way,
+    payouts_by_reference,
+    payroll_rows,
+    run_bulk,
+    run_until,
+    write_csv,
+)
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -119,13 +125,7 @@ def test_a_second_run_of_the_same_journal_is_refused_at_once(
 ) -> None:
     payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(6)))
     fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=6, delay=0.3)
-    first = spawn(fedapay_mock, payroll, "--concurrency", "1")
-    try:
-        deadline = time.monotonic() + 30
-        while not fedapay_mock.stats()["requests"].get("create_payout"):
-            assert first.poll() is None, "the first run ended before creating"
-            assert time.monotonic() < deadline, "the first run never created"
-            time.sleep(0.01)
+    with first_create_under_way(fedapay_mock, payroll, "--concurrency", "1") as first:
         requests = fedapay_mock.stats()["requests"]["create_payout"]
         second = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)
         assert second.code == 2, second.out + second.err
@@ -133,12 +133,6 @@ def test_a_second_run_of_the_same_journal_is_refused_at_once(
         assert f"{tmp_path / 'p.csv.journal.sqlite.lock'}" in second.err
         assert fedapay_mock.stats()["requests"]["create_payout"] <= requests + 1  # only the first run's next one
         assert first.wait(timeout=60) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=10)
-        if first.stderr is not None:
-            first.stderr.close()
     again = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)  # the lock went with the first run
     assert again.code == 0, again.out + again.err
     assert fedapay_mock.stats()["created"] == 6
@@ -150,13 +144,7 @@ def test_another_name_for_a_journal_in_use_or_its_deleted_lock_file_lets_no_seco
     payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(6)))
     journal = tmp_path / "j.sqlite"
     fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=6, delay=0.5)
-    first = spawn(fedapay_mock, payroll, "--concurrency", "1", "--journal", str(journal))
-    try:
-        deadline = time.monotonic() + 30
-        while not fedapay_mock.stats()["requests"].get("create_payout"):
-            assert first.poll() is None, "the first run ended before creating"
-            assert time.monotonic() < deadline, "the first run never created"
-            time.sleep(0.01)
+    with first_create_under_way(fedapay_mock, payroll, "--concurrency", "1", "--journal", str(journal)) as first:
         (tmp_path / "symlink.sqlite").symlink_to(journal)
         os.link(journal, tmp_path / "hardlink.sqlite")
         Path(f"{journal}.lock").unlink()
@@ -165,11 +153,5 @@ def test_another_name_for_a_journal_in_use_or_its_deleted_lock_file_lets_no_seco
             assert second.code == 2, name + second.out + second.err
             assert "another run of this journal is in progress" in second.err, name
         assert first.wait(timeout=60) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=10)
-        if first.stderr is not None:
-            first.stderr.close()
     assert fedapay_mock.stats()["created"] == 6
     assert fedapay_mock.stats()["requests"]["create_payout"] == 6
