@@ -10,7 +10,6 @@ FedaPay's documentation (the per-payout cap; at most 3 payouts to a number in 24
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
 import time
@@ -123,16 +122,10 @@ class OfflineClient:
 
 def client_form(text: str) -> str:
     """`scheduled_at` as the client sends it (its `future` check, without the "in the future" part, which
-    refuses a time that has passed): an ISO text with a zone becomes UTC with a `Z`, any other stays as
-    given. The row's digest holds this form, so a resumed row keeps its digest after its time passed
-    (tests/bulk checks it is the client's form, byte for byte)."""
-    try:
-        parsed = datetime.datetime.fromisoformat(text.strip())
-    except ValueError:
-        return text
-    if parsed.tzinfo is None:
-        return text
-    return parsed.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    refuses a time that has passed): every form as UTC with a `Z` (`fedapay_payouts._when`). The row's
+    digest holds this form, so a resumed row keeps its digest after its time passed (tests/bulk checks it
+    is the client's form, byte for byte)."""
+    return wire(parse_schedule(text))
 
 
 def late(scheduled_at: str, now: float) -> bool:

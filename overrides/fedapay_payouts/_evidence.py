@@ -38,6 +38,8 @@ import enum
 import time
 from typing import TYPE_CHECKING, Final
 
+from ._when import parse_schedule
+
 if TYPE_CHECKING:
     import httpx
     from fedapay_payouts_api.models.payout import Payout
@@ -170,8 +172,9 @@ def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checke
 
 
 def _parse_asked(value: str) -> float | None:
+    """The instant a `scheduled_at` this call sent names (any of the spec's forms, as `_when` reads them)."""
     try:
-        return _instant(datetime.datetime.fromisoformat(value))
+        return _instant(parse_schedule(value))
     except ValueError:
         return None
 
@@ -184,12 +187,18 @@ def start_reply_problem(payout: Payout, asked_at: str | None) -> str | None:
     """Why a start reply's payout is not what a start produces, or None when it is.
 
     Asked to send now: started, processing, sent or failed. Asked to schedule: scheduled at the time
-    asked (or already started, should that time have come). Anything else, an unknown status
+    asked (or already started, should that time have come on this machine's clock). Anything else, an unknown status
     included, is no proof that this start was applied.
     """
     status = payout.status
     if status in SENT_ON:
-        return None
+        if asked_at is None:
+            return None
+        # A schedule was asked: only a time already come could have sent it now.
+        due = _parse_asked(asked_at)
+        if due is not None and due <= time.time() + CLOCK_TOLERANCE:
+            return None
+        return f"{status}, not scheduled for {asked_at} as asked"
     if asked_at is not None and status == "scheduled":
         found_at, due = _instant(payout.scheduled_at), _parse_asked(asked_at)
         if found_at is not None and due is not None and abs(found_at - due) <= CLOCK_TOLERANCE:

@@ -18,6 +18,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 from ._config import header_name_problem
 from ._exceptions import InvalidArgumentError
 from ._schema import shown_value as _shown
+from ._when import parse_schedule, wire
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,7 +29,7 @@ DECLARED: Final[dict[str, str]] = {
     "aware datetimes": "a datetime given for a date field must say its timezone: a naive one names no instant,"
     " and the client will not guess when a payout is sent",
     "future schedule": "a scheduled_at in the past would send the payout at once; the spec's pattern cannot"
-    " compare with the clock",
+    " compare with the clock (every form is read as the spec says, no zone meaning UTC, and sent as UTC)",
     "spec keywords": "keywords are the spec's fields and parameters: a misspelt optional field would be sent and"
     " ignored (undeclared fields go through extra_body=)",
     "customer id or description": "the spec's oneOf lets a new customer's description carry an extra `id`, which"
@@ -71,8 +72,6 @@ HEADER_VALUE_RE: Final = re.compile(r"[ -~]*")
 MAX_JSON_DEPTH: Final = 32
 MAX_WIRE_INT: Final = 2**63 - 1
 MIN_WIRE_INT: Final = -(2**63)
-# Time zones span UTC-12 to UTC+14: a time without zone is past everywhere once it is 14 hours past as UTC.
-_WIDEST_OFFSET: Final = datetime.timedelta(hours=14)
 
 
 def _encodes(text: str) -> bool:
@@ -205,29 +204,19 @@ def json_value(
     )
 
 
-def _parsed(value: str) -> datetime.datetime | None:
-    try:
-        return datetime.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
 @rule("future schedule")
 def future(value: str, where: str) -> str:
-    """A `scheduled_at` the spec accepts, checked to be ahead of now; one with a zone is sent as UTC."""
-    when = _parsed(value)
-    if when is None:
-        return value  # the spec's pattern has already said what is wrong, or will
-    if when.tzinfo is None:
-        # FedaPay's own form, `YYYY-MM-DD HH:MM:SS`, in its account's zone: past only when past in every zone.
-        latest = when.replace(tzinfo=datetime.UTC) + _WIDEST_OFFSET
-        if latest.timestamp() <= time.time():
-            raise InvalidArgumentError(where, f"is not in the future ({_shown(value)}); use send_now() to send now")
-        return value
-    sent = iso_instant(when, where)
+    """A `scheduled_at` the spec accepts, in the future, as it is sent: UTC with a `Z` (`_when.wire`).
+
+    Every form of the spec's pattern is read as the spec says (no zone: UTC; Ruby's `UTC` and `+0100`), so a
+    past time in any form is refused, never sent (a past schedule sends the payout at once)."""
+    try:
+        when = parse_schedule(value)
+    except ValueError as exc:
+        raise InvalidArgumentError(where, str(exc)) from None
     if when.timestamp() <= time.time():
         raise InvalidArgumentError(where, f"is not in the future ({_shown(value)}); use send_now() to send now")
-    return sent
+    return wire(when)
 
 
 def scheduled_at(value: object, where: str = "scheduled_at") -> str:

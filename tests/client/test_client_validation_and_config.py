@@ -191,7 +191,9 @@ def test_what_the_spec_accepts_is_sent_as_given() -> None:
     assert json.loads(create.content) == {
         "amount": 5, "currency": {"iso": "GNF"}, "mode": " ", "customer": customer, "merchant_reference": "",
     }
-    assert json.loads(schedule.content) == {"payouts": [{"id": 7, "scheduled_at": "2031-01-01 10:00:00"}]}
+    # FedaPay's own form is taken, and sent as the instant it names (no zone: UTC, as the spec says), in the
+    # ISO form FedaPay's Node library sends: what was checked against the clock is what is sent.
+    assert json.loads(schedule.content) == {"payouts": [{"id": 7, "scheduled_at": "2031-01-01T10:00:00Z"}]}
     assert listed.url.params["status"] == ""
 
 
