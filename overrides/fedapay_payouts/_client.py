@@ -741,6 +741,11 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                     event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                finally:
+                    # Not kept in this frame once handed over: a transport error may quote what a server sent
+                    # (the key echoed in a malformed status line), and a traceback printed with its locals
+                    # shows every frame's.
+                    del outcome
 
     def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
@@ -900,6 +905,11 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                     event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                finally:
+                    # Not kept in this frame once handed over: a transport error may quote what a server sent
+                    # (the key echoed in a malformed status line), and a traceback printed with its locals
+                    # shows every frame's.
+                    del outcome
 
     async def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""

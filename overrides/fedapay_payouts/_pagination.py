@@ -1,9 +1,12 @@
 """Pages of payouts, and the walk over all of them.
 
 A page reads `meta` when the server sends it (`next_page`); a bare array (as the docs show) has no
-page info, so a full page is taken to mean there may be another. The walk yields each payout once
-(payouts created while walking shift the pages, newest first) and stops on a page with nothing new,
-so a server that ignores `page` cannot make it loop forever.
+page info, so a full page is taken to mean there may be another. The walk yields each payout once:
+payouts created while walking shift the pages (newest first), so a page may repeat what came before,
+a whole page of it when a page's worth were created meanwhile. With page info the walk goes on to the
+last page the server names, through such pages; a server that ignores `page` (every page the same)
+ends it after `MAX_STALE_PAGES` pages in a row with nothing new. Without page info it stops on the
+first page with nothing new.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ if TYPE_CHECKING:
     from fedapay_payouts_api.models.list_meta import ListMeta
     from fedapay_payouts_api.models.payout import Payout
 
-__all__ = ["PageWalker", "PayoutPage"]
+__all__ = ["MAX_STALE_PAGES", "PageWalker", "PayoutPage"]
+
+# Pages in a row with nothing new after which a walk stops even though the server names a next page: as many
+# as a shift of 20 pages' worth of payouts created during the walk, never an endless walk.
+MAX_STALE_PAGES = 20
 
 
 class PayoutPage:
@@ -61,7 +68,7 @@ class PayoutPage:
 class PageWalker:
     """The state of one walk over all pages, shared by the sync and async iterators."""
 
-    __slots__ = ("filters", "new", "per_page", "seen", "status")
+    __slots__ = ("asked", "filters", "new", "per_page", "seen", "stale", "status")
 
     def __init__(self, per_page: int, status: str | None) -> None:
         # Checked against the spec's list parameters now, not at the first page fetched.
@@ -71,9 +78,12 @@ class PageWalker:
         self.filters: ListPayoutsParams = {} if status is None else {"status": status}
         self.seen: set[int] = set()
         self.new = 0
+        self.stale = 0  # pages in a row with nothing new
+        self.asked = 0  # the page fetched last
 
     def page_params(self, page: int) -> ListPayoutsParams:
         """The list keywords fetching `page`."""
+        self.asked = page
         return {**self.filters, "page": page, "per_page": self.per_page}
 
     def fresh(self, page: PayoutPage) -> list[Payout]:
@@ -85,4 +95,10 @@ class PageWalker:
 
     def following(self, page: PayoutPage) -> int | None:
         """The page to fetch next, or None to stop."""
-        return page.next_page if self.new else None
+        self.stale = 0 if self.new else self.stale + 1
+        following = page.next_page
+        if following is None or following <= self.asked:  # only forward: a server ignoring `page` repeats itself
+            return None
+        if page.meta is None:
+            return following if self.new else None
+        return following if self.stale <= MAX_STALE_PAGES else None

@@ -38,7 +38,8 @@ from ._raw import RawResponse
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
-from ._wire import read_page, read_payout, read_payouts, read_reply
+from ._when import parse_schedule
+from ._wire import delete_reply_problem, read_page, read_payout, read_payouts, read_reply
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.api.payouts.create_payout import CreatePayoutParams
@@ -55,6 +56,34 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 PENDING: Final = "pending"
+
+
+def _who_differs(payout: Payout, body: Mapping[str, Any]) -> str | None:
+    """Whether a reply's payout pays someone else than the request named: another mode (the network paid
+    through) or another existing customer. Only a value the reply states is compared (a server that leaves
+    a field out says nothing about it)."""
+    mode = body.get("mode")
+    if isinstance(mode, str) and isinstance(payout.mode, str) and payout.mode != mode:
+        return f"with a payout in mode {payout.mode!r}, not {mode!r} as asked"
+    customer = body.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, Mapping) else None
+    if isinstance(customer_id, int) and isinstance(payout.customer_id, int) and payout.customer_id != customer_id:
+        return f"with a payout to customer {payout.customer_id}, not customer {customer_id} as asked"
+    return None
+
+
+def _same_instant(found: object, asked: str) -> bool:
+    """Whether a reply's `scheduled_at` (parsed: an aware datetime) is the instant `asked` names."""
+    if not isinstance(found, datetime.datetime) or found.tzinfo is None:
+        return False
+    try:
+        return abs(found.timestamp() - parse_schedule(asked).timestamp()) <= CLOCK_TOLERANCE
+    except (ValueError, OverflowError, OSError):
+        return False
+
+
+def _shown_date(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime.datetime) else "no date"
 
 
 def _mismatch(response: httpx.Response, problem: str) -> APIResponseValidationError:
@@ -91,6 +120,7 @@ class CreateCall(PayoutCall):
         self.key = key
         self.amount: int = body["amount"]
         self.merchant_reference: str | None = body.get("merchant_reference")
+        self.body = body
 
     def check(self, response: httpx.Response, payout: Payout) -> None:
         # With an Idempotency-Key the server may answer with the payout the key first created: it must be
@@ -99,6 +129,9 @@ class CreateCall(PayoutCall):
             raise _mismatch(response, f"with a payout of amount {payout.amount!r}, not {self.amount} as asked")
         if self.merchant_reference is not None and payout.merchant_reference != self.merchant_reference:
             raise _mismatch(response, "with a payout of another merchant_reference than asked")
+        problem = _who_differs(payout, self.body)
+        if problem:
+            raise _mismatch(response, problem)
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
         find = (
@@ -133,10 +166,20 @@ class UpdateCall(PayoutCall):
         super().__init__(request)
         self.payout_id = self.expected_id = payout_id
         self.amount: int | None = body.get("amount")
+        self.body = body
 
     def check(self, response: httpx.Response, payout: Payout) -> None:
         if self.amount is not None and payout.amount != self.amount:
             raise _mismatch(response, f"with amount {payout.amount!r}, not {self.amount} as asked")
+        reference = self.body.get("merchant_reference")
+        if isinstance(reference, str) and payout.merchant_reference != reference:
+            raise _mismatch(response, "with another merchant_reference than asked")
+        asked_at = self.body.get("scheduled_at")
+        if isinstance(asked_at, str) and not _same_instant(payout.scheduled_at, asked_at):
+            raise _mismatch(response, f"scheduled at {_shown_date(payout.scheduled_at)}, not at {asked_at} as asked")
+        problem = _who_differs(payout, self.body)
+        if problem:
+            raise _mismatch(response, problem)
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
         return PayoutOutcomeUnknownError(
@@ -162,7 +205,12 @@ class DeleteCall(Call[None]):
         super().__init__(request)
 
     def read(self, response: httpx.Response) -> None:
-        return None
+        """Success: no body (FedaPay's documented 204), an empty JSON body (`[]`, `{}`: what FedaPay's PHP
+        library's own tests answer), or the payout asked, not left sent or started. Anything else, an error
+        message under a 2xx included, does not say the payout was deleted."""
+        problem = delete_reply_problem(response, self.payout_id)
+        if problem:
+            raise _mismatch(response, problem)
 
     def recheck(self) -> Steps[NotDone | None]:
         lookup = RetrieveCall(self.lookup, self.payout_id)
@@ -173,6 +221,9 @@ class DeleteCall(Call[None]):
             raise self.outcome_unknown(exc) from exc
         except APIError as exc:
             raise self.outcome_unknown(exc) from exc
+        except InvalidArgumentError as exc:  # the caller's `sleep=` failed between two look-ups
+            self.found = f"the look-up could not finish ({exc})"
+            raise self.outcome_unknown(None) from exc
         deleted = payout.deleted_at
         if isinstance(deleted, datetime.datetime) and deleted.tzinfo is not None:
             if deleted.timestamp() >= self.window.began - CLOCK_TOLERANCE:
@@ -282,6 +333,8 @@ class StartCall(Call[builtins.list[Payout]]):
                 payout = yield from run(lookup, self.policy)
             except APIError as exc:
                 raise self.outcome_unknown(exc) from exc
+            except InvalidArgumentError as exc:  # the caller's `sleep=` failed between two look-ups
+                raise self.outcome_unknown(None) from exc
             self.window.note_server_date(lookup.response)
             self.findings.append(judge_start(payout, self.asked[payout_id], self.window, time.time()))
         verdicts = {finding.verdict for finding in self.findings}

@@ -294,7 +294,10 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
             try:
                 return call.read(outcome)
             except APIResponseValidationError as exc:
-                unreadable = exc
+                # Kept without the frames below this one: they hold the reply as parsed (the payout, `data`),
+                # and a traceback printed with its locals (error trackers, `rich`) would show what the server
+                # sent, the key included when a hostile server echoes it. The message says what is wrong.
+                unreadable = exc.with_traceback(None)
         if ambiguous and unreadable is None and isinstance(outcome, httpx.Response):
             settled = yield from call.recover(outcome)
             if isinstance(settled, Clean):
@@ -318,6 +321,9 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
             delay = None
         if delay is None:
             error = unreadable if unreadable is not None else _error(outcome, request, kind)
+            # Not kept in this frame: a transport error may quote what a server sent (the key echoed in a
+            # malformed status line), and a traceback printed with its locals shows every frame's.
+            del outcome
             if call.mutating and (ambiguous or kind == MAYBE_ACTED):
                 raise call.outcome_unknown(error) from error
             raise error
@@ -334,7 +340,9 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
             except InvalidArgumentError as bad_sleep:  # the driver's `sleep=` did not wait (`_client.py`)
                 if call.mutating and ambiguous:
                     error = unreadable if unreadable is not None else _error(outcome, request, kind)
+                    del outcome  # as above
                     raise call.outcome_unknown(error) from bad_sleep
+                del outcome
                 raise
         retries += 1
         if kind == MAYBE_ACTED:

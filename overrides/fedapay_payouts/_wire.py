@@ -27,6 +27,7 @@ import httpx
 from fedapay_payouts_api.models.list_meta import ListMeta
 from fedapay_payouts_api.models.payout import Payout
 
+from ._evidence import SENT_ON
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_class
 from ._json import loads
 from ._redact import redact
@@ -133,6 +134,32 @@ def read_payout(response: httpx.Response) -> Payout:
     if isinstance(data, dict):
         return _payout(response, data.get(PAYOUT_KEY, data))
     raise _unreadable(response, "the body is not a payout")
+
+
+# What a delete may answer instead of the payout: FedaPay documents 204 (no body); its PHP library's own tests
+# answer 200 with `[]`.
+_EMPTY_REPLIES: Final[tuple[list[Any], dict[str, Any]]] = ([], {})
+
+
+def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None:
+    """Why a delete's 2xx does not say payout `payout_id` is deleted, or None when it does: no body, an empty
+    JSON body, or that payout (deleted, or still pending or scheduled as it was just before)."""
+    if not response.content.strip():
+        return None
+    try:
+        data = _json(response)
+        if data in _EMPTY_REPLIES:
+            return None
+        payout = _payout(response, data.get(PAYOUT_KEY, data)) if isinstance(data, dict) else None
+    except APIResponseValidationError:
+        payout = None
+    if payout is None:
+        return "its body is neither empty nor a payout"
+    if payout.id != payout_id:
+        return f"with payout {payout.id!r}, not payout {payout_id} as asked"
+    if payout.deleted_at is None and payout.status in SENT_ON:  # sent or on its way: not deleted
+        return f"with payout {payout_id} {payout.status}, not deleted"
+    return None
 
 
 def _items(response: httpx.Response, data: Any) -> list[Payout]:

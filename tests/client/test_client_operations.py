@@ -170,6 +170,23 @@ def test_auto_paging_iter_walks_every_page_lazily(api: Api) -> None:
     assert [s.query for s in api.sent] == [{"page": str(n), "per_page": "2"} for n in (1, 2, 3)]
 
 
+def test_the_walk_yields_every_payout_that_existed_when_payouts_are_created_during_it(
+    fedapay_mock: MockServer,
+) -> None:
+    from fedapay_payouts import FedaPay
+
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        order: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "moov", "customer": CUSTOMER}
+        existing = {client.payouts.create(**order).id for _ in range(250)}
+        walk = client.payouts.auto_paging_iter(per_page=100)
+        seen = [next(walk).id]
+        for _ in range(100):  # a page's worth created after the first page: pages 2 and 3 shift by one page
+            client.payouts.create(**order)
+        seen += [payout.id for payout in walk]
+    assert existing <= set(seen)
+    assert len(seen) == len(set(seen))
+
+
 def test_update_sends_only_the_given_fields(api: Api) -> None:
     client = api.client()
     payout = create(api, client)

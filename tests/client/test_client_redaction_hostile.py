@@ -53,6 +53,27 @@ def texts_of(error: BaseException) -> dict[str, str]:
     return texts
 
 
+def library_locals(error: BaseException) -> str:
+    """The locals of the library's own frames in `error`'s traceback and its chain, as a traceback printed with
+    its locals shows them (error trackers, `rich`, `traceback.TracebackException(capture_locals=True)`)."""
+    shown: list[str] = []
+    chain: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while chain:
+        current = chain.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if "fedapay_payouts" in tb.tb_frame.f_code.co_filename:
+                shown += [f"{name}={value!r}" for name, value in tb.tb_frame.f_locals.items()]
+            tb = tb.tb_next
+        # The chain a printed traceback follows: the cause, else the context unless suppressed (`from None`).
+        chain.append(current.__cause__ or (None if current.__suppress_context__ else current.__context__))
+    return "\n".join(shown)
+
+
 def json_reply(status: int, reason: str, body: Any, headers: dict[str, str] | None = None) -> bytes:
     content = orjson.dumps(body) if not isinstance(body, bytes) else body
     return head(status, reason, {"Content-Type": "application/json", **(headers or {})}, len(content)) + content
@@ -113,6 +134,8 @@ def test_an_echoed_key_is_in_no_error_text_nor_log(
     for name, text in texts_of(caught.value).items():
         assert leaks(text) == [], name
     assert leaks(caplog.text) == []
+    # Nor in the library's frames: a raw transport error quoting a malformed status line, a reply as parsed.
+    assert leaks(library_locals(caught.value)) == []
 
 
 def test_httpx_info_log_of_a_successful_call_hides_a_key_in_the_reason_phrase(

@@ -292,6 +292,33 @@ def test_a_sleep_returning_the_wrong_kind_when_nothing_happened_is_an_argument_e
     assert fedapay_mock.stats()["created"] == 0
 
 
+@pytest.mark.parametrize("operation", ["start_payouts", "delete_payout"])
+def test_a_sleep_that_fails_between_the_look_ups_after_a_lost_reply_is_an_unknown_outcome(
+    fedapay_mock: MockServer, operation: str
+) -> None:
+    """The start (or delete) is applied and its reply lost; the look-up after it is refused once (503) and the
+    caller's sleep before the look-up's retry fails: the payout may well have been started (deleted), so the
+    call ends in PayoutOutcomeUnknownError, not in InvalidArgumentError ("refused before any request")."""
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:  # the first is the call's own wait before its look-up; the second, the look-up's
+            raise RuntimeError("the sleep broke")
+
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url, sleep=sleep) as client:
+        payout = client.payouts.create(**ORDER)
+        fedapay_mock.arm_fault(operation, "drop_after_store", times=1)
+        fedapay_mock.arm_fault("retrieve_payout", "status", times=1, status=503)
+        act = client.payouts.send_now if operation == "start_payouts" else client.payouts.delete
+        with pytest.raises(PayoutOutcomeUnknownError) as caught:
+            act(payout.id)
+    assert caught.value.payout_ids == [payout.id]
+    assert isinstance(caught.value.__cause__, InvalidArgumentError)
+    assert len(waits) == 2
+    assert fedapay_mock.stats()["by_status"] == ({"started": 1} if operation == "start_payouts" else {})
+
+
 # --- a closed client, bad arguments of `call` and `extra_query` ----------------------------------------------------
 
 def test_a_closed_client_and_its_copies_refuse_typed_before_sending(api: Api, fedapay_mock: MockServer) -> None:

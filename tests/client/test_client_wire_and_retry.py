@@ -176,3 +176,41 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     for delay, base in zip(delays, [0.5, 1.0, 2.0, 2.0], strict=True):
         assert delay is not None
         assert 0.75 * base <= delay <= base
+
+
+def _page(items: list[dict[str, Any]], current: int, total_pages: int) -> Handler:
+    meta = {"current_page": current, "next_page": current + 1 if current < total_pages else None,
+            "prev_page": current - 1 or None, "total_pages": total_pages, "total_count": 2 * total_pages,
+            "per_page": 2}
+    return reply(200, {"v1/payouts": items, "meta": meta})
+
+
+def test_the_walk_goes_through_a_page_that_payouts_created_meanwhile_pushed_down() -> None:
+    # Page 1 is [4, 3]; two payouts created before page 2 is fetched push 4 and 3 onto it: nothing new there,
+    # yet 2 and 1, which existed when the walk began, are on page 3. The walk used to stop on page 2.
+    client, seen = scripted(
+        _page([payout(id=4), payout(id=3)], 1, 2),
+        _page([payout(id=4), payout(id=3)], 2, 3),
+        _page([payout(id=2), payout(id=1)], 3, 3),
+    )
+    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [4, 3, 2, 1]
+    assert [r.url.params["page"] for r in seen] == ["1", "2", "3"]
+
+
+def test_a_server_ignoring_page_with_page_info_cannot_make_the_walk_endless() -> None:
+    from fedapay_payouts._pagination import MAX_STALE_PAGES
+
+    everything = [payout(id=2), payout(id=1)]
+    client, seen = scripted(*(_page(everything, 1, 10_000) for _ in range(MAX_STALE_PAGES + 5)))
+    # The server says page 1 whatever is asked: its next page is always 2, never after the page asked.
+    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [2, 1]
+    assert len(seen) == 2
+
+
+def test_a_server_naming_ever_more_pages_with_nothing_new_ends_the_walk() -> None:
+    from fedapay_payouts._pagination import MAX_STALE_PAGES
+
+    everything = [payout(id=2), payout(id=1)]
+    client, seen = scripted(*(_page(everything, n, 10_000) for n in range(1, MAX_STALE_PAGES + 5)))
+    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [2, 1]
+    assert len(seen) == MAX_STALE_PAGES + 2  # the first page, then MAX_STALE_PAGES + 1 with nothing new

@@ -1,0 +1,124 @@
+"""A success reply must answer the request that was sent (round-3 review findings).
+
+- A create answered with a payout to another existing customer, or in another mode (the network paid
+  through), is not success: with an Idempotency-Key the server may answer with the payout the key first
+  created, and it must be the one this call describes.
+- An update answered with another `merchant_reference`, `scheduled_at` or mode than asked is not success.
+- A delete's 2xx says the payout is deleted only when it has no body, an empty JSON body (`[]`, `{}`: FedaPay's
+  PHP library's own tests), or that payout not left sent; an error message under a 200, another payout or the
+  payout shown sent is a `PayoutOutcomeUnknownError` after the look-up finds it still there.
+After a mutating call each mismatch is `PayoutOutcomeUnknownError` (the server said yes to something).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fedapay_payouts import FedaPay, PayoutOutcomeUnknownError, RetryPolicy
+
+from tests.client.client_support import CUSTOMER
+
+Handler = Callable[[httpx.Request], httpx.Response]
+PAYOUT: dict[str, Any] = {
+    "klass": "v1/payout", "id": 5, "reference": "ref", "amount": 1000, "status": "pending", "customer_id": 7,
+    "currency_id": 1, "mode": "moov", "created_at": "2024-10-24T17:27:45.677Z",
+    "updated_at": "2024-10-24T17:27:45.677Z", "merchant_reference": "inv-1", "scheduled_at": None, "deleted_at": None,
+}
+
+
+def payout(**changes: Any) -> dict[str, Any]:
+    return {**PAYOUT, **changes}
+
+
+def scripted(*handlers: Handler, retries: int = 0) -> tuple[FedaPay, list[str]]:
+    seen: list[str] = []
+    queue = iter(handlers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return next(queue)(request)
+
+    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
+                     retry_policy=RetryPolicy(retries, initial_delay=0.0))
+    return client, seen
+
+
+def one(body: Any, status: int = 200) -> Handler:
+    return lambda request: httpx.Response(status, json={"v1/payout": body} if isinstance(body, dict) else body)
+
+
+@pytest.mark.parametrize(("asked", "answered", "problem"), [
+    ({"customer": {"id": 7}}, payout(customer_id=9), "to customer 9, not customer 7 as asked"),
+    ({"mode": "moov"}, payout(mode="mtn_open"), "in mode 'mtn_open', not 'moov' as asked"),
+], ids=["another customer", "another mode"])
+def test_a_create_answered_for_another_beneficiary_is_an_unknown_outcome_with_the_key(
+    asked: dict[str, Any], answered: dict[str, Any], problem: str
+) -> None:
+    client, _ = scripted(one(answered, status=201))
+    order: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "moov", "customer": CUSTOMER, **asked}
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(**order, idempotency_key="key-42")
+    assert problem in caught.value.message
+    assert caught.value.idempotency_key == "key-42"
+
+
+def test_a_create_reply_that_matches_is_success() -> None:
+    # The same customer id and mode as asked; a customer given by description gets whatever id the server gives.
+    client, _ = scripted(one(payout(), status=201), one(payout(customer_id=123), status=201))
+    assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer={"id": 7}).customer_id == 7
+    assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER).customer_id == 123
+
+
+@pytest.mark.parametrize(("changes", "answered", "problem"), [
+    ({"merchant_reference": "inv-2"}, payout(merchant_reference="inv-1"), "another merchant_reference"),
+    ({"scheduled_at": "2030-01-01T00:00:00Z"}, payout(status="scheduled", scheduled_at="2031-05-05T00:00:00Z"),
+     "not at 2030-01-01T00:00:00Z as asked"),
+    ({"mode": "mtn_open"}, payout(mode="moov"), "in mode 'moov', not 'mtn_open' as asked"),
+], ids=["merchant_reference", "scheduled_at", "mode"])
+def test_an_update_answered_with_other_values_than_asked_is_an_unknown_outcome(
+    changes: dict[str, Any], answered: dict[str, Any], problem: str
+) -> None:
+    client, _ = scripted(one(answered))
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.update(5, **changes)
+    assert problem in caught.value.message
+    assert caught.value.payout_ids == [5]
+
+
+def test_an_update_whose_reply_names_the_same_instant_in_another_form_is_success() -> None:
+    client, _ = scripted(one(payout(status="scheduled", scheduled_at="2030-01-01T01:00:00+01:00")))
+    assert client.payouts.update(5, scheduled_at="2030-01-01 00:00:00 UTC").status == "scheduled"
+
+
+@pytest.mark.parametrize("reply", [
+    one(payout(id=99, deleted_at="2024-10-24T17:30:00.000Z")),
+    one({"message": "Payout cannot be deleted"}),
+    one(payout(status="sent")),
+    one("ok"),
+    lambda request: httpx.Response(200, content=b"<html>deleted</html>"),
+], ids=["another payout", "an error message", "the payout sent", "a JSON string", "HTML"])
+def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_outcome(reply: Handler) -> None:
+    # The reply is "maybe acted": the payout is looked up; still there, the delete goes again, gets the same
+    # answer, and the retries end in PayoutOutcomeUnknownError: never a silent success.
+    client, seen = scripted(reply, one(payout()), reply, retries=1)
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.delete(5)
+    assert caught.value.payout_ids == [5]
+    assert seen == ["DELETE /v1/payouts/5", "GET /v1/payouts/5", "DELETE /v1/payouts/5"]
+
+
+@pytest.mark.parametrize("reply", [
+    lambda request: httpx.Response(204),
+    lambda request: httpx.Response(200, content=b""),
+    one([]),
+    lambda request: httpx.Response(200, json={}),
+    one(payout(deleted_at="2024-10-24T17:30:00.000Z")),
+    one(payout(status="scheduled")),
+], ids=["204", "200 empty", "[] (PHP library's tests)", "{}", "the payout deleted", "the payout as it was"])
+def test_a_delete_reply_that_says_deleted_is_success(reply: Handler) -> None:
+    client, seen = scripted(reply)
+    assert client.payouts.delete(5) is None
+    assert seen == ["DELETE /v1/payouts/5"]
