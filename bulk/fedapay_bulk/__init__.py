@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import BulkError, FileChangedError, FileInvalidError
+from .errors import BulkError, ExistingPayoutsError, FileChangedError, FileInvalidError, ReferenceUsedError
 from .extra import BulkExtraMissing, require_bulk_extra
 
 if TYPE_CHECKING:
@@ -26,8 +26,10 @@ __all__ = [
     "BulkExtraMissing",
     "BulkOptions",
     "BulkResult",
+    "ExistingPayoutsError",
     "FileChangedError",
     "FileInvalidError",
+    "ReferenceUsedError",
     "pay_file",
     "pay_file_async",
 ]

@@ -7,7 +7,7 @@ theirs, so a plain install meets an install command, not a traceback through our
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 
 # phonenumbers parses every row's number (`phones.py`); rich draws the progress bar (`progress.py`).
 BULK_EXTRA_MODULES = ("phonenumbers", "rich")
@@ -21,9 +21,8 @@ class BulkExtraMissing(ImportError):
 def require_bulk_extra() -> None:
     """Raise `BulkExtraMissing`, naming the module and the extra, unless every module the command needs imports."""
     for name in BULK_EXTRA_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
+        # Found, not imported (as fedapay-contract checks its extra): rich is imported only for a terminal's bar.
+        if importlib.util.find_spec(name) is None:
             raise BulkExtraMissing(
                 f"the bulk command needs the `bulk` extra (`{name}` is missing): {INSTALL_HINT}", name=name
-            ) from None
+            )
