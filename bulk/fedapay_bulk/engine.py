@@ -218,8 +218,16 @@ def _listed(problems: list[Problem], count: int) -> list[Problem]:
     """The first `MAX_LISTED` problems by row, and a line saying how many more (a refusal stays readable)."""
     shown_problems = sorted(problems, key=lambda p: p.row)[:MAX_LISTED]
     if count > len(shown_problems):
-        shown_problems.append(Problem(0, "rows", f"and {count - len(shown_problems)} more"))
+        shown_problems.append(Problem(0, "rows", f"{count - len(shown_problems)} more like these, not shown"))
     return shown_problems
+
+
+def _keep(problems: list[Problem], problem: Problem) -> None:
+    """Add `problem`, keeping the list to about the `MAX_LISTED` first rows (a look-up meets rows in any order)."""
+    problems.append(problem)
+    if len(problems) >= 2 * MAX_LISTED:
+        problems.sort(key=lambda p: p.row)
+        del problems[MAX_LISTED:]
 
 
 @dataclass(slots=True)
@@ -345,11 +353,10 @@ class Run:
         differences = _differences(payout, row)
         if differences:
             found.used_count += 1
-            if len(found.used) < MAX_LISTED:
-                found.used.append(Problem(row.row, "reference", (
-                    f"{reference!r} is already the reference of payout {payout.id} ({'; '.join(differences)}): a"
-                    " reference names one payment"
-                )))
+            _keep(found.used, Problem(row.row, "reference", (
+                f"{reference!r} is already the reference of payout {payout.id} ({'; '.join(differences)}): a"
+                " reference names one payment"
+            )))
             return
         if row.state in ("starting", "created", "start_refused"):
             if row.payout_id == payout.id:  # the journal's own payout: what FedaPay shows of it now
@@ -362,12 +369,11 @@ class Run:
             found.found += 1
         elif row.state in ("validated", "refused"):
             found.existing_count += 1
-            if len(found.existing) < MAX_LISTED:
-                created = getattr(payout.created_at, "isoformat", lambda: "?")()
-                found.existing.append(Problem(row.row, "reference", (
-                    f"{reference!r} is the reference of payout {payout.id} ({payout.status}, {payout.amount}"
-                    f" {row.create.get('currency')}, created {created}), which this journal did not create"
-                )))
+            created = getattr(payout.created_at, "isoformat", lambda: "?")()
+            _keep(found.existing, Problem(row.row, "reference", (
+                f"{reference!r} is the reference of payout {payout.id} ({payout.status}, {payout.amount}"
+                f" {row.create.get('currency')}, created {created}), which this journal did not create"
+            )))
 
     async def _look_up_each(self, found: _Found) -> None:
         """Each row still unmatched, looked up by its own reference (the pass over the list moved under it)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.bulk.bulk_support import payouts_by_reference, run_bulk
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, run_bulk, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -111,6 +111,20 @@ def test_a_lost_journal_is_taken_over_only_with_adopt_existing(
     assert "sent: 2 (245,000 XOF)" in taken.out
     assert fedapay_mock.stats()["created"] == 2
     assert set(payouts_by_reference(fedapay_mock)) == {"EMP-001", "EMP-002"}
+
+
+def test_a_long_refusal_names_the_first_rows_and_counts_the_others(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(130)))
+    assert run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch).code == 0
+    (tmp_path / "p.csv.journal.sqlite").unlink()
+    refused = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)  # found newest first: rows 131 down to 2
+    assert refused.code == 2, refused.out + refused.err
+    assert "130 row(s) of this file are already paid" in refused.err
+    listed = [line for line in refused.err.splitlines() if line.startswith("  row ")]
+    assert [int(line.split()[1].rstrip(":")) for line in listed] == list(range(2, 102))
+    assert refused.err.endswith("  file: rows: 30 more like these, not shown (error)\n")
 
 
 def test_a_reference_of_a_payout_with_another_amount_is_refused(
