@@ -4,17 +4,41 @@
 (`rows.py`, `checks.py`), records every row's progress in an SQLite journal (`journal.py`), creates
 payouts concurrently with deterministic merchant references and idempotency keys, starts them in groups
 (`engine.py`), and writes a report (`report.py`). Only the client's public surface is used.
+
+The run's names are imported on first use (`__getattr__`): without the `bulk` extra, importing the package
+(as the command does) works, and using them raises `BulkExtraMissing` naming the extra (`extra.py`).
 """
 
-from .engine import BulkOptions, BulkResult, pay_file, pay_file_async
-from .errors import BulkError, FileChangedError, FileInvalidError
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import BulkError, ExistingPayoutsError, FileChangedError, FileInvalidError, ReferenceUsedError
+from .extra import BulkExtraMissing, require_bulk_extra
+
+if TYPE_CHECKING:
+    from .engine import BulkOptions, BulkResult, pay_file, pay_file_async
+
+_FROM_ENGINE = frozenset({"BulkOptions", "BulkResult", "pay_file", "pay_file_async"})
 
 __all__ = [
     "BulkError",
+    "BulkExtraMissing",
     "BulkOptions",
     "BulkResult",
+    "ExistingPayoutsError",
     "FileChangedError",
     "FileInvalidError",
+    "ReferenceUsedError",
     "pay_file",
     "pay_file_async",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FROM_ENGINE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    require_bulk_extra()
+    from . import engine
+
+    return getattr(engine, name)

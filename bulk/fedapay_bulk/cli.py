@@ -3,7 +3,11 @@
 Configured like the client: FEDAPAY_API_KEY, FEDAPAY_ENVIRONMENT, FEDAPAY_BASE_URL (and the other
 FEDAPAY_* variables it reads). Exit status: 0 every row sent (with --wait) or accepted by FedaPay
 (without), or a valid dry run; 1 some rows are not (see the report); 2 nothing was sent (invalid file,
-changed file, bad option or configuration, key refused).
+changed file, bad option or configuration, key refused, the `bulk` extra missing); 130 interrupted (Ctrl-C:
+the summary so far is printed, and the same command resumes).
+
+The run itself (`engine.py`, which needs the `bulk` extra) is imported only once the extra is known to be
+there (`extra.py`): without it the command says what to install, in one line.
 """
 
 from __future__ import annotations
@@ -13,17 +17,23 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from fedapay_payouts import FedaPayError
+from fedapay_payouts import FedaPayError, InvalidArgumentError
+from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT
 
 from . import options as checks
-from .engine import DEFAULT_MAX_IN_FLIGHT, Aborted, BulkOptions, BulkResult, pay_file_async
 from .errors import BulkError
+from .extra import BulkExtraMissing, require_bulk_extra
 from .progress import LogProgress, RichProgress, for_terminal
 from .terminal import shown_lines
 
+if TYPE_CHECKING:
+    from .engine import BulkResult
+    from .report import Summary
+
 T = TypeVar("T")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _option(convert: Callable[[str], object], check: Callable[[object], T]) -> Callable[[str], T]:
@@ -81,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
                       help="a label making this run a new payroll (paying the same file again on purpose)")
     bulk.add_argument("--send-late", action="store_true",
                       help="send now the rows not yet created whose scheduled time has passed (default: refuse them)")
+    bulk.add_argument("--adopt-existing", action="store_true",
+                      help="this file was being paid with a journal that is now lost: count the payouts FedaPay"
+                           " holds for its rows as paid (default: a new journal finding some stops, exit 2)")
     return top
 
 
@@ -102,6 +115,13 @@ def _print_totals(result: BulkResult, out: _Safe) -> None:
         out.write(f"  {warning}\n")
 
 
+def _print_summary(summary: Summary | None, out: _Safe) -> None:
+    if summary is not None:
+        out.write("summary:\n")
+        for line in summary.lines():
+            out.write(f"  {line}\n")
+
+
 class _Safe:
     """A stream whose every write has the file's control characters escaped (`terminal.py`)."""
 
@@ -121,17 +141,42 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
 
 def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) -> int:
     args = parser().parse_args(argv)
+    try:
+        require_bulk_extra()
+    except BulkExtraMissing as missing:
+        err.write(f"fedapay-payouts: {missing}\n")
+        return 2
+    from .engine import Aborted, BulkOptions, journal_for, pay_file_async
+
     options = BulkOptions(
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
         schedule_at=args.schedule_at, country=args.country, concurrency=args.concurrency, wait=args.wait,
         wait_timeout=args.wait_timeout, report=args.report, allow_duplicates=args.allow_duplicates,
-        batch=args.batch or "", send_late=args.send_late,
+        batch=args.batch or "", send_late=args.send_late, adopt_existing=args.adopt_existing,
     )
     progress = None if args.dry_run else for_terminal(err_stream)
     try:
         result = asyncio.run(pay_file_async(args.file, options, progress=progress))
+    except KeyboardInterrupt:
+        # The run's tasks were cancelled and awaited, its journal closed with every state committed: rows whose
+        # request was in flight are `creating` / `starting`, which the next run resolves before sending anything.
+        if isinstance(progress, RichProgress):
+            progress.close()
+            progress = None
+        journal = journal_for(args.file, options)
+        from .report import read_summary
+
+        _print_summary(read_summary(journal, waited=args.wait) if journal is not None else None, out)
+        if journal is not None and journal.is_file():
+            out.write(f"journal: {journal}\n")
+        err.write("interrupted: re-run the same command to resume\n")
+        return EXIT_INTERRUPTED
     except BulkError as exc:
         _print_problems(exc, err)
+        return 2
+    except InvalidArgumentError as exc:  # --report naming the file or the journal (only the run knows its path)
+        where = "--report" if exc.argument == "report" else exc.argument
+        err.write(f"error: {where}: {exc.problem}; nothing was sent\n")
         return 2
     except Aborted as exc:
         err.write(f"error: FedaPay refused this key or account, the run stopped; nothing was sent: {exc}\n")
@@ -150,10 +195,7 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
         err.write(f"error: FedaPay refused this key or account and the run stopped, after payouts may have been"
                   f" created or started (see the summary{' and the report' if args.report else ''}; re-run to go on"
                   f" once the key works): {result.aborted}\n")
-    if result.summary is not None:
-        out.write("summary:\n")
-        for line in result.summary.lines():
-            out.write(f"  {line}\n")
+    _print_summary(result.summary, out)
     for note in result.notes:
         out.write(f"note: {note}\n")
     out.write(f"journal: {result.journal}\n")

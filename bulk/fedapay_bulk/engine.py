@@ -5,12 +5,20 @@ a deterministic idempotency key per row (FedaPay, or the mock, replays the payou
 the row's deterministic merchant reference, looked up before creating whenever the journal cannot
 vouch for a row (a new journal: maybe an earlier one was lost; a row `creating` when a run died).
 
-The lookup walks `client.payouts.list(include="customer")` page by page once and matches
-`merchant_reference` exactly against the journal (an indexed SQLite query per payout), then the
-beneficiary (`_beneficiary`). It is chosen over `GET /payouts/search` because it stays on the client's
-public, typed surface (its retries, errors, redaction and reply checks), matches exactly instead of by
-FedaPay's undocumented search rules, and answers for the whole file in one pass (pages of 100) where a
-search would cost one request per row.
+The look-up walks `client.payouts.list(include="customer")` once, following `next_page` to the last page,
+and matches `merchant_reference` exactly against the journal (an indexed SQLite query per payout), then the
+beneficiary (`_beneficiary`): one pass (pages of 100) answers for the whole file, where a search costs a
+request per row. The list moves while it is read (newest first: a payout created shifts every later one to
+the next page, one deleted shifts them back, so a page can be skipped), so the pass vouches for itself only
+if every page gave the same `total_count` and it saw that many payouts. Otherwise every row still unmatched
+is looked up by itself (`client.payouts.search`, its reference in full, matched exactly) before any is
+created: a moving list can cost requests, never a second payout.
+
+Which payouts the look-up may count as a row's: those this journal may have created (the row is
+`creating`, or the journal lost its last commits), or any when the operator says the file's earlier journal
+was lost (`--adopt-existing`). Otherwise a payout that matches a row is someone else's payment of it (last
+month's payroll with the same references, or a lost journal's) and only the operator can tell which: the
+run stops before sending anything (`ExistingPayoutsError`).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,16 +44,17 @@ from fedapay_payouts import (
     PermissionDeniedError,
     RateLimitError,
     StartItem,
+    UnprocessableEntityError,
 )
 from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
 from fedapay_payouts_api.types import Unset
 
 from .checks import Defaults
-from .errors import BulkError, FileChangedError, Problem, ReferenceUsedError
+from .errors import BulkError, ExistingPayoutsError, FileChangedError, Problem, ReferenceUsedError
 from .journal import FINAL_STATUSES, Journal, JournalRow
 from .lock import JournalLock
 from .options import check_options, not_past
-from .prepare import check_paths, default_journal, prepare
+from .prepare import check_paths, check_report, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
 from .terminal import shown
@@ -60,6 +70,10 @@ MIN_RATE_LIMIT_PAUSE = 0.1
 MAX_RATE_LIMIT_PAUSE = 60.0  # a longer Retry-After is cut to this (and said in the notes): the run goes on
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
 PHONE_MARK = "fedapay_bulk_phone"  # the `custom_metadata` key holding the beneficiary's number (the look-up's)
+IDLE_PAGES = 20  # pages in a row with no payout not seen before: a server ignoring `page`; the walk ends, unvouched
+MAX_LISTED = 100  # rows named in a refusal; the count says how many more
+# A start's 422 names each payout it refuses by its item: `payouts[3].id`, `[3].id` for a bare-array body.
+START_ITEM_RE = re.compile(r"(?:payouts)?\[(\d+)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,7 @@ class BulkOptions:
     batch: str = ""
     group_size: int = 100
     send_late: bool = False  # rows not yet created whose scheduled time has passed are sent now, not refused
+    adopt_existing: bool = False  # the file's earlier journal was lost: payouts found for its rows are its own
 
 
 @dataclass(slots=True)
@@ -199,6 +214,42 @@ def _differences(payout: Any, row: JournalRow) -> list[str]:
     return found + _beneficiary(payout, row)
 
 
+def _listed(problems: list[Problem], count: int) -> list[Problem]:
+    """The first `MAX_LISTED` problems by row, and a line saying how many more (a refusal stays readable)."""
+    shown_problems = sorted(problems, key=lambda p: p.row)[:MAX_LISTED]
+    if count > len(shown_problems):
+        shown_problems.append(Problem(0, "rows", f"{count - len(shown_problems)} more like these, not shown"))
+    return shown_problems
+
+
+def _keep(problems: list[Problem], problem: Problem) -> None:
+    """Add `problem`, keeping the list to about the `MAX_LISTED` first rows (a look-up meets rows in any order)."""
+    problems.append(problem)
+    if len(problems) >= 2 * MAX_LISTED:
+        problems.sort(key=lambda p: p.row)
+        del problems[MAX_LISTED:]
+
+
+@dataclass(slots=True)
+class _Found:
+    """What one look-up found: rows adopted, rows whose reference another payment holds, rows already paid."""
+
+    adopt: bool  # any matching payout counts as its row's (a lost WAL, or --adopt-existing)
+    found: int = 0
+    rows: set[int] = field(default_factory=set)  # rows a payout carrying their reference was found for
+    used: list[Problem] = field(default_factory=list)
+    used_count: int = 0
+    existing: list[Problem] = field(default_factory=list)
+    existing_count: int = 0
+
+
+@dataclass(slots=True)
+class _Walk:
+    """Whether a pass over the list can vouch it saw every payout that existed throughout it."""
+
+    complete: bool = True
+
+
 def _outcome(payout: Any) -> dict[str, Any]:
     status = str(payout.status)
     error = _field(payout.last_error_message) if status == "failed" else None
@@ -209,6 +260,18 @@ def _outcome(payout: Any) -> dict[str, Any]:
         "amount_debited": _field(payout.amount_debited),
         "error": error,
     }
+
+
+def _named_items(refusal: APIStatusError, ids: list[int]) -> dict[int, str]:
+    """The payout ids a start's refusal names by item (`payouts[i].id`, `payouts[i].scheduled_at`), with why."""
+    named: dict[int, str] = {}
+    for name, problems in refusal.errors.items():
+        match = START_ITEM_RE.fullmatch(name.split(".", 1)[0]) if name else None
+        if match is not None and int(match[1]) < len(ids):
+            reason = f"{name}: {', '.join(problems)}"
+            pid = ids[int(match[1])]
+            named[pid] = f"{named[pid]}; {reason}" if pid in named else reason
+    return named
 
 
 class Run:
@@ -223,6 +286,7 @@ class Run:
         self.limit = asyncio.Semaphore(max(1, options.concurrency))
         self.notes: list[str] = []
         self.aborted: BaseException | None = None
+        self.queued: set[int] = set()  # rows marked `creating` that no worker has taken yet: nothing sent for them
 
     # -- the target ----------------------------------------------------------------------------
     def bind_target(self) -> None:
@@ -239,65 +303,145 @@ class Run:
 
     # -- find what exists ----------------------------------------------------------------------
     async def look_up(self) -> int:
-        """Match existing payouts to rows by merchant reference (one pass over the account's payouts).
-
-        A payout counts as a row's only if it matches the row (amount, mode, and currency and description
-        when shown); a reference already used by another payment stops the run before anything is sent
-        (`ReferenceUsedError`), and the look-up stays pending. Completed, it is marked done in the journal.
-        """
-        found = 0
-        used: list[Problem] = []
+        """Match existing payouts to rows by merchant reference (see the module docstring); returns how many
+        rows were found paid. Stops (`ReferenceUsedError`, `ExistingPayoutsError`) before anything is sent,
+        the look-up left pending; completed, it is marked done in the journal."""
+        found = _Found(adopt=self.options.adopt_existing or self.journal.adopts)
         self.progress.phase("looking up existing payouts", None)
-        async for payout in self._all_payouts():
+        walk = _Walk()
+        async for payout in self._all_payouts(walk):
             self.progress.advance()
-            reference = _field(payout.merchant_reference)
-            if not isinstance(reference, str):
-                continue
-            row = self.journal.by_reference(reference)
-            if row is None:
-                continue
-            if _marked_phone(payout) is None and isinstance(payout.customer, Unset):  # the list did not embed it
-                payout = await self._call(functools.partial(
-                    self.client.payouts.retrieve, payout.id, extra_query={"include": "customer"}
-                ))
-            differences = _differences(payout, row)
-            if differences:
-                used.append(Problem(row.row, "reference", (
-                    f"{reference!r} is already the reference of payout {payout.id} ({'; '.join(differences)}): a"
-                    " reference names one payment"
-                )))
-                continue
-            if row.state in ("validated", "creating", "refused") or (
-                row.state in ("starting", "created") and row.payout_id == payout.id
-            ):
-                outcome = _outcome(payout)
-                self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
-                found += row.state not in ("starting", "created")
+            await self._match(payout, found)
+        if not walk.complete:
+            await self._look_up_each(found)
         self.progress.done()
-        if used:
+        if found.used or found.existing:
+            self.journal.lookup_again()  # a resumed journal's look-up too: the next run must not skip it
+        if found.used:
             raise ReferenceUsedError(
-                f"{len(used)} row(s) carry a reference FedaPay already holds for another payment; this run sent"
-                " nothing. If this file is a new payroll reusing last one's references, pay it with --batch LABEL"
-                " (each reference is then sent as REFERENCE:LABEL); otherwise correct those references.",
-                sorted(used, key=lambda p: p.row),
+                f"{found.used_count} row(s) carry a reference FedaPay already holds for another payment; this run"
+                " sent nothing. If this file is a new payroll reusing last one's references, pay it with --batch"
+                " LABEL (each reference is then sent as REFERENCE:LABEL); otherwise correct those references.",
+                _listed(found.used + found.existing, found.used_count + found.existing_count),
+            )
+        if found.existing:
+            raise ExistingPayoutsError(
+                f"{found.existing_count} row(s) of this file are already paid at FedaPay (a payout with the row's"
+                f" reference, amount and beneficiary), by payouts the journal {self.journal.path} did not create;"
+                " this run sent nothing. If this file is a new payroll reusing earlier references (next month's),"
+                " pay it with --batch LABEL (its references are then new). If it is this file's payroll whose"
+                " journal was lost, re-run with --adopt-existing: those rows then count as paid and are not paid"
+                " again.",
+                _listed(found.existing, found.existing_count),
             )
         self.journal.lookup_done()
-        return found
+        return found.found
 
-    async def _all_payouts(self) -> AsyncIterator[Any]:
-        """Every payout of the account, each once, with its customer embedded (`include=customer`) for
-        `_beneficiary`; pages shift as payouts are created (newest first): a page with nothing new ends it."""
+    async def _match(self, payout: Any, found: _Found) -> None:
+        """Record what `payout` means for the row carrying its reference, if any."""
+        reference = _field(payout.merchant_reference)
+        if not isinstance(reference, str):
+            return
+        row = self.journal.by_reference(reference)
+        if row is None:
+            return
+        if _marked_phone(payout) is None and isinstance(payout.customer, Unset):  # the list did not embed it
+            payout = await self._call(functools.partial(
+                self.client.payouts.retrieve, payout.id, extra_query={"include": "customer"}
+            ))
+        found.rows.add(row.row)
+        differences = _differences(payout, row)
+        if differences:
+            found.used_count += 1
+            _keep(found.used, Problem(row.row, "reference", (
+                f"{reference!r} is already the reference of payout {payout.id} ({'; '.join(differences)}): a"
+                " reference names one payment"
+            )))
+            return
+        if row.state in ("starting", "created", "start_refused"):
+            if row.payout_id == payout.id:  # the journal's own payout: what FedaPay shows of it now
+                outcome = _outcome(payout)
+                self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
+            return
+        if row.state == "creating" or (row.state in ("validated", "refused") and found.adopt):
+            outcome = _outcome(payout)
+            self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
+            found.found += 1
+        elif row.state in ("validated", "refused"):
+            found.existing_count += 1
+            created = getattr(payout.created_at, "isoformat", lambda: "?")()
+            _keep(found.existing, Problem(row.row, "reference", (
+                f"{reference!r} is the reference of payout {payout.id} ({payout.status}, {payout.amount}"
+                f" {row.create.get('currency')}, created {created}), which this journal did not create"
+            )))
+
+    async def _look_up_each(self, found: _Found) -> None:
+        """Each row still unmatched, looked up by its own reference (the pass over the list moved under it)."""
+        count = 0
+        chunk: list[JournalRow] = []
+        for row in self.journal.rows(["validated", "creating", "refused"]):
+            if row.row in found.rows:
+                continue
+            chunk.append(row)
+            if len(chunk) == 256:
+                count += await self._search_rows(chunk, found)
+                chunk = []
+        count += await self._search_rows(chunk, found)
+        if count:
+            self.notes.append(
+                f"the list of payouts changed while it was read: {count} row(s) were looked up one by one"
+                " (GET /payouts/search) before creating any"
+            )
+
+    async def _search_rows(self, rows: list[JournalRow], found: _Found) -> int:
+        async def one(row: JournalRow) -> None:
+            for payout in await self._bounded(self._search(row.reference)):
+                await self._match(payout, found)
+
+        await asyncio.gather(*(one(row) for row in rows))
+        return len(rows)
+
+    async def _search(self, reference: str) -> list[Any]:
+        """The payouts whose merchant reference is `reference` exactly (FedaPay's search matches parts too)."""
+        matches: list[Any] = []
         seen: set[int] = set()
         page: int | None = 1
+        idle = 0
+        while page is not None and idle < IDLE_PAGES:
+            result = await self._call(functools.partial(
+                self.client.payouts.search, search=reference, page=page, per_page=100, include="customer"
+            ))
+            fresh = [payout for payout in result.items if payout.id not in seen]
+            seen.update(payout.id for payout in fresh)
+            matches.extend(payout for payout in fresh if _field(payout.merchant_reference) == reference)
+            idle = 0 if fresh else idle + 1
+            page = result.next_page
+        return matches
+
+    async def _all_payouts(self, walk: _Walk) -> AsyncIterator[Any]:
+        """Every payout of the account, each once, with its customer embedded (`include=customer`) for
+        `_beneficiary`, to the last page. `walk.complete` ends False unless every page gave one `total_count`
+        and that many payouts were seen: then none can have been skipped by the list moving."""
+        seen: set[int] = set()
+        totals: set[int | None] = set()
+        page: int | None = 1
+        idle = 0
         while page is not None:
             result = await self._call(functools.partial(
                 self.client.payouts.list, page=page, per_page=100, include="customer"
             ))
+            totals.add(result.total_count)
             fresh = [payout for payout in result.items if payout.id not in seen]
             seen.update(payout.id for payout in fresh)
             for payout in fresh:
                 yield payout
-            page = result.next_page if fresh else None
+            idle = 0 if fresh else idle + 1
+            if idle >= IDLE_PAGES:  # a server that ignores `page`: stop walking, look the rows up one by one
+                walk.complete = False
+                return
+            page = result.next_page
+        if totals != {len(seen)}:
+            walk.complete = False
 
     async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
         """Retrieve payouts whose start may or may not have happened; record what FedaPay shows.
@@ -330,14 +474,14 @@ class Run:
 
     # -- create and start ----------------------------------------------------------------------
     async def pay(self) -> None:
-        total = self.journal.count("validated", "creating", "refused", "created")
+        total = self.journal.count("validated", "creating", "refused", "created", "start_refused")
         self.progress.phase("creating and starting payouts", total)
         starts: asyncio.Queue[JournalRow | None] = asyncio.Queue()
         starter = asyncio.create_task(self._starter(starts))
         creates: asyncio.Queue[JournalRow | None] = asyncio.Queue(maxsize=CREATE_CHUNK * 2)
         workers = [asyncio.create_task(self._create_worker(creates, starts)) for _ in range(self.options.concurrency)]
         try:
-            for row in self.journal.rows(["created"]):
+            for row in self.journal.rows(["created", "start_refused"]):  # a refused start is tried again
                 await starts.put(row)
             chunk: list[JournalRow] = []
             for row in self.journal.rows(["validated", "creating", "refused"]):
@@ -355,8 +499,12 @@ class Run:
             await starts.put(None)
             await starter
         except BaseException:
+            # Cancelled (Ctrl-C) or failed: every task ends before the journal closes (no write after it).
             for task in [*workers, starter]:
                 task.cancel()
+            await asyncio.gather(*workers, starter, return_exceptions=True)
+            if self.queued:  # never handed to a worker: no request was sent, so they are plainly not created
+                self.journal.set_state(sorted(self.queued), "validated")
             raise
         self.progress.done()
         if self.aborted:
@@ -366,6 +514,7 @@ class Run:
         # Committed before any of them is sent: a row whose create may have reached FedaPay is never
         # `validated` in the journal.
         self.journal.set_state([row.row for row in chunk], "creating")
+        self.queued.update(row.row for row in chunk)
         for row in chunk:
             await creates.put(row)
 
@@ -373,6 +522,7 @@ class Run:
         self, creates: asyncio.Queue[JournalRow | None], starts: asyncio.Queue[JournalRow | None]
     ) -> None:
         while (row := await creates.get()) is not None:
+            self.queued.discard(row.row)
             if self.aborted:
                 self.journal.record(row.row, "validated", error="not sent: the run stopped")
                 continue
@@ -488,7 +638,7 @@ class Run:
         if self.aborted:
             return
         by_id = {int(row.payout_id): row for row in group if row.payout_id is not None}
-        failures = 0
+        failures = refusals = 0
         for _ in range(RATE_LIMIT_RETRIES):
             if not by_id:
                 return
@@ -506,8 +656,29 @@ class Run:
                 self.aborted = self.aborted or exc
                 self.journal.set_state([row.row for row in by_id.values()], "created", error=str(exc))
                 return
+            except UnprocessableEntityError as exc:
+                # Refused, naming the items (`payouts[i].id`): each payout is looked at first (one no longer
+                # pending was started, by an earlier attempt or another hand); the pending ones named are refused
+                # to start (kept, with FedaPay's reason, for the next run) and the others started without them.
+                refusals += 1
+                ids = list(by_id)
+                still = await self.reconcile([row.row for row in by_id.values()], ids)
+                self.progress.advance(len(by_id) - len(still))
+                by_id = {pid: by_id[pid] for _, pid in still}
+                named = {pid: reason for pid, reason in _named_items(exc, ids).items() if pid in by_id}
+                if named and refusals <= UNKNOWN_RETRIES:
+                    for pid, reason in named.items():
+                        self._start_refused(by_id.pop(pid), pid, reason)
+                    continue
+                if len(by_id) > 1:  # which of them FedaPay refuses is not said: one start each
+                    for row in by_id.values():
+                        await self._start_group([row])
+                    return
+                for pid, row in by_id.items():
+                    self._start_refused(row, pid, str(exc))
+                return
             except APIError as exc:
-                # Refused (a 422 when one was no longer pending) or unknown: look at each payout.
+                # Refused otherwise, or unknown: look at each payout.
                 failures += 1
                 still = await self.reconcile([row.row for row in by_id.values()], list(by_id))
                 self.progress.advance(len(by_id) - len(still))
@@ -523,6 +694,10 @@ class Run:
             ])
             self.progress.advance(len(by_id))
             return
+
+    def _start_refused(self, row: JournalRow, payout_id: int, reason: str) -> None:
+        self.journal.record(row.row, "start_refused", error=f"FedaPay refused to start payout {payout_id}: {reason}")
+        self.progress.advance()
 
     # -- wait ----------------------------------------------------------------------------------
     async def wait(self, timeout: float) -> bool:
@@ -589,8 +764,9 @@ async def pay_file_async(
     progress = progress or SilentProgress()
     check_options(options)
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
-    journal_path = None if options.dry_run else options.journal or default_journal(path, options.batch)
+    journal_path = journal_for(path, options)
     check_paths(path, journal_path)
+    check_report(path, journal_path, options.report)
     new_journal = journal_path is None or not journal_path.exists()
     if options.schedule_at is not None and not options.send_late and new_journal:
         try:
@@ -632,6 +808,8 @@ async def _pay(
         run.bind_target()
         # Pending from the journal's creation until a look-up completes (durable: a run killed while looking
         # up leaves it pending), or asked by `creating` rows and by a lost WAL (`Journal.begin_run`).
+        if options.adopt_existing:
+            journal.adopt_existing()  # the operator's word for this journal, kept until its look-up is done
         if journal.lookup_pending or journal.count("creating"):
             found = await run.look_up()
             if found:
@@ -643,7 +821,7 @@ async def _pay(
             if not complete:
                 result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
         except Aborted as exc:
-            if not journal.count("creating", "created", "starting", "started", "conflict"):
+            if not journal.count("creating", "created", "starting", "started", "start_refused", "conflict"):
                 raise  # nothing was ever sent from this journal: exit 2 holds
             result.aborted = str(exc)
         finally:
@@ -655,7 +833,7 @@ async def _pay(
                     f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
                     f" to {MAX_RATE_LIMIT_PAUSE:g} s"
                 )
-            result.summary = summarize(journal, waited=options.wait)
+            result.summary = summarize(journal.db, waited=options.wait)
             if options.report is not None:
                 write_report(journal, options.report)
         return result
@@ -666,6 +844,11 @@ async def _pay(
             journal.close()
             if owned and client is not None:
                 await client.close()
+
+
+def journal_for(path: Path, options: BulkOptions) -> Path | None:
+    """The journal a run of `path` with `options` uses (None for a dry run)."""
+    return None if options.dry_run else options.journal or default_journal(path, options.batch)
 
 
 def pay_file(path: Path, options: BulkOptions, progress: Progress | None = None, **client_options: Any) -> BulkResult:

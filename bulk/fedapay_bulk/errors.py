@@ -41,3 +41,9 @@ class FileChangedError(BulkError):
 
 class ReferenceUsedError(BulkError):
     """A row's reference already names another payment at FedaPay (other amount, mode...): nothing was sent."""
+
+
+class ExistingPayoutsError(BulkError):
+    """Payouts FedaPay holds already pay rows of this file (same reference, amount and beneficiary), and the
+    journal did not create them: next month's file reusing references, or this file's run whose journal was
+    lost. Only the operator can tell (`--batch` or `--adopt-existing`): nothing was sent."""

@@ -4,7 +4,8 @@ any instant resumes where it was and pays each row exactly once.
 Row states: `validated` (nothing sent), `creating` (a create may have been sent: on resume it is looked
 up by its merchant reference before anything else), `created` (payout id known, pending), `refused`
 (the server refused the create: nothing exists, a re-run tries again with the same idempotency key),
-`starting` (a start may have been sent: on resume each payout is retrieved), `started` (FedaPay has it:
+`starting` (a start may have been sent: on resume each payout is retrieved), `start_refused` (pending,
+FedaPay refused to start it, its reason in `error`: a re-run tries again), `started` (FedaPay has it:
 started, scheduled, sent or failed, in `status`), `conflict` (needs a person: see `error`).
 
 Each state change is committed before the request it announces is sent (`creating`, `starting`) or
@@ -19,7 +20,14 @@ checkpoint, and the first commit after it (`wal_of`) names that generation insid
 applied only to the journal whose generation it names (`check_files`): a WAL without its journal, or
 beside a journal replaced by another file or an older copy, is refused, never applied. A run that did
 not end cleanly (`unclean`) whose WAL is gone has lost its last commits: the next run looks every row
-up (`lookup` = `pending`, a durable mark cleared only when a look-up completes).
+up.
+
+The look-up mark (`lookup`): `pending` from the journal's creation until its first look-up completes, and
+again after a look-up stopped on payouts it may not count (a payout found for a row this journal never sent
+is not this journal's: `engine.py` stops unless the operator says the file's earlier journal was lost);
+`adopt`, a look-up to do whose finds are this journal's (its last commits were lost after its first look-up,
+or the operator said so); `done`. Completing a look-up is checkpointed at once, so a lost WAL never hides
+that a look-up was done (and that creates may have followed).
 """
 
 from __future__ import annotations
@@ -305,8 +313,8 @@ class Journal:
     def begin_run(self) -> None:
         """Mark the journal in use and start a generation; a lost WAL of an unclean run asks for a look-up."""
         lost = self.meta("unclean") == "1" and self.meta("gen") is not None and self.meta("wal_of") != self.meta("gen")
-        if lost:
-            self.set_meta("lookup", "pending")
+        if lost and self.meta("lookup") != "pending":  # still pending: no look-up completed, so nothing was created
+            self.set_meta("lookup", "adopt")
         self.set_meta("unclean", "1")
         self._new_generation()
 
@@ -317,10 +325,26 @@ class Journal:
 
     @property
     def lookup_pending(self) -> bool:
-        return self.meta("lookup") == "pending"
+        return self.meta("lookup") in ("pending", "adopt")
+
+    @property
+    def adopts(self) -> bool:
+        """Whether the pending look-up counts the payouts it finds as this journal's rows' (see the docstring)."""
+        return self.meta("lookup") == "adopt"
+
+    def adopt_existing(self) -> None:
+        """The operator says this journal takes over a lost one's payroll: its pending look-up adopts what it finds."""
+        if self.meta("lookup") == "pending":
+            self.set_meta("lookup", "adopt")
+
+    def lookup_again(self) -> None:
+        """A look-up stopped on what it found: the next run looks up again (and adopts no more than this one)."""
+        if self.meta("lookup") == "done":
+            self.set_meta("lookup", "pending")
 
     def lookup_done(self) -> None:
         self.set_meta("lookup", "done")
+        self._new_generation()  # into the journal file at once: a WAL lost later cannot undo it
 
     def _new_generation(self) -> None:
         self._generation += 1

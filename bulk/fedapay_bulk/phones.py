@@ -3,6 +3,10 @@
 What FedaPay's own examples use must pass (`+22997808080`: Benin's 8-digit numbers, as well as the
 10-digit ones of its 2024 plan); what cannot be a number is refused. A carrier's numbering plan is not
 second-guessed: a number only has to be *possible* (its length fits its country), not assigned.
+
+`phonenumbers` reads more than digits: letters as keypad digits (`+229 97 8O 8O 8O` is +22997868686),
+`ext.`, `#` or `;ext=` as an extension it drops, `*` as nothing. Each of those would pay another number
+than the one written, so a cell may hold only digits, spaces and `+ - . ( ) /` (and a leading `tel:`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ POSSIBLE = (
 )
 
 
+# Besides decimal digits: what people write between them (spaces, no-break spaces, dashes, dots, brackets).
+SEPARATORS = frozenset(" \u00a0\u202f-.()/")
+SPACES = str.maketrans("\u00a0\u202f", "  ")
+TEL = "tel:"  # RFC 3966's prefix (a `tel:` link copied from a page), read by phonenumbers as before
+
+
 class PhoneError(ValueError):
     """Why a phone number was refused (the message names the problem, never guesses a fix)."""
 
@@ -25,8 +35,12 @@ class PhoneError(ValueError):
 def parse_phone(text: str, country: str | None) -> tuple[str, str]:
     """`(E.164 number, lower-case country code)`; `country` (ISO alpha-2) is needed for a national number."""
     raw = text.strip()
+    if raw[: len(TEL)].lower() == TEL:
+        raw = raw[len(TEL) :].strip()
     if not raw:
         raise PhoneError("is empty")
+    _only_digits(raw)
+    raw = raw.translate(SPACES)  # a French spreadsheet groups digits with (narrow) no-break spaces
     region = country.upper() if country else None
     if raw.startswith("00"):
         raw = "+" + raw[2:]
@@ -50,3 +64,19 @@ def parse_phone(text: str, country: str | None) -> tuple[str, str]:
         raise PhoneError(f"{raw!r} has {len(national)} digits after +{number.country_code}: not a number of {found}")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164, found.lower()
+
+
+def _only_digits(raw: str) -> None:
+    """Refuse what `phonenumbers` would turn into other digits or drop (letters, extensions, `*`, `#`)."""
+    letters = sorted({ch for ch in raw if ch.isalpha()})
+    if letters:
+        raise PhoneError(
+            f"{raw!r} contains letters ({', '.join(letters)}): a phone number is digits only (a letter would be read"
+            " as a keypad digit and pay another number)"
+        )
+    after_plus = raw[1:] if raw.startswith("+") else raw
+    other = sorted({ch for ch in after_plus if not ch.isdecimal() and ch not in SEPARATORS})
+    if other:
+        shown_chars = " ".join(repr(ch) for ch in other)
+        raise PhoneError(f"{raw!r} contains {shown_chars}: a phone number is digits, spaces and + - . ( ) / only"
+                         " (a leading + only)")

@@ -7,11 +7,14 @@ into place only when complete); a valid file with a journal must match it row fo
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from fedapay_payouts import InvalidArgumentError
 
 from .checks import Defaults, OfflineClient, Planned, RowChecker, late
 from .errors import BulkError, FileChangedError, FileInvalidError, Problem
@@ -65,6 +68,34 @@ def check_paths(path: Path, journal_path: Path | None) -> None:
     if not journal_path.parent.is_dir():
         raise BulkError(f"--journal {journal_path}: its folder does not exist", [Problem(
             0, "--journal", f"{journal_path.parent} does not exist")])
+
+
+def check_report(path: Path, journal_path: Path | None, report: Path | None) -> None:
+    """`InvalidArgumentError` naming `report` if writing it would replace the payroll file, the journal or one
+    of the files SQLite and the lock keep beside it (by any name: a symlink or a hard link is the same file)."""
+    if report is None:
+        return
+    if report.is_dir():
+        raise InvalidArgumentError("report", f"{report} is a folder: name a file (e.g. report.csv)")
+    kept: list[tuple[Path, str]] = [(path, "the payroll file being paid")]
+    if journal_path is not None:
+        for journal in {journal_path, Path(os.path.realpath(journal_path))}:  # the lock uses the real path
+            kept += [
+                (journal, "this run's journal"),
+                (Path(f"{journal}-wal"), "the journal's WAL"),
+                (Path(f"{journal}-shm"), "the journal's shared-memory index"),
+                (Path(f"{journal}.lock"), "the journal's lock"),
+                (journal.with_name(journal.name + ".staging"), "the journal's staging file"),
+            ]
+    target = os.path.realpath(report)
+    for guarded, what in kept:
+        same = os.path.realpath(guarded) == target
+        if not same and report.exists() and guarded.exists():
+            same = os.path.samefile(report, guarded)
+        if same:
+            raise InvalidArgumentError(
+                "report", f"{report} is {what}: the report would overwrite it; name another file (e.g. report.csv)"
+            )
 
 
 def _late(staging: Staging, rows: set[int] | None = None) -> list[Problem]:

@@ -1,11 +1,18 @@
-"""The run's summary (sent, failed, pending; amounts, fees, amount debited) and its report CSV, both read
-from the journal (streamed: the report of 100,000 rows is never held in memory)."""
+"""The run's summary (sent, failed, pending; amounts, fees, amount debited, per currency) and its report CSV,
+both read from the journal (streamed: the report of 100,000 rows is never held in memory).
+
+Amounts are never added across currencies (a file may mix XOF and GNF). Fees and the amount debited are
+counted for sent payouts only: the money that moved (a failed payout debited nothing, a pending or started
+one has not yet, a refused one never will).
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+import sqlite3
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,14 +25,24 @@ STATE_WORDS = {
     "refused": "not created (refused)",
     "creating": "unknown (re-run to resolve)",
     "starting": "unknown (re-run to resolve)",
+    "start_refused": "not started (refused)",
     "conflict": "conflict (check by hand)",
 }
+
+
+def _add(into: dict[str, int], currency: str, amount: int) -> None:
+    into[currency] = into.get(currency, 0) + amount
 
 
 @dataclass(slots=True)
 class Bucket:
     count: int = 0
-    amount: int = 0
+    amounts: dict[str, int] = field(default_factory=dict)  # per currency
+
+    @property
+    def amount(self) -> int:
+        """The bucket's amount in the file's one currency (every currency added: read `amounts` for a mixed file)."""
+        return sum(self.amounts.values())
 
 
 @dataclass(slots=True)
@@ -35,8 +52,8 @@ class Summary:
     failed: Bucket = field(default_factory=Bucket)
     pending: Bucket = field(default_factory=Bucket)  # everything neither sent nor failed
     by_status: dict[str, int] = field(default_factory=dict)
-    fees: int = 0
-    amount_debited: int = 0
+    fees: dict[str, int] = field(default_factory=dict)  # of sent payouts, per currency
+    amount_debited: dict[str, int] = field(default_factory=dict)  # of sent payouts, per currency
     currencies: list[str] = field(default_factory=list)
     waited: bool = False
 
@@ -48,15 +65,19 @@ class Summary:
         started = sum(n for status, n in self.by_status.items() if status in ("started", "scheduled", "sent"))
         return started == self.rows
 
+    def money(self, amounts: dict[str, int]) -> str:
+        """`150,000 XOF, 900,000 GNF`: each of the file's currencies, never one total across them."""
+        return ", ".join(f"{amounts.get(currency, 0):,} {currency}" for currency in self.currencies) or "0"
+
     def lines(self) -> list[str]:
-        unit = self.currencies[0] if len(self.currencies) == 1 else "(mixed currencies)"
         return [
             f"rows: {self.rows}",
-            f"sent: {self.sent.count} ({self.sent.amount:,} {unit})",
-            f"failed: {self.failed.count} ({self.failed.amount:,} {unit})",
-            f"pending: {self.pending.count} ({self.pending.amount:,} {unit})",
+            f"sent: {self.sent.count} ({self.money(self.sent.amounts)})",
+            f"failed: {self.failed.count} ({self.money(self.failed.amounts)})",
+            f"pending: {self.pending.count} ({self.money(self.pending.amounts)})",
             "by status: " + ", ".join(f"{status} {n}" for status, n in sorted(self.by_status.items())),
-            f"fees: {self.fees:,} {unit}; amount debited: {self.amount_debited:,} {unit}",
+            f"fees (sent payouts only): {self.money(self.fees)}; amount debited (sent payouts only):"
+            f" {self.money(self.amount_debited)}",
         ]
 
 
@@ -64,22 +85,41 @@ def _status(state: str, status: str | None) -> str:
     return status if state in ("started", "created") and status else STATE_WORDS.get(state, state)
 
 
-def summarize(journal: Journal, *, waited: bool) -> Summary:
-    db = journal.db
-    summary = Summary(rows=journal.total(), waited=waited)
-    for state, status, count, amount, fees, debited in db.execute(
-        "SELECT state, status, count(*), sum(amount), sum(coalesce(fees, 0)), sum(coalesce(amount_debited, 0))"
-        " FROM rows GROUP BY state, status"
+def summarize(db: sqlite3.Connection, *, waited: bool) -> Summary:
+    """The summary of the journal open as `db`."""
+    (rows,) = db.execute("SELECT count(*) FROM rows").fetchone()
+    summary = Summary(rows=int(rows), waited=waited)
+    for state, status, currency, count, amount, fees, debited in db.execute(
+        "SELECT state, status, currency, count(*), sum(amount), sum(coalesce(fees, 0)),"
+        " sum(coalesce(amount_debited, 0)) FROM rows GROUP BY state, status, currency"
     ):
         word = _status(state, status)
         summary.by_status[word] = summary.by_status.get(word, 0) + count
         bucket = summary.sent if word == "sent" else summary.failed if word == "failed" else summary.pending
         bucket.count += count
-        bucket.amount += amount or 0
-        summary.fees += fees or 0
-        summary.amount_debited += debited or 0
+        _add(bucket.amounts, currency, amount or 0)
+        if word == "sent":  # the money that moved
+            _add(summary.fees, currency, fees or 0)
+            _add(summary.amount_debited, currency, debited or 0)
     summary.currencies = [c for (c,) in db.execute("SELECT DISTINCT currency FROM rows ORDER BY currency")]
     return summary
+
+
+def read_summary(journal: Path, *, waited: bool) -> Summary | None:
+    """The summary of the journal at `journal` after its run stopped (an interrupted one), or None if there is
+    no journal there to read (the run stopped before making it). Never creates a file."""
+    if not journal.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{urllib.parse.quote(str(journal.resolve()))}?mode=rw", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return summarize(db, waited=waited)
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
 
 
 def write_report(journal: Journal, path: Path) -> None:

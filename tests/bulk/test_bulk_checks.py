@@ -118,7 +118,7 @@ def test_phone_forms_accepted(text: str, country: str | None, expected: tuple[st
     ("text", "country", "problem"),
     [
         ("97808080", None, "no [+]country code"),
-        ("abc", "bj", "not a phone number"),
+        ("abc", "bj", "contains letters"),
         ("+22912", None, "has 2 digits"),
         ("+22890123456", "bj", "is a number of TG"),
         ("+999123456", None, "not a phone number"),
@@ -127,6 +127,48 @@ def test_phone_forms_accepted(text: str, country: str | None, expected: tuple[st
 def test_phone_forms_refused(text: str, country: str | None, problem: str) -> None:
     with pytest.raises(PhoneError, match=problem):
         parse_phone(text, country)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("+229 97 8O 8O 8O", "contains letters (O)"),  # phonenumbers reads O as 6: +22997868686
+        ("+229 FEDAPAY1", "contains letters (A, D, E, F, P, Y)"),  # a vanity number: keypad digits
+        ("tel:+229 97 80 8O 80", "contains letters (O)"),
+        ("+229 97808080 ext. 12", "contains letters"),  # an extension phonenumbers would drop
+        ("+22997808080 x1", "contains letters (x)"),
+        ("+22997808080#12", "contains '#'"),
+        ("+22997808080;ext=5", "contains"),
+        ("+22997808080*1", "contains '*'"),  # phonenumbers drops the *: +229978080801
+        ("+229+97808080", "contains '+'"),
+        ("tel:+22997808080;phone-context=bj", "contains"),
+    ],
+)
+def test_a_phone_cell_phonenumbers_would_read_as_another_number_is_refused(text: str, problem: str) -> None:
+    with pytest.raises(PhoneError) as caught:
+        parse_phone(text, "bj")
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["tel:+22997808080", "TEL: +22997808080", "+229 97-80.80/80", "+229 (97) 80 80 80",
+                                  "+229\u00a097\u202f808080"])
+def test_a_leading_tel_and_the_usual_separators_are_still_read(text: str) -> None:
+    assert parse_phone(text, None) == ("+22997808080", "bj")
+
+
+def test_a_file_with_letters_in_phone_numbers_sends_nothing_and_names_the_rows(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = payroll_rows(3)
+    rows[0][3] = "+229 97 8O 8O 8O"
+    rows[2][3] = "+229 FEDAPAY1"
+    outcome = run_bulk(fedapay_mock, str(write_csv(tmp_path / "p.csv", rows)), monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    assert "row 2: phone number: '+229 97 8O 8O 8O' contains letters (O)" in outcome.err
+    assert "row 4: phone number: '+229 FEDAPAY1' contains letters" in outcome.err
+    assert "row 3" not in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+    assert not (tmp_path / "p.csv.journal.sqlite").exists()
 
 
 def test_the_currency_list_is_the_specs() -> None:

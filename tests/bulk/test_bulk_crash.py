@@ -44,8 +44,10 @@ def crash_and_resume(
     rng = random.Random(seed)
     killed: list[str] = []
     for index in range(kills):
+        adopt: list[str] = []
         if lose_journal and index % 2 == 1:
             _forget(journal)
+            adopt = ["--adopt-existing"]  # the operator knows this file's journal was lost
         if faults:
             mock.arm_fault("create_payout", "drop_after_store", times=2)
             mock.arm_fault("start_payouts", "drop_after_store", times=1)
@@ -65,7 +67,7 @@ def crash_and_resume(
             step = rng.randint(1, max(2, rows // kills))
             when = _reached(lambda s: s["created"], min(rows, before["created"] + step))
 
-        code = run_until(mock, [*args, *extra], when)
+        code = run_until(mock, [*args, *extra, *adopt], when)
         if code is None:
             killed.append(kind)
         else:
@@ -75,7 +77,7 @@ def crash_and_resume(
     if faults:
         mock.arm_fault("create_payout", "drop_after_store", times=2)
         mock.arm_fault("start_payouts", "drop_after_store", times=1)
-    final = run_until(mock, [*args, "--wait"], lambda stats: False)
+    final = run_until(mock, [*args, "--wait", *(["--adopt-existing"] if lose_journal else [])], lambda stats: False)
     assert final == 0
     stats = mock.stats()
     assert stats["created"] == rows, stats
@@ -110,7 +112,8 @@ def test_journal_lost_after_a_complete_run_creates_nothing(fedapay_mock: MockSer
     assert run_until(fedapay_mock, [str(payroll), "--journal", str(journal)], lambda s: False) == 0
     _forget(journal)
     requests_before = fedapay_mock.stats()["requests"]
-    assert run_until(fedapay_mock, [str(payroll), "--journal", str(journal)], lambda s: False) == 0
+    args = [str(payroll), "--journal", str(journal), "--adopt-existing"]
+    assert run_until(fedapay_mock, args, lambda s: False) == 0
     stats = fedapay_mock.stats()
     assert stats["created"] == 40
     assert stats["started"] == 40

@@ -110,9 +110,10 @@ def test_a_look_up_cut_short_is_done_by_the_next_run(
     journal = tmp_path / "p.csv.journal.sqlite"
     journal.unlink()  # journal lost: the next journal must look every row up
     fedapay_mock.arm_fault("list_payouts", "status", times=1, status=401)  # its look-up stops at the first page
-    cut = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch, api_key=OTHER_KEY)
+    cut = run_bulk(fedapay_mock, payroll, "--adopt-existing", monkeypatch=monkeypatch, api_key=OTHER_KEY)
     assert cut.code == 2
     assert journal.exists()  # the new journal is in place, its look-up not done
+    # The operator's --adopt-existing is the journal's until its look-up is done: not asked again.
     outcome = run_bulk(fedapay_mock, payroll, "--wait", monkeypatch=monkeypatch, api_key=OTHER_KEY)
     assert outcome.code == 0, outcome.out + outcome.err
     assert "8 payout(s) of this file already existed" in outcome.out

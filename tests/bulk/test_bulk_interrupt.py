@@ -1,0 +1,62 @@
+"""Ctrl-C: the summary so far, one line saying how to resume, exit 130, no traceback; the journal stays
+consistent, so the same command then pays each row exactly once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, write_csv
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+# The command as a user's shell runs it: Python's own Ctrl-C handler (a test runner may have replaced it).
+COMMAND = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+           " from fedapay_bulk.cli import main; sys.exit(main())")
+
+
+def test_ctrl_c_prints_the_summary_so_far_and_the_same_command_resumes(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = 40
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(rows)))
+    report = tmp_path / "r.csv"
+    fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=12, delay=0.3)
+    process = subprocess.Popen(
+        [sys.executable, "-c", COMMAND, "bulk", payroll, "--concurrency", "2", "--report", str(report)],
+        env=process_env(fedapay_mock), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while fedapay_mock.stats()["created"] < 2:  # creates under way, most rows not sent yet
+            assert process.poll() is None, "the run ended first"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+    assert err.endswith("interrupted: re-run the same command to resume\n")
+    assert f"summary:\n  rows: {rows}\n" in out
+    assert "not created " in out  # rows never sent are said so, not "unknown"
+    assert f"journal: {tmp_path / 'p.csv.journal.sqlite'}" in out
+    with report.open(encoding="utf-8") as handle:
+        assert len(handle.readlines()) == rows + 1  # the report so far, one line per row
+    resumed = run_bulk(fedapay_mock, payroll, "--wait", monkeypatch=monkeypatch)
+    assert resumed.code == 0, resumed.out + resumed.err
+    stats = fedapay_mock.stats()
+    assert stats["created"] == rows
+    assert stats["by_status"] == {"sent": rows}
+    assert all(len(payouts) == 1 for payouts in payouts_by_reference(fedapay_mock).values())
