@@ -34,6 +34,7 @@ from .handlers import (
     dispatch,
     not_implemented,
     refusal,
+    unserved,
 )
 from .options import MockOptions, MockSettings, resolve
 from .shape import payout_shape
@@ -97,6 +98,9 @@ class MockApp:
     def __init__(self, options: MockOptions) -> None:
         self.options = options
         self.spec = load_spec(options.spec_path)
+        problem = unserved(self.spec.operations)
+        if problem is not None:
+            raise ValueError(f"{self.spec.source} is not a spec the mock can serve: {problem}")
         validators = compile_validators(self.spec)
         # An operation the spec gained before the mock did: answered 501, so the mock still starts and
         # every other operation still works (and the contract suite can say what is missing).

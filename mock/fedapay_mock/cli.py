@@ -147,8 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         app = create_app(options_from(args))
-    except ValueError as exc:
-        print(f"fedapay-mock: {exc}", file=sys.stderr)
+    except ValueError as exc:  # a bad option or spec: one line (a message of several is joined)
+        print(f"fedapay-mock: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except OSError as exc:  # --spec: missing, a folder, unreadable
         print(f"fedapay-mock: --spec: cannot read {args.spec}: {exc.strerror or exc}", file=sys.stderr)

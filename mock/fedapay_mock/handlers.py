@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,5 +287,22 @@ HANDLERS: dict[str, Handler] = {
     "delete_payout": delete_payout,
     "start_payouts": start_payouts,
 }
+# What the handlers read from their operation in the spec: the path parameter `id`, a JSON body schema.
+NEEDS_PATH_ID = frozenset({"retrieve_payout", "update_payout", "delete_payout"})
+NEEDS_BODY = frozenset({"create_payout", "update_payout", "start_payouts"})
+
+
+def unserved(operations: Iterable[Operation]) -> str | None:
+    """Why the handlers cannot serve these operations of a spec (one line), or None: checked at start-up, so
+    a spec without what a handler reads stops the mock instead of answering 500 to every such request."""
+    for op in operations:
+        where = f"paths.{op.path}.{op.method.lower()}"
+        if op.operation_id in NEEDS_PATH_ID and not any(p.name == "id" and p.location == "path" for p in op.parameters):
+            return f"{where}: {op.operation_id} needs a path parameter named id"
+        if op.operation_id in NEEDS_BODY and op.body_schema is None:
+            return f"{where}: {op.operation_id} needs a requestBody with an application/json schema"
+    return None
+
+
 # Success statuses of the direct handlers, by operation id.
 DIRECT: dict[str, tuple[Direct, int]] = {"create_payout": (create, 201), "start_payouts": (start, 200)}

@@ -26,6 +26,8 @@ from typing import Any, overload
 from .clock import MockClock
 from .fees import Fees, compute_fees
 from .shape import PayoutShape
+from .wallets import Wallet, wallet
+from .wire import dumps
 
 FAILING_SUFFIX = "0000"
 FAILED_CODE = "sandbox_failure"
@@ -40,6 +42,9 @@ COUNTED_STATUSES = frozenset({"started", "scheduled", "sent"})
 DELETABLE_STATUSES = frozenset({"pending", "scheduled"})
 
 EventListener = Callable[[str, dict[str, Any]], None]
+# A start's plan for one item: (item index, payout, when to send (None: now), the item's (phone number,
+# country) or None, the wallet the per-number rule counts or None).
+_Plan = tuple[int, "Payout", float | None, tuple[str, str | None] | None, Wallet | None]
 
 
 _SECONDS: dict[int, str] = {}
@@ -80,20 +85,33 @@ _DATE = re.compile(
 )
 
 
+# The first instant `iso` would write with a five-digit year (10000-01-01T00:00:00Z): a date the spec's pattern
+# allows can fall there once read in UTC (`9999-12-31T23:59:59-14:00`), and FedaPay's timestamps (and every
+# client's parser) have four-digit years, so no such date is ever stored.
+YEAR_10000 = 253_402_300_800.0
+_LAST_BEFORE_10000 = math.nextafter(YEAR_10000, 0.0)
+
+
 def parse_when(text: str) -> float:
     """Seconds since the epoch of a date in one of the forms FedaPay's libraries send: ISO 8601
     (`2030-01-01T10:00:00Z`, `+01:00`), `YYYY-MM-DD HH:MM:SS` (PHP; no zone means UTC) and Ruby's
-    `Time#to_s` (`2030-01-01 10:00:00 UTC`, `2030-01-01 11:00:00 +0100`). Raises ValueError."""
+    `Time#to_s` (`2030-01-01 10:00:00 UTC`, `2030-01-01 11:00:00 +0100`). Raises ValueError, also for an
+    instant after the year 9999 in UTC (every date the store keeps comes from here)."""
     found = _DATE.fullmatch(text.strip())
     if found is None:
         raise ValueError(f"{text[:64]!r} is not a valid date")
     day, whole, fraction, _z, hours, minutes, _utc = found.groups()
     zone = "+00:00" if hours is None else f"{hours}:{minutes}"
     try:
-        parsed = datetime.fromisoformat(f"{day}T{whole}{zone}")
-        return parsed.timestamp() + (float(f"0.{fraction[:9]}") if fraction else 0.0)
+        seconds = datetime.fromisoformat(f"{day}T{whole}{zone}").timestamp()
     except (ValueError, OverflowError, OSError) as exc:
         raise ValueError(f"{text[:64]!r} is not a valid date") from exc
+    if seconds >= YEAR_10000:
+        raise ValueError(f"{text[:64]!r} is after the year 9999 in UTC")
+    if not fraction:
+        return seconds
+    # `9999-12-31T23:59:59.99999Z` is in 9999 but its float rounds up to the year 10000: kept just below it.
+    return min(seconds + float(f"0.{fraction[:9]}"), _LAST_BEFORE_10000)
 
 
 class StoreError(Exception):
@@ -166,6 +184,7 @@ class Payout:
     store hands it out as it is: whoever gets it encodes it (or copies it) before the store runs again."""
 
     __slots__ = (
+        "country",
         "fields",
         "finished_at",
         "id",
@@ -183,6 +202,7 @@ class Payout:
         wire: dict[str, Any],
         fields: dict[str, Any],
         phone_number: str | None,
+        country: str | None,
         idempotency_key: str | None,
     ) -> None:
         self.id = payout_id
@@ -191,6 +211,7 @@ class Payout:
         # The request's other fields (description, merchant_reference, custom_metadata, any new one), as sent.
         self.fields = fields
         self.phone_number = phone_number
+        self.country = country  # the phone number's: with it, the wallet the per-number rule counts (`wallet`)
         self.idempotency_key = idempotency_key
         # The times the lifecycle reads (the wire has them as text): when a scheduled payout is due, and when a
         # payout was started (the per-number rule).
@@ -300,7 +321,7 @@ class PayoutStore:
         self._payouts: dict[int, Payout] = {}
         self._next_id = 1
         self._customers: dict[tuple[Any, ...], int] = {}
-        self._customer_numbers: dict[int, str | None] = {}  # by customer id
+        self._customer_phones: dict[int, tuple[str | None, str | None]] = {}  # by customer id: (number, country)
         self._customer_names: dict[int, dict[str, Any]] = {}  # by customer id: firstname, lastname, email
         self._idempotency: dict[str, _IdempotencyRecord] = {}
         # Due transitions: (when, order of scheduling, payout id, "settle" or "send").
@@ -309,8 +330,9 @@ class PayoutStore:
         # at once when they outnumber the live ones (`_drop_stale`), so rescheduling cannot grow the heap.
         self._stale = 0
         self._order = itertools.count()
-        # Mobile-money number (without "+") -> ids of payouts started or scheduled to it, oldest first.
-        self._sends: dict[str, list[int]] = {}
+        # Mobile-money wallet (`wallet`: country, national number) -> ids of payouts started or scheduled to
+        # it, oldest first.
+        self._sends: dict[Wallet, list[int]] = {}
         self.counters = Counters()
 
     def reset(self) -> None:
@@ -421,7 +443,9 @@ class PayoutStore:
         account_id: int | None = None,
         include: frozenset[str] = frozenset(),
     ) -> tuple[dict[str, Any], bool]:
-        """Store a new pending payout; returns (wire payout, replayed)."""
+        """Store a new pending payout; returns (wire payout, replayed). A replay is the payout as it is now
+        (settled first, as every other operation: not the status it had when the key was first used)."""
+        self.settle()
         with self._lock:
             if idempotency_key is not None:
                 record = self._idempotency.get(idempotency_key)
@@ -438,7 +462,9 @@ class PayoutStore:
             defaults = self.shape.defaults
             values = {**defaults, **body} if defaults else body
             customer = values.get("customer")
-            customer_id, number = self._customer(customer) if isinstance(customer, dict) else (None, None)
+            customer_id, number, country = (
+                self._customer(customer) if isinstance(customer, dict) else (None, None, None)
+            )
             currency_id = self._currency_id(values.get("currency"))
             amount = values.get("amount")
             fees = _fees(amount)
@@ -465,7 +491,7 @@ class PayoutStore:
                 for name, value in fields.items():
                     if name in echoed:
                         wire[name] = value
-            payout = self._payouts[payout_id] = Payout(payout_id, wire, fields, number, idempotency_key)
+            payout = self._payouts[payout_id] = Payout(payout_id, wire, fields, number, country, idempotency_key)
             self.counters.created += 1
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = _IdempotencyRecord(fingerprint, payout_id)
@@ -480,22 +506,29 @@ class PayoutStore:
             return None
         return self.currencies.setdefault(code, len(self.currencies) + 1)
 
-    def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None]:
-        """(customer id, phone number): an existing customer by `{id}`, or the one these details describe."""
+    def _customer(self, customer: dict[str, Any]) -> tuple[int | None, str | None, str | None]:
+        """(customer id, phone number, its country): an existing customer by `{id}`, or the one these details
+        describe (the same number in another country is another wallet, so another customer)."""
         if "firstname" not in customer and "id" in customer:  # `{"id": n}` (the spec's CustomerRef)
             customer_id = customer["id"]
-            if customer_id not in self._customer_numbers:
+            phone = self._customer_phones.get(customer_id)
+            if phone is None:
                 raise NotFoundError({"customer.id": ["no customer with this id"]}, "No customer with this id.")
-            return customer_id, self._customer_numbers[customer_id]
+            return customer_id, *phone
+        # As sent (the spec makes both strings; `wallet` folds the country's case): every create comes here.
         phone = customer.get("phone_number")
-        number = phone.get("number") if isinstance(phone, dict) else None
-        key = (customer.get("firstname"), customer.get("lastname"), customer.get("email"), number)
+        if type(phone) is dict:
+            number = phone.get("number")
+            country = phone.get("country")
+        else:
+            number = country = None
+        key = (customer.get("firstname"), customer.get("lastname"), customer.get("email"), number, country)
         customer_id = self._customers.get(key)
         if customer_id is None:  # the same details are the same customer: recorded once
             customer_id = self._customers[key] = len(self._customers) + 1
-            self._customer_numbers[customer_id] = number
+            self._customer_phones[customer_id] = (number, country)
             self._customer_names[customer_id] = {"firstname": key[0], "lastname": key[1], "email": key[2]}
-        return customer_id, number
+        return customer_id, number, country
 
     def get(self, payout_id: int, include: frozenset[str] = frozenset()) -> dict[str, Any] | None:
         self.settle()
@@ -558,8 +591,10 @@ class PayoutStore:
             missing: dict[str, list[str]] = {}
             refused: dict[str, list[str]] = {}
             seen: set[int] = set()
-            # (item index, payout, when, phone number): an item's field name is written only for an error.
-            plans: list[tuple[int, Payout, float | None, str | None]] = []
+            limited = self.max_payouts_per_number is not None
+            # (item index, payout, when, the item's phone number and country, the wallet the rule counts): an
+            # item's field name is written only for an error.
+            plans: list[_Plan] = []
             for index, item in enumerate(items):
                 payout = payouts.get(item.get("id"))  # type: ignore[arg-type]
                 if payout is None:
@@ -585,27 +620,36 @@ class PayoutStore:
                         continue
                     if when <= now:
                         when = None
-                phone = item.get("phone_number")
-                plans.append((index, payout, when, phone.get("number") if isinstance(phone, dict) else None))
+                phone: tuple[str, str | None] | None = None
+                given = item.get("phone_number")
+                if given is not None:  # the start gives the number to send to
+                    given_number, given_country = _phone(given)
+                    phone = (given_number, given_country) if given_number is not None else None
+                to: Wallet | None = None
+                if limited:  # the wallet the per-number rule counts: the start's number, else the customer's
+                    if phone is not None:
+                        to = wallet(*phone)
+                    elif payout.phone_number is not None:
+                        to = wallet(payout.phone_number, payout.country)
+                plans.append((index, payout, when, phone, to))
             if missing and len(missing) == len(items):
                 raise NotFoundError(missing)
             if missing:  # some listed payouts exist: the unknown ids are field errors of this request (422)
                 refused.update(missing)
-            if not refused and self.max_payouts_per_number is not None:
+            if not refused and limited:
                 refused.update(self._over_number_limit(plans, now, field_prefix))
             if refused:
                 raise RefusedError("These payouts cannot be started.", refused)
             text = iso(now)
             counters = self.counters
-            limited = self.max_payouts_per_number is not None
             listeners = self.listeners
             settle_at = now + self.settle_seconds
             out = []
-            for _index, payout, when, number in plans:
-                if number is not None:
-                    payout.phone_number = number
-                if limited and payout.phone_number is not None:
-                    self._sends.setdefault(payout.phone_number.lstrip("+"), []).append(payout.id)
+            for _index, payout, when, phone, to in plans:
+                if phone is not None:
+                    payout.phone_number, payout.country = phone
+                if to is not None:
+                    self._sends.setdefault(to, []).append(payout.id)
                 wire = payout.wire
                 wire["updated_at"] = text
                 counters.started += 1
@@ -626,32 +670,29 @@ class PayoutStore:
                 out.append(wire)
             return out
 
-    def _over_number_limit(
-        self, plans: list[tuple[int, Payout, float | None, str | None]], now: float, field_prefix: str
-    ) -> dict[str, list[str]]:
+    def _over_number_limit(self, plans: list[_Plan], now: float, field_prefix: str) -> dict[str, list[str]]:
         """Field errors for the planned sends that would make more than `max_payouts_per_number` payouts
-        (started, scheduled or sent) to one number within a day of each other, earlier items first."""
+        (started, scheduled or sent) to one wallet within a day of each other, earlier items first."""
         limit = self.max_payouts_per_number
         if limit is None:
             return {}
         errors: dict[str, list[str]] = {}
-        planned: dict[str, list[float]] = {}
-        for index, payout, when, override in plans:
-            number = override if override is not None else payout.phone_number
-            if number is None:
+        planned: dict[Wallet, list[float]] = {}
+        for index, payout, when, phone, to in plans:
+            if to is None:
                 continue
-            key = number.lstrip("+")
             at = now if when is None else when
-            times = planned.setdefault(key, self._send_times(key, now))
+            times = planned.setdefault(to, self._send_times(to, now))
             if sum(1 for t in times if abs(t - at) < DAY_SECONDS) >= limit:
-                field_name = _item_field(field_prefix, index, "phone_number" if override is not None else "id")
-                errors[field_name] = [f"{number[:20]} already has {limit} payouts within 24 hours of this one"]
+                number = phone[0] if phone is not None else payout.phone_number
+                field_name = _item_field(field_prefix, index, "phone_number" if phone is not None else "id")
+                errors[field_name] = [f"{str(number)[:20]} already has {limit} payouts within 24 hours of this one"]
                 continue
             times.append(at)
         return errors
 
-    def _send_times(self, key: str, now: float, other_than: int | None = None) -> list[float]:
-        """When each counted payout to this number (but `other_than`, the one being moved) is (or was) sent;
+    def _send_times(self, key: Wallet, now: float, other_than: int | None = None) -> list[float]:
+        """When each counted payout to this wallet (but `other_than`, the one being moved) is (or was) sent;
         drops entries that can no longer count."""
         ids = self._sends.get(key)
         if not ids:
@@ -711,8 +752,8 @@ class PayoutStore:
             return wire
 
     def _effective_changes(self, payout: Payout, changes: dict[str, Any]) -> dict[str, Any]:
-        """The update fields whose value differs from the payout's; undeclared fields are ignored, and
-        null for a `NULL_MEANS_UNCHANGED` field is no change."""
+        """The update fields whose value differs from the payout's, as JSON (`_same_json`); undeclared fields
+        are ignored, and null for a `NULL_MEANS_UNCHANGED` field is no change."""
         out: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in self.shape.update_fields or (value is None and name in NULL_MEANS_UNCHANGED):
@@ -723,7 +764,7 @@ class PayoutStore:
                         continue
                 except ValueError:
                     pass  # refused by _reschedule_time, naming the field
-            elif value == self._current(payout, name):
+            elif _same_json(value, self._current(payout, name)):
                 continue
             out[name] = value
         return out
@@ -755,7 +796,7 @@ class PayoutStore:
         number = payout.phone_number
         if limit is not None and number is not None:
             # The same rule as start: moving a payout is sending it at another time.
-            times = self._send_times(number.lstrip("+"), now, payout.id)
+            times = self._send_times(wallet(number, payout.country), now, payout.id)
             if sum(1 for t in times if abs(t - when) < DAY_SECONDS) >= limit:
                 raise RefusedError(
                     f"{number[:20]} already has {limit} payouts within 24 hours of the new date.",
@@ -833,6 +874,22 @@ def _write_finish(payout: Payout) -> None:
         wire["failed_at"] = text
     else:
         wire["sent_at"] = text
+
+
+def _same_json(value: Any, current: Any) -> bool:
+    """Whether two values are the same JSON: Python's == takes 1, 1.0 and true for one value (and
+    `{"approved": 1}` -> `{"approved": true}` for no change), their canonical JSON does not. Keys' order does
+    not count. Encoded only when == finds them equal (values that differ for == differ as JSON too)."""
+    return bool(value == current) and dumps(value, sort_keys=True) == dumps(current, sort_keys=True)
+
+
+def _phone(phone: Any) -> tuple[str | None, str | None]:
+    """(number, country) of a `PhoneNumber` object as sent; None for what is missing or not text."""
+    if not isinstance(phone, dict):
+        return None, None
+    number = phone.get("number")
+    country = phone.get("country")
+    return (number if type(number) is str else None), (country.lower() if type(country) is str else None)
 
 
 def _item_field(prefix: str, index: int, name: str) -> str:

@@ -284,20 +284,43 @@ class OperationValidators:
         return values, errors
 
 
+def _invalid_schema(spec: Spec, where: str, exc: ValueError) -> ValueError:
+    """A schema the validator refuses (a `pattern` that is no regex, a negative `minLength`...), in one line
+    as `load_spec` words its errors: the file, the place in it (`components.schemas.X...` for a shared
+    schema), the problem."""
+    found = list(getattr(exc, "instance_path", ()))
+    if found[:1] == ["definitions"]:
+        where, found = "components.schemas", found[1:]
+    inner = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in found)
+    message = getattr(exc, "message", None) or str(exc)
+    problem = " ".join(str(message).split())[:200]
+    return ValueError(f"{spec.source or 'the spec'} is not a spec the mock can serve: {where}{inner}: {problem}")
+
+
 def compile_validators(spec: Spec) -> dict[str, OperationValidators]:
-    """Compile every operation's validators once, at start-up."""
+    """Compile every operation's validators once, at start-up; ValueError (one line, naming the schema) for a
+    schema the validator cannot compile."""
     definitions = to_json_schema(copy.deepcopy(spec.document.get("components", {}).get("schemas", {})))
     out: dict[str, OperationValidators] = {}
     for op in spec.operations:
+        where = f"paths.{op.path}.{op.method.lower()}"
         by_location: dict[str, dict[str, ParamValidator]] = {"query": {}, "header": {}, "path": {}}
         for param in op.parameters:
             if param.location in by_location:
-                by_location[param.location][param.name] = ParamValidator(
-                    param.name, param.required, param.schema, definitions
-                )
+                try:
+                    validator = ParamValidator(param.name, param.required, param.schema, definitions)
+                except ValueError as exc:
+                    raise _invalid_schema(spec, f"{where}.parameters[{param.name[:40]}].schema", exc) from None
+                by_location[param.location][param.name] = validator
+        body: SchemaValidator | None = None
+        if op.body_schema is not None:
+            try:
+                body = SchemaValidator(op.body_schema, definitions)
+            except ValueError as exc:
+                raise _invalid_schema(spec, f"{where}.requestBody.content.application/json.schema", exc) from None
         out[op.operation_id] = OperationValidators(
             operation=op,
-            body=SchemaValidator(op.body_schema, definitions) if op.body_schema is not None else None,
+            body=body,
             query=by_location["query"],
             headers=by_location["header"],
             path=by_location["path"],

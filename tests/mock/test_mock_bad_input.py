@@ -112,6 +112,58 @@ def test_a_date_that_matches_the_pattern_but_does_not_exist_is_422(api: httpx.Cl
     assert api.get(f"/payouts/{created['id']}").json()["v1/payout"]["status"] == "pending"
 
 
+# Dates the spec's pattern allows whose UTC instant is in the year 10000: formatted, they would have five digits
+# and no client could read the payout again (docs/mock.md: nothing stored can make a later request fail).
+AFTER_9999 = ["9999-12-31T23:59:59-14:00", "9999-12-31 23:59:59 -0001", "9999-12-31T23:59:59-00:01"]
+
+
+@pytest.mark.parametrize("when", AFTER_9999)
+def test_a_start_date_after_the_year_9999_in_utc_is_422_and_starts_nothing(
+    when: str, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    other = create(api, check)
+    items = [{"id": other["id"]}, {"id": created["id"], "scheduled_at": when}]
+    reply = api.put("/payouts/start", json={"payouts": items})
+    assert reply.status_code == 422
+    errors = check("start_payouts", reply)["errors"]
+    assert list(errors) == ["payouts[1].scheduled_at"]
+    assert "after the year 9999" in errors["payouts[1].scheduled_at"][0]
+    listed = check("list_payouts", api.get("/payouts"))["v1/payouts"]
+    assert [(p["status"], p["scheduled_at"]) for p in listed] == [("pending", None)] * 2
+
+
+@pytest.mark.parametrize("when", AFTER_9999)
+def test_a_reschedule_after_the_year_9999_in_utc_is_422_and_keeps_the_date(
+    when: str, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    api.put("/payouts/start", json=[{"id": created["id"], "scheduled_at": "2099-01-01 10:00:00"}]).raise_for_status()
+    reply = api.put(f"/payouts/{created['id']}", json={"scheduled_at": when})
+    assert reply.status_code == 422
+    assert list(check("update_payout", reply)["errors"]) == ["scheduled_at"]
+    kept = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    assert (kept["status"], kept["scheduled_at"]) == ("scheduled", "2099-01-01T10:00:00.000Z")
+
+
+@pytest.mark.parametrize(
+    ("when", "stored"),
+    [
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59.000Z"),
+        ("9999-12-31T23:59:59+14:00", "9999-12-31T09:59:59.000Z"),
+        # The sum's float rounds up to 10000-01-01: kept in 9999, at its last millisecond.
+        ("9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.999Z"),
+    ],
+)
+def test_the_last_instants_of_9999_are_scheduled_with_four_digit_years(
+    when: str, stored: str, api: httpx.Client, check: ReplyChecker
+) -> None:
+    created = create(api, check)
+    reply = api.put("/payouts/start", json=[{"id": created["id"], "scheduled_at": when}])
+    assert check("start_payouts", reply)["v1/payouts"][0]["scheduled_at"] == stored
+    assert check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]["scheduled_at"] == stored
+
+
 def test_update_needs_at_least_one_property_of_the_right_type(api: httpx.Client, check: ReplyChecker) -> None:
     created = create(api, check)
     assert api.put(f"/payouts/{created['id']}", json={}).status_code == 422

@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 from fedapay_mock import MockServer
+from fedapay_mock.store import parse_when
 
 from tests.mock.mock_support import AUTH, ReplyChecker, create, payout_body
 
@@ -37,6 +38,26 @@ def test_a_replay_shows_the_payouts_current_state(api: httpx.Client, check: Repl
     api.put("/payouts/start", json=[{"id": payout["id"]}]).raise_for_status()
     replay = check("create_payout", api.post("/payouts", json=payout_body(), headers=key))["v1/payout"]
     assert (replay["id"], replay["status"]) == (payout["id"], "started")
+
+
+def test_a_replay_after_the_clock_passed_a_send_time_shows_the_payout_as_get_does(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Nothing settles the payouts between the start and the replay but the replay itself (the clock moves
+    as wall time does, without a request): the replay must not show the status of before."""
+    started = check("create_payout", api.post("/payouts", json=payout_body(), headers={"Idempotency-Key": "k-s"}))
+    later = "2099-01-01 10:00:00"
+    body = payout_body(amount=2000)
+    scheduled = check("create_payout", api.post("/payouts", json=body, headers={"Idempotency-Key": "k-l"}))
+    items = [{"id": started["v1/payout"]["id"]}, {"id": scheduled["v1/payout"]["id"], "scheduled_at": later}]
+    api.put("/payouts/start", json={"payouts": items}).raise_for_status()
+    later_than_both = parse_when(later) - mock.app.clock.now() + 1
+    mock.app.clock.advance(later_than_both)  # the clock alone, as wall time moves: nothing settled yet
+    for key, sent in (("k-s", payout_body()), ("k-l", body)):
+        replay = check("create_payout", api.post("/payouts", json=sent, headers={"Idempotency-Key": key}))["v1/payout"]
+        assert replay["status"] == "sent"
+        assert replay["sent_at"] is not None
+        assert replay == check("retrieve_payout", api.get(f"/payouts/{replay['id']}"))["v1/payout"]
 
 
 def test_same_key_with_another_body_is_422(mock: MockServer, api: httpx.Client, check: ReplyChecker) -> None:

@@ -98,6 +98,36 @@ def test_an_unchanged_sent_payout_saved_back_succeeds_but_a_change_is_refused(
     assert "status" in changed.json()["errors"]
 
 
+def test_a_value_of_another_json_type_is_a_change_though_python_finds_it_equal(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """1, 1.0 and true are one value for Python's ==, three for JSON (and for whoever reads the metadata)."""
+    created = create(api, check, custom_metadata={"approved": 1, "n": 2})
+    mock.advance_clock(5)
+    reordered = check(
+        "update_payout", api.put(f"/payouts/{created['id']}", json={"custom_metadata": {"n": 2, "approved": 1}})
+    )
+    assert reordered["v1/payout"] == created  # keys' order is no change: updated_at kept
+    previous = created["updated_at"]
+    for value in (True, 1.0):
+        mock.advance_clock(5)
+        reply = api.put(f"/payouts/{created['id']}", json={"custom_metadata": {"approved": value, "n": 2}})
+        payout = check("update_payout", reply)["v1/payout"]
+        stored = payout["custom_metadata"]["approved"]
+        assert (stored, type(stored)) == (value, type(value))  # stored: a change
+        assert payout["updated_at"] != previous
+        previous = payout["updated_at"]
+    assert _start(api, created["id"]).status_code == 200
+    mock.advance_clock(60)
+    sent = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    assert sent["custom_metadata"] == {"approved": 1.0, "n": 2}
+    refused = api.put(f"/payouts/{created['id']}", json={"custom_metadata": {"approved": True, "n": 2}})
+    assert refused.status_code == 422
+    assert list(check("update_payout", refused)["errors"]) == ["status"]
+    kept = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]["custom_metadata"]
+    assert type(kept["approved"]) is float
+
+
 def test_null_clears_description_and_metadata_but_keeps_reference_and_schedule(
     api: httpx.Client, check: ReplyChecker
 ) -> None:

@@ -107,6 +107,53 @@ def test_the_number_is_the_same_with_or_without_plus(api: httpx.Client, check: R
     assert reply.status_code == 422
 
 
+def _to(number: str, country: str = "bj") -> dict[str, Any]:
+    """A create body paying `number` in `country`."""
+    customer = {"firstname": "Ada", "lastname": "Lovelace", "phone_number": {"number": number, "country": country}}
+    return payout_body(customer=customer)
+
+
+def test_one_wallet_written_in_each_form_is_one_number(api: httpx.Client, check: ReplyChecker) -> None:
+    """FedaPay's create page documents the number without the country's prefix (`97808080` + `bj`), its start
+    page shows `+22997808080`: one Benin wallet however it is written."""
+    ids = [check("create_payout", api.post("/payouts", json=_to("97808080")))["v1/payout"]["id"] for _ in range(5)]
+    assert _start(api, {"id": ids[0]}).status_code == 200
+    assert _start(api, {"id": ids[1], "phone_number": {"number": "+22997808080", "country": "bj"}}).status_code == 200
+    assert _start(api, {"id": ids[2], "phone_number": {"number": "0022997808080", "country": "BJ"}}).status_code == 200
+    for phone in ({"number": "22997808080", "country": "bj"}, {"number": "+22997808080", "country": "BJ"}):
+        reply = _start(api, {"id": ids[3], "phone_number": phone})
+        assert reply.status_code == 422
+        assert list(check("start_payouts", reply)["errors"]) == ["payouts[0].phone_number"]
+    reply = _start(api, {"id": ids[4]})
+    assert reply.status_code == 422
+    assert list(check("start_payouts", reply)["errors"]) == ["payouts[0].id"]
+
+
+def test_the_same_digits_in_two_countries_are_two_wallets(api: httpx.Client, check: ReplyChecker) -> None:
+    benin = [create(api, check, **_to("97808080")) for _ in range(3)]
+    togo = create(api, check, **_to("97808080", "tg"))
+    assert togo["customer_id"] != benin[0]["customer_id"]  # the same digits elsewhere: another customer
+    assert _start(api, *({"id": p["id"]} for p in benin)).status_code == 200
+    assert _start(api, {"id": togo["id"]}).status_code == 200
+    other = create(api, check, **_to("97808080"))
+    moved = _start(api, {"id": other["id"], "phone_number": {"number": "97808080", "country": "tg"}})
+    assert moved.status_code == 200  # the Togo wallet's second
+    assert [_status(api, p["id"]) for p in (*benin, togo, other)] == ["started"] * 5
+
+
+def test_rescheduling_counts_the_wallet_however_its_number_is_written(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    payouts = [create(api, check, **_to("97808080")) for _ in range(4)]
+    written = {"number": "+22997808080", "country": "bj"}
+    assert _start(api, *({"id": p["id"], "phone_number": written} for p in payouts[:3])).status_code == 200
+    fourth = payouts[3]["id"]
+    assert _start(api, {"id": fourth, "scheduled_at": _at(mock, 3 * DAY)}).status_code == 200
+    reply = api.put(f"/payouts/{fourth}", json={"scheduled_at": _at(mock, 3600)})
+    assert reply.status_code == 422
+    assert list(check("update_payout", reply)["errors"]) == ["scheduled_at"]
+
+
 def test_payouts_scheduled_days_away_do_not_count_today(
     mock: MockServer, api: httpx.Client, check: ReplyChecker
 ) -> None:
