@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import httpx
-from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay
+from fedapay_payouts import AsyncFedaPay, CustomerParams, FedaPay, RetryPolicy
 
 T = TypeVar("T")
 API_KEY = "sk_sandbox_client_tests_Secret123"
@@ -162,3 +162,20 @@ class Api:
                 self.run(http.aclose())
         if self.runner is not None:
             self.runner.close()
+
+
+def scripted(
+    *replies: Callable[[httpx.Request], httpx.Response], retries: int = 0
+) -> tuple[FedaPay, list[str]]:
+    """A client whose transport answers each request with the next of `replies` (no wait between retries);
+    the requests as `METHOD /path`, in order."""
+    seen: list[str] = []
+    queue = iter(replies)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return next(queue)(request)
+
+    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
+                     retry_policy=RetryPolicy(retries, initial_delay=0.0))
+    return client, seen

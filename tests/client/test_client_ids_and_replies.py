@@ -20,13 +20,11 @@ import pytest
 from fedapay_mock.server import MockServer
 from fedapay_payouts import (
     APIResponseValidationError,
-    FedaPay,
     InvalidArgumentError,
     PayoutOutcomeUnknownError,
-    RetryPolicy,
 )
 
-from tests.client.client_support import CUSTOMER, Api
+from tests.client.client_support import CUSTOMER, Api, scripted
 
 
 def _generator() -> Iterator[int]:
@@ -101,18 +99,6 @@ def payout(**changes: Any) -> dict[str, Any]:
 def now_iso() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
 
-
-def scripted(*replies: Callable[[httpx.Request], httpx.Response], retries: int = 0) -> tuple[FedaPay, list[str]]:
-    seen: list[str] = []
-    queue = iter(replies)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(f"{request.method} {request.url.path}")
-        return next(queue)(request)
-
-    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
-                     retry_policy=RetryPolicy(retries, initial_delay=0.0))
-    return client, seen
 
 
 def started(*payouts: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fedapay_payouts import FedaPay, PayoutOutcomeUnknownError, RetryPolicy
+from fedapay_payouts import PayoutOutcomeUnknownError
 
-from tests.client.client_support import CUSTOMER
+from tests.client.client_support import CUSTOMER, scripted
 
 Handler = Callable[[httpx.Request], httpx.Response]
 PAYOUT: dict[str, Any] = {
@@ -32,18 +32,6 @@ PAYOUT: dict[str, Any] = {
 def payout(**changes: Any) -> dict[str, Any]:
     return {**PAYOUT, **changes}
 
-
-def scripted(*handlers: Handler, retries: int = 0) -> tuple[FedaPay, list[str]]:
-    seen: list[str] = []
-    queue = iter(handlers)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(f"{request.method} {request.url.path}")
-        return next(queue)(request)
-
-    client = FedaPay("sk_sandbox_x", http_client=httpx.Client(transport=httpx.MockTransport(handle)),
-                     retry_policy=RetryPolicy(retries, initial_delay=0.0))
-    return client, seen
 
 
 def one(body: Any, status: int = 200) -> Handler:
