@@ -246,6 +246,8 @@ def _operations(document: dict[str, Any]) -> list[Operation]:
     operations: list[Operation] = []
     ids: dict[str, str] = {}
     for template, item in _mapping(document["paths"], "paths").items():
+        if isinstance(template, str) and template.startswith("x-"):
+            continue  # a specification extension (OpenAPI 3.0 allows `x-` keys among the paths): not a path
         if not isinstance(template, str) or not template.startswith("/"):
             raise _Problem(f"paths.{template}", "a path must be a string starting with /")
         where = f"paths.{template}"

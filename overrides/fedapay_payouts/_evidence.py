@@ -142,18 +142,15 @@ def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checke
             return Finding(pid, Verdict.UNCLEAR, f"{status}, started at {_iso(started)}, as this call began", payout)
         if started > high:
             return Finding(pid, Verdict.UNCLEAR, f"{status}, started at {_iso(started)}, after the check", payout)
-        if asked_at is not None:
-            # A schedule was asked; a start found. Only a due schedule could have done that.
-            due = _parse_asked(asked_at)
-            if due is None or abs(started - due) > CLOCK_TOLERANCE:
-                return Finding(pid, Verdict.UNCLEAR, f"{status} at {_iso(started)}, not scheduled as asked", payout)
+        # A schedule was asked and a start found: only a due schedule could have done that.
+        if asked_at is not None and not as_asked(payout.started_at, asked_at):
+            return Finding(pid, Verdict.UNCLEAR, f"{status} at {_iso(started)}, not scheduled as asked", payout)
         return Finding(pid, Verdict.OURS, f"{status} at {_iso(started)}", payout)
 
     # A schedule was asked, and the payout is `scheduled`.
     found_at = _instant(payout.scheduled_at)
-    due = _parse_asked(asked_at)
     updated = _instant(payout.updated_at)
-    if found_at is None or due is None or abs(found_at - due) > CLOCK_TOLERANCE:
+    if found_at is None or not as_asked(payout.scheduled_at, asked_at):
         shown = "no date" if found_at is None else _iso(found_at)
         if updated is not None and updated < low:
             return Finding(pid, Verdict.BEFORE, f"scheduled at {shown} since {_iso(updated)}, before this call",
@@ -169,6 +166,21 @@ def judge_start(payout: Payout, asked_at: str | None, window: CallWindow, checke
         return Finding(pid, Verdict.UNCLEAR, f"scheduled as asked, updated at {_iso(updated)}, after the check",
                        payout)
     return Finding(pid, Verdict.OURS, f"scheduled at {_iso(found_at)}", payout)
+
+
+_TOLERANCE: Final = datetime.timedelta(seconds=CLOCK_TOLERANCE)
+
+
+def as_asked(found: object, asked: str) -> bool:
+    """Whether a reply's date (parsed: an aware datetime) is the instant the `scheduled_at` this call sent names,
+    within `CLOCK_TOLERANCE`. Compared as datetimes, exact to the microsecond: near the year 9999 a float of
+    seconds is only good to about 30 µs, enough to push 999 µs past the millisecond."""
+    if not isinstance(found, datetime.datetime) or found.tzinfo is None:
+        return False
+    try:
+        return abs(found - parse_schedule(asked)) <= _TOLERANCE
+    except (ValueError, OverflowError):
+        return False
 
 
 def _parse_asked(value: str) -> float | None:
@@ -200,8 +212,7 @@ def start_reply_problem(payout: Payout, asked_at: str | None) -> str | None:
             return None
         return f"{status}, not scheduled for {asked_at} as asked"
     if asked_at is not None and status == "scheduled":
-        found_at, due = _instant(payout.scheduled_at), _parse_asked(asked_at)
-        if found_at is not None and due is not None and abs(found_at - due) <= CLOCK_TOLERANCE:
+        if as_asked(payout.scheduled_at, asked_at):
             return None
         return f"scheduled at {payout.scheduled_at!r}, not at {asked_at} as asked"
     return f"in status {status!r}, which a start does not produce"

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar, U
 import httpx
 from fedapay_payouts_api.models.payout import Payout
 from fedapay_payouts_api.models.phone_number import PhoneNumber
+from fedapay_payouts_api.types import Unset
 
 from . import _validation as check
 from ._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._deadline import check_deadline
-from ._evidence import CLOCK_TOLERANCE, Finding, Verdict, judge_start, start_reply_problem
+from ._evidence import CLOCK_TOLERANCE, Finding, Verdict, as_asked, judge_start, start_reply_problem
 from ._exceptions import (
     APIError,
     APIResponseValidationError,
@@ -38,8 +39,7 @@ from ._raw import RawResponse
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
-from ._when import parse_schedule
-from ._wire import delete_reply_problem, read_page, read_payout, read_payouts, read_reply
+from ._wire import delete_reply_problem, read_page, read_payout, read_payouts, read_reply, server_text
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.api.payouts.create_payout import CreatePayoutParams
@@ -72,25 +72,17 @@ def _who_differs(payout: Payout, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _same_instant(found: object, asked: str) -> bool:
-    """Whether a reply's `scheduled_at` (parsed: an aware datetime) is the instant `asked` names."""
-    if not isinstance(found, datetime.datetime) or found.tzinfo is None:
-        return False
-    try:
-        return abs(found.timestamp() - parse_schedule(asked).timestamp()) <= CLOCK_TOLERANCE
-    except (ValueError, OverflowError, OSError):
-        return False
-
-
 def _shown_date(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime.datetime) else "no date"
 
 
 def _mismatch(response: httpx.Response, problem: str) -> APIResponseValidationError:
-    """A success reply that does not answer what was asked (a stale or foreign reply, a broken server)."""
+    """A success reply that does not answer what was asked (a stale or foreign reply, a broken server). The
+    problem quotes what the server sent (an id, a status, a mode): redacted first, then cut, as every server text."""
     request = response.request
     return APIResponseValidationError(
-        f"{request.method} {request.url.path} replied {response.status_code} but {problem}", response=response
+        f"{request.method} {request.url.path} replied {response.status_code} but {server_text(problem, response)}",
+        response=response,
     )
 
 
@@ -127,7 +119,8 @@ class CreateCall(PayoutCall):
         # the one this call describes, or the key was reused for something else.
         if payout.amount != self.amount:
             raise _mismatch(response, f"with a payout of amount {payout.amount!r}, not {self.amount} as asked")
-        if self.merchant_reference is not None and payout.merchant_reference != self.merchant_reference:
+        stated = payout.merchant_reference  # FedaPay's payouts may not carry it: only a stated one is compared
+        if self.merchant_reference is not None and isinstance(stated, str) and stated != self.merchant_reference:
             raise _mismatch(response, "with a payout of another merchant_reference than asked")
         problem = _who_differs(payout, self.body)
         if problem:
@@ -171,11 +164,14 @@ class UpdateCall(PayoutCall):
     def check(self, response: httpx.Response, payout: Payout) -> None:
         if self.amount is not None and payout.amount != self.amount:
             raise _mismatch(response, f"with amount {payout.amount!r}, not {self.amount} as asked")
-        reference = self.body.get("merchant_reference")
-        if isinstance(reference, str) and payout.merchant_reference != reference:
+        # Only what the reply states is compared (a field it leaves out says nothing).
+        reference, stated = self.body.get("merchant_reference"), payout.merchant_reference
+        if isinstance(reference, str) and isinstance(stated, str) and stated != reference:
             raise _mismatch(response, "with another merchant_reference than asked")
         asked_at = self.body.get("scheduled_at")
-        if isinstance(asked_at, str) and not _same_instant(payout.scheduled_at, asked_at):
+        if isinstance(asked_at, str) and not isinstance(payout.scheduled_at, Unset) and not as_asked(
+            payout.scheduled_at, asked_at
+        ):
             raise _mismatch(response, f"scheduled at {_shown_date(payout.scheduled_at)}, not at {asked_at} as asked")
         problem = _who_differs(payout, self.body)
         if problem:
@@ -692,22 +688,25 @@ def _recording(
     the reply the result was read from (see `_raw.py`). No second path: same request, retries and checks."""
     steps = op(ops, *args, **kwargs)
     last: httpx.Response | None = None
-    outcome: Any = None
+    # The driver's outcome waits here until handed to the operation, never in a local of this frame: a transport
+    # error may quote what a server sent (the key echoed in a malformed status line), and a traceback printed
+    # with its locals shows every frame's.
+    handed: list[Any] = [None]
     thrown: BaseException | None = None
     while True:
         try:
-            event = steps.send(outcome) if thrown is None else steps.throw(thrown)
+            event = steps.send(handed.pop()) if thrown is None else steps.throw(thrown)
         except StopIteration as done:
             result: R = done.value
             break
         thrown = None
         try:
-            outcome = yield event
+            handed.append((yield event))
         except Exception as exc:  # noqa: BLE001 - thrown in by the driver (a bad `sleep=`): the operation's to handle
-            thrown, outcome = exc, None
+            thrown = exc
             continue
-        if type(outcome) is httpx.Response:
-            last = outcome
+        if type(handed[0]) is httpx.Response:
+            last = handed[0]
     if last is None:  # every operation sends before it returns: a result without a reply would be a bug
         raise APIResponseValidationError(f"{op.__name__} returned without a reply to show", request=None)
     return RawResponse(last, result)

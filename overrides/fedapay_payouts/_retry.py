@@ -319,30 +319,28 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                     _describe(outcome, kind),
                 )
             delay = None
-        if delay is None:
-            error = unreadable if unreadable is not None else _error(outcome, request, kind)
-            # Not kept in this frame: a transport error may quote what a server sent (the key echoed in a
-            # malformed status line), and a traceback printed with its locals shows every frame's.
-            del outcome
-            if call.mutating and (ambiguous or kind == MAYBE_ACTED):
-                raise call.outcome_unknown(error) from error
-            raise error
-        ambiguous = ambiguous or kind == MAYBE_ACTED
-        if logger.isEnabledFor(logging.INFO):
+        error = unreadable if unreadable is not None else _error(outcome, request, kind)
+        if delay is not None and logger.isEnabledFor(logging.INFO):
             logger.info(
                 "retrying %s %s in %.2f s (retry %d of %d): %s",
                 request.method, request.url.path, delay, retries + 1, policy.max_retries,
                 "unreadable success reply (maybe acted)" if unreadable is not None else _describe(outcome, kind),
             )
+        # Not kept in this frame past this point (`error` says what it was): a transport error may quote what a
+        # server sent (the key echoed in a malformed status line), and a traceback printed with its locals
+        # (error trackers, `rich`) shows every frame's, this one's too while a check or a sleep raises.
+        del outcome
+        if delay is None:
+            if call.mutating and (ambiguous or kind == MAYBE_ACTED):
+                raise call.outcome_unknown(error) from error
+            raise error
+        ambiguous = ambiguous or kind == MAYBE_ACTED
         if delay > 0:
             try:
                 yield Sleep(delay)
             except InvalidArgumentError as bad_sleep:  # the driver's `sleep=` did not wait (`_client.py`)
                 if call.mutating and ambiguous:
-                    error = unreadable if unreadable is not None else _error(outcome, request, kind)
-                    del outcome  # as above
                     raise call.outcome_unknown(error) from bad_sleep
-                del outcome
                 raise
         retries += 1
         if kind == MAYBE_ACTED:

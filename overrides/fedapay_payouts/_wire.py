@@ -45,9 +45,10 @@ def _cut(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _clean(text: str, response: httpx.Response, limit: int = MAX_TEXT) -> str:
+def server_text(text: str, response: httpx.Response, limit: int = MAX_TEXT) -> str:
     """Server text fit for an error: redacted first (a key cut in two would leak its first half), then cut."""
     return _cut(redact(text[: limit + 4096], response.request), limit)
+
 
 
 def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidationError:
@@ -65,7 +66,7 @@ def _json(response: httpx.Response) -> Any:
     try:
         return loads(response.content)
     except ValueError as exc:
-        raise _unreadable(response, f"the body is not JSON ({_clean(str(exc), response)})") from None
+        raise _unreadable(response, f"the body is not JSON ({server_text(str(exc), response)})") from None
 
 
 class _Declared:
@@ -113,7 +114,7 @@ def _model(response: httpx.Response, model: type[Any], data: Any, what: str) -> 
     try:
         value = model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
-        detail = _clean(f"{type(exc).__name__}: {exc}", response)
+        detail = server_text(f"{type(exc).__name__}: {exc}", response)
         raise _unreadable(response, f"{what} in it cannot be read ({detail})") from None
     declared = _DECLARED.get(model) or _DECLARED.setdefault(model, _Declared(model))
     wrong = declared.wrong(value)
@@ -136,29 +137,31 @@ def read_payout(response: httpx.Response) -> Payout:
     raise _unreadable(response, "the body is not a payout")
 
 
-# What a delete may answer instead of the payout: FedaPay documents 204 (no body); its PHP library's own tests
-# answer 200 with `[]`.
-_EMPTY_REPLIES: Final[tuple[list[Any], dict[str, Any]]] = ([], {})
-
-
 def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None:
-    """Why a delete's 2xx does not say payout `payout_id` is deleted, or None when it does: no body, an empty
-    JSON body, or that payout (deleted, or still pending or scheduled as it was just before)."""
+    """Why a delete's 2xx does not say payout `payout_id` is deleted, or None when it is the server's yes.
+
+    FedaPay documents 204 with no body; its PHP library reads any JSON after a delete, its Ruby library the
+    object (a `deleted` flag, Stripe-style), and its PHP tests answer `[]`. So any JSON is a yes, unless what it
+    shows of a payout says otherwise: another payout's id, `deleted: false`, or the payout sent or on its way
+    and not marked deleted. Prose is not judged (a `message` is not read). A body that is not JSON at all (an
+    HTML page from a proxy) is not FedaPay's answer."""
     if not response.content.strip():
         return None
     try:
         data = _json(response)
-        if data in _EMPTY_REPLIES:
-            return None
-        payout = _payout(response, data.get(PAYOUT_KEY, data)) if isinstance(data, dict) else None
     except APIResponseValidationError:
-        payout = None
-    if payout is None:
-        return "its body is neither empty nor a payout"
-    if payout.id != payout_id:
-        return f"with payout {payout.id!r}, not payout {payout_id} as asked"
-    if payout.deleted_at is None and payout.status in SENT_ON:  # sent or on its way: not deleted
-        return f"with payout {payout_id} {payout.status}, not deleted"
+        return "its body is not JSON"
+    if isinstance(data, dict) and isinstance(data.get(PAYOUT_KEY), dict):
+        data = data[PAYOUT_KEY]
+    if not isinstance(data, dict):
+        return None
+    shown = data.get("id")
+    if shown is not None and (type(shown) is not int or shown != payout_id):
+        return f"with payout {shown!r}, not payout {payout_id} as asked"
+    if data.get("deleted") is False:
+        return f"saying payout {payout_id} is not deleted"
+    if data.get("status") in SENT_ON and not data.get("deleted_at") and data.get("deleted") is not True:
+        return f"with payout {payout_id} {data['status']}, not deleted"
     return None
 
 
@@ -197,7 +200,7 @@ def request_id(response: httpx.Response) -> str | None:
     for name in REQUEST_ID_HEADERS:
         value: str | None = headers.get(name)
         if value:
-            return _clean(value, response, MAX_REQUEST_ID)
+            return server_text(value, response, MAX_REQUEST_ID)
     return None
 
 
@@ -238,7 +241,8 @@ def status_error(response: httpx.Response) -> APIStatusError:
         if isinstance(raw_errors, dict):
             for field, problems in list(raw_errors.items())[:MAX_ERROR_FIELDS]:
                 values = problems if isinstance(problems, list) else [problems]
-                errors[_clean(str(field), response)] = [_clean(str(p), response) for p in values[:MAX_ERROR_FIELDS]]
+                shown = [server_text(str(problem), response) for problem in values[:MAX_ERROR_FIELDS]]
+                errors[server_text(str(field), response)] = shown
     if message is None:
         text = "" if limit is not None else response.text.strip()
         message = text if text and not text.startswith(("<", "{", "[")) else response.reason_phrase
@@ -246,7 +250,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
             message = f"{message} (body larger than the {limit}-byte limit, not read)"
     cls = status_error_class(response.status_code)
     return cls(
-        _clean(message or "error", response),
+        server_text(message or "error", response),
         response=response,
         errors=errors,
         request_id=request_id(response),
@@ -267,5 +271,5 @@ def read_reply(response: httpx.Response, model: Any) -> Any:
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
-        detail = _clean(f"{type(exc).__name__}: {exc}", response)
+        detail = server_text(f"{type(exc).__name__}: {exc}", response)
         raise _unreadable(response, f"the body cannot be read as {model.__name__} ({detail})") from None

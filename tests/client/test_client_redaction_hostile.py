@@ -138,6 +138,30 @@ def test_an_echoed_key_is_in_no_error_text_nor_log(
     assert leaks(library_locals(caught.value)) == []
 
 
+# The paths that keep an attempt's outcome longest: a look-up after a reply that may have acted (start,
+# delete), and the raw-response wrapper that remembers each reply.
+LONGER_PATHS: dict[str, Callable[[Any], Any]] = {
+    "send_now (then its look-ups)": lambda p: p.send_now(5),
+    "delete (then its look-up)": lambda p: p.delete(5),
+    "with_raw_response.retrieve": lambda p: p.with_raw_response.retrieve(5),
+    "with_raw_response.create": lambda p: p.with_raw_response.create(
+        amount=900, currency="XOF", mode="moov", customer=CUSTOMER
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", list(LONGER_PATHS.values()), ids=list(LONGER_PATHS))
+@pytest.mark.parametrize("echo", ["malformed status line", "a 2xx payout id"])
+def test_an_echoed_key_is_in_no_library_frame_on_the_longer_paths(
+    twin: Twin, hostile_server: HostileServer, echo: str, operation: Callable[[Any], Any]
+) -> None:
+    hostile_server.script(raw(lambda request: ECHOES[echo](request.api_key)))
+    with pytest.raises(FedaPayError) as caught:
+        twin.call(operation, retry_policy=ONE_QUICK_RETRY, api_key=API_KEY)
+    assert leaks(library_locals(caught.value)) == []
+    assert leaks(texts_of(caught.value)["traceback"]) == []
+
+
 def test_httpx_info_log_of_a_successful_call_hides_a_key_in_the_reason_phrase(
     twin: Twin, hostile_server: HostileServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -107,3 +107,15 @@ def test_a_start_reply_showing_the_payout_sent_now_when_a_later_time_was_asked_i
         transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body))))
     with pytest.raises(PayoutOutcomeUnknownError, match="not scheduled for 2030-01-02T10:30:00Z as asked"):
         client.payouts.schedule(7, "2030-01-02 10:30:00")
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.9995Z"])
+def test_a_schedule_in_the_last_millisecond_of_9999_is_compared_exactly(fedapay_mock: MockServer, text: str) -> None:
+    # The client sends .999999Z, the mock keeps milliseconds (.999Z): 999 µs apart, within the tolerance. As
+    # floats of seconds (good to about 30 µs that far out) the two came out more than 1 ms apart: an unknown outcome.
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        first, second = (client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER)
+                         for _ in range(2))
+        assert client.payouts.schedule(first.id, text).status == "scheduled"
+        assert client.payouts.schedule(second.id, "2031-01-01T00:00:00Z").status == "scheduled"
+        assert client.payouts.update(second.id, scheduled_at=text).status == "scheduled"

@@ -153,3 +153,16 @@ def test_a_spec_that_is_not_utf8_text_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is not UTF-8 text") as refused:
         load_spec(path)
     assert (type(refused.value), str(refused.value)) == (ValueError, f"{path} is not UTF-8 text")
+
+
+def test_an_extension_among_the_paths_is_not_a_path(tmp_path: Path) -> None:
+    """OpenAPI 3.0 allows `x-` keys among the paths: the committed spec with one still serves every operation."""
+
+    def extend(spec: dict[str, Any]) -> None:
+        spec["paths"]["x-internal"] = {"note": "an extension, not a path"}
+
+    path = tmp_path / "openapi.yaml"
+    path.write_text(_real(extend), encoding="utf-8")
+    assert {op.operation_id for op in load_spec(path).operations} == {
+        op.operation_id for op in load_spec(REPO_SPEC).operations
+    }
