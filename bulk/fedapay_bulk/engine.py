@@ -814,20 +814,25 @@ async def _pay(
         # up leaves it pending), or asked by `creating` rows and by a lost WAL (`Journal.begin_run`).
         if options.adopt_existing:
             journal.adopt_existing()  # the operator's word for this journal, kept until its look-up is done
-        if journal.lookup_pending or journal.count("creating"):
-            found = await run.look_up()
-            if found:
-                result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
-        await run.reconcile_starting()
+        reporting = False  # a run stopped before paying (a refusal, an error: exit 2) writes no report; Ctrl-C does
         try:
+            if journal.lookup_pending or journal.count("creating"):
+                found = await run.look_up()
+                if found:
+                    result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
+            await run.reconcile_starting()
+            reporting = True
             await run.pay()
             complete = await run.wait(options.wait_timeout) if options.wait else True
             if not complete:
                 result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
-        except Aborted as exc:
+        except Aborted as exc:  # raised by `pay` only
             if not journal.count("creating", "created", "starting", "started", "start_refused", "conflict"):
                 raise  # nothing was ever sent from this journal: exit 2 holds
             result.aborted = str(exc)
+        except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C: the report and summary so far, in any phase
+            reporting = True
+            raise
         finally:
             result.notes.extend(run.notes)
             if run.throttle.pauses:
@@ -837,9 +842,10 @@ async def _pay(
                     f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
                     f" to {MAX_RATE_LIMIT_PAUSE:g} s"
                 )
-            result.summary = summarize(journal.db, waited=options.wait)
-            if options.report is not None:
-                write_report(journal, options.report)
+            if reporting:
+                result.summary = summarize(journal.db, waited=options.wait)
+                if options.report is not None:
+                    write_report(journal, options.report)
         return result
     finally:
         try:
