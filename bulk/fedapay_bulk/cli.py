@@ -3,8 +3,8 @@
 Configured like the client: FEDAPAY_API_KEY, FEDAPAY_ENVIRONMENT, FEDAPAY_BASE_URL (and the other
 FEDAPAY_* variables it reads). Exit status: 0 every row sent (with --wait) or accepted by FedaPay
 (without), or a valid dry run; 1 some rows are not (see the report); 2 nothing was sent (invalid file,
-changed file, bad option or configuration, key refused, the `bulk` extra missing); 130 interrupted (Ctrl-C:
-the summary so far is printed, and the same command resumes).
+changed file, a look-up that could not check every row, bad option or configuration, key refused, the `bulk`
+extra missing); 130 interrupted (Ctrl-C: the report and the summary so far, and the same command resumes).
 
 The run itself (`engine.py`, which needs the `bulk` extra) is imported only once the extra is known to be
 there (`extra.py`): without it the command says what to install, in one line.

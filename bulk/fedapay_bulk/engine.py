@@ -10,9 +10,12 @@ and matches `merchant_reference` exactly against the journal (an indexed SQLite 
 beneficiary (`_beneficiary`): one pass (pages of 100) answers for the whole file, where a search costs a
 request per row. The list moves while it is read (newest first: a payout created shifts every later one to
 the next page, one deleted shifts them back, so a page can be skipped), so the pass vouches for itself only
-if every page gave the same `total_count` and it saw that many payouts. Otherwise every row still unmatched
-is looked up by itself (`client.payouts.search`, its reference in full, matched exactly) before any is
-created: a moving list can cost requests, never a second payout.
+if every page gave the same `total_count` and it saw that many payouts (`paging.py`). Otherwise every row still
+unmatched is looked up by itself (`client.payouts.search`, its reference in full, matched exactly) before any
+is created. A search is believed to say "no such payout" only when it vouches for itself the same way; one that
+cannot (the list moved again, the server ignores `page`) is asked again a few times, and a row still unchecked
+stops the run before anything is created (`LookUpIncompleteError`, the look-up left pending): a moving list can
+cost requests, never a second payout.
 
 Which payouts the look-up may count as a row's: those this journal may have created (the row is
 `creating`, or the journal lost its last commits), or any when the operator says the file's earlier journal
@@ -50,10 +53,18 @@ from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIG
 from fedapay_payouts_api.types import Unset
 
 from .checks import Defaults
-from .errors import BulkError, ExistingPayoutsError, FileChangedError, Problem, ReferenceUsedError
+from .errors import (
+    BulkError,
+    ExistingPayoutsError,
+    FileChangedError,
+    LookUpIncompleteError,
+    Problem,
+    ReferenceUsedError,
+)
 from .journal import FINAL_STATUSES, Journal, JournalRow
 from .lock import JournalLock
 from .options import check_options, not_past
+from .paging import Walk, walk_pages
 from .prepare import check_paths, check_report, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
@@ -70,7 +81,8 @@ MIN_RATE_LIMIT_PAUSE = 0.1
 MAX_RATE_LIMIT_PAUSE = 60.0  # a longer Retry-After is cut to this (and said in the notes): the run goes on
 SCHEDULE_MARGIN = 5.0  # a scheduled time closer than this when starting is sent now
 PHONE_MARK = "fedapay_bulk_phone"  # the `custom_metadata` key holding the beneficiary's number (the look-up's)
-IDLE_PAGES = 20  # pages in a row with no payout not seen before: a server ignoring `page`; the walk ends, unvouched
+SEARCH_RETRIES = 3  # a row's search that cannot vouch (the list moved) is asked again this many times
+SEARCH_PAUSE = 0.5  # before the first retry of a search; doubled each time
 MAX_LISTED = 100  # rows named in a refusal; the count says how many more
 # A start's 422 names each payout it refuses by its item: `payouts[3].id`, `[3].id` for a bare-array body.
 START_ITEM_RE = re.compile(r"(?:payouts)?\[(\d+)\]")
@@ -241,13 +253,8 @@ class _Found:
     used_count: int = 0
     existing: list[Problem] = field(default_factory=list)
     existing_count: int = 0
-
-
-@dataclass(slots=True)
-class _Walk:
-    """Whether a pass over the list can vouch it saw every payout that existed throughout it."""
-
-    complete: bool = True
+    unchecked: int = 0  # rows whose search never vouched for itself (and found nothing): they may be paid
+    why: set[str] = field(default_factory=set)  # why those searches could not vouch (`Walk.why`)
 
 
 def _outcome(payout: Any) -> dict[str, Any]:
@@ -308,14 +315,14 @@ class Run:
         the look-up left pending; completed, it is marked done in the journal."""
         found = _Found(adopt=self.options.adopt_existing or self.journal.adopts)
         self.progress.phase("looking up existing payouts", None)
-        walk = _Walk()
+        walk = Walk()
         async for payout in self._all_payouts(walk):
             self.progress.advance()
             await self._match(payout, found)
         if not walk.complete:
-            await self._look_up_each(found)
+            await self._look_up_each(found, walk)
         self.progress.done()
-        if found.used or found.existing:
+        if found.used or found.existing or found.unchecked:
             self.journal.lookup_again()  # a resumed journal's look-up too: the next run must not skip it
         if found.used:
             raise ReferenceUsedError(
@@ -333,6 +340,13 @@ class Run:
                 " journal was lost, re-run with --adopt-existing: those rows then count as paid and are not paid"
                 " again.",
                 _listed(found.existing, found.existing_count),
+            )
+        if found.unchecked:
+            raise LookUpIncompleteError(
+                f"{found.unchecked} row(s) could not be checked for a payout FedaPay may already hold: its search"
+                f" {' or '.join(sorted(found.why))}; creating them could pay them twice, so this run sent nothing"
+                " (the look-up stays pending). Re-run later.",
+                [],
             )
         self.journal.lookup_done()
         return found.found
@@ -375,8 +389,8 @@ class Run:
                 f" {row.create.get('currency')}, created {created}), which this journal did not create"
             )))
 
-    async def _look_up_each(self, found: _Found) -> None:
-        """Each row still unmatched, looked up by its own reference (the pass over the list moved under it)."""
+    async def _look_up_each(self, found: _Found, walk: Walk) -> None:
+        """Each row still unmatched, looked up by its own reference (the pass over the list could not vouch)."""
         count = 0
         chunk: list[JournalRow] = []
         for row in self.journal.rows(["validated", "creating", "refused"]):
@@ -389,59 +403,49 @@ class Run:
         count += await self._search_rows(chunk, found)
         if count:
             self.notes.append(
-                f"the list of payouts changed while it was read: {count} row(s) were looked up one by one"
+                f"FedaPay's list of payouts {walk.why}: {count} row(s) were looked up one by one"
                 " (GET /payouts/search) before creating any"
             )
 
     async def _search_rows(self, rows: list[JournalRow], found: _Found) -> int:
         async def one(row: JournalRow) -> None:
-            for payout in await self._bounded(self._search(row.reference)):
+            for attempt in range(SEARCH_RETRIES + 1):
+                if attempt:
+                    await asyncio.sleep(SEARCH_PAUSE * 2 ** (attempt - 1))
+                search = Walk()
+                matches = await self._bounded(self._search(row.reference, search))
+                # A payout found is there, vouched or not; a server ignoring `page` would answer the same again.
+                if matches or search.complete or search.cut_off:
+                    break
+            if not matches and not search.complete:  # never "no such payout": the row is not created
+                found.unchecked += 1
+                found.why.add(search.why)
+            for payout in matches:
                 await self._match(payout, found)
 
         await asyncio.gather(*(one(row) for row in rows))
         return len(rows)
 
-    async def _search(self, reference: str) -> list[Any]:
-        """The payouts whose merchant reference is `reference` exactly (FedaPay's search matches parts too)."""
-        matches: list[Any] = []
-        seen: set[int] = set()
-        page: int | None = 1
-        idle = 0
-        while page is not None and idle < IDLE_PAGES:
-            result = await self._call(functools.partial(
+    async def _search(self, reference: str, walk: Walk) -> list[Any]:
+        """The payouts whose merchant reference is `reference` exactly (FedaPay's search matches parts too, or
+        may not filter at all); none says there is no such payout only if `walk.complete`."""
+        async def fetch(page: int) -> Any:
+            return await self._call(functools.partial(
                 self.client.payouts.search, search=reference, page=page, per_page=100, include="customer"
             ))
-            fresh = [payout for payout in result.items if payout.id not in seen]
-            seen.update(payout.id for payout in fresh)
-            matches.extend(payout for payout in fresh if _field(payout.merchant_reference) == reference)
-            idle = 0 if fresh else idle + 1
-            page = result.next_page
-        return matches
 
-    async def _all_payouts(self, walk: _Walk) -> AsyncIterator[Any]:
+        return [payout async for payout in walk_pages(fetch, walk) if _field(payout.merchant_reference) == reference]
+
+    async def _all_payouts(self, walk: Walk) -> AsyncIterator[Any]:
         """Every payout of the account, each once, with its customer embedded (`include=customer`) for
-        `_beneficiary`, to the last page. `walk.complete` ends False unless every page gave one `total_count`
-        and that many payouts were seen: then none can have been skipped by the list moving."""
-        seen: set[int] = set()
-        totals: set[int | None] = set()
-        page: int | None = 1
-        idle = 0
-        while page is not None:
-            result = await self._call(functools.partial(
+        `_beneficiary`, to the last page; `walk.complete` says whether the list moved or ignored paging."""
+        async def fetch(page: int) -> Any:
+            return await self._call(functools.partial(
                 self.client.payouts.list, page=page, per_page=100, include="customer"
             ))
-            totals.add(result.total_count)
-            fresh = [payout for payout in result.items if payout.id not in seen]
-            seen.update(payout.id for payout in fresh)
-            for payout in fresh:
-                yield payout
-            idle = 0 if fresh else idle + 1
-            if idle >= IDLE_PAGES:  # a server that ignores `page`: stop walking, look the rows up one by one
-                walk.complete = False
-                return
-            page = result.next_page
-        if totals != {len(seen)}:
-            walk.complete = False
+
+        async for payout in walk_pages(fetch, walk):
+            yield payout
 
     async def reconcile(self, rows: list[int], ids: list[int]) -> list[tuple[int, int]]:
         """Retrieve payouts whose start may or may not have happened; record what FedaPay shows.
@@ -810,20 +814,25 @@ async def _pay(
         # up leaves it pending), or asked by `creating` rows and by a lost WAL (`Journal.begin_run`).
         if options.adopt_existing:
             journal.adopt_existing()  # the operator's word for this journal, kept until its look-up is done
-        if journal.lookup_pending or journal.count("creating"):
-            found = await run.look_up()
-            if found:
-                result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
-        await run.reconcile_starting()
+        reporting = False  # a run stopped before paying (a refusal, an error: exit 2) writes no report; Ctrl-C does
         try:
+            if journal.lookup_pending or journal.count("creating"):
+                found = await run.look_up()
+                if found:
+                    result.notes.append(f"{found} payout(s) of this file already existed and were not created again")
+            await run.reconcile_starting()
+            reporting = True
             await run.pay()
             complete = await run.wait(options.wait_timeout) if options.wait else True
             if not complete:
                 result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
-        except Aborted as exc:
+        except Aborted as exc:  # raised by `pay` only
             if not journal.count("creating", "created", "starting", "started", "start_refused", "conflict"):
                 raise  # nothing was ever sent from this journal: exit 2 holds
             result.aborted = str(exc)
+        except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C: the report and summary so far, in any phase
+            reporting = True
+            raise
         finally:
             result.notes.extend(run.notes)
             if run.throttle.pauses:
@@ -833,9 +842,10 @@ async def _pay(
                     f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
                     f" to {MAX_RATE_LIMIT_PAUSE:g} s"
                 )
-            result.summary = summarize(journal.db, waited=options.wait)
-            if options.report is not None:
-                write_report(journal, options.report)
+            if reporting:
+                result.summary = summarize(journal.db, waited=options.wait)
+                if options.report is not None:
+                    write_report(journal, options.report)
         return result
     finally:
         try:

@@ -47,3 +47,9 @@ class ExistingPayoutsError(BulkError):
     """Payouts FedaPay holds already pay rows of this file (same reference, amount and beneficiary), and the
     journal did not create them: next month's file reusing references, or this file's run whose journal was
     lost. Only the operator can tell (`--batch` or `--adopt-existing`): nothing was sent."""
+
+
+class LookUpIncompleteError(BulkError):
+    """Some rows could not be looked up: FedaPay's list and search moved or ignored paging each time, so a
+    payout for them may exist unseen. Creating them could pay them twice: nothing was sent, and the next run
+    looks them up again."""

@@ -51,11 +51,13 @@ class Outcome:
     err: str
 
 
-def run_bulk(mock: MockServer, *args: str, monkeypatch: Any, api_key: str = API_KEY) -> Outcome:
+def run_bulk(
+    mock: MockServer, *args: str, monkeypatch: Any, api_key: str = API_KEY, base_url: str | None = None
+) -> Outcome:
     """The command in this process, configured through the environment like a user's shell (argparse's
-    own refusals, a `SystemExit`, give their exit code too)."""
+    own refusals, a `SystemExit`, give their exit code too); `base_url` sends it elsewhere than the mock."""
     monkeypatch.setenv("FEDAPAY_API_KEY", api_key)
-    monkeypatch.setenv("FEDAPAY_BASE_URL", mock.base_url)
+    monkeypatch.setenv("FEDAPAY_BASE_URL", base_url or mock.base_url)
     out, err = io.StringIO(), io.StringIO()
     with redirect_stderr(err):
         try:

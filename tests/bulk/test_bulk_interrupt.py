@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, write_csv
+from tests.bulk.bulk_support import payouts_by_reference, payroll_rows, process_env, run_bulk, run_until, write_csv
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -60,3 +60,43 @@ def test_ctrl_c_prints_the_summary_so_far_and_the_same_command_resumes(
     assert stats["created"] == rows
     assert stats["by_status"] == {"sent": rows}
     assert all(len(payouts) == 1 for payouts in payouts_by_reference(fedapay_mock).values())
+
+
+@pytest.mark.parametrize("phase", ["look-up", "checking starts"])
+def test_ctrl_c_before_any_create_still_writes_the_report_and_the_summary(
+    phase: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = 5
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(rows)))
+    report = tmp_path / "r.csv"
+    operation = "list_payouts"  # a new journal looks every row up first
+    if phase == "checking starts":
+        # A run killed while its start was in flight: its rows are `starting`, retrieved one by one first.
+        fedapay_mock.arm_fault("start_payouts", "delay_before_reply", times=1, delay=5)
+        assert run_until(fedapay_mock, [payroll], lambda s: s["requests"].get("start_payouts", 0) >= 1) is None
+        operation = "retrieve_payout"
+    before = fedapay_mock.stats()["requests"].get(operation, 0)
+    fedapay_mock.arm_fault(operation, "delay_before_reply", times=rows, delay=5)
+    process = subprocess.Popen(
+        [sys.executable, "-c", COMMAND, "bulk", payroll, "--report", str(report)],
+        env=process_env(fedapay_mock), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while fedapay_mock.stats()["requests"].get(operation, 0) <= before:  # the phase's first request waits
+            assert process.poll() is None, "the run ended first"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert err.endswith("interrupted: re-run the same command to resume\n")
+    assert f"summary:\n  rows: {rows}\n" in out
+    with report.open(encoding="utf-8") as handle:
+        assert len(handle.readlines()) == rows + 1  # the report so far, one line per row
+    assert fedapay_mock.stats()["created"] == (rows if phase == "checking starts" else 0)

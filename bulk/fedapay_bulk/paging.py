@@ -1,0 +1,64 @@
+"""Walking a paged listing of payouts (the list, a search) and saying whether the walk can vouch for itself.
+
+FedaPay's listings are newest first and move while they are read: a payout created shifts every later one to
+the next page, one deleted shifts them back, so a page can be skipped. A walk vouches that it saw every payout
+that existed throughout it only if it reached the last page, every page gave the same `total_count` and it saw
+that many payouts. A server ignoring `page` (the same payouts on every page) is cut off after `IDLE_PAGES`
+pages with nothing new: such a walk never vouches, whatever it saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+IDLE_PAGES = 20  # pages in a row with no payout not seen before: a server ignoring `page`; the walk ends, unvouched
+
+MOVED = "moved while it was read (payouts created or deleted meanwhile)"
+IGNORED_PAGING = "ignored paging (the same payouts on every page)"
+NO_TOTAL = "did not say how many payouts it holds (no total_count)"
+
+
+@dataclass(slots=True)
+class Walk:
+    """What one walk saw: each page's `total_count`, the payout ids, whether it was cut off or reached the end."""
+
+    totals: set[int | None] = field(default_factory=set)
+    seen: set[int] = field(default_factory=set)
+    cut_off: bool = False
+    ended: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """No payout that existed throughout the walk can have been missed."""
+        return self.ended and not self.cut_off and self.totals == {len(self.seen)}
+
+    @property
+    def why(self) -> str:
+        """Why the walk cannot vouch (for an incomplete one)."""
+        if self.cut_off:
+            return IGNORED_PAGING
+        if None in self.totals:
+            return NO_TOTAL
+        return MOVED
+
+
+async def walk_pages(fetch: Callable[[int], Awaitable[Any]], walk: Walk) -> AsyncIterator[Any]:
+    """Each payout of a paged listing once (`fetch(page)` returns a `PayoutPage`), following `next_page` to the
+    last page; `walk` records what is needed to tell whether it is complete (`Walk.complete`)."""
+    page: int | None = 1
+    idle = 0
+    while page is not None:
+        result = await fetch(page)
+        walk.totals.add(result.total_count)
+        fresh = [payout for payout in result.items if payout.id not in walk.seen]
+        walk.seen.update(payout.id for payout in fresh)
+        for payout in fresh:
+            yield payout
+        idle = 0 if fresh else idle + 1
+        if idle >= IDLE_PAGES:
+            walk.cut_off = True
+            return
+        page = result.next_page
+    walk.ended = True
