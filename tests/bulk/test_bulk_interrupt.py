@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,20 +23,18 @@ COMMAND = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_
            " from fedapay_bulk.cli import main; sys.exit(main())")
 
 
-def test_ctrl_c_prints_the_summary_so_far_and_the_same_command_resumes(
-    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rows = 40
-    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(rows)))
-    report = tmp_path / "r.csv"
-    fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=12, delay=0.3)
+def interrupt_when(
+    fedapay_mock: MockServer, args: list[str], started: Callable[[dict[str, Any]], bool]
+) -> tuple[int, str, str]:
+    """Run the command in its own process, send it Ctrl-C (SIGINT) once `started(stats)` holds; its exit code,
+    stdout and stderr."""
     process = subprocess.Popen(
-        [sys.executable, "-c", COMMAND, "bulk", payroll, "--concurrency", "2", "--report", str(report)],
+        [sys.executable, "-c", COMMAND, "bulk", *args],
         env=process_env(fedapay_mock), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 30
-        while fedapay_mock.stats()["created"] < 2:  # creates under way, most rows not sent yet
+        while not started(fedapay_mock.stats()):
             assert process.poll() is None, "the run ended first"
             assert time.monotonic() < deadline
             time.sleep(0.01)
@@ -45,7 +44,20 @@ def test_ctrl_c_prints_the_summary_so_far_and_the_same_command_resumes(
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 130, out + err
+    return process.returncode, out, err
+
+
+def test_ctrl_c_prints_the_summary_so_far_and_the_same_command_resumes(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = 40
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(rows)))
+    report = tmp_path / "r.csv"
+    fedapay_mock.arm_fault("create_payout", "delay_before_reply", times=12, delay=0.3)
+    code, out, err = interrupt_when(  # creates under way, most rows not sent yet
+        fedapay_mock, [payroll, "--concurrency", "2", "--report", str(report)], lambda stats: stats["created"] >= 2
+    )
+    assert code == 130, out + err
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
     assert err.endswith("interrupted: re-run the same command to resume\n")
@@ -77,23 +89,11 @@ def test_ctrl_c_before_any_create_still_writes_the_report_and_the_summary(
         operation = "retrieve_payout"
     before = fedapay_mock.stats()["requests"].get(operation, 0)
     fedapay_mock.arm_fault(operation, "delay_before_reply", times=rows, delay=5)
-    process = subprocess.Popen(
-        [sys.executable, "-c", COMMAND, "bulk", payroll, "--report", str(report)],
-        env=process_env(fedapay_mock), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    code, out, err = interrupt_when(  # the phase's first request waits
+        fedapay_mock, [payroll, "--report", str(report)],
+        lambda stats: stats["requests"].get(operation, 0) > before,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while fedapay_mock.stats()["requests"].get(operation, 0) <= before:  # the phase's first request waits
-            assert process.poll() is None, "the run ended first"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130, out + err
+    assert code == 130, out + err
     assert "Traceback" not in err
     assert err.endswith("interrupted: re-run the same command to resume\n")
     assert f"summary:\n  rows: {rows}\n" in out
