@@ -86,11 +86,12 @@ from ._exceptions import APIConnectionError, InvalidArgumentError
 from ._logs import setup_logging
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
-from ._retry import RetryPolicy, Send, Sleep, Steps, UnexpectedError
+from ._retry import HANDED, RetryPolicy, Send, Sleep, Steps, UnexpectedError, interrupted_note
 from ._slots import (
     SLOT,
     AsyncSlotTransport,
     AsyncTurns,
+    Slot,
     SlotTransport,
     SyncTurns,
     async_transport,
@@ -179,6 +180,34 @@ def _after_hooks(client: httpx.Client | httpx.AsyncClient, request: httpx.Reques
     response.history = []
     if response.has_redirect_location:
         response.next_request = client._build_redirect_request(request, response)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()  # transports being closed in the background (`_renew`), kept alive
+
+
+def _renew(slot: Slot[httpx.AsyncBaseTransport]) -> None:
+    """Give `slot` a new transport at its next use (`AsyncSlotTransport`); close its old one in the background
+    (the caller may be cancelled: nothing of this is awaited)."""
+    import asyncio
+
+    old, slot.transport = slot.transport, None
+    if old is None:
+        return
+    task = asyncio.get_running_loop().create_task(old.aclose())
+    _CLOSING.add(task)
+    task.add_done_callback(_closed)
+
+
+def _closed(task: asyncio.Task[None]) -> None:
+    _CLOSING.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a failed close of a transport let go is nobody's error
+
+
+def _acting(request: httpx.Request, before: httpx.Request | None) -> httpx.Request | None:
+    """The request an interrupted call may have acted with: `request` once it changes state and was handed to the
+    transport (`_retry.HANDED`), else the one before."""
+    return request if request.method != "GET" and request.extensions.get(HANDED) else before
 
 
 def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
@@ -718,34 +747,44 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         events = steps()
         # Only the operation's own end (StopIteration from `events`) ends the call: one raised by a
         # transport or a sleep must not pass for a result.
-        with limit:
-            try:
-                event = next(events)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            while True:
-                if type(event) is Send:
-                    outcome: Outcome | None = self._send(event.request, limit)
-                elif type(event) is Sleep:
-                    outcome = None
-                    problem = self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
-                    if problem is not None:  # handed to the operation: it says whether the server may have acted
-                        try:
-                            event = events.throw(problem)
-                        except StopIteration as done:
-                            return done.value  # type: ignore[no-any-return]
-                        continue
-                else:
-                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
+        acted: httpx.Request | None = None  # this call's last request that changes state and may have left
+        try:
+            with limit:
                 try:
-                    event = events.send(outcome)
+                    event = next(events)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                finally:
-                    # Not kept in this frame once handed over: a transport error may quote what a server sent
-                    # (the key echoed in a malformed status line), and a traceback printed with its locals
-                    # shows every frame's.
-                    del outcome
+                while True:
+                    if type(event) is Send:
+                        try:
+                            outcome: Outcome | None = self._send(event.request, limit)
+                        finally:
+                            acted = _acting(event.request, acted)
+                    elif type(event) is Sleep:
+                        outcome = None
+                        problem = self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                        if problem is not None:  # handed to the operation: it says whether the server may have acted
+                            try:
+                                event = events.throw(problem)
+                            except StopIteration as done:
+                                return done.value  # type: ignore[no-any-return]
+                            continue
+                    else:
+                        raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
+                    try:
+                        event = events.send(outcome)
+                    except StopIteration as done:
+                        return done.value  # type: ignore[no-any-return]
+                    finally:
+                        # Not kept in this frame once handed over: a transport error may quote what a server sent
+                        # (the key echoed in a malformed status line), and a traceback printed with its locals
+                        # shows every frame's.
+                        del outcome
+        except BaseException as exc:
+            # Cancelled (asyncio), or Ctrl-C: the caller's own exception goes on, saying what may have happened.
+            if acted is not None and not isinstance(exc, Exception):
+                exc.add_note(interrupted_note(acted))
+            raise
 
     def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
@@ -761,6 +800,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             if self._slotted:
                 request.extensions[SLOT] = slot
             attempt.handed = True
+            request.extensions[HANDED] = True
             response = _send_through(self._http, request)
             if attempt.phase != READING:  # a transport that reports no phases: its reply says the request left
                 attempt.reading()
@@ -882,34 +922,44 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             self._refuse_other_loop(asyncio.get_running_loop())
         limit = self._start_deadline(deadline)
         events = steps()
-        with limit:
-            try:
-                event = next(events)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            while True:
-                if type(event) is Send:
-                    outcome: Outcome | None = await self._send(event.request, limit)
-                elif type(event) is Sleep:
-                    outcome = None
-                    problem = await self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
-                    if problem is not None:  # handed to the operation: it says whether the server may have acted
-                        try:
-                            event = events.throw(problem)
-                        except StopIteration as done:
-                            return done.value  # type: ignore[no-any-return]
-                        continue
-                else:
-                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
+        acted: httpx.Request | None = None  # this call's last request that changes state and may have left
+        try:
+            with limit:
                 try:
-                    event = events.send(outcome)
+                    event = next(events)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                finally:
-                    # Not kept in this frame once handed over: a transport error may quote what a server sent
-                    # (the key echoed in a malformed status line), and a traceback printed with its locals
-                    # shows every frame's.
-                    del outcome
+                while True:
+                    if type(event) is Send:
+                        try:
+                            outcome: Outcome | None = await self._send(event.request, limit)
+                        finally:
+                            acted = _acting(event.request, acted)
+                    elif type(event) is Sleep:
+                        outcome = None
+                        problem = await self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                        if problem is not None:  # handed to the operation: it says whether the server may have acted
+                            try:
+                                event = events.throw(problem)
+                            except StopIteration as done:
+                                return done.value  # type: ignore[no-any-return]
+                            continue
+                    else:
+                        raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
+                    try:
+                        event = events.send(outcome)
+                    except StopIteration as done:
+                        return done.value  # type: ignore[no-any-return]
+                    finally:
+                        # Not kept in this frame once handed over: a transport error may quote what a server sent
+                        # (the key echoed in a malformed status line), and a traceback printed with its locals
+                        # shows every frame's.
+                        del outcome
+        except BaseException as exc:
+            # Cancelled (asyncio), or Ctrl-C: the caller's own exception goes on, saying what may have happened.
+            if acted is not None and not isinstance(exc, Exception):
+                exc.add_note(interrupted_note(acted))
+            raise
 
     async def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
@@ -921,6 +971,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         places = self._turns.on(asyncio.get_running_loop())  # this loop's places and connections
         waits = places.waits
         slot = None
+        interrupted = False
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
@@ -940,6 +991,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                     request.extensions[SLOT] = slot
                 attempt.watch = watch  # when the reply starts, its read timeout may bound it sooner
                 attempt.handed = True
+                request.extensions[HANDED] = True
                 response = await _asend_through(self._http, request)
                 if attempt.phase != READING:  # a transport that reports no phases: its reply says the request left
                     attempt.reading()
@@ -965,14 +1017,24 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             return exc
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
             return self._unexpected(attempt, exc)
+        except BaseException:
+            interrupted = True  # cancelled mid-attempt: see below
+            raise
         finally:
             deadline.attempt = None
+            closed = False
             try:
                 if response is not None:
                     await response.aclose()  # the place's connection back to idle (or closed) first
+                closed = True
             finally:
                 if slot is not None:
                     request.extensions.pop(SLOT, None)
+                    if interrupted or not closed or (watch is not None and watch.expired()):
+                        # A cancellation inside httpcore (ours at the deadline, or the caller's) can leave its
+                        # one-connection pool counting a connection busy forever: every later call on this place
+                        # would wait out its pool timeout. The place gets a new transport; the old one is closed.
+                        _renew(slot)
                     AsyncTurns.give(slot, places)
 
     async def close(self) -> None:

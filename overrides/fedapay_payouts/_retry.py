@@ -257,19 +257,46 @@ def classify(outcome: Outcome, mutating: bool = False) -> str:
     return MAYBE_ACTED
 
 
-def connection_error(exc: httpx.RequestError, request: httpx.Request, kind: str) -> APIConnectionError:
+def connection_error(
+    exc: httpx.RequestError, request: httpx.Request, kind: str, earlier_maybe_acted: bool = False
+) -> APIConnectionError:
+    """The error of one attempt that failed on the connection; `earlier_maybe_acted`: an earlier attempt of the
+    same call may have reached the server, so this one not leaving says nothing about the call."""
     sent = kind == MAYBE_ACTED
-    what = (
-        "the server may have received the request: check before acting again"
-        if sent
-        else "the request was not sent: nothing happened on the server"
-    )
+    if sent:
+        what = "the server may have received the request: check before acting again"
+    elif earlier_maybe_acted:
+        what = "this attempt was not sent, but an earlier one may have reached the server"
+    else:
+        what = "the request was not sent: nothing happened on the server"
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     detail = redact(str(exc)[:4096], request)  # h11 quotes a malformed status or header line: it may echo the key
     if len(detail) > 300:
         detail = detail[:297] + "..."
     return cls(f"{type(exc).__name__} on {request.method} {request.url.path} ({detail}); {what}", request=request,
                request_sent=sent)
+
+
+# Set on a request's extensions once an attempt hands it to the transport (`_client`'s `_send`): from then on
+# the server may have received it.
+HANDED: Final = "fedapay_payouts.handed"
+
+
+def interrupted_note(request: httpx.Request) -> str:
+    """What a cancelled (or Ctrl-C'd) call says when its request that changes state may have reached the server:
+    the exception stays the caller's own (`CancelledError`, `TimeoutError` of `asyncio.timeout`,
+    `KeyboardInterrupt`), with this note on it, never a silent loss of the outcome."""
+    key = request.headers.get("idempotency-key")
+    check = (
+        f"call create again with idempotency_key={key!r}: it returns the payout if one was created, instead of "
+        "creating another"
+        if key is not None
+        else "check the payouts it names with client.payouts.retrieve(id) before sending it again"
+    )
+    return (
+        f"fedapay_payouts: {request.method} {request.url.path} was interrupted after its request was sent: FedaPay "
+        f"may have acted on it. To know, {check}. (A call's deadline= ends in PayoutOutcomeUnknownError instead.)"
+    )
 
 
 def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
@@ -319,7 +346,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
                     _describe(outcome, kind),
                 )
             delay = None
-        error = unreadable if unreadable is not None else _error(outcome, request, kind)
+        error = unreadable if unreadable is not None else _error(outcome, request, kind, ambiguous)
         if delay is not None and logger.isEnabledFor(logging.INFO):
             logger.info(
                 "retrying %s %s in %.2f s (retry %d of %d): %s",
@@ -358,13 +385,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     return retry_after(response)
 
 
-def _error(outcome: Outcome, request: httpx.Request, kind: str) -> APIError:
+def _error(outcome: Outcome, request: httpx.Request, kind: str, earlier_maybe_acted: bool = False) -> APIError:
     if isinstance(outcome, httpx.Response):
         from ._wire import status_error
 
         return status_error(outcome)
     assert isinstance(outcome, httpx.RequestError)
-    return connection_error(outcome, request, kind)
+    return connection_error(outcome, request, kind, earlier_maybe_acted)
 
 
 def _describe(outcome: Outcome, kind: str) -> str:

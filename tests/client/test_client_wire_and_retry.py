@@ -214,3 +214,20 @@ def test_a_server_naming_ever_more_pages_with_nothing_new_ends_the_walk() -> Non
     client, seen = scripted(*(_page(everything, n, 10_000) for n in range(1, MAX_STALE_PAGES + 5)))
     assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [2, 1]
     assert len(seen) == MAX_STALE_PAGES + 2  # the first page, then MAX_STALE_PAGES + 1 with nothing new
+
+
+def test_an_unknown_outcome_never_quotes_its_last_attempt_as_nothing_happened() -> None:
+    # The first attempt may have reached the server (the connection dropped while reading); the retry could not
+    # connect. "Nothing happened on the server" was said of that last attempt, inside an error saying it may have.
+    from fedapay_payouts import PayoutOutcomeUnknownError, RetryPolicy
+
+    read_dropped = httpx.ReadError("connection reset")
+    refused = httpx.ConnectError("connection refused")
+    client, seen = scripted(read_dropped, refused)
+    client = client.with_options(retry_policy=RetryPolicy(1, initial_delay=0.0))
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(amount=1000, currency="XOF", mode="moov",
+                              customer={"firstname": "A", "lastname": "B"})
+    assert "nothing happened on the server" not in caught.value.message
+    assert "this attempt was not sent, but an earlier one may have reached the server" in caught.value.message
+    assert len(seen) == 2
