@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._config import Secret, check_seconds, shown
 from ._exceptions import InvalidArgumentError, WebhookVerificationError
@@ -163,7 +164,8 @@ def verify_webhook_signature(
     if not matched:
         raise WebhookVerificationError(f"{SIGNATURE_HEADER}: no signature matches this payload and secret")
     if tolerance is not None:
-        age = (time.time() if now is None else now) - timestamp
+        # In whole seconds, as the timestamp is: with tolerance 0, a webhook signed this second is recent enough.
+        age = math.floor(time.time() if now is None else now) - timestamp
         if abs(age) > tolerance:
             raise WebhookVerificationError(
                 f"{SIGNATURE_HEADER}: timestamp is {age:.0f} s from now, outside the {tolerance:.0f} s tolerance"
@@ -210,14 +212,21 @@ class WebhookVerifier:
     def construct_event(
         self,
         payload: Payload,
-        headers_or_signature: Mapping[str, str] | str | bytes | None,
+        headers_or_signature: RequestHeaders | str | bytes | None,
         *,
         now: float | None = None,
     ) -> WebhookEvent:
-        """Verify and parse; pass the request's headers (any case) or the signature header's value."""
+        """Verify and parse; pass the request's headers (any case: a mapping, or any object with `items()` such
+        as Flask's `request.headers` or `http.server`'s `self.headers`) or the signature header's value."""
         header = headers_or_signature
-        if isinstance(header, Mapping):
-            header = _find_header(header)
+        if not isinstance(header, str | bytes | bytearray) and header is not None:
+            items = getattr(header, "items", None)
+            if not callable(items):  # refused like any header that proves nothing, saying what was expected
+                raise WebhookVerificationError(
+                    f"no {SIGNATURE_HEADER} header: pass the request's headers (a mapping, or an object with"
+                    f" items()) or that header's value, not {type(header).__name__}"
+                )
+            header = _find_header(items())
         return construct_webhook_event(payload, header, self._secret, tolerance=self.tolerance, now=now)
 
     def __repr__(self) -> str:
@@ -225,11 +234,19 @@ class WebhookVerifier:
         return f"WebhookVerifier(secret='[secure]', tolerance={shown(getattr(self, 'tolerance', None))})"
 
 
-def _find_header(headers: Mapping[Any, object]) -> str | bytes | None:
-    """The signature header's value from a request's headers; names compared without case."""
+class RequestHeaders(Protocol):
+    """A request's headers as web frameworks hand them: a mapping, Flask's `request.headers`, `http.server`'s
+    `self.headers` (each name as often as it was sent)."""
+
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+def _find_header(headers: Iterable[tuple[Any, object]]) -> str | bytes | None:
+    """The signature header's value from a request's headers (their `items()`: each name as often as given);
+    names compared without case."""
     wanted = SIGNATURE_HEADER.lower()
     found = [
-        value for name, value in headers.items()
+        value for name, value in headers
         if (isinstance(name, str) and name.lower() == wanted)
         or (isinstance(name, bytes) and name.lower() == wanted.encode())
     ]

@@ -107,3 +107,44 @@ def test_webhooks_signed_by_the_mock_verify(receiver: tuple[str, list[tuple[byte
     events = [verifier.construct_event(body, header) for body, header in received]
     assert [e.name for e in events] == ["payout.created", "payout.started", "payout.sent"]
     assert [e.payout.id if e.payout else None for e in events] == [payout.id] * 3
+
+
+class _FrameworkHeaders:
+    """Headers as Flask/Werkzeug hand them (`request.headers`): not a Mapping, but `items()` and `get()`."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
+
+    def get(self, name: str) -> str | None:
+        return next((value for key, value in self._pairs if key.lower() == name.lower()), None)
+
+
+def test_headers_of_flask_or_http_server_are_read_not_taken_for_a_missing_signature() -> None:
+    import email.message
+
+    header = f"t={NOW},s={sign(BODY)}"
+    message = email.message.Message()  # what http.server's self.headers is
+    message["X-Fedapay-Signature"] = header
+    verifier = WebhookVerifier(SECRET)
+    flask = _FrameworkHeaders([("Content-Type", "application/json"), ("X-FEDAPAY-SIGNATURE", header)])
+    for headers in (message, flask):
+        assert verifier.construct_event(BODY, headers, now=NOW).name == "payout.sent"
+    message["x-fedapay-signature"] = f"t={NOW},s={'0' * 64}"  # given twice: ambiguous, refused
+    with pytest.raises(WebhookVerificationError, match="2 times"):
+        verifier.construct_event(BODY, message, now=NOW)
+
+
+@pytest.mark.parametrize("headers", [42, [("X-FEDAPAY-SIGNATURE", "t=1,s=0")], object()])
+def test_something_that_is_neither_headers_nor_a_header_value_is_refused_saying_what_to_pass(headers: Any) -> None:
+    with pytest.raises(WebhookVerificationError, match=r"pass the request's headers \(a mapping, or an object with"):
+        WebhookVerifier(SECRET).construct_event(BODY, headers, now=NOW)
+
+
+def test_a_zero_tolerance_accepts_a_webhook_signed_in_the_same_second() -> None:
+    # The timestamp is whole seconds, the clock is not: compared as they were, 0.7 s of age was over 0.
+    verify_webhook_signature(BODY, f"t={NOW},s={sign(BODY)}", SECRET, now=NOW + 0.7, tolerance=0)
+    with pytest.raises(WebhookVerificationError, match="tolerance"):
+        verify_webhook_signature(BODY, f"t={NOW},s={sign(BODY)}", SECRET, now=NOW + 1.2, tolerance=0)
