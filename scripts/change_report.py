@@ -32,24 +32,20 @@ class Report:
 
     def breaking_ids(self) -> list[str]:
         """Every breaking change, by the id the CHANGELOG acknowledgement records."""
-        ids = [change.id for change in self.spec if change.breaking]
-        ids += [f"python {c.kind} {c.path}" for changes in self.surface.values() for c in changes if c.breaking]
-        return ids
+        return [change_id for change_id, _ in self.breaking_entries()]
 
-    def breaking_lines(self) -> list[str]:
-        """One human line per breaking change, for the CHANGELOG."""
-        lines = []
+    def breaking_entries(self) -> list[tuple[str, str]]:
+        """Each breaking change's id and what it touches, for the CHANGELOG (which writes the id as a code span)."""
+        entries = []
         for change in self.spec:
             if change.breaking:
-                ops = ", ".join(sorted(change.operations))
-                lines.append(f"`{change.id}` ({ops})")
+                entries.append((change.id, f"({', '.join(sorted(change.operations))})"))
         for changes in self.surface.values():
             for c in changes:
                 if c.breaking:
-                    lines.append(
-                        f"`python {c.kind} {c.path}`" + (f" ({c.old} -> {c.new})" if c.kind == "changed" else "")
-                    )
-        return lines
+                    detail = f"({c.old} -> {c.new})" if c.kind == "changed" else ""
+                    entries.append((f"python {c.kind} {c.path}", detail))
+        return entries
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -181,7 +181,11 @@ def load_overlays(overlay_paths: list[Path]) -> list[tuple[Path, dict[str, Any]]
     validators = _overlay_validators()
     loaded = []
     for path in overlay_paths:
-        overlay = load_yaml(path.read_text(encoding="utf-8"), _display(path))
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PipelineError(f"{_display(path)}: not UTF-8 text; save the overlay as UTF-8") from None
+        overlay = load_yaml(source, _display(path))
         if not isinstance(overlay, dict):
             raise PipelineError(f"{path}: not an overlay document")
         validator = validators.get(str(overlay.get("overlay")))
@@ -751,9 +755,18 @@ def _gate(args: argparse.Namespace, root: Path, result: Build, report: Report) -
         return True
     if args.accept_breaking and not args.check:
         pending = set(report.unacknowledged)
-        lines = [line for line in report.breaking_lines() if line.split("`")[1] in pending]
-        result.files[CHANGELOG] = record(text, lines, args.accept_breaking)
-        report.unacknowledged = []
+        entries = [entry for entry in report.breaking_entries() if entry[0] in pending]
+        recorded = record(text, entries, args.accept_breaking)
+        # Read back as the gate will read it: an id the CHANGELOG cannot hold is refused now, not written unrecorded.
+        report.unacknowledged = unacknowledged(recorded, report.breaking_ids())
+        if report.unacknowledged:
+            print(
+                "regenerate: these breaking change ids could not be recorded in CHANGELOG.md (Unreleased) so that"
+                " they read back; nothing was written:\n" + "\n".join(f"  {i!r}" for i in report.unacknowledged),
+                file=sys.stderr,
+            )
+            return False
+        result.files[CHANGELOG] = recorded
         return True
     return False
 
@@ -845,10 +858,13 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
         print(line)
     if args.check and changes:
         sys.stdout.writelines(changes)
-    return _conclude(args, report, report_path, stale=bool(changes), allowed=allowed)
+    wrote_changelog = CHANGELOG in result.files and not args.check and bool(changes) and allowed
+    return _conclude(args, report, report_path, stale=bool(changes), allowed=allowed, wrote_changelog=wrote_changelog)
 
 
-def _conclude(args: argparse.Namespace, report: Report, report_path: Path, *, stale: bool, allowed: bool) -> int:
+def _conclude(
+    args: argparse.Namespace, report: Report, report_path: Path, *, stale: bool, allowed: bool, wrote_changelog: bool
+) -> int:
     messages = []
     code = 0
     if args.check and stale:
@@ -876,7 +892,7 @@ def _conclude(args: argparse.Namespace, report: Report, report_path: Path, *, st
             )
         else:
             report.status = "written"
-            written = " and CHANGELOG.md" if args.accept_breaking else ""
+            written = " and CHANGELOG.md" if wrote_changelog else ""
             messages.append(f"regenerate: wrote spec/extracted, spec/openapi.yaml, generated/{written}")
     report.message = "\n".join(messages)
     print(report.message)

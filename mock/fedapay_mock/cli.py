@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -133,6 +134,14 @@ def options_from(args: argparse.Namespace) -> MockOptions:
     )
 
 
+# The options MockOptions checks itself, by the flag (env variable alike) a CLI user set them with.
+_FLAGS = {"api_key": "--api-key", "webhook_url": "--webhook-url", "webhook_secret": "--webhook-secret"}
+
+
+def _as_flags(message: str) -> str:
+    return re.sub(r"\b(" + "|".join(_FLAGS) + r")\b", lambda found: _FLAGS[found.group()], message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -146,7 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .server import serve_forever
 
     try:
-        app = create_app(options_from(args))
+        options = options_from(args)
+    except ValueError as exc:  # the options' own check (argparse's types check the others): named by their flags
+        print(f"fedapay-mock: {_as_flags(' '.join(str(exc).split()))}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(options)
     except ValueError as exc:  # a bad option or spec: one line (a message of several is joined)
         print(f"fedapay-mock: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

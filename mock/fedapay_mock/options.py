@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 DEFAULT_MAX_BODY = 1024 * 1024
 # FedaPay's rule: at most this many payouts to one mobile-money number within 24 hours (docs/mock.md).
@@ -50,6 +51,17 @@ class MockOptions:
         for name in ("api_key", "webhook_url", "webhook_secret"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string or None")  # never the value: it may be a secret
+        if self.webhook_url is not None and not _is_webhook_url(self.webhook_url):
+            # Not quoted: a receiver's URL may carry a token.
+            raise ValueError("webhook_url must be an http:// or https:// URL with a host")
+        if self.webhook_secret is not None:
+            # The client's own rule (WebhookVerifier refuses any other secret): events it can never verify are
+            # refused here, at start, not sent. Imported here so the CLI's help stays light.
+            from fedapay_payouts._config import Secret
+
+            problem = Secret(self.webhook_secret).form_problem()
+            if problem is not None:
+                raise ValueError(f"webhook_secret {problem}")
         if self.spec_path is not None and not isinstance(self.spec_path, str | os.PathLike):
             raise ValueError(f"spec_path must be a path (str or os.PathLike) or None, not {_shown(self.spec_path)}")
         for name in ("freeze_clock", "delete_only_unsent"):
@@ -65,6 +77,18 @@ def _is_number(value: object) -> bool:
 
 def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_webhook_url(url: str) -> bool:
+    """http(s), a host, and no whitespace or control character: a URL the sender can POST to."""
+    if not url.isascii() or any(char.isspace() or not char.isprintable() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _shown(value: object) -> str:

@@ -13,6 +13,7 @@ import pytest
 from fedapay_mock import MockOptions, MockSettings, create_app, run_mock
 from fedapay_mock.cli import build_parser, main, options_from
 from fedapay_mock.server import listening_socket
+from fedapay_payouts import InvalidArgumentError, WebhookVerifier
 
 from tests.mock.mock_support import AUTH, payout_body
 
@@ -188,3 +189,62 @@ def test_the_cli_help_points_to_a_guide_that_ships(capsys: pytest.CaptureFixture
 def test_an_option_of_the_wrong_type_is_refused_naming_it(settings: dict[str, Any], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         MockOptions(**settings)
+
+
+# Webhook settings that can never work: the client's WebhookVerifier refuses these secrets, and no event can be
+# POSTed to these URLs. Before, the mock started anyway and its events were never verified or delivered.
+BAD_WEBHOOK_SETTINGS = [
+    ({"webhook_secret": ""}, "webhook_secret is empty"),
+    ({"webhook_secret": "my secret "}, "webhook_secret contains a space"),
+    ({"webhook_secret": "clé-secrète"}, "webhook_secret contains a non-ASCII character"),
+    ({"webhook_url": "notaurl"}, "webhook_url must be an http:// or https:// URL with a host"),
+    ({"webhook_url": "ftp://127.0.0.1/x"}, "webhook_url must be an http:// or https:// URL with a host"),
+    ({"webhook_url": "http:///x"}, "webhook_url must be an http:// or https:// URL with a host"),
+    ({"webhook_url": "http://127.0.0.1:99999/x"}, "webhook_url must be an http:// or https:// URL with a host"),
+    ({"webhook_url": "http://127.0.0.1/a b"}, "webhook_url must be an http:// or https:// URL with a host"),
+]
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_WEBHOOK_SETTINGS, ids=[str(b) for b, _ in BAD_WEBHOOK_SETTINGS])
+def test_webhook_settings_that_can_never_work_are_refused_naming_the_option(bad: dict[str, str], message: str) -> None:
+    settings: Any = {"webhook_url": "http://127.0.0.1:9/hooks", "webhook_secret": "whsec_ok", **bad}
+    with pytest.raises(ValueError, match=f"^{message}") as refused:
+        MockOptions(**settings)
+    if bad.get("webhook_secret"):  # never quoted
+        assert bad["webhook_secret"].strip() not in str(refused.value)
+    with pytest.raises(ValueError, match=f"^{message}"), run_mock(**settings):
+        pass
+
+
+def test_the_mock_takes_exactly_the_webhook_secrets_the_client_verifies() -> None:
+    for secret in ("whsec_x", "a" * 1024, "!~"):
+        MockOptions(webhook_url="https://example.invalid/hooks", webhook_secret=secret)
+        WebhookVerifier(secret)
+    for secret in ("a" * 1025, "tab\there"):
+        with pytest.raises(ValueError, match=r"^webhook_secret "):
+            MockOptions(webhook_url="https://example.invalid/hooks", webhook_secret=secret)
+        with pytest.raises(InvalidArgumentError):
+            WebhookVerifier(secret)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--webhook-url", "notaurl", "--webhook-secret", ""], "fedapay-mock: --webhook-url must be an http://"),
+        (["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", ""], "fedapay-mock: --webhook-secret is empty"),
+        (
+            ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", "my secret"],
+            "fedapay-mock: --webhook-secret contains a space",
+        ),
+    ],
+)
+def test_the_cli_refuses_bad_webhook_settings_in_one_line_naming_the_flag(
+    args: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with listening_socket() as taken:  # a port in use: an accepted value ends the run at once, never serves
+        code = main(["--port", str(taken.getsockname()[1]), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(line)
+    assert err.count("\n") == 1
+    assert "my secret" not in err

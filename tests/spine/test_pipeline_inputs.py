@@ -72,6 +72,17 @@ def test_a_duplicate_key_in_a_page_is_refused_naming_it(project_copy: Path) -> N
     assert result.returncode == 1
     assert "spec/source/create-payout.page.txt: fence 1: not valid YAML" in result.stderr
     assert "duplicate key 'type'" in result.stderr
+def test_an_overlay_that_is_not_utf8_is_refused_naming_it(project_copy: Path) -> None:
+    """Before, a Latin-1 overlay failed as a bare UnicodeDecodeError, no file named."""
+    (project_copy / "spec/overlays/15-latin1.yaml").write_bytes(
+        b'overlay: 1.1.0\ninfo: {title: x, version: "1"}\nactions:\n  - target: $.info\n    update: {x-a: "caf\xe9"}\n'
+    )
+    result = run_regenerate("--root", str(project_copy), "--check")
+    assert result.returncode == 1
+    assert "regenerate: FAILED: spec/overlays/15-latin1.yaml: not UTF-8 text" in result.stderr
+    assert "UnicodeDecodeError" not in result.stderr + result.stdout
+
+
 
 
 def _touch(folder: Path, *names: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from fedapay_mock import run_mock
 
-from tests.spine.spine_support import edit_page, git_status, regenerate
+from tests.spine.spine_support import edit_page, git, git_status, regenerate
 
 CUSTOMER_ID_INTEGER = "                  customer_id:\n                    type: integer\n"
 CUSTOMER_ID_STRING = "                  customer_id:\n                    type: string\n"
@@ -158,3 +158,57 @@ def test_a_relaxed_requirement_regenerates_freely_and_the_mock_answers_2xx_witho
     assert created.status_code == 201, created.text
     assert created.json()["v1/payout"]["mode"] is None
     assert created.json()["v1/payout"]["amount"] == 1000
+
+
+def _overlay(root: Path, name: str, pattern: str) -> None:
+    (root / "spec/overlays" / name).write_text(
+        "overlay: 1.1.0\ninfo: {title: reference pattern, version: 1.0.0}\nactions:\n"
+        "  - target: $.components.schemas.PayoutCreate.properties.merchant_reference\n"
+        f"    update:\n      pattern: {pattern}\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_breaking_change_whose_id_holds_a_backtick_is_recorded_and_then_acknowledged(git_copy: Path) -> None:
+    """Before, the id was cut at its backtick: the CHANGELOG was left as it was, yet the regenerate wrote."""
+    _overlay(git_copy, "15-no-backticks.yaml", "'^[^`]+$'")
+    refused = regenerate("--root", str(git_copy))
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    (change_id,) = _report(git_copy)["unacknowledged"]
+    assert "`" in change_id
+
+    accepted = regenerate("--root", str(git_copy), "--accept-breaking", "no backticks in merchant_reference")
+
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "and CHANGELOG.md" in accepted.stdout
+    unreleased = (git_copy / "CHANGELOG.md").read_text(encoding="utf-8").split("## Unreleased", 1)[1]
+    assert f"- `` {change_id} `` (create_payout): no backticks in merchant_reference" in unreleased
+    assert regenerate("--check", "--root", str(git_copy)).returncode == 0
+    git(git_copy, "add", "-A")
+    git(git_copy, "commit", "-q", "-m", "accepted")
+    since = regenerate("--check", "--since", "HEAD~1", "--root", str(git_copy))
+    assert since.returncode == 0, since.stdout + since.stderr
+
+
+def test_an_id_the_changelog_cannot_hold_is_refused_and_nothing_is_written(git_copy: Path) -> None:
+    """A line break in an id (a pattern with a newline) cannot be one bullet line's code span: refused, not
+    written unrecorded."""
+    _overlay(git_copy, "15-two-lines.yaml", '"^a\\nb$"')
+
+    accepted = regenerate("--root", str(git_copy), "--accept-breaking", "two lines")
+
+    assert accepted.returncode == 3, accepted.stdout + accepted.stderr
+    assert "could not be recorded in CHANGELOG.md" in accepted.stderr
+    assert "REFUSED, nothing written" in accepted.stdout
+    assert git_status(git_copy) == "?? spec/overlays/15-two-lines.yaml\n"
+
+
+def test_accepting_when_nothing_breaks_does_not_claim_a_changelog_entry(git_copy: Path) -> None:
+    edit_page(git_copy, "      summary: Create a payout\n", "      summary: Create a payout\n      deprecated: true\n")
+
+    result = regenerate("--root", str(git_copy), "--accept-breaking", "nothing breaks")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "CHANGELOG.md" not in result.stdout.splitlines()[-1]
+    assert result.stdout.splitlines()[-1].startswith("regenerate: wrote ")
+    assert " M CHANGELOG.md" not in git_status(git_copy).splitlines()
