@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -134,14 +133,6 @@ def options_from(args: argparse.Namespace) -> MockOptions:
     )
 
 
-# The options MockOptions checks itself, by the flag (env variable alike) a CLI user set them with.
-_FLAGS = {"api_key": "--api-key", "webhook_url": "--webhook-url", "webhook_secret": "--webhook-secret"}
-
-
-def _as_flags(message: str) -> str:
-    return re.sub(r"\b(" + "|".join(_FLAGS) + r")\b", lambda found: _FLAGS[found.group()], message)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -156,8 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         options = options_from(args)
-    except ValueError as exc:  # the options' own check (argparse's types check the others): named by their flags
-        print(f"fedapay-mock: {_as_flags(' '.join(str(exc).split()))}", file=sys.stderr)
+    except ValueError as exc:  # the options' own check (argparse's types check the others), naming the option
+        print(f"fedapay-mock: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     try:
         app = create_app(options)

@@ -230,15 +230,15 @@ def test_the_mock_takes_exactly_the_webhook_secrets_the_client_verifies() -> Non
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["--webhook-url", "notaurl", "--webhook-secret", ""], "fedapay-mock: --webhook-url must be an http://"),
-        (["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", ""], "fedapay-mock: --webhook-secret is empty"),
+        (["--webhook-url", "notaurl", "--webhook-secret", ""], "fedapay-mock: webhook_url must be an http://"),
+        (["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", ""], "fedapay-mock: webhook_secret is empty"),
         (
             ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", "my secret"],
-            "fedapay-mock: --webhook-secret contains a space",
+            "fedapay-mock: webhook_secret contains a space",
         ),
     ],
 )
-def test_the_cli_refuses_bad_webhook_settings_in_one_line_naming_the_flag(
+def test_the_cli_refuses_bad_webhook_settings_in_one_line_naming_the_option(
     args: list[str], line: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with listening_socket() as taken:  # a port in use: an accepted value ends the run at once, never serves
