@@ -531,7 +531,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         )
         if isinstance(retry_policy, RetryPolicy):
             copy._retry = retry_policy
-        elif retries != self._retry.max_retries:
+        else:  # its own policy (a RetryPolicy can be changed in place): a copy never changes its parent
             policy = self._retry
             copy._retry = RetryPolicy(retries, initial_delay=policy.initial_delay, max_delay=policy.max_delay,
                                       max_retry_after=policy.max_retry_after)

@@ -275,11 +275,17 @@ class SpecCall(Call[Any]):
         return read_reply(response, self.op.reply)
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
+        key = self.request.headers.get("Idempotency-Key")
+        check = (
+            f"Call it again with idempotency_key={key!r}: the server returns what the first call did instead of "
+            "doing it twice."
+            if key is not None
+            else "Check the resources it acts on before calling it again."
+        )
         return PayoutOutcomeUnknownError(
             f"{self.operation}: {self.request.method} {self.request.url.path} may have taken effect on the server, "
-            f"but no reply confirmed it ({cause.message}); it was not sent again. Check the resources it acts on "
-            "before calling it again.",
-            request=self.request, operation=self.operation,
+            f"but no reply confirmed it ({cause.message}); it was not sent again. {check}",
+            request=self.request, operation=self.operation, idempotency_key=key,
         )
 
 
@@ -671,6 +677,11 @@ class PayoutOperations:
         server refused, and `PayoutOutcomeUnknownError` when it may have acted.
         """
         op = operation(operation_id)
+        if params.get("idempotency_key") is None and any(
+            p.python_name == "idempotency_key" and p.location == "header" for p in op.params
+        ):
+            # As `create` does: one key per logical call, on every retry, and in its PayoutOutcomeUnknownError.
+            params["idempotency_key"] = str(uuid.uuid4())
         prepared = prepare(op, params, extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers)
         request = self._request(prepared, timeout)
         return run(SpecCall(request, op, retry_class(op)), self._policy)

@@ -259,6 +259,8 @@ def declared(operation_id: str, body: Any, params: Mapping[str, Any]) -> None:
     """The declared rules that apply to a request the spec has accepted."""
     if "idempotency_key" in params:
         _idempotency_key(params["idempotency_key"])
+    if operation_id == "start_payouts" and isinstance(body, list):  # the documented bare array of items
+        body = {"payouts": body}  # the same list: items are checked and rewritten in place
     if not isinstance(body, dict):
         return
     if isinstance(body.get("customer"), Mapping):

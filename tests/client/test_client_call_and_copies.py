@@ -1,0 +1,64 @@
+"""`client.payouts.call(...)` keeps the operations' safety, and a `with_options` copy never changes its parent
+(sixth review):
+
+- `call("start_payouts", body=[...])` (the spec's bare-array form) skipped the start rules: a past
+  `scheduled_at` was sent and the payout started now, repeated ids went out, a time without zone went as given;
+- `call("create_payout", ...)` sent no Idempotency-Key, so its PayoutOutcomeUnknownError had none, and the
+  README's recovery (create again with the key) created a second payout;
+- a copy shared its parent's RetryPolicy: `copy.retry_policy.max_retries = 0` turned the parent's retries off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fedapay_payouts import FedaPay, InvalidArgumentError, PayoutOutcomeUnknownError
+
+from tests.client.client_support import API_KEY, CUSTOMER
+
+if TYPE_CHECKING:
+    from fedapay_mock.server import MockServer
+
+ORDER: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "moov", "customer": CUSTOMER}
+
+
+def test_a_start_through_call_with_a_bare_array_gets_the_start_rules(fedapay_mock: MockServer) -> None:
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        first, second = (client.payouts.create(**ORDER) for _ in range(2))
+        before = fedapay_mock.stats()["requests"].get("start_payouts", 0)
+        with pytest.raises(InvalidArgumentError, match="is not in the future") as past:
+            client.payouts.call("start_payouts", body=[{"id": first.id, "scheduled_at": "2001-01-01 00:00:00"}])
+        assert past.value.argument == "payouts[0].scheduled_at"
+        with pytest.raises(InvalidArgumentError, match="more than once"):
+            client.payouts.call("start_payouts", body=[{"id": first.id}, {"id": first.id}])
+        assert fedapay_mock.stats()["requests"].get("start_payouts", 0) == before  # nothing went out
+        raw = client.payouts.with_raw_response.call(
+            "start_payouts", body=[{"id": second.id, "scheduled_at": "2030-01-02 10:30:00"}]
+        )
+        assert raw.http_request.content == b'[{"id":%d,"scheduled_at":"2030-01-02T10:30:00Z"}]' % second.id
+        assert client.payouts.retrieve(first.id).status == "pending"
+
+
+def test_a_create_through_call_carries_a_key_and_its_unknown_outcome_names_it(fedapay_mock: MockServer) -> None:
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        raw = client.payouts.with_raw_response.call("create_payout", **ORDER)
+        assert raw.http_request.headers.get("Idempotency-Key")
+        before = fedapay_mock.stats()["created"]
+        fedapay_mock.arm_fault("create_payout", "drop_after_store", times=1)
+        with pytest.raises(PayoutOutcomeUnknownError) as caught:
+            client.payouts.call("create_payout", **ORDER)
+        key = caught.value.idempotency_key
+        assert key is not None
+        assert key in caught.value.message
+        client.payouts.call("create_payout", **ORDER, idempotency_key=key)  # the recovery the error gives
+        assert fedapay_mock.stats()["created"] == before + 1  # one payout for one logical create
+
+
+def test_changing_a_copys_retry_policy_leaves_its_parent_as_it_was() -> None:
+    client = FedaPay(API_KEY)
+    shop = client.with_options(account_id=4242)
+    shop.retry_policy.max_retries = 0
+    assert shop.retry_policy.max_retries == 0
+    assert client.retry_policy.max_retries == 2
+    assert client.retry_policy is not shop.retry_policy
