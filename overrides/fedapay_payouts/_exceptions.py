@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ._redact import redact_body
+
 if TYPE_CHECKING:
     import httpx
 
@@ -117,6 +119,8 @@ class APIResponseValidationError(APIError):
         self, message: str, *, response: httpx.Response | None = None, request: httpx.Request | None = None
     ) -> None:
         super().__init__(message, request=response.request if response is not None else request)
+        if response is not None:
+            redact_body(response)  # the reply it carries shows no key a hostile server echoed
         self.response = response
         self.status_code = None if response is None else response.status_code
 
@@ -134,6 +138,7 @@ class APIStatusError(APIError):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
+        redact_body(response)  # the reply it carries shows no key a hostile server echoed
         self.response = response
         self.status_code = response.status_code
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}

@@ -371,9 +371,12 @@ class StartCall(Call[builtins.list[Payout]]):
 
 
 @rule("ids are ints")
-def _ids_given(payouts: object, name: str) -> tuple[builtins.list[object], bool]:
+def _ids_given(payouts: object, name: str, *, single: bool = False) -> tuple[builtins.list[object], bool]:
     """`payouts` as a list of entries and whether a list was given: exactly an int id, a `StartItem`
-    mapping, or a list or tuple of them; bytes, strings, sets, generators are refused, never iterated."""
+    mapping, or a list or tuple of them (`single`: exactly an int id); bytes, strings, sets, generators are
+    refused, never iterated."""
+    if single and type(payouts) is not int:
+        raise InvalidArgumentError(name, f"must be a payout id (int), got {type(payouts).__name__}")
     if isinstance(payouts, builtins.list | tuple):
         return builtins.list(payouts), True
     if type(payouts) is int or isinstance(payouts, Mapping):
@@ -547,7 +550,7 @@ class PayoutOperations:
         extra_body: Mapping[str, Any] | None = None,
     ) -> Steps[Payout]:
         """Start one pending payout now; returns it (status `started`, or already `sent`)."""
-        _ids_given(id if type(id) is int else None, "id")
+        _ids_given(id, "id", single=True)
         steps = self._start(id, None, phone_number, timeout, extra_headers, extra_query, extra_body, id_name="id")
         return _first(steps, id)
 
@@ -564,7 +567,7 @@ class PayoutOperations:
         extra_body: Mapping[str, Any] | None = None,
     ) -> Steps[Payout]:
         """Schedule one pending payout at `at` (an aware datetime or a string the spec accepts); returns it."""
-        _ids_given(id if type(id) is int else None, "id")
+        _ids_given(id, "id", single=True)
         _schedule_given(at)
         steps = self._start(
             id, at, phone_number, timeout, extra_headers, extra_query, extra_body, id_name="id", at_name="at"

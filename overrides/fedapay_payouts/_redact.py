@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["FILTER", "MASK", "Redactor", "install_log_filter", "redactor_for", "register"]
+__all__ = ["FILTER", "MASK", "Redactor", "install_log_filter", "redact_body", "redactor_for", "register"]
 
 MASK: Final = "[secure]"
 MIN_PIECE: Final = 8  # a run of this many characters of the key is masked wherever it appears
@@ -151,6 +151,24 @@ def redact(text: str, request: httpx.Request | None) -> str:
     for redactor in _live():
         text = redactor.redact(text)
     return text
+
+
+def redact_body(response: httpx.Response) -> None:
+    """Mask the key in a reply's body, in place: the reply an exception carries (`.response`) shows what the
+    server sent, and a hostile server may have echoed the key there. Bytes are read as Latin-1 (lossless; the key
+    is ASCII) so a body that is not UTF-8 is masked too. Only replies that become errors are scanned."""
+    try:
+        body = response.content
+    except Exception:  # noqa: BLE001 - a body never read (over the size limit): nothing of it to show
+        return
+    if not body:
+        return
+    text = body.decode("latin-1")
+    clean = redact(text, response.request)
+    if clean is text or clean == text:
+        return
+    response._content = clean.encode("latin-1", errors="replace")
+    response.__dict__.pop("_text", None)  # httpx caches the decoded text
 
 
 class _RedactingFilter(logging.Filter):

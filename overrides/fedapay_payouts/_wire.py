@@ -142,26 +142,35 @@ def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None
 
     FedaPay documents 204 with no body; its PHP library reads any JSON after a delete, its Ruby library the
     object (a `deleted` flag, Stripe-style), and its PHP tests answer `[]`. So any JSON is a yes, unless what it
-    shows of a payout says otherwise: another payout's id, `deleted: false`, or the payout sent or on its way
-    and not marked deleted. Prose is not judged (a `message` is not read). A body that is not JSON at all (an
-    HTML page from a proxy) is not FedaPay's answer."""
+    shows says otherwise: `deleted: false` (outside or inside an envelope), or a payout (alone, in `v1/payout`,
+    in a list or in `v1/payouts`) that is another one, or this one sent or on its way and not marked deleted.
+    Prose is not judged (a `message` is not read). A body that is not JSON at all (an HTML page from a proxy) is
+    not FedaPay's answer."""
     if not response.content.strip():
         return None
     try:
         data = _json(response)
     except APIResponseValidationError:
         return "its body is not JSON"
-    if isinstance(data, dict) and isinstance(data.get(PAYOUT_KEY), dict):
-        data = data[PAYOUT_KEY]
-    if not isinstance(data, dict):
-        return None
-    shown = data.get("id")
-    if shown is not None and (type(shown) is not int or shown != payout_id):
-        return f"with payout {shown!r}, not payout {payout_id} as asked"
-    if data.get("deleted") is False:
-        return f"saying payout {payout_id} is not deleted"
-    if data.get("status") in SENT_ON and not data.get("deleted_at") and data.get("deleted") is not True:
-        return f"with payout {payout_id} {data['status']}, not deleted"
+    shown: list[Any] = [data]
+    if isinstance(data, dict):
+        if data.get("deleted") is False:
+            return f"saying payout {payout_id} is not deleted"
+        inner = data.get(PAYOUT_KEY)
+        listed = data.get(PAYOUTS_KEY)
+        shown = [inner] if isinstance(inner, dict) else listed if isinstance(listed, list) else [data]
+    elif isinstance(data, list):
+        shown = data
+    for payout in shown:
+        if not isinstance(payout, dict):
+            continue
+        found = payout.get("id")
+        if found is not None and (type(found) is not int or found != payout_id):
+            return f"with payout {found!r}, not payout {payout_id} as asked"
+        if payout.get("deleted") is False:
+            return f"saying payout {payout_id} is not deleted"
+        if payout.get("status") in SENT_ON and not payout.get("deleted_at") and payout.get("deleted") is not True:
+            return f"with payout {payout_id} {payout['status']}, not deleted"
     return None
 
 

@@ -20,6 +20,7 @@ import pytest
 from fedapay_mock.server import MockServer
 from fedapay_payouts import (
     APIResponseValidationError,
+    FedaPay,
     InvalidArgumentError,
     PayoutOutcomeUnknownError,
 )
@@ -220,3 +221,17 @@ def test_an_unreadable_start_or_update_reply_is_an_unknown_outcome(body: bytes) 
             act(client.payouts)
         assert 5 in caught.value.payout_ids
         assert isinstance(caught.value.__cause__, APIResponseValidationError)
+
+
+@pytest.mark.parametrize(("value", "kind"), [("42", "str"), (True, "bool"), (42.0, "float"), ([42], "list")])
+def test_send_now_and_schedule_name_the_type_they_were_given(value: Any, kind: str) -> None:
+    client = FedaPay("sk_sandbox_x")  # refused before any request: no server needed
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    acts: list[Callable[[], object]] = [
+        lambda: client.payouts.send_now(value), lambda: client.payouts.schedule(value, later),
+    ]
+    for act in acts:
+        with pytest.raises(InvalidArgumentError) as caught:
+            act()
+        assert caught.value.argument == "id"
+        assert caught.value.problem == f"must be a payout id (int), got {kind}"  # it said NoneType

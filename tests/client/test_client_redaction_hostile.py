@@ -48,6 +48,7 @@ def texts_of(error: BaseException) -> dict[str, str]:
     if isinstance(response, httpx.Response):
         texts["response repr"] = repr(response)
         texts["response headers"] = repr(response.headers)
+        texts["response body"] = response.text  # the reply the error carries: README, "masked in error bodies"
     if isinstance(error, APIStatusError):
         texts["attributes"] = repr((error.message, error.errors, error.request_id))
     return texts

@@ -112,7 +112,13 @@ SENT_WITHOUT_DELETED_AT = {name: value for name, value in payout(status="sent").
     one(SENT_WITHOUT_DELETED_AT),
     one({"id": 5, "deleted": False}),
     lambda request: httpx.Response(200, content=b"<html>deleted</html>"),
-], ids=["another payout", "the payout sent", "the payout sent, no deleted_at", "deleted: false", "HTML"])
+    lambda request: httpx.Response(200, json={"v1/payout": payout(), "deleted": False}),
+    lambda request: httpx.Response(200, json=[payout(id=99, status="sent")]),
+    lambda request: httpx.Response(200, json={"v1/payouts": [payout(status="sent")]}),
+    lambda request: httpx.Response(200, json={"v1/payouts": [payout(id=99)]}),
+], ids=["another payout", "the payout sent", "the payout sent, no deleted_at", "deleted: false", "HTML",
+        "deleted: false beside the envelope", "a list with another payout", "v1/payouts with it sent",
+        "v1/payouts with another payout"])
 def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_outcome(reply: Handler) -> None:
     # The reply is "maybe acted": the payout is looked up; still there, the delete goes again, gets the same
     # answer, and the retries end in PayoutOutcomeUnknownError: never a silent success.
