@@ -204,10 +204,26 @@ def _closed(task: asyncio.Task[None]) -> None:
         task.exception()  # retrieved: a failed close of a transport let go is nobody's error
 
 
-def _acting(request: httpx.Request, before: httpx.Request | None) -> httpx.Request | None:
-    """The request an interrupted call may have acted with: `request` once it changes state and was handed to the
-    transport (`_retry.HANDED`), else the one before."""
-    return request if request.method != "GET" and request.extensions.get(HANDED) else before
+class _Interruption:
+    """One call's watch for an interruption: a cancellation (asyncio) or Ctrl-C leaving the call after a request
+    that changes state was handed to the transport (`_retry.HANDED`) gets a note saying the server may have acted
+    (`_retry.interrupted_note`); the caller's own exception goes on. Shared by both drivers."""
+
+    __slots__ = ("acted",)
+
+    def __init__(self) -> None:
+        self.acted: httpx.Request | None = None
+
+    def __enter__(self) -> _Interruption:
+        return self
+
+    def saw(self, request: httpx.Request) -> None:
+        if request.method != "GET" and request.extensions.get(HANDED):
+            self.acted = request
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if self.acted is not None and exc is not None and not isinstance(exc, Exception):
+            exc.add_note(interrupted_note(self.acted))
 
 
 def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
@@ -747,44 +763,37 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         events = steps()
         # Only the operation's own end (StopIteration from `events`) ends the call: one raised by a
         # transport or a sleep must not pass for a result.
-        acted: httpx.Request | None = None  # this call's last request that changes state and may have left
-        try:
-            with limit:
+        with limit, _Interruption() as interrupted:
+            try:
+                event = next(events)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            while True:
+                if type(event) is Send:
+                    try:
+                        outcome: Outcome | None = self._send(event.request, limit)
+                    finally:
+                        interrupted.saw(event.request)
+                elif type(event) is Sleep:
+                    outcome = None
+                    problem = self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                    if problem is not None:  # handed to the operation: it says whether the server may have acted
+                        try:
+                            event = events.throw(problem)
+                        except StopIteration as done:
+                            return done.value  # type: ignore[no-any-return]
+                        continue
+                else:
+                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
-                    event = next(events)
+                    event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                while True:
-                    if type(event) is Send:
-                        try:
-                            outcome: Outcome | None = self._send(event.request, limit)
-                        finally:
-                            acted = _acting(event.request, acted)
-                    elif type(event) is Sleep:
-                        outcome = None
-                        problem = self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
-                        if problem is not None:  # handed to the operation: it says whether the server may have acted
-                            try:
-                                event = events.throw(problem)
-                            except StopIteration as done:
-                                return done.value  # type: ignore[no-any-return]
-                            continue
-                    else:
-                        raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
-                    try:
-                        event = events.send(outcome)
-                    except StopIteration as done:
-                        return done.value  # type: ignore[no-any-return]
-                    finally:
-                        # Not kept in this frame once handed over: a transport error may quote what a server sent
-                        # (the key echoed in a malformed status line), and a traceback printed with its locals
-                        # shows every frame's.
-                        del outcome
-        except BaseException as exc:
-            # Cancelled (asyncio), or Ctrl-C: the caller's own exception goes on, saying what may have happened.
-            if acted is not None and not isinstance(exc, Exception):
-                exc.add_note(interrupted_note(acted))
-            raise
+                finally:
+                    # Not kept in this frame once handed over: a transport error may quote what a server sent
+                    # (the key echoed in a malformed status line), and a traceback printed with its locals
+                    # shows every frame's.
+                    del outcome
 
     def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
@@ -922,44 +931,37 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             self._refuse_other_loop(asyncio.get_running_loop())
         limit = self._start_deadline(deadline)
         events = steps()
-        acted: httpx.Request | None = None  # this call's last request that changes state and may have left
-        try:
-            with limit:
+        with limit, _Interruption() as interrupted:
+            try:
+                event = next(events)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            while True:
+                if type(event) is Send:
+                    try:
+                        outcome: Outcome | None = await self._send(event.request, limit)
+                    finally:
+                        interrupted.saw(event.request)
+                elif type(event) is Sleep:
+                    outcome = None
+                    problem = await self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
+                    if problem is not None:  # handed to the operation: it says whether the server may have acted
+                        try:
+                            event = events.throw(problem)
+                        except StopIteration as done:
+                            return done.value  # type: ignore[no-any-return]
+                        continue
+                else:
+                    raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
                 try:
-                    event = next(events)
+                    event = events.send(outcome)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                while True:
-                    if type(event) is Send:
-                        try:
-                            outcome: Outcome | None = await self._send(event.request, limit)
-                        finally:
-                            acted = _acting(event.request, acted)
-                    elif type(event) is Sleep:
-                        outcome = None
-                        problem = await self._slept(min(event.seconds, max(limit.remaining(), 0.0)))
-                        if problem is not None:  # handed to the operation: it says whether the server may have acted
-                            try:
-                                event = events.throw(problem)
-                            except StopIteration as done:
-                                return done.value  # type: ignore[no-any-return]
-                            continue
-                    else:
-                        raise TypeError(f"an operation yielded {type(event).__name__}, not Send or Sleep")
-                    try:
-                        event = events.send(outcome)
-                    except StopIteration as done:
-                        return done.value  # type: ignore[no-any-return]
-                    finally:
-                        # Not kept in this frame once handed over: a transport error may quote what a server sent
-                        # (the key echoed in a malformed status line), and a traceback printed with its locals
-                        # shows every frame's.
-                        del outcome
-        except BaseException as exc:
-            # Cancelled (asyncio), or Ctrl-C: the caller's own exception goes on, saying what may have happened.
-            if acted is not None and not isinstance(exc, Exception):
-                exc.add_note(interrupted_note(acted))
-            raise
+                finally:
+                    # Not kept in this frame once handed over: a transport error may quote what a server sent
+                    # (the key echoed in a malformed status line), and a traceback printed with its locals
+                    # shows every frame's.
+                    del outcome
 
     async def _send(self, request: httpx.Request, deadline: Deadline) -> Outcome:
         """One attempt: the reply read whole (within the size limit) by the attempt's limits, or the error."""
