@@ -3,8 +3,10 @@
 FedaPay's listings are newest first and move while they are read: a payout created shifts every later one to
 the next page, one deleted shifts them back, so a page can be skipped. A walk vouches that it saw every payout
 that existed throughout it only if it reached the last page, every page gave the same `total_count` and it saw
-that many payouts. A server ignoring `page` (the same payouts on every page) is cut off after `IDLE_PAGES`
-pages with nothing new: such a walk never vouches, whatever it saw.
+that many payouts. A server ignoring `page` is cut off, and such a walk never vouches, whatever it saw: at
+once when its reply names a next page that is not past the page asked for (it answered another page: the
+client's walk stops there too, `fedapay_payouts._pagination`), else after `MAX_STALE_PAGES` pages in a row
+with nothing new (the client's limit).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-IDLE_PAGES = 20  # pages in a row with no payout not seen before: a server ignoring `page`; the walk ends, unvouched
+from fedapay_payouts._pagination import MAX_STALE_PAGES
 
 MOVED = "moved while it was read (payouts created or deleted meanwhile)"
 IGNORED_PAGING = "ignored paging (the same payouts on every page)"
@@ -57,8 +59,9 @@ async def walk_pages(fetch: Callable[[int], Awaitable[Any]], walk: Walk) -> Asyn
         for payout in fresh:
             yield payout
         idle = 0 if fresh else idle + 1
-        if idle >= IDLE_PAGES:
+        following = result.next_page
+        if idle > MAX_STALE_PAGES or (following is not None and following <= page):
             walk.cut_off = True
             return
-        page = result.next_page
+        page = following
     walk.ended = True

@@ -9,13 +9,16 @@ second payout, not a replay."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fedapay_bulk.paging import IGNORED_PAGING, Walk, walk_pages
 from fedapay_mock.server import serve_asgi
-from fedapay_payouts import FedaPay
+from fedapay_payouts import FedaPay, ListMeta, Payout, PayoutPage
+from fedapay_payouts._pagination import MAX_STALE_PAGES
 
 from tests.bulk.bulk_support import API_KEY, HEADER, payouts_by_reference, payroll_rows, run_bulk, write_csv
 from tests.bulk.paging_proxy import Proxy, Query
@@ -58,6 +61,11 @@ def _error_line(err: str) -> str:
     return lines[-1]
 
 
+def _pages_asked(mock: MockServer) -> int:
+    requests = mock.stats()["requests"]
+    return int(requests.get("list_payouts", 0)) + int(requests.get("search_payouts", 0))
+
+
 def test_a_server_ignoring_page_stops_the_run_before_any_row_is_created_again(
     fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,9 +87,13 @@ def test_a_server_ignoring_page_stops_the_run_before_any_row_is_created_again(
         return query
 
     created = fedapay_mock.stats()["requests"]["create_payout"]
+    listed = _pages_asked(fedapay_mock)
     with serve_asgi(Proxy(fedapay_mock.root_url, ignoring), lifespan="off") as proxy:
         refused = run_bulk(fedapay_mock, str(payroll), "--adopt-existing", monkeypatch=monkeypatch,
                            api_key=OTHER_KEY, base_url=proxy.base_url)
+        # Each walk (the list, then a search for each of the 10 rows it could not vouch for) stops at its second
+        # page, which names itself as the next again: 231 pages were asked when only 20 stale pages stopped it.
+        assert _pages_asked(fedapay_mock) - listed <= 2 * (1 + 10)
         assert refused.code == 2, refused.out + refused.err
         line = _error_line(refused.err)
         assert line.startswith("error: 10 row(s) could not be checked for a payout FedaPay may already hold"), line
@@ -172,3 +184,34 @@ def test_a_search_the_list_moves_under_is_asked_again_and_never_taken_for_no_pay
     assert mark == "adopt"  # still pending: the next run looks every row up again, and adopts
     assert resumed.code == 0, resumed.out + resumed.err
     assert _counts(fedapay_mock, references) == {"EMP-A": 1, "EMP-B": 1}
+
+
+def _payout(payout_id: int) -> Payout:
+    return Payout.from_dict({
+        "klass": "v1/payout", "id": payout_id, "reference": f"r{payout_id}", "amount": 1000, "status": "pending",
+        "customer_id": 1, "currency_id": 1, "mode": "mtn_open", "created_at": "2024-10-24T17:27:45.677Z",
+        "updated_at": "2024-10-24T17:27:45.677Z",
+    })
+
+
+def test_a_server_repeating_one_page_under_each_asked_number_is_cut_off_after_the_clients_stale_limit() -> None:
+    """A server that ignores `page` yet echoes the number asked (so every page looks like the next one) is
+    stopped by the stale-page limit the client's own walk uses: the walk ends, unvouched, never endless."""
+    asked: list[int] = []
+    same = [_payout(i) for i in range(1, 101)]
+
+    async def fetch(page: int) -> PayoutPage:
+        asked.append(page)
+        meta = ListMeta(current_page=page, next_page=page + 1, prev_page=page - 1 or None, total_pages=10**6,
+                        total_count=10**8, per_page=100)
+        return PayoutPage(same, meta, page=page, per_page=100)
+
+    async def walk_all(walk: Walk) -> list[int]:
+        return [payout.id async for payout in walk_pages(fetch, walk)]
+
+    walk = Walk()
+    assert asyncio.run(walk_all(walk)) == list(range(1, 101))  # each payout once
+    assert asked == list(range(1, MAX_STALE_PAGES + 3))  # the first page, then MAX_STALE_PAGES + 1 with nothing new
+    assert walk.cut_off
+    assert not walk.complete
+    assert walk.why == IGNORED_PAGING
