@@ -10,6 +10,7 @@ breakage finder decides only whether a changed function still accepts every old 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,9 +90,43 @@ def _walk(obj: Any, path: str, out: Surface, depth: int = 0) -> None:
         _walk(member, f"{path}.{name}", out, depth + 1)
 
 
+# Surfaces already read by this process, by the digest of the sources read: a regenerate reads the committed
+# packages ("old") and its build ("new"), and a later regenerate in the same process (`--check` after a run,
+# the test suite's many) mostly reads the same sources again. griffe takes 0.1-0.3 s a package. The last few
+# only: a surface holds griffe's whole tree of the package.
+_READ: dict[str, dict[str, Surface]] = {}
+_READ_KEPT = 4
+
+
+def _sources_digest(search_paths: list[Path], packages: list[str]) -> str:
+    """What griffe reads for `packages` on `search_paths`: each package's Python files, named relative to its
+    search path, with their bytes (where a tree lies does not change its surface)."""
+    digest = hashlib.sha256(repr(packages).encode())
+    for index, base in enumerate(search_paths):
+        for package in packages:
+            tree = base / package
+            files = sorted(tree.rglob("*.py*")) if tree.is_dir() else []
+            files += [module for module in (base / f"{package}.py", base / f"{package}.pyi") if module.is_file()]
+            for path in files:
+                if path.suffix in (".py", ".pyi") and path.is_file():
+                    digest.update(f"\0{index}\0{path.relative_to(base).as_posix()}\0".encode())
+                    digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def load_surfaces(search_paths: list[Path], packages: list[str]) -> dict[str, Surface]:
     """Each package's public surface. The first is walked whole (its modules and classes); the others
-    are walked through their exports, so re-exported objects count with their full members."""
+    are walked through their exports, so re-exported objects count with their full members. Read once per
+    process for the same sources (`_READ`)."""
+    key = _sources_digest(search_paths, packages)
+    surfaces = _READ.pop(key, None) or _load_surfaces(search_paths, packages)
+    _READ[key] = surfaces  # the newest last
+    while len(_READ) > _READ_KEPT:
+        del _READ[next(iter(_READ))]
+    return surfaces
+
+
+def _load_surfaces(search_paths: list[Path], packages: list[str]) -> dict[str, Surface]:
     loader = griffe.GriffeLoader(search_paths=[str(p) for p in search_paths])
     modules = {}
     for package in packages:
