@@ -110,9 +110,11 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(APIError):
-    """The server said yes, but its reply is not a shape this client can read.
+    """The server answered 2xx, but its reply is not a shape this client can read, or not FedaPay's answer to the
+    request (another payout, another amount...).
 
-    For a create, start, update or delete the operation *did* happen on the server.
+    For a create, start, update or delete the server may have acted: those end in `PayoutOutcomeUnknownError`,
+    which carries this error as its cause and says how to check.
     """
 
     def __init__(

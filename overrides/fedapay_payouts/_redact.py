@@ -15,6 +15,7 @@ clients alive in this process (each client registers its key here; the registry 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import urllib.parse
@@ -165,10 +166,39 @@ def redact_body(response: httpx.Response) -> None:
         return
     text = body.decode("latin-1")
     clean = redact(text, response.request)
-    if clean is text or clean == text:
+    clean = _redact_json(clean.encode("latin-1", errors="replace"), response.request) or clean
+    if clean == text:
         return
     response._content = clean.encode("latin-1", errors="replace")
     response.__dict__.pop("_text", None)  # httpx caches the decoded text
+
+
+def _redact_json(body: bytes, request: httpx.Request) -> str | None:
+    """A JSON body written again with the key masked in its strings, when only decoding shows the key (a server
+    writing it in `\\u` escapes); None when there is nothing to mask or the body is not JSON."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    changed = False
+
+    def clean(value: object) -> object:
+        nonlocal changed
+        if isinstance(value, str):
+            masked = redact(value, request)
+            changed = changed or masked != value
+            return masked
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {clean(key): clean(item) for key, item in value.items()}
+        return value
+
+    try:
+        cleaned = clean(document)
+    except RecursionError:  # nested past Python's limit: not shown at all rather than shown with the key
+        return json.dumps("[body withheld: nested too deep to mask]")
+    return json.dumps(cleaned) if changed else None
 
 
 class _RedactingFilter(logging.Filter):

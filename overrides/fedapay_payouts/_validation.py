@@ -159,9 +159,11 @@ def json_value(
             wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
         else:
             return wire
+    # A subclass (Django's SafeString, markupsafe's Markup, an IntEnum, numpy's str_) goes out as the plain value
+    # its base holds: the schema validator and the JSON encoder take only the built-in types.
     if isinstance(value, str):
         try:
-            return _utf8(value, where or "body")
+            return _utf8(str.__str__(value), where or "body")
         except InvalidArgumentError as exc:
             return _not_json(exc.argument, exc.problem, problems)
     if value is None or isinstance(value, bool):
@@ -169,11 +171,11 @@ def json_value(
     if isinstance(value, int):
         if not MIN_WIRE_INT <= value <= MAX_WIRE_INT:
             return _not_json(where, f"must fit in 64 bits (FedaPay's integers), got {_shown(value)}", problems)
-        return value
+        return int.__int__(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             return _not_json(where, f"must be a finite number, got {value!r} (not valid JSON)", problems)
-        return value
+        return float.__float__(value)
     if dates and isinstance(value, datetime.datetime):
         return iso_instant(value, where)
     if dates and isinstance(value, datetime.date):

@@ -53,7 +53,7 @@ def server_text(text: str, response: httpx.Response, limit: int = MAX_TEXT) -> s
 
 def _unreadable(response: httpx.Response, problem: str) -> APIResponseValidationError:
     request = response.request
-    effect = "" if request.method == "GET" else "; the operation did take effect on the server"
+    effect = "" if request.method == "GET" else "; the server may have acted"
     return APIResponseValidationError(
         f"{request.method} {request.url.path} replied {response.status_code} but {problem}{effect}", response=response
     )

@@ -48,7 +48,7 @@ def page(items: list[Any], **meta: Any) -> dict[str, Any]:
 
 def says_the_server_may_have_acted(error: BaseException) -> bool:
     return isinstance(error, PayoutOutcomeUnknownError) or (
-        isinstance(error, APIResponseValidationError) and "did take effect on the server" in str(error)
+        isinstance(error, APIResponseValidationError) and "the server may have acted" in str(error)
     )
 
 

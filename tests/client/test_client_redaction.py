@@ -79,3 +79,25 @@ def test_the_webhook_secret_is_never_shown(caplog: pytest.LogCaptureFixture) -> 
         verifier.construct_event(b'{"name": "payout.sent"}', "t=1,s=deadbeef")
     for text in [*exception_texts(caught.value), repr(verifier), str(verifier), caplog.text]:
         assert WEBHOOK_SECRET not in text
+
+
+def test_a_key_echoed_in_json_escapes_is_masked_in_the_reply_the_error_carries() -> None:
+    """A body writing the key as `\\u0073\\u006b...` shows it once decoded: `.response` (its text and its JSON)
+    is written again with the key masked, as the error's own text is."""
+    from fedapay_payouts import FedaPay
+
+    escaped = "".join(f"\\u{ord(character):04x}" for character in API_KEY)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        body = '{"message": "bad key ' + escaped + '", "errors": {"key": ["' + escaped[:60] + API_KEY[10:] + '"]}}'
+        return httpx.Response(422, content=body.encode(), headers={"content-type": "application/json"})
+
+    client = FedaPay(API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(echo)))
+    with pytest.raises(FedaPayError) as caught:
+        client.payouts.retrieve(1)
+    response = caught.value.response  # type: ignore[attr-defined]
+    assert isinstance(response, httpx.Response)
+    assert response.json()["message"] == "bad key [secure]"
+    for text in [*exception_texts(caught.value), response.text, repr(response.json()), str(caught.value)]:
+        assert API_KEY not in text
+        assert API_KEY[10:] not in text

@@ -219,3 +219,26 @@ def test_exceptions_are_shown_under_the_package_name() -> None:
     assert "_exceptions" not in shown.splitlines()[-1]
     for name in ("NotFoundError", "APIConnectionError", "PayoutOutcomeUnknownError", "FedaPayError"):
         assert getattr(fedapay_payouts, name).__module__ == "fedapay_payouts"
+
+
+class _SafeString(str):  # Django's SafeString, markupsafe's Markup, numpy's str_: a str subclass
+    __slots__ = ()
+
+
+class _Cents(int):
+    __slots__ = ()
+
+
+def test_str_and_int_subclasses_are_checked_and_sent_as_their_plain_values(fedapay_mock: Any) -> None:
+    """A subclass reached the schema validator as itself: a bare ValueError ('Unsupported type'), no field named."""
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        payout = client.payouts.create(
+            amount=_Cents(1500), currency=_SafeString("XOF"), mode=_SafeString("mtn_open"),
+            customer={"firstname": _SafeString("Ada"), "lastname": _SafeString("Lovelace")},
+            merchant_reference=_SafeString("inv-77"),
+        )
+        assert (payout.amount, payout.currency_id) == (1500, 1)
+        assert client.payouts.retrieve(payout.id).amount == 1500
+        with pytest.raises(InvalidArgumentError) as caught:
+            client.payouts.create(amount=_Cents(0), currency="XOF", mode="mtn_open", customer=CUSTOMER)
+        assert caught.value.argument == "amount"
