@@ -15,12 +15,13 @@ clients alive in this process (each client registers its key here; the registry 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import urllib.parse
 import weakref
 from typing import TYPE_CHECKING, Final
+
+from ._json import dumps, loads
 
 if TYPE_CHECKING:
     import httpx
@@ -177,7 +178,7 @@ def _redact_json(body: bytes, request: httpx.Request) -> str | None:
     """A JSON body written again with the key masked in its strings, when only decoding shows the key (a server
     writing it in `\\u` escapes); None when there is nothing to mask or the body is not JSON."""
     try:
-        document = json.loads(body)
+        document = loads(body)  # nesting past its depth limit is a ValueError too
     except ValueError:
         return None
     changed = False
@@ -194,11 +195,8 @@ def _redact_json(body: bytes, request: httpx.Request) -> str | None:
             return {clean(key): clean(item) for key, item in value.items()}
         return value
 
-    try:
-        cleaned = clean(document)
-    except RecursionError:  # nested past Python's limit: not shown at all rather than shown with the key
-        return json.dumps("[body withheld: nested too deep to mask]")
-    return json.dumps(cleaned) if changed else None
+    cleaned = clean(document)
+    return dumps(cleaned).decode("latin-1") if changed else None  # the bytes as they are (UTF-8), as above
 
 
 class _RedactingFilter(logging.Filter):
