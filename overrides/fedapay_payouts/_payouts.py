@@ -13,6 +13,7 @@ import builtins
 import datetime
 import functools
 import time
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar, Unpack
@@ -58,18 +59,57 @@ R = TypeVar("R")
 PENDING: Final = "pending"
 
 
+def _same_name(stated: object, asked: object) -> bool:
+    """Two names or emails the same up to case, spacing and Unicode form (a server may tidy what it stores)."""
+    def tidy(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+    return not (isinstance(stated, str) and isinstance(asked, str)) or tidy(stated) == tidy(asked)
+
+
 def _who_differs(payout: Payout, body: Mapping[str, Any]) -> str | None:
-    """Whether a reply's payout pays someone else than the request named: another mode (the network paid
-    through) or another existing customer. Only a value the reply states is compared (a server that leaves
-    a field out says nothing about it)."""
+    """Whether a reply's payout pays someone else, or in another currency, than the request named: another mode
+    (the network paid through), another currency, another existing customer, or a new customer of another name
+    or email. Only a value the reply states is compared (a server that leaves a field out says nothing about it;
+    `currency` and `customer` are stated when the call asked for them with `include=`)."""
     mode = body.get("mode")
     if isinstance(mode, str) and isinstance(payout.mode, str) and payout.mode != mode:
         return f"with a payout in mode {payout.mode!r}, not {mode!r} as asked"
+    currency = body.get("currency")
+    iso = currency.get("iso") if isinstance(currency, Mapping) else None
+    stated_iso = None if isinstance(payout.currency, Unset) else payout.currency.iso
+    if isinstance(iso, str) and isinstance(stated_iso, str) and stated_iso.upper() != iso.upper():
+        return f"with a payout in {stated_iso!r}, not {iso!r} as asked"
     customer = body.get("customer")
-    customer_id = customer.get("id") if isinstance(customer, Mapping) else None
-    if isinstance(customer_id, int) and isinstance(payout.customer_id, int) and payout.customer_id != customer_id:
-        return f"with a payout to customer {payout.customer_id}, not customer {customer_id} as asked"
+    if not isinstance(customer, Mapping):
+        return None
+    customer_id = customer.get("id")
+    stated_customer = payout.customer
+    if isinstance(customer_id, int):
+        shown_ids = {payout.customer_id} | (set() if isinstance(stated_customer, Unset) else {stated_customer.id})
+        other = next((shown for shown in shown_ids if isinstance(shown, int) and shown != customer_id), None)
+        if other is not None:
+            return f"with a payout to customer {other}, not customer {customer_id} as asked"
+    elif not isinstance(stated_customer, Unset):
+        for field in ("firstname", "lastname", "email"):
+            if not _same_name(getattr(stated_customer, field), customer.get(field)):
+                return f"with a payout to a customer of another {field} than asked"
+        if not _same_number(stated_customer.additional_properties.get("phone_number"), customer.get("phone_number")):
+            return "with a payout to a customer of another phone number than asked"
     return None
+
+
+def _digits(phone: object) -> str | None:
+    number = phone.get("number") if isinstance(phone, Mapping) else phone
+    return "".join(c for c in number if c.isdigit()) if isinstance(number, str) else None
+
+
+def _same_number(stated: object, asked: object) -> bool:
+    """Two phone numbers the same, one perhaps written with its country code (`+22997808080`, `97808080`)."""
+    shown, wanted = _digits(stated), _digits(asked)
+    if not shown or not wanted:
+        return True
+    return shown.endswith(wanted) or wanted.endswith(shown) if min(len(shown), len(wanted)) >= 6 else shown == wanted
 
 
 def _shown_date(value: object) -> str:
@@ -201,9 +241,9 @@ class DeleteCall(Call[None]):
         super().__init__(request)
 
     def read(self, response: httpx.Response) -> None:
-        """Success: no body (FedaPay's documented 204), an empty JSON body (`[]`, `{}`: what FedaPay's PHP
-        library's own tests answer), or the payout asked, not left sent or started. Anything else, an error
-        message under a 2xx included, does not say the payout was deleted."""
+        """Success: no body (FedaPay's documented 204), or JSON that does not say otherwise
+        (`_wire.delete_reply_problem`: `[]` and `{}` as FedaPay's PHP library's own tests answer, the payout
+        asked marked deleted...)."""
         problem = delete_reply_problem(response, self.payout_id)
         if problem:
             raise _mismatch(response, problem)

@@ -21,8 +21,6 @@ import urllib.parse
 import weakref
 from typing import TYPE_CHECKING, Final
 
-from ._json import dumps, loads
-
 if TYPE_CHECKING:
     import httpx
 
@@ -177,6 +175,8 @@ def redact_body(response: httpx.Response) -> None:
 def _redact_json(body: bytes, request: httpx.Request) -> str | None:
     """A JSON body written again with the key masked in its strings, when only decoding shows the key (a server
     writing it in `\\u` escapes); None when there is nothing to mask or the body is not JSON."""
+    from ._json import dumps, loads  # here: importing the package loads no JSON codec (only an error reply does)
+
     try:
         document = loads(body)  # nesting past its depth limit is a ValueError too
     except ValueError:

@@ -137,40 +137,72 @@ def read_payout(response: httpx.Response) -> Payout:
     raise _unreadable(response, "the body is not a payout")
 
 
+# A `deleted` flag saying yes; any other value present (false, 0, "false") says no. Null says nothing.
+_DELETED_YES: Final = (True, 1, "true", "1")
+
+
+def _says_not_deleted(shown: dict[str, Any]) -> bool:
+    flag = shown.get("deleted")
+    return flag is not None and not any(flag == yes and type(flag) is type(yes) for yes in _DELETED_YES)
+
+
+def _shown_payouts(data: Any) -> list[Any] | None:
+    """The payouts a delete's reply shows: itself, in `v1/payout` or `v1/payouts` (an object or a list in
+    either), or in a list, envelopes inside lists unwrapped. None when an envelope holds neither."""
+    if isinstance(data, dict):
+        found = [data[key] for key in (PAYOUT_KEY, PAYOUTS_KEY) if key in data]
+        if not found:
+            return [data]
+        shown: list[Any] = []
+        for held in found:
+            if isinstance(held, dict):
+                shown.append(held)
+            elif isinstance(held, list):
+                shown += held
+            else:
+                return None
+        data = shown
+    if isinstance(data, list):
+        return [item[PAYOUT_KEY] if isinstance(item, dict) and PAYOUT_KEY in item else item for item in data]
+    return []
+
+
 def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None:
     """Why a delete's 2xx does not say payout `payout_id` is deleted, or None when it is the server's yes.
 
     FedaPay documents 204 with no body; its PHP library reads any JSON after a delete, its Ruby library the
     object (a `deleted` flag, Stripe-style), and its PHP tests answer `[]`. So any JSON is a yes, unless what it
-    shows says otherwise: `deleted: false` (outside or inside an envelope), or a payout (alone, in `v1/payout`,
-    in a list or in `v1/payouts`) that is another one, or this one sent or on its way and not marked deleted.
-    Prose is not judged (a `message` is not read). A body that is not JSON at all (an HTML page from a proxy) is
-    not FedaPay's answer."""
+    shows says otherwise: `false`, a `deleted` flag other than yes (outside or inside an envelope), an envelope
+    holding no payout, or a payout (alone, in `v1/payout`, in a list or in `v1/payouts`) that is another one,
+    this one scheduled, sent or on its way and not marked deleted (it would still be paid), or this one with
+    `deleted_at` stated null. Prose is not judged (a `message` is not read). A body that is not JSON at all (an
+    HTML page from a proxy) is not FedaPay's answer."""
     if not response.content.strip():
         return None
     try:
         data = _json(response)
     except APIResponseValidationError:
         return "its body is not JSON"
-    shown: list[Any] = [data]
-    if isinstance(data, dict):
-        if data.get("deleted") is False:
-            return f"saying payout {payout_id} is not deleted"
-        inner = data.get(PAYOUT_KEY)
-        listed = data.get(PAYOUTS_KEY)
-        shown = [inner] if isinstance(inner, dict) else listed if isinstance(listed, list) else [data]
-    elif isinstance(data, list):
-        shown = data
+    if data is False or (isinstance(data, dict) and _says_not_deleted(data)):
+        return f"saying payout {payout_id} is not deleted"
+    shown = _shown_payouts(data)
+    if shown is None:
+        return "with an envelope that holds no payout"
     for payout in shown:
         if not isinstance(payout, dict):
             continue
         found = payout.get("id")
         if found is not None and (type(found) is not int or found != payout_id):
             return f"with payout {found!r}, not payout {payout_id} as asked"
-        if payout.get("deleted") is False:
+        if _says_not_deleted(payout):
             return f"saying payout {payout_id} is not deleted"
-        if payout.get("status") in SENT_ON and not payout.get("deleted_at") and payout.get("deleted") is not True:
-            return f"with payout {payout_id} {payout['status']}, not deleted"
+        if payout.get("deleted") is True or payout.get("deleted_at"):
+            continue
+        status = payout.get("status")
+        if status in SENT_ON or status == "scheduled":
+            return f"with payout {payout_id} {status}, not deleted"
+        if "deleted_at" in payout:  # stated null: not deleted
+            return f"with payout {payout_id} shown without a deletion time (deleted_at null)"
     return None
 
 

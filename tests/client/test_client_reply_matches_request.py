@@ -44,10 +44,22 @@ def one(body: Any, status: int = 200) -> Handler:
     )
 
 
+def _customer(**changes: Any) -> dict[str, Any]:
+    return {"klass": "v1/customer", "id": 7, "firstname": "Ada", "lastname": "Lovelace", "email": None, **changes}
+
+
 @pytest.mark.parametrize(("asked", "answered", "problem"), [
     ({"customer": {"id": 7}}, payout(customer_id=9), "to customer 9, not customer 7 as asked"),
+    ({"customer": {"id": 7}}, payout(customer=_customer(id=9)), "to customer 9, not customer 7 as asked"),
     ({"mode": "moov"}, payout(mode="mtn_open"), "in mode 'mtn_open', not 'moov' as asked"),
-], ids=["another customer", "another mode"])
+    ({}, payout(currency={"klass": "v1/currency", "id": 2, "iso": "GNF"}), "in 'GNF', not 'XOF' as asked"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(firstname="Eve")), "another firstname"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(lastname="Mallory")), "another lastname"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(email="eve@example.com")), "another email"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "+22966000000", "country": "bj"})),
+     "another phone number"),
+], ids=["another customer", "another customer, stated in full", "another mode", "another currency",
+        "another firstname", "another lastname", "another email", "another phone number"])
 def test_a_create_answered_for_another_beneficiary_is_an_unknown_outcome_with_the_key(
     asked: dict[str, Any], answered: dict[str, Any], problem: str
 ) -> None:
@@ -64,6 +76,17 @@ def test_a_create_reply_that_matches_is_success() -> None:
     client, _ = scripted(one(payout(), status=201), one(payout(customer_id=123), status=201))
     assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer={"id": 7}).customer_id == 7
     assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER).customer_id == 123
+
+
+def test_a_create_reply_stating_the_same_currency_and_customer_tidied_is_success() -> None:
+    # A server may tidy what it stores (case, spaces, the number without its country code): still the same.
+    tidied = _customer(firstname="ADA ", lastname="lovelace", email="Ada@Example.com",
+                       phone_number={"number": "97808080", "country": "bj"})
+    client, _ = scripted(one(payout(currency={"klass": "v1/currency", "id": 1, "iso": "XOF"}, customer=tidied),
+                             status=201))
+    created = client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER,
+                                    include="currency,customer")
+    assert created.id == 5
 
 
 @pytest.mark.parametrize(("changes", "answered", "problem"), [
@@ -116,9 +139,23 @@ SENT_WITHOUT_DELETED_AT = {name: value for name, value in payout(status="sent").
     lambda request: httpx.Response(200, json=[payout(id=99, status="sent")]),
     lambda request: httpx.Response(200, json={"v1/payouts": [payout(status="sent")]}),
     lambda request: httpx.Response(200, json={"v1/payouts": [payout(id=99)]}),
+    one(payout(status="scheduled")),
+    one({name: value for name, value in payout(status="scheduled").items() if name != "deleted_at"}),
+    one(payout(status="pending")),
+    one(False),
+    lambda request: httpx.Response(200, json=[{"v1/payout": payout(id=99)}]),
+    lambda request: httpx.Response(200, json={"v1/payouts": payout(id=99)}),
+    lambda request: httpx.Response(200, json={"v1/payout": [payout(id=99)]}),
+    lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "deleted": 0}}),
+    lambda request: httpx.Response(200, json={"deleted": "false"}),
+    lambda request: httpx.Response(200, json={"v1/payout": "deleted"}),
 ], ids=["another payout", "the payout sent", "the payout sent, no deleted_at", "deleted: false", "HTML",
         "deleted: false beside the envelope", "a list with another payout", "v1/payouts with it sent",
-        "v1/payouts with another payout"])
+        "v1/payouts with another payout", "the payout still scheduled (it would be paid)",
+        "the payout still scheduled, no deleted_at", "the payout pending, deleted_at null", "false",
+        "a list of envelopes with another payout", "v1/payouts holding another payout as an object",
+        "v1/payout holding a list with another payout", "deleted: 0", "deleted: 'false'",
+        "an envelope holding no payout"])
 def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_outcome(reply: Handler) -> None:
     # The reply is "maybe acted": the payout is looked up; still there, the delete goes again, gets the same
     # answer, and the retries end in PayoutOutcomeUnknownError: never a silent success.
@@ -135,12 +172,12 @@ def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_out
     one([]),
     lambda request: httpx.Response(200, json={}),
     one(payout(deleted_at="2024-10-24T17:30:00.000Z")),
-    one(payout(status="scheduled")),
+    one({name: value for name, value in payout().items() if name != "deleted_at"}),
     one({"id": 5, "deleted": True}),
     one({"message": "Payout deleted successfully"}),
     one(None),
     one(True),
-], ids=["204", "200 empty", "[] (PHP library's tests)", "{}", "the payout deleted", "the payout as it was",
+], ids=["204", "200 empty", "[] (PHP library's tests)", "{}", "the payout deleted", "the payout pending, no deleted_at",
         "deleted: true (Ruby's deleted?)", "a message", "null", "true"])
 def test_a_delete_reply_that_says_deleted_is_success(reply: Handler) -> None:
     client, seen = scripted(reply)
