@@ -300,9 +300,11 @@ class ListCall(Call[PayoutPage]):
 
 
 class SpecCall(Call[Any]):
-    """Any operation of the spec, by its retry class (`_operations.RETRY_CLASS`); conservative when unnamed."""
+    """Any operation of the spec, by its retry class (`_operations.RETRY_CLASS`); conservative when unnamed.
+    An operation a method of its own calls (create, start, retrieve, update, delete, list, search) has its reply
+    checked as that method checks it (`checker`): `call()` never takes for success what the method would not."""
 
-    def __init__(self, request: httpx.Request, op: Operation, retry: str) -> None:
+    def __init__(self, request: httpx.Request, op: Operation, retry: str, checker: Call[Any] | None = None) -> None:
         super().__init__(request)
         self.op = op
         self.operation = op.id
@@ -310,8 +312,11 @@ class SpecCall(Call[Any]):
         self.mutating = not reads
         # Only operations whose retry is proven safe are retried after an attempt that may have acted.
         self.retry_maybe_acted = reads or retry == "same values"
+        self.checker = checker
 
     def read(self, response: httpx.Response) -> Any:
+        if self.checker is not None:
+            self.checker.read(response)  # raises when the reply does not answer the request
         return read_reply(response, self.op.reply)
 
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
@@ -727,7 +732,32 @@ class PayoutOperations:
             params["idempotency_key"] = str(uuid.uuid4())
         prepared = prepare(op, params, extra_body=extra_body, extra_query=extra_query, extra_headers=extra_headers)
         request = self._request(prepared, timeout)
-        return run(SpecCall(request, op, retry_class(op)), self._policy)
+        checker = self._checker(op.id, prepared, request, params, timeout)
+        return run(SpecCall(request, op, retry_class(op), checker), self._policy)
+
+    def _checker(
+        self, operation_id: str, prepared: Prepared, request: httpx.Request, params: Mapping[str, Any],
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Call[Any] | None:
+        """The call of the method that sends this operation, to check `call()`'s reply as that method would."""
+        payout_id = params.get("id")
+        body = prepared.body
+        if operation_id == "create_payout" and isinstance(body, dict):
+            return CreateCall(request, request.headers.get("Idempotency-Key", ""), body)
+        if operation_id == "start_payouts":
+            items = body.get("payouts") if isinstance(body, dict) else body
+            if isinstance(items, builtins.list) and all(isinstance(item, dict) for item in items):
+                return StartCall(self._client, items, request, timeout)
+        if operation_id == "retrieve_payout" and type(payout_id) is int:
+            return RetrieveCall(request, payout_id)
+        if operation_id == "update_payout" and type(payout_id) is int and isinstance(body, dict):
+            return UpdateCall(request, payout_id, body)
+        if operation_id == "delete_payout" and type(payout_id) is int:
+            return DeleteCall(self._policy, payout_id, request, request)
+        if operation_id in ("list_payouts", "search_payouts"):
+            status = params.get("status")
+            return ListCall(request, 1, 25, status if isinstance(status, str) else None)
+        return None
 
 
 def _first(steps: Steps[builtins.list[Payout]], payout_id: int) -> Steps[Payout]:

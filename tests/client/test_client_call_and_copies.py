@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
-from fedapay_payouts import FedaPay, InvalidArgumentError, PayoutOutcomeUnknownError
+from fedapay_payouts import APIResponseValidationError, FedaPay, InvalidArgumentError, PayoutOutcomeUnknownError
 
-from tests.client.client_support import API_KEY, CUSTOMER
+from tests.client.client_support import API_KEY, CUSTOMER, scripted
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -62,3 +64,50 @@ def test_changing_a_copys_retry_policy_leaves_its_parent_as_it_was() -> None:
     assert shop.retry_policy.max_retries == 0
     assert client.retry_policy.max_retries == 2
     assert client.retry_policy is not shop.retry_policy
+
+
+def _reply(body: Any, status: int = 200) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda request: httpx.Response(status, json=body)
+
+
+def _payout(**changes: Any) -> dict[str, Any]:
+    return {
+        "klass": "v1/payout", "id": 1, "reference": "r", "amount": 1000, "status": "pending", "customer_id": 7,
+        "currency_id": 1, "mode": "moov", "created_at": "2024-10-24T17:27:45.677Z",
+        "updated_at": "2024-10-24T17:27:45.677Z", **changes,
+    }
+
+
+@pytest.mark.parametrize(("operation", "params", "reply", "error"), [
+    ("create_payout", ORDER, _reply({"v1/payout": _payout(amount=5000)}, 201), PayoutOutcomeUnknownError),
+    ("start_payouts", {"body": [{"id": 1}]}, _reply({"v1/payouts": [_payout(id=2, status="started")]}),
+     PayoutOutcomeUnknownError),
+    ("start_payouts", {"body": [{"id": 1}]}, _reply({"v1/payouts": [_payout()]}), PayoutOutcomeUnknownError),
+    ("update_payout", {"id": 1, "amount": 900}, _reply({"v1/payout": _payout(amount=1000)}),
+     PayoutOutcomeUnknownError),
+    ("delete_payout", {"id": 1}, _reply({"v1/payout": _payout(id=2, status="sent")}), PayoutOutcomeUnknownError),
+    ("retrieve_payout", {"id": 1}, _reply({"v1/payout": _payout(id=2)}), APIResponseValidationError),
+    ("list_payouts", {"status": "sent"}, _reply({"v1/payouts": [_payout()], "meta": {
+        "current_page": 1, "next_page": None, "prev_page": None, "total_pages": 1, "total_count": 1, "per_page": 25,
+    }}), APIResponseValidationError),
+], ids=["create: another amount", "start: another payout", "start: still pending", "update: another amount",
+        "delete: another payout sent", "retrieve: another payout", "list: another status than filtered"])
+def test_call_checks_a_reply_as_the_named_method_does(
+    operation: str, params: dict[str, Any], reply: Callable[[httpx.Request], httpx.Response],
+    error: type[Exception],
+) -> None:
+    """The reply checks of create, start, update, delete, retrieve and list: `call()` returned these as success."""
+    client, seen = scripted(reply)
+    with pytest.raises(error):
+        client.payouts.call(operation, **params)
+    assert len(seen) == 1  # not sent again: the server may have acted
+
+
+def test_call_returns_a_reply_that_answers_the_request(fedapay_mock: MockServer) -> None:
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url) as client:
+        payout_id = client.payouts.call("create_payout", **ORDER).v1payout.id
+        client.payouts.call("update_payout", id=payout_id, amount=900)
+        client.payouts.call("start_payouts", body=[{"id": payout_id}])
+        assert client.payouts.call("retrieve_payout", id=payout_id).v1payout.amount == 900
+        assert client.payouts.retrieve(payout_id).status in ("started", "sent")
+        client.payouts.call("delete_payout", id=client.payouts.create(**ORDER).id)
