@@ -3,10 +3,13 @@
 A page reads `meta` when the server sends it (`next_page`); a bare array (as the docs show) has no
 page info, so a full page is taken to mean there may be another. The walk yields each payout once:
 payouts created while walking shift the pages (newest first), so a page may repeat what came before,
-a whole page of it when a page's worth were created meanwhile. With page info the walk goes on to the
-last page the server names, through such pages; a server that ignores `page` (every page the same)
-ends it after `MAX_STALE_PAGES` pages in a row with nothing new. Without page info it stops on the
-first page with nothing new.
+a whole page of it when a page's worth were created meanwhile. With page info the walk goes on, one page
+after the other, to the last page the server names, through such pages; it never skips a page the server
+jumps over (a `next_page` past the next one). A page whose info names another page than the one asked
+(a server ignoring `page`, or answering a later one) ends the walk with `APIResponseValidationError`: what it
+skipped cannot be told. A server repeating itself under each number asked is cut off after
+`MAX_STALE_PAGES` pages in a row with nothing new. Without page info it stops on the first page with
+nothing new.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ._exceptions import APIResponseValidationError
 from ._operations import operation, prepare
 
 if TYPE_CHECKING:
@@ -94,11 +98,16 @@ class PageWalker:
         return items
 
     def following(self, page: PayoutPage) -> int | None:
-        """The page to fetch next, or None to stop."""
+        """The page to fetch next (always the one after the page asked), or None to stop."""
+        if page.meta is not None and page.page != self.asked:
+            raise APIResponseValidationError(
+                f"list_payouts: asked for page {self.asked}, the server answered page {page.page!r}: the walk cannot "
+                "tell which payouts it skipped (a server ignoring `page`?); walk again, or page by hand with list()"
+            )
         self.stale = 0 if self.new else self.stale + 1
         following = page.next_page
-        if following is None or following <= self.asked:  # only forward: a server ignoring `page` repeats itself
+        if following is None or following <= self.asked:
             return None
         if page.meta is None:
             return following if self.new else None
-        return following if self.stale <= MAX_STALE_PAGES else None
+        return self.asked + 1 if self.stale <= MAX_STALE_PAGES else None  # never a page jumped over

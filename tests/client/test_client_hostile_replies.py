@@ -178,3 +178,46 @@ def test_a_well_formed_page_still_reads(twin: Twin, hostile_server: HostileServe
     assert [p.id for p in result.items] == [5]
     assert (result.page, result.next_page, result.total_count) == (1, None, 1)
     assert result.items[0].additional_properties["novel_field"] == {"x": [1]}
+
+
+def _walk_all(twin: Twin) -> list[int]:
+    def walk(payouts: Any) -> Any:
+        iterator = payouts.auto_paging_iter(per_page=2)
+        if twin.mode == "sync":
+            return [item.id for item in iterator]
+
+        async def collect() -> list[int]:
+            return [item.id async for item in iterator]
+
+        return collect()
+
+    result: list[int] = twin.call(walk, max_retries=0)
+    return result
+
+
+def test_a_walk_fetches_every_page_even_when_the_server_names_a_later_one(
+    twin: Twin, hostile_server: HostileServer
+) -> None:
+    """Page 1 naming page 3 as next skipped payouts 3 and 4 without a word: the walk goes page after page."""
+    hostile_server.script(
+        reply(200, page([payout(1), payout(2)], next_page=3, total_pages=3, total_count=6, per_page=2)),
+        reply(200, page([payout(3), payout(4)], current_page=2, next_page=3, total_pages=3, total_count=6,
+                        per_page=2)),
+        reply(200, page([payout(5), payout(6)], current_page=3, next_page=None, total_pages=3, total_count=6,
+                        per_page=2)),
+    )
+    assert _walk_all(twin) == [1, 2, 3, 4, 5, 6]
+    assert [request.path.split("page=")[1].split("&")[0] for request in hostile_server.received] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("answered", [3, 1], ids=["a later page", "the first page again (page ignored)"])
+def test_a_walk_answered_with_another_page_than_asked_fails_instead_of_skipping(
+    twin: Twin, hostile_server: HostileServer, answered: int
+) -> None:
+    hostile_server.script(
+        reply(200, page([payout(1), payout(2)], next_page=2, total_pages=3, total_count=6, per_page=2)),
+        reply(200, page([payout(5), payout(6)] if answered == 3 else [payout(1), payout(2)], current_page=answered,
+                        next_page=None if answered == 3 else 2, total_pages=3, total_count=6, per_page=2)),
+    )
+    with pytest.raises(APIResponseValidationError, match=f"asked for page 2, the server answered page {answered}"):
+        _walk_all(twin)

@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fedapay_payouts import FedaPay, PayoutOutcomeUnknownError, RetryPolicy, UnprocessableEntityError
+from fedapay_payouts import (
+    APIResponseValidationError,
+    FedaPay,
+    PayoutOutcomeUnknownError,
+    RetryPolicy,
+    UnprocessableEntityError,
+)
 
 PAYOUT: dict[str, Any] = {
     "klass": "v1/payout", "id": 7, "reference": "ref", "amount": 1000, "status": "pending", "customer_id": 1,
@@ -202,8 +208,12 @@ def test_a_server_ignoring_page_with_page_info_cannot_make_the_walk_endless() ->
 
     everything = [payout(id=2), payout(id=1)]
     client, seen = scripted(*(_page(everything, 1, 10_000) for _ in range(MAX_STALE_PAGES + 5)))
-    # The server says page 1 whatever is asked: its next page is always 2, never after the page asked.
-    assert [p.id for p in client.payouts.auto_paging_iter(per_page=2)] == [2, 1]
+    # The server says page 1 whatever is asked: the walk stops at the second page, and says why (it cannot
+    # tell what it skipped) instead of ending as if it had seen every payout.
+    walked: list[int] = []
+    with pytest.raises(APIResponseValidationError, match="asked for page 2, the server answered page 1"):
+        walked.extend(p.id for p in client.payouts.auto_paging_iter(per_page=2))
+    assert walked == [2, 1]
     assert len(seen) == 2
 
 
