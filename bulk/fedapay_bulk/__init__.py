@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import BulkError, ExistingPayoutsError, FileChangedError, FileInvalidError, ReferenceUsedError
+from .errors import (
+    BulkError,
+    ExistingPayoutsError,
+    FileChangedError,
+    FileInvalidError,
+    OptionsChangedError,
+    ReferenceUsedError,
+)
 from .extra import BulkExtraMissing, require_bulk_extra
 
 if TYPE_CHECKING:
@@ -29,6 +36,7 @@ __all__ = [
     "ExistingPayoutsError",
     "FileChangedError",
     "FileInvalidError",
+    "OptionsChangedError",
     "ReferenceUsedError",
     "pay_file",
     "pay_file_async",

@@ -26,7 +26,7 @@ from . import options as checks
 from .errors import BulkError
 from .extra import BulkExtraMissing, require_bulk_extra
 from .progress import LogProgress, RichProgress, for_terminal
-from .terminal import shown_lines
+from .terminal import shown
 
 if TYPE_CHECKING:
     from .engine import BulkResult
@@ -98,38 +98,40 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _print_problems(error: BulkError, out: _Safe) -> None:
-    out.write(f"error: {error.summary}\n")
+    out.line(f"error: {error.summary}")
     for problem in error.problems:
-        out.write(f"  {problem}\n")
+        out.line(f"  {problem}")
 
 
 def _print_totals(result: BulkResult, out: _Safe) -> None:
     rows = sum(count for *_, count, _ in result.totals)
-    out.write(f"{rows} valid row(s)\n")
+    out.line(f"{rows} valid row(s)")
     for mode, currency, count, amount in result.totals:
-        out.write(f"  {mode:<12} {currency}  {count:>7} payout(s)  {amount:>15,} {currency}\n")
+        out.line(f"  {mode:<12} {currency}  {count:>7} payout(s)  {amount:>15,} {currency}")
     for currency in sorted({c for _, c, _, _ in result.totals}):
         total = sum(amount for _, c, _, amount in result.totals if c == currency)
-        out.write(f"  total        {currency}  {total:>31,} {currency}\n")
+        out.line(f"  total        {currency}  {total:>31,} {currency}")
     for warning in result.warnings:
-        out.write(f"  {warning}\n")
+        out.line(f"  {warning}")
 
 
 def _print_summary(summary: Summary | None, out: _Safe) -> None:
     if summary is not None:
-        out.write("summary:\n")
+        out.line("summary:")
         for line in summary.lines():
-            out.write(f"  {line}\n")
+            out.line(f"  {line}")
 
 
 class _Safe:
-    """A stream whose every write has the file's control characters escaped (`terminal.py`)."""
+    """A stream written a line at a time, every control character and line break in it escaped (`terminal.py`):
+    text from the file or from FedaPay (a status, an error's message) can neither move the cursor nor start a
+    line of its own that would pass for the program's (a forged summary)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def write(self, text: str) -> None:
-        self.stream.write(shown_lines(text))
+    def line(self, text: str) -> None:
+        self.stream.write(shown(text) + "\n")
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -144,7 +146,7 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     try:
         require_bulk_extra()
     except BulkExtraMissing as missing:
-        err.write(f"fedapay-payouts: {missing}\n")
+        err.line(f"fedapay-payouts: {missing}")
         return 2
     from .engine import Aborted, BulkOptions, journal_for, pay_file_async
 
@@ -168,39 +170,39 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
 
         _print_summary(read_summary(journal, waited=args.wait) if journal is not None else None, out)
         if journal is not None and journal.is_file():
-            out.write(f"journal: {journal}\n")
-        err.write("interrupted: re-run the same command to resume\n")
+            out.line(f"journal: {journal}")
+        err.line("interrupted: re-run the same command to resume")
         return EXIT_INTERRUPTED
     except BulkError as exc:
         _print_problems(exc, err)
         return 2
     except InvalidArgumentError as exc:  # --report naming the file or the journal (only the run knows its path)
         where = "--report" if exc.argument == "report" else exc.argument
-        err.write(f"error: {where}: {exc.problem}; nothing was sent\n")
+        err.line(f"error: {where}: {exc.problem}; nothing was sent")
         return 2
     except Aborted as exc:
-        err.write(f"error: FedaPay refused this key or account, the run stopped; nothing was sent: {exc}\n")
+        err.line(f"error: FedaPay refused this key or account, the run stopped; nothing was sent: {exc}")
         return 2
     except FedaPayError as exc:  # configuration (no key...) or an error no row could get past
-        err.write(f"error: {exc}\n")
+        err.line(f"error: {exc}")
         return 2
     finally:
         if isinstance(progress, RichProgress):
             progress.close()
     _print_totals(result, out)
     if args.dry_run:
-        out.write("dry run: nothing was sent\n")
+        out.line("dry run: nothing was sent")
         return 0
     if result.aborted is not None:
-        err.write(f"error: FedaPay refused this key or account and the run stopped, after payouts may have been"
-                  f" created or started (see the summary{' and the report' if args.report else ''}; re-run to go on"
-                  f" once the key works): {result.aborted}\n")
+        err.line(f"error: FedaPay refused this key or account and the run stopped, after payouts may have been"
+                 f" created or started (see the summary{' and the report' if args.report else ''}; re-run to go on"
+                 f" once the key works): {result.aborted}")
     _print_summary(result.summary, out)
     for note in result.notes:
-        out.write(f"note: {note}\n")
-    out.write(f"journal: {result.journal}\n")
+        out.line(f"note: {note}")
+    out.line(f"journal: {result.journal}")
     if args.report is not None:
-        out.write(f"report: {args.report}\n")
+        out.line(f"report: {args.report}")
     return 0 if result.complete else 1
 
 

@@ -39,6 +39,11 @@ class FileChangedError(BulkError):
     """The file differs from the one its journal records: paying it could pay a row twice or not at all."""
 
 
+class OptionsChangedError(BulkError):
+    """The file is the one its journal records (the same bytes), but options shaping its rows (`--mode`,
+    `--currency`, `--country`, `--schedule-at`, `--batch`) differ from the journal's run: nothing was sent."""
+
+
 class ReferenceUsedError(BulkError):
     """A row's reference already names another payment at FedaPay (other amount, mode...): nothing was sent."""
 

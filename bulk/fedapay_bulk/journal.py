@@ -365,14 +365,17 @@ class Journal:
             self._new_generation()
 
     @staticmethod
-    def check_meta(path: Path, file_digest: str) -> None:
-        """Refuse a journal of another file or another version (before comparing rows)."""
+    def check_meta(path: Path) -> dict[str, str]:
+        """Refuse a journal of another version (before comparing rows); its meta otherwise: the digest of the
+        file it was made from (`file_sha256`), its `batch`, and the options its rows were read with (`options`,
+        JSON; absent from a journal made before they were recorded)."""
         meta = _read_meta(path, immutable=False)
         if meta.get("version") != VERSION:
             raise FileChangedError(
                 f"{path} was written by another version of this tool",
                 [Problem(0, "journal", f"version {meta.get('version')!r}, expected {VERSION!r}")],
             )
+        return meta
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

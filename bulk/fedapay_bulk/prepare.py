@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from fedapay_payouts import InvalidArgumentError
 
 from .checks import Defaults, OfflineClient, Planned, RowChecker, late
-from .errors import BulkError, FileChangedError, FileInvalidError, Problem
+from .errors import BulkError, FileChangedError, FileInvalidError, OptionsChangedError, Problem
 from .journal import Journal, Staging, check_files
 from .rows import RowReader, file_digest
+from .when import parse_schedule, wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,70 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
             )
 
 
+# The options that shape a row without its own value (`Defaults`): the field, and the option naming it.
+ROW_OPTIONS = (("mode", "--mode"), ("currency", "--currency"), ("country", "--country"),
+               ("scheduled_at", "--schedule-at"))
+
+
+def _normal(name: str, value: str | None) -> str | None:
+    """An option's value as it shapes the rows: the same time in any form, a country or currency in any case."""
+    if not value:
+        return None
+    if name == "scheduled_at":
+        try:
+            return wire(parse_schedule(value))
+        except ValueError:
+            return value
+    return value.lower() if name == "country" else value.upper() if name == "currency" else value
+
+
+def recorded_options(defaults: Defaults) -> str:
+    """The options a new journal's rows were read with, kept in its meta (`options`, JSON)."""
+    return orjson.dumps({name: _normal(name, getattr(defaults, name)) for name, _ in ROW_OPTIONS}).decode()
+
+
+def _same_file(
+    path: Path, journal_path: Path, meta: dict[str, str], defaults: Defaults, batch: str, rows: int
+) -> BulkError:
+    """The refusal of the very file a journal records (the same bytes), whose rows read differently: this run's
+    options differ from the journal's run. Never "the file differs": the operator must not restore or replace a
+    file that is the right one (nor delete the journal, which would pay its rows again), only give the options
+    back. A journal made before its options were recorded cannot name them."""
+    try:
+        kept = orjson.loads(meta["options"])
+    except (KeyError, orjson.JSONDecodeError):
+        kept = None
+    if not isinstance(kept, dict):
+        return OptionsChangedError(
+            f"{path} is unchanged (the same bytes its journal {journal_path} records), but {rows} row(s) read"
+            " differently with this run's options; nothing was sent. Re-run it with the options the journal's run"
+            " was given (--mode, --currency, --country, --schedule-at, --batch: this journal does not record them)."
+            " Keep the journal: it is what stops a paid row from being paid again.",
+            [Problem(0, "options", "differ from the journal's run (this journal does not record which)")],
+        )
+    given: dict[str, str | None] = {name: _normal(name, getattr(defaults, name)) for name, _ in ROW_OPTIONS}
+    given["batch"], kept["batch"] = batch or None, meta.get("batch") or None
+    options = (*ROW_OPTIONS, ("batch", "--batch"))
+    changed = [(option, kept.get(name), given[name]) for name, option in options if kept.get(name) != given[name]]
+    if not changed:
+        return BulkError(
+            f"{path} is unchanged (the same bytes its journal {journal_path} records) and so are the options, yet"
+            f" {rows} row(s) read differently (a journal of another release of this tool?); nothing was sent."
+            " Keep the journal: it is what stops a paid row from being paid again.",
+            [Problem(0, "journal", "its rows differ from this file's as read now")],
+        )
+    return OptionsChangedError(
+        f"{path} is unchanged (the same bytes its journal {journal_path} records), but this run's"
+        f" {', '.join(option for option, _, _ in changed)} {'differs' if len(changed) == 1 else 'differ'} from the"
+        f" journal's run, so {rows} row(s) would be paid differently; nothing was sent. Re-run it with the journal's"
+        " options to finish it: "
+        + ", ".join(f"{option} {was}" if was else f"without {option}" for option, was, _ in changed)
+        + ". Keep the journal: it is what stops a paid row from being paid again.",
+        [Problem(0, option, f"{now or 'not given'} in this run; {was or 'not given'} in the journal's run")
+         for option, was, now in changed],
+    )
+
+
 def _late(staging: Staging, rows: set[int] | None = None) -> list[Problem]:
     """Rows (of `rows`, or all) whose scheduled time is not in the future, one problem each."""
     now = time.time()
@@ -158,8 +224,10 @@ def _prepare(
             return Prepared(None, totals, warnings)
         assert journal_path is not None
         if journal_path.exists():
-            Journal.check_meta(journal_path, digest)
+            meta = Journal.check_meta(journal_path)
             differences = staging.differences(journal_path)
+            if differences and meta.get("file_sha256") == digest:
+                raise _same_file(path, journal_path, meta, defaults, batch, len(differences))
             if differences:
                 raise FileChangedError(
                     f"{path} differs from the file its journal {journal_path} records ({len(differences)} row(s));"
@@ -184,7 +252,9 @@ def _prepare(
                     late_rows,
                 )
             return Prepared(journal, totals, warnings)
-        staging.become(journal_path, {"file_sha256": digest, "file_name": path.name, "batch": batch})
+        staging.become(journal_path, {
+            "file_sha256": digest, "file_name": path.name, "batch": batch, "options": recorded_options(defaults),
+        })
         keep = True
         return Prepared(Journal(journal_path), totals, warnings)
     finally:

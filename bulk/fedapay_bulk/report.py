@@ -4,6 +4,10 @@ both read from the journal (streamed: the report of 100,000 rows is never held i
 Amounts are never added across currencies (a file may mix XOF and GNF). Fees and the amount debited are
 counted for sent payouts only: the money that moved (a failed payout debited nothing, a pending or started
 one has not yet, a refused one never will).
+
+Every text FedaPay sends (a payout's status, its error message) is data from elsewhere, as the file's cells
+are: in the report it is neutralised against spreadsheet formulas (`_safe`), in the summary's lines its
+control characters and line breaks are escaped (`terminal.shown`), so a reply cannot forge a line.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .journal import Journal
+from fedapay_payouts._evidence import KNOWN_STATUSES, SENT_ON
+
+from .journal import FINAL_STATUSES, Journal
+from .terminal import shown
 
 REPORT_COLUMNS = ("row", "beneficiary", "phone", "amount", "currency", "payout_id", "reference", "status", "error")
 # What a row's state means to a reader of the report when FedaPay has given no status.
@@ -28,6 +35,9 @@ STATE_WORDS = {
     "start_refused": "not started (refused)",
     "conflict": "conflict (check by hand)",
 }
+# The client's statuses of a payout FedaPay has accepted (started now or for later) and not yet finished:
+# `started`, `processing`, `scheduled`. Not `pending` (created, not started), nor a status the client does not know.
+ACCEPTED = (KNOWN_STATUSES & (SENT_ON | {"scheduled"})) - FINAL_STATUSES
 
 
 def _add(into: dict[str, int], currency: str, amount: int) -> None:
@@ -50,7 +60,8 @@ class Summary:
     rows: int
     sent: Bucket = field(default_factory=Bucket)
     failed: Bucket = field(default_factory=Bucket)
-    pending: Bucket = field(default_factory=Bucket)  # everything neither sent nor failed
+    accepted: Bucket = field(default_factory=Bucket)  # FedaPay has them, not yet sent or failed (`ACCEPTED`)
+    pending: Bucket = field(default_factory=Bucket)  # everything else: not created, not started, unknown
     by_status: dict[str, int] = field(default_factory=dict)
     fees: dict[str, int] = field(default_factory=dict)  # of sent payouts, per currency
     amount_debited: dict[str, int] = field(default_factory=dict)  # of sent payouts, per currency
@@ -62,8 +73,7 @@ class Summary:
         """Everything sent (after --wait), or everything accepted by FedaPay and none failed (without)."""
         if self.waited:
             return self.sent.count == self.rows
-        started = sum(n for status, n in self.by_status.items() if status in ("started", "scheduled", "sent"))
-        return started == self.rows
+        return self.sent.count + self.accepted.count == self.rows
 
     def money(self, amounts: dict[str, int]) -> str:
         """`150,000 XOF, 900,000 GNF`: each of the file's currencies, never one total across them."""
@@ -74,8 +84,9 @@ class Summary:
             f"rows: {self.rows}",
             f"sent: {self.sent.count} ({self.money(self.sent.amounts)})",
             f"failed: {self.failed.count} ({self.money(self.failed.amounts)})",
+            f"started, not yet sent or failed: {self.accepted.count} ({self.money(self.accepted.amounts)})",
             f"pending: {self.pending.count} ({self.money(self.pending.amounts)})",
-            "by status: " + ", ".join(f"{status} {n}" for status, n in sorted(self.by_status.items())),
+            "by status: " + ", ".join(f"{shown(status)} {n}" for status, n in sorted(self.by_status.items())),
             f"fees (sent payouts only): {self.money(self.fees)}; amount debited (sent payouts only):"
             f" {self.money(self.amount_debited)}",
         ]
@@ -95,7 +106,8 @@ def summarize(db: sqlite3.Connection, *, waited: bool) -> Summary:
     ):
         word = _status(state, status)
         summary.by_status[word] = summary.by_status.get(word, 0) + count
-        bucket = summary.sent if word == "sent" else summary.failed if word == "failed" else summary.pending
+        bucket = (summary.sent if word == "sent" else summary.failed if word == "failed"
+                  else summary.accepted if state == "started" and word in ACCEPTED else summary.pending)
         bucket.count += count
         _add(bucket.amounts, currency, amount or 0)
         if word == "sent":  # the money that moved
@@ -137,7 +149,7 @@ def write_report(journal: Journal, path: Path) -> None:
             for row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error in lines:
                 writer.writerow([
                     row, _safe(beneficiary), phone, amount, currency, payout_id or "", _safe(reference),
-                    _status(state, status), _safe(error or ""),
+                    _safe(_status(state, status)), _safe(error or ""),
                 ])
         os.replace(temporary, path)
     except BaseException:
@@ -145,6 +157,13 @@ def write_report(journal: Journal, path: Path) -> None:
         raise
 
 
+FORMULA_FIRST = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms, which some spreadsheets read
+BLANK = " \t\r\n"
+
+
 def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection: `=`, `+`, `-`, `@` first)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell a spreadsheet will not run as a formula (CSV injection: `=`, `+`, `-`, `@` first, also after
+    blanks, or a tab or line break first): such a cell gets a leading `'`, which shows it as text."""
+    if text[:1] in ("\t", "\r", "\n") or text.lstrip(BLANK)[:1] in FORMULA_FIRST:
+        return "'" + text
+    return text

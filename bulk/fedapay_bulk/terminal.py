@@ -1,7 +1,9 @@
-"""Text from the file (cells, headers) shown on a terminal: control characters escaped, never interpreted.
+"""Text from the file (cells, headers) or from FedaPay (statuses, messages) shown on a terminal: control
+characters and line breaks escaped, never interpreted.
 
-A payroll file is data from elsewhere: an escape sequence in a cell must not move the cursor, erase
-lines, retitle the window or hide what the command prints about money.
+A payroll file and a server's reply are data from elsewhere: an escape sequence in a cell must not move the
+cursor, erase lines, retitle the window or hide what the command prints about money, and a line break in a
+payout's status must not start a line of its own that passes for the command's (a forged summary).
 """
 
 from __future__ import annotations
@@ -12,11 +14,6 @@ import unicodedata
 def shown(text: str) -> str:
     """`text` with every control or format character (C0, C1, DEL, bidi overrides...) as a visible escape."""
     return "".join(_escape(ch) if _hidden(ch) else ch for ch in text)
-
-
-def shown_lines(text: str) -> str:
-    """As `shown`, keeping the line breaks the program itself wrote."""
-    return "\n".join(shown(line) for line in text.split("\n"))
 
 
 def _hidden(ch: str) -> bool:
