@@ -143,8 +143,17 @@ def _declared_body(op: Operation) -> dict[str, str]:
     return names
 
 
+def _undeclared_required(op: Operation) -> frozenset[str]:
+    """Body fields the spec requires without declaring them (a `required` name with no property): no keyword
+    carries them, so `extra_body` must, and the body's check counts them as given when it does."""
+    required = _body_schema(op).get("required") or []
+    declared = _DECLARED_BODY.get(op.id) or _DECLARED_BODY.setdefault(op.id, _declared_body(op))
+    return frozenset(name for name in required if isinstance(name, str) and name not in declared)
+
+
 _CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
 _DECLARED_BODY: dict[str, dict[str, str]] = {}
+_UNDECLARED_REQUIRED: dict[str, frozenset[str]] = {}
 # Per operation, built on its first call: its body fields (keyword -> wire name) and its parameters by keyword.
 _LOOKUPS: dict[str, tuple[dict[str, str], dict[str, Param]]] = {}
 
@@ -198,9 +207,16 @@ def prepare(
         body = check.json_value(body, "", check.MAX_JSON_DEPTH + 1, problems)
     values = {name: check.json_value(value, name, check.MAX_JSON_DEPTH, problems) for name, value in values.items()}
     schema = schema_for(op)
+    checked = {} if body is None else body
+    if extra_body is not None and isinstance(extra_body, Mapping) and isinstance(checked, dict):
+        undeclared = _UNDECLARED_REQUIRED.get(op.id)
+        if undeclared is None:
+            undeclared = _UNDECLARED_REQUIRED.setdefault(op.id, _undeclared_required(op))
+        # Present for the required check; their values are checked as JSON when merged, below.
+        checked = {**checked, **{name: True for name in undeclared if name in extra_body}}
     try:
         if body is not None or op.body_required:
-            schema.check_body({} if body is None else body, aliases)
+            schema.check_body(checked, aliases)
         schema.check_params(values)
     except InvalidArgumentError as exc:
         # A value that cannot be JSON is named by the spec's field it is in, with its own problem.

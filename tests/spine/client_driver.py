@@ -121,6 +121,14 @@ def main() -> None:
         server.replies = [(503, {"message": "busy"}), (200, {"v1/payout": PAYOUT})]
         results["cancel_refused_then_ok"] = outcome(lambda: payouts.call("cancel_payout", id=7, reason="typo"))
         results["cancel_bad_id"] = outcome(lambda: payouts.call("cancel_payout", id="7"))
+    elif scenario == "required-undeclared":
+        server.replies = [(201, {"v1/payout": PAYOUT})]
+        results["create_without"] = outcome(lambda: payouts.create(
+            amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER
+        ))
+        results["create_with_extra_body"] = outcome(lambda: payouts.create(
+            amount=1000, currency="XOF", mode="mtn_open", customer=CUSTOMER, extra_body={"purpose": "salary"}
+        ))
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     client.close()

@@ -190,3 +190,18 @@ def test_mypy_sees_the_generated_parameter_types_a_new_field_included(callback_u
     assert '"callback_url" has incompatible type "int"' in done.stdout
     assert '"amount" has incompatible type "str"' in done.stdout
     assert 'Unexpected keyword argument "callbak_url"' in done.stdout
+
+
+def test_a_field_the_spec_requires_without_declaring_it_is_given_through_extra_body(project_copy: Path) -> None:
+    """No keyword carries a required name with no property: create refused it even in `extra_body`, so no
+    create could be sent at all; now `extra_body` carries it, and without it the call is refused, naming it."""
+    required = "              required:\n                - amount\n"
+    edit_page(project_copy, required, required + "                - purpose\n")
+    _regenerate(project_copy)
+
+    run = _drive(project_copy, "required-undeclared")
+
+    assert run["results"]["create_without"]["error"] == "InvalidArgumentError", run["results"]
+    assert run["results"]["create_without"]["argument"] == "purpose"
+    assert "value" in run["results"]["create_with_extra_body"], run["results"]
+    assert [(s["method"], s["body"]["purpose"]) for s in run["sent"]] == [("POST", "salary")]
