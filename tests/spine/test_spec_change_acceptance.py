@@ -212,3 +212,17 @@ def test_accepting_when_nothing_breaks_does_not_claim_a_changelog_entry(git_copy
     assert "CHANGELOG.md" not in result.stdout.splitlines()[-1]
     assert result.stdout.splitlines()[-1].startswith("regenerate: wrote ")
     assert " M CHANGELOG.md" not in git_status(git_copy).splitlines()
+
+
+def test_a_required_name_the_page_does_not_describe_is_refused_until_acknowledged(git_copy: Path) -> None:
+    # `purpose` in `required` without a schema under `properties`: the client and the mock require it all the same.
+    required_end = "                - mode\n      responses:\n"
+    edit_page(git_copy, required_end, required_end.replace("\n", "\n                - purpose\n", 1))
+
+    refused = regenerate("--root", str(git_copy))
+
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    added = "property-added-required PayoutCreate.purpose (required, no schema under properties)"
+    assert added in _report(git_copy)["unacknowledged"]
+    assert "spec changes: none" not in refused.stdout
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
