@@ -42,7 +42,6 @@ from spec_changes import compare as compare_specs
 from spec_changes import mark_overlays, overlay_actions
 from spec_pages import EXTRACTED as EXTRACTED_DIR
 from spec_pages import (
-    FENCE,
     Page,
     PageError,
     check_consumed,
@@ -52,6 +51,7 @@ from spec_pages import (
     parse_extracted,
     parse_fences,
     read_pages,
+    yaml_fences,
 )
 from spec_pages import load_yaml as read_yaml
 
@@ -110,10 +110,13 @@ class OverlayActionsFailed(PipelineError):
 
 def extract(page_text: str, page_name: str) -> str:
     """Return the OpenAPI YAML inside the first ```yaml fence of a FedaPay doc page."""
-    match = FENCE.search(page_text)
-    if match is None:
+    try:
+        fences = yaml_fences(page_text, page_name)
+    except PageError as error:
+        raise PipelineError(str(error)) from None
+    if not fences:
         raise PipelineError(f"{page_name}: no ```yaml fence found")
-    return match.group("body")
+    return fences[0]
 
 
 def _overlay_validators() -> dict[str, Draft202012Validator]:
