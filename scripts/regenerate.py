@@ -596,10 +596,39 @@ def write(root: Path, result: Build) -> None:
     os.replace(staging, package)
     if retired.exists():
         shutil.rmtree(retired)
+    # generated/ holds the package and nothing else: it is on sys.path before overrides/, so a stray module or
+    # package there could shadow the client. What the drift gate refuses, a run removes.
+    for stray in sorted((root / GENERATED).iterdir()):
+        if stray.name in (PACKAGE, "__pycache__"):
+            continue
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray)
+        else:
+            stray.unlink()
 
 
 def _tree_files(base: Path) -> set[Path]:
     return {p.relative_to(base) for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _tree_entries(base: Path) -> tuple[set[Path], set[Path]]:
+    """Everything under `base` but Python's `__pycache__`, relative to it: the files, and what is not a file
+    (a symbolic link, to a file or a folder, is never followed; an empty folder): a drift gate sees it all."""
+    files: set[Path] = set()
+    others: set[Path] = set()
+    for folder, folders, names in os.walk(base):
+        here = Path(folder)
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in list(folders):
+            if (here / name).is_symlink():
+                others.add((here / name).relative_to(base))
+                folders.remove(name)
+        if not folders and not names and here != base:
+            others.add(here.relative_to(base))
+        for name in names:
+            target = (here / name).relative_to(base)
+            (others if (here / name).is_symlink() or not (here / name).is_file() else files).add(target)
+    return files, others
 
 
 def _read(path: Path) -> list[str]:
@@ -648,12 +677,20 @@ def diff(result: Build, root: Path) -> list[str]:
     for rel in sorted(set(result.files) | committed_extracted):
         new = result.files[rel].encode("utf-8") if rel in result.files else None
         lines += _difference(rel.as_posix(), _bytes(root / rel), new, _executable(root / rel), False)
-    committed, fresh = root / GENERATED / PACKAGE, result.package
-    have = _tree_files(committed) if committed.exists() else set()
-    for rel in sorted(have | _tree_files(fresh)):
-        name = (GENERATED / PACKAGE / rel).as_posix()
+    # All of generated/, not only the package: a stray `generated/fedapay_payouts/` or `generated/x.py` would be
+    # importable ahead of overrides/. Only the package the pipeline writes may be there.
+    committed, fresh = root / GENERATED, result.scratch
+    have, odd = _tree_entries(committed) if committed.is_dir() else (set(), set())
+    built = {PACKAGE / rel for rel in _tree_files(result.package)}
+    for rel in sorted(have | built | odd):
+        name = (GENERATED / rel).as_posix()
+        if rel in odd:
+            what = "a symbolic link" if (committed / rel).is_symlink() else "a folder with nothing in it"
+            lines.append(f"committed/{name}: exists ({what}) but is not generated: remove it\n")
+            continue
+        new = _bytes(fresh / rel) if rel in built else None
         lines += _difference(
-            name, _bytes(committed / rel), _bytes(fresh / rel), _executable(committed / rel), _executable(fresh / rel)
+            name, _bytes(committed / rel), new, _executable(committed / rel), rel in built and _executable(fresh / rel)
         )
     return lines
 
@@ -734,8 +771,10 @@ def describe(result: Build, root: Path, report: Report, base: Path | None = None
     report.spec = compare_specs(committed_spec(base), result.document)
     mark_overlays(report.spec, overlay_actions(result.overlays))
     packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
-    old = load_surfaces([base / GENERATED, root / HAND_WRITTEN], packages)
-    new = load_surfaces([result.scratch, root / HAND_WRITTEN], packages)
+    # The hand-written folder first: each package is read from its own folder, never from a stray copy in
+    # generated/ (which the drift gate refuses on its own).
+    old = load_surfaces([root / HAND_WRITTEN, base / GENERATED], packages)
+    new = load_surfaces([root / HAND_WRITTEN, result.scratch], packages)
     generated = {**old.get(PACKAGE, {}), **new.get(PACKAGE, {})}
     roles = model_roles(generated, PACKAGE)
     report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {}), roles) for name in new}
