@@ -876,11 +876,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _regenerate(args, root, report_path)
     except Exception as error:  # noqa: BLE001 - a failure outside the stages (report, diff, write), said in one line
-        report = Report(status="failed", message=f"regenerate: FAILED: {type(error).__name__}: {error}")
-        report.failures = [report.message]
-        print(report.message, file=sys.stderr)
-        report.write_json(report_path)
-        return 1
+        return _failed(f"{type(error).__name__}: {error}", report_path)
+
+
+def _failed(problem: str, report_path: Path, report: Report | None = None) -> int:
+    """Say a failure in one line and leave it as the report (status `failed`): never no report, never an old one."""
+    report = report or Report()
+    report.status = "failed"
+    report.message = f"regenerate: FAILED: {problem}"
+    report.failures = [str(problem)]
+    print(report.message, file=sys.stderr)
+    report.write_json(report_path)
+    return 1
 
 
 def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
@@ -888,8 +895,7 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
         try:
             check_revision(args.since)
         except PipelineError as error:
-            print(f"regenerate: FAILED: {error}", file=sys.stderr)
-            return 1
+            return _failed(str(error), report_path)
     report = Report()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
@@ -906,8 +912,9 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
                 base = baseline(root, args.since, Path(tmp) / "since") if args.since else None
                 describe(result, root, report, base)
         except PipelineError as error:
-            print(f"regenerate: FAILED: {error}", file=sys.stderr)
-            return 1
+            report.timings = result.timings
+            _print_timings(report.timings, started)
+            return _failed(str(error), report_path, report)
         report.timings = result.timings
         changes = diff(result, root)
         allowed = _gate(args, root, result, report) if changes or args.check else True
