@@ -100,6 +100,8 @@ class Change:
     directions: set[str] = field(default_factory=set)
     operations: set[str] = field(default_factory=set)
     overlays: list[str] = field(default_factory=list)
+    # For an upstream change: the overlay after which it no longer shows (it does not reach the spec), or "".
+    overridden_by: str = ""
 
     @property
     def id(self) -> str:
@@ -120,6 +122,7 @@ class Change:
             "used_in": sorted(self.directions),
             "operations": sorted(self.operations),
             "overlays": self.overlays,
+            "overridden_by": self.overridden_by or None,
             "rule": RULES[self.kind].example,
         }
 
@@ -130,6 +133,8 @@ class Change:
         text += f"  [{'+'.join(sorted(self.directions))}; {', '.join(sorted(self.operations))}]"
         if self.overlays:
             text += f"  overlays: {', '.join(self.overlays)}"
+        if self.overridden_by:
+            text += f"  overridden by overlay {self.overridden_by}"
         return text
 
 
@@ -611,3 +616,30 @@ def mark_overlays(changes: list[Change], actions: list[tuple[str, set[str]]]) ->
             last = re.split(r"[. ]", where.replace("[]", ""))[-1]
             names = {last, where} if "." not in where and " " not in where else {last}
         change.overlays = [label for label, tokens in actions if tokens & names]
+
+
+def _trace(change: Change) -> tuple[str, str, str]:
+    """What follows a change through the overlays: its kind, detail and the field it is about. A whole schema
+    is named by its place upstream (`POST /payouts request body`) and by its component once an overlay lifts
+    it (`PayoutCreate`), so only the field's own name counts; operations, parameters and responses keep theirs."""
+    if "." in change.where:
+        spot = change.where.rsplit(".", 1)[1]
+    elif change.kind.startswith(("operation-", "parameter-", "response-", "body-", "security-")):
+        spot = change.where
+    else:
+        spot = ""
+    return (change.kind, spot, change.detail)
+
+
+def mark_overridden(upstream: list[Change], steps: list[tuple[str, list[Change]]]) -> None:
+    """Name, on each upstream change that does not reach the normalized spec, the overlay that overrides it.
+    `steps` is, for each overlay in order, its name and the changes between the old and the new upstream
+    once the overlays up to it are applied to both. A change still there after the last overlay reaches the
+    spec; otherwise the overlay after the last step that still showed it is the one that overrode it."""
+    seen = [{_trace(change) for change in changes} for _, changes in steps]
+    for change in upstream:
+        trace = _trace(change)
+        if not steps or trace in seen[-1]:
+            continue
+        last = max((index for index, traces in enumerate(seen) if trace in traces), default=-1)
+        change.overridden_by = steps[last + 1][0]
