@@ -72,9 +72,17 @@ class Report:
     def lines(self) -> list[str]:
         """The printed report (the JSON file has the same content)."""
         out = []
-        if self.upstream:
+        if self.upstream and self.status == "failed":
             out.append(f"upstream changes (committed spec/extracted -> new): {_count(self.upstream)}")
             out += [f"  {change.line()}" for change in self.upstream]
+        overridden = [change for change in self.upstream if change.overridden_by]
+        if overridden and self.status != "failed":
+            # The others reach the spec and are listed below under their normalized names; these do not.
+            out.append(
+                f"upstream changes an overlay overrides (committed spec/extracted -> new; not in the spec): "
+                f"{_count(overridden)}"
+            )
+            out += [f"  {change.line()}" for change in overridden]
         if self.spec:
             out.append(f"spec changes (committed spec/openapi.yaml -> new): {_count(self.spec)}")
             out += [f"  {change.line()}" for change in self.spec]

@@ -38,11 +38,10 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
+from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions
 from spec_changes import compare as compare_specs
-from spec_changes import mark_overlays, overlay_actions
 from spec_pages import EXTRACTED as EXTRACTED_DIR
 from spec_pages import (
-    FENCE,
     Page,
     PageError,
     check_consumed,
@@ -52,6 +51,7 @@ from spec_pages import (
     parse_extracted,
     parse_fences,
     read_pages,
+    yaml_fences,
 )
 from spec_pages import load_yaml as read_yaml
 
@@ -110,10 +110,13 @@ class OverlayActionsFailed(PipelineError):
 
 def extract(page_text: str, page_name: str) -> str:
     """Return the OpenAPI YAML inside the first ```yaml fence of a FedaPay doc page."""
-    match = FENCE.search(page_text)
-    if match is None:
+    try:
+        fences = yaml_fences(page_text, page_name)
+    except PageError as error:
+        raise PipelineError(str(error)) from None
+    if not fences:
         raise PipelineError(f"{page_name}: no ```yaml fence found")
-    return match.group("body")
+    return fences[0]
 
 
 def _overlay_validators() -> dict[str, Draft202012Validator]:
@@ -593,10 +596,39 @@ def write(root: Path, result: Build) -> None:
     os.replace(staging, package)
     if retired.exists():
         shutil.rmtree(retired)
+    # generated/ holds the package and nothing else: it is on sys.path before overrides/, so a stray module or
+    # package there could shadow the client. What the drift gate refuses, a run removes.
+    for stray in sorted((root / GENERATED).iterdir()):
+        if stray.name in (PACKAGE, "__pycache__"):
+            continue
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray)
+        else:
+            stray.unlink()
 
 
 def _tree_files(base: Path) -> set[Path]:
     return {p.relative_to(base) for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _tree_entries(base: Path) -> tuple[set[Path], set[Path]]:
+    """Everything under `base` but Python's `__pycache__`, relative to it: the files, and what is not a file
+    (a symbolic link, to a file or a folder, is never followed; an empty folder): a drift gate sees it all."""
+    files: set[Path] = set()
+    others: set[Path] = set()
+    for folder, folders, names in os.walk(base):
+        here = Path(folder)
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in list(folders):
+            if (here / name).is_symlink():
+                others.add((here / name).relative_to(base))
+                folders.remove(name)
+        if not folders and not names and here != base:
+            others.add(here.relative_to(base))
+        for name in names:
+            target = (here / name).relative_to(base)
+            (others if (here / name).is_symlink() or not (here / name).is_file() else files).add(target)
+    return files, others
 
 
 def _read(path: Path) -> list[str]:
@@ -645,12 +677,20 @@ def diff(result: Build, root: Path) -> list[str]:
     for rel in sorted(set(result.files) | committed_extracted):
         new = result.files[rel].encode("utf-8") if rel in result.files else None
         lines += _difference(rel.as_posix(), _bytes(root / rel), new, _executable(root / rel), False)
-    committed, fresh = root / GENERATED / PACKAGE, result.package
-    have = _tree_files(committed) if committed.exists() else set()
-    for rel in sorted(have | _tree_files(fresh)):
-        name = (GENERATED / PACKAGE / rel).as_posix()
+    # All of generated/, not only the package: a stray `generated/fedapay_payouts/` or `generated/x.py` would be
+    # importable ahead of overrides/. Only the package the pipeline writes may be there.
+    committed, fresh = root / GENERATED, result.scratch
+    have, odd = _tree_entries(committed) if committed.is_dir() else (set(), set())
+    built = {PACKAGE / rel for rel in _tree_files(result.package)}
+    for rel in sorted(have | built | odd):
+        name = (GENERATED / rel).as_posix()
+        if rel in odd:
+            what = "a symbolic link" if (committed / rel).is_symlink() else "a folder with nothing in it"
+            lines.append(f"committed/{name}: exists ({what}) but is not generated: remove it\n")
+            continue
+        new = _bytes(fresh / rel) if rel in built else None
         lines += _difference(
-            name, _bytes(committed / rel), _bytes(fresh / rel), _executable(committed / rel), _executable(fresh / rel)
+            name, _bytes(committed / rel), new, _executable(committed / rel), rel in built and _executable(fresh / rel)
         )
     return lines
 
@@ -724,15 +764,55 @@ def baseline(root: Path, ref: str, into: Path) -> Path:
     return into
 
 
+def apply_what_applies(document: dict[str, Any], overlay: dict[str, Any]) -> None:
+    """Apply each action of `overlay` whose target (and copy source) is there; skip the others: how the
+    overlays read the committed upstream YAML, which they need not fit any more."""
+    for action in overlay.get("actions") or []:
+        try:
+            if jsonpath(action["target"]).find(document) and (
+                "copy" not in action or jsonpath(action["copy"]).find(document)
+            ):
+                # A copy: the overlay's values would otherwise be shared by the two documents it is applied to.
+                apply_overlay(document, {"actions": [copy.deepcopy(action)]})
+        except Exception:  # noqa: BLE001, S112 - an action the old YAML cannot take is one that does not apply
+            continue
+
+
+def upstream_changes(root: Path, build_: Build) -> list[Change]:
+    """What changed upstream (the committed extracted YAML against the new one), each change an overlay
+    overrides named: such a change never reaches spec/openapi.yaml, so the spec's report alone hides it
+    (FedaPay lowers a cap an overlay sets: the spec keeps the overlay's value)."""
+    fresh = {rel: text for rel, text in build_.files.items() if rel.parent == EXTRACTED_DIR}
+    committed = {p.relative_to(root): p.read_text(encoding="utf-8") for p in (root / EXTRACTED_DIR).glob("*.yaml")}
+    if committed == fresh or not build_.upstream:
+        return []
+    old_upstream = committed_upstream(root)
+    changes = compare_specs(old_upstream, build_.upstream)
+    mark_overlays(changes, overlay_actions(build_.overlays))
+    if changes:
+        old, new = copy.deepcopy(old_upstream), copy.deepcopy(build_.upstream)
+        steps = []
+        for path, overlay in build_.overlays:
+            apply_what_applies(old, overlay)
+            apply_what_applies(new, overlay)
+            steps.append((path.name, compare_specs(old, new)))
+        mark_overridden(changes, steps)
+    return changes
+
+
 def describe(result: Build, root: Path, report: Report, base: Path | None = None) -> None:
-    """The change report: the spec, committed (or at `base`) against new, and the Python surface of both
-    packages (the hand-written one always as it is now: what changes is what it re-exports)."""
+    """The change report: what changed upstream (each change an overlay overrides named), the spec, committed
+    (or at `base`) against new, and the Python surface of both packages (the hand-written one always as it
+    is now: what changes is what it re-exports)."""
     base = base or root
+    report.upstream = upstream_changes(root, result)
     report.spec = compare_specs(committed_spec(base), result.document)
     mark_overlays(report.spec, overlay_actions(result.overlays))
     packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
-    old = load_surfaces([base / GENERATED, root / HAND_WRITTEN], packages)
-    new = load_surfaces([result.scratch, root / HAND_WRITTEN], packages)
+    # The hand-written folder first: each package is read from its own folder, never from a stray copy in
+    # generated/ (which the drift gate refuses on its own).
+    old = load_surfaces([root / HAND_WRITTEN, base / GENERATED], packages)
+    new = load_surfaces([root / HAND_WRITTEN, result.scratch], packages)
     generated = {**old.get(PACKAGE, {}), **new.get(PACKAGE, {})}
     roles = model_roles(generated, PACKAGE)
     report.surface = {name: compare_surface(old.get(name, {}), new.get(name, {}), roles) for name in new}
@@ -752,8 +832,11 @@ def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
         report.message = f"regenerate: FAILED: {cause}"
     print(report.message, file=sys.stderr)
     if error.build.upstream:
-        report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
-        mark_overlays(report.upstream, overlay_actions(error.build.overlays))
+        try:
+            report.upstream = upstream_changes(root, error.build)
+        except Exception:  # noqa: BLE001 - the overlays did not load (the failure itself): the changes, unattributed
+            report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
+            mark_overlays(report.upstream, overlay_actions(error.build.overlays))
     report.upstream_diff = upstream_diff(error.build, root)
     if isinstance(cause, OverlayActionsFailed):
         print("regenerate: what changed upstream:", file=sys.stderr)
@@ -834,11 +917,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _regenerate(args, root, report_path)
     except Exception as error:  # noqa: BLE001 - a failure outside the stages (report, diff, write), said in one line
-        report = Report(status="failed", message=f"regenerate: FAILED: {type(error).__name__}: {error}")
-        report.failures = [report.message]
-        print(report.message, file=sys.stderr)
-        report.write_json(report_path)
-        return 1
+        return _failed(f"{type(error).__name__}: {error}", report_path)
+
+
+def _failed(problem: str, report_path: Path, report: Report | None = None) -> int:
+    """Say a failure in one line and leave it as the report (status `failed`): never no report, never an old one."""
+    report = report or Report()
+    report.status = "failed"
+    report.message = f"regenerate: FAILED: {problem}"
+    report.failures = [str(problem)]
+    print(report.message, file=sys.stderr)
+    report.write_json(report_path)
+    return 1
 
 
 def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
@@ -846,8 +936,7 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
         try:
             check_revision(args.since)
         except PipelineError as error:
-            print(f"regenerate: FAILED: {error}", file=sys.stderr)
-            return 1
+            return _failed(str(error), report_path)
     report = Report()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
@@ -864,8 +953,9 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
                 base = baseline(root, args.since, Path(tmp) / "since") if args.since else None
                 describe(result, root, report, base)
         except PipelineError as error:
-            print(f"regenerate: FAILED: {error}", file=sys.stderr)
-            return 1
+            report.timings = result.timings
+            _print_timings(report.timings, started)
+            return _failed(str(error), report_path, report)
         report.timings = result.timings
         changes = diff(result, root)
         allowed = _gate(args, root, result, report) if changes or args.check else True

@@ -44,8 +44,12 @@ so the table is the code):
 | security-changed | breaking | breaking | bearer auth -> an API key header: every old call is refused |
 
 `allOf` is compared as the one schema its branches make together (properties and `required` of every
-branch), so a branch added, dropped or a `required` moved between branches is a property change. An
-`additionalProperties` absent or `true` is the schema that allows anything: a schema there narrows it.
+branch, the tightest of their bounds, the values every `enum` allows, every `pattern`, `multipleOf` and
+`not`), so a branch added, dropped or a `required` moved between branches is a property change. A name
+in `required` with no schema under `properties` is a property too (added required, became optional): the
+client and the mock require it all the same. A `not` added narrows, one dropped widens, one replaced
+changes (compared with its `$ref`s followed). An `additionalProperties` absent or `true` is the schema
+that allows anything: a schema there narrows it.
 Values (enum, default) compare with their JSON type (`1` is not `true`); header names without case.
 
 Descriptions, examples and summaries are not compared: they change nothing a program does.
@@ -96,6 +100,8 @@ class Change:
     directions: set[str] = field(default_factory=set)
     operations: set[str] = field(default_factory=set)
     overlays: list[str] = field(default_factory=list)
+    # For an upstream change: the overlay after which it no longer shows (it does not reach the spec), or "".
+    overridden_by: str = ""
 
     @property
     def id(self) -> str:
@@ -116,6 +122,7 @@ class Change:
             "used_in": sorted(self.directions),
             "operations": sorted(self.operations),
             "overlays": self.overlays,
+            "overridden_by": self.overridden_by or None,
             "rule": RULES[self.kind].example,
         }
 
@@ -126,6 +133,8 @@ class Change:
         text += f"  [{'+'.join(sorted(self.directions))}; {', '.join(sorted(self.operations))}]"
         if self.overlays:
             text += f"  overlays: {', '.join(self.overlays)}"
+        if self.overridden_by:
+            text += f"  overridden by overlay {self.overridden_by}"
         return text
 
 
@@ -340,15 +349,19 @@ class _Differ:
             collector.update(collected)
 
     def _all_of(self, doc: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-        """`schema` with its `allOf` branches folded in: properties and `required` of every branch, the
-        first type, format and bounds found (the outer schema's first)."""
+        """`schema` with its `allOf` branches folded in, as a validator applies them all: properties and
+        `required` of every branch; the tightest bound; the values every `enum` allows; every `pattern`,
+        `multipleOf` and `not` (several kept as a list, `not`s as one `not: {anyOf: [...]}`); the first
+        type and format found (the outer schema's first)."""
         if "allOf" not in schema or depth > 20:
             return schema
         merged = {key: value for key, value in schema.items() if key != "allOf"}
         properties = dict(merged.get("properties") or {})
         required = list(merged.get("required") or [])
+        parts = [dict(merged)]  # the outer schema as written, before any branch's value is folded in
         for branch in schema.get("allOf") or []:
             part = self._all_of(doc, self._resolve(doc, branch) or {}, depth + 1)
+            parts.append(part)
             for name, value in (part.get("properties") or {}).items():
                 properties.setdefault(name, value)
             required += [name for name in part.get("required") or [] if name not in required]
@@ -359,6 +372,7 @@ class _Differ:
             merged["properties"] = properties
         if required:
             merged["required"] = required
+        _tightest(merged, parts)
         return merged
 
     def _compare(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
@@ -426,11 +440,36 @@ class _Differ:
             elif a != b:
                 self.add("constraint-changed", where, f"{name} {_show(a)} -> {_show(b)}", direction)
         for name in ("pattern", "multipleOf"):
-            a, b = old.get(name), new.get(name)
+            # Several (from allOf branches) all apply: more of them narrow, fewer widen.
+            a, b = _all_values(old.get(name)), _all_values(new.get(name))
             if a == b:
                 continue
-            kind = "constraint-narrowed" if a is None else "constraint-widened" if b is None else "constraint-changed"
-            self.add(kind, where, f"{name} {_show(a)} -> {_show(b)}", direction)
+            kind = "constraint-narrowed" if a < b else "constraint-widened" if b < a else "constraint-changed"
+            self.add(kind, where, f"{name} {_show(old.get(name))} -> {_show(new.get(name))}", direction)
+        a, b = self._inlined(self.old, old.get("not")), self._inlined(self.new, new.get("not"))
+        old_excluded, new_excluded = _excluded(a), _excluded(b)
+        if old_excluded != new_excluded:
+            # What `not` excludes: more refuses values, less allows them, another both.
+            kind = (
+                "constraint-narrowed" if old_excluded < new_excluded
+                else "constraint-widened" if new_excluded < old_excluded
+                else "constraint-changed"
+            )
+            self.add(kind, where, f"not {_compact(a)} -> {_compact(b)}", direction)
+
+    def _inlined(self, doc: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) -> Any:
+        """`node` with every local `$ref` replaced by its target (a cycle, or more than 20 deep, stays a ref):
+        a `not` is compared by what it excludes, not by the name it gives it."""
+        if isinstance(node, list):
+            return [self._inlined(doc, item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen or len(seen) > 20:
+                return {"$ref": ref}
+            return self._inlined(doc, self._resolve(doc, {"$ref": ref}), (*seen, ref))
+        return {key: self._inlined(doc, value, seen) for key, value in node.items()}
 
     def _properties(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
         old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
@@ -446,6 +485,13 @@ class _Differ:
                     "became-required" if name in new_required else "became-optional", f"{where}.{name}", "", direction
                 )
             self.schema(old_props[name], new_props[name], f"{where}.{name}", direction)
+        # A required name with no schema under `properties` is still required: the client and the mock refuse
+        # a body without it. Adding one is a new required field; dropping one relaxes it.
+        unlisted = old_props.keys() | new_props.keys()
+        for name in sorted(str(n) for n in (new_required - old_required) - unlisted):
+            self.add("property-added-required", f"{where}.{name}", "required, no schema under properties", direction)
+        for name in sorted(str(n) for n in (old_required - new_required) - unlisted):
+            self.add("became-optional", f"{where}.{name}", "required, no schema under properties", direction)
 
     def _branches(self, old: list[Any], new: list[Any], where: str, direction: str) -> None:
         old_named = {_ref_name(b): b for b in old if _ref_name(b)}
@@ -464,6 +510,70 @@ class _Differ:
             self.add("branch-removed", where, f"inline form {index}", direction)
         for index in range(len(old_inline), len(new_inline)):
             self.add("branch-added", where, f"inline form {index}", direction)
+
+
+def _all_values(value: Any) -> frozenset[str]:
+    """The constraints a `pattern` or `multipleOf` sets: none, one, or (folded from allOf) several."""
+    if value is None:
+        return frozenset()
+    return frozenset(_typed(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _excluded(schema: Any) -> frozenset[str]:
+    """The schemas a `not` excludes: `not: {anyOf: [A, B]}` (as allOf folds `not`s) excludes A and B."""
+    if schema is None:
+        return frozenset()
+    if isinstance(schema, dict) and list(schema) == ["anyOf"] and isinstance(schema["anyOf"], list):
+        return frozenset(_typed(item) for item in schema["anyOf"])
+    return frozenset({_typed(schema)})
+
+
+def _compact(value: Any) -> str:
+    return "none" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _tightest(merged: dict[str, Any], parts: list[dict[str, Any]]) -> None:
+    """Set on `merged` (an allOf folded) what all of `parts` (the outer schema, then each branch) demand
+    together: a value must satisfy every branch, so the tightest bound wins, not the first one found."""
+    for name in (*LOWER_BOUNDS, *UPPER_BOUNDS):
+        if name in ("minimum", "maximum"):
+            continue  # with their OpenAPI 3.0 `exclusive*` flags, below
+        values = [part[name] for part in parts if _number(part.get(name))]
+        if values:
+            merged[name] = max(values) if name in LOWER_BOUNDS else min(values)
+    for name, flag, lower in (("minimum", "exclusiveMinimum", True), ("maximum", "exclusiveMaximum", False)):
+        bounds = [(part[name], part.get(flag) is True) for part in parts if _number(part.get(name))]
+        if bounds:
+            # The tighter value; at a tie, exclusive (the value itself refused) is the tighter.
+            value, exclusive = max(bounds) if lower else min(bounds, key=lambda bound: (bound[0], not bound[1]))
+            merged[name] = value
+            if exclusive:
+                merged[flag] = True
+            elif merged.get(flag) is True:
+                del merged[flag]
+        numbers = [part[flag] for part in parts if _number(part.get(flag))]  # OpenAPI 3.1's numeric form
+        if numbers:
+            merged[flag] = max(numbers) if lower else min(numbers)
+    if any(part.get("uniqueItems") is True for part in parts):
+        merged["uniqueItems"] = True
+    enums = [part["enum"] for part in parts if isinstance(part.get("enum"), list)]
+    if len(enums) > 1:
+        allowed = set.intersection(*({_typed(v) for v in enum} for enum in enums))
+        merged["enum"] = [v for v in enums[0] if _typed(v) in allowed]
+    for name in ("pattern", "multipleOf"):
+        values = []
+        for part in parts:
+            if part.get(name) is not None and _typed(part[name]) not in {_typed(v) for v in values}:
+                values.append(part[name])
+        if len(values) > 1:
+            merged[name] = values
+    excluded = [part["not"] for part in parts if "not" in part]
+    if len(excluded) > 1:
+        merged["not"] = {"anyOf": excluded}  # not A and not B: neither
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _security_text(ways: list[list[str]]) -> str:
@@ -506,3 +616,30 @@ def mark_overlays(changes: list[Change], actions: list[tuple[str, set[str]]]) ->
             last = re.split(r"[. ]", where.replace("[]", ""))[-1]
             names = {last, where} if "." not in where and " " not in where else {last}
         change.overlays = [label for label, tokens in actions if tokens & names]
+
+
+def _trace(change: Change) -> tuple[str, str, str]:
+    """What follows a change through the overlays: its kind, detail and the field it is about. A whole schema
+    is named by its place upstream (`POST /payouts request body`) and by its component once an overlay lifts
+    it (`PayoutCreate`), so only the field's own name counts; operations, parameters and responses keep theirs."""
+    if "." in change.where:
+        spot = change.where.rsplit(".", 1)[1]
+    elif change.kind.startswith(("operation-", "parameter-", "response-", "body-", "security-")):
+        spot = change.where
+    else:
+        spot = ""
+    return (change.kind, spot, change.detail)
+
+
+def mark_overridden(upstream: list[Change], steps: list[tuple[str, list[Change]]]) -> None:
+    """Name, on each upstream change that does not reach the normalized spec, the overlay that overrides it.
+    `steps` is, for each overlay in order, its name and the changes between the old and the new upstream
+    once the overlays up to it are applied to both. A change still there after the last overlay reaches the
+    spec; otherwise the overlay after the last step that still showed it is the one that overrode it."""
+    seen = [{_trace(change) for change in changes} for _, changes in steps]
+    for change in upstream:
+        trace = _trace(change)
+        if not steps or trace in seen[-1]:
+            continue
+        last = max((index for index, traces in enumerate(seen) if trace in traces), default=-1)
+        change.overridden_by = steps[last + 1][0]

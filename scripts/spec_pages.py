@@ -1,7 +1,8 @@
 """FedaPay's doc pages in spec/source/: every page is consumed (its OpenAPI fences merged) or refused.
 
 FedaPay publishes one page per operation; a page that carries its OpenAPI YAML in a ```yaml fence (as
-the create page does) is extracted and merged with the others into one upstream document. A page
+the create page does; ```yml, ~~~yaml, any case, indented too) is extracted and merged with the others
+into one upstream document. Another fenced block holding OpenAPI is refused, never skipped. A page
 without a fence (the start page, rendered text only) is legitimate only when an overlay names it in
 `info.x-source-pages`: that overlay is where its content went. Anything else is an error, so a page
 dropped into spec/source/ can never be ignored silently.
@@ -24,8 +25,11 @@ PAGE_SUFFIX = ".page.txt"
 # The overlay info field that says "this step is the content of these fence-less pages".
 SOURCE_PAGES_KEY = "x-source-pages"
 
-# A fence of three or more backticks with any info string (the seed uses ````yaml post /payouts).
-FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*yaml\b[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
+# A fenced block as Markdown reads one: three or more backticks or tildes, indented or not, with an info
+# string (the seed uses ````yaml post /payouts); it ends at a line of at least as many of the same character.
+OPENING = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>(?P<char>[`~])(?P=char){2,})(?P<info>.*)$")
+# The info strings that mark OpenAPI YAML to extract, in any case: ```yaml, ```yml, ~~~YAML post /payouts.
+YAML_INFO = re.compile(r"^[ \t]*(?:yaml|yml)\b", re.I)
 # Several fences of one page are kept in one extracted file, as YAML documents.
 DOCUMENT_SEPARATOR = "---\n"
 
@@ -180,6 +184,80 @@ def _refs(node: Any, at: str) -> Iterator[tuple[str, Any]]:
 
 
 @dataclass(frozen=True)
+class Block:
+    """One fenced block of a page: where it opens (1-based line), its info string and content."""
+
+    line: int
+    opening: str
+    info: str
+    body: str
+    closed: bool
+
+    @property
+    def is_yaml(self) -> bool:
+        return bool(YAML_INFO.match(self.info))
+
+
+def fenced_blocks(text: str) -> list[Block]:
+    """Every fenced block of `text`, in order; a block's content is not searched for more fences (a ```yaml
+    line inside a ````markdown block is content). An indented fence's content loses that indentation, as
+    Markdown renders it; a fence never closed runs to the end of the text."""
+    lines = text.splitlines(keepends=True)
+    blocks = []
+    index = 0
+    while index < len(lines):
+        opening = OPENING.match(lines[index].rstrip("\r\n"))
+        if opening is None or (opening.group("char") == "`" and "`" in opening.group("info")):
+            index += 1  # not a fence (```code``` inline in a line is not one)
+            continue
+        char, length, indent = opening.group("char"), len(opening.group("fence")), len(opening.group("indent"))
+        closing = re.compile(rf"^[ \t]*{re.escape(char)}{{{length},}}[ \t]*$")
+        end = next((i for i in range(index + 1, len(lines)) if closing.match(lines[i].rstrip("\r\n"))), None)
+        content = lines[index + 1 : end if end is not None else len(lines)]
+        body = "".join(_dedent(line, indent) for line in content)
+        blocks.append(Block(index + 1, opening.group("fence"), opening.group("info").strip(), body, end is not None))
+        index = end + 1 if end is not None else len(lines)
+    return blocks
+
+
+def _dedent(line: str, indent: int) -> str:
+    """`line` without up to `indent` characters of leading whitespace (an indented fence's content)."""
+    stripped = len(line) - len(line.lstrip(" \t"))
+    return line[min(stripped, indent) :]
+
+
+def yaml_fences(text: str, source: str) -> tuple[str, ...]:
+    """The content of each OpenAPI YAML fence of a page (```yaml, ```yml, ~~~YAML, indented or not).
+    Refused, naming `source` and the line: a YAML fence never closed, and any other fenced block (```json,
+    ```text, no language) that holds OpenAPI (an `openapi` or `paths` key): it would be dropped unread."""
+    fences, problems = [], []
+    for block in fenced_blocks(text):
+        label = f"{block.opening}{block.info}"
+        if block.is_yaml and not block.closed:
+            problems.append(f"{source}: line {block.line}: the {label} fence is never closed: close it with "
+                            f"{block.opening}")
+        elif block.is_yaml:
+            fences.append(block.body)
+        elif _holds_openapi(block.body):
+            problems.append(
+                f"{source}: line {block.line}: the fenced block {label!r} holds OpenAPI YAML (an `openapi` or "
+                "`paths` key) but is not a ```yaml fence, so it would be ignored: mark it ```yaml or remove it"
+            )
+    if problems:
+        raise PageError("\n".join(problems))
+    return tuple(fences)
+
+
+def _holds_openapi(body: str) -> bool:
+    try:
+        documents = load_yaml_documents(body, "block")
+    except PageError:
+        # Not YAML as the pipeline reads it (an anchor, a tab...): still OpenAPI if a top-level key says so.
+        return re.search(r"^[\"']?(?:openapi|paths)[\"']?[ \t]*:", body, re.M) is not None
+    return any(isinstance(document, dict) and ("openapi" in document or "paths" in document) for document in documents)
+
+
+@dataclass(frozen=True)
 class Page:
     """One file of spec/source/ and the YAML fences found in it."""
 
@@ -216,8 +294,7 @@ def read_pages(root: Path) -> list[Page]:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise PageError(f"{SOURCE.as_posix()}/{path.name}: not UTF-8 text; save the page as UTF-8") from None
-        fences = tuple(match.group("body") for match in FENCE.finditer(text))
-        pages.append(Page(path.relative_to(root), fences))
+        pages.append(Page(path.relative_to(root), yaml_fences(text, f"{SOURCE.as_posix()}/{path.name}")))
     extracted: dict[Path, str] = {}
     for page in pages:
         if page.fences and page.extracted_path in extracted:

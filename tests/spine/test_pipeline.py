@@ -72,6 +72,30 @@ def test_check_fails_on_a_stray_generated_file_and_a_stale_spec(project_copy: Pa
     assert "-x-stale: true" in result.stdout
 
 
+def test_check_refuses_anything_in_generated_besides_the_package_and_a_run_removes_it(project_copy: Path) -> None:
+    # generated/ is on sys.path ahead of overrides/: a stray `fedapay_payouts` package there would be imported instead.
+    generated = project_copy / "generated"
+    (generated / "fedapay_payouts").mkdir()
+    (generated / "fedapay_payouts/__init__.py").write_text("SHADOW = True\n", encoding="utf-8")
+    (generated / "fedapay_payouts_api_extra.py").write_text("x = 1\n", encoding="utf-8")
+    (generated / ".gitkeep").write_text("", encoding="utf-8")
+    (generated / "empty").mkdir()
+    (generated / "linked").symlink_to(project_copy / "overrides/fedapay_payouts", target_is_directory=True)
+
+    result = _run("--check", "--root", str(project_copy))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    for stray in ("fedapay_payouts/__init__.py", "fedapay_payouts_api_extra.py", ".gitkeep"):
+        assert f"committed/generated/{stray}: exists (" in result.stdout
+    assert "committed/generated/empty: exists (a folder with nothing in it) but is not generated" in result.stdout
+    assert "committed/generated/linked: exists (a symbolic link) but is not generated" in result.stdout
+
+    assert _run("--root", str(project_copy)).returncode == 0
+    assert sorted(path.name for path in generated.iterdir()) == ["fedapay_payouts_api"]
+    assert (project_copy / "overrides/fedapay_payouts/__init__.py").exists()  # the link went, not its target
+    assert _run("--check", "--root", str(project_copy)).returncode == 0
+
+
 def test_two_regenerations_are_byte_identical(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()

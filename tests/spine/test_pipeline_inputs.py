@@ -66,6 +66,28 @@ def test_an_unexpected_exception_in_a_stage_is_a_one_line_failure_and_no_old_rep
     assert "JsonPathParserError" in written["message"]
 
 
+@pytest.mark.parametrize(
+    ("since", "named"),
+    [
+        ("no-such-ref", "--since no-such-ref: git archive failed"),
+        ("--output=/tmp/x", "--since '--output=/tmp/x': not a git revision"),
+    ],
+    ids=["unknown-ref", "an-option"],
+)
+def test_a_since_that_fails_leaves_a_failed_report_naming_it(git_copy: Path, since: str, named: str) -> None:
+    report = _write_stale_report(git_copy)
+
+    result = run_regenerate("--check", "--root", str(git_copy), f"--since={since}")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"regenerate: FAILED: {named}" in result.stderr
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert written["status"] == "failed"
+    assert named in written["message"]
+    assert len(written["failures"]) == 1
+    assert named in written["failures"][0]
+
+
 def test_a_duplicate_key_in_a_page_is_refused_naming_it(project_copy: Path) -> None:
     edit_page(project_copy, CREATED_AT, CREATED_AT + "                    type: integer\n")
     result = run_regenerate("--root", str(project_copy), "--check")

@@ -212,3 +212,42 @@ def test_accepting_when_nothing_breaks_does_not_claim_a_changelog_entry(git_copy
     assert "CHANGELOG.md" not in result.stdout.splitlines()[-1]
     assert result.stdout.splitlines()[-1].startswith("regenerate: wrote ")
     assert " M CHANGELOG.md" not in git_status(git_copy).splitlines()
+
+
+def test_a_required_name_the_page_does_not_describe_is_refused_until_acknowledged(git_copy: Path) -> None:
+    # `purpose` in `required` without a schema under `properties`: the client and the mock require it all the same.
+    required_end = "                - mode\n      responses:\n"
+    edit_page(git_copy, required_end, required_end.replace("\n", "\n                - purpose\n", 1))
+
+    refused = regenerate("--root", str(git_copy))
+
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    added = "property-added-required PayoutCreate.purpose (required, no schema under properties)"
+    assert added in _report(git_copy)["unacknowledged"]
+    assert "spec changes: none" not in refused.stdout
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_an_upstream_change_an_overlay_overrides_is_shown_naming_the_overlay(git_copy: Path) -> None:
+    # FedaPay's page now caps amount at 500,000; step 14 sets 1,000,000 over it, so the spec does not change.
+    amount = "                amount:\n                  type: integer\n"
+    edit_page(git_copy, amount, amount + "                  maximum: 500000\n")
+    edit_page(git_copy, "                  balance_id:\n", "                  operator_reference:\n"
+              "                    type: string\n                  balance_id:\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "upstream changes an overlay overrides (committed spec/extracted -> new; not in the spec): 1 breaking" in out
+    capped = next(line for line in out.splitlines() if "request body.amount: maximum none -> 500000" in line)
+    assert capped.endswith("overridden by overlay 14-fedapay-rules.yaml")
+    assert "maximum" not in out.split("spec changes", 1)[1]  # the spec keeps the overlay's cap
+    upstream = {c["id"]: c["overridden_by"] for c in _report(git_copy)["upstream_changes"]}
+    assert upstream == {
+        "constraint-narrowed POST /payouts request body.amount (maximum none -> 500000)": "14-fedapay-rules.yaml",
+        # A change that reaches the spec is listed there, under its normalized name, and not flagged.
+        "property-added-optional POST /payouts response 201.operator_reference": None,
+    }
+    assert "property-added-optional    Payout.operator_reference" in out
+    assert _report(git_copy)["status"] == "written"

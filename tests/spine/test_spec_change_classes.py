@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from spec_changes import compare
@@ -122,4 +123,88 @@ def test_a_header_renamed_only_in_case_is_no_change() -> None:
     assert {kind.split()[0] for kind, _ in _found(_doc({}, parameters=query), _doc({}, parameters=renamed))} == {
         "parameter-removed",
         "parameter-added-required",
+    }
+
+
+def test_a_required_name_with_no_schema_added_to_a_request_is_breaking_and_dropping_it_relaxes() -> None:
+    # The client and the mock refuse a body without `purpose` though `properties` does not describe it.
+    old = _doc({"type": "object", "properties": {"amount": {"type": "integer"}}, "required": ["amount"]})
+    new = _doc({"type": "object", "properties": {"amount": {"type": "integer"}}, "required": ["amount", "purpose"]})
+    added = "property-added-required POST /payouts request body.purpose (required, no schema under properties)"
+    assert _found(old, new) == {(added, True)}
+    relaxed = "became-optional POST /payouts request body.purpose (required, no schema under properties)"
+    assert _found(new, old) == {(relaxed, False)}
+
+
+def test_a_required_name_with_no_schema_in_a_reply_is_breaking_only_when_dropped() -> None:
+    old = _doc({"type": "object"}, {"type": "object", "required": ["id"]})
+    new = _doc({"type": "object"}, {"type": "object", "required": ["id", "status"]})
+    assert _found(old, new) == {
+        ("property-added-required POST /payouts response 201.status (required, no schema under properties)", False)
+    }
+    assert _found(new, old) == {
+        ("became-optional POST /payouts response 201.status (required, no schema under properties)", True)
+    }
+
+
+def test_a_not_added_to_a_request_field_narrows_it_dropped_widens_replaced_changes() -> None:
+    def body(mode: Schema) -> dict[str, Any]:
+        return _doc({"type": "object", "properties": {"mode": {"type": "string", **mode}}})
+
+    plain, no_moov, no_mtn = body({}), body({"not": {"enum": ["moov"]}}), body({"not": {"enum": ["mtn"]}})
+    where = "POST /payouts request body.mode"
+    assert _found(plain, no_moov) == {(f'constraint-narrowed {where} (not none -> {{"enum":["moov"]}})', True)}
+    assert _found(no_moov, plain) == {(f'constraint-widened {where} (not {{"enum":["moov"]}} -> none)', False)}
+    assert _found(no_moov, no_mtn) == {
+        (f'constraint-changed {where} (not {{"enum":["moov"]}} -> {{"enum":["mtn"]}})', True)
+    }
+
+
+def test_a_not_is_compared_by_the_schema_it_refers_to() -> None:
+    old = _doc({"type": "object", "properties": {"amount": {"not": {"$ref": "#/components/schemas/Money"}}}})
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Money"] = {"type": "string"}
+    (found,) = _found(old, new)
+    assert found == (
+        'constraint-changed POST /payouts request body.amount (not {"type":"integer"} -> {"type":"string"})', True
+    )
+
+
+def test_allof_bounds_are_the_tightest_of_all_branches_not_the_first_found() -> None:
+    amount = {"type": "integer", "minimum": 1, "maximum": 1000000}
+
+    def body(*more: Schema) -> dict[str, Any]:
+        return _doc({"type": "object", "properties": {"amount": {"allOf": [amount, *more]}}})
+
+    where = "POST /payouts request body.amount"
+    assert _found(body(), body({"maximum": 5000})) == {(f"constraint-narrowed {where} (maximum 1000000 -> 5000)", True)}
+    assert _found(body(), body({"minimum": 100})) == {(f"constraint-narrowed {where} (minimum 1 -> 100)", True)}
+    # A looser bound in another branch changes nothing: the first branch's still applies.
+    assert _found(body(), body({"maximum": 9000000, "minimum": 0})) == set()
+    # At the same value, an exclusive bound is the tighter one.
+    assert _found(body(), body({"maximum": 1000000, "exclusiveMaximum": True})) == {
+        (f"constraint-narrowed {where} (exclusiveMaximum none -> True)", True)
+    }
+
+
+def test_allof_enums_patterns_and_nots_all_apply() -> None:
+    def body(*branches: Schema) -> dict[str, Any]:
+        return _doc({"type": "object", "properties": {"iso": {"allOf": [{"type": "string"}, *branches]}}})
+
+    where = "POST /payouts request body.iso"
+    both = {"enum": ["XOF", "GNF"]}
+    assert _found(body(both), body(both, {"enum": ["XOF", "XAF"]})) == {
+        (f"enum-narrowed {where} (removed ['GNF'])", True)
+    }
+    upper = {"pattern": "^[A-Z]+$"}
+    assert _found(body(upper), body(upper, {"pattern": "^X"})) == {
+        (f"constraint-narrowed {where} (pattern ^[A-Z]+$ -> ['^[A-Z]+$', '^X'])", True)
+    }
+    assert _found(body(upper, {"pattern": "^X"}), body(upper)) == {
+        (f"constraint-widened {where} (pattern ['^[A-Z]+$', '^X'] -> ^[A-Z]+$)", False)
+    }
+    no_xaf = {"not": {"enum": ["XAF"]}}
+    assert _found(body(no_xaf), body(no_xaf, {"not": {"enum": ["GNF"]}})) == {
+        (f'constraint-narrowed {where} (not {{"enum":["XAF"]}} -> {{"anyOf":[{{"enum":["XAF"]}},{{"enum":["GNF"]}}]}})',
+         True)
     }

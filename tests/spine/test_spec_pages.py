@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 import yaml
 from fedapay_mock import run_mock
-from spec_pages import FENCE, PageError, merge, read_pages
+from spec_pages import PageError, merge, read_pages, yaml_fences
 
 from tests.spine.spine_support import CREATE_PAGE, git_status, regenerate
 
@@ -19,9 +20,8 @@ AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
 
 
 def _create_fence() -> dict[str, Any]:
-    match = FENCE.search((ROOT / CREATE_PAGE).read_text(encoding="utf-8"))
-    assert match is not None
-    return yaml.safe_load(match.group("body"))  # type: ignore[no-any-return]
+    (body,) = yaml_fences((ROOT / CREATE_PAGE).read_text(encoding="utf-8"), CREATE_PAGE.as_posix())
+    return yaml.safe_load(body)  # type: ignore[no-any-return]
 
 
 def page_with(paths: dict[str, Any], title: str = "Cancel a payout") -> str:
@@ -174,3 +174,67 @@ def test_since_refuses_an_option_instead_of_a_revision(project_copy: Path) -> No
 
     assert result.returncode == 1
     assert "not a git revision" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing", "indent"),
+    [("```yml", "```", ""), ("```YAML", "```", ""), ("~~~yaml", "~~~", ""), ("   ```yaml", "   ```", "   "),
+     ("  ~~~~Yml post /payouts/{id}/cancel", "  ~~~~~", "  ")],
+    ids=["yml", "YAML", "tildes", "indented", "indented-tildes-longer-close"],
+)
+def test_each_spelling_of_a_yaml_fence_is_extracted(tmp_path: Path, opening: str, closing: str, indent: str) -> None:
+    document = _create_fence()
+    document["paths"] = CANCEL
+    body = "".join(f"{indent}{line}" for line in yaml.safe_dump(document).splitlines(keepends=True))
+    (tmp_path / "spec/source").mkdir(parents=True)
+    page = f"# Cancel a payout\n\n{opening}\n{body}{closing}\n\nProse.\n"
+    (tmp_path / "spec/source/cancel.page.txt").write_text(page, encoding="utf-8")
+
+    (found,) = read_pages(tmp_path)
+
+    assert [yaml.safe_load(fence)["paths"] for fence in found.fences] == [CANCEL]
+
+
+@pytest.mark.parametrize("opening", ["```json", "```", "```text", "~~~openapi"])
+def test_another_fenced_block_holding_openapi_is_refused_naming_the_page_and_line(tmp_path: Path, opening: str) -> None:
+    create = yaml.safe_dump(_create_fence())
+    cancel = json.dumps({"openapi": "3.0.0", "paths": CANCEL}) if "json" in opening else yaml.safe_dump(
+        {"paths": CANCEL}
+    )
+    closing = opening[:3]
+    page = f"# Two operations\n\n````yaml\n{create}````\n\nAnd:\n\n{opening}\n{cancel}\n{closing}\n"
+    (tmp_path / "spec/source").mkdir(parents=True)
+    (tmp_path / "spec/source/two.page.txt").write_text(page, encoding="utf-8")
+    line = page[: page.index(f"\n{opening}\n") + 1].count("\n") + 1
+
+    with pytest.raises(PageError) as refused:
+        read_pages(tmp_path)
+
+    expected = f"spec/source/two.page.txt: line {line}: the fenced block {opening!r} holds OpenAPI YAML"
+    assert expected in str(refused.value)
+
+
+def test_a_yaml_fence_never_closed_is_refused_and_other_blocks_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "spec/source").mkdir(parents=True)
+    page = tmp_path / "spec/source/open.page.txt"
+    example = '```json\n{"amount": 2000, "currency": {"iso": "XOF"}}\n```\n\n```sh\ncurl -X POST\n```\n'
+    page.write_text(f"{example}\n````yaml\n{yaml.safe_dump(_create_fence())}```\n", encoding="utf-8")
+
+    with pytest.raises(PageError, match=r"^spec/source/open\.page\.txt: line 9: the ````yaml fence is never closed"):
+        read_pages(tmp_path)
+    page.write_text(f"{example}\n````yaml\n{yaml.safe_dump(_create_fence())}````\n", encoding="utf-8")
+    (found,) = read_pages(tmp_path)
+    assert len(found.fences) == 1  # the JSON example and the shell block are prose, not OpenAPI
+
+
+def test_a_yml_fence_on_a_page_reaches_the_spec(git_copy: Path) -> None:
+    document = {"openapi": "3.0.0", "info": _create_fence()["info"], "paths": CANCEL}
+    page = git_copy / CREATE_PAGE
+    page.write_text(page.read_text(encoding="utf-8") + f"\n\n## Cancel\n\n```yml\n{yaml.safe_dump(document)}```\n",
+                    encoding="utf-8")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "operation-added            POST /payouts/{id}/cancel" in result.stdout
+    assert "/payouts/{id}/cancel" in (git_copy / "spec/openapi.yaml").read_text(encoding="utf-8")
