@@ -33,7 +33,8 @@ _INDEX_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
 FieldErrors = dict[str, list[str]]
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a parsed JSON value (`null`, `boolean`, `integer`, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -116,7 +117,7 @@ class SchemaValidator:
         if self._validator.is_valid(value):
             return Outcome({})
         if self._branches:
-            value_type = _json_type(value)
+            value_type = json_type(value)
             for branch_type, branch in self._branches:
                 if branch_type == value_type:
                     return branch.validate(value)
@@ -168,7 +169,7 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
     schema = deref(schema)
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            wanted = _json_type(value) if not isinstance(value, dict) else "object"
+            wanted = json_type(value) if not isinstance(value, dict) else "object"
             branches = [deref(branch) for branch in schema[key]]
             if isinstance(value, dict):  # the object branch whose required fields are all there comes first
                 branches.sort(key=lambda branch: not set(branch.get("required", ())) <= value.keys())

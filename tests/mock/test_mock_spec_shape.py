@@ -171,3 +171,71 @@ def test_currencies_without_an_enum_get_ids_as_they_arrive(tmp_path: Path) -> No
         xof = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
         again = check("create_payout", api.post("/payouts", json=payout_body(currency={"iso": "XAF"})))["v1/payout"]
     assert (xaf["currency_id"], xof["currency_id"], again["currency_id"]) == (1, 2, 1)
+
+
+def _any_body(spec: dict[str, Any]) -> None:
+    """Request bodies whose schema constrains nothing (`{}`: no `type: object`, as many OpenAPI files write
+    them): any JSON value passes validation and reaches the handlers."""
+    paths = spec["paths"]
+    for path, method in (("/payouts", "post"), ("/payouts/{id}", "put"), ("/payouts/start", "put")):
+        paths[path][method]["requestBody"]["content"]["application/json"]["schema"] = {}
+
+
+def test_a_body_the_spec_does_not_type_is_refused_naming_it_never_a_5xx(tmp_path: Path) -> None:
+    with mock_with(tmp_path, _any_body) as (_, api, _check):
+        assert api.post("/payouts", json=payout_body()).status_code == 201
+        replies = {
+            "create": api.post("/payouts", json=[1]),
+            "create text": api.post("/payouts", json="x"),
+            "update": api.put("/payouts/1", json=5),
+            "update list": api.put("/payouts/1", json=[{"amount": 5}]),
+            "start text": api.put("/payouts/start", json="x"),
+            "start payouts": api.put("/payouts/start", json={"payouts": "abc"}),
+            "start item": api.put("/payouts/start", json=[1]),
+            "start listed item": api.put("/payouts/start", json={"payouts": [{"id": 1}, None]}),
+        }
+        fields = {name: (reply.status_code, list(reply.json()["errors"])) for name, reply in replies.items()}
+        later = api.get("/payouts/1")
+    assert fields == {
+        "create": (400, ["body"]),
+        "create text": (400, ["body"]),
+        "update": (400, ["body"]),
+        "update list": (400, ["body"]),
+        "start text": (400, ["body"]),
+        "start payouts": (422, ["payouts"]),
+        "start item": (422, ["[0]"]),
+        "start listed item": (422, ["payouts[1]"]),
+    }
+    assert later.status_code == 200
+    assert later.json()["v1/payout"]["status"] == "pending"  # nothing refused changed anything
+
+
+def test_a_create_body_schema_that_is_an_array_refuses_an_array_naming_the_body(tmp_path: Path) -> None:
+    def array_body(spec: dict[str, Any]) -> None:
+        spec["paths"]["/payouts"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {"type": "array"}
+
+    with mock_with(tmp_path, array_body) as (_, api, _check):
+        reply = api.post("/payouts", json=[1])
+        listed = api.get("/payouts")
+    assert (reply.status_code, reply.json()["errors"]) == (400, {"body": ["must be object, not array"]})
+    assert listed.status_code == 200
+
+
+def test_values_the_spec_does_not_type_are_refused_or_stored_never_a_5xx(tmp_path: Path) -> None:
+    """With no schema for the bodies, ids, dates, names and numbers of any JSON type reach the store."""
+    odd: list[Any] = [[1], {"x": 1}, True, 1.5]
+    with mock_with(tmp_path, _any_body) as (_, api, _check):
+        assert api.post("/payouts", json=payout_body()).status_code == 201
+        statuses: list[int] = []
+        for value in odd:
+            customer = {"firstname": value, "lastname": "B", "phone_number": {"number": value, "country": value}}
+            statuses.append(api.post("/payouts", json=payout_body(customer=customer)).status_code)
+            statuses.append(api.post("/payouts", json=payout_body(customer={"id": value})).status_code)
+            statuses.append(api.put("/payouts/start", json=[{"id": value}]).status_code)
+            statuses.append(api.put("/payouts/start", json=[{"id": 1, "scheduled_at": value}]).status_code)
+            statuses.append(api.put("/payouts/1", json={"scheduled_at": value}).status_code)
+        listed = api.get("/payouts")
+        one = api.get("/payouts/1").json()["v1/payout"]
+    assert max(statuses) < 500, statuses
+    assert listed.status_code == 200
+    assert one["status"] == "pending"  # `{"id": true}` is not payout 1, and no odd date scheduled it

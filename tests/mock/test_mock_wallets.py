@@ -49,5 +49,7 @@ def test_a_number_carrying_a_dialling_code_names_that_country_whatever_country_s
         ("22812345", "bj", ("bj", "22812345")),
     ],
 )
-def test_the_dialling_code_wins_over_another_table_country(number: str, country: str, expected: tuple[str, str]) -> None:
+def test_the_dialling_code_wins_over_another_table_country(
+    number: str, country: str, expected: tuple[str, str]
+) -> None:
     assert wallet(number, country) == expected
