@@ -298,27 +298,59 @@ def _invalid_schema(spec: Spec, where: str, exc: ValueError) -> ValueError:
     return ValueError(f"{spec.source or 'the spec'} is not a spec the mock can serve: {where}{inner}: {problem}")
 
 
+def _non_string_key(value: Any, where: str) -> str | None:
+    """The place of the first mapping key that is not text in a (translated) schema, or None: YAML reads `5:` as
+    the integer 5, which the validator refuses without saying where (every operation's validator holds the shared
+    schemas, so the first one compiled would be blamed). Walked without recursion, each container once."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    seen: set[int] = set()
+    while stack:
+        node, at = stack.pop()
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, list):
+            stack.extend((item, f"{at}[{n}]") for n, item in reversed(list(enumerate(node))))
+            continue
+        for key in node:
+            if not isinstance(key, str):
+                return f"{at}: the key {repr(key)[:40]} is not a string (JSON keys are text)"
+        stack.extend((item, f"{at}.{key}") for key, item in reversed(list(node.items())))
+    return None
+
+
+def _refuse_non_string_keys(spec: Spec, value: Any, where: str) -> None:
+    problem = _non_string_key(value, where)
+    if problem is not None:
+        raise ValueError(f"{spec.source or 'the spec'} is not a spec the mock can serve: {problem}")
+
+
 def compile_validators(spec: Spec) -> dict[str, OperationValidators]:
     """Compile every operation's validators once, at start-up; ValueError (one line, naming the schema) for a
     schema the validator cannot compile."""
     definitions = to_json_schema(copy.deepcopy(spec.document.get("components", {}).get("schemas", {})))
+    _refuse_non_string_keys(spec, definitions, "components.schemas")
     out: dict[str, OperationValidators] = {}
     for op in spec.operations:
         where = f"paths.{op.path}.{op.method.lower()}"
         by_location: dict[str, dict[str, ParamValidator]] = {"query": {}, "header": {}, "path": {}}
         for param in op.parameters:
             if param.location in by_location:
+                at = f"{where}.parameters[{param.name[:40]}].schema"
                 try:
                     validator = ParamValidator(param.name, param.required, param.schema, definitions)
                 except ValueError as exc:
-                    raise _invalid_schema(spec, f"{where}.parameters[{param.name[:40]}].schema", exc) from None
+                    _refuse_non_string_keys(spec, to_json_schema(param.schema), at)
+                    raise _invalid_schema(spec, at, exc) from None
                 by_location[param.location][param.name] = validator
         body: SchemaValidator | None = None
         if op.body_schema is not None:
+            at = f"{where}.requestBody.content.application/json.schema"
             try:
                 body = SchemaValidator(op.body_schema, definitions)
             except ValueError as exc:
-                raise _invalid_schema(spec, f"{where}.requestBody.content.application/json.schema", exc) from None
+                _refuse_non_string_keys(spec, to_json_schema(op.body_schema), at)
+                raise _invalid_schema(spec, at, exc) from None
         out[op.operation_id] = OperationValidators(
             operation=op,
             body=body,
