@@ -29,6 +29,8 @@ _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,20})?(?:[eE][+-]?
 _MAX_MESSAGE = 200
 # A form's list index (`payouts[0][id]`): ASCII digits ("²".isdigit() is true and int("²") fails).
 _INDEX_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
+# A boolean as text (a form field, a query or header parameter), as PHP (`1`, `0`) and the others write it.
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 FieldErrors = dict[str, list[str]]
 
@@ -188,8 +190,8 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
         if _INT_RE.fullmatch(value):
             return int(value)
         return float(value) if _NUMBER_RE.fullmatch(value) else value
-    if kind == "boolean" and isinstance(value, str) and value in ("true", "false", "1", "0"):
-        return value in ("true", "1")
+    if kind == "boolean" and isinstance(value, str) and value in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value]
     if kind == "array":
         if isinstance(value, dict) and all(_INDEX_RE.fullmatch(k) for k in value):
             value = [value[k] for k in sorted(value, key=int)]
@@ -211,7 +213,10 @@ class ParamValidator:
         self.required = required
         self._validator = SchemaValidator(schema, definitions)
         resolved = self._validator.resolved
-        self.kind = resolved.get("type", "string")
+        kind = resolved.get("type", "string")
+        if isinstance(kind, list):  # a nullable parameter (`["integer", "null"]`): parsed as its other type
+            kind = next((k for k in kind if k != "null"), "string")
+        self.kind = kind
         self.default = resolved.get("default")
 
     def parse(self, raw: str | None) -> tuple[Any, list[str]]:
@@ -227,6 +232,11 @@ class ParamValidator:
             if not _NUMBER_RE.fullmatch(raw):
                 return (None, ["must be a number"])
             value = float(raw)
+        elif self.kind == "boolean":  # `?include_deleted=true`: text, read as a form's boolean is (`_coerce`)
+            found = _BOOLEAN_TEXT.get(raw)
+            if found is None:
+                return (None, ["must be a boolean: true or false"])
+            value = found
         outcome = self._validator.validate(value)
         problems = [m for messages in outcome.errors.values() for m in messages]
         return (value, problems)

@@ -239,3 +239,34 @@ def test_values_the_spec_does_not_type_are_refused_or_stored_never_a_5xx(tmp_pat
     assert max(statuses) < 500, statuses
     assert listed.status_code == 200
     assert one["status"] == "pending"  # `{"id": true}` is not payout 1, and no odd date scheduled it
+
+
+def test_a_boolean_and_a_nullable_integer_query_parameter_the_spec_adds_are_read_from_text(tmp_path: Path) -> None:
+    """A query string is text: `include_deleted=true` is the boolean true (as a form's `true` or `1` is), and a
+    nullable integer is read as an integer."""
+
+    def add(spec: dict[str, Any]) -> None:
+        spec["paths"]["/payouts"]["get"]["parameters"] += [
+            {"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "batch", "in": "query", "schema": {"type": "integer", "minimum": 1, "nullable": True}},
+        ]
+
+    with mock_with(tmp_path, add) as (_, api, check):
+        create = api.post("/payouts", json=payout_body())
+        assert create.status_code == 201
+        accepted = {
+            text: api.get("/payouts", params={"include_deleted": text}).status_code
+            for text in ("true", "false", "1", "0")
+        }
+        batch = api.get("/payouts", params={"batch": "7", "include_deleted": "true"})
+        refused = {
+            text: api.get("/payouts", params={"include_deleted": text}) for text in ("yes", "TRUE", "", "2")
+        }
+        bad_batch = api.get("/payouts", params={"batch": "0"})
+    assert accepted == dict.fromkeys(("true", "false", "1", "0"), 200)
+    assert [p["id"] for p in check("list_payouts", batch)["v1/payouts"]] == [1]
+    for reply in refused.values():
+        assert reply.status_code == 400
+        assert check("list_payouts", reply)["errors"] == {"include_deleted": ["must be a boolean: true or false"]}
+    assert bad_batch.status_code == 400
+    assert list(check("list_payouts", bad_batch)["errors"]) == ["batch"]
