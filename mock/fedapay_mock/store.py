@@ -17,7 +17,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -26,6 +26,7 @@ from typing import Any, overload
 from .clock import MockClock
 from .fees import Fees, compute_fees
 from .forms import as_php_form
+from .shape import COMPUTED_FIELDS as COMPUTED_FIELDS  # re-exported: where the wire's order is read
 from .shape import PayoutShape
 from .wallets import Wallet, wallet
 from .wire import dumps
@@ -234,41 +235,13 @@ class Payout:
         return str(REFERENCE_BASE + self.id)
 
 
-# What the store computes, in FedaPay's order (`klass` is the one constant); then the spec's other
-# nullable fields (`PayoutStore`).
-COMPUTED_FIELDS = (
-    "klass",
-    "id",
-    "reference",
-    "amount",
-    "status",
-    "customer_id",
-    "currency_id",
-    "mode",
-    "last_error_code",
-    "last_error_message",
-    "commission",
-    "fees",
-    "fixed_commission",
-    "amount_transferred",
-    "amount_debited",
-    "created_at",
-    "updated_at",
-    "scheduled_at",
-    "started_at",
-    "sent_at",
-    "failed_at",
-    "deleted_at",
-    "account_id",
-)
-
-
-def wire_template(nullable: Iterable[str]) -> dict[str, Any]:
-    """Every field of a payout on the wire, in order, null but `klass`: the store's fields, then `nullable`."""
+def wire_template(others: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of a payout on the wire, in order, null but `klass`: the store's fields, then `others` with
+    their values (`PayoutShape.template`: the spec's other nullable fields as null, its other required ones)."""
     template: dict[str, Any] = dict.fromkeys(COMPUTED_FIELDS)
     template["klass"] = "v1/payout"
-    for name in nullable:
-        template.setdefault(name, None)
+    for name, value in others.items():
+        template.setdefault(name, value)
     return template
 
 

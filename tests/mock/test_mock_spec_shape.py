@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
-from fedapay_mock import MockServer, run_mock
+from fedapay_mock import MockServer, create_app, run_mock
 from fedapay_mock.spec import REPO_SPEC, load_spec
 
 from tests.mock.mock_support import AUTH, ReplyChecker, payout_body
@@ -259,9 +260,7 @@ def test_a_boolean_and_a_nullable_integer_query_parameter_the_spec_adds_are_read
             for text in ("true", "false", "1", "0")
         }
         batch = api.get("/payouts", params={"batch": "7", "include_deleted": "true"})
-        refused = {
-            text: api.get("/payouts", params={"include_deleted": text}) for text in ("yes", "TRUE", "", "2")
-        }
+        refused = {text: api.get("/payouts", params={"include_deleted": text}) for text in ("yes", "TRUE", "", "2")}
         bad_batch = api.get("/payouts", params={"batch": "0"})
     assert accepted == dict.fromkeys(("true", "false", "1", "0"), 200)
     assert [p["id"] for p in check("list_payouts", batch)["v1/payouts"]] == [1]
@@ -270,3 +269,65 @@ def test_a_boolean_and_a_nullable_integer_query_parameter_the_spec_adds_are_read
         assert check("list_payouts", reply)["errors"] == {"include_deleted": ["must be a boolean: true or false"]}
     assert bad_batch.status_code == 400
     assert list(check("list_payouts", bad_batch)["errors"]) == ["batch"]
+
+
+def test_a_required_reply_field_the_store_does_not_compute_is_sent_with_a_value_of_its_schema(tmp_path: Path) -> None:
+    """FedaPay adds a required, non-nullable field to its Payout: every reply must carry it (a client checking
+    replies refuses one without it). Its example, else its default, else its first enum value, else a value of its
+    type that its schema accepts."""
+
+    def add(spec: dict[str, Any]) -> None:
+        payout = _schemas(spec)["Payout"]
+        added = {
+            "operator_reference": {"type": "string"},
+            "batch_number": {"type": "integer", "minimum": 1},
+            "channel": {"type": "string", "enum": ["mobile", "bank"]},
+            "label": {"type": "string", "example": "June payroll", "default": "unused"},
+            "settled": {"type": "boolean", "default": True},
+            "settled_on": {"type": "string", "format": "date-time"},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$", "example": "nope", "default": "XOF"},
+            "route": {
+                "type": "object",
+                "required": ["hops", "via"],
+                "properties": {"hops": {"type": "integer"}, "via": {"type": "string", "nullable": True}},
+            },
+        }
+        payout["properties"].update(added)
+        payout["required"] = [*payout.get("required", []), *added]
+
+    expected = {
+        "operator_reference": "",
+        "batch_number": 1,
+        "channel": "mobile",
+        "label": "June payroll",
+        "settled": True,
+        "settled_on": "1970-01-01T00:00:00.000Z",
+        "code": "XOF",  # the example does not match the pattern: the default does
+        "route": {"hops": 0, "via": None},
+    }
+    with mock_with(tmp_path, add) as (mock, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
+        started = check("start_payouts", api.put("/payouts/start", json={"payouts": [{"id": created["id"]}]}))
+        mock.advance_clock(60)
+        fetched = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+        listed = check("list_payouts", api.get("/payouts"))["v1/payouts"][0]
+    assert fetched["status"] == "sent"
+    for payout in (created, started["v1/payouts"][0], fetched, listed):
+        assert {name: payout[name] for name in expected} == expected
+        assert payout["id"] == created["id"]  # what the store computes is never replaced
+
+
+def test_a_required_reply_field_no_value_can_satisfy_is_refused_at_start_naming_it(tmp_path: Path) -> None:
+    def add(spec: dict[str, Any]) -> None:
+        payout = _schemas(spec)["Payout"]
+        payout["properties"]["code"] = {"type": "string", "pattern": "^[A-Z]{3}$"}
+        payout["required"] = [*payout.get("required", []), "code"]
+
+    spec = yaml.safe_load(REPO_SPEC.read_text(encoding="utf-8"))
+    add(spec)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not a spec the mock can serve") as refused:
+        create_app(spec_path=str(path))
+    assert "components.schemas.Payout.properties.code: required and not nullable" in str(refused.value)
+    assert "\n" not in str(refused.value)
