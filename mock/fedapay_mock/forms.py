@@ -74,3 +74,46 @@ def decode_form(raw: bytes) -> dict[str, Any]:
     for key, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=1000):
         _assign(out, _split(key), value, key)
     return out
+
+
+# PHP's integers are 64-bit: a JSON integer outside this range is a float once PHP has decoded it.
+_PHP_INT_MIN, _PHP_INT_MAX = -(2**63), 2**63 - 1
+
+
+def as_php_form(value: Any) -> Any:
+    """A stored value as it comes back in a form from FedaPay's PHP library (`save()` encodes the payout it read
+    with `Util::encodeParameters`), once `decode_form` has read it: text everywhere (`42` -> "42", true -> "1",
+    false and null -> "", `1.0` -> "1", floats to 14 significant digits as PHP writes them), an object whose keys
+    are 0, 1, ... a list (PHP makes it one), and an empty object or list left out (PHP writes nothing for it):
+    None. A form cannot tell 42 from "42", so an update compares a form's values with this (`PayoutStore`)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value) if _PHP_INT_MIN <= value <= _PHP_INT_MAX else _php_float(float(value))
+    if isinstance(value, float):
+        return _php_float(value)
+    if isinstance(value, dict):
+        if list(value) == [str(n) for n in range(len(value))]:  # PHP's list: keys 0, 1, ... in order
+            return as_php_form(list(value.values()))
+        fields = {key: as_php_form(item) for key, item in value.items()}
+        kept = {key: item for key, item in fields.items() if item is not None}
+        return kept or None
+    if isinstance(value, list):
+        items = [as_php_form(item) for item in value]
+        return [item for item in items if item is not None] or None
+    return value
+
+
+def _php_float(value: float) -> str:
+    """PHP's `(string)` of a float (precision 14): `0.1`, `1` for 1.0, `1.0E+20`, `1.0E-5`."""
+    text = format(value, ".14G")
+    if "E" not in text:
+        return text
+    mantissa, exponent = text.split("E")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}E{exponent[0]}{exponent[1:].lstrip('0') or '0'}"

@@ -15,7 +15,7 @@ from .forms import MalformedFormError, decode_form
 from .options import KEY_RE
 from .spec import Operation
 from .store import EMBEDDABLE, PayoutStore, StoreError
-from .validation import FieldErrors, OperationValidators
+from .validation import FieldErrors, OperationValidators, json_type
 from .wire import MalformedJSONError, dumps, error_body, loads, payout_envelope, payouts_envelope
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -73,16 +73,21 @@ def _body(request: Request) -> Any:
     return _parse_body(request.validators, request.headers, request.body)
 
 
+def _is_form(headers: Mapping[bytes, bytes]) -> bool:
+    """Whether the body says it is a form (`application/x-www-form-urlencoded`, in any case)."""
+    content_type = headers.get(b"content-type")
+    return (
+        content_type != _JSON_TYPE_BYTES  # what almost every request says: no need to fold its case
+        and content_type is not None
+        and content_type[:33].lower().startswith(_FORM_TYPE_BYTES)
+    )
+
+
 def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes], raw: bytes) -> Any:
     """The body, parsed (JSON, or a form when it says so) and validated against the operation's schema."""
     if not raw or raw.isspace():
         raise Rejected(400, "A request body is required.", {"body": ["is required"]})
-    content_type = headers.get(b"content-type")
-    if (
-        content_type != _JSON_TYPE_BYTES  # what almost every request says: no need to fold its case
-        and content_type is not None
-        and content_type[:33].lower().startswith(_FORM_TYPE_BYTES)
-    ):
+    if _is_form(headers):
         assert validators.body is not None
         try:
             value: Any = validators.body.coerce_form(decode_form(raw))
@@ -101,6 +106,16 @@ def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes],
         status = 400 if outcome.shape else validators.invalid_status
         raise Rejected(status, "The request is invalid.", outcome.errors)
     return value
+
+
+def _object(body: Any, field: str = "body") -> dict[str, Any]:
+    """`body` when it is a JSON object, the only kind the handlers read. A spec whose body schema does not say
+    `type: object` (common in OpenAPI files) lets any JSON value through its validation: refused here, 400
+    naming the body, never a 500."""
+    if type(body) is not dict:
+        problem = {field: [f"must be object, not {json_type(body)}"]}
+        raise Rejected(400, "The request body is not the expected shape.", problem)
+    return body
 
 
 def _include(request: Request, body: Any = None) -> frozenset[str]:
@@ -154,6 +169,8 @@ def create(
     if errors:
         raise Rejected(validators.invalid_status, "A header is invalid.", errors)
     body = _parse_body(validators, headers, raw)
+    if type(body) is not dict:
+        _object(body)
     key = values.get("Idempotency-Key")
     account = headers.get(b"fedapay-account")
     account_id = int(account) if account is not None and account.isdigit() and len(account) < 16 else None
@@ -209,8 +226,8 @@ def retrieve_payout(store: PayoutStore, request: Request) -> Reply:
 
 def update_payout(store: PayoutStore, request: Request) -> Reply:
     payout_id = _payout_id(request)
-    changes = _body(request)
-    wire = store.update(payout_id, changes)
+    changes = _object(_body(request))
+    wire = store.update(payout_id, changes, form=_is_form(request.headers))
     if wire is None:
         raise _not_found()
     return Reply(200, payout_envelope(wire))
@@ -236,7 +253,14 @@ def start(
 ) -> dict[str, Any]:
     """`start_payouts` on the request's parts (the app calls it directly): the 200's payload."""
     body = _parse_body(validators, headers, raw)
-    items, prefix = (body, "") if isinstance(body, list) else (body.get("payouts") or [], "payouts")
+    items, prefix = (body, "") if type(body) is list else (_object(body).get("payouts") or [], "payouts")
+    if type(items) is not list:  # a spec that does not make `payouts` an array of objects: never a 500
+        problem = {prefix: [f"must be array, not {json_type(items)}"]}
+        raise Rejected(validators.invalid_status, "The request is invalid.", problem)
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            problem = {f"{prefix}[{index}]": [f"must be object, not {json_type(item)}"]}
+            raise Rejected(validators.invalid_status, "The request is invalid.", problem)
     return payouts_envelope(store.start(items, field_prefix=prefix))
 
 

@@ -17,7 +17,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -25,6 +25,8 @@ from typing import Any, overload
 
 from .clock import MockClock
 from .fees import Fees, compute_fees
+from .forms import as_php_form
+from .shape import COMPUTED_FIELDS as COMPUTED_FIELDS  # re-exported: where the wire's order is read
 from .shape import PayoutShape
 from .wallets import Wallet, wallet
 from .wire import dumps
@@ -89,14 +91,17 @@ _DATE = re.compile(
 # allows can fall there once read in UTC (`9999-12-31T23:59:59-14:00`), and FedaPay's timestamps (and every
 # client's parser) have four-digit years, so no such date is ever stored.
 YEAR_10000 = 253_402_300_800.0
-_LAST_BEFORE_10000 = math.nextafter(YEAR_10000, 0.0)
+# The last millisecond before it (`9999-12-31T23:59:59.999Z`): where a fraction that rounds up past it is kept.
+_LAST_MILLISECOND = YEAR_10000 - 0.001
 
 
 def parse_when(text: str) -> float:
     """Seconds since the epoch of a date in one of the forms FedaPay's libraries send: ISO 8601
     (`2030-01-01T10:00:00Z`, `+01:00`), `YYYY-MM-DD HH:MM:SS` (PHP; no zone means UTC) and Ruby's
-    `Time#to_s` (`2030-01-01 10:00:00 UTC`, `2030-01-01 11:00:00 +0100`). Raises ValueError, also for an
-    instant after the year 9999 in UTC (every date the store keeps comes from here)."""
+    `Time#to_s` (`2030-01-01 10:00:00 UTC`, `2030-01-01 11:00:00 +0100`), to the nearest millisecond. Raises
+    ValueError, also for an instant after the year 9999 in UTC (every date the store keeps comes from here)."""
+    if not isinstance(text, str):  # another spec may allow any JSON value here
+        raise ValueError(f"must be a date string, not {type(text).__name__}")
     found = _DATE.fullmatch(text.strip())
     if found is None:
         raise ValueError(f"{text[:64]!r} is not a valid date")
@@ -110,8 +115,11 @@ def parse_when(text: str) -> float:
         raise ValueError(f"{text[:64]!r} is after the year 9999 in UTC")
     if not fraction:
         return seconds
-    # `9999-12-31T23:59:59.99999Z` is in 9999 but its float rounds up to the year 10000: kept just below it.
-    return min(seconds + float(f"0.{fraction[:9]}"), _LAST_BEFORE_10000)
+    # Kept to the millisecond, the precision of every timestamp a reply shows (`iso`): a payout read and sent
+    # back says the same instant, so saving it back is no change (nearest millisecond, from the first 9 digits).
+    milliseconds = (int(fraction[:9].ljust(9, "0")) + 500_000) // 1_000_000
+    # `9999-12-31T23:59:59.9999Z` is in 9999 but rounds up to the year 10000: kept at its last millisecond.
+    return min(seconds + milliseconds / 1000, _LAST_MILLISECOND)
 
 
 class StoreError(Exception):
@@ -227,41 +235,13 @@ class Payout:
         return str(REFERENCE_BASE + self.id)
 
 
-# What the store computes, in FedaPay's order (`klass` is the one constant); then the spec's other
-# nullable fields (`PayoutStore`).
-COMPUTED_FIELDS = (
-    "klass",
-    "id",
-    "reference",
-    "amount",
-    "status",
-    "customer_id",
-    "currency_id",
-    "mode",
-    "last_error_code",
-    "last_error_message",
-    "commission",
-    "fees",
-    "fixed_commission",
-    "amount_transferred",
-    "amount_debited",
-    "created_at",
-    "updated_at",
-    "scheduled_at",
-    "started_at",
-    "sent_at",
-    "failed_at",
-    "deleted_at",
-    "account_id",
-)
-
-
-def wire_template(nullable: Iterable[str]) -> dict[str, Any]:
-    """Every field of a payout on the wire, in order, null but `klass`: the store's fields, then `nullable`."""
+def wire_template(others: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of a payout on the wire, in order, null but `klass`: the store's fields, then `others` with
+    their values (`PayoutShape.template`: the spec's other nullable fields as null, its other required ones)."""
     template: dict[str, Any] = dict.fromkeys(COMPUTED_FIELDS)
     template["klass"] = "v1/payout"
-    for name in nullable:
-        template.setdefault(name, None)
+    for name, value in others.items():
+        template.setdefault(name, value)
     return template
 
 
@@ -511,7 +491,8 @@ class PayoutStore:
         describe (the same number in another country is another wallet, so another customer)."""
         if "firstname" not in customer and "id" in customer:  # `{"id": n}` (the spec's CustomerRef)
             customer_id = customer["id"]
-            phone = self._customer_phones.get(customer_id)
+            # Only an integer names a customer (a spec that does not say so lets any JSON value come here).
+            phone = self._customer_phones.get(customer_id) if type(customer_id) is int else None
             if phone is None:
                 raise NotFoundError({"customer.id": ["no customer with this id"]}, "No customer with this id.")
             return customer_id, *phone
@@ -522,12 +503,19 @@ class PayoutStore:
             country = phone.get("country")
         else:
             number = country = None
-        key = (customer.get("firstname"), customer.get("lastname"), customer.get("email"), number, country)
-        customer_id = self._customers.get(key)
+        names = (customer.get("firstname"), customer.get("lastname"), customer.get("email"))
+        key: tuple[Any, ...] = (*names, number, country)
+        try:
+            customer_id = self._customers.get(key)
+        except TypeError:  # a value that is no text (a spec that allows any JSON there): keyed by its JSON text
+            key = (dumps(list(key), sort_keys=True),)
+            customer_id = self._customers.get(key)
+        if type(number) is not str or type(country) not in (str, type(None)):
+            number = country = None  # no number the lifecycle or the per-number rule could read
         if customer_id is None:  # the same details are the same customer: recorded once
             customer_id = self._customers[key] = len(self._customers) + 1
             self._customer_phones[customer_id] = (number, country)
-            self._customer_names[customer_id] = {"firstname": key[0], "lastname": key[1], "email": key[2]}
+            self._customer_names[customer_id] = {"firstname": names[0], "lastname": names[1], "email": names[2]}
         return customer_id, number, country
 
     def get(self, payout_id: int, include: frozenset[str] = frozenset()) -> dict[str, Any] | None:
@@ -596,9 +584,11 @@ class PayoutStore:
             # item's field name is written only for an error.
             plans: list[_Plan] = []
             for index, item in enumerate(items):
-                payout = payouts.get(item.get("id"))  # type: ignore[arg-type]
+                item_id = item.get("id")
+                # Only an integer names a payout (`True == 1`, and a list is no key: another spec may allow them).
+                payout = payouts.get(item_id) if type(item_id) is int else None
                 if payout is None:
-                    missing[_item_field(field_prefix, index, "id")] = [f"no payout with id {item.get('id')}"]
+                    missing[_item_field(field_prefix, index, "id")] = [f"no payout with id {str(item_id)[:40]}"]
                     continue
                 payout_id = payout.id
                 if payout_id in seen:
@@ -712,16 +702,16 @@ class PayoutStore:
         self._sends[key] = kept
         return times
 
-    def update(self, payout_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def update(self, payout_id: int, changes: dict[str, Any], *, form: bool = False) -> dict[str, Any] | None:
         """Change a payout not yet sent; None when unknown. Only what differs from the payout counts as a
         change: a whole payout saved back unchanged (read-only fields included) changes nothing, whatever
-        its status, and keeps its `updated_at`."""
+        its status, and keeps its `updated_at`. `form`: the changes came as a form (text: `as_php_form`)."""
         self.settle()
         with self._lock:
             payout = self._payouts.get(payout_id)
             if payout is None:
                 return None
-            effective = self._effective_changes(payout, changes)
+            effective = self._effective_changes(payout, changes, form)
             if not effective:
                 return self._wire(payout)
             if payout.status not in ("pending", "scheduled"):
@@ -751,9 +741,11 @@ class PayoutStore:
             wire["updated_at"] = iso(self.clock.now())
             return wire
 
-    def _effective_changes(self, payout: Payout, changes: dict[str, Any]) -> dict[str, Any]:
+    def _effective_changes(self, payout: Payout, changes: dict[str, Any], form: bool) -> dict[str, Any]:
         """The update fields whose value differs from the payout's, as JSON (`_same_json`); undeclared fields
-        are ignored, and null for a `NULL_MEANS_UNCHANGED` field is no change."""
+        are ignored, and null for a `NULL_MEANS_UNCHANGED` field is no change. A form carries only text: its
+        value is also unchanged when it is the payout's as PHP's form encoding writes it (`as_php_form`:
+        metadata `42` comes back as "42", true as "1")."""
         out: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in self.shape.update_fields or (value is None and name in NULL_MEANS_UNCHANGED):
@@ -764,8 +756,10 @@ class PayoutStore:
                         continue
                 except ValueError:
                     pass  # refused by _reschedule_time, naming the field
-            elif _same_json(value, self._current(payout, name)):
-                continue
+            else:
+                current = self._current(payout, name)
+                if _same_json(value, current) or (form and _same_json(value, as_php_form(current))):
+                    continue
             out[name] = value
         return out
 

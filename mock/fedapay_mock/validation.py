@@ -29,11 +29,14 @@ _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,20})?(?:[eE][+-]?
 _MAX_MESSAGE = 200
 # A form's list index (`payouts[0][id]`): ASCII digits ("²".isdigit() is true and int("²") fails).
 _INDEX_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
+# A boolean as text (a form field, a query or header parameter), as PHP (`1`, `0`) and the others write it.
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 FieldErrors = dict[str, list[str]]
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a parsed JSON value (`null`, `boolean`, `integer`, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -116,7 +119,7 @@ class SchemaValidator:
         if self._validator.is_valid(value):
             return Outcome({})
         if self._branches:
-            value_type = _json_type(value)
+            value_type = json_type(value)
             for branch_type, branch in self._branches:
                 if branch_type == value_type:
                     return branch.validate(value)
@@ -168,7 +171,7 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
     schema = deref(schema)
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            wanted = _json_type(value) if not isinstance(value, dict) else "object"
+            wanted = json_type(value) if not isinstance(value, dict) else "object"
             branches = [deref(branch) for branch in schema[key]]
             if isinstance(value, dict):  # the object branch whose required fields are all there comes first
                 branches.sort(key=lambda branch: not set(branch.get("required", ())) <= value.keys())
@@ -187,8 +190,8 @@ def _coerce(deref: Any, schema: dict[str, Any], value: Any) -> Any:
         if _INT_RE.fullmatch(value):
             return int(value)
         return float(value) if _NUMBER_RE.fullmatch(value) else value
-    if kind == "boolean" and isinstance(value, str) and value in ("true", "false", "1", "0"):
-        return value in ("true", "1")
+    if kind == "boolean" and isinstance(value, str) and value in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value]
     if kind == "array":
         if isinstance(value, dict) and all(_INDEX_RE.fullmatch(k) for k in value):
             value = [value[k] for k in sorted(value, key=int)]
@@ -210,7 +213,10 @@ class ParamValidator:
         self.required = required
         self._validator = SchemaValidator(schema, definitions)
         resolved = self._validator.resolved
-        self.kind = resolved.get("type", "string")
+        kind = resolved.get("type", "string")
+        if isinstance(kind, list):  # a nullable parameter (`["integer", "null"]`): parsed as its other type
+            kind = next((k for k in kind if k != "null"), "string")
+        self.kind = kind
         self.default = resolved.get("default")
 
     def parse(self, raw: str | None) -> tuple[Any, list[str]]:
@@ -226,6 +232,11 @@ class ParamValidator:
             if not _NUMBER_RE.fullmatch(raw):
                 return (None, ["must be a number"])
             value = float(raw)
+        elif self.kind == "boolean":  # `?include_deleted=true`: text, read as a form's boolean is (`_coerce`)
+            found = _BOOLEAN_TEXT.get(raw)
+            if found is None:
+                return (None, ["must be a boolean: true or false"])
+            value = found
         outcome = self._validator.validate(value)
         problems = [m for messages in outcome.errors.values() for m in messages]
         return (value, problems)
@@ -297,27 +308,59 @@ def _invalid_schema(spec: Spec, where: str, exc: ValueError) -> ValueError:
     return ValueError(f"{spec.source or 'the spec'} is not a spec the mock can serve: {where}{inner}: {problem}")
 
 
+def _non_string_key(value: Any, where: str) -> str | None:
+    """The place of the first mapping key that is not text in a (translated) schema, or None: YAML reads `5:` as
+    the integer 5, which the validator refuses without saying where (every operation's validator holds the shared
+    schemas, so the first one compiled would be blamed). Walked without recursion, each container once."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    seen: set[int] = set()
+    while stack:
+        node, at = stack.pop()
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, list):
+            stack.extend((item, f"{at}[{n}]") for n, item in reversed(list(enumerate(node))))
+            continue
+        for key in node:
+            if not isinstance(key, str):
+                return f"{at}: the key {repr(key)[:40]} is not a string (JSON keys are text)"
+        stack.extend((item, f"{at}.{key}") for key, item in reversed(list(node.items())))
+    return None
+
+
+def _refuse_non_string_keys(spec: Spec, value: Any, where: str) -> None:
+    problem = _non_string_key(value, where)
+    if problem is not None:
+        raise ValueError(f"{spec.source or 'the spec'} is not a spec the mock can serve: {problem}")
+
+
 def compile_validators(spec: Spec) -> dict[str, OperationValidators]:
     """Compile every operation's validators once, at start-up; ValueError (one line, naming the schema) for a
     schema the validator cannot compile."""
     definitions = to_json_schema(copy.deepcopy(spec.document.get("components", {}).get("schemas", {})))
+    _refuse_non_string_keys(spec, definitions, "components.schemas")
     out: dict[str, OperationValidators] = {}
     for op in spec.operations:
         where = f"paths.{op.path}.{op.method.lower()}"
         by_location: dict[str, dict[str, ParamValidator]] = {"query": {}, "header": {}, "path": {}}
         for param in op.parameters:
             if param.location in by_location:
+                at = f"{where}.parameters[{param.name[:40]}].schema"
                 try:
                     validator = ParamValidator(param.name, param.required, param.schema, definitions)
                 except ValueError as exc:
-                    raise _invalid_schema(spec, f"{where}.parameters[{param.name[:40]}].schema", exc) from None
+                    _refuse_non_string_keys(spec, to_json_schema(param.schema), at)
+                    raise _invalid_schema(spec, at, exc) from None
                 by_location[param.location][param.name] = validator
         body: SchemaValidator | None = None
         if op.body_schema is not None:
+            at = f"{where}.requestBody.content.application/json.schema"
             try:
                 body = SchemaValidator(op.body_schema, definitions)
             except ValueError as exc:
-                raise _invalid_schema(spec, f"{where}.requestBody.content.application/json.schema", exc) from None
+                _refuse_non_string_keys(spec, to_json_schema(op.body_schema), at)
+                raise _invalid_schema(spec, at, exc) from None
         out[op.operation_id] = OperationValidators(
             operation=op,
             body=body,

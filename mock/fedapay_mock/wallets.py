@@ -3,9 +3,13 @@
 FedaPay's create page documents the customer's number "without national prefix" beside its `country`,
 its start page shows `+22997808080`: one wallet is written both ways. A wallet is therefore the country
 (lower case) and the national number: the country's dialling code is dropped when the number carries it.
+A number that carries the dialling code of one of FedaPay's countries names that country's wallet whatever
+`country` says (`+22997808080` labelled `tg` is Benin's `97808080`): an international number names its
+country itself (as libphonenumber reads `+` and `00` numbers), and FedaPay's references say nothing of
+refusing a mismatched `country`, so the mock counts the wallet the money would reach instead of refusing.
 `phonenumbers` is not a dependency of the mock: a table of the countries FedaPay serves is enough (their
-mobile numbers are 8 to 10 digits and none starts with the country's code), and any other country keeps
-its digits as sent (without a leading `+`).
+mobile numbers are 8 to 10 digits and none starts with a table country's code), and any other number keeps
+its digits as sent (without a leading `+`) in the country given.
 """
 
 from __future__ import annotations
@@ -19,11 +23,8 @@ DIALLING_CODES: dict[str, str] = {"bj": "229", "tg": "228", "ci": "225", "ne": "
 NATIONAL_DIGITS = 8
 
 Wallet = tuple[str, str]
-# Per country of the table: its code as a number carries it, the number of characters to drop, in the order
-# tried (`+229`, `00229`; the bare `229` is tried last, when enough digits follow it).
-_PREFIXES = {
-    country: (("+" + code, 1 + len(code)), ("00" + code, 2 + len(code))) for country, code in DIALLING_CODES.items()
-}
+# The table by dialling code (no code is a prefix of another: all are 22x).
+_BY_CODE = tuple((code, country) for country, code in DIALLING_CODES.items())
 
 
 _KNOWN: dict[tuple[str, str | None], Wallet] = {}
@@ -31,7 +32,8 @@ _KNOWN: dict[tuple[str, str | None], Wallet] = {}
 
 def wallet(number: str, country: str | None) -> Wallet:
     """`(country, national number)`: `("bj", "97808080")` for `97808080`, `22997808080`, `+22997808080` and
-    `0022997808080` in Benin. A country outside the table keeps the number's digits (`+` dropped).
+    `0022997808080` in Benin, and for `+22997808080` whatever its country says. A number that carries no code of
+    the table keeps its digits (`+` dropped) in the country given.
 
     Called for each payout a start counts (the mock's busiest request): remembered (up to 4096 numbers at a
     time), as a payroll pays the same numbers again."""
@@ -45,12 +47,15 @@ def wallet(number: str, country: str | None) -> Wallet:
 
 def _national(number: str, country: str | None) -> Wallet:
     country = country.lower() if country is not None else ""
-    prefixes = _PREFIXES.get(country)
-    if prefixes is not None:
-        for prefix, length in prefixes:
-            if number.startswith(prefix):
-                return country, number[length:]
-        code = DIALLING_CODES[country]
-        if number.startswith(code) and len(number) - len(code) >= NATIONAL_DIGITS:
-            return country, number[len(code) :]
+    # A dialling code as the number carries it: after `+` or `00` (then any length follows), or bare when at
+    # least NATIONAL_DIGITS follow (11 digits or more: no national number of a table country is that long).
+    if number.startswith("+"):
+        digits, minimum = number[1:], 0
+    elif number.startswith("00"):
+        digits, minimum = number[2:], 0
+    else:
+        digits, minimum = number, NATIONAL_DIGITS
+    for code, owner in _BY_CODE:
+        if digits.startswith(code) and len(digits) - len(code) >= minimum:
+            return owner, digits[len(code) :]
     return country, number[1:] if number.startswith("+") else number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,6 +97,94 @@ def test_an_unchanged_sent_payout_saved_back_succeeds_but_a_change_is_refused(
     changed = api.put(f"/payouts/{created['id']}", json={**sent, "amount": 5000})
     assert changed.status_code == 422
     assert "status" in changed.json()["errors"]
+
+
+# What FedaPay's PHP library sends for `custom_metadata` {"employee": 42, "approved": true, "rejected": false,
+# "rate": 1.0, "ratio": 0.25, "nothing": null, "note": "x", "tags": ["a", "b"], "empty": {}} when its save() PUTs
+# the payout back (`Util::encodeParameters`, run with php 8.2): text only, true "1", false and null "", 1.0 "1",
+# the empty object left out.
+PHP_METADATA_FORM = (
+    "custom_metadata[employee]=42&custom_metadata[approved]=1&custom_metadata[rejected]=&custom_metadata[rate]=1"
+    "&custom_metadata[ratio]=0.25&custom_metadata[nothing]=&custom_metadata[note]=x"
+    "&custom_metadata[tags][]=a&custom_metadata[tags][]=b"
+)
+TYPED_METADATA: dict[str, Any] = {
+    "employee": 42,
+    "approved": True,
+    "rejected": False,
+    "rate": 1.0,
+    "ratio": 0.25,
+    "nothing": None,
+    "note": "x",
+    "tags": ["a", "b"],
+    "empty": {},
+}
+
+
+def _php_save_form(payout: dict[str, Any], metadata_form: str) -> str:
+    """The body of PHP's save() of `payout`: every other field as text (null as ""), the metadata as given."""
+    rest = {k: "" if v is None else str(v) for k, v in payout.items() if k not in ("id", "custom_metadata")}
+    return urlencode(rest) + "&" + metadata_form
+
+
+def test_typed_metadata_saved_back_by_php_as_text_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """A form carries only text: 42 comes back as "42", true as "1". An unchanged payout saved back by PHP answers
+    200 and changes nothing, pending or sent (a change would be refused on a sent payout)."""
+    pending = create(api, check, custom_metadata=TYPED_METADATA)
+    sent = create(api, check, custom_metadata=TYPED_METADATA, merchant_reference="sent-1")
+    assert _start(api, sent["id"]).status_code == 200
+    mock.advance_clock(60)
+    sent = check("retrieve_payout", api.get(f"/payouts/{sent['id']}"))["v1/payout"]
+    assert sent["status"] == "sent"
+    for payout in (pending, sent):
+        reply = api.put(f"/payouts/{payout['id']}", content=_php_save_form(payout, PHP_METADATA_FORM), headers=FORM)
+        assert reply.status_code == 200, reply.text
+        assert check("update_payout", reply)["v1/payout"] == payout  # typed metadata and updated_at kept
+        assert check("retrieve_payout", api.get(f"/payouts/{payout['id']}"))["v1/payout"] == payout
+
+
+def test_a_php_form_that_changes_metadata_is_still_a_change(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    pending = create(api, check, custom_metadata=TYPED_METADATA)
+    sent = create(api, check, custom_metadata=TYPED_METADATA, merchant_reference="sent-1")
+    assert _start(api, sent["id"]).status_code == 200
+    mock.advance_clock(60)
+    sent = check("retrieve_payout", api.get(f"/payouts/{sent['id']}"))["v1/payout"]
+    changed = PHP_METADATA_FORM.replace("[employee]=42", "[employee]=43")
+    updated = api.put(f"/payouts/{pending['id']}", content=_php_save_form(pending, changed), headers=FORM)
+    assert check("update_payout", updated)["v1/payout"]["custom_metadata"]["employee"] == "43"
+    refused = api.put(f"/payouts/{sent['id']}", content=_php_save_form(sent, changed), headers=FORM)
+    assert refused.status_code == 422
+    assert list(check("update_payout", refused)["errors"]) == ["status"]
+    as_json = api.put(f"/payouts/{sent['id']}", json={"custom_metadata": {**TYPED_METADATA, "employee": "42"}})
+    assert as_json.status_code == 422  # in JSON "42" is not 42: only a form's text is read as PHP wrote it
+
+
+def test_a_schedule_with_microseconds_saved_back_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Replies show milliseconds: the schedule is kept to the millisecond, so the payout read back and PUT back
+    whole (Node and PHP save()) names the same instant, while scheduled and once sent."""
+    created = create(api, check)
+    when = "2099-01-01T10:00:00.123456Z"
+    started = check("start_payouts", _start(api, created["id"], when))["v1/payouts"][0]
+    assert started["scheduled_at"] == "2099-01-01T10:00:00.123Z"
+    scheduled = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    mock.advance_clock(5)
+    for body in ({k: v for k, v in scheduled.items() if k != "id"}, {"scheduled_at": when}):
+        reply = api.put(f"/payouts/{created['id']}", json=body)
+        assert reply.status_code == 200, reply.text
+        assert check("update_payout", reply)["v1/payout"] == scheduled  # updated_at kept: no change
+    due = datetime(2099, 1, 1, 10, 0, 0, 123_500, tzinfo=UTC).timestamp()
+    mock.advance_clock(due - mock.app.clock.now())  # half a millisecond past the schedule: sent at it
+    sent = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+    assert (sent["status"], sent["sent_at"]) == ("sent", "2099-01-01T10:00:00.123Z")
+    again = api.put(f"/payouts/{created['id']}", json=sent)
+    assert again.status_code == 200, again.text
+    assert check("update_payout", again)["v1/payout"] == sent
 
 
 def test_a_value_of_another_json_type_is_a_change_though_python_finds_it_equal(

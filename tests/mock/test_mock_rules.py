@@ -141,6 +141,24 @@ def test_the_same_digits_in_two_countries_are_two_wallets(api: httpx.Client, che
     assert [_status(api, p["id"]) for p in (*benin, togo, other)] == ["started"] * 5
 
 
+def test_a_country_label_cannot_make_one_number_a_new_wallet(api: httpx.Client, check: ReplyChecker) -> None:
+    """`+22997808080` is Benin's wallet whatever `country` says: labelled tg, ci, sn or fr (on the customer or
+    in the start's `phone_number`, `00...` too) it is still the fourth payout to that number."""
+    benin = [create(api, check, **_to("+22997808080")) for _ in range(3)]
+    assert _start(api, *({"id": p["id"]} for p in benin)).status_code == 200
+    labelled = [create(api, check, **_to("+22997808080", country)) for country in ("tg", "ci", "sn", "fr")]
+    for payout in labelled:
+        reply = _start(api, {"id": payout["id"]})
+        assert reply.status_code == 422, reply.text
+        assert list(check("start_payouts", reply)["errors"]) == ["payouts[0].id"]
+    other = create(api, check, **_to("96111111"))
+    for phone in ({"number": "0022997808080", "country": "ne"}, {"number": "+22997808080", "country": "tg"}):
+        reply = _start(api, {"id": other["id"], "phone_number": phone})
+        assert reply.status_code == 422, reply.text
+        assert list(check("start_payouts", reply)["errors"]) == ["payouts[0].phone_number"]
+    assert [_status(api, p["id"]) for p in (*labelled, other)] == ["pending"] * 5
+
+
 def test_rescheduling_counts_the_wallet_however_its_number_is_written(
     mock: MockServer, api: httpx.Client, check: ReplyChecker
 ) -> None:

@@ -42,6 +42,14 @@ def _create_without_body(spec: dict[str, Any]) -> None:
     del spec["paths"]["/payouts"]["post"]["requestBody"]
 
 
+def _payout_property_named_5(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["Payout"]["properties"][5] = {"type": "string", "nullable": True}
+
+
+def _mode_default_with_an_integer_key(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["PayoutCreate"]["properties"]["mode"]["default"] = {1: "x"}
+
+
 # (spec text, what the one line must name)
 CASES = {
     "ref-to-nothing": (
@@ -98,6 +106,24 @@ CASES = {
     "shared-schema-no-regex": (_real(_bad_body_pattern), "components.schemas.PhoneNumber.properties.number.pattern"),
     "retrieve-without-id": (_real(_retrieve_without_id), "retrieve_payout needs a path parameter named id"),
     "create-without-body": (_real(_create_without_body), "create_payout needs a requestBody"),
+    # YAML reads `5:` as an integer: named where it is, not at the first operation compiled (`GET /payouts`' page).
+    "property-name-not-text": (
+        _real(_payout_property_named_5),
+        "components.schemas.Payout.properties: the key 5 is not a string",
+    ),
+    "default-key-not-text": (
+        _real(_mode_default_with_an_integer_key),
+        "components.schemas.PayoutCreate.properties.mode.default: the key 1 is not a string",
+    ),
+    "body-property-name-not-text": (
+        OP + "      requestBody:\n        content:\n          application/json:\n"
+        "            schema: {type: object, properties: {7: {type: string}}}\n",
+        "paths./x.get.requestBody.content.application/json.schema.properties: the key 7 is not a string",
+    ),
+    "parameter-property-name-not-text": (
+        OP + "      parameters:\n        - {name: q, in: query, schema: {type: object, properties: {7: {}}}}\n",
+        "paths./x.get.parameters[q].schema.properties: the key 7 is not a string",
+    ),
 }
 
 

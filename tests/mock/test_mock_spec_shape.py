@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
-from fedapay_mock import MockServer, run_mock
+from fedapay_mock import MockServer, create_app, run_mock
 from fedapay_mock.spec import REPO_SPEC, load_spec
 
 from tests.mock.mock_support import AUTH, ReplyChecker, payout_body
@@ -171,3 +172,162 @@ def test_currencies_without_an_enum_get_ids_as_they_arrive(tmp_path: Path) -> No
         xof = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
         again = check("create_payout", api.post("/payouts", json=payout_body(currency={"iso": "XAF"})))["v1/payout"]
     assert (xaf["currency_id"], xof["currency_id"], again["currency_id"]) == (1, 2, 1)
+
+
+def _any_body(spec: dict[str, Any]) -> None:
+    """Request bodies whose schema constrains nothing (`{}`: no `type: object`, as many OpenAPI files write
+    them): any JSON value passes validation and reaches the handlers."""
+    paths = spec["paths"]
+    for path, method in (("/payouts", "post"), ("/payouts/{id}", "put"), ("/payouts/start", "put")):
+        paths[path][method]["requestBody"]["content"]["application/json"]["schema"] = {}
+
+
+def test_a_body_the_spec_does_not_type_is_refused_naming_it_never_a_5xx(tmp_path: Path) -> None:
+    with mock_with(tmp_path, _any_body) as (_, api, _check):
+        assert api.post("/payouts", json=payout_body()).status_code == 201
+        replies = {
+            "create": api.post("/payouts", json=[1]),
+            "create text": api.post("/payouts", json="x"),
+            "update": api.put("/payouts/1", json=5),
+            "update list": api.put("/payouts/1", json=[{"amount": 5}]),
+            "start text": api.put("/payouts/start", json="x"),
+            "start payouts": api.put("/payouts/start", json={"payouts": "abc"}),
+            "start item": api.put("/payouts/start", json=[1]),
+            "start listed item": api.put("/payouts/start", json={"payouts": [{"id": 1}, None]}),
+        }
+        fields = {name: (reply.status_code, list(reply.json()["errors"])) for name, reply in replies.items()}
+        later = api.get("/payouts/1")
+    assert fields == {
+        "create": (400, ["body"]),
+        "create text": (400, ["body"]),
+        "update": (400, ["body"]),
+        "update list": (400, ["body"]),
+        "start text": (400, ["body"]),
+        "start payouts": (422, ["payouts"]),
+        "start item": (422, ["[0]"]),
+        "start listed item": (422, ["payouts[1]"]),
+    }
+    assert later.status_code == 200
+    assert later.json()["v1/payout"]["status"] == "pending"  # nothing refused changed anything
+
+
+def test_a_create_body_schema_that_is_an_array_refuses_an_array_naming_the_body(tmp_path: Path) -> None:
+    def array_body(spec: dict[str, Any]) -> None:
+        spec["paths"]["/payouts"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {"type": "array"}
+
+    with mock_with(tmp_path, array_body) as (_, api, _check):
+        reply = api.post("/payouts", json=[1])
+        listed = api.get("/payouts")
+    assert (reply.status_code, reply.json()["errors"]) == (400, {"body": ["must be object, not array"]})
+    assert listed.status_code == 200
+
+
+def test_values_the_spec_does_not_type_are_refused_or_stored_never_a_5xx(tmp_path: Path) -> None:
+    """With no schema for the bodies, ids, dates, names and numbers of any JSON type reach the store."""
+    odd: list[Any] = [[1], {"x": 1}, True, 1.5]
+    with mock_with(tmp_path, _any_body) as (_, api, _check):
+        assert api.post("/payouts", json=payout_body()).status_code == 201
+        statuses: list[int] = []
+        for value in odd:
+            customer = {"firstname": value, "lastname": "B", "phone_number": {"number": value, "country": value}}
+            statuses.append(api.post("/payouts", json=payout_body(customer=customer)).status_code)
+            statuses.append(api.post("/payouts", json=payout_body(customer={"id": value})).status_code)
+            statuses.append(api.put("/payouts/start", json=[{"id": value}]).status_code)
+            statuses.append(api.put("/payouts/start", json=[{"id": 1, "scheduled_at": value}]).status_code)
+            statuses.append(api.put("/payouts/1", json={"scheduled_at": value}).status_code)
+        listed = api.get("/payouts")
+        one = api.get("/payouts/1").json()["v1/payout"]
+    assert max(statuses) < 500, statuses
+    assert listed.status_code == 200
+    assert one["status"] == "pending"  # `{"id": true}` is not payout 1, and no odd date scheduled it
+
+
+def test_a_boolean_and_a_nullable_integer_query_parameter_the_spec_adds_are_read_from_text(tmp_path: Path) -> None:
+    """A query string is text: `include_deleted=true` is the boolean true (as a form's `true` or `1` is), and a
+    nullable integer is read as an integer."""
+
+    def add(spec: dict[str, Any]) -> None:
+        spec["paths"]["/payouts"]["get"]["parameters"] += [
+            {"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "batch", "in": "query", "schema": {"type": "integer", "minimum": 1, "nullable": True}},
+        ]
+
+    with mock_with(tmp_path, add) as (_, api, check):
+        create = api.post("/payouts", json=payout_body())
+        assert create.status_code == 201
+        accepted = {
+            text: api.get("/payouts", params={"include_deleted": text}).status_code
+            for text in ("true", "false", "1", "0")
+        }
+        batch = api.get("/payouts", params={"batch": "7", "include_deleted": "true"})
+        refused = {text: api.get("/payouts", params={"include_deleted": text}) for text in ("yes", "TRUE", "", "2")}
+        bad_batch = api.get("/payouts", params={"batch": "0"})
+    assert accepted == dict.fromkeys(("true", "false", "1", "0"), 200)
+    assert [p["id"] for p in check("list_payouts", batch)["v1/payouts"]] == [1]
+    for reply in refused.values():
+        assert reply.status_code == 400
+        assert check("list_payouts", reply)["errors"] == {"include_deleted": ["must be a boolean: true or false"]}
+    assert bad_batch.status_code == 400
+    assert list(check("list_payouts", bad_batch)["errors"]) == ["batch"]
+
+
+def test_a_required_reply_field_the_store_does_not_compute_is_sent_with_a_value_of_its_schema(tmp_path: Path) -> None:
+    """FedaPay adds a required, non-nullable field to its Payout: every reply must carry it (a client checking
+    replies refuses one without it). Its example, else its default, else its first enum value, else a value of its
+    type that its schema accepts."""
+
+    def add(spec: dict[str, Any]) -> None:
+        payout = _schemas(spec)["Payout"]
+        added = {
+            "operator_reference": {"type": "string"},
+            "batch_number": {"type": "integer", "minimum": 1},
+            "channel": {"type": "string", "enum": ["mobile", "bank"]},
+            "label": {"type": "string", "example": "June payroll", "default": "unused"},
+            "settled": {"type": "boolean", "default": True},
+            "settled_on": {"type": "string", "format": "date-time"},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$", "example": "nope", "default": "XOF"},
+            "route": {
+                "type": "object",
+                "required": ["hops", "via"],
+                "properties": {"hops": {"type": "integer"}, "via": {"type": "string", "nullable": True}},
+            },
+        }
+        payout["properties"].update(added)
+        payout["required"] = [*payout.get("required", []), *added]
+
+    expected = {
+        "operator_reference": "",
+        "batch_number": 1,
+        "channel": "mobile",
+        "label": "June payroll",
+        "settled": True,
+        "settled_on": "1970-01-01T00:00:00.000Z",
+        "code": "XOF",  # the example does not match the pattern: the default does
+        "route": {"hops": 0, "via": None},
+    }
+    with mock_with(tmp_path, add) as (mock, api, check):
+        created = check("create_payout", api.post("/payouts", json=payout_body()))["v1/payout"]
+        started = check("start_payouts", api.put("/payouts/start", json={"payouts": [{"id": created["id"]}]}))
+        mock.advance_clock(60)
+        fetched = check("retrieve_payout", api.get(f"/payouts/{created['id']}"))["v1/payout"]
+        listed = check("list_payouts", api.get("/payouts"))["v1/payouts"][0]
+    assert fetched["status"] == "sent"
+    for payout in (created, started["v1/payouts"][0], fetched, listed):
+        assert {name: payout[name] for name in expected} == expected
+        assert payout["id"] == created["id"]  # what the store computes is never replaced
+
+
+def test_a_required_reply_field_no_value_can_satisfy_is_refused_at_start_naming_it(tmp_path: Path) -> None:
+    def add(spec: dict[str, Any]) -> None:
+        payout = _schemas(spec)["Payout"]
+        payout["properties"]["code"] = {"type": "string", "pattern": "^[A-Z]{3}$"}
+        payout["required"] = [*payout.get("required", []), "code"]
+
+    spec = yaml.safe_load(REPO_SPEC.read_text(encoding="utf-8"))
+    add(spec)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not a spec the mock can serve") as refused:
+        create_app(spec_path=str(path))
+    assert "components.schemas.Payout.properties.code: required and not nullable" in str(refused.value)
+    assert "\n" not in str(refused.value)

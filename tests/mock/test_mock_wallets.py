@@ -23,7 +23,33 @@ from fedapay_mock.wallets import wallet
         ("224621234567", "gn", ("gn", "621234567")),
         ("+33612345678", "fr", ("fr", "33612345678")),  # outside the table: the digits as sent, no "+"
         ("33612345678", "FR", ("fr", "33612345678")),
+        ("+0097808080", "bj", ("bj", "0097808080")),  # "+" then no code of the table: the digits as sent
     ],
 )
 def test_a_wallet_is_the_country_and_the_national_number(number: str, country: str, expected: tuple[str, str]) -> None:
+    assert wallet(number, country) == expected
+
+
+@pytest.mark.parametrize("country", ["bj", "tg", "CI", "sn", "ne", "gn", "fr", "us"])
+@pytest.mark.parametrize("number", ["+22997808080", "0022997808080", "22997808080"])
+def test_a_number_carrying_a_dialling_code_names_that_country_whatever_country_says(number: str, country: str) -> None:
+    """`+22997808080` is Benin's wallet `97808080` labelled `tg` or `fr` too: the label cannot make it a new
+    wallet (the per-number rule would count it apart). The bare form counts when 8 digits or more follow the
+    code: 11 digits or more, longer than any national number of FedaPay's countries."""
+    assert wallet(number, country) == ("bj", "97808080")
+
+
+@pytest.mark.parametrize(
+    ("number", "country", "expected"),
+    [
+        ("+22890000000", "bj", ("tg", "90000000")),
+        ("00221771234567", "ci", ("sn", "771234567")),
+        ("2250701020304", "gn", ("ci", "0701020304")),
+        ("22812345", "tg", ("tg", "22812345")),  # a bare code with too few digits after it: a national number
+        ("22812345", "bj", ("bj", "22812345")),
+    ],
+)
+def test_the_dialling_code_wins_over_another_table_country(
+    number: str, country: str, expected: tuple[str, str]
+) -> None:
     assert wallet(number, country) == expected
