@@ -25,9 +25,11 @@ What the caller gets (see `_payouts.StartCall`): every payout OURS -> success; e
 PENDING, or some PENDING and the rest BEFORE -> the lost attempt did nothing (FedaPay starts a
 request all or nothing), so the original request is sent again and the server's own answer stands;
 anything else -> `PayoutOutcomeUnknownError` naming each payout and the state found. The residual
-risk, documented: when the server's clock runs ahead of this machine's by more than the tolerance
-(up to `MAX_CLOCK_SKEW`, as far as the `Date` header can tell), another process starting the same
-payout that much before this call, while this call's reply is lost, reads as OURS.
+risks, documented (README): another caller starting the same payout inside this call's window, while this
+call's reply is lost, reads as OURS (timestamps cannot tell two starters apart; FedaPay still starts it
+once); and when the server's clock runs ahead of this machine's by more than the tolerance (up to
+`MAX_CLOCK_SKEW`, as far as the `Date` header can tell), such a start that much before this call reads as
+OURS too.
 """
 
 from __future__ import annotations

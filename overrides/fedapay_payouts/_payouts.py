@@ -268,6 +268,13 @@ class DeleteCall(Call[None]):
             raise self.outcome_unknown(None)
         return CLEAN  # still there: the earlier attempt deleted nothing
 
+    def recover(self, response: httpx.Response) -> Steps[NotDone | None]:
+        # A 422 ("cannot be deleted": started meanwhile, say) after an attempt that may have acted: a look-up
+        # finding the payout still there proves that attempt deleted nothing, and the 422 is the answer.
+        if response.status_code != 422:
+            return NOT_DONE
+        return (yield from self.recheck())
+
     def outcome_unknown(self, cause: APIError | None) -> PayoutOutcomeUnknownError:
         why = f" ({cause.message})" if cause is not None else ""
         found = f" Found: {self.found}." if self.found else ""
@@ -392,6 +399,11 @@ class StartCall(Call[builtins.list[Payout]]):
             # Sending the same request again gets the server's own answer (a 422 when one had left pending).
             return CLEAN
         raise self.outcome_unknown(None)
+
+    def sending(self) -> None:
+        # Findings describe the payouts before this attempt: once it goes out they may be wrong (it may start
+        # them), and an unknown outcome must not quote "pending" from before it.
+        self.findings = []
 
     def recover(self, response: httpx.Response) -> Steps[builtins.list[Payout] | NotDone]:
         # A 422 ("not pending") after an attempt that may have acted: did that attempt start them?

@@ -222,6 +222,9 @@ class Call(Generic[R]):
     def read(self, response: httpx.Response) -> R:
         raise NotImplementedError
 
+    def sending(self) -> None:
+        """An attempt is about to go out: what a check found before it stops being the current state."""
+
     def recover(self, response: httpx.Response) -> Steps[R | NotDone]:
         """An error reply after an attempt that may have acted: may it mean success?"""
         return NOT_DONE
@@ -313,6 +316,7 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
     while True:
         logged = logger.isEnabledFor(logging.INFO)
         started = time.perf_counter() if logged else 0.0
+        call.sending()
         outcome = yield Send(request)
         if logged:
             _log_attempt(request, outcome, started, retries)

@@ -23,6 +23,7 @@ from fedapay_payouts import (
     FedaPay,
     InvalidArgumentError,
     PayoutOutcomeUnknownError,
+    UnprocessableEntityError,
 )
 
 from tests.client.client_support import CUSTOMER, Api, scripted
@@ -235,3 +236,32 @@ def test_send_now_and_schedule_name_the_type_they_were_given(value: Any, kind: s
             act()
         assert caught.value.argument == "id"
         assert caught.value.problem == f"must be a payout id (int), got {kind}"  # it said NoneType
+
+
+def _reset(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadError("connection reset", request=request)
+
+
+def test_an_unknown_start_never_quotes_a_check_made_before_its_last_attempt() -> None:
+    """Attempt 1 may have acted; the check finds the payout pending; attempt 2 goes out and its reply is lost
+    too. The payout may well be started now: `.found` said 'pending (safe to start again)' from before it."""
+    client, seen = scripted(_reset, one(payout(id=5, status="pending")), _reset, retries=1)
+    with pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.send_now(5)
+    assert seen == ["PUT /v1/payouts/start", "GET /v1/payouts/5", "PUT /v1/payouts/start"]
+    assert caught.value.payout_ids == [5]
+    assert not caught.value.found
+    assert "Found:" not in str(caught.value)
+
+
+def test_a_delete_refused_after_a_lost_reply_is_the_refusal_when_the_payout_is_still_there() -> None:
+    """The first delete's reply is lost; the check finds the payout; the second is refused (another worker
+    started it meanwhile): the payout is still there, so nothing was deleted and the 422 is the answer, not
+    'may have been deleted'."""
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"message": "Payout 5 is started and can no longer be deleted."})
+
+    client, seen = scripted(_reset, one(payout(id=5)), refused, one(payout(id=5, status="started")), retries=1)
+    with pytest.raises(UnprocessableEntityError, match="can no longer be deleted"):
+        client.payouts.delete(5)
+    assert seen == ["DELETE /v1/payouts/5", "GET /v1/payouts/5", "DELETE /v1/payouts/5", "GET /v1/payouts/5"]
