@@ -127,6 +127,8 @@ _AUTO_HEADERS: Final = frozenset(name.encode("ascii") for name in AUTO_HEADERS)
 _HTTPX_LOG: Final = logging.getLogger("httpx")  # httpx's own logger: its filters (`_redact.py`) apply
 _SETS_COOKIE: Final = frozenset({b"set-cookie", b"set-cookie2"})
 _CLOSED: Final = "Cannot send a request, as the client has been closed."
+# A reply header whose name showed the API key, renamed (`_scrub`): its value stays, redacted like any other.
+REDACTED_HEADER: Final = b"x-fedapay-redacted-header"
 
 
 class _NoCookies(httpx.Cookies):
@@ -615,17 +617,22 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             response._content = body  # what `Response.read()` sets; the stream was read here, within the limit
 
     def _scrub(self, response: httpx.Response) -> None:
-        """Mask the API key in the reason phrase and header values a server sent back (reprs show them)."""
-        redact = self._redactor.redact
+        """Mask the API key in the reason phrase and the headers a server sent back (reprs and logs show them):
+        in values, and in names, where it is looked for in any case (httpx lowercases names) and the whole name
+        is replaced."""
+        redactor = self._redactor
+        redact = redactor.redact
         reason: bytes = response.extensions.get("reason_phrase", b"")
         raw: list[tuple[bytes, bytes]] = response.headers.raw
         seen = "\n".join([reason.decode("latin-1"), *(value.decode("latin-1") for _, value in raw)])
-        if redact(seen) is seen:
+        names = [redactor.shows_folded(name.decode("latin-1")) for name, _ in raw]
+        if redact(seen) is seen and not any(names):
             return
         response.extensions["reason_phrase"] = redact(reason.decode("latin-1")).encode("latin-1")
-        response.headers = httpx.Headers(
-            [(name, redact(value.decode("latin-1")).encode("latin-1")) for name, value in raw]
-        )
+        response.headers = httpx.Headers([
+            (REDACTED_HEADER if echoed else name, redact(value.decode("latin-1")).encode("latin-1"))
+            for (name, value), echoed in zip(raw, names, strict=True)
+        ])
 
     def build_request(
         self,

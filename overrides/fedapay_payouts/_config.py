@@ -17,7 +17,8 @@ it came from, when the client is built rather than on the first payout):
 - `environment`: `sandbox` or `live`, in any case. It must agree with the key's prefix: an `sk_live_` key
   with the sandbox, or an `sk_sandbox_` key with live, is refused; an `sk_live_` key needs the environment
   said explicitly (argument or variable), since the sandbox is only a default (see `_key_matches`).
-- `base_url`: `http(s)://host[:port][/path]`; no user name or password, query, fragment or whitespace.
+- `base_url`: `http(s)://host[:port][/path]`; no user name or password, query, fragment or whitespace. With
+  a live key or environment, https only (plain http to this machine, for a local proxy or mock).
 - `account_id`: a positive integer, or 1-64 printable ASCII characters without space.
 - `timeout` (also every per-call `timeout=`): seconds in (0, 86400], None (no timeout), or an
   `httpx.Timeout` whose four fields are each such seconds or None.
@@ -34,6 +35,7 @@ key's problems are described in words, never shown. The API key and webhook secr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -377,6 +379,20 @@ def check_account_id(account: object, variable: str | None = None) -> str:
     )
 
 
+def _private_channel(url: str) -> bool:
+    """Whether a request to `url` keeps the key off the network unencrypted: https, or http to this machine."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https":
+        return True
+    host = parsed.host.lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _key_matches(key: Secret, chosen: Environment, *, given: bool, variable: str | None,
                  from_environment: bool) -> None:
     """A key whose prefix names the other environment is refused; a live key needs an explicit environment.
@@ -445,6 +461,12 @@ def resolve_config(
     variable = None if base_url is not None else "FEDAPAY_BASE_URL"
     url = base_url if base_url is not None else _env("FEDAPAY_BASE_URL")
     url = BASE_URLS[chosen] if url is None else _base_url(url, variable)
+    if (chosen == "live" or key.environment() == "live") and not _private_channel(url):
+        raise InvalidArgumentError(
+            "base_url",
+            f"{_from(variable)}must be https with a live key (plain http only to this machine: localhost, 127.0.0.1,"
+            " ::1): the key would cross the network unencrypted",
+        )
 
     variable = None if account_id is not None else "FEDAPAY_ACCOUNT_ID"
     account = account_id if account_id is not None else _env("FEDAPAY_ACCOUNT_ID")

@@ -190,7 +190,7 @@ def prepare(
             body = value
         else:
             known = ", ".join([*fields, *params, *(["body"] if op.body == "whole" else [])]) or "none"
-            raise check.unknown_keyword(name, op.id, known)
+            raise check.unknown_keyword(name, op.id, known, has_body=bool(op.body))
     aliases: dict[str, str] = dict(rename or {})
     if op.body == "fields":
         wrap = _CONVENIENT_FIELDS.get(op.id)
@@ -241,6 +241,11 @@ def prepare(
         elif param.location == "header":
             headers[param.name] = check.header_value(_query_value(value), name)
     if extra_body is not None:
+        if not op.body:
+            raise InvalidArgumentError(
+                "extra_body", f"{op.id} ({op.method} {op.path}) takes no body: send what the spec does not declare"
+                " with extra_query="
+            )
         declared_body = _DECLARED_BODY.get(op.id)
         if declared_body is None:
             declared_body = _DECLARED_BODY.setdefault(op.id, _declared_body(op))

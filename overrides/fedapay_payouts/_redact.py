@@ -49,7 +49,7 @@ LOGGERS: Final = (
 class Redactor:
     """Masks one secret, whole or in pieces, in any text."""
 
-    __slots__ = ("__weakref__", "_forms", "_guards", "_mask", "_public")
+    __slots__ = ("__weakref__", "_folded_guards", "_forms", "_guards", "_mask", "_public")
 
     def __init__(self, secret: str, mask: str = MASK) -> None:
         self._mask = mask
@@ -60,11 +60,17 @@ class Redactor:
         self._guards = tuple(
             {form[i : i + MIN_PIECE] for form in self._forms for i in self._offsets(form, MIN_PIECE)}
         )
+        self._folded_guards = tuple({guard.casefold() for guard in self._guards})
 
     def _offsets(self, form: str, width: int) -> range:
         """Where a window of `width` may start in `form` without lying wholly inside the public prefix."""
         first = max(0, self._public - width + 1) if form.startswith(PUBLIC_PREFIXES) else 0
         return range(min(first, max(0, len(form) - width)), max(1, len(form) - width + 1))
+
+    def shows_folded(self, text: str) -> bool:
+        """Whether `text` holds a piece of the secret in any case (a header name: httpx lowercases them)."""
+        folded = text.casefold()
+        return any(map(folded.__contains__, self._folded_guards))
 
     def redact(self, text: str) -> str:
         """`text` with every run of 8+ characters of the secret (or all of a shorter secret) replaced by the mask."""

@@ -309,10 +309,13 @@ def headers(value: object, where: str, declared: Mapping[str, str] | None = None
 
 
 @rule("spec keywords")
-def unknown_keyword(name: str, operation_id: str, known: str) -> InvalidArgumentError:
+def unknown_keyword(name: str, operation_id: str, known: str, *, has_body: bool) -> InvalidArgumentError:
+    """An operation with a body takes undeclared fields in `extra_body=`; one without (a GET) in `extra_query=`."""
+    escape = "a field the spec does not declare with extra_body=" if has_body else (
+        "a query parameter the spec does not declare with extra_query= (this operation has no body)"
+    )
     return InvalidArgumentError(
-        name, f"is not a field or parameter of {operation_id} in the spec (those are: {known}); "
-        "send a field the spec does not declare with extra_body="
+        name, f"is not a field or parameter of {operation_id} in the spec (those are: {known}); send {escape}"
     )
 
 

@@ -15,8 +15,10 @@ taken from the reply is redacted (`_redact.py`) before it is cut and put in an e
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import operator
+import re
 import time
 import types
 import typing
@@ -245,17 +247,24 @@ def request_id(response: httpx.Response) -> str | None:
     return None
 
 
+# RFC 9110's delta-seconds (ASCII digits), with a fraction tolerated: never `nan`, `inf`, `1_5` nor `٣`.
+_DELTA_SECONDS: Final = re.compile(r"[0-9]+(\.[0-9]+)?")
+MAX_RETRY_AFTER: Final = 1e9  # seconds (31 years): a longer wait is read as this, finite (`time.sleep` takes it)
+
+
 def retry_after(response: httpx.Response) -> float | None:
-    """`Retry-After` in seconds (a number or an HTTP date), None when absent or unreadable."""
+    """`Retry-After` in seconds (a number or an HTTP date), None when absent or unreadable. A date without a
+    zone (the asctime form, `-0000`) is GMT, as RFC 9110 says, not this machine's local time."""
     value = response.headers.get("retry-after")
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
         return max(0.0, when.timestamp() - time.time())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None

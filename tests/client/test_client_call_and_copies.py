@@ -111,3 +111,18 @@ def test_call_returns_a_reply_that_answers_the_request(fedapay_mock: MockServer)
         assert client.payouts.call("retrieve_payout", id=payout_id).v1payout.amount == 900
         assert client.payouts.retrieve(payout_id).status in ("started", "sent")
         client.payouts.call("delete_payout", id=client.payouts.create(**ORDER).id)
+
+
+def test_an_operation_without_a_body_points_undeclared_parameters_to_extra_query_and_refuses_extra_body() -> None:
+    """The hint said "send it with extra_body=" for a GET, and following it sent a GET with a JSON body."""
+    client, seen = scripted()
+    with pytest.raises(InvalidArgumentError) as unknown:
+        client.payouts.call("search_payouts", q="Ada")
+    assert unknown.value.argument == "q"
+    assert "extra_query=" in str(unknown.value)
+    assert "extra_body=" not in str(unknown.value)
+    with pytest.raises(InvalidArgumentError) as body:
+        client.payouts.call("search_payouts", search="Ada", extra_body={"q": "Ada"})
+    assert body.value.argument == "extra_body"
+    assert "takes no body" in str(body.value)
+    assert seen == []  # nothing sent

@@ -101,3 +101,29 @@ def test_keys_with_neither_prefix_are_not_checked(api: Api, environment: str | N
 def test_a_sandbox_key_keeps_the_sandbox_default() -> None:
     with FedaPay(SANDBOX_KEY) as client:
         assert (client.environment, client.base_url) == ("sandbox", "https://sandbox-api.fedapay.com/v1")
+
+
+@pytest.mark.parametrize("url", ["http://api.fedapay.com/v1", "http://10.0.0.5:8080/v1", "http://mock.internal/v1"])
+def test_a_live_key_is_never_sent_over_plain_http_across_the_network(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`FEDAPAY_BASE_URL=http://api.fedapay.com/v1` sent the live key unencrypted (the client follows no redirect
+    to https: the key was out before any answer)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        FedaPay(LIVE_KEY, environment="live", base_url=url)
+    assert caught.value.argument == "base_url"
+    assert "must be https with a live key" in str(caught.value)
+    monkeypatch.setenv("FEDAPAY_BASE_URL", url)
+    with pytest.raises(InvalidArgumentError, match="FEDAPAY_BASE_URL"):
+        FedaPay(LIVE_KEY, environment="live")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4010/v1", "http://localhost:4010", "http://[::1]:4010/v1",
+                                 "https://proxy.example/v1"])
+def test_a_live_key_may_use_https_or_plain_http_to_this_machine(url: str) -> None:
+    with FedaPay(LIVE_KEY, environment="live", base_url=url) as client:
+        assert client.environment == "live"
+
+
+def test_a_sandbox_key_may_use_plain_http_to_a_mock_on_another_host() -> None:
+    # A mock in another container (docker compose) is reached over plain http: no real money, no live key.
+    with FedaPay(SANDBOX_KEY, base_url="http://fedapay-mock:4010/v1") as client:
+        assert client.base_url == "http://fedapay-mock:4010/v1"

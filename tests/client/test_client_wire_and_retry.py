@@ -241,3 +241,41 @@ def test_an_unknown_outcome_never_quotes_its_last_attempt_as_nothing_happened() 
     assert "nothing happened on the server" not in caught.value.message
     assert "this attempt was not sent, but an earlier one may have reached the server" in caught.value.message
     assert len(seen) == 2
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1_5", "\uff15", "\u0663", "1e3", "-5", "0x10"])
+def test_a_retry_after_that_is_no_number_of_seconds_is_ignored(value: str) -> None:
+    """`nan` was a 0 s wait (every retry at once against a 429), `inf` a RateLimitError.retry_after that crashed
+    `time.sleep`, `1_5` and non-ASCII digits were read as numbers: only RFC 9110's ASCII digits are seconds."""
+    from fedapay_payouts._wire import retry_after
+
+    reply = httpx.Response(429, headers=[(b"Retry-After", value.encode())])  # as bytes: a server sends any
+    assert retry_after(reply) is None
+
+
+def test_a_huge_retry_after_is_a_finite_long_wait() -> None:
+    from fedapay_payouts._wire import MAX_RETRY_AFTER, retry_after
+
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "9" * 400})) == MAX_RETRY_AFTER
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "UTC"])
+@pytest.mark.parametrize("form", ["%a %b %d %H:%M:%S %Y", "%a, %d %b %Y %H:%M:%S -0000"], ids=["asctime", "-0000"])
+def test_a_retry_after_date_without_a_zone_is_gmt_on_a_machine_in_any_zone(
+    zone: str, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 9110: HTTP dates are GMT. The asctime form was read as local time: 20 s became 18,019 s in New York."""
+    import time
+
+    from fedapay_payouts._wire import retry_after
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        when = time.strftime(form, time.gmtime(time.time() + 20))
+        waited = retry_after(httpx.Response(429, headers={"Retry-After": when}))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert waited is not None
+    assert 17 <= waited <= 21
