@@ -23,6 +23,7 @@ from fedapay_payouts import FedaPayError, InvalidArgumentError
 from fedapay_payouts._client import DEFAULT_MAX_IN_FLIGHT
 
 from . import options as checks
+from .configuration import in_command_words
 from .errors import BulkError
 from .extra import BulkExtraMissing, require_bulk_extra
 from .progress import LogProgress, RichProgress, for_terminal
@@ -176,14 +177,18 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     except BulkError as exc:
         _print_problems(exc, err)
         return 2
-    except InvalidArgumentError as exc:  # --report naming the file or the journal (only the run knows its path)
-        where = "--report" if exc.argument == "report" else exc.argument
-        err.line(f"error: {where}: {exc.problem}; nothing was sent")
+    except InvalidArgumentError as exc:
+        # The configuration (FEDAPAY_* variables), said with the command's inputs rather than the client's
+        # arguments; or --report naming the file or the journal (only the run knows its path).
+        said = in_command_words(exc)
+        if said is None:
+            said = f"{'--report' if exc.argument == 'report' else exc.argument}: {exc.problem}"
+        err.line(f"error: {said}; nothing was sent")
         return 2
     except Aborted as exc:
         err.line(f"error: FedaPay refused this key or account, the run stopped; nothing was sent: {exc}")
         return 2
-    except FedaPayError as exc:  # configuration (no key...) or an error no row could get past
+    except FedaPayError as exc:  # an error no row could get past (FedaPay unreachable, the look-up refused...)
         err.line(f"error: {exc}")
         return 2
     finally:

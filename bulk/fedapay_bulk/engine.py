@@ -61,7 +61,7 @@ from .errors import (
     Problem,
     ReferenceUsedError,
 )
-from .journal import FINAL_STATUSES, Journal, JournalRow
+from .journal import FINAL_STATUSES, SENT_STATES, TARGET_ANSWERED, TARGET_PAYOUTS, Journal, JournalRow
 from .lock import JournalLock
 from .options import check_options, not_past
 from .paging import Walk, walk_pages
@@ -294,19 +294,58 @@ class Run:
         self.notes: list[str] = []
         self.aborted: BaseException | None = None
         self.queued: set[int] = set()  # rows marked `creating` that no worker has taken yet: nothing sent for them
+        self.bound: str | None = None  # how the journal is bound to this run's target (`check_target`)
 
     # -- the target ----------------------------------------------------------------------------
-    def bind_target(self) -> None:
-        """A journal pays one account: the same file against another base URL or account is refused."""
-        target = f"{self.client.base_url} account={self.client.account_id or '-'}"
-        known = self.journal.meta("target")
-        if known is None:
-            self.journal.set_meta("target", target)
-        elif known != target:
+    @property
+    def target(self) -> str:
+        return f"{self.client.base_url} account={self.client.account_id or '-'}"
+
+    def check_target(self) -> None:
+        """A journal pays one account: refused at another base URL or account once bound (`Journal.target`).
+
+        A journal is bound only once a request to its target succeeded, so a first run that reached no server
+        (a mistyped FEDAPAY_BASE_URL) or that the server refused (a wrong FEDAPAY_ACCOUNT_ID) binds nothing:
+        the next run, at the right target, goes on. One bound where payouts may have been created through it
+        is never rebound (paying the same rows elsewhere could pay them twice); one bound where nothing was
+        ever created is refused saying so, and how to go on."""
+        bound = self.journal.target()
+        self.bound = None if bound is None else TARGET_PAYOUTS if bound[1] else TARGET_ANSWERED
+        if bound is None or bound[0] == self.target:
+            return
+        known, payouts = bound
+        path = self.journal.path
+        if payouts:
             raise FileChangedError(
-                f"the journal {self.journal.path} pays {known}, not {target}: nothing was sent",
-                [Problem(0, "journal", f"records payouts made at {known}")],
+                f"the journal {path} pays {known}, where payouts may have been created through it, not {self.target};"
+                " paying its rows here could pay them twice: nothing was sent",
+                [Problem(0, "journal", (
+                    f"to go on paying this file, run it against {known} again (the FEDAPAY_BASE_URL and"
+                    f" FEDAPAY_ACCOUNT_ID of its earlier runs); to pay it at {self.target} too, on purpose (a sandbox"
+                    " rehearsal, then live), give that run a journal of its own (--journal NEW.sqlite), which looks"
+                    " every row up there before creating any"
+                ))],
             )
+        raise FileChangedError(
+            f"the journal {path} is bound to {known} (its requests there were answered), not {self.target};"
+            " nothing was ever created through it, and nothing was sent",
+            [Problem(0, "journal", (
+                f"to pay this file at {self.target}, delete {path} (it records no payout) and run again; to pay it"
+                f" at {known}, run it against {known} (FEDAPAY_BASE_URL, FEDAPAY_ACCOUNT_ID)"
+            ))],
+        )
+
+    def answered(self) -> None:
+        """A request to the target succeeded: the journal is bound to it (see `check_target`)."""
+        if self.bound is None:
+            self.journal.bind(self.target, payouts=False)
+            self.bound = TARGET_ANSWERED
+
+    def paying(self) -> None:
+        """A create is about to be sent, or a payout found is counted as a row's: never rebound from now on."""
+        if self.bound != TARGET_PAYOUTS:
+            self.journal.bind(self.target, payouts=True)
+            self.bound = TARGET_PAYOUTS
 
     # -- find what exists ----------------------------------------------------------------------
     async def look_up(self) -> int:
@@ -378,6 +417,7 @@ class Run:
                 self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
             return
         if row.state == "creating" or (row.state in ("validated", "refused") and found.adopt):
+            self.paying()  # a payout of this target is now the row's
             outcome = _outcome(payout)
             self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
             found.found += 1
@@ -516,7 +556,8 @@ class Run:
 
     async def _dispatch(self, chunk: list[JournalRow], creates: asyncio.Queue[JournalRow | None]) -> None:
         # Committed before any of them is sent: a row whose create may have reached FedaPay is never
-        # `validated` in the journal.
+        # `validated` in the journal, and the journal is never rebound to another target.
+        self.paying()
         self.journal.set_state([row.row for row in chunk], "creating")
         self.queued.update(row.row for row in chunk)
         for row in chunk:
@@ -751,10 +792,15 @@ class Run:
         for _ in range(RATE_LIMIT_RETRIES):
             await self.throttle.wait()
             try:
-                return await call()
+                result = await call()
             except RateLimitError as exc:
                 self.throttle.pause(exc.retry_after)
-        return await call()
+                continue
+            self.answered()
+            return result
+        result = await call()
+        self.answered()
+        return result
 
 
 async def pay_file_async(
@@ -809,7 +855,7 @@ async def _pay(
             # The client's own limit must not cap --concurrency: as many attempts on the wire as creates in flight.
             client = AsyncFedaPay(**{"max_in_flight": options.concurrency, **client_options})
         run = Run(client, journal, options, progress)
-        run.bind_target()
+        run.check_target()
         # Pending from the journal's creation until a look-up completes (durable: a run killed while looking
         # up leaves it pending), or asked by `creating` rows and by a lost WAL (`Journal.begin_run`).
         if options.adopt_existing:
@@ -827,7 +873,8 @@ async def _pay(
             if not complete:
                 result.notes.append(f"--wait stopped after {options.wait_timeout:g} s with payouts not yet final")
         except Aborted as exc:  # raised by `pay` only
-            if not journal.count("creating", "created", "starting", "started", "start_refused", "conflict"):
+            if not journal.count(*SENT_STATES):
+                journal.nothing_created()  # the journal may then be used elsewhere (`Run.check_target`)
                 raise  # nothing was ever sent from this journal: exit 2 holds
             result.aborted = str(exc)
         except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C: the report and summary so far, in any phase

@@ -28,6 +28,11 @@ is not this journal's: `engine.py` stops unless the operator says the file's ear
 `adopt`, a look-up to do whose finds are this journal's (its last commits were lost after its first look-up,
 or the operator said so); `done`. Completing a look-up is checkpointed at once, so a lost WAL never hides
 that a look-up was done (and that creates may have followed).
+
+The target (`target`, `target_use`): the base URL and account the journal pays, bound once a request there
+succeeded (`answered`) and marked `payouts`, checkpointed, before its first create is sent there (or a payout
+found there is counted as a row's). A journal bound to nothing (a first run that reached no server, or
+that the server refused) may be used at any target; one marked `payouts` never at another (`engine.py`).
 """
 
 from __future__ import annotations
@@ -76,6 +81,10 @@ CREATE INDEX IF NOT EXISTS rows_state ON rows(state, row);
 CREATE INDEX IF NOT EXISTS rows_payout ON rows(payout_id);
 """
 FINAL_STATUSES = frozenset({"sent", "failed"})
+TARGET_ANSWERED = "answered"  # `target_use`: a request to the journal's target succeeded, nothing was sent
+TARGET_PAYOUTS = "payouts"  # a create was sent there through the journal (or one of its payouts adopted)
+# States of a row for which a payout may exist (`refused`: FedaPay refused its create, nothing exists).
+SENT_STATES = ("creating", "created", "starting", "started", "start_refused", "conflict")
 GENERATION_COMMITS = 1000  # commits between checkpoints (SQLite's own automatic checkpoints are off)
 
 
@@ -376,6 +385,43 @@ class Journal:
                 [Problem(0, "journal", f"version {meta.get('version')!r}, expected {VERSION!r}")],
             )
         return meta
+
+    def target(self) -> tuple[str, bool] | None:
+        """The base URL and account the journal is bound to, and whether a payout may have been created there
+        through it (or one of its payouts was counted as a row's); None while it is bound to none: no request
+        there has succeeded and no create was sent, so any other target may still be used.
+
+        A journal of an earlier version bound itself before its first request (`target` without
+        `target_use`): it counts as unbound only if nothing can have been sent through it, every row
+        `validated` and no look-up ever completed (creates follow a completed look-up only)."""
+        target = self.meta("target")
+        if target is None:
+            return None
+        use = self.meta("target_use")
+        if use is None:
+            untouched = self.db.execute("SELECT 1 FROM rows WHERE state != 'validated' LIMIT 1").fetchone() is None
+            return None if untouched and self.meta("lookup") == "pending" else (target, True)
+        return target, use != TARGET_ANSWERED or self.count(*SENT_STATES) > 0
+
+    def bind(self, target: str, *, payouts: bool) -> None:
+        """Bind the journal to `target`: a request there succeeded (`payouts=False`), or a create is about to
+        be sent there or one of its payouts counted as a row's (`payouts=True`: checkpointed into the journal
+        file before that create, so a WAL lost later never hides it). Never lowered here from payouts to answered
+        (`nothing_created` does, on proof); rebinding is `Run.check_target`'s to allow or refuse."""
+        use = TARGET_PAYOUTS if payouts else TARGET_ANSWERED
+        if self.meta("target") == target and self.meta("target_use") in (use, TARGET_PAYOUTS):
+            return
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("target", target), ("target_use", use)])
+        if payouts:
+            self._new_generation()
+
+    def nothing_created(self) -> None:
+        """Each create sent was refused (every row `validated` or `refused`: nothing exists at the target): the
+        journal is bound as answered only (committed after those rows' states: a WAL lost with them leaves it
+        marked `payouts`)."""
+        if self.meta("target_use") == TARGET_PAYOUTS and not self.count(*SENT_STATES):
+            self.set_meta("target_use", TARGET_ANSWERED)
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
