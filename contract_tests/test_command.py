@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fedapay_contract.cli import EXIT_FAILED, EXIT_USAGE, build_parser, main
+from fedapay_contract.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
+from fedapay_contract.junit import write_junit
+from fedapay_contract.suite import CI_PARTS, CheckFailure, Mode, RunReport, config_data, populate
+from fedapay_contract.visible import visible
 from fedapay_mock.asgi import ASGIApp
 
 from contract_tests.broken import Exchange, Rewrite
@@ -49,7 +52,7 @@ def test_a_server_that_breaks_the_contract_fails_the_command_and_the_key_is_neve
 
     monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
     junit = tmp_path / "reports" / "contract.xml"
-    results = tmp_path / "RESULTS.md"
+    results = tmp_path / "figures" / "RESULTS.md"  # both reports' missing folders are created
     with serve_asgi(_echoes_the_key(create_app(api_key=KEY, freeze_clock=True))) as served:
         code, out = _run(["--base-url", served.base_url, "--max-examples", "3", "--junit-xml", str(junit),
                           "--write-results", str(results)])
@@ -78,9 +81,12 @@ def test_a_server_that_breaks_the_contract_fails_the_command_and_the_key_is_neve
         assert KEY.split("_", 2)[2] not in text
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "1", "0")
-    (failure,) = suite.iter("failure")
+    # The run's one part, a failure, and the suite's problem (the mangled payout cannot be deleted: no 2xx), also
+    # a failure: the report fails whenever the command does.
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "2", "0")
+    failure, problem = suite.iter("failure")
     assert "response_schema_conformance" in (failure.get("message") or "")
+    assert problem.get("message") == "never answered a 2xx to a valid request: DELETE /payouts/{id}"
 
 
 def test_a_live_key_or_host_is_refused_before_any_request_and_the_key_is_not_shown(
@@ -99,6 +105,8 @@ def test_a_live_key_or_host_is_refused_before_any_request_and_the_key_is_not_sho
 
 
 WITH_KEY = {"FEDAPAY_CONTRACT_API_KEY": KEY}
+ENV_NAMES = tuple(f"FEDAPAY_CONTRACT_{name}" for name in
+                  ("API_KEY", "BASE_URL", "MODE", "SEED", "MAX_EXAMPLES", "TIME_LIMIT"))
 
 
 @pytest.mark.parametrize(
@@ -117,13 +125,22 @@ WITH_KEY = {"FEDAPAY_CONTRACT_API_KEY": KEY}
         (["--base-url", "http://127.0.0.1:9/v1", "--jobs", "2"], WITH_KEY, "--jobs is for --mock"),
         (["--base-url", "https://api.fedapay.com./v1"], WITH_KEY, "refusing to run the contract suite against a live"),
         (["--base-url", "https://API.FedaPay.com/v1"], WITH_KEY, "refusing to run the contract suite against a live"),
+        # The environment's stand-ins for options: checked before anything runs, and named when wrong.
+        (["--mock"], {"FEDAPAY_CONTRACT_MODE": "typo"}, "FEDAPAY_CONTRACT_MODE must be 'ci' or 'deep', not 'typo'"),
+        (["--mock", "--mode", "deep"], {"FEDAPAY_CONTRACT_MAX_EXAMPLES": "abc"},
+         "FEDAPAY_CONTRACT_MAX_EXAMPLES must be a whole number >= 2, not 'abc'"),
+        (["--mock", "--mode", "deep"], {"FEDAPAY_CONTRACT_MAX_EXAMPLES": "0"},
+         "FEDAPAY_CONTRACT_MAX_EXAMPLES must be 2 or more, not 0"),
+        (["--mock"], {"FEDAPAY_CONTRACT_MAX_EXAMPLES": "-5"},
+         "FEDAPAY_CONTRACT_MAX_EXAMPLES must be 2 or more, not -5"),
+        (["--mock"], {"FEDAPAY_CONTRACT_TIME_LIMIT": "soon"}, "FEDAPAY_CONTRACT_TIME_LIMIT must be a whole number"),
     ],
 )
 def test_what_is_missing_or_wrong_is_said_in_one_line_with_exit_status_2(
     argv: list[str], env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name in ("FEDAPAY_CONTRACT_API_KEY", "FEDAPAY_CONTRACT_BASE_URL", "FEDAPAY_CONTRACT_MODE"):
+    for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -235,7 +252,122 @@ def test_an_unreachable_server_exits_2_and_writes_no_results(
                           "--junit-xml", str(junit)])
     err = capsys.readouterr().err
     assert code == EXIT_USAGE
-    assert err.startswith(f"fedapay-contract: could not reach the server at http://127.0.0.1:{port}/v1 (ConnectError)")
+    url = f"http://127.0.0.1:{port}/v1"
+    assert err.startswith(f"fedapay-contract: could not reach the server at {url} (ConnectionError): check --base-url")
     assert not results.exists()
     assert not junit.exists()
     assert "cases" not in out
+
+
+def test_the_junit_report_fails_whenever_the_command_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check held (a server refusing everything holds them all), yet the command fails for the suite's
+    problems: each is a failing test case of the report, and the last line says what failed."""
+    from fedapay_mock import create_app
+
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    junit = tmp_path / "contract.xml"
+    with serve_asgi(create_app(api_key="sk_sandbox_the_servers_own_key", freeze_clock=True)) as served:
+        code, out = _run(["--base-url", served.base_url, "--max-examples", "2", "--junit-xml", str(junit)])
+    assert code == EXIT_FAILED, out
+    problems = [line.removeprefix("problem: ") for line in out.splitlines() if line.startswith("problem: ")]
+    assert len(problems) == 2, out
+    last = out.splitlines()[-1]
+    assert last.startswith("FAILED: every part passed its checks, but 2 problems with the whole suite: 401/403 "), last
+    assert " 0 of " not in last
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
+    cases = [case for case in suite.iter("testcase") if case.get("classname") == "fedapay-contract.suite"]
+    assert [case.find("failure").get("message") for case in cases] == problems  # type: ignore[union-attr]
+
+
+def test_the_junit_report_holds_a_failing_case_when_no_case_ran(tmp_path: Path) -> None:
+    report = RunReport(target="server", mode=Mode.CI, seed=1, derandomized=True)
+    junit = tmp_path / "contract.xml"
+    write_junit(junit, [report], str, ["no case ran"])
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "1"
+    (failure,) = suite.iter("failure")
+    assert failure.get("message") == "no case ran"
+
+
+def test_control_characters_become_visible_escapes_and_the_junit_file_always_parses(tmp_path: Path) -> None:
+    hostile = "a\x1b[2J\x00\x07\r\x7f\x9b\ud800\ufffe b\n\tc"
+    assert visible(hostile) == "a\\x1b[2J\\x00\\x07\\x0d\\x7f\\u009b\\ud800\\ufffe b\n\tc"
+    failure = CheckFailure("response_schema_conformance", "GET /payouts", 200, f"title {hostile}", hostile, hostile)
+    report = RunReport(target=f"server {hostile}", mode=Mode.CI, seed=1, derandomized=True, part=hostile,
+                       failures=[failure], errors=[hostile])
+    junit = tmp_path / "contract.xml"
+    write_junit(junit, [report], str, [hostile])
+    root = ET.parse(junit).getroot()
+    texts = "".join(root.itertext()) + "".join(value for element in root.iter() for value in element.attrib.values())
+    assert "a\\x1b[2J\\x00" in texts
+    assert not {char for char in texts if ord(char) < 32 and char not in "\n\t"}
+
+
+@pytest.mark.parametrize("option", ["--junit-xml", "--write-results"])
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_run(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    for path, message in ((tmp_path, "is a folder: give a file's path"),
+                          (a_file / "report.xml", f"{a_file} is a file, not a folder")):
+        # Port 9: nothing listens. The path is refused first: no request, no run, no traceback after it.
+        code, out = _run(["--base-url", "http://127.0.0.1:9/v1", option, str(path)])
+        lines = capsys.readouterr().err.splitlines()
+        assert code == EXIT_USAGE
+        assert len(lines) == 1, lines
+        assert f"fedapay-contract: {option} {path}" in lines[0]
+        assert message in lines[0]
+        assert out == ""
+    assert sorted(tmp_path.iterdir()) == [a_file]
+
+
+def test_every_size_accepted_passes_against_the_embedded_mock(capsys: pytest.CaptureFixture[str]) -> None:
+    """The smallest --max-examples accepted gives every phase of every part cases; a smaller one is refused."""
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["--mock", "--max-examples", "1"])
+    assert refused.value.code == EXIT_USAGE
+    assert "argument --max-examples: must be 2 or more, not 1" in capsys.readouterr().err
+    code, out = _run(["--mock", "--max-examples", "2", "--jobs", "2"])
+    assert code == EXIT_OK, out
+    assert out.splitlines()[-1].startswith("passed: ")
+
+
+def test_the_example_database_is_off_in_every_mode() -> None:
+    for mode in Mode:
+        data = config_data(mode)
+        assert data["generation"]["database"] == "none", mode
+        assert data["phases"]["stateful"]["generation"]["database"] == "none", mode
+
+
+def test_a_deep_run_replays_from_its_seed_and_leaves_nothing_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis' example database (`.hypothesis/` in the working directory) replayed what an earlier run saved:
+    the same seed drew other cases the second time. Two runs of one part, each against a fresh mock."""
+    from fedapay_contract.isolated import close_zygotes, run_suite_isolated
+    from fedapay_mock import run_mock
+
+    part = next(part for part in CI_PARTS if part.name == "unit: update, list, search")
+    close_zygotes()  # a zygote started before would run in its own working directory
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    drawn = []
+    try:
+        for _ in range(2):
+            with run_mock(api_key=KEY, freeze_clock=True) as mock:
+                populate(mock.base_url, KEY, part.prefill)
+                report = run_suite_isolated(
+                    base_url=mock.base_url, api_key=KEY, mode=Mode.DEEP, target="mock", part=part, timeout=120,
+                    not_implemented=mock.stats()["not_implemented"], seed=123456, max_examples=5,
+                )
+            assert report.ok, report.format()
+            drawn.append((report.cases_by_operation, report.statuses))
+    finally:
+        close_zygotes()
+    assert drawn[0] == drawn[1]
+    assert list(tmp_path.iterdir()) == []

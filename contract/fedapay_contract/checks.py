@@ -24,6 +24,8 @@ from typing import Any
 import requests
 import schemathesis
 
+from fedapay_contract import deadline
+
 CREATE_OPERATION_ID = "create_payout"
 START_OPERATION_ID = "start_payouts"
 RETRIEVE_OPERATION_ID = "retrieve_payout"
@@ -74,7 +76,8 @@ def _session() -> requests.Session:
     """One keep-alive session per thread: a probe per payout named in a start, twice, adds up."""
     session: requests.Session | None = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
+        # The suite's wall-clock cap per request applies to the probes too (`deadline`).
+        session = _local.session = deadline.mount(requests.Session())
         with _lock:
             _sessions.append(session)
     return session

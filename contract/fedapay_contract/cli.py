@@ -5,7 +5,9 @@ repository's own CI does; `--base-url URL` runs every phase once against that se
 your own), with the key from FEDAPAY_CONTRACT_API_KEY (or `--api-key`, which lands in shell history).
 Prints the cases per part, per operation and phase, the total and cases/s; writes `--junit-xml`; exits 0
 only when every check passed on every case and cases ran, 1 on a failure, 2 when it could not start.
-The API key is never printed: every line and the JUnit file pass through `_redactor`.
+The API key is never printed: every line and the JUnit file pass through `redactor`, then `visible` (a
+server's control characters shown as escapes). Every request has a wall-clock cap (`deadline`) and the whole
+run a time limit (`--time-limit`), so a server that never finishes a reply cannot hold it.
 """
 
 from __future__ import annotations
@@ -30,12 +32,18 @@ ENV_MODE = "FEDAPAY_CONTRACT_MODE"
 ENV_BASE_URL = "FEDAPAY_CONTRACT_BASE_URL"
 ENV_API_KEY = "FEDAPAY_CONTRACT_API_KEY"
 ENV_SEED = "FEDAPAY_CONTRACT_SEED"
+ENV_MAX_EXAMPLES = "FEDAPAY_CONTRACT_MAX_EXAMPLES"
+ENV_TIME_LIMIT = "FEDAPAY_CONTRACT_TIME_LIMIT"
 CONTRACT_HINT = "pip install 'fedapay-payouts[contract]'"
 # The key the embedded mock accepts: made up, sandbox-shaped.
 MOCK_API_KEY = "sk_sandbox_fedapay_contract"
 # Per part: CI mode finishes in well under a minute; deep mode and remote servers take longer.
 CI_TIMEOUT = 300.0
 DEEP_TIMEOUT = 3 * 3600.0
+# The whole run's time limit by default (--time-limit): far above what a run takes, yet an end.
+DEFAULT_TIME_LIMIT = {"ci": 3600, "deep": 12 * 3600}
+# Seconds the request before the suite may take, in all, to be answered.
+REACH_SECONDS = 15.0
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,7 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", help=f"the server's secret key, sk_sandbox_... (better: set {ENV_API_KEY})")
     parser.add_argument(
         "--mode",
-        default=os.environ.get(ENV_MODE, "ci"),
         help=f"ci: fixed seed, fixed counts (default, or {ENV_MODE}); deep: many more examples, a random seed",
     )
     parser.add_argument(
@@ -68,19 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-examples",
-        type=_positive,
+        type=_examples,
         metavar="N",
-        help="examples per operation and phase (default: ci 250, deep 500)",
+        help=f"examples per operation and phase, 2 or more (default: ci 250, deep 500 or {ENV_MAX_EXAMPLES})",
+    )
+    parser.add_argument(
+        "--time-limit", type=_positive, metavar="SECONDS",
+        help=f"stop the whole run then and report what ran (default: ci {DEFAULT_TIME_LIMIT['ci']}, deep "
+        f"{DEFAULT_TIME_LIMIT['deep']}, or {ENV_TIME_LIMIT}); each request is cut after 30 s in any case",
     )
     parser.add_argument(
         "--jobs", type=_positive, default=None, metavar="N",
         help="--mock only: parts run side by side (default: the number of CPUs); a server runs every phase once",
     )
-    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report here")
+    parser.add_argument("--junit-xml", type=Path, metavar="PATH",
+                        help="write a JUnit XML report here (missing folders are created)")
     parser.add_argument(
         "--write-results", type=Path, metavar="PATH",
         help="also write the figures printed (cases per part, phase and operation; wall time; cases/s) to this "
-        "Markdown file, headed by the command, the date and the machine's load",
+        "Markdown file, headed by the command, the date and the machine's load (missing folders are created)",
     )
     parser.add_argument("--spec-path", action="store_true", help="print the packaged spec's path and exit")
     parser.add_argument("--config-path", action="store_true", help="print the schemathesis.toml's path and exit")
@@ -97,6 +110,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _examples(text: str) -> int:
+    from fedapay_contract.suite import parse_max_examples
+
+    try:
+        return parse_max_examples(text, "it")
+    except ValueError as bad:
+        raise argparse.ArgumentTypeError(str(bad).removeprefix("it ")) from None
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stream = out if out is not None else sys.stdout
     args = build_parser().parse_args(argv)
@@ -108,19 +130,32 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         return _run(args, stream)
     except UsageError as problem:
-        print(f"fedapay-contract: {problem}", file=sys.stderr)
+        from fedapay_contract.visible import visible
+
+        print(visible(f"fedapay-contract: {problem}").replace("\n", " "), file=sys.stderr)
         return EXIT_USAGE
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     if importlib.util.find_spec("schemathesis") is None:
         raise UsageError(f"the contract suite needs the `contract` extra (`schemathesis` is missing): {CONTRACT_HINT}")
-    from fedapay_contract.suite import LiveTargetRefused, Mode, parse_mode, refuse_live
+    from fedapay_contract.suite import LiveTargetRefused, Mode, max_examples_from_env, parse_mode, refuse_live
+    from fedapay_contract.visible import visible
 
     try:
-        mode = parse_mode(args.mode, "--mode")
+        # The error names where the bad value came from: the option, or the variable standing in for it.
+        if args.mode is not None:
+            mode = parse_mode(args.mode, "--mode")
+        else:
+            mode = parse_mode(os.environ.get(ENV_MODE) or Mode.CI.value, ENV_MODE)
+        env_examples = max_examples_from_env()
     except ValueError as bad:
         raise UsageError(str(bad)) from None
+    env_seed = _seed_from_env()
+    time_limit = args.time_limit or _time_limit_from_env() or DEFAULT_TIME_LIMIT[mode.value]
+    for option, path in (("--junit-xml", args.junit_xml), ("--write-results", args.write_results)):
+        if path is not None:
+            _check_writable(option, path)
     base_url, api_key = _target(args)
     try:
         refuse_live(base_url or "http://127.0.0.1/v1", api_key)
@@ -134,13 +169,15 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     # The embedded mock's key is no secret (it is in this file) and masking it would mangle the output:
     # its pieces are words (`contract` made `fedapay-contract` into `fedapay-[redacted]`).
-    redact = _redactor(api_key) if base_url is not None else _unchanged
+    redact = redactor(api_key) if base_url is not None else _unchanged
     seed = args.seed
     if seed is None and mode is Mode.DEEP:
-        seed = _seed_from_env() if os.environ.get(ENV_SEED, "").strip() else random.SystemRandom().randrange(2**31)
+        seed = env_seed if env_seed is not None else random.SystemRandom().randrange(2**31)
+    # FEDAPAY_CONTRACT_MAX_EXAMPLES sizes a deep run (as in the repository's pytest route); --max-examples any run.
+    max_examples = args.max_examples or (env_examples if mode is Mode.DEEP else None)
 
     def say(line: str) -> None:
-        print(redact(line), file=out, flush=True)
+        print(visible(redact(line)), file=out, flush=True)
 
     load_at_start = os.getloadavg()[0]
     label = "the embedded mock" if base_url is None else _without_userinfo(base_url)
@@ -148,51 +185,96 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
     randomness = f"seed {seed} (replay: --seed {seed})" if mode is Mode.DEEP else "derandomized"
     say(f"fedapay-contract: {label}, {mode.value} mode, {randomness}; spec {SPEC_PATH}")
+    ends = time.monotonic() + time_limit
     if base_url is None:
-        reports = _run_on_mocks(mode, seed, args.max_examples, jobs, say)
+        reports = _run_on_mocks(mode, seed, max_examples, jobs, ends, say)
         processes = min(jobs, len(reports))
     else:
         _reachable(base_url, label)
-        reports = [_run_on_server(base_url, api_key, mode, seed, args.max_examples, label, say)]
+        reports = [_run_on_server(base_url, api_key, mode, seed, max_examples, label, ends, say)]
         processes = 1
     status = _finish(reports, processes, args.junit_xml, redact, say)
     if args.write_results is not None:
-        _write_results(args.write_results, _command_shown(args), reports, processes, load_at_start, redact)
+        command = _command_shown(args, mode, max_examples)
+        try:
+            _write_results(args.write_results, command, reports, processes, load_at_start, redact)
+        except OSError as problem:
+            say(f"could not write the results to {args.write_results}: {problem.strerror or problem}")
+            return max(status, EXIT_FAILED)
         say(f"results: {args.write_results}")
     return status
 
 
-def _command_shown(args: argparse.Namespace) -> str:
+def _command_shown(args: argparse.Namespace, mode: Mode, max_examples: int | None) -> str:
     """The command as it reproduces the figures: the target and the options that change the cases, never the key."""
-    words = ["fedapay-contract", "--mock" if args.mock else "--base-url URL", f"--mode {args.mode}"]
+    words = ["fedapay-contract", "--mock" if args.mock else "--base-url URL", f"--mode {mode.value}"]
     if args.seed is not None:
         words.append(f"--seed {args.seed}")
-    if args.max_examples is not None:
-        words.append(f"--max-examples {args.max_examples}")
+    if max_examples is not None:
+        words.append(f"--max-examples {max_examples}")
     if args.mock:
         words.append(f"--jobs {args.jobs or os.cpu_count() or 1}")
     return " ".join(words)
 
 
-def _seed_from_env() -> int:
-    text = os.environ.get(ENV_SEED, "").strip()
+def _seed_from_env() -> int | None:
+    from fedapay_contract.suite import seed_from_env
+
     try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{ENV_SEED} must be a whole number (a seed a deep run printed), not {text[:20]!r}") from None
+        return seed_from_env()
+    except ValueError as bad:
+        raise UsageError(str(bad)) from None
+
+
+def _time_limit_from_env() -> int | None:
+    text = os.environ.get(ENV_TIME_LIMIT, "").strip()
+    if not text:
+        return None
+    try:
+        return _positive(text)
+    except argparse.ArgumentTypeError:
+        raise UsageError(f"{ENV_TIME_LIMIT} must be a whole number of seconds >= 1, not {text[:20]!r}") from None
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """Before the run, not after it: `path` must be a file this process can write, or one it can create (with
+    its missing folders). Nothing is created here: a run that does not start leaves no file behind."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder: give a file's path, e.g. {path / 'contract.xml'}")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {path}: this user may not write that file")
+        return
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: this user may not create files in {folder}")
 
 
 def _reachable(base_url: str, label: str) -> None:
     """One request before the suite: a server that cannot be reached is a usage problem (exit 2, no results
-    file), not hundreds of network errors counted as cases. Any HTTP answer, even an error, is reachable."""
-    import httpx
+    file), not hundreds of network errors counted as cases. Any HTTP answer, even an error, is reachable; one
+    that has not ended within REACH_SECONDS (a server dripping it) is not."""
+    import requests
 
-    try:
-        httpx.get(base_url, timeout=10.0)
-    except httpx.HTTPError as problem:
-        raise UsageError(
-            f"could not reach the server at {label} ({type(problem).__name__}): check --base-url and the network"
-        ) from None
+    from fedapay_contract import deadline
+
+    with deadline.mount(requests.Session(), REACH_SECONDS) as session:
+        cuts = deadline.cuts()
+        try:
+            session.get(base_url, timeout=10.0, allow_redirects=False)
+        except requests.RequestException as problem:
+            if deadline.cuts() > cuts:
+                raise UsageError(
+                    f"could not reach the server at {label}: no complete answer within {REACH_SECONDS:g} s "
+                    "(the server sends its reply too slowly or never ends it)"
+                ) from None
+            raise UsageError(
+                f"could not reach the server at {label} ({type(problem).__name__}): check --base-url and the network"
+            ) from None
 
 
 def _write_results(
@@ -216,7 +298,10 @@ def _write_results(
         *operation_table(reports),
         "",
     ]
-    path.write_text(redact("\n".join(lines)), encoding="utf-8")
+    from fedapay_contract.visible import visible
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(visible(redact("\n".join(lines))), encoding="utf-8")
 
 
 def _target(args: argparse.Namespace) -> tuple[str | None, str]:
@@ -251,7 +336,7 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def _redactor(secret: str) -> Callable[[str], str]:
+def redactor(secret: str) -> Callable[[str], str]:
     """Mask the key in any text (a server could echo it back): the client's `Redactor`, which also finds its
     percent-encoded forms and any piece of 8 characters or more outside the public `sk_sandbox_` prefix."""
     from fedapay_payouts._redact import Redactor
@@ -266,16 +351,27 @@ def _without_userinfo(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def _failed_run(target: str, mode: Mode, seed: int | None, part: str, started: float, problem: Exception) -> RunReport:
+    """The report of a run that could not run or end (its process crashed or was killed, its mock did not start)."""
+    from fedapay_contract.suite import RunReport
+
+    report = RunReport(target=target, mode=mode, seed=seed or 0, derandomized=mode.value == "ci",
+                       part=part, started=started, duration=time.time() - started)
+    report.errors.append(f"{type(problem).__name__}: {problem}")
+    return report
+
+
 def _run_on_mocks(
-    mode: Mode, seed: int | None, max_examples: int | None, jobs: int, say: Callable[[str], None]
+    mode: Mode, seed: int | None, max_examples: int | None, jobs: int, ends: float, say: Callable[[str], None]
 ) -> list[RunReport]:
-    """Every part of the suite, each in its own process against its own fresh mock, `jobs` at a time."""
+    """Every part of the suite, each in its own process against its own fresh mock, `jobs` at a time, until `ends`
+    (time.monotonic()): a part still running then stops and reports what it ran; one not started yet does not run."""
     from fedapay_mock import run_mock
 
-    from fedapay_contract.isolated import run_suite_isolated
-    from fedapay_contract.suite import CI_PARTS, RunReport, populate
+    from fedapay_contract.isolated import GRACE, run_suite_isolated
+    from fedapay_contract.suite import CI_PARTS, populate
 
-    timeout = CI_TIMEOUT if mode.value == "ci" else DEEP_TIMEOUT
+    part_timeout = CI_TIMEOUT if mode.value == "ci" else DEEP_TIMEOUT
     # The suite sends malformed requests on purpose; uvicorn warns about each ("Invalid HTTP request
     # received"). A filter on the logger, not a level: uvicorn resets levels whenever a server starts.
     logging.getLogger("uvicorn.error").addFilter(lambda record: record.levelno >= logging.ERROR)
@@ -283,21 +379,21 @@ def _run_on_mocks(
     def one(part: Part) -> RunReport:
         started = time.time()
         try:
+            left = ends - time.monotonic()
+            if left < 1:
+                raise TimeoutError("not run: the run had reached its time limit (--time-limit) before this part")
             with run_mock(api_key=MOCK_API_KEY, freeze_clock=True) as server:
                 if part.prefill:
                     populate(server.base_url, MOCK_API_KEY, part.prefill)
                 return run_suite_isolated(
                     base_url=server.base_url, api_key=MOCK_API_KEY, mode=mode, target="mock", part=part,
-                    timeout=timeout, not_implemented=server.stats()["not_implemented"], seed=seed,
-                    max_examples=max_examples,
+                    timeout=part_timeout + GRACE, not_implemented=server.stats()["not_implemented"], seed=seed,
+                    max_examples=max_examples, time_limit=max(1.0, min(part_timeout, ends - time.monotonic())),
                 )
         # A part that cannot run (its process crashed or timed out, the mock did not start) is reported as
         # that part's error and fails the run; the other parts still run and report.
         except Exception as problem:  # noqa: BLE001
-            report = RunReport(target="mock", mode=mode, seed=seed or 0, derandomized=mode.value == "ci",
-                               part=part.name, started=started, duration=time.time() - started)
-            report.errors.append(f"{type(problem).__name__}: {problem}")
-            return report
+            return _failed_run("mock", mode, seed, part.name, started, problem)
 
     order = {part.name: index for index, part in enumerate(CI_PARTS)}
     reports: list[RunReport] = []
@@ -310,15 +406,22 @@ def _run_on_mocks(
 
 
 def _run_on_server(
-    base_url: str, api_key: str, mode: Mode, seed: int | None, max_examples: int | None, label: str,
+    base_url: str, api_key: str, mode: Mode, seed: int | None, max_examples: int | None, label: str, ends: float,
     say: Callable[[str], None],
 ) -> RunReport:
-    """Every phase once, in this process: a remote server has rate limits and latency, no parts side by side."""
-    from fedapay_contract.suite import run_suite
+    """Every phase once (a remote server has rate limits and latency: no parts side by side), in a process of
+    its own (`isolated`): it stops at `ends` and reports what it ran, and is killed if it has not ended soon after."""
+    from fedapay_contract.isolated import GRACE, run_suite_isolated
 
-    report = run_suite(
-        base_url=base_url, api_key=api_key, mode=mode, target=label, seed=seed, max_examples=max_examples
-    )
+    started = time.time()
+    left = max(1.0, ends - time.monotonic())
+    try:
+        report = run_suite_isolated(
+            base_url=base_url, api_key=api_key, mode=mode, target=label, seed=seed, max_examples=max_examples,
+            timeout=left + GRACE, time_limit=left, remote=True,
+        )
+    except Exception as problem:  # noqa: BLE001 - reported as the run's error, which fails the command
+        report = _failed_run(label, mode, seed, "", started, problem)
     say(report.headline())
     return report
 
@@ -353,18 +456,32 @@ def _finish(
         if not report.ok:
             say("")
             say(report.format())
+    unwritten = False
     if junit_xml is not None:
         from fedapay_contract.junit import write_junit
 
-        write_junit(junit_xml, reports, redact)
-        say(f"JUnit report: {junit_xml}")
+        try:
+            write_junit(junit_xml, reports, redact, problems)
+            say(f"JUnit report: {junit_xml}")
+        except OSError as error:
+            say(f"could not write the JUnit report to {junit_xml}: {error.strerror or error}")
+            unwritten = True
     failed = [report for report in reports if not report.ok]
     for problem in problems:
         say(f"problem: {problem}")
     if failed or problems:
-        checks = sorted({check for report in failed for check in report.failing_checks})
-        say(f"FAILED: {len(failed)} of {len(reports)} parts failed (checks: {', '.join(checks) or 'none'}; "
-            f"errors: {sum(len(r.errors) for r in reports)}){'; ' + '; '.join(problems) if problems else ''}")
+        reasons = []
+        if failed:
+            checks = sorted({check for report in failed for check in report.failing_checks})
+            reasons.append(f"{len(failed)} of {len(reports)} parts failed (checks: {', '.join(checks) or 'none'}; "
+                           f"errors: {sum(len(r.errors) for r in reports)})")
+        if problems:
+            whole = "every part passed its checks, but " if not failed else ""
+            reasons.append(f"{whole}{len(problems)} problem{'s' if len(problems) > 1 else ''} with the whole suite: "
+                           + "; ".join(problems))
+        say("FAILED: " + "; ".join(reasons))
+        return EXIT_FAILED
+    if unwritten:
         return EXIT_FAILED
     say(f"passed: {sum(report.total_cases for report in reports)} cases, every check held")
     return EXIT_OK

@@ -27,6 +27,7 @@ import importlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +55,20 @@ ZYGOTE_FLAG = "--zygote"
 PARTS = {part.name: part for part in CI_PARTS}
 # The child's whole environment: a fixed hash seed, and the deep mode's settings when they are set.
 PASSED_ON = (ENV_SEED, ENV_MAX_EXAMPLES)
+# Hypothesis' folder (caches of constants and Unicode tables): a user's own is kept, else a temporary one,
+# so a run leaves no `.hypothesis/` in the working directory.
+HYPOTHESIS_STORAGE = "HYPOTHESIS_STORAGE_DIRECTORY"
+# What reaching a remote server may need (a proxy, a company's CA): passed on to runs against one, never to
+# runs against a mock on this machine (a proxy would get the requests to 127.0.0.1).
+NETWORK_SETTINGS = (
+    *(name for base in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY") for name in (base, base.lower())),
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+# Seconds a run may take past its time limit (winding down) before its process is killed.
+GRACE = 30.0
 # What a run imports on first use (schemathesis loads its OpenAPI, engine and transport modules lazily),
 # imported by the zygote once instead of by every child. Third-party modules only: Hypothesis draws
 # constants from the project's own modules that are loaded (`hypothesis.internal.conjecture.providers`),
@@ -93,9 +108,27 @@ class IsolatedRunFailed(RuntimeError):
     pass
 
 
-def child_environment() -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.update({name: os.environ[name] for name in PASSED_ON if name in os.environ})
+_storage_lock = threading.Lock()
+_storage: list[str] = []
+
+
+def _hypothesis_storage() -> str:
+    """The user's HYPOTHESIS_STORAGE_DIRECTORY, or this process's temporary one (removed at exit)."""
+    own = os.environ.get(HYPOTHESIS_STORAGE, "")
+    if own:
+        return own
+    with _storage_lock:
+        if not _storage:
+            _storage.append(tempfile.mkdtemp(prefix="fedapay-contract-hypothesis-"))
+        return _storage[0]
+
+
+def child_environment(*, remote: bool = False) -> dict[str, str]:
+    """`remote`: the run goes to another machine, so the network settings (proxy, CA) are passed on too."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           HYPOTHESIS_STORAGE: _hypothesis_storage()}
+    names = PASSED_ON + NETWORK_SETTINGS if remote else PASSED_ON
+    env.update({name: os.environ[name] for name in names if name in os.environ})
     return env
 
 
@@ -111,8 +144,14 @@ def run_suite_isolated(
     seed: int | None = None,
     max_examples: int | None = None,
     stop_once_failed: frozenset[str] = frozenset(),
+    time_limit: float | None = None,
+    remote: bool = False,
 ) -> RunReport:
-    """`run_suite` in a process of its own; its report, timed from the request to the child's end."""
+    """`run_suite` in a process of its own; its report, timed from the request to the child's end.
+
+    `timeout`: the process is killed then (IsolatedRunFailed). `time_limit`: the run itself stops then and
+    reports what it ran; the process then has GRACE seconds more to end. `remote`: see `child_environment`.
+    """
     if part is not None and PARTS.get(part.name) != part:
         raise ValueError(f"only the parts in CI_PARTS can run isolated, not {part.name!r}")
     request = {
@@ -125,9 +164,12 @@ def run_suite_isolated(
         "seed": seed,
         "max_examples": max_examples,
         "stop_once_failed": sorted(stop_once_failed),
+        "time_limit": time_limit,
     }
+    if time_limit is not None:
+        timeout = min(timeout, time_limit + GRACE)
     started_wall, started = time.time(), time.perf_counter()
-    env = child_environment()
+    env = child_environment(remote=remote)
     zygote = _acquire(env) if hasattr(os, "fork") else Interpreter(env, one_run=True)
     try:
         status, lines, stderr = zygote.run(json.dumps(request), target, timeout)
@@ -305,6 +347,11 @@ def close_zygotes() -> None:
         _idle.clear()
     for zygote in zygotes:
         zygote.close()
+    with _storage_lock:
+        folders = list(_storage)
+        _storage.clear()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_request(line: str) -> None:
@@ -320,6 +367,7 @@ def _run_request(line: str) -> None:
         seed=request.get("seed"),
         max_examples=request.get("max_examples"),
         stop_once_failed=frozenset(request.get("stop_once_failed", [])),
+        time_limit=request.get("time_limit"),
     )
     # A newline first: whatever the run printed without one stays on its own line.
     sys.stdout.write("\n" + REPORT_PREFIX + json.dumps(report.to_dict()) + "\n")

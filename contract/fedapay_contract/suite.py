@@ -17,11 +17,12 @@ from __future__ import annotations
 import copy
 import enum
 import json
+import math
 import os
 import random
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 # Importing registers the FedaPay check and its hook (schemathesis' CLI loads the same module via `hooks`).
-from fedapay_contract import checks
+from fedapay_contract import checks, deadline
 from fedapay_contract.paths import CONFIG_PATH, PACKAGE_DIR, SPEC_PATH
 
 # Environment variables (documented in contract_tests/README.md).
@@ -44,6 +45,9 @@ ENV_BASE_URL = "FEDAPAY_CONTRACT_BASE_URL"  # another server, e.g. https://sandb
 ENV_API_KEY = "FEDAPAY_CONTRACT_API_KEY"  # its secret key, sk_sandbox_...
 
 DEEP_MAX_EXAMPLES = 500
+# The fewest examples per operation and phase that give every phase cases: with 1, Hypothesis' one fuzzing
+# example of create and of start is the simplest request, already sent, and the fuzzing phase sends nothing.
+MIN_EXAMPLES = 2
 DEEP_STATEFUL_EXAMPLES = 300
 DEEP_STATEFUL_STEPS = 30
 
@@ -85,6 +89,37 @@ def parse_mode(value: str, source: str = ENV_MODE) -> Mode:
 
 def mode_from_env() -> Mode:
     return parse_mode(os.environ.get(ENV_MODE, Mode.CI.value))
+
+
+def parse_max_examples(text: str, source: str) -> int:
+    """A whole number >= MIN_EXAMPLES; the error names where the bad value came from."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{source} must be a whole number >= {MIN_EXAMPLES}, not {text[:20]!r}") from None
+    if value < MIN_EXAMPLES:
+        raise ValueError(
+            f"{source} must be {MIN_EXAMPLES} or more, not {value}: with fewer the fuzzing phase of some "
+            "operations draws no request the earlier phases did not already send"
+        )
+    return value
+
+
+def max_examples_from_env() -> int | None:
+    """FEDAPAY_CONTRACT_MAX_EXAMPLES when it is set (ValueError naming it when it is no valid size)."""
+    text = os.environ.get(ENV_MAX_EXAMPLES, "")
+    return parse_max_examples(text, ENV_MAX_EXAMPLES) if text.strip() else None
+
+
+def seed_from_env() -> int | None:
+    """FEDAPAY_CONTRACT_SEED when it is set (ValueError naming it when it is no whole number)."""
+    text = os.environ.get(ENV_SEED, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{ENV_SEED} must be a whole number (a seed a deep run printed), not {text[:20]!r}") from None
 
 
 @dataclass(frozen=True)
@@ -132,8 +167,8 @@ class Part:
 # order). The stateful phase cannot be split by operation, so it runs twice with different seeds:
 # twice the scenarios, on two cores. Unit phases are split by operation; start's cases cost the most
 # (the FedaPay check reads every payout a start names, before and after). Measured counts (CI mode,
-# forked from the zygote, `isolated.py`): 899 + 1,017 stateful steps, 317 start, 728 update + list +
-# search, 351 create, 322 retrieve + delete: 3,634. In a checkout they also move with the literals of
+# forked from the zygote, `isolated.py`): 944 + 988 stateful steps, 338 start, 696 update + list +
+# search, 339 create, 321 retrieve + delete: 3,626. In a checkout they also move with the literals of
 # this package's modules (contract_tests/README.md, "Determinism"): the minimums leave room for that.
 PREFILL = 60
 CI_PARTS = (
@@ -214,17 +249,20 @@ def config_data(
     generation = data.setdefault("generation", {})
     stateful = data.setdefault("phases", {}).setdefault("stateful", {})
     stateful_generation = stateful.setdefault("generation", {})
+    # No example database in any mode: Hypothesis would replay the failures a previous run saved in the
+    # working directory (`.hypothesis/`), so a deep run's seed would not replay it, nor write there.
+    generation["database"] = stateful_generation["database"] = "none"
     if mode is Mode.DEEP:
         generation["deterministic"] = False
         if max_examples is None:
-            max_examples = int(os.environ.get(ENV_MAX_EXAMPLES, DEEP_MAX_EXAMPLES))
+            max_examples = max_examples_from_env() or DEEP_MAX_EXAMPLES
         generation["max-examples"] = max_examples
         # 500 examples -> 300 stateful scenarios; scaled with FEDAPAY_CONTRACT_MAX_EXAMPLES.
         scaled = max_examples * DEEP_STATEFUL_EXAMPLES // DEEP_MAX_EXAMPLES
         stateful_generation["max-examples"] = max(1, scaled)
         stateful["max-steps"] = DEEP_STATEFUL_STEPS
-        if seed is None and os.environ.get(ENV_SEED):
-            seed = int(os.environ[ENV_SEED])
+        if seed is None:
+            seed = seed_from_env()
         if seed is not None:
             data["seed"] = seed
         else:
@@ -315,6 +353,8 @@ class RunReport:
     refused_key: dict[str, int] = field(default_factory=dict)
     # The run stopped once every check it was told to wait for had failed (`run_suite(stop_once_failed=)`).
     stopped_early: bool = False
+    # The run stopped at its time limit (`run_suite(time_limit=)`): the figures are those of the cases run until then.
+    timed_out: bool = False
 
     @property
     def total_cases(self) -> int:
@@ -364,6 +404,21 @@ class RunReport:
         fields["failures"] = [CheckFailure(**failure) for failure in fields["failures"]]
         return cls(**fields)
 
+    def redacted(self, redact: Callable[[str], str]) -> RunReport:
+        """A copy with every text passed through `redact` (the curl repros quote the key; a server can echo it)."""
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, str):
+                return redact(value)
+            if isinstance(value, dict):
+                return {clean(key): clean(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [clean(item) for item in value]
+            return value
+
+        data = self.to_dict()
+        return RunReport.from_dict({**clean(data), "mode": data["mode"]})
+
     def format(self) -> str:
         lines = [self.headline()]
         for failure in self.failures:
@@ -390,12 +445,18 @@ def run_suite(
     seed: int | None = None,
     max_examples: int | None = None,
     stop_once_failed: frozenset[str] = frozenset(),
+    time_limit: float | None = None,
 ) -> RunReport:
     """Run every phase of the suite (or those of `part`) against `base_url` and collect the outcome.
     Operations named in `not_implemented` (the mock lists them in its stats) are reported as such
     instead of run. With `stop_once_failed` (the teeth runs: the checks a broken variant must fail), the
-    run stops as soon as every one of them has failed: the rest of the run could only add failures."""
+    run stops as soon as every one of them has failed: the rest of the run could only add failures.
+    Every request has a wall-clock cap (`deadline.REQUEST_SECONDS`); with `time_limit` (seconds) the run
+    stops then: requests in flight are cut, nothing more is sent, and the report says it stopped."""
     refuse_live(base_url, api_key)
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive number of seconds, not {time_limit!r}")
+    deadline.cap_sessions()
     headers = {"Authorization": f"Bearer {api_key}"}
     schema = load_schema(
         mode,
@@ -423,9 +484,17 @@ def run_suite(
     # ran before in the same process have moved: seed it, or the case count depends on test order.
     random.seed(schema.config.seed)
     started = time.perf_counter()
+    ends = time.monotonic() + time_limit if time_limit is not None else None
+    cuts_before = deadline.cuts()
+    deadline.set_run_deadline(ends)
     stream = from_schema(schema).execute()
     try:
         for event in stream:
+            if ends is not None and not report.timed_out and time.monotonic() >= ends:
+                report.timed_out = True
+                stopped = f"stopped at its time limit of {time_limit:.0f} s"
+                report.errors.insert(0, f"{stopped}: the figures are those of the cases run until then")
+                stream.stop()
             if isinstance(event, events.ScenarioFinished):
                 _collect_scenario(report, event, seen, headers["Authorization"])
                 if stop_once_failed and not report.stopped_early and stop_once_failed <= report.failing_checks:
@@ -443,7 +512,14 @@ def run_suite(
             elif isinstance(event, events.FatalError):
                 raise event.exception
     finally:
+        deadline.set_run_deadline(None)
         checks.close_sessions()
+    cut = deadline.cuts() - cuts_before
+    if cut:
+        report.errors.append(
+            f"{cut} request{'s' if cut > 1 else ''} cut at {deadline.REQUEST_SECONDS:g} s (the wall-clock cap of a "
+            "request) or at the run's time limit, without a complete reply"
+        )
     report.duration = time.perf_counter() - started
     return report
 

@@ -1,0 +1,210 @@
+"""A wall-clock cap on every request the suite sends, so a server that drips its reply cannot hold a run.
+
+requests' and urllib3's timeouts (the config's `request-timeout`) bound each wait for bytes, not a request:
+a server sending one byte every 2 s answers every read in time and never finishes. `DeadlineAdapter`, mounted
+on every session the suite sends with (`cap_sessions`), hands each connection it takes from its pool to a
+watchdog thread with the request's deadline; at the deadline the watchdog shuts the socket down, the blocked
+read ends and the case gets a network error (a `ReadTimeout` saying so when the reply had not begun). The end
+of a run (`set_run_deadline`) caps every request too: once it has passed, nothing more is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import connectionpool
+
+# Seconds one request may take from its first byte sent to its reply's last byte read.
+REQUEST_SECONDS = 30.0
+# The watchdog looks at the clock at least this often (a cut is at most this late).
+POLL_SECONDS = 0.25
+
+_local = threading.local()
+_run_deadline: float | None = None
+
+
+class _Watch:
+    """One request's deadline; `cut` once the watchdog shut its connection down."""
+
+    __slots__ = ("cut", "deadline")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.cut = False
+
+
+class _Watchdog:
+    """Shuts down the socket of each watched connection still in use at its deadline (one daemon thread)."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._cond = threading.Condition()
+        self._watched: dict[int, tuple[Any, _Watch]] = {}
+        self._thread: threading.Thread | None = None
+        self.cuts = 0
+
+    def watch(self, conn: Any, watch: _Watch) -> None:
+        if self._pid != os.getpid():  # a forked child: the parent's thread and lock are not its own
+            self._reset()
+        with self._cond:
+            self._watched[id(conn)] = (conn, watch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fedapay-contract-deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def release(self, conn: Any) -> None:
+        with self._cond:
+            entry = self._watched.get(id(conn))
+            if entry is not None and entry[0] is conn:
+                del self._watched[id(conn)]
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                due = [key for key, (_, watch) in self._watched.items() if watch.deadline <= now]
+                cut = [self._watched.pop(key) for key in due]
+                if not cut:
+                    earliest = min((watch.deadline for _, watch in self._watched.values()), default=now + 60.0)
+                    self._cond.wait(min(max(earliest - now, 0.0), POLL_SECONDS))
+                    continue
+            for conn, watch in cut:
+                sock = getattr(conn, "sock", None)
+                if not isinstance(sock, socket.socket) or sock.fileno() == -1:
+                    continue  # closed already: the request ended without handing its connection back
+                watch.cut = True
+                # The plain socket's shutdown, also under TLS: the blocked read sees the end of the stream.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                with self._cond:
+                    self.cuts += 1
+
+
+_WATCHDOG = _Watchdog()
+
+
+def cuts() -> int:
+    """How many requests this process's watchdog has cut at their deadline so far."""
+    return _WATCHDOG.cuts
+
+
+def set_run_deadline(deadline: float | None) -> None:
+    """The end of the run in progress (`time.monotonic()`), or None: no request outlives it."""
+    global _run_deadline
+    _run_deadline = deadline
+
+
+class _WatchedConnections:
+    """Pool methods that hand each connection taken for a request to the watchdog, and take it back after."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        watch: _Watch | None = getattr(_local, "watch", None)
+        if watch is not None:
+            _WATCHDOG.watch(conn, watch)
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            _WATCHDOG.release(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+# urllib3's names, as its messages quote them ("HTTPConnectionPool(host=..., port=...): Read timed out.").
+class HTTPConnectionPool(_WatchedConnections, connectionpool.HTTPConnectionPool):  # type: ignore[misc]
+    pass
+
+
+class HTTPSConnectionPool(_WatchedConnections, connectionpool.HTTPSConnectionPool):  # type: ignore[misc]
+    pass
+
+
+WATCHED_POOLS: Mapping[str, type[Any]] = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with a wall-clock cap of `seconds` per request (default REQUEST_SECONDS as it is when
+    the request is sent), or less: the run's end, when it comes sooner."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = seconds
+        super().__init__()
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools are urllib3's own classes: not capped
+            manager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+        return manager
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        now = time.monotonic()
+        deadline = now + (self.seconds if self.seconds is not None else REQUEST_SECONDS)
+        run_deadline = _run_deadline
+        if run_deadline is not None:
+            if run_deadline <= now:
+                raise requests.exceptions.ConnectTimeout("not sent: the run reached its time limit", request=request)
+            deadline = min(deadline, run_deadline)
+        watch = _Watch(deadline)
+        outer = getattr(_local, "watch", None)
+        _local.watch = watch
+        try:
+            return super().send(request, *args, **kwargs)
+        except requests.exceptions.ConnectionError as error:
+            if watch.cut:
+                raise requests.exceptions.ReadTimeout(
+                    f"no complete reply within {deadline - now:.0f} s (the wall-clock cap of a request)",
+                    request=request,
+                ) from error
+            raise
+        finally:
+            _local.watch = outer
+
+
+def mount(session: requests.Session, seconds: float | None = None) -> requests.Session:
+    """Send `session`'s http:// and https:// requests through a `DeadlineAdapter`."""
+    adapter = DeadlineAdapter(seconds)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+_patch_lock = threading.Lock()
+
+
+def cap_sessions() -> bool:
+    """Cap every request of schemathesis' engine: the sessions it sends with (cases, probes, stateful steps) all
+    come from `schemathesis.engine.context.make_session`, wrapped here once per process. False when that
+    function is missing (another schemathesis version): requests then have their per-read timeout only."""
+    try:
+        from schemathesis.engine import context
+    except ImportError:
+        return False
+    original: Callable[..., requests.Session] | None = getattr(context, "make_session", None)
+    if original is None:
+        return False
+    with _patch_lock:
+        if getattr(original, "_fedapay_capped", False):
+            return True
+
+        def make_session(*args: Any, **kwargs: Any) -> requests.Session:
+            return mount(original(*args, **kwargs))
+
+        make_session._fedapay_capped = True  # type: ignore[attr-defined]
+        context.make_session = make_session
+    return True
