@@ -241,18 +241,13 @@ def prepare(
         elif param.location == "header":
             headers[param.name] = check.header_value(_query_value(value), name)
     if extra_body is not None:
-        if not op.body:
-            raise InvalidArgumentError(
-                "extra_body", f"{op.id} ({op.method} {op.path}) takes no body: send what the spec does not declare"
-                " with extra_query="
-            )
         declared_body = _DECLARED_BODY.get(op.id)
         if declared_body is None:
             declared_body = _DECLARED_BODY.setdefault(op.id, _declared_body(op))
         # In the caller's words: start's `payouts` is its first argument (`payouts`, or `id` for send_now).
         instead = {wire: renamed(wire, rename) if rename and wire in rename else keyword
                    for wire, keyword in declared_body.items()}
-        body = check.merge_extra_body(body, extra_body, op.id, instead)
+        body = check.merge_extra_body(body, extra_body, op.id, instead, takes_body=bool(op.body))
     if extra_query is not None:
         query.update({key: _query_value(value) for key, value in check.extra_query(extra_query).items()})
     if extra_headers is not None:

@@ -320,9 +320,16 @@ def unknown_keyword(name: str, operation_id: str, known: str, *, has_body: bool)
 
 
 @rule("escape hatches")
-def merge_extra_body(body: Any, extra_body: object, operation_id: str, declared: Mapping[str, str]) -> Any:
+def merge_extra_body(
+    body: Any, extra_body: object, operation_id: str, declared: Mapping[str, str], *, takes_body: bool = True
+) -> Any:
     """The body with `extra_body`'s fields added, each plain JSON, none of them a field the spec declares
-    (`declared`: wire name -> the argument that carries it, checked)."""
+    (`declared`: wire name -> the argument that carries it, checked). An operation without a body (a GET)
+    refuses it: a GET carrying a JSON body is not what the caller meant."""
+    if not takes_body:
+        raise InvalidArgumentError(
+            "extra_body", f"{operation_id} takes no body: send what the spec does not declare with extra_query="
+        )
     extra = json_value(extra_body, "extra_body", MAX_JSON_DEPTH + 1)
     if not isinstance(extra, dict):
         raise InvalidArgumentError("extra_body", "must be a mapping of fields to add to the body")
