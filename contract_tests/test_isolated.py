@@ -63,10 +63,11 @@ def _group_members(pgid: int) -> list[int]:
 
 
 def _a_zygote() -> int:
-    """The pid of this process's one idle zygote (a small run leaves one, if there was not exactly one)."""
-    if len(isolated.running_zygotes()) != 1:
-        isolated.close_zygotes()
-        _run(SMALL)
+    """The pid of this process's one idle zygote for runs on this machine: any other is closed first (one that an
+    earlier test's `--base-url` run started has the network settings in its environment, so the next local run
+    would replace it), then a small run leaves one."""
+    isolated.close_zygotes()
+    _run(SMALL)
     [zygote] = isolated.running_zygotes()
     return zygote
 

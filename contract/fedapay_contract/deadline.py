@@ -84,12 +84,14 @@ class _Watchdog:
                 sock = getattr(conn, "sock", None)
                 if not isinstance(sock, socket.socket) or sock.fileno() == -1:
                     continue  # closed already: the request ended without handing its connection back
+                # Counted before the cut: the request's thread, woken by it, must already see it counted (it
+                # tells "cut at the deadline" from a plain network error by the count).
+                with self._cond:
+                    self.cuts += 1
                 watch.cut = True
                 # The plain socket's shutdown, also under TLS: the blocked read sees the end of the stream.
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                with self._cond:
-                    self.cuts += 1
 
 
 _WATCHDOG = _Watchdog()
