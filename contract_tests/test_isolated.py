@@ -201,3 +201,46 @@ def test_threads_run_deep_calls_without_mapping_memory_again_and_again() -> None
         """
     )
     assert int(out) < 100, out
+
+
+def test_a_remote_run_gets_the_network_settings_in_its_own_process_and_shares_the_zygote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy set here reaches a run against another machine (its requests go through it), never a run against
+    the mock on this machine, and both kinds of run are forked from the same zygote (it used to be closed and
+    started again, 2-3 s, whenever the two kinds took turns)."""
+    import socket
+    import threading
+
+    seen: list[bytes] = []
+    proxy = socket.create_server(("127.0.0.1", 0))
+
+    def answer_every_request_503() -> None:
+        while True:
+            try:
+                conn, _ = proxy.accept()
+            except OSError:
+                return
+            with conn:
+                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=answer_every_request_503, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        zygote = _a_zygote()  # a run against the mock, with the proxy set here: not through it
+        assert seen == []
+        remote = run_suite_isolated(
+            base_url="http://payouts.example.invalid/v1", api_key=API_KEY, mode=Mode.TEETH, target="remote",
+            part=SMALL, timeout=TIMEOUT, time_limit=20, remote=True,
+        )
+        assert not remote.ok
+        assert seen, "the remote run did not go through the proxy"
+        assert all(line.split()[1].startswith(b"http://payouts.example.invalid/v1") for line in seen), seen[:3]
+        assert isolated.running_zygotes() == [zygote]
+        assert _run(SMALL).ok
+        assert isolated.running_zygotes() == [zygote]
+    finally:
+        proxy.close()
