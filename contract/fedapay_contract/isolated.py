@@ -123,18 +123,13 @@ def _hypothesis_storage() -> str:
         return _storage[0]
 
 
-def child_environment() -> dict[str, str]:
-    """The environment of a zygote (and so of every run it forks): the same for runs against a mock and against
-    another machine, so one zygote serves both; a remote run's network settings come with its request."""
+def child_environment(*, remote: bool = False) -> dict[str, str]:
+    """`remote`: the run goes to another machine, so the network settings (proxy, CA) are passed on too."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            HYPOTHESIS_STORAGE: _hypothesis_storage()}
-    env.update({name: os.environ[name] for name in PASSED_ON if name in os.environ})
+    names = PASSED_ON + NETWORK_SETTINGS if remote else PASSED_ON
+    env.update({name: os.environ[name] for name in names if name in os.environ})
     return env
-
-
-def network_settings() -> dict[str, str]:
-    """What reaching another machine may need (proxy, CA), as set here: set in a remote run's own process only."""
-    return {name: os.environ[name] for name in NETWORK_SETTINGS if name in os.environ}
 
 
 def run_suite_isolated(
@@ -155,8 +150,7 @@ def run_suite_isolated(
     """`run_suite` in a process of its own; its report, timed from the request to the child's end.
 
     `timeout`: the process is killed then (IsolatedRunFailed). `time_limit`: the run itself stops then and
-    reports what it ran; the process then has GRACE seconds more to end. `remote`: the run goes to another
-    machine, so this process's network settings (proxy, CA) are set in the run's process (`network_settings`).
+    reports what it ran; the process then has GRACE seconds more to end. `remote`: see `child_environment`.
     """
     if part is not None and PARTS.get(part.name) != part:
         raise ValueError(f"only the parts in CI_PARTS can run isolated, not {part.name!r}")
@@ -171,12 +165,11 @@ def run_suite_isolated(
         "max_examples": max_examples,
         "stop_once_failed": sorted(stop_once_failed),
         "time_limit": time_limit,
-        "network": network_settings() if remote else {},
     }
     if time_limit is not None:
         timeout = min(timeout, time_limit + GRACE)
     started_wall, started = time.time(), time.perf_counter()
-    env = child_environment()
+    env = child_environment(remote=remote)
     zygote = _acquire(env) if hasattr(os, "fork") else Interpreter(env, one_run=True)
     try:
         status, lines, stderr = zygote.run(json.dumps(request), target, timeout)
@@ -363,7 +356,6 @@ def close_zygotes() -> None:
 
 def _run_request(line: str) -> None:
     request: dict[str, Any] = json.loads(line)
-    os.environ.update(request.get("network") or {})  # this run's process only (a fork, or a one-run interpreter)
     name = request["part"]
     report = run_suite(
         base_url=request["base_url"],
