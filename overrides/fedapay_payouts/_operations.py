@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 from . import _validation as check
@@ -147,15 +147,29 @@ def _undeclared_required(op: Operation) -> frozenset[str]:
     """Body fields the spec requires without declaring them (a `required` name with no property): no keyword
     carries them, so `extra_body` must, and the body's check counts them as given when it does."""
     required = _body_schema(op).get("required") or []
-    declared = _DECLARED_BODY.get(op.id) or _DECLARED_BODY.setdefault(op.id, _declared_body(op))
+    declared = _per_operation(_DECLARED_BODY, op, _declared_body)
     return frozenset(name for name in required if isinstance(name, str) and name not in declared)
 
 
 _CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
 _DECLARED_BODY: dict[str, dict[str, str]] = {}
 _UNDECLARED_REQUIRED: dict[str, frozenset[str]] = {}
+_T = TypeVar("_T")
+
+
+def _per_operation(cache: dict[str, _T], op: Operation, build: Callable[[Operation], _T]) -> _T:
+    """What `build` derives from the spec for `op`, built on the operation's first call and kept."""
+    found = cache.get(op.id)
+    if found is None:
+        found = cache.setdefault(op.id, build(op))
+    return found
 # Per operation, built on its first call: its body fields (keyword -> wire name) and its parameters by keyword.
 _LOOKUPS: dict[str, tuple[dict[str, str], dict[str, Param]]] = {}
+
+
+def _lookups(op: Operation) -> tuple[dict[str, str], dict[str, Param]]:
+    """Its body fields (keyword -> wire name) and its parameters by keyword."""
+    return dict(op.body_fields), {p.python_name: p for p in op.params}
 
 
 def prepare(
@@ -172,10 +186,7 @@ def prepare(
     A keyword given as None counts as not given. `rename` maps a body path to the caller's words in
     errors (`payouts[0].id` -> `payouts[0]` when a bare id was given).
     """
-    lookups = _LOOKUPS.get(op.id)
-    if lookups is None:
-        lookups = _LOOKUPS.setdefault(op.id, (dict(op.body_fields), {p.python_name: p for p in op.params}))
-    fields, params = lookups
+    fields, params = _per_operation(_LOOKUPS, op, _lookups)
     body: Any = None
     body_given: dict[str, Any] = {}
     values: dict[str, Any] = {}
@@ -193,9 +204,7 @@ def prepare(
             raise check.unknown_keyword(name, op.id, known, has_body=bool(op.body))
     aliases: dict[str, str] = dict(rename or {})
     if op.body == "fields":
-        wrap = _CONVENIENT_FIELDS.get(op.id)
-        if wrap is None:
-            wrap = _CONVENIENT_FIELDS.setdefault(op.id, _convenient_fields(op))
+        wrap = _per_operation(_CONVENIENT_FIELDS, op, _convenient_fields)
         for wire, key in wrap.items():
             if isinstance(body_given.get(wire), str):  # the short form: a code, in either case ("xof")
                 body_given[wire] = {key: body_given[wire].upper()}
@@ -209,9 +218,7 @@ def prepare(
     schema = schema_for(op)
     checked = {} if body is None else body
     if extra_body is not None and isinstance(extra_body, Mapping) and isinstance(checked, dict):
-        undeclared = _UNDECLARED_REQUIRED.get(op.id)
-        if undeclared is None:
-            undeclared = _UNDECLARED_REQUIRED.setdefault(op.id, _undeclared_required(op))
+        undeclared = _per_operation(_UNDECLARED_REQUIRED, op, _undeclared_required)
         # Present for the required check; their values are checked as JSON when merged, below.
         checked = {**checked, **{name: True for name in undeclared if name in extra_body}}
     try:
@@ -241,9 +248,7 @@ def prepare(
         elif param.location == "header":
             headers[param.name] = check.header_value(_query_value(value), name)
     if extra_body is not None:
-        declared_body = _DECLARED_BODY.get(op.id)
-        if declared_body is None:
-            declared_body = _DECLARED_BODY.setdefault(op.id, _declared_body(op))
+        declared_body = _per_operation(_DECLARED_BODY, op, _declared_body)
         # In the caller's words: start's `payouts` is its first argument (`payouts`, or `id` for send_now).
         instead = {wire: renamed(wire, rename) if rename and wire in rename else keyword
                    for wire, keyword in declared_body.items()}

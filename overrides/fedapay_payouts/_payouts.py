@@ -765,7 +765,8 @@ class PayoutOperations:
         if operation_id == "update_payout" and type(payout_id) is int and isinstance(body, dict):
             return UpdateCall(request, payout_id, body)
         if operation_id == "delete_payout" and type(payout_id) is int:
-            return DeleteCall(self._policy, payout_id, request, request)
+            lookup = self._request(prepare(operation("retrieve_payout"), {"id": payout_id}), timeout)
+            return DeleteCall(self._policy, payout_id, request, lookup)
         if operation_id in ("list_payouts", "search_payouts"):
             status = params.get("status")
             return ListCall(request, 1, 25, status if isinstance(status, str) else None)
