@@ -375,10 +375,11 @@ def _run_request(line: str) -> None:
 
 def _prepare() -> None:
     """What every run's process does before its run: the imports a run needs, and `tuning`."""
-    from fedapay_contract import tuning
+    from fedapay_contract import draws, tuning
 
     for name in PRELOADED:
         importlib.import_module(name)
+    draws.without_local_constants()
     tuning.cache_fixed_dictionaries()
     tuning.tune_gc()
     tuning.run_threads_on_large_chunks()
