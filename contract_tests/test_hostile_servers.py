@@ -7,7 +7,10 @@ Every wait here is bounded: the command runs in a thread joined with a deadline 
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import io
+import re
 import socket
 import threading
 import time
@@ -233,3 +236,72 @@ def test_control_characters_from_a_server_are_shown_as_escapes_on_the_terminal_a
     suite = ET.fromstring(written).find("testsuite")  # parses: no character XML 1.0 forbids
     assert suite is not None
     assert "text/\\x1b[31mhtml" in "".join(suite.itertext())
+
+
+HUGE = 48 * 1024 * 1024  # far past the cap (deadline.MAX_REPLY_BYTES, 10 MiB): what a server sends whole
+
+
+@functools.cache
+def _bomb() -> bytes:
+    return gzip.compress(b"0" * HUGE, compresslevel=1)
+
+
+def _huge_reply(kind: str, sent: list[int]) -> Handler:
+    """A 200 whose body is HUGE bytes: declared up front, in chunks, or gzip-compressed into a few KB."""
+
+    def handle(conn: socket.socket, number: int) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if kind == "declared":
+            conn.sendall(head + b"Content-Length: %d\r\n\r\n" % HUGE)
+            body, chunked = b"0" * HUGE, False
+        elif kind == "chunked":
+            conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+            body, chunked = b"0" * HUGE, True
+        else:
+            body, chunked = _bomb(), False
+            conn.sendall(head + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body))
+        step = 1 << 20
+        for start in range(0, len(body), step):
+            piece = body[start : start + step]
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            sent[0] += len(piece)
+        if chunked:
+            conn.sendall(b"0\r\n\r\n")
+
+    return handle
+
+
+@pytest.mark.parametrize("kind", ["declared", "chunked", "gzip"])
+def test_a_reply_past_the_size_cap_is_not_read_past_it(kind: str) -> None:
+    """requests reads a body whole: 48 MB, endless chunks or a compression bomb filled the runner's memory."""
+    sent = [0]
+    oversized = deadline.oversized()
+    with raw_server(_huge_reply(kind, sent)) as url, deadline.mount(requests.Session()) as session:
+        with pytest.raises(deadline.ReplyTooLargeError, match="larger than 10485760 bytes"):
+            session.get(url, timeout=10)
+        # The connection was closed near the cap: the rest of the body never left the server (socket buffers aside).
+        assert sent[0] < HUGE // 2, sent[0]
+    assert deadline.oversized() == oversized + 1
+    small = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    with raw_server(lambda conn, _: conn.sendall(small)) as url, deadline.mount(requests.Session()) as session:
+        assert session.get(url, timeout=10).content == b"ok"  # a reply within the cap is read as before
+        streamed = session.get(url, timeout=10, stream=True)  # and one the caller streams is left to the caller
+        assert streamed.raw.read() == b"ok"
+
+
+def huge_after_the_first(conn: socket.socket, number: int) -> None:
+    """Answers the command's first request (is the server there?), then every reply is a compression bomb."""
+    if number == 1:
+        conn.sendall(OK_EMPTY)
+    else:
+        _huge_reply("gzip", [0])(conn, number)
+
+
+def test_a_server_answering_huge_replies_fails_the_run_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    with raw_server(huge_after_the_first) as url:
+        # Each case meets 10 MiB of decompression before the cap: a short time limit bounds the run.
+        code, out, _ = _run_bounded(["--base-url", url, "--max-examples", "2", "--time-limit", "3"])
+    assert code == EXIT_FAILED, out
+    capped = r"- error: \d+ repl(y|ies) larger than 10485760 bytes \(the size cap of a reply\), not read past it"
+    assert re.search(capped, out), out

@@ -6,6 +6,11 @@ on every session the suite sends with (`cap_sessions`), hands each connection it
 watchdog thread with the request's deadline; at the deadline the watchdog shuts the socket down, the blocked
 read ends and the case gets a network error (a `ReadTimeout` saying so when the reply had not begun). The end
 of a run (`set_run_deadline`) caps every request too: once it has passed, nothing more is sent.
+
+The same adapter caps a reply's size: requests reads a body whole, so a server answering 100 MB, endless
+chunks or a compression bomb filled the memory of the machine running the suite. A body is read (decoded)
+up to `MAX_REPLY_BYTES`, the client's own default limit; past it the connection is closed, nothing more is
+read and the case gets a network error (`ReplyTooLargeError`), counted by `oversized()`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ from urllib3 import connectionpool
 REQUEST_SECONDS = 30.0
 # The watchdog looks at the clock at least this often (a cut is at most this late).
 POLL_SECONDS = 0.25
+# The largest reply body read, decoded (a payout is about 1 KB, a page of 100 about 120 KB).
+MAX_REPLY_BYTES = 10 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+
+
+class ReplyTooLargeError(requests.exceptions.ConnectionError):
+    """A reply body over `MAX_REPLY_BYTES`: its connection was closed unread past the cap."""
 
 _local = threading.local()
 _run_deadline: float | None = None
@@ -102,6 +114,35 @@ def cuts() -> int:
     return _WATCHDOG.cuts
 
 
+_oversized = [0]
+
+
+def oversized() -> int:
+    """How many replies this process has refused for their size so far."""
+    return _oversized[0]
+
+
+def _read_within(response: requests.Response, limit: int) -> None:
+    """Read `response`'s body as requests would (decoded), or close it and raise once it passes `limit` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    size = 0
+    chunks: list[bytes] = []
+    if not (declared.isascii() and declared.isdigit() and int(declared) > limit):
+        for chunk in response.iter_content(READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        else:
+            response._content = b"".join(chunks)
+            return
+    response.close()
+    _oversized[0] += 1
+    raise ReplyTooLargeError(
+        f"reply body larger than {limit} bytes (the size cap of a reply): not read past it", request=response.request
+    )
+
+
 def set_run_deadline(deadline: float | None) -> None:
     """The end of the run in progress (`time.monotonic()`), or None: no request outlives it."""
     global _run_deadline
@@ -140,8 +181,9 @@ class DeadlineAdapter(HTTPAdapter):
     """requests' adapter with a wall-clock cap of `seconds` per request (default REQUEST_SECONDS as it is when
     the request is sent), or less: the run's end, when it comes sooner."""
 
-    def __init__(self, seconds: float | None = None) -> None:
+    def __init__(self, seconds: float | None = None, max_reply_bytes: int = MAX_REPLY_BYTES) -> None:
         self.seconds = seconds
+        self.max_reply_bytes = max_reply_bytes
         super().__init__()
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
@@ -165,9 +207,20 @@ class DeadlineAdapter(HTTPAdapter):
         watch = _Watch(deadline)
         outer = getattr(_local, "watch", None)
         _local.watch = watch
+        # A body the caller does not stream is read here: within the size cap, and under the watch.
+        streamed = bool(args[0]) if args else bool(kwargs.get("stream", False))
+        if args:
+            args = (True, *args[1:])
+        else:
+            kwargs["stream"] = True
         try:
-            return super().send(request, *args, **kwargs)
-        except requests.exceptions.ConnectionError as error:
+            response = super().send(request, *args, **kwargs)
+            if not streamed:
+                _read_within(response, self.max_reply_bytes)
+            return response
+        except ReplyTooLargeError:
+            raise
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             if watch.cut:
                 raise requests.exceptions.ReadTimeout(
                     f"no complete reply within {deadline - now:.0f} s (the wall-clock cap of a request)",

@@ -486,6 +486,7 @@ def run_suite(
     started = time.perf_counter()
     ends = time.monotonic() + time_limit if time_limit is not None else None
     cuts_before = deadline.cuts()
+    oversized_before = deadline.oversized()
     deadline.set_run_deadline(ends)
     stream = from_schema(schema).execute()
     try:
@@ -519,6 +520,12 @@ def run_suite(
         report.errors.append(
             f"{cut} request{'s' if cut > 1 else ''} cut at {deadline.REQUEST_SECONDS:g} s (the wall-clock cap of a "
             "request) or at the run's time limit, without a complete reply"
+        )
+    oversized = deadline.oversized() - oversized_before
+    if oversized:
+        report.errors.append(
+            f"{oversized} repl{'ies' if oversized > 1 else 'y'} larger than {deadline.MAX_REPLY_BYTES} bytes (the size "
+            "cap of a reply), not read past it"
         )
     report.duration = time.perf_counter() - started
     return report
