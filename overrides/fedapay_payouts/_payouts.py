@@ -40,6 +40,7 @@ from ._raw import RawResponse
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
+from ._wallets import wallet_of
 from ._wire import delete_reply_problem, read_page, read_payout, read_payouts, read_reply, server_text
 
 if TYPE_CHECKING:
@@ -99,17 +100,16 @@ def _who_differs(payout: Payout, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _digits(phone: object) -> str | None:
-    number = phone.get("number") if isinstance(phone, Mapping) else phone
-    return "".join(c for c in number if c.isdigit()) if isinstance(number, str) else None
-
-
 def _same_number(stated: object, asked: object) -> bool:
-    """Two phone numbers the same, one perhaps written with its country code (`+22997808080`, `97808080`)."""
-    shown, wanted = _digits(stated), _digits(asked)
-    if not shown or not wanted:
+    """Whether a reply's phone number names the wallet asked (`_wallets.py`: `+22997808080` and `97808080` in
+    Benin are one wallet; the same digits in Togo, or one digit more or less, are another). Only what the reply
+    states is compared: a number without country is compared on its national digits."""
+    shown, wanted = wallet_of(stated), wallet_of(asked)
+    if shown is None or wanted is None:
         return True
-    return shown.endswith(wanted) or wanted.endswith(shown) if min(len(shown), len(wanted)) >= 6 else shown == wanted
+    (shown_country, shown_number), (wanted_country, wanted_number) = shown, wanted
+    countries_agree = not shown_country or not wanted_country or shown_country == wanted_country
+    return shown_number == wanted_number and countries_agree
 
 
 def _shown_date(value: object) -> str:

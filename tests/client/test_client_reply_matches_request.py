@@ -44,6 +44,10 @@ def one(body: Any, status: int = 200) -> Handler:
     )
 
 
+# The customer with the number written without its dialling code, as FedaPay's create page writes it.
+NATIONAL = {**CUSTOMER, "phone_number": {"number": "97808080", "country": "bj"}}
+
+
 def _customer(**changes: Any) -> dict[str, Any]:
     return {"klass": "v1/customer", "id": 7, "firstname": "Ada", "lastname": "Lovelace", "email": None, **changes}
 
@@ -58,8 +62,23 @@ def _customer(**changes: Any) -> dict[str, Any]:
     ({"customer": CUSTOMER}, payout(customer=_customer(email="eve@example.com")), "another email"),
     ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "+22966000000", "country": "bj"})),
      "another phone number"),
+    # The same digits in another country, or one digit more or less: another wallet (the review-9 findings).
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "97808080", "country": "tg"})),
+     "another phone number"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "+22897808080", "country": "tg"})),
+     "another phone number"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number="+22897808080")), "another phone number"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "197808080", "country": "bj"})),
+     "another phone number"),
+    ({"customer": CUSTOMER}, payout(customer=_customer(phone_number={"number": "7808080", "country": "bj"})),
+     "another phone number"),
+    ({"customer": NATIONAL}, payout(customer=_customer(phone_number="+22897808080")), "another phone number"),
+    ({"customer": NATIONAL}, payout(customer=_customer(phone_number={"number": "197808080", "country": "bj"})),
+     "another phone number"),
 ], ids=["another customer", "another customer, stated in full", "another mode", "another currency",
-        "another firstname", "another lastname", "another email", "another phone number"])
+        "another firstname", "another lastname", "another email", "another phone number",
+        "same digits in Togo", "Togo's dialling code", "Togo's dialling code, no country", "a digit more",
+        "a digit less", "asked national, Togo's code", "asked national, a digit more"])
 def test_a_create_answered_for_another_beneficiary_is_an_unknown_outcome_with_the_key(
     asked: dict[str, Any], answered: dict[str, Any], problem: str
 ) -> None:
@@ -78,10 +97,15 @@ def test_a_create_reply_that_matches_is_success() -> None:
     assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER).customer_id == 123
 
 
-def test_a_create_reply_stating_the_same_currency_and_customer_tidied_is_success() -> None:
-    # A server may tidy what it stores (case, spaces, the number without its country code): still the same.
-    tidied = _customer(firstname="ADA ", lastname="lovelace", email="Ada@Example.com",
-                       phone_number={"number": "97808080", "country": "bj"})
+@pytest.mark.parametrize("number", [
+    {"number": "97808080", "country": "bj"}, {"number": "+22997808080", "country": "bj"},
+    {"number": "0022997808080", "country": "BJ"}, {"number": "22997808080", "country": "bj"},
+    {"number": "97 80 80 80", "country": "bj"}, {"number": "97808080"}, "+22997808080",
+])
+def test_a_create_reply_stating_the_same_currency_and_customer_tidied_is_success(number: object) -> None:
+    # A server may tidy what it stores (case, spaces, the number with or without Benin's dialling code): still
+    # the same customer and the same wallet.
+    tidied = _customer(firstname="ADA ", lastname="lovelace", email="Ada@Example.com", phone_number=number)
     client, _ = scripted(one(payout(currency={"klass": "v1/currency", "id": 1, "iso": "XOF"}, customer=tidied),
                              status=201))
     created = client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER,
