@@ -68,6 +68,7 @@ from ._config import (
     check_account_id,
     check_count,
     check_headers,
+    proxy_problem,
     resolve_config,
     shown,
     to_timeout,
@@ -386,10 +387,14 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
             # One SSL context for every client of the process and all their places' transports: loading the
             # CA bundle costs about 20 ms, which each client, copy and place would otherwise pay again.
             verify = default_ssl_context()
-            self._http = http_client_type(
-                headers=headers, timeout=config.timeout, follow_redirects=False, verify=verify,
-                transport=cast(Any, transport),  # checked above against this twin's transport type
-            )
+            try:
+                self._http = http_client_type(
+                    headers=headers, timeout=config.timeout, follow_redirects=False, verify=verify,
+                    transport=cast(Any, transport),  # checked above against this twin's transport type
+                    trust_env=config.environment_proxies,
+                )
+            except (ImportError, ValueError, httpx.InvalidURL) as problem:  # an environment proxy httpx refuses
+                raise proxy_problem(problem) from None
             if self._slotted:  # httpx's own transport (env proxies stay as its mounts) gives way to the places
                 self._http._transport = self._slot_transport(verify)
             # A bearer-token API needs no cookies: our own pool neither sends nor keeps them. httpx

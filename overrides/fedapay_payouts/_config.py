@@ -62,6 +62,7 @@ __all__ = [
     "check_headers",
     "check_seconds",
     "header_name_problem",
+    "proxy_problem",
     "resolve_config",
     "shown",
     "to_timeout",
@@ -223,6 +224,14 @@ class Config:
         self.timeout = timeout
         self.max_retries = max_retries
 
+    @property
+    def environment_proxies(self) -> bool:
+        """Whether the proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) may carry this client's
+        requests: not a live key's over plain http, which goes only to this machine (`_private_channel`), never
+        through a proxy that would take it across the network unencrypted."""
+        live = self.environment == "live" or self.api_key.environment() == "live"
+        return not (live and httpx.URL(self.base_url).scheme == "http")
+
     def __repr__(self) -> str:
         return (
             f"Config(environment={self.environment!r}, base_url={self.base_url!r}, account_id={self.account_id!r}, "
@@ -376,6 +385,20 @@ def check_account_id(account: object, variable: str | None = None) -> str:
         "account_id",
         f"{_from(variable)}must be a positive integer or 1-64 printable ASCII characters without spaces, "
         f"got {shown(account)}",
+    )
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def proxy_problem(problem: Exception) -> InvalidArgumentError:
+    """What httpx's refusal of an environment proxy (an unknown scheme, SOCKS without `socksio`) becomes: the
+    variables named, the value not quoted (a proxy URL may carry a password)."""
+    named = [name for name in PROXY_VARIABLES if _env(name) is not None or _env(name.lower()) is not None]
+    return InvalidArgumentError(
+        " / ".join(named) or "proxy",
+        f"(from the environment) is not a proxy this client can use ({type(problem).__name__}): give an http:// or "
+        "https:// proxy URL, or socks5:// with the socksio package installed (pip install 'httpx[socks]')",
     )
 
 

@@ -9,6 +9,7 @@ a construction that wrongly succeeded would show as a request reaching it.
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from fedapay_payouts import AsyncFedaPay, FedaPay, InvalidArgumentError
 
 from tests.client.client_support import CUSTOMER, Api
+from tests.client.hostile_server import HostileServer, payout, reply
 
 LIVE_KEY = "sk_live_Q7wXr2Lk9PzMnB4vT1"
 SANDBOX_KEY = "sk_sandbox_H3jKd8Ls0QwErT5yU2"
@@ -127,3 +129,47 @@ def test_a_sandbox_key_may_use_plain_http_to_a_mock_on_another_host() -> None:
     # A mock in another container (docker compose) is reached over plain http: no real money, no live key.
     with FedaPay(SANDBOX_KEY, base_url="http://fedapay-mock:4010/v1") as client:
         assert client.base_url == "http://fedapay-mock:4010/v1"
+
+
+@pytest.mark.parametrize("twin", ["sync", "async"])
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
+def test_a_live_key_over_plain_http_to_this_machine_never_goes_through_an_environment_proxy(
+    twin: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY took the live key, in clear, to the proxy (across the network on a real machine), although
+    plain http was allowed only because the base URL is this machine. A sandbox key still uses the proxy."""
+    target, proxy = HostileServer(), HostileServer()
+    try:
+        for server in (target, proxy):
+            server.script(reply(200, {"v1/payout": payout(5)}))
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
+        for key, environment, reached in ((LIVE_KEY, "live", target), (SANDBOX_KEY, None, proxy)):
+            if twin == "sync":
+                with FedaPay(key, environment=environment, base_url=target.base_url, max_retries=0) as client:
+                    assert client.payouts.retrieve(5).id == 5
+            else:
+                async def retrieve(key: str = key, environment: str | None = environment) -> int:
+                    async with AsyncFedaPay(key, environment=environment, base_url=target.base_url,
+                                            max_retries=0) as client:
+                        return (await client.payouts.retrieve(5)).id
+
+                assert asyncio.run(retrieve()) == 5
+            assert reached.received[-1].api_key == key
+        assert [request.api_key for request in proxy.received] == [SANDBOX_KEY]
+        assert [request.api_key for request in target.received] == [LIVE_KEY]
+    finally:
+        target.close()
+        proxy.close()
+
+
+@pytest.mark.parametrize("cls", [FedaPay, AsyncFedaPay])
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "all_proxy"])
+def test_an_environment_proxy_the_client_cannot_use_is_refused_naming_the_variable_not_its_value(
+    cls: type[FedaPay], variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, "ftp://proxyuser:Pr0xyPassw0rd@127.0.0.1:21")
+    with pytest.raises(InvalidArgumentError) as caught:
+        cls(SANDBOX_KEY)
+    assert caught.value.argument == variable.upper()
+    assert "is not a proxy this client can use" in str(caught.value)
+    assert "Pr0xyPassw0rd" not in "".join(traceback.format_exception(caught.value))
