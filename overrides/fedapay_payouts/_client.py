@@ -841,7 +841,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         except httpx.TimeoutException as exc:
             return attempt.timed_out(exc)
         except httpx.RequestError as exc:
-            return exc
+            return attempt.failed(exc)
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
             return self._unexpected(attempt, exc)
         finally:
@@ -1028,7 +1028,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
         except httpx.TimeoutException as exc:
             return attempt.timed_out(exc)
         except httpx.RequestError as exc:
-            return exc
+            return attempt.failed(exc)
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
             return self._unexpected(attempt, exc)
         except BaseException:

@@ -102,7 +102,9 @@ class Deadline:
 class Attempt:
     """One request sent under a deadline: clipped timeouts, its phase, and until when it may read."""
 
-    __slots__ = ("deadline", "handed", "phase", "phased", "read", "read_until", "request", "timeouts", "watch")
+    __slots__ = (
+        "deadline", "handed", "phase", "phased", "read", "read_until", "request", "timeouts", "tunnelling", "watch",
+    )
 
     def __init__(self, deadline: Deadline, request: httpx.Request, trace: str | None, phased: bool = True) -> None:
         self.deadline = deadline
@@ -118,6 +120,9 @@ class Attempt:
         self.read = original.get("read")
         self.read_until = deadline.at
         self.phase = WAITING
+        # A proxy's tunnel (HTTPS_PROXY: `CONNECT host:443`) is being opened: its request and reply are not this
+        # attempt's, which has not left while they go (a proxy refusing the tunnel sent nothing to FedaPay).
+        self.tunnelling = False
         # The async driver's `asyncio.Timeout` for this attempt, moved to `read_until` when reading starts.
         self.watch: asyncio.Timeout | None = None
         extensions["timeout"] = self.timeouts
@@ -148,9 +153,15 @@ class Attempt:
     def _trace(self, name: str, info: dict[str, Any]) -> None:
         """httpcore's trace: note when the request starts to leave, and when reading the reply starts."""
         if name.endswith(".send_request_headers.started"):
-            self.sending()
+            if getattr(info.get("request"), "method", None) == b"CONNECT":
+                self.tunnelling = True
+            else:
+                self.sending()
         elif name.endswith(".send_request_body.complete"):
-            self.reading()
+            if self.tunnelling:
+                self.tunnelling = False
+            else:
+                self.reading()
 
     async def _atrace(self, name: str, info: dict[str, Any]) -> None:
         self._trace(name, info)
@@ -159,6 +170,15 @@ class Attempt:
         """Whether a byte of the request may have reached the server: a phase past waiting, or a transport
         that was handed the request and does not say how far it got."""
         return self.phase != WAITING or (self.handed and not self.phased)
+
+    def failed(self, exc: httpx.RequestError) -> httpx.RequestError:
+        """The error of a failed attempt, as far as the request got: a connection lost before any byte of it
+        left (a proxy closing instead of opening its tunnel) is a `ConnectError`, which says it was not sent."""
+        if self.may_have_left() or not isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+            return exc
+        if isinstance(exc, httpx.ConnectError):
+            return exc
+        return httpx.ConnectError(f"{exc} (before the request was sent)", request=self.request)
 
     def limit(self, reading: bool) -> float:
         """The monotonic time a socket operation must end by."""
@@ -171,8 +191,9 @@ class Attempt:
 
     def timed_out(self, exc: httpx.TimeoutException | None) -> httpx.TimeoutException:
         """The timeout error for this attempt, saying when the deadline or the reading window caused it."""
-        if exc is None:
-            phase = SENDING if self.phase == WAITING and self.may_have_left() else self.phase
+        left = self.may_have_left()
+        if exc is None or not left:  # not left: a read or write timed out opening a proxy's tunnel, before the request
+            phase = SENDING if self.phase == WAITING and left else self.phase
             cls: type[httpx.TimeoutException] = (
                 httpx.ConnectTimeout if phase == WAITING else httpx.WriteTimeout if phase == SENDING
                 else httpx.ReadTimeout
@@ -185,7 +206,9 @@ class Attempt:
         elif self.phase == READING and self.read is not None and now >= self.read_until - SLACK:
             message = f"no complete reply within the read timeout of {self.read:g} s"
         elif exc is not None:
-            return exc
+            if cls is type(exc):
+                return exc
+            message = str(exc)
         else:
             message = "timed out"
         return cls(message, request=self.request)

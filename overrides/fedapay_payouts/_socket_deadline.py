@@ -31,12 +31,16 @@ __all__ = ["install", "install_on"]
 MAX_HELD = 1 << 16  # bytes of a request held back to leave in one write
 
 
-def _clip(timeout: float | None, reading: bool) -> float | None:
+def _clip(timeout: float | None, reading: bool, request: bool = True) -> float | None:
+    """`timeout` cut to the current attempt's limit. For the `request`'s own traffic the attempt's phase moves on
+    (sending, then reading); connecting, the TLS handshake and a proxy's tunnel (CONNECT) are not the request."""
     deadline = current()
     attempt = None if deadline is None else deadline.attempt
     if attempt is None:
         return timeout
-    if reading:
+    if not request:
+        pass
+    elif reading:
         if attempt.phase != READING:
             attempt.reading()
     elif attempt.phase == WAITING:
@@ -56,6 +60,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._held: list[bytes] = []
         self._held_size = 0
         self._write_timeout: float | None = None
+        # Carrying a proxy's CONNECT (its first write says so): the tunnel's traffic, not the request's. The
+        # request then goes on the stream `start_tls` returns.
+        self._tunnel = False
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if self._held:
@@ -63,7 +70,7 @@ class _DeadlineStream(httpcore.NetworkStream):
             # the body) and closed; reading says what it sent, or that it sent nothing.
             with contextlib.suppress(httpcore.WriteError):
                 self._send_held()
-        return self._inner.read(max_bytes, _clip(timeout, reading=True))
+        return self._inner.read(max_bytes, _clip(timeout, reading=True, request=not self._tunnel))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Held until the next read (or until more than `MAX_HELD` bytes are held: a large upload streams)."""
@@ -78,14 +85,18 @@ class _DeadlineStream(httpcore.NetworkStream):
         data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
         self._held.clear()
         self._held_size = 0
-        self._inner.write(data, _clip(self._write_timeout, reading=False))
+        if data.startswith(b"CONNECT "):
+            self._tunnel = True
+        self._inner.write(data, _clip(self._write_timeout, reading=False, request=not self._tunnel))
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, reading=False)))
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, reading=False, request=False))
+        )
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -112,7 +123,7 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 def _connect_timeout(timeout: float | None) -> float | None:
     try:
-        return _clip(timeout, reading=False)
+        return _clip(timeout, reading=False, request=False)
     except httpcore.WriteTimeout as exc:
         raise httpcore.ConnectTimeout(str(exc)) from None
 
