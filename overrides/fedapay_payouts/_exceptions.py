@@ -223,8 +223,12 @@ class PayoutOutcomeUnknownError(APIError):
         self.found: dict[int, str] = dict(found or {})
 
     def __repr__(self) -> str:
+        # What a log reader needs to recover: the key a retry must reuse, the reference to look the payout up by.
         found = f", found={self.found!r}" if self.found else ""
-        return f"{type(self).__name__}(operation={self.operation!r}, payout_ids={self.payout_ids!r}{found})"
+        key = f", idempotency_key={self.idempotency_key!r}" if self.idempotency_key else ""
+        reference = f", merchant_reference={self.merchant_reference!r}" if self.merchant_reference else ""
+        return (f"{type(self).__name__}(operation={self.operation!r}, payout_ids={self.payout_ids!r}{key}{reference}"
+                f"{found})")
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

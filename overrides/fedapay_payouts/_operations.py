@@ -226,6 +226,9 @@ def prepare(
             schema.check_body(checked, aliases)
         schema.check_params(values)
     except InvalidArgumentError as exc:
+        if exc.argument.startswith("customer") and isinstance(body, dict) and isinstance(body.get("customer"), Mapping):
+            # Both an id and a description: the rule says what to do ("customer.lastname: is required" did not).
+            check.customer_form(body["customer"])
         # A value that cannot be JSON is named by the spec's field it is in, with its own problem.
         inside = [p for p in problems if renamed(p.argument, aliases).startswith(exc.argument)]
         if not problems or inside or not exc.problem.endswith(repr(check.NOT_JSON)):

@@ -120,9 +120,15 @@ def _best(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError
         branches = [branch for branch in getattr(error.kind, "context", None) or [] if branch]
         if not branches:
             break
-        closest: list[jsonschema_rs.ValidationError] = min(
-            branches, key=lambda branch: (len(branch), -max(len(e.instance_path) for e in branch))
-        )
+        depth = len(error.instance_path)
+
+        def distance(branch: list[jsonschema_rs.ValidationError], depth: int = depth) -> tuple[bool, int, int]:
+            # A branch the value is not even the type of comes last, however few its errors: a start body given
+            # as an object with a phone number failing two checks is closer to the object branch than to the list.
+            wrong_type = all(e.kind.name == "type" and len(e.instance_path) <= depth for e in branch)
+            return wrong_type, len(branch), -max(len(e.instance_path) for e in branch)
+
+        closest: list[jsonschema_rs.ValidationError] = min(branches, key=distance)
         deeper = [e for e in closest if len(e.instance_path) > len(error.instance_path)]
         if not deeper and any(e.kind.name == "type" for e in closest):
             # Not even the branches' type: say what the field must be.

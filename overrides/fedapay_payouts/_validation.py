@@ -156,7 +156,9 @@ def json_value(
             ):
                 wire[key] = item
                 continue
-            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
+            # Dates: a keyword's own, and `scheduled_at` at any depth (a start item's, in `call()`'s body too).
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems,
+                                   dates=top or key == "scheduled_at")
         else:
             return wire
     # A subclass (Django's SafeString, markupsafe's Markup, an IntEnum, numpy's str_) goes out as the plain value
@@ -195,7 +197,9 @@ def json_value(
             except InvalidArgumentError as exc:
                 return _not_json(exc.argument, exc.problem, problems)
             top = not where  # the keywords themselves
-            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems, dates=top)
+            # Dates: a keyword's own, and `scheduled_at` at any depth (a start item's, in `call()`'s body too).
+            wire[key] = json_value(item, f"{where}.{key}" if where else key, depth - 1, problems,
+                                   dates=top or key == "scheduled_at")
         return wire
     if isinstance(value, list | tuple):
         return [
@@ -230,7 +234,7 @@ def scheduled_at(value: object, where: str = "scheduled_at") -> str:
 
 
 @rule("customer id or description")
-def _customer(value: object) -> None:
+def customer_form(value: object) -> None:
     if isinstance(value, Mapping) and "id" in value and len(value) > 1:
         raise InvalidArgumentError(
             "customer",
@@ -266,7 +270,7 @@ def declared(operation_id: str, body: Any, params: Mapping[str, Any]) -> None:
     if not isinstance(body, dict):
         return
     if isinstance(body.get("customer"), Mapping):
-        _customer(body["customer"])
+        customer_form(body["customer"])
     if isinstance(body.get("scheduled_at"), str):
         body["scheduled_at"] = future(body["scheduled_at"], "scheduled_at")
     items = body.get("payouts")

@@ -68,16 +68,25 @@ class WebhookEvent:
 
     @property
     def payout(self) -> Payout | None:
-        """The entity as a generated `Payout` when it is one (bare or under `v1/payout`), else None."""
+        """The entity as a generated `Payout` when it is one (bare or under `v1/payout`, or named a payout by the
+        event's `object`), else None. A payout entity this client cannot read raises `WebhookVerificationError`:
+        None would let a handler skip a signed `payout.sent` as if it were about something else."""
         from fedapay_payouts_api.models.payout import Payout
 
         entity = self.entity.get("v1/payout", self.entity)
         if not isinstance(entity, dict) or (entity.get("klass") != "v1/payout" and self.object != "payout"):
             return None
+        if "klass" not in entity:  # the event's `object` says what it is
+            entity = {**entity, "klass": "v1/payout"}
         try:
             return Payout.from_dict(entity)
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
-            return None  # signed, but not a payout this client can read
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+            # A KeyError names the model's own field; other errors' text may quote the sender: not shown.
+            problem = f"no {exc}" if isinstance(exc, KeyError) else f"a field of the wrong type: {type(exc).__name__}"
+            raise WebhookVerificationError(
+                f"the event's entity is a payout this client cannot read ({problem}): answer an error "
+                "so that FedaPay sends it again, and look at the payout with client.payouts.retrieve()"
+            ) from None
 
     def __repr__(self) -> str:
         return (

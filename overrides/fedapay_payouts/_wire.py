@@ -285,9 +285,14 @@ def status_error(response: httpx.Response) -> APIStatusError:
         except ValueError:
             data = None
     if isinstance(data, dict):
-        if isinstance(data.get("message"), str):
-            message = data["message"]
+        # FedaPay's `message`; `error` as other APIs (and proxies in front of FedaPay) write it.
+        for key in ("message", "error"):
+            if isinstance(data.get(key), str):
+                message = data[key]
+                break
         raw_errors = data.get("errors")
+        if isinstance(raw_errors, list):  # problems not tied to a field: kept under ""
+            raw_errors = {"": raw_errors}
         if isinstance(raw_errors, dict):
             for field, problems in list(raw_errors.items())[:MAX_ERROR_FIELDS]:
                 values = problems if isinstance(problems, list) else [problems]

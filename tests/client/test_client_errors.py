@@ -135,3 +135,34 @@ def test_an_http_error_body_that_is_not_json_still_maps(fedapay_mock: MockServer
         c.payouts.retrieve(5)
     assert (caught.value.message, caught.value.request_id, caught.value.errors) == ("Conflict", "req_123", {})
     assert str(caught.value) == "409 GET /v1/payouts/5: Conflict [request id req_123]"
+
+
+@pytest.mark.parametrize(("body", "message", "errors"), [
+    ({"message": "Bad thing", "errors": ["first problem", "second problem"]}, "Bad thing",
+     {"": ["first problem", "second problem"]}),
+    ({"error": "Amount too large for this account"}, "Amount too large for this account", {}),
+    ({"message": "Invalid", "errors": {"amount": ["too large"]}}, "Invalid", {"amount": ["too large"]}),
+])
+def test_an_error_body_of_another_shape_keeps_its_text(
+    body: dict[str, object], message: str, errors: dict[str, list[str]]
+) -> None:
+    """A list of problems was dropped ({}), and an `error` string gave the reason phrase ("Bad Request")."""
+    reply = httpx.MockTransport(lambda request: httpx.Response(400, json=body))
+    with FedaPay("sk_sandbox_errors_shape", transport=reply, max_retries=0) as client, \
+            pytest.raises(BadRequestError) as caught:
+        client.payouts.retrieve(5)
+    assert caught.value.message.startswith(message)
+    assert caught.value.errors == errors
+
+
+def test_an_unknown_outcome_shows_its_key_and_reference_in_its_repr() -> None:
+    """What a log reader needs to recover (the key a retry reuses, the reference to look for) was only in str()."""
+    lost = httpx.MockTransport(lambda request: httpx.Response(500))
+    with FedaPay("sk_sandbox_errors_repr", transport=lost, max_retries=0) as client, \
+            pytest.raises(PayoutOutcomeUnknownError) as caught:
+        client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER,
+                              merchant_reference="inv-77", idempotency_key="key-77")
+    shown = repr(caught.value)
+    assert "idempotency_key='key-77'" in shown
+    assert "merchant_reference='inv-77'" in shown
+    assert "sk_sandbox" not in shown

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from typing import Any
 
 import httpx
 import pytest
-from fedapay_payouts import DEFAULT_TIMEOUT, APIStatusError, FedaPay, InvalidArgumentError
+from fedapay_payouts import DEFAULT_TIMEOUT, APIError, APIStatusError, FedaPay, InvalidArgumentError
 
 from tests.client.client_support import API_KEY, CUSTOMER
 
@@ -48,6 +49,8 @@ def offline() -> FedaPay:
     ({"customer": {"id": 0}}, "customer.id"),
     ({"customer": {"id": "12"}}, "customer.id"),
     ({"customer": {"id": 12, "firstname": "Ada", "lastname": "L"}}, "customer"),
+    ({"customer": {"id": 12, "firstname": "Ada"}}, "customer"),  # the rule, not "customer.lastname: is required"
+    ({"customer": {"id": 12, "email": "a@example.com"}}, "customer"),
     ({"merchant_reference": 5}, "merchant_reference"),
     ({"custom_metadata": [1]}, "custom_metadata"),
     ({"idempotency_key": "has space"}, "idempotency_key"),
@@ -80,6 +83,11 @@ def test_create_refuses_bad_arguments_naming_them(offline: FedaPay, changes: dic
     (lambda p: p.schedule(7, "tomorrow"), "at"),
     (lambda p: p.schedule(7, datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC)), "at"),  # past
     (lambda p: p.start([{"id": 1, "scheduled_at": 12}]), "payouts[0].scheduled_at"),
+    # A number failing two checks named the whole body ("must be a list"): the start body is an object or a list.
+    (lambda p: p.send_now(1, phone_number={"number": "12", "country": "bj"}), "phone_number.number"),
+    (lambda p: p.start([{"id": 1, "phone_number": {"number": "x", "country": "bj"}}]),
+     "payouts[0].phone_number.number"),
+    (lambda p: p.schedule(7, FUTURE, phone_number={"number": "12", "country": "bj"}), "phone_number.number"),
     (lambda p: p.list(page=0), "page"),
     (lambda p: p.list(per_page=101), "per_page"),
     (lambda p: p.list(status=5), "status"),
@@ -92,6 +100,26 @@ def test_other_operations_refuse_bad_arguments_before_any_request(
     with pytest.raises(InvalidArgumentError) as caught:
         call(offline.payouts)
     assert caught.value.argument == argument
+
+
+def test_the_customer_rule_comes_before_the_specs_branches(offline: FedaPay) -> None:
+    with pytest.raises(InvalidArgumentError, match="give either an existing customer's id or a description, not both"):
+        offline.payouts.create(**{**GOOD, "customer": {"id": 12, "firstname": "Ada"}})
+
+
+def test_call_takes_an_aware_datetime_for_a_start_items_scheduled_at() -> None:
+    sent: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, json={"v1/payouts": [{"id": 1, "status": "scheduled"}]})
+
+    # The reply's shape is not this test's subject: what was sent is.
+    client = FedaPay(API_KEY, transport=httpx.MockTransport(answer), max_retries=0)
+    with client, contextlib.suppress(APIError):
+        client.payouts.call("start_payouts", body={"payouts": [{"id": 1, "scheduled_at": FUTURE}]})
+    assert len(sent) == 1
+    assert b'"scheduled_at":"2031-01-01T00:00:00Z"' in sent[0]
 
 
 def test_scheduled_at_accepts_aware_datetimes_and_iso_strings() -> None:

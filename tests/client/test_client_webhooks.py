@@ -39,6 +39,30 @@ def test_a_valid_signature_gives_the_parsed_event() -> None:
     assert (event.payout.id, event.payout.status) == (9, "sent")
 
 
+def _event_with(entity: dict[str, Any]) -> bytes:
+    return json.dumps({"name": "payout.sent", "object": "payout", "entity": entity}).encode()
+
+
+def test_a_payout_entity_without_klass_is_read_by_the_events_object() -> None:
+    """FedaPay's event shape is a guess (fedapay-wire.md): `object: payout` says what the entity is; the payout
+    was None, and the README's handler skipped a signed payout.sent."""
+    entity = {name: value for name, value in json.loads(BODY)["entity"].items() if name != "klass"}
+    body = _event_with(entity)
+    event = construct_webhook_event(body, f"t={NOW},s={sign(body)}", SECRET, now=NOW)
+    assert event.payout is not None
+    assert (event.payout.id, event.payout.status, event.payout.klass) == (9, "sent", "v1/payout")
+
+
+def test_a_payout_entity_the_client_cannot_read_is_an_error_not_none() -> None:
+    entity = {name: value for name, value in json.loads(BODY)["entity"].items() if name != "amount"}
+    body = _event_with(entity)
+    event = construct_webhook_event(body, f"t={NOW},s={sign(body)}", SECRET, now=NOW)
+    with pytest.raises(WebhookVerificationError, match=r"a payout this client cannot read \(no 'amount'\)"):
+        _ = event.payout
+    other = json.dumps({"name": "customer.created", "object": "customer", "entity": {"id": 1}}).encode()
+    assert construct_webhook_event(other, f"t={NOW},s={sign(other)}", SECRET, now=NOW).payout is None
+
+
 def test_any_of_several_signatures_may_match() -> None:
     header = f"t={NOW},s={sign(BODY, secret='old')},s={sign(BODY)}"
     verify_webhook_signature(BODY.decode(), header, SECRET, now=NOW)
