@@ -2,7 +2,9 @@
 
 Configured like the client: FEDAPAY_API_KEY, FEDAPAY_ENVIRONMENT, FEDAPAY_BASE_URL (and the other
 FEDAPAY_* variables it reads). Exit status: 0 every row sent (with --wait) or accepted by FedaPay
-(without), or a valid dry run; 1 some rows are not (see the report); 2 nothing was sent (invalid file,
+(without), or a valid dry run; 1 some rows are not (see the report), or the run stopped on an error once
+payouts may exist (the summary and the report, never "nothing was sent"), or the report could not be
+written; 2 nothing was sent (invalid file,
 changed file, a look-up that could not check every row, bad option or configuration, key refused, the `bulk`
 extra missing); 130 interrupted (Ctrl-C: the report and the summary so far, and the same command resumes).
 
@@ -30,7 +32,7 @@ from .progress import LogProgress, RichProgress, for_terminal
 from .terminal import shown
 
 if TYPE_CHECKING:
-    from .engine import BulkResult
+    from .engine import BulkOptions, BulkResult
     from .report import Summary
 
 T = TypeVar("T")
@@ -149,7 +151,7 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     except BulkExtraMissing as missing:
         err.line(f"fedapay-payouts: {missing}")
         return 2
-    from .engine import Aborted, BulkOptions, journal_for, pay_file_async
+    from .engine import Aborted, BulkOptions, pay_file_async
 
     options = BulkOptions(
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
@@ -160,18 +162,15 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     progress = None if args.dry_run else for_terminal(err_stream)
     try:
         result = asyncio.run(pay_file_async(args.file, options, progress=progress))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # The run's tasks were cancelled and awaited, its journal closed with every state committed: rows whose
         # request was in flight are `creating` / `starting`, which the next run resolves before sending anything.
         if isinstance(progress, RichProgress):
             progress.close()
             progress = None
-        journal = journal_for(args.file, options)
-        from .report import read_summary
-
-        _print_summary(read_summary(journal, waited=args.wait) if journal is not None else None, out)
-        if journal is not None and journal.is_file():
-            out.line(f"journal: {journal}")
+        _print_journal_state(args, options, out)
+        for note in getattr(exc, "__notes__", ()):  # the report that could not be written
+            err.line(f"error: {note}")
         err.line("interrupted: re-run the same command to resume")
         return EXIT_INTERRUPTED
     except BulkError as exc:
@@ -191,6 +190,17 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     except FedaPayError as exc:  # an error no row could get past (FedaPay unreachable, the look-up refused...)
         err.line(f"error: {exc}")
         return 2
+    except Exception as exc:  # noqa: BLE001  # unexpected: the run converts those after paying began (`stopped`)
+        # One the run did not convert (its journal could not be closed, a bug): what the journal holds, if it
+        # can be read, and never "nothing was sent", which no one here can vouch for.
+        if isinstance(progress, RichProgress):
+            progress.close()
+            progress = None
+        _print_journal_state(args, options, out)
+        err.line(f"error: the run stopped on an unexpected error ({type(exc).__name__}: {exc}); payouts may have been"
+                 " created or started if it got that far: re-run the same command, which checks every row whose"
+                 " outcome is unknown at FedaPay before sending anything, and read its summary")
+        return 1
     finally:
         if isinstance(progress, RichProgress):
             progress.close()
@@ -198,17 +208,36 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     if args.dry_run:
         out.line("dry run: nothing was sent")
         return 0
+    report = args.report is not None and result.report_error is None
     if result.aborted is not None:
         err.line(f"error: FedaPay refused this key or account and the run stopped, after payouts may have been"
-                 f" created or started (see the summary{' and the report' if args.report else ''}; re-run to go on"
+                 f" created or started (see the summary{' and the report' if report else ''}; re-run to go on"
                  f" once the key works): {result.aborted}")
+    if result.stopped is not None:
+        err.line(f"error: the run stopped on an unexpected error after payouts may have been created or started"
+                 f" (see the summary{' and the report' if report else ''}; re-run the same command: it checks every"
+                 f" row whose outcome is unknown at FedaPay before sending anything): {result.stopped}")
     _print_summary(result.summary, out)
     for note in result.notes:
         out.line(f"note: {note}")
     out.line(f"journal: {result.journal}")
-    if args.report is not None:
+    if result.report_error is not None:
+        err.line(f"error: {result.report_error}; the run itself is as summarized above (re-run the same command"
+                 " with another --report to write it: nothing is paid twice)")
+    elif args.report is not None:
         out.line(f"report: {args.report}")
     return 0 if result.complete else 1
+
+
+def _print_journal_state(args: argparse.Namespace, options: BulkOptions, out: _Safe) -> None:
+    """The summary and the journal's path of a run that stopped without a result, read from its journal."""
+    from .engine import journal_for
+    from .report import read_summary
+
+    journal = journal_for(args.file, options)
+    _print_summary(read_summary(journal, waited=args.wait) if journal is not None else None, out)
+    if journal is not None and journal.is_file():
+        out.line(f"journal: {journal}")
 
 
 if __name__ == "__main__":

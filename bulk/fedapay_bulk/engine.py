@@ -30,6 +30,7 @@ import asyncio
 import functools
 import hashlib
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from fedapay_payouts import (
     AsyncFedaPay,
     AuthenticationError,
     InvalidArgumentError,
+    NotFoundError,
     PayoutOutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
@@ -119,10 +121,13 @@ class BulkResult:
     summary: Summary | None = None
     notes: list[str] = field(default_factory=list)
     aborted: str | None = None  # FedaPay refused the key or account after something may have been sent
+    stopped: str | None = None  # an unexpected error stopped the run after something may have been sent
+    report_error: str | None = None  # why --report could not be written (the run itself is as summarized)
 
     @property
     def complete(self) -> bool:
-        return self.aborted is None and self.summary is not None and self.summary.complete
+        return (self.aborted is None and self.stopped is None and self.report_error is None
+                and self.summary is not None and self.summary.complete)
 
 
 class Aborted(Exception):
@@ -253,8 +258,45 @@ class _Found:
     used_count: int = 0
     existing: list[Problem] = field(default_factory=list)
     existing_count: int = 0
+    existing_statuses: dict[str, int] = field(default_factory=dict)  # those payouts' statuses, counted
     unchecked: int = 0  # rows whose search never vouched for itself (and found nothing): they may be paid
     why: set[str] = field(default_factory=set)  # why those searches could not vouch (`Walk.why`)
+
+
+def _existing_refusal(found: _Found, journal: Path) -> str:
+    """Why a run stops on payouts it did not create, and what to do, said by what those payouts are: a sent one
+    paid its row, a failed one paid nothing (adopting it would record the row as failed for good), the others
+    (pending, scheduled, started, processing) are under way."""
+    statuses = found.existing_statuses
+    failed = statuses.get("failed", 0)
+    sent = statuses.get("sent", 0)
+    other = found.existing_count - failed - sent
+    said = ", ".join(part for part in (
+        f"{sent} sent" if sent else "",
+        f"{failed} failed" if failed else "",
+        f"{other} not yet sent or failed ("
+        + ", ".join(f"{shown(s)} {n}" for s, n in sorted(statuses.items()) if s not in ("sent", "failed")) + ")"
+        if other else "",
+    ) if part)
+    text = (
+        f"{found.existing_count} row(s) of this file already have a payout at FedaPay (the row's reference, amount"
+        f" and beneficiary) that the journal {journal} did not create: {said}; this run sent nothing. If this file"
+        " is a new payroll reusing earlier references (next month's), pay it with --batch LABEL (its references"
+        " are then new)."
+    )
+    if sent or other:
+        text += (
+            " If it is this file's payroll whose journal was lost, re-run with --adopt-existing: the payouts found"
+            " then count as this file's and none is created again (sent ones as paid, pending ones are started,"
+            " the others followed)."
+        )
+    if failed:
+        text += (
+            f" The {failed} failed payout(s) paid nothing, and --adopt-existing would record their rows as failed,"
+            " not pay them: to pay those rows, put them in a file of their own and pay it with --batch LABEL (new"
+            " references, so new payouts)."
+        )
+    return text
 
 
 def _outcome(payout: Any) -> dict[str, Any]:
@@ -295,6 +337,8 @@ class Run:
         self.aborted: BaseException | None = None
         self.queued: set[int] = set()  # rows marked `creating` that no worker has taken yet: nothing sent for them
         self.bound: str | None = None  # how the journal is bound to this run's target (`check_target`)
+        self.started_late = 0  # scheduled payouts started now, their time having passed (`_item`)
+        self.gone = 0  # payouts of the journal FedaPay no longer has (404): rows left as `conflict`
 
     # -- the target ----------------------------------------------------------------------------
     @property
@@ -371,15 +415,8 @@ class Run:
                 _listed(found.used + found.existing, found.used_count + found.existing_count),
             )
         if found.existing:
-            raise ExistingPayoutsError(
-                f"{found.existing_count} row(s) of this file are already paid at FedaPay (a payout with the row's"
-                f" reference, amount and beneficiary), by payouts the journal {self.journal.path} did not create;"
-                " this run sent nothing. If this file is a new payroll reusing earlier references (next month's),"
-                " pay it with --batch LABEL (its references are then new). If it is this file's payroll whose"
-                " journal was lost, re-run with --adopt-existing: those rows then count as paid and are not paid"
-                " again.",
-                _listed(found.existing, found.existing_count),
-            )
+            raise ExistingPayoutsError(_existing_refusal(found, self.journal.path), _listed(
+                found.existing, found.existing_count))
         if found.unchecked:
             raise LookUpIncompleteError(
                 f"{found.unchecked} row(s) could not be checked for a payout FedaPay may already hold: its search"
@@ -423,10 +460,13 @@ class Run:
             found.found += 1
         elif row.state in ("validated", "refused"):
             found.existing_count += 1
+            status = str(payout.status)
+            found.existing_statuses[status] = found.existing_statuses.get(status, 0) + 1
             created = getattr(payout.created_at, "isoformat", lambda: "?")()
             _keep(found.existing, Problem(row.row, "reference", (
-                f"{reference!r} is the reference of payout {payout.id} ({payout.status}, {payout.amount}"
+                f"{reference!r} is the reference of payout {payout.id} ({status}, {payout.amount}"
                 f" {row.create.get('currency')}, created {created}), which this journal did not create"
+                + ("; it failed: it paid nothing" if status == "failed" else "")
             )))
 
     async def _look_up_each(self, found: _Found, walk: Walk) -> None:
@@ -497,6 +537,9 @@ class Run:
         async def one(row: int, payout_id: int) -> None:
             try:
                 payout = await self._call(lambda: self.client.payouts.retrieve(payout_id))
+            except NotFoundError:
+                self._gone(row, payout_id)
+                return
             except APIError as exc:
                 self.journal.record(row, "starting", error=f"could not check payout {payout_id}: {exc}")
                 return
@@ -509,6 +552,19 @@ class Run:
 
         await asyncio.gather(*(self._bounded(one(row, pid)) for row, pid in zip(rows, ids, strict=True)))
         return sorted(pending)
+
+    def _gone(self, row: int, payout_id: int) -> None:
+        """FedaPay answers 404 for the journal's own payout: deleted there (a pending payout can be), or this run's
+        key is another account's at the same base URL (the journal's binding cannot tell keys apart). Either way
+        nothing here says the row is unpaid, so it is never created again on its own: `conflict`, final, for a
+        person to check (a payout really deleted is paid again on purpose, in a file of its own with --batch)."""
+        self.gone += 1
+        self.journal.record(row, "conflict", error=(
+            f"payout {payout_id} no longer exists at FedaPay ({self.target} answers 404 for it): it was deleted"
+            " there, or FEDAPAY_API_KEY is another account's. This row is not paid again by re-running. Check it"
+            " in FedaPay's dashboard; if it was deleted and the row is still to be paid, put the row in a file of"
+            " its own and pay that file with --batch LABEL"
+        ))
 
     async def reconcile_starting(self) -> None:
         rows = [(r.row, r.payout_id) for r in self.journal.rows(["starting"]) if r.payout_id is not None]
@@ -668,14 +724,21 @@ class Run:
                 await self._start_group(group)
                 group = []
 
-    def _item(self, row: JournalRow) -> int | StartItem:
+    def _item(self, row: JournalRow, late: dict[int, str]) -> int | StartItem:
+        """The start item of a created row: its schedule, or its id alone when that time has passed (or is closer
+        than `SCHEDULE_MARGIN`): a created row whose time has passed is sent now, as the README says (a row not
+        yet created is refused instead, `prepare.py`). Built just before the request (never before a rate-limit
+        pause, which would let a schedule pass between the check and the send); `late` gets the row's note."""
         assert row.payout_id is not None
         if row.scheduled_at is None:
             return row.payout_id
         when = parse_schedule(row.scheduled_at)  # the checks' parse: a time without a zone is UTC
         if when.timestamp() <= time.time() + SCHEDULE_MARGIN:
+            note = (f"scheduled time {wire(when)} had passed (or was under {SCHEDULE_MARGIN:g} s away) when it was"
+                    " started: sent now")
+            late[row.row] = note
             # Still `starting`: the start about to be sent may be in flight until its reply is recorded.
-            self.journal.record(row.row, "starting", error=f"scheduled time {wire(when)} had passed: sent now")
+            self.journal.record(row.row, "starting", error=note)
             return row.payout_id
         return StartItem(id=row.payout_id, scheduled_at=wire(when))
 
@@ -687,16 +750,27 @@ class Run:
         for _ in range(RATE_LIMIT_RETRIES):
             if not by_id:
                 return
+            await self.throttle.wait()
             # Committed before the request: after a crash these are checked one by one, never started blind.
             self.journal.set_state([row.row for row in by_id.values()], "starting")
-            items = [self._item(row) for row in by_id.values()]
-            await self.throttle.wait()
+            late: dict[int, str] = {}
+            items = [self._item(row, late) for row in by_id.values()]  # after the pause: schedules as of now
             try:
                 payouts = await self.client.payouts.start(items)
             except RateLimitError as exc:
                 self.throttle.pause(exc.retry_after)
                 self.journal.set_state([row.row for row in by_id.values()], "created")  # 429: not started
                 continue
+            except InvalidArgumentError as exc:
+                # The client refused the request before sending it (a schedule that passed between the items and
+                # the send): nothing was sent. Built again (a passed time is then sent now), then refused.
+                refusals += 1
+                self.journal.set_state([row.row for row in by_id.values()], "created", error=str(exc))
+                if refusals <= UNKNOWN_RETRIES:
+                    continue
+                for pid, row in by_id.items():
+                    self._start_refused(row, pid, f"refused by the client before sending: {exc}")
+                return
             except (AuthenticationError, PermissionDeniedError) as exc:
                 self.aborted = self.aborted or exc
                 self.journal.set_state([row.row for row in by_id.values()], "created", error=str(exc))
@@ -710,8 +784,11 @@ class Run:
                 still = await self.reconcile([row.row for row in by_id.values()], ids)
                 self.progress.advance(len(by_id) - len(still))
                 by_id = {pid: by_id[pid] for _, pid in still}
-                named = {pid: reason for pid, reason in _named_items(exc, ids).items() if pid in by_id}
-                if named and refusals <= UNKNOWN_RETRIES:
+                # A payout named that is no longer pending (started, or gone: `_gone`) was resolved by the
+                # look; the others go again without it, never refused for it.
+                named_all = _named_items(exc, ids)
+                named = {pid: reason for pid, reason in named_all.items() if pid in by_id}
+                if named_all and refusals <= UNKNOWN_RETRIES:
                     for pid, reason in named.items():
                         self._start_refused(by_id.pop(pid), pid, reason)
                     continue
@@ -734,9 +811,16 @@ class Run:
                     self.notes.append(f"{len(by_id)} payouts left pending after {failures} failed starts: {exc}")
                     return
                 continue
-            self.journal.record_many([
-                {"row": by_id[p.id].row, "state": "started", **_outcome(p)} for p in payouts if p.id in by_id
-            ])
+            updates = []
+            for payout in payouts:
+                if payout.id in by_id:
+                    outcome = _outcome(payout)
+                    number = by_id[payout.id].row
+                    if number in late:
+                        self.started_late += 1
+                        outcome["error"] = outcome["error"] or late[number]  # in the report: sent now, not at its time
+                    updates.append({"row": number, "state": "started", **outcome})
+            self.journal.record_many(updates)
             self.progress.advance(len(by_id))
             return
 
@@ -773,6 +857,10 @@ class Run:
             assert payout_id is not None
             try:
                 payout = await self._call(lambda: self.client.payouts.retrieve(payout_id))
+            except NotFoundError:
+                self._gone(row.row, payout_id)  # no longer `started`: not polled again
+                self.progress.advance()
+                return
             except APIError:
                 return  # asked again next round
             outcome = _outcome(payout)
@@ -810,7 +898,9 @@ async def pay_file_async(
     """Check the file, then (unless a dry run) pay it with `client` (default: `AsyncFedaPay(**client_options)`,
     configured from the environment, made only once the file is valid). Raises `InvalidArgumentError` (an
     option), `BulkError` (nothing was sent) or `Aborted` (the key or account was refused before anything was
-    sent); otherwise returns the result (`aborted` set if they were refused after something may have been)."""
+    sent); otherwise returns the result (`aborted` set if they were refused after something may have been,
+    `stopped` if any other error stopped the run once payouts may exist: never raised then, so no caller reads
+    it as "nothing was sent"; `report_error` if the report could not be written)."""
     progress = progress or SilentProgress()
     check_options(options)
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
@@ -877,22 +967,19 @@ async def _pay(
                 journal.nothing_created()  # the journal may then be used elsewhere (`Run.check_target`)
                 raise  # nothing was ever sent from this journal: exit 2 holds
             result.aborted = str(exc)
-        except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C: the report and summary so far, in any phase
+        except (asyncio.CancelledError, KeyboardInterrupt) as exc:  # Ctrl-C: the report and summary so far
             reporting = True
+            report_failure = _finish(result, run, journal, options, reporting)
+            if report_failure is not None:
+                exc.add_note(report_failure)  # the command says it after the summary (`cli.py`)
             raise
-        finally:
-            result.notes.extend(run.notes)
-            if run.throttle.pauses:
-                result.notes.append(f"rate limited {run.throttle.pauses} time(s): the run slowed down")
-            if run.throttle.longest_asked:
-                result.notes.append(
-                    f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
-                    f" to {MAX_RATE_LIMIT_PAUSE:g} s"
-                )
-            if reporting:
-                result.summary = summarize(journal.db, waited=options.wait)
-                if options.report is not None:
-                    write_report(journal, options.report)
+        except Exception as exc:
+            # Any other error once paying began (a bug, a disk error, a refusal the run did not expect): never
+            # "nothing was sent" when payouts may exist. The run ends with the summary and the report (exit 1).
+            if not reporting or not _may_have_sent(journal):
+                raise
+            result.stopped = f"{type(exc).__name__}: {exc}"
+        result.report_error = _finish(result, run, journal, options, reporting)
         return result
     finally:
         try:
@@ -901,6 +988,54 @@ async def _pay(
             journal.close()
             if owned and client is not None:
                 await client.close()
+
+
+def _may_have_sent(journal: Journal) -> bool:
+    """Whether a payout may exist for a row of `journal` (a journal that cannot be read: assume so)."""
+    try:
+        return journal.count(*SENT_STATES) > 0
+    except sqlite3.Error:
+        return True
+
+
+def _finish(result: BulkResult, run: Run, journal: Journal, options: BulkOptions, reporting: bool) -> str | None:
+    """The run's notes, and (once paying began) its summary and report; returns why the report could not be
+    written, if it could not (said after the summary, never a traceback that hides it)."""
+    result.notes.extend(run.notes)
+    if run.started_late:
+        result.notes.append(
+            f"{run.started_late} scheduled payout(s) were started after their time had passed (a rate-limit pause, or"
+            " a resumed run): sent now, not at their time (see the report's error column)"
+        )
+    if run.gone:
+        result.notes.append(
+            f"{run.gone} payout(s) of this journal no longer exist at FedaPay (404): their rows are left as conflicts"
+            " and are not paid again by re-running; see the report's error column"
+        )
+    if run.throttle.pauses:
+        result.notes.append(f"rate limited {run.throttle.pauses} time(s): the run slowed down")
+    if run.throttle.longest_asked:
+        result.notes.append(
+            f"FedaPay asked to wait up to {run.throttle.longest_asked:g} s (Retry-After); each pause was cut"
+            f" to {MAX_RATE_LIMIT_PAUSE:g} s"
+        )
+    if not reporting:
+        return None
+    try:
+        result.summary = summarize(journal.db, waited=options.wait)
+    except sqlite3.Error as exc:
+        result.notes.append(f"the summary could not be read from the journal {journal.path}: {exc}")
+    else:
+        retry = result.summary.retry_failed()
+        if retry:
+            result.notes.append(retry)
+    if options.report is None:
+        return None
+    try:
+        write_report(journal, options.report)
+    except (OSError, sqlite3.Error) as exc:
+        return f"--report {options.report} could not be written: {exc}"
+    return None
 
 
 def journal_for(path: Path, options: BulkOptions) -> Path | None:

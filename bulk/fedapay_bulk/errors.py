@@ -9,7 +9,8 @@ from .terminal import shown
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem of the file: `row` is the spreadsheet row (the header is row 1), 0 for the file itself."""
+    """One problem: `row` is the spreadsheet row (the header is row 1), 0 for a problem of no row (the file as a
+    whole, an option, the journal: `field` then names which, e.g. `file`, `--schedule-at`, `journal`)."""
 
     row: int
     field: str
@@ -17,9 +18,9 @@ class Problem:
     warning: bool = False
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
+        where = f"row {self.row}: " if self.row else ""
         kind = "warning" if self.warning else "error"
-        return shown(f"{where}: {self.field}: {self.message} ({kind})")  # fields and messages quote the file
+        return shown(f"{where}{self.field}: {self.message} ({kind})")  # fields and messages quote the file
 
 
 class BulkError(Exception):

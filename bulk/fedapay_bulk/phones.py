@@ -6,10 +6,19 @@ second-guessed: a number only has to be *possible* (its length fits its country)
 
 `phonenumbers` reads more than digits: letters as keypad digits (`+229 97 8O 8O 8O` is +22997868686),
 `ext.`, `#` or `;ext=` as an extension it drops, `*` as nothing. Each of those would pay another number
-than the one written, so a cell may hold only digits, spaces and `+ - . ( ) /` (and a leading `tel:`).
+than the one written, so a cell may hold only digits, spaces and `+ - . ( )` (and a leading `tel:`).
+
+It also joins every digit it keeps: a cell holding two numbers becomes one number that is neither
+(`+229 97808092 / 93`, "or ...93", is +2299780809293, a valid length in Benin's 10-digit plan: another
+wallet). So one number per cell: `/` (which lists alternatives) is refused, and so is a run of 8 or more
+digits followed by more digits, whatever separates them (`97808092-93`, `97808092 93`, `97808092 (93)`):
+no way of writing one number breaks it after 8 digits or more, while grouping (`01 97 80 80 80`,
+`+229 0197808080`, `(229) 97-80-80-80`) never does.
 """
 
 from __future__ import annotations
+
+import re
 
 import phonenumbers
 
@@ -23,7 +32,10 @@ POSSIBLE = (
 
 
 # Besides decimal digits: what people write between them (spaces, no-break spaces, dashes, dots, brackets).
-SEPARATORS = frozenset(" \u00a0\u202f-.()/")
+SEPARATORS = frozenset(" \u00a0\u202f-.()")
+LISTS = frozenset("/")  # what separates two numbers in one cell (`,` `;` `|` and letters such as "or" are refused too)
+WHOLE = 8  # digits in a row that make a whole number (Benin's old plan, and the shortest grouped numbers)
+DIGIT_RUNS = re.compile(r"\d+")
 SPACES = str.maketrans("\u00a0\u202f", "  ")
 TEL = "tel:"  # RFC 3966's prefix (a `tel:` link copied from a page), read by phonenumbers as before
 
@@ -74,9 +86,24 @@ def _only_digits(raw: str) -> None:
             f"{raw!r} contains letters ({', '.join(letters)}): a phone number is digits only (a letter would be read"
             " as a keypad digit and pay another number)"
         )
+    listed = sorted({ch for ch in raw if ch in LISTS})
+    if listed:
+        raise PhoneError(
+            f"{raw!r} contains {' '.join(repr(ch) for ch in listed)}: one number per cell (its digits would be joined"
+            " into one number, another wallet than either); keep one number"
+        )
     after_plus = raw[1:] if raw.startswith("+") else raw
     other = sorted({ch for ch in after_plus if not ch.isdecimal() and ch not in SEPARATORS})
     if other:
         shown_chars = " ".join(repr(ch) for ch in other)
-        raise PhoneError(f"{raw!r} contains {shown_chars}: a phone number is digits, spaces and + - . ( ) / only"
+        raise PhoneError(f"{raw!r} contains {shown_chars}: a phone number is digits, spaces and + - . ( ) only"
                          " (a leading + only)")
+    runs = DIGIT_RUNS.findall(raw)
+    for index, run in enumerate(runs[:-1]):
+        if len(run) >= WHOLE:
+            rest = "".join(runs[index + 1 :])
+            raise PhoneError(
+                f"{raw!r} looks like two numbers ({run} then {rest}): one number per cell (their digits would be"
+                f" joined into one number, another wallet); if it is one number, write it without the break after"
+                f" {run}"
+            )

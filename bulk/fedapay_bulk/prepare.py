@@ -79,6 +79,7 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
         return
     if report.is_dir():
         raise InvalidArgumentError("report", f"{report} is a folder: name a file (e.g. report.csv)")
+    _check_writable(report)
     kept: list[tuple[Path, str]] = [(path, "the payroll file being paid")]
     if journal_path is not None:
         for journal in {journal_path, Path(os.path.realpath(journal_path))}:  # the lock uses the real path
@@ -98,6 +99,27 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
             raise InvalidArgumentError(
                 "report", f"{report} is {what}: the report would overwrite it; name another file (e.g. report.csv)"
             )
+
+
+def _check_writable(report: Path) -> None:
+    """`InvalidArgumentError` naming `report` unless its folder can take it, checked before any request: the
+    folder (or, when it is still to be made, its nearest existing ancestor) must be a folder in which a file can
+    be created (a probe file, removed at once: permissions, a read-only disk and root's rights all answer)."""
+    existing = report.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidArgumentError(
+            "report", f"{report} cannot be written: {existing} is a file, not a folder; name a file in a folder"
+        )
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".fedapay-bulk-report-", suffix=".tmp", dir=existing)
+    except OSError as exc:
+        raise InvalidArgumentError(
+            "report", f"{report} cannot be written: no file can be created in {existing} ({exc.strerror or exc})"
+        ) from None
+    os.close(handle)
+    Path(probe).unlink(missing_ok=True)
 
 
 # The options that shape a row without its own value (`Defaults`): the field, and the option naming it.

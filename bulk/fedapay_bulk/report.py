@@ -79,6 +79,18 @@ class Summary:
         """`150,000 XOF, 900,000 GNF`: each of the file's currencies, never one total across them."""
         return ", ".join(f"{amounts.get(currency, 0):,} {currency}" for currency in self.currencies) or "0"
 
+    def retry_failed(self) -> str | None:
+        """How to pay failed rows again, if any failed: a failed payout is final at FedaPay, and the journal counts
+        its row as done, so re-running the same command never pays it; a new payroll of those rows does."""
+        if not self.failed.count:
+            return None
+        return (
+            f"{self.failed.count} row(s) failed ({self.money(self.failed.amounts)}): a failed payout is final at"
+            " FedaPay, and re-running this command does not pay those rows again. To pay them, put them (status"
+            " `failed` in the report) in a file of their own and pay that file with --batch LABEL (new references,"
+            " so new payouts); never the whole file with --batch, which would pay every row again"
+        )
+
     def lines(self) -> list[str]:
         return [
             f"rows: {self.rows}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,10 +151,75 @@ def test_a_phone_cell_phonenumbers_would_read_as_another_number_is_refused(text:
     assert problem in str(caught.value)
 
 
-@pytest.mark.parametrize("text", ["tel:+22997808080", "TEL: +22997808080", "+229 97-80.80/80", "+229 (97) 80 80 80",
-                                  "+229\u00a097\u202f808080"])
+@pytest.mark.parametrize("text", ["tel:+22997808080", "TEL: +22997808080", "+229 97-80.80-80", "+229 (97) 80 80 80",
+                                  "+229\u00a097\u202f808080", "(229) 97808080", "+229 97.80.80.80", "97 80 80 80",
+                                  "+229 9780 8080"])
 def test_a_leading_tel_and_the_usual_separators_are_still_read(text: str) -> None:
-    assert parse_phone(text, None) == ("+22997808080", "bj")
+    assert parse_phone(text, "bj") == ("+22997808080", "bj")
+
+
+@pytest.mark.parametrize("text", ["+229 01 97 80 80 80", "+229 0197808080", "+229 (0)1 97 80 80 80", "01-97-80-80-80",
+                                  "0197808080", "+2290197808080"])
+def test_the_10_digit_plan_grouped_any_usual_way_is_one_number(text: str) -> None:
+    assert parse_phone(text, "bj") == ("+2290197808080", "bj")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # Each would be +2299780809293 (10 digits: a valid length in Benin's new plan), another wallet.
+        ("+229 97808092 / 93", "contains '/': one number per cell"),
+        ("+229 97 80 80 92/93", "contains '/': one number per cell"),
+        ("97808092 / 97808093", "contains '/': one number per cell"),
+        ("+229 97808092-93", "looks like two numbers (97808092 then 93): one number per cell"),
+        ("+229 97808092 - 93", "looks like two numbers (97808092 then 93)"),
+        ("+229 97808092 93", "looks like two numbers (97808092 then 93)"),
+        ("+229 97808092.93", "looks like two numbers (97808092 then 93)"),
+        ("+229 97808092 (93)", "looks like two numbers (97808092 then 93)"),
+        ("+22997808092 93", "looks like two numbers (22997808092 then 93)"),
+    ],
+)
+def test_a_cell_holding_two_numbers_is_refused_not_joined(text: str, problem: str) -> None:
+    with pytest.raises(PhoneError) as caught:
+        parse_phone(text, "bj")
+    assert problem in str(caught.value)
+
+
+def test_a_file_with_two_numbers_in_a_phone_cell_sends_nothing_and_names_the_row(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = payroll_rows(3)
+    rows[1][3] = "+229 97 80 80 92 / 93"
+    outcome = run_bulk(fedapay_mock, str(write_csv(tmp_path / "p.csv", rows)), monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    assert ("  row 3: phone number: '+229 97 80 80 92 / 93' contains '/': one number per cell (its digits would be"
+            " joined into one number, another wallet than either); keep one number (error)\n") in outcome.err
+    assert "row 2" not in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "line"),
+    [
+        (lambda path: path.write_bytes(b"Nom,T\xe9l\xe9phone\n"), [], "  file: is not UTF-8 text"),
+        (lambda path: path.write_text("Prénom,Nom,Téléphone,Montant,Mode\n", encoding="utf-8"), [],
+         "  file: has a header but no rows (error)"),
+        (lambda path: write_csv(path, payroll_rows(1)), ["--schedule-at", "2001-01-01T10:00:00Z"],
+         "  --schedule-at: give a time in the future (or --send-late to send now) (error)"),
+    ],
+    ids=["not-utf8", "no-rows", "schedule-at"],
+)
+def test_a_problem_of_no_row_is_labelled_by_what_it_is_about(
+    make: Callable[[Path], object], args: list[str], line: str, fedapay_mock: MockServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payroll = tmp_path / "p.csv"
+    make(payroll)
+    outcome = run_bulk(fedapay_mock, str(payroll), *args, monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    problems = [text for text in outcome.err.splitlines() if text.startswith("  ")]
+    assert len(problems) == 1
+    assert problems[0].startswith(line)
 
 
 def test_a_file_with_letters_in_phone_numbers_sends_nothing_and_names_the_rows(

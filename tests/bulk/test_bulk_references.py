@@ -74,7 +74,8 @@ def test_next_months_identical_file_is_refused_not_reported_as_paid(
     report = tmp_path / "r.csv"
     refused = run_bulk(fedapay_mock, str(december), "--wait", "--report", str(report), monkeypatch=monkeypatch)
     assert refused.code == 2, refused.out + refused.err
-    assert "2 row(s) of this file are already paid at FedaPay" in refused.err
+    assert "2 row(s) of this file already have a payout at FedaPay" in refused.err
+    assert "did not create: 2 sent; this run sent nothing" in refused.err
     assert "row 2: reference: " in refused.err
     assert "is the reference of payout 1 (sent, 150000 XOF, created " in refused.err
     assert "row 3: reference: " in refused.err
@@ -121,10 +122,10 @@ def test_a_long_refusal_names_the_first_rows_and_counts_the_others(
     (tmp_path / "p.csv.journal.sqlite").unlink()
     refused = run_bulk(fedapay_mock, payroll, monkeypatch=monkeypatch)  # found newest first: rows 131 down to 2
     assert refused.code == 2, refused.out + refused.err
-    assert "130 row(s) of this file are already paid" in refused.err
+    assert "130 row(s) of this file already have a payout at FedaPay" in refused.err
     listed = [line for line in refused.err.splitlines() if line.startswith("  row ")]
     assert [int(line.split()[1].rstrip(":")) for line in listed] == list(range(2, 102))
-    assert refused.err.endswith("  file: rows: 30 more like these, not shown (error)\n")
+    assert refused.err.endswith("\n  rows: 30 more like these, not shown (error)\n")  # no row, no "file:"
 
 
 def test_a_reference_of_a_payout_with_another_amount_is_refused(
@@ -178,3 +179,64 @@ def test_a_reference_with_the_batch_separator_is_refused(
     assert "row 3: reference: 'EMP-001:2026-12' contains ':'" in refused.err
     assert "row 2" not in refused.err
     assert fedapay_mock.stats()["requests"] == {}
+
+
+FAILING = "+2290197800000"  # the mock's rule: a number ending in 0000 fails
+
+
+def test_failed_rows_are_said_how_to_pay_again_never_to_adopt_as_paid(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "Prénom,Nom,Téléphone,Montant,Mode\n"
+    failing, paid = f"Ada,Lovelace,{FAILING},1000,mtn_open\n", "Bob,K,+22997808080,2000,mtn_open\n"
+    payroll = tmp_path / "p.csv"
+    payroll.write_text(header + failing + paid, encoding="utf-8")
+    first = run_bulk(fedapay_mock, str(payroll), "--wait", monkeypatch=monkeypatch)
+    assert first.code == 1, first.out + first.err
+    assert ("note: 1 row(s) failed (1,000 XOF): a failed payout is final at FedaPay, and re-running this command"
+            " does not pay those rows again. To pay them, put them (status `failed` in the report) in a file of"
+            " their own and pay that file with --batch LABEL (new references, so new payouts); never the whole"
+            " file with --batch, which would pay every row again") in first.out
+    # The operator's first guess: the failed row alone in a file, no batch. Its derived reference is the one
+    # already used by the failed payout: refused, saying the payout failed and how to pay it, not "adopt it".
+    retry = tmp_path / "retry.csv"
+    retry.write_text(header + failing, encoding="utf-8")
+    refused = run_bulk(fedapay_mock, str(retry), monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "1 row(s) of this file already have a payout at FedaPay" in refused.err
+    assert "did not create: 1 failed; this run sent nothing" in refused.err
+    assert ("The 1 failed payout(s) paid nothing, and --adopt-existing would record their rows as failed, not pay"
+            " them: to pay those rows, put them in a file of their own and pay it with --batch LABEL") in refused.err
+    assert "count as this file's" not in refused.err  # no advice to adopt a failed payout
+    assert "row 2: reference: " in refused.err
+    assert "(failed, 1000 XOF, created " in refused.err
+    assert "; it failed: it paid nothing (error)" in refused.err
+    # The whole file again (its journal lost): the sent row may be adopted, the failed one is said apart.
+    (tmp_path / "p.csv.journal.sqlite").unlink()
+    both = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
+    assert both.code == 2, both.out + both.err
+    assert "did not create: 1 sent, 1 failed; this run sent nothing" in both.err
+    assert "re-run with --adopt-existing: the payouts found then count as this file's" in both.err
+    assert "The 1 failed payout(s) paid nothing" in both.err
+    created = fedapay_mock.stats()["created"]
+    again = run_bulk(fedapay_mock, str(retry), "--batch", "retry-1", monkeypatch=monkeypatch)
+    assert again.code == 0, again.out + again.err  # a new payout for the failed row (the mock fails it again)
+    assert fedapay_mock.stats()["created"] == created + 1
+
+
+def test_payouts_under_way_are_counted_by_status_in_the_refusal(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    november = tmp_path / "nov.csv"
+    november.write_text(NOVEMBER, encoding="utf-8")
+    fedapay_mock.arm_fault("start_payouts", "status", times=4, status=400)  # left pending by the first run
+    assert run_bulk(fedapay_mock, str(november), monkeypatch=monkeypatch).code == 1
+    (tmp_path / "nov.csv.journal.sqlite").unlink()
+    refused = run_bulk(fedapay_mock, str(november), monkeypatch=monkeypatch)
+    assert refused.code == 2, refused.out + refused.err
+    assert "did not create: 2 not yet sent or failed (pending 2); this run sent nothing" in refused.err
+    assert "pending ones are started" in refused.err
+    assert "failed payout" not in refused.err
+    taken = run_bulk(fedapay_mock, str(november), "--adopt-existing", "--wait", monkeypatch=monkeypatch)
+    assert taken.code == 0, taken.out + taken.err
+    assert fedapay_mock.stats()["created"] == 2
