@@ -112,6 +112,17 @@ def _same_number(stated: object, asked: object) -> bool:
     return shown_number == wanted_number and countries_agree
 
 
+def _passed_by(scheduled: object, seconds: float) -> bool:
+    """Whether a wire `scheduled_at` (UTC, as the client sends it) is no longer in the future `seconds` from now."""
+    if not isinstance(scheduled, str):
+        return False
+    try:
+        when = datetime.datetime.fromisoformat(scheduled)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when.timestamp() <= time.time() + seconds
+
+
 def _shown_date(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime.datetime) else "no date"
 
@@ -200,6 +211,13 @@ class UpdateCall(PayoutCall):
         self.payout_id = self.expected_id = payout_id
         self.amount: int | None = body.get("amount")
         self.body = body
+
+    def stale_after(self, seconds: float) -> str | None:
+        asked_at = self.body.get("scheduled_at")
+        if _passed_by(asked_at, seconds):
+            return (f"the scheduled time {asked_at} of payout {self.payout_id} will have passed after a {seconds:g} s"
+                    " wait")
+        return None
 
     def check(self, response: httpx.Response, payout: Payout) -> None:
         if self.amount is not None and payout.amount != self.amount:
@@ -360,6 +378,12 @@ class StartCall(Call[builtins.list[Payout]]):
             for payout_id in self.ids
         }
         super().__init__(request)
+
+    def stale_after(self, seconds: float) -> str | None:
+        passed = [f"payout {payout_id} at {at}" for payout_id, at in self.asked.items() if _passed_by(at, seconds)]
+        if passed:
+            return f"the scheduled time of {', '.join(passed)} will have passed after a {seconds:g} s wait"
+        return None
 
     def read(self, response: httpx.Response) -> builtins.list[Payout]:
         """Exactly the payouts asked, each once, each in a state a start produces; in the order asked."""

@@ -225,6 +225,11 @@ class Call(Generic[R]):
     def sending(self) -> None:
         """An attempt is about to go out: what a check found before it stops being the current state."""
 
+    def stale_after(self, seconds: float) -> str | None:
+        """Why the request must not be sent again `seconds` from now (a scheduled time it carries would have
+        passed), or None: it may."""
+        return None
+
     def recover(self, response: httpx.Response) -> Steps[R | NotDone]:
         """An error reply after an attempt that may have acted: may it mean success?"""
         return NOT_DONE
@@ -342,6 +347,10 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
             and not (type(outcome) is httpx.Response and 300 <= outcome.status_code < 400)  # never followed
         )
         delay = policy.delay(retries, retry_after) if retryable and retries < policy.max_retries else None
+        stale = None if delay is None else call.stale_after(delay)
+        if stale is not None:  # sent after the wait, it would ask for another time than the caller did
+            logger.info("not retrying %s %s: %s", request.method, request.url.path, stale)
+            delay = None
         if delay is not None and deadline is not None and not deadline.leaves(delay):
             if logger.isEnabledFor(logging.INFO):
                 logger.info(
@@ -362,6 +371,8 @@ def run(call: Call[R], policy: RetryPolicy) -> Steps[R]:
         # (error trackers, `rich`) shows every frame's, this one's too while a check or a sleep raises.
         del outcome
         if delay is None:
+            if stale is not None:
+                error.add_note(f"fedapay_payouts: not sent again: {stale}; schedule it again for a later time")
             if call.mutating and (ambiguous or kind == MAYBE_ACTED):
                 raise call.outcome_unknown(error) from error
             raise error

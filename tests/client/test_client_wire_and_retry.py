@@ -3,6 +3,7 @@ cannot stage (a partial start, a 422 after a lost reply), with a scripted `httpx
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from fedapay_payouts import (
     APIResponseValidationError,
     FedaPay,
     PayoutOutcomeUnknownError,
+    RateLimitError,
     RetryPolicy,
     UnprocessableEntityError,
 )
@@ -279,3 +281,36 @@ def test_a_retry_after_date_without_a_zone_is_gmt_on_a_machine_in_any_zone(
         time.tzset()
     assert waited is not None
     assert 17 <= waited <= 21
+
+
+@pytest.mark.parametrize("operation", [
+    lambda p, at: p.schedule(7, at),
+    lambda p, at: p.start([{"id": 7, "scheduled_at": at}]),
+    lambda p, at: p.update(7, scheduled_at=at),
+], ids=["schedule", "start", "update"])
+def test_a_schedule_a_rate_limit_wait_would_pass_is_not_sent_again(operation: Callable[[Any, Any], Any]) -> None:
+    """A 429 asking 30 s for a start scheduled 20 s ahead: sent again after the wait, it asked for a time already
+    past (FedaPay refuses it or starts the payout at once). The 429 is raised instead, saying why; nothing else
+    went out (a 429 is a refusal: the server did nothing)."""
+    sleeps: list[float] = []
+    client, seen = scripted(
+        lambda r: httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": "30"}),
+        reply(200, {"v1/payout": payout(status="scheduled")}), sleeps=sleeps,
+    )
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=20)  # ahead now, past in 30 s
+    with pytest.raises(RateLimitError) as caught:
+        operation(client.payouts, soon)
+    assert (len(seen), sleeps) == (1, [])
+    assert any("not sent again: the scheduled time" in note for note in caught.value.__notes__)
+
+
+def test_a_schedule_a_rate_limit_wait_leaves_in_the_future_is_sent_again() -> None:
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).replace(microsecond=0)
+    at = later.isoformat().replace("+00:00", "Z")
+    sleeps: list[float] = []
+    client, seen = scripted(
+        lambda r: httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": "30"}),
+        reply(200, {"v1/payouts": [payout(status="scheduled", scheduled_at=at)]}), sleeps=sleeps,
+    )
+    assert client.payouts.schedule(7, later).status == "scheduled"
+    assert (len(seen), sleeps) == (2, [30.0])
