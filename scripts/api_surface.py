@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import griffe
+from printable import printable
 
 # Members of a model that are plumbing, not surface.
 _SKIPPED = {"__getitem__", "__setitem__", "__delitem__", "__contains__"}
@@ -32,6 +33,14 @@ class SurfaceChange:
     new: str | None
     breaking: bool
     why: str
+
+    def __post_init__(self) -> None:
+        # Signatures carry names and values from the pages (a field, an enum value): shown escaped everywhere.
+        object.__setattr__(self, "path", printable(self.path))
+        for name in ("old", "new"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, printable(value))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api_surface import SurfaceChange
+from printable import printable
 from spec_changes import Change
 
 REPORT_VERSION = 1
@@ -70,7 +71,11 @@ class Report:
         os.replace(partial, path)
 
     def lines(self) -> list[str]:
-        """The printed report (the JSON file has the same content)."""
+        """The printed report (the JSON file has the same content), each line one line: whatever a page's names
+        and values hold, a control character is shown escaped (an ESC sequence would drive the terminal)."""
+        return [printable(line) for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         out = []
         if self.upstream and self.status == "failed":
             out.append(f"upstream changes (committed spec/extracted -> new): {_count(self.upstream)}")

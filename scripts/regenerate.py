@@ -38,6 +38,7 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
+from printable import printable, printable_lines
 from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions
 from spec_changes import compare as compare_specs
 from spec_pages import EXTRACTED as EXTRACTED_DIR
@@ -54,6 +55,7 @@ from spec_pages import (
     yaml_fences,
 )
 from spec_pages import load_yaml as read_yaml
+from spec_validity import non_finite, origin, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("spec/source/create-payout.page.txt")
@@ -98,6 +100,15 @@ class ActionFailure:
 
     def __str__(self) -> str:
         return f"{self.overlay}: action {self.number}: {self.problem}"
+
+
+class InvalidOpenAPI(PipelineError):
+    """spec/openapi.yaml is not valid OpenAPI: each failing keyword at its place, with where it came from
+    when that is known (a page, an overlay action). Printed with the upstream changes, as a failed overlay."""
+
+
+class OpenSetClosed(PipelineError):
+    """A reply field an overlay declares open (`info.x-open-sets`) is closed by the spec (an `enum`)."""
 
 
 class OverlayActionsFailed(PipelineError):
@@ -148,8 +159,9 @@ def load_yaml(text: str, source: str = "YAML") -> Any:
         raise PipelineError(str(error)) from None
 
 
-# An overlay is `NN-what.yaml`: applied in the order of NN as a number (`2-x` before `14-y`).
-OVERLAY_NAME = re.compile(r"^(?P<number>[0-9]+)-[^/]+\.yaml$")
+# An overlay is `NN-what.yaml`: applied in the order of NN as a number (`2-x` before `14-y`). Its name is in
+# spec/openapi.yaml's header and the report: letters, digits, `.`, `_` and `-` only (no line break, no ESC).
+OVERLAY_NAME = re.compile(r"(?P<number>[0-9]+)-[A-Za-z0-9._-]+\.yaml")
 
 
 def overlay_files(folder: Path) -> list[Path]:
@@ -162,7 +174,7 @@ def overlay_files(folder: Path) -> list[Path]:
     problems = []
     numbered: dict[int, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        match = OVERLAY_NAME.match(path.name)
+        match = OVERLAY_NAME.fullmatch(path.name)
         if match is None or not path.is_file():
             problems.append(
                 f"{_display(path)}: not an overlay: every entry of {OVERLAYS.as_posix()}/ must be a file named "
@@ -205,7 +217,7 @@ def load_overlays(overlay_paths: list[Path]) -> list[tuple[Path, dict[str, Any]]
 
 
 def _display(path: Path) -> str:
-    return (OVERLAYS / path.name).as_posix() if path.parent.name == OVERLAYS.name else str(path)
+    return printable((OVERLAYS / path.name).as_posix() if path.parent.name == OVERLAYS.name else str(path))
 
 
 def normalize(document: dict[str, Any], overlay_paths: list[Path]) -> dict[str, Any]:
@@ -219,6 +231,33 @@ def normalize(document: dict[str, Any], overlay_paths: list[Path]) -> dict[str, 
 def jsonpath(expression: str) -> Any:
     """A parsed JSONPath, once per expression (jsonpath_ng's parser takes about 1 ms each time)."""
     return parse_jsonpath(expression)
+
+
+def apply_action(document: dict[str, Any], action: dict[str, Any]) -> None:
+    """One overlay action on `document`. `remove` and `copy` as oas_patch does them; an `update` of objects merges
+    them key by key, but a list in the update REPLACES the target's list: oas_patch's merge joins the two, so a
+    page's `enum: [EUR]` under step 04's `enum: [XOF, GNF]` became [EUR, XOF, GNF] (EUR accepted by the client
+    and the mock, the report calling it both overridden and widened), and a page's `required` doubled step 03's
+    into an invalid spec. The overlay is the correction: its value wins, whole. An update whose target is itself
+    a list appends to it (the Overlay specification's rule, which steps 12 and 13 use to add parameters)."""
+    update = action.get("update")
+    if "remove" not in action and "copy" not in action and isinstance(update, dict):
+        targets = [match.value for match in jsonpath(action["target"]).find(document)]
+        if targets and all(isinstance(target, dict) for target in targets):
+            for target in targets:
+                _merge_update(target, update)
+            return
+    apply_overlay(document, {"actions": [action]})
+
+
+def _merge_update(target: dict[str, Any], update: dict[str, Any]) -> None:
+    """`update` merged into `target`: objects key by key, anything else (a list, a scalar) replaced by a copy of
+    the update's value, so no two documents (or the overlay itself) ever share it."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_update(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
@@ -235,10 +274,86 @@ def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str
                     ActionFailure(_display(path), number, action["target"], problem, action.get("description"))
                 )
                 continue
-            apply_overlay(document, {"actions": [action]})
+            apply_action(document, action)
     if failures:
         raise OverlayActionsFailed(failures)
     return document
+
+
+# An overlay's `info` field listing the reply fields whose values are an open set (JSONPaths into the spec): a
+# value FedaPay adds later must reach callers as a string, never fail parsing. An `enum` there (a page that lists
+# today's statuses) would make the generated parser refuse the next one: every create raises.
+OPEN_SETS_KEY = "x-open-sets"
+
+
+def check_open_sets(document: dict[str, Any], overlays: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Refuse a spec that closes a field an overlay declares open, and a declaration that no longer points at a
+    field: either way a person decides (keep it open with a `remove` action, or accept the closed set)."""
+    problems = []
+    for path, overlay in overlays:
+        info = overlay.get("info")
+        declared = info.get(OPEN_SETS_KEY, []) if isinstance(info, dict) else []
+        if not isinstance(declared, list) or not all(isinstance(target, str) for target in declared):
+            problems.append(f"{_display(path)}: info.{OPEN_SETS_KEY} must be a list of JSONPaths")
+            continue
+        for target in declared:
+            try:
+                matches = jsonpath(target).find(document)
+            except Exception as error:  # noqa: BLE001 - jsonpath_ng's parse errors have no common base
+                problems.append(f"{_display(path)}: info.{OPEN_SETS_KEY}: {target!r} is not a JSONPath: {error}")
+                continue
+            if not matches:
+                problems.append(
+                    f"{_display(path)}: info.{OPEN_SETS_KEY}: {target} matches nothing in the spec: point it at "
+                    "the field's new place, or remove it"
+                )
+            for match in matches:
+                closed = _closing(document, match.value)
+                if closed is None:
+                    continue
+                keep = (
+                    f"add to this overlay an action with `target: {target}.enum` and `remove: true`"
+                    if isinstance(match.value, dict) and "enum" in match.value
+                    else "add to this overlay actions that make the field a plain `type: string` again (what closes "
+                    "it comes through a $ref or a branch: remove that)"
+                )
+                problems.append(
+                    f"{_display(path)}: {target} is an open set (info.{OPEN_SETS_KEY}: a value FedaPay adds must "
+                    f"reach callers, not fail parsing) but the spec closes it with {closed}. Keep it open: {keep}; "
+                    f"or, if FedaPay really fixed the set, take it out of info.{OPEN_SETS_KEY}"
+                )
+    if problems:
+        raise OpenSetClosed("\n".join(problems))
+
+
+def _closing(document: dict[str, Any], schema: Any, depth: int = 0) -> str | None:
+    """What makes `schema` a closed set of values (`enum [...]`, `const ...`), following local `$ref`s and
+    `allOf` (any branch closes it) and `oneOf`/`anyOf` (every branch must); None when it stays open."""
+    if not isinstance(schema, dict) or depth > 20:
+        return None
+    if "enum" in schema:
+        return f"enum {schema['enum']!r}"
+    if "const" in schema:
+        return f"const {schema['const']!r}"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+        closed = _closing(document, target, depth + 1)
+        if closed is not None:
+            return f"{closed} (through {ref})"
+    for branch in schema.get("allOf") or []:
+        closed = _closing(document, branch, depth + 1)
+        if closed is not None:
+            return closed
+    for key in ("oneOf", "anyOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and branches:
+            closes = [_closing(document, branch, depth + 1) for branch in branches]
+            if all(closed is not None for closed in closes):
+                return f"{key} of " + ", ".join(str(closed) for closed in closes)
+    return None
 
 
 # The digests of the normalized specs this process found valid: validation takes 0.2-0.4 s and a later
@@ -260,15 +375,53 @@ def validate(text: str) -> None:
 def _validate(text: str) -> None:
     from prance import BaseParser, ValidationError
 
+    document = load_yaml(text, NORMALIZED.as_posix())
     try:
-        local_refs(load_yaml(text, NORMALIZED.as_posix()), NORMALIZED.as_posix())
+        local_refs(document, NORMALIZED.as_posix())
     except PageError as error:
         raise PipelineError(str(error)) from None
+    if next(non_finite(document), None) is not None:
+        raise InvalidOpenAPI(f"{NORMALIZED.as_posix()} is not valid OpenAPI: a number JSON cannot hold")
     try:
         BaseParser(spec_string=text, backend="openapi-spec-validator", strict=True)
     except ValidationError as error:
         first = str(error.args[0] if error.args else error).splitlines()[0]
-        raise PipelineError(f"spec/openapi.yaml is not valid OpenAPI: {first[:500]}") from None
+        raise InvalidOpenAPI(f"{NORMALIZED.as_posix()} is not valid OpenAPI: {first[:500]}") from None
+
+
+def explain_invalid(invalid: InvalidOpenAPI, result: Build) -> InvalidOpenAPI:
+    """The validator's verdict made actionable: each failing keyword, its JSON path in spec/openapi.yaml, and the
+    page fence that has it on its own or the overlay actions that set it. The verdict as it was when the check
+    finds nothing more (a rule outside OpenAPI's JSON Schema, such as two operations with one operationId)."""
+    try:
+        return _explained(invalid, result)
+    except Exception:  # noqa: BLE001 - an explanation that fails must not hide the verdict it explains
+        return invalid
+
+
+def _explained(invalid: InvalidOpenAPI, result: Build) -> InvalidOpenAPI:
+    found = problems(result.document)
+    if not found:
+        return invalid
+    fences = [
+        (f"{page.path.as_posix()} fence {number}", document)
+        for page in result.pages
+        for number, document in enumerate(parse_fences(page.path.as_posix(), page.fences), start=1)
+    ]
+    actions = [
+        (f"{_display(path)} action {number}", action,
+         [match.value for match in jsonpath(action["target"]).find(result.document)])
+        for path, overlay in result.overlays
+        for number, action in enumerate(overlay["actions"], start=1)
+    ]
+    lines = []
+    for problem in found:
+        source = origin(problem, result.document, fences, actions)
+        lines.append(f"  {problem.where}: `{problem.keyword}`: {problem.message}" + (f" ({source})" if source else ""))
+    return InvalidOpenAPI(
+        f"{NORMALIZED.as_posix()} is not valid OpenAPI ({len(found)} problem(s) shown, each at its JSON path; fix the"
+        " page or the overlay named):\n" + "\n".join(lines)
+    )
 
 
 def dump(document: dict[str, Any], header: str) -> str:
@@ -551,6 +704,7 @@ def _build(root: Path, result: Build) -> None:
             raise PipelineError(str(error)) from None
     with _stage("normalize", timings):
         result.document = apply_overlays(copy.deepcopy(result.upstream), result.overlays)
+        check_open_sets(result.document, result.overlays)
         names = ", ".join(p.stem for p in overlay_paths)
         sources = ", ".join(sorted(p.extracted_path.as_posix() for p in result.pages if p.fences))
         header = f"# Generated from {sources} and spec/overlays/ ({names}) ({STAMP_TAIL}).\n"
@@ -562,7 +716,10 @@ def _build(root: Path, result: Build) -> None:
         spec_path.write_text(json.dumps(result.document), encoding="utf-8")
     check_templates(root)
     with _stage("validate", timings):
-        validate(text)
+        try:
+            validate(text)
+        except InvalidOpenAPI as invalid:
+            raise explain_invalid(invalid, result) from None
     with _stage("generate+format", timings):
         run_generator(spec_path, root / GENERATOR_CONFIG, result.scratch, root / TEMPLATES)
         format_generated(result.scratch)
@@ -632,7 +789,14 @@ def _tree_entries(base: Path) -> tuple[set[Path], set[Path]]:
 
 
 def _read(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+    return _text_lines(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def _text_lines(text: str) -> list[str]:
+    """`text`'s lines, each with its `\\n`: only a newline ends one (`splitlines` also splits at a page's NEL,
+    form feed or lone carriage return, which the diff then showed as lines that are not in the file)."""
+    pieces = text.split("\n")
+    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
 
 def _bytes(path: Path) -> bytes | None:
@@ -702,10 +866,16 @@ def upstream_diff(result: Build, root: Path) -> list[str]:
     fresh = {rel for rel in result.files if rel.parent == EXTRACTED_DIR}
     for rel in sorted(committed | fresh):
         old = _read(root / rel)
-        new = result.files[rel].splitlines(keepends=True) if rel in result.files else []
+        new = _text_lines(result.files[rel]) if rel in result.files else []
         if old != new:
             lines += difflib.unified_diff(old, new, f"committed/{rel.as_posix()}", f"new/{rel.as_posix()}")
-    return lines
+    return visible_lines(lines)
+
+
+def visible_lines(lines: list[str]) -> list[str]:
+    """Diff lines safe to print and to keep in the report: each one line, its control characters escaped (a page's
+    carriage return or form feed ends a line for `splitlines`, and would rewrite the terminal's)."""
+    return [printable(line.removesuffix("\n")) + "\n" for line in lines]
 
 
 def committed_upstream(root: Path) -> dict[str, Any]:
@@ -773,7 +943,7 @@ def apply_what_applies(document: dict[str, Any], overlay: dict[str, Any]) -> Non
                 "copy" not in action or jsonpath(action["copy"]).find(document)
             ):
                 # A copy: the overlay's values would otherwise be shared by the two documents it is applied to.
-                apply_overlay(document, {"actions": [copy.deepcopy(action)]})
+                apply_action(document, copy.deepcopy(action))
         except Exception:  # noqa: BLE001, S112 - an action the old YAML cannot take is one that does not apply
             continue
 
@@ -822,14 +992,14 @@ def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
     report.status = "failed"
     cause = error.cause
     if isinstance(cause, OverlayActionsFailed):
-        report.failures = [str(f) for f in cause.failures]
+        report.failures = [printable_lines(str(f)) for f in cause.failures]
         report.message = (
             f"regenerate: FAILED: {len(cause.failures)} overlay action(s) no longer apply; decide what each"
             " correction means now:\n" + "\n".join(f"  {failure}" for failure in report.failures)
         )
     else:
-        report.failures = [str(cause)]
-        report.message = f"regenerate: FAILED: {cause}"
+        report.failures = [printable_lines(str(cause))]
+        report.message = f"regenerate: FAILED: {report.failures[0]}"
     print(report.message, file=sys.stderr)
     if error.build.upstream:
         try:
@@ -838,9 +1008,11 @@ def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
             report.upstream = compare_specs(committed_upstream(root), error.build.upstream)
             mark_overlays(report.upstream, overlay_actions(error.build.overlays))
     report.upstream_diff = upstream_diff(error.build, root)
-    if isinstance(cause, OverlayActionsFailed):
+    # What the pages changed is what a person must weigh against the overlays: shown when an overlay no longer
+    # fits, when the spec they make together is invalid, or when a page closes a field an overlay keeps open.
+    if isinstance(cause, OverlayActionsFailed | InvalidOpenAPI | OpenSetClosed):
         print("regenerate: what changed upstream:", file=sys.stderr)
-        for line in report.lines():
+        for line in report.lines() or ["(no upstream change: the overlays make this on their own)"]:
             print(f"  {line}", file=sys.stderr)
         print("regenerate: upstream diff (new extracted YAML against the committed one):", file=sys.stderr)
         sys.stderr.writelines(report.upstream_diff or ["  (no upstream change)\n"])
@@ -924,8 +1096,8 @@ def _failed(problem: str, report_path: Path, report: Report | None = None) -> in
     """Say a failure in one line and leave it as the report (status `failed`): never no report, never an old one."""
     report = report or Report()
     report.status = "failed"
-    report.message = f"regenerate: FAILED: {problem}"
-    report.failures = [str(problem)]
+    report.failures = [printable_lines(str(problem))]
+    report.message = f"regenerate: FAILED: {report.failures[0]}"
     print(report.message, file=sys.stderr)
     report.write_json(report_path)
     return 1
@@ -966,7 +1138,7 @@ def _regenerate(args: argparse.Namespace, root: Path, report_path: Path) -> int:
     for line in report.lines():
         print(line)
     if args.check and changes:
-        sys.stdout.writelines(changes)
+        sys.stdout.writelines(visible_lines(changes))
     wrote_changelog = CHANGELOG in result.files and not args.check and bool(changes) and allowed
     return _conclude(args, report, report_path, stale=bool(changes), allowed=allowed, wrote_changelog=wrote_changelog)
 
@@ -1003,7 +1175,7 @@ def _conclude(
             report.status = "written"
             written = " and CHANGELOG.md" if wrote_changelog else ""
             messages.append(f"regenerate: wrote spec/extracted, spec/openapi.yaml, generated/{written}")
-    report.message = "\n".join(messages)
+    report.message = printable_lines("\n".join(messages))
     print(report.message)
     report.write_json(report_path)
     return code

@@ -63,6 +63,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from printable import printable
+
 REQUEST = "request"
 RESPONSE = "response"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -177,12 +179,19 @@ class _Differ:
     # -- recording ------------------------------------------------------------------------------
 
     def add(self, kind: str, where: str, detail: str, direction: str) -> None:
-        change = Change(kind, where, detail)
+        # Names and values come from the pages: their control characters escaped once, here, so the id, the
+        # printed line, the JSON report and the CHANGELOG entry all show (and match) the same safe text.
+        change = Change(kind, printable(where), printable(detail))
         change = self.changes.setdefault(change.id, change)
         change.directions.add(direction)
-        change.operations.add(self.operation)
+        change.operations.add(self.operation_name)
         for collector in self.collectors:
             collector.add(change.id)
+
+    @property
+    def operation_name(self) -> str:
+        """The operation being compared (its operationId, a page's value), safe to print."""
+        return printable(str(self.operation))
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -333,7 +342,7 @@ class _Differ:
         known = self.memo.get(key)
         if known is not None:  # compared already (or being compared: a cycle): count this use too
             for change_id in known:
-                self.changes[change_id].operations.add(self.operation)
+                self.changes[change_id].operations.add(self.operation_name)
                 for collector in self.collectors:
                     collector.add(change_id)
             return

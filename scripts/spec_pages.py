@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from printable import printable
 
 SOURCE = Path("spec/source")
 EXTRACTED = Path("spec/extracted")
 PAGE_SUFFIX = ".page.txt"
+# A page's file name: it becomes the extracted file's name and a line of spec/openapi.yaml's header, so nothing
+# but letters, digits, `.`, `_` and `-` (a newline in it wrote a key of its own into the YAML).
+PAGE_NAME = re.compile(r"[A-Za-z0-9._-]+\.page\.txt")
 # The overlay info field that says "this step is the content of these fence-less pages".
 SOURCE_PAGES_KEY = "x-source-pages"
 
@@ -285,6 +289,11 @@ def read_pages(root: Path) -> list[Page]:
     for path in sorted(folder.iterdir() if folder.is_dir() else []):
         if path.name.startswith(".") or not path.is_file():
             continue
+        if not PAGE_NAME.fullmatch(path.name):
+            raise PageError(
+                f"{SOURCE.as_posix()}/{printable(path.name)}: not a page name: name it like create-payout.page.txt "
+                "(letters, digits, `.`, `_`, `-`, ending .page.txt)"
+            )
         if path.stat().st_size > MAX_YAML_BYTES:
             raise PageError(
                 f"{SOURCE.as_posix()}/{path.name}: {path.stat().st_size} bytes, more than the {MAX_YAML_BYTES} "

@@ -32,4 +32,9 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'fedapay_mock' has no attribute {name!r}")
     import importlib
 
+    from .extra import require_mock_extra
+
+    # Without the `mock` extra, `from fedapay_mock import run_mock` says which extra to install (MockExtraMissing,
+    # an ImportError), as the CLI and the fixture do, instead of a bare ModuleNotFoundError from deep inside.
+    require_mock_extra()
     return getattr(importlib.import_module(f".{home}", __name__), name)

@@ -188,3 +188,19 @@ def test_a_session_fixture_of_the_user_can_use_the_session_server(tmp_path: Path
         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_all_extra_brings_the_mock_with_every_other_extra_and_the_urls_are_real() -> None:
+    """`pip install 'fedapay-payouts[all]'`: the mock, bulk and contract extras at once (there was no such extra);
+    the project's URLs are addresses it can name truthfully, never a placeholder."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert sorted(extras["all"]) == sorted(f"fedapay-payouts[{name}]" for name in extras if name not in ("all", "dev"))
+    assert {"mock", "bulk", "contract"} <= set(extras)
+    urls = project["urls"]
+    assert urls
+    for url in urls.values():
+        assert url.startswith("https://"), url
+        assert not any(word in url.lower() for word in ("example", "todo", "xxx", "<", "your-", "placeholder")), url

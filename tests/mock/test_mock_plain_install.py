@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,27 @@ def test_the_mock_command_names_the_extra_when_uvicorn_is_missing() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 2
     assert done.stderr == f"fedapay-mock: the FedaPay mock needs the `mock` extra (`uvicorn` is missing): {HINT}\n"
+
+
+def test_importing_a_mock_name_without_the_extra_names_the_extra() -> None:
+    """`from fedapay_mock import run_mock` (what a user writes first) on a plain install: before, a bare
+    ModuleNotFoundError for `yaml` from deep inside the package, naming no extra."""
+    code = (
+        "import json, sys\n"
+        "sys.modules['yaml'] = None\n"
+        "import fedapay_mock\n"
+        "seen = {}\n"
+        "for name in fedapay_mock.__all__:\n"
+        "    try:\n"
+        "        exec(f'from fedapay_mock import {name}')\n"
+        "    except ImportError as error:\n"
+        "        seen[name] = [type(error).__name__, str(error), error.name]\n"
+        "print(json.dumps(seen))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    message = f"the FedaPay mock needs the `mock` extra (`yaml` is missing): {HINT}"
+    expected = ["MockExtraMissing", message, "yaml"]
+    assert json.loads(done.stdout) == dict.fromkeys(
+        ["MockApp", "MockControls", "MockOptions", "MockServer", "MockSettings", "create_app", "run_mock"], expected
+    )

@@ -149,15 +149,49 @@ def test_merge_refuses_nothing_to_merge() -> None:
         merge([])
 
 
-def test_two_pages_that_would_share_an_extracted_file_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        # Before, any name was a page: `create-payout.txt` beside `create-payout.page.txt` was extracted to the
+        # same file (refused then as a clash), and a newline in a name wrote a key of its own into spec/openapi.yaml.
+        ("create-payout.txt", "create-payout.txt"),
+        ("receipt\nx-injected: from a file\n#.page.txt", "receipt\\x0ax-injected: from a file\\x0a#.page.txt"),
+        ("receipt\x1b[2J.page.txt", "receipt\\x1b[2J.page.txt"),
+        ("re ceipt.page.txt", "re ceipt.page.txt"),
+    ],
+)
+def test_a_page_whose_file_name_is_not_a_page_name_is_refused_in_one_line(
+    tmp_path: Path, name: str, shown: str
+) -> None:
     source = tmp_path / "spec/source"
     source.mkdir(parents=True)
     fence = f"````yaml\n{yaml.safe_dump(_create_fence())}````\n"
     (source / "create-payout.page.txt").write_text(fence, encoding="utf-8")
-    (source / "create-payout.txt").write_text(fence, encoding="utf-8")
+    (source / name).write_text(fence, encoding="utf-8")
 
-    with pytest.raises(PageError, match=r"create-payout.page.txt and .*create-payout.txt would both be extracted"):
+    with pytest.raises(PageError) as refused:
         read_pages(tmp_path)
+
+    assert str(refused.value) == (
+        f"spec/source/{shown}: not a page name: name it like create-payout.page.txt "
+        "(letters, digits, `.`, `_`, `-`, ending .page.txt)"
+    )
+
+
+def test_a_newline_in_a_page_name_never_reaches_the_spec(git_copy: Path) -> None:
+    """Before, `receipt\\nx-injected: ...` became a top-level key of spec/openapi.yaml and of the mock's copy."""
+    page = (git_copy / CREATE_PAGE).read_text(encoding="utf-8")
+    (git_copy / CREATE_PAGE).unlink()
+    hostile = git_copy / "spec/source/create-payout\nx-injected: from a file name\n#.page.txt"
+    hostile.write_text(page, encoding="utf-8")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "not a page name" in line]
+    assert line.startswith("regenerate: FAILED: spec/source/create-payout\\x0ax-injected: from a file name\\x0a#")
+    assert "x-injected" not in (git_copy / "spec/openapi.yaml").read_text(encoding="utf-8")
+    assert git_status(git_copy).splitlines()[0] == " D spec/source/create-payout.page.txt"
 
 
 def test_a_page_that_is_not_utf8_is_refused_by_name(tmp_path: Path) -> None:
