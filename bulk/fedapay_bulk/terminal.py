@@ -8,18 +8,10 @@ payout's status must not start a line of its own that passes for the command's (
 
 from __future__ import annotations
 
-import unicodedata
+from fedapay_payouts._visible import visible
 
 
 def shown(text: str) -> str:
-    """`text` with every control or format character (C0, C1, DEL, bidi overrides...) as a visible escape."""
-    return "".join(_escape(ch) if _hidden(ch) else ch for ch in text)
-
-
-def _hidden(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    """`text` with every control or format character (C0, C1, DEL, bidi overrides, line breaks) as a visible
+    escape: the project's one rule (`fedapay_payouts._visible`)."""
+    return visible(text)

@@ -1,23 +1,11 @@
-"""A server's text made safe to print and to write to XML: its control characters shown as escapes.
-
-What a server sends reaches the lines the command prints (a failing check quotes the reply) and the JUnit
-file. Raw, an ESC sequence drives the reader's terminal (colours, the window's title, a cleared screen) and
-a NUL makes the XML unparseable. Every C0 and C1 control character but newline and tab, DEL, lone
-surrogates and the two non-characters XML forbids (U+FFFE, U+FFFF) become visible escapes: `\\x1b`, `\\u009b`.
-"""
+"""A server's text made safe to print and to write to XML (the JUnit file): the project's one rule
+(`fedapay_payouts._visible`), with the newlines and tabs of a multi-line message kept."""
 
 from __future__ import annotations
 
-import re
-
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
+from fedapay_payouts._visible import visible as _visible
 
 
 def visible(text: str) -> str:
-    """`text` with each unsafe character (see the module) replaced by its escape; newlines and tabs kept."""
-    return _UNSAFE.sub(_escape, text)
+    """`text` with each unsafe character escaped (ESC, NUL, bidi overrides...); newlines and tabs kept."""
+    return _visible(text, keep="\n\t")
