@@ -54,8 +54,11 @@ async def walk_pages(fetch: Callable[[int], Awaitable[Any]], walk: Walk) -> Asyn
     while page is not None:
         result = await fetch(page)
         walk.totals.add(result.total_count)
-        fresh = [payout for payout in result.items if payout.id not in walk.seen]
-        walk.seen.update(payout.id for payout in fresh)
+        fresh = []
+        for payout in result.items:  # one by one: a page listing a payout twice yields it once
+            if payout.id not in walk.seen:
+                walk.seen.add(payout.id)
+                fresh.append(payout)
         for payout in fresh:
             yield payout
         idle = 0 if fresh else idle + 1

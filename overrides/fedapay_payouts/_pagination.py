@@ -92,8 +92,11 @@ class PageWalker:
 
     def fresh(self, page: PayoutPage) -> list[Payout]:
         """The payouts of this page not yielded before."""
-        items = [payout for payout in page.items if payout.id not in self.seen]
-        self.seen.update(payout.id for payout in items)
+        items = []
+        for payout in page.items:  # one by one: a page listing a payout twice yields it once
+            if payout.id not in self.seen:
+                self.seen.add(payout.id)
+                items.append(payout)
         self.new = len(items)
         return items
 
@@ -110,4 +113,12 @@ class PageWalker:
             return None
         if page.meta is None:
             return following if self.new else None
-        return self.asked + 1 if self.stale <= MAX_STALE_PAGES else None  # never a page jumped over
+        if self.stale > MAX_STALE_PAGES:
+            # Still a next page, but page after page repeats what was yielded: payouts created faster than the walk
+            # pushes each page down (or a server repeating one page). Ending here would pass for the whole list.
+            raise APIResponseValidationError(
+                f"list_payouts: {self.stale} pages in a row held only payouts already yielded while the server still "
+                f"names page {following}: the list moves faster than the walk (or the server repeats a page), so "
+                "payouts may be missing; walk again when fewer payouts are being created, or filter with status="
+            )
+        return self.asked + 1  # never a page jumped over

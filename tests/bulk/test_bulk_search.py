@@ -215,3 +215,18 @@ def test_a_server_repeating_one_page_under_each_asked_number_is_cut_off_after_th
     assert walk.cut_off
     assert not walk.complete
     assert walk.why == IGNORED_PAGING
+
+
+def test_a_page_listing_a_payout_twice_yields_it_once() -> None:
+    """The look-up counts the payouts each row's reference names: one listed twice on a page was counted twice."""
+
+    async def fetch(page: int) -> PayoutPage:
+        meta = ListMeta(current_page=1, next_page=None, prev_page=None, total_pages=1, total_count=2, per_page=100)
+        return PayoutPage([_payout(5), _payout(5), _payout(6)], meta, page=1, per_page=100)
+
+    async def walk_all(walk: Walk) -> list[int]:
+        return [payout.id async for payout in walk_pages(fetch, walk)]
+
+    walk = Walk()
+    assert asyncio.run(walk_all(walk)) == [5, 6]
+    assert walk.ended
