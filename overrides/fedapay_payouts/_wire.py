@@ -74,7 +74,7 @@ def _json(response: httpx.Response) -> Any:
 class _Declared:
     """The fields of a generated model with the exact types their annotations allow (`int | None`...)."""
 
-    __slots__ = ("allowed", "get", "names")
+    __slots__ = ("allowed", "get", "names", "nested")
 
     def __init__(self, model: type[Any]) -> None:
         # The annotations resolved (the models import what they name), not their text: a caller may have
@@ -82,6 +82,7 @@ class _Declared:
         hints = typing.get_type_hints(model)
         names: list[str] = []
         allowed: list[frozenset[type[Any]]] = []
+        nested: list[tuple[str, type[Any]]] = []
         for field in attrs.fields(model):
             if field.name == "additional_properties":
                 continue
@@ -93,17 +94,32 @@ class _Declared:
             if Any not in kinds:
                 names.append(field.name)
                 allowed.append(frozenset(kinds))
+            # A field holding another generated model (the payout's `customer`, `currency`): its fields too.
+            nested.extend((field.name, kind) for kind in kinds if attrs.has(kind))
         self.names = tuple(names)
         self.allowed = tuple(allowed)
         self.get = operator.attrgetter(*names)
+        self.nested = tuple(nested)
 
     def wrong(self, value: Any) -> str | None:
-        """The first field of `value` of a type its model does not declare, or None (checked at C speed)."""
+        """The first field of `value` of a type its model does not declare (`customer.id` for a nested one), or
+        None (checked at C speed)."""
         found = tuple(map(type, self.get(value)))
-        if all(map(operator.contains, self.allowed, found)):
-            return None
-        fields = zip(self.names, self.allowed, found, strict=True)
-        return next(name for name, kinds, kind in fields if kind not in kinds)
+        if not all(map(operator.contains, self.allowed, found)):
+            fields = zip(self.names, self.allowed, found, strict=True)
+            return next(name for name, kinds, kind in fields if kind not in kinds)
+        for name, model in self.nested:
+            inner = getattr(value, name)
+            if type(inner) is model:
+                wrong = declared(model).wrong(inner)
+                if wrong is not None:
+                    return f"{name}.{wrong}"
+        return None
+
+
+def declared(model: type[Any]) -> _Declared:
+    """The checks of `model`'s fields, made once per model."""
+    return _DECLARED.get(model) or _DECLARED.setdefault(model, _Declared(model))
 
 
 _DECLARED: dict[type[Any], _Declared] = {}
@@ -118,10 +134,9 @@ def _model(response: httpx.Response, model: type[Any], data: Any, what: str) -> 
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         detail = server_text(f"{type(exc).__name__}: {exc}", response)
         raise _unreadable(response, f"{what} in it cannot be read ({detail})") from None
-    declared = _DECLARED.get(model) or _DECLARED.setdefault(model, _Declared(model))
-    wrong = declared.wrong(value)
+    wrong = declared(model).wrong(value)
     if wrong is not None:
-        kind = type(getattr(value, wrong)).__name__
+        kind = type(operator.attrgetter(wrong)(value)).__name__
         raise _unreadable(response, f"{what} in it has a {wrong} of the wrong type ({kind})")
     return value
 

@@ -199,3 +199,23 @@ def test_from_dict_and_to_dict_import_nothing_and_define_no_function_per_call(pa
         inner = [type(node).__name__ for node in ast.walk(function) if node is not function and isinstance(
             node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.Lambda)]
         assert inner == [], f"{name} imports or defines {inner} on every call"
+
+
+@pytest.mark.parametrize(("nested", "wrong"), [
+    ({"customer": {"klass": "v1/customer", "id": 8.0, "firstname": "A", "lastname": "B"}}, "customer.id of the "
+     "wrong type (float)"),
+    ({"customer": {"klass": "v1/customer", "id": "7", "firstname": "A", "lastname": "B"}}, "customer.id of the "
+     "wrong type (str)"),
+    ({"currency": {"klass": "v1/currency", "id": 1, "iso": 952}}, "currency.iso of the wrong type (int)"),
+    ({"currency": {"klass": "v1/currency", "id": 1, "iso": None}}, "currency.iso of the wrong type (NoneType)"),
+], ids=["customer id float", "customer id text", "currency iso number", "currency iso null"])
+def test_a_nested_models_fields_are_checked_like_the_payouts_own(
+    twin: Twin, hostile_server: HostileServer, nested: dict[str, Any], wrong: str
+) -> None:
+    """A payout's customer and currency were read without their types checked: `customer.id` 8.0 or "7" and
+    `currency.iso` 952 or null passed, and a create compared nothing it could not read (tenth review)."""
+    hostile_server.script(reply(200, {"v1/payout": payout(5, **nested)}))
+
+    with pytest.raises(APIResponseValidationError) as caught:
+        twin.call(lambda p: p.retrieve(5), max_retries=0)
+    assert f"has a {wrong}" in str(caught.value)
