@@ -22,6 +22,7 @@ import re
 import time
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
@@ -98,8 +99,13 @@ class _Declared:
             nested.extend((field.name, kind) for kind in kinds if attrs.has(kind))
         self.names = tuple(names)
         self.allowed = tuple(allowed)
-        self.get = operator.attrgetter(*names)
+        self.get: Callable[[Any], tuple[Any, ...]] = (
+            operator.attrgetter(*names) if len(names) > 1 else self._few  # attrgetter of one name gives no tuple
+        )
         self.nested = tuple(nested)
+
+    def _few(self, value: Any) -> tuple[Any, ...]:
+        return tuple(getattr(value, name) for name in self.names)
 
     def wrong(self, value: Any) -> str | None:
         """The first field of `value` of a type its model does not declare (`customer.id` for a nested one), or
