@@ -44,6 +44,7 @@ tests/client/test_client_send_path.py compares both ways, reply for reply and re
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import ssl
@@ -812,6 +813,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         attempt = Attempt(deadline, request, self._trace, self._phased)
         response = None
         slot = None
+        interrupted = False
         try:
             if deadline.remaining() <= 0:
                 return attempt.timed_out(None)
@@ -844,6 +846,9 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             return attempt.failed(exc)
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
             return self._unexpected(attempt, exc)
+        except BaseException:
+            interrupted = True  # Ctrl-C (or a signal handler's exception) mid-attempt: see below
+            raise
         finally:
             deadline.attempt = None
             try:
@@ -852,6 +857,13 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             finally:
                 if slot is not None:
                     request.extensions.pop(SLOT, None)
+                    if interrupted:
+                        # Interrupted inside httpcore, the place's pool may still count its request active, and
+                        # every later call on the place would wait out its pool timeout: a new transport instead.
+                        old, slot.transport = slot.transport, None
+                        if old is not None:
+                            with contextlib.suppress(Exception):
+                                old.close()
                     self._turns.give(slot)
 
     @staticmethod

@@ -18,6 +18,7 @@ of yours, the places are turns only: no transport of ours (and an async client i
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -47,12 +48,20 @@ class Slot(Generic[T]):
 class SyncTurns:
     """The free places of a sync client, for any thread."""
 
-    __slots__ = ("_count", "_free", "slots")
+    __slots__ = ("__weakref__", "_count", "_free", "slots")
 
     def __init__(self, size: int) -> None:
         self.slots: tuple[Slot[httpx.BaseTransport], ...] = tuple(Slot() for _ in range(size))
         self._free = list(self.slots)
         self._count = threading.Semaphore(size)
+        _SYNC_TURNS.add(self)
+
+    def forget(self) -> None:
+        """Every place free and without a connection, the parent's left open (a forked child: see `_after_fork`)."""
+        for slot in self.slots:
+            slot.transport = None
+        self._free = list(self.slots)
+        self._count = threading.Semaphore(len(self.slots))
 
     def take_now(self) -> Slot[httpx.BaseTransport] | None:
         """A free place if there is one, without waiting."""
@@ -202,6 +211,11 @@ class SlotTransport(httpx.BaseTransport):
         self._make = make
         self._lock = threading.Lock()
         self._spare: httpx.BaseTransport | None = None  # for a request sent without a place (not ours)
+        _SLOT_TRANSPORTS.add(self)
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()
+        self._spare = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         slot: Slot[httpx.BaseTransport] | None = request.extensions.get(SLOT)
@@ -278,3 +292,22 @@ def sync_transport(turns: SyncTurns, verify: ssl.SSLContext,
 
 def async_transport(turns: AsyncTurns, verify: ssl.SSLContext) -> AsyncSlotTransport:
     return AsyncSlotTransport(turns, lambda: httpx.AsyncHTTPTransport(verify=verify, limits=_single_limits()))
+
+
+# A forked child inherits its parent's sockets: a kept-alive connection both would use interleaves their requests
+# and hands each the other's replies (a create answered with the other process's payout). The child forgets
+# every connection of the sync clients' own pools (without closing them: they are the parent's) and opens its
+# own. An `http_client` you pass in is yours to handle; an event loop does not survive a fork.
+_SYNC_TURNS: weakref.WeakSet[SyncTurns] = weakref.WeakSet()
+_SLOT_TRANSPORTS: weakref.WeakSet[SlotTransport] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for turns in list(_SYNC_TURNS):
+        turns.forget()
+    for transport in list(_SLOT_TRANSPORTS):
+        transport.forget()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -96,3 +96,44 @@ def test_a_call_cancelled_before_its_request_left_has_no_note(fedapay_mock: Mock
     assert isinstance(caught, asyncio.CancelledError)
     assert getattr(caught, "__notes__", []) == []
     assert fedapay_mock.stats()["created"] == 1
+
+
+def test_a_sync_call_interrupted_mid_attempt_leaves_its_place_usable() -> None:
+    """Ctrl-C (a signal handler's exception) inside httpcore could leave the place's one-connection pool counting
+    its request active: every later call on that place waited out its pool timeout (tenth review). The sync
+    driver now gives an interrupted attempt's place a new transport, as the async one does a cancelled one."""
+    import signal
+    import threading
+
+    from fedapay_payouts import FedaPay
+
+    from tests.client.hostile_server import HostileServer, payout, reply
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread only")
+    server = HostileServer()
+    slow = reply(200, {"v1/payout": payout(5)})
+
+    def slowly(request: Any) -> Any:
+        yield 2.0  # the alarm interrupts the read waiting for this
+        yield from slow(request)
+
+    server.script(slowly, reply(200, {"v1/payout": payout(5)}))
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with FedaPay(API_KEY, base_url=server.base_url, max_in_flight=1, max_retries=0) as client:
+            [place] = client._turns.slots
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(KeyboardInterrupt):
+                client.payouts.retrieve(5)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            assert place.transport is None  # let go: the next attempt makes a new one
+            assert client.payouts.retrieve(5, timeout=5).id == 5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        server.close()
