@@ -255,6 +255,8 @@ def read_page(response: httpx.Response) -> tuple[list[Payout], ListMeta | None]:
     page: ListMeta = _model(response, ListMeta, meta, "the page info")
     if page.current_page < 1 or page.per_page < 1:
         raise _unreadable(response, "its page info has a page number or page size below 1")
+    if any(isinstance(total, int) and total < 0 for total in (page.total_count, page.total_pages)):
+        raise _unreadable(response, "its page info has a negative total")
     return items, page
 
 

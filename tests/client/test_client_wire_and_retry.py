@@ -324,3 +324,15 @@ def test_a_schedule_a_rate_limit_wait_leaves_in_the_future_is_sent_again() -> No
     )
     assert client.payouts.schedule(7, later).status == "scheduled"
     assert (len(seen), sleeps) == (2, [30.0])
+
+
+@pytest.mark.parametrize("meta", [
+    {"current_page": 1, "next_page": None, "prev_page": None, "total_pages": 1, "total_count": -5, "per_page": 2},
+    {"current_page": 1, "next_page": None, "prev_page": None, "total_pages": -1, "total_count": 2, "per_page": 2},
+    {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 1, "total_count": 2, "per_page": 2},
+], ids=["negative total_count", "negative total_pages", "page 0"])
+def test_page_info_that_cannot_be_true_is_refused(meta: dict[str, Any]) -> None:
+    """A negative total was handed on as `page.total_count` (tenth review): page info no list can have."""
+    client, _ = scripted(reply(200, {"v1/payouts": [payout(id=2), payout(id=1)], "meta": meta}))
+    with pytest.raises(APIResponseValidationError, match="its page info has a"):
+        client.payouts.list(per_page=2)
