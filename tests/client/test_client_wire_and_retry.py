@@ -333,6 +333,8 @@ def test_a_schedule_a_rate_limit_wait_leaves_in_the_future_is_sent_again() -> No
 ], ids=["negative total_count", "negative total_pages", "page 0"])
 def test_page_info_that_cannot_be_true_is_refused(meta: dict[str, Any]) -> None:
     """A negative total was handed on as `page.total_count` (tenth review): page info no list can have."""
-    client, _ = scripted(reply(200, {"v1/payouts": [payout(id=2), payout(id=1)], "meta": meta}))
+    answer = reply(200, {"v1/payouts": [payout(id=2), payout(id=1)], "meta": meta})
+    client, seen = scripted(answer, answer, answer)  # a read is asked again: the same answer each time
     with pytest.raises(APIResponseValidationError, match="its page info has a"):
         client.payouts.list(per_page=2)
+    assert len(seen) == 3
