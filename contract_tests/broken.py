@@ -304,6 +304,118 @@ def wrong_status_for_undeclared_method(app: ASGIApp, api_key: str) -> ASGIApp:
     return Rewrite(app, after=after)
 
 
+async def _stored_payout(app: ASGIApp, scope: Scope, payout_id: object, api_key: str) -> dict[str, object] | None:
+    """The payout as the real mock holds it (GET /v1/payouts/{id} with the right key), or None."""
+    if not isinstance(payout_id, int) or isinstance(payout_id, bool):
+        return None
+    path = f"/v1/payouts/{payout_id}"
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"authorization", b"content-length")]
+    headers.append((b"authorization", f"Bearer {api_key}".encode()))
+    get = {**scope, "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers}
+    probe = await _call(app, get, b"")
+    data = probe.json()
+    payout = data.get("v1/payout") if isinstance(data, dict) and probe.status == 200 else None
+    return payout if isinstance(payout, dict) else None
+
+
+def _start_items(body: bytes) -> list[dict[str, object]] | None:
+    """The items of a start body (either documented form), when each is an object with an integer id."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    items = data.get("payouts") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        return None
+    if not all(isinstance(item, dict) and type(item.get("id")) is int for item in items):
+        return None
+    return items
+
+
+def _carries_key(scope: Scope, api_key: str) -> bool:
+    return dict(scope.get("headers", [])).get(b"authorization") == f"Bearer {api_key}".encode()
+
+
+def start_twice_accepted(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A start of payouts that are no longer pending (started, scheduled, sent) is accepted again (200, the payouts
+    shown started) instead of refused: a second payment of money already on its way."""
+
+    async def side_effect(inner: ASGIApp, scope: Scope, exchange: Exchange) -> None:
+        if not _is(exchange, "PUT", "/v1/payouts/start") or exchange.status != 422:
+            return
+        items = _start_items(exchange.request_body)
+        if items is None or not _carries_key(scope, api_key):
+            return
+        shown = []
+        for item in items:
+            payout = await _stored_payout(inner, scope, item["id"], api_key)
+            if payout is None or payout.get("status") == "pending":
+                return  # refused for another reason: left as the mock answered
+            shown.append({**payout, "status": "started"})
+        exchange.set_json({"v1/payouts": shown}, status=200)
+
+    return Rewrite(app, side_effect=side_effect)
+
+
+def start_does_nothing(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A start of pending payouts answers 200 with them shown started (or scheduled) but starts nothing: they stay
+    pending, and the caller believes the money is on its way."""
+
+    class Pretend(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "PUT" or scope["path"].rstrip("/") != "/v1/payouts/start":
+                await super().__call__(scope, receive, send)
+                return
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+            items = _start_items(body) if _carries_key(scope, api_key) else None
+            shown: list[dict[str, object]] | None = [] if items is not None else None
+            for item in items or ():
+                payout = await _stored_payout(self.app, scope, item["id"], api_key)
+                if shown is None or payout is None or payout.get("status") != "pending":
+                    shown = None
+                    break
+                status = "scheduled" if item.get("scheduled_at") is not None else "started"
+                shown.append({**payout, "status": status})
+            if shown is not None:
+                reply = json.dumps({"v1/payouts": shown}).encode()
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode())]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": reply})
+                return
+            sent = False
+
+            async def replay() -> Message:
+                nonlocal sent
+                if not sent:
+                    sent = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return {"type": "http.disconnect"}
+
+            await super().__call__(scope, replay, send)
+
+    return Pretend(app)
+
+
+def create_wrong_amount(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A create's reply shows another amount (one more) than the payout asked for (and stored)."""
+
+    def after(exchange: Exchange) -> None:
+        if not _is(exchange, "POST", "/v1/payouts") or not 200 <= exchange.status < 300:
+            return
+        data = exchange.json()
+        payout = data.get("v1/payout") if isinstance(data, dict) else None
+        if isinstance(payout, dict) and type(payout.get("amount")) is int:
+            payout["amount"] += 1
+            exchange.set_json(data)
+
+    return Rewrite(app, after=after)
+
+
 Variant = Callable[[ASGIApp, str], ASGIApp]
 
 # name -> (wrapper, the checks expected to catch it). The teeth test asserts each variant fails the
@@ -320,4 +432,7 @@ VARIANTS: dict[str, tuple[Variant, frozenset[str]]] = {
     "wrong_content_type": (wrong_content_type, frozenset({"content_type_conformance"})),
     "rejects_merchant_reference": (rejects_merchant_reference, frozenset({"positive_data_acceptance"})),
     "wrong_status_for_undeclared_method": (wrong_status_for_undeclared_method, frozenset({"unsupported_method"})),
+    "start_twice_accepted": (start_twice_accepted, frozenset({"accepted_start_was_startable"})),
+    "start_does_nothing": (start_does_nothing, frozenset({"accepted_start_reads_back"})),
+    "create_wrong_amount": (create_wrong_amount, frozenset({"create_reply_matches_request"})),
 }

@@ -292,6 +292,24 @@ def test_the_junit_report_holds_a_failing_case_when_no_case_ran(tmp_path: Path) 
     assert failure.get("message") == "no case ran"
 
 
+def test_a_junit_classname_never_holds_the_target_whose_dots_ci_viewers_would_split(tmp_path: Path) -> None:
+    """`fedapay-contract.http://127.0.0.1:8080/v1` was shown as packages `http://127`, `0`, `0`, `1:8080/v1`: the
+    classname is two dot-separated words, the target is in the test's name and its `target` property."""
+    target = "https://sandbox-api.fedapay.com/v1"
+    reports = [RunReport(target=target, mode=Mode.CI, seed=1, derandomized=True),
+               RunReport(target="mock", mode=Mode.CI, seed=1, derandomized=True, part="unit: create")]
+    junit = tmp_path / "contract.xml"
+    write_junit(junit, reports, str, ["no case ran"])
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert [(case.get("classname"), case.get("name")) for case in cases] == [
+        ("fedapay-contract.part", f"all phases on {target}"),
+        ("fedapay-contract.part", "unit: create on mock"),
+        ("fedapay-contract.suite", "problem 1"),
+    ]
+    targets = [[(p.get("name"), p.get("value")) for p in case.iter("property")] for case in cases[:2]]
+    assert targets == [[("target", target)], [("target", "mock")]]
+
+
 def test_control_characters_become_visible_escapes_and_the_junit_file_always_parses(tmp_path: Path) -> None:
     hostile = "a\x1b[2J\x00\x07\r\x7f\x9b\ud800\ufffe b\n\tc"
     assert visible(hostile) == "a\\x1b[2J\\x00\\x07\\x0d\\x7f\\u009b\\ud800\\ufffe b\n\tc"

@@ -62,6 +62,9 @@ EXPECTED_CHECKS = frozenset(
         "unsupported_method",
         "allow_header_conformance",
         "refused_start_keeps_pending",
+        "accepted_start_was_startable",
+        "accepted_start_reads_back",
+        "create_reply_matches_request",
     }
 )
 

@@ -305,3 +305,82 @@ def test_a_server_answering_huge_replies_fails_the_run_saying_so(monkeypatch: py
     assert code == EXIT_FAILED, out
     capped = r"- error: \d+ repl(y|ies) larger than 10485760 bytes \(the size cap of a reply\), not read past it"
     assert re.search(capped, out), out
+
+
+# Requests answered before a server stops answering: the examples phase (18 requests, cases and probes) ends first.
+ANSWERED = 40
+
+
+def answer_then_hang(conn: socket.socket, number: int) -> None:
+    """The first ANSWERED requests get an (empty) answer, then no reply ever begins."""
+    if number <= ANSWERED:
+        conn.sendall(OK_EMPTY)
+    else:
+        conn.recv(1)  # until the client (or the server's end) closes the connection
+
+
+def test_a_run_reaching_its_time_limit_mid_request_keeps_what_it_ran() -> None:
+    """The request in flight at the time limit is cut. Its error reached schemathesis' reporting, which read the
+    cut's plain-text `ReadTimeout` as urllib3's and raised AttributeError: the run ended with no result at all
+    (`fedapay-contract --time-limit` against a slow server said "0 cases"). A probe hanging was not cut at all."""
+    part = Part("examples, then coverage", ("examples", "coverage"))
+    with raw_server(answer_then_hang) as url:
+        started = time.monotonic()
+        report = run_suite(base_url=url, api_key=KEY, mode=Mode.TEETH, target="hang", part=part, time_limit=2)
+    assert time.monotonic() - started < BOUND
+    assert report.timed_out
+    assert report.cases_by_phase.get("examples", 0) >= 7, report.headline()  # one per operation at least
+    cut = [error for error in report.errors if "Network Error" in error]
+    assert cut, report.errors
+    assert "no complete reply within" in cut[0], cut
+    assert "the run's time limit" in cut[0], cut
+
+
+def _not_sent(url: str) -> Exception:
+    deadline.set_run_deadline(time.monotonic() - 1)
+    try:
+        with deadline.mount(requests.Session()) as session:
+            session.get(url, timeout=10)
+    except requests.RequestException as error:
+        return error
+    finally:
+        deadline.set_run_deadline(None)
+    raise AssertionError("sent after the run's end")
+
+
+def _caught(handler: Handler, seconds: float | None = None) -> Callable[[str], Exception]:
+    def send(url: str) -> Exception:
+        with raw_server(handler) as served, deadline.mount(requests.Session(), seconds) as session:
+            try:
+                session.get(served, timeout=10)
+            except requests.RequestException as error:
+                return error
+        raise AssertionError("answered")
+
+    return send
+
+
+@pytest.mark.parametrize(
+    ("send", "kind", "shown"),
+    [
+        (_caught(drip_headers, 1.0), requests.ReadTimeout, "Read timed out after 1 seconds"),
+        (_not_sent, requests.ConnectTimeout, "not sent, the run reached its time limit"),
+        (_caught(_huge_reply("gzip", [0])), deadline.ReplyTooLargeError, "larger than 10485760 bytes"),
+    ],
+    ids=["cut", "not sent", "too large"],
+)
+def test_every_error_the_cap_raises_renders_in_schemathesis_reports(
+    send: Callable[[str], Exception], kind: type[Exception], shown: str
+) -> None:
+    """Each error `deadline` raises goes through schemathesis' error reporting (what its engine does with a
+    network error) without breaking it, and says what happened."""
+    from schemathesis.engine.errors import EngineErrorInfo, canonicalize_error_message
+
+    error = send("http://127.0.0.1:9/v1")
+    assert isinstance(error, kind), repr(error)
+    info = EngineErrorInfo(error)
+    assert info.title == "Network Error"
+    text = info.format()
+    assert shown in text, text
+    assert canonicalize_error_message(error)
+    assert str(error)

@@ -1,18 +1,19 @@
-"""FedaPay-specific schemathesis check: what the spec cannot say with a schema.
+"""FedaPay-specific schemathesis checks: what the spec cannot say with a schema.
 
 Loaded by the suite (imported by `fedapay_contract.suite`) and by schemathesis' own CLI
 (`hooks = "fedapay_contract.checks"` in the packaged `schemathesis.toml`), so both run the same checks.
+Each rests on a fact of FedaPay's payouts (docs/fedapay-wire.md, the spec), never on a rule of one server
+(fees, limits per number, which states may be deleted): any correct FedaPay-like server holds them.
 
-`refused_start_keeps_pending`: a start that the server refuses (any non-2xx reply) must not move
-a `pending` payout. FedaPay's start is the request that sends money; a server that changes a
-payout's status and *then* refuses the request leaves the caller believing nothing happened while
-the payout is on its way, and the caller's retry logic (which treats a 4xx as "not started")
-would create a second payout. Only `pending` is compared: it is the one status that never changes
-by itself (started/scheduled payouts move on to sent/failed on their own, also in the sandbox).
+- `refused_start_keeps_pending`: a refused start changes nothing.
+- `accepted_start_was_startable`: a start accepted for a payout already started, sent, failed or gone pays twice.
+- `accepted_start_reads_back`: a payout a start accepted reads back started (or scheduled), never pending.
+- `create_reply_matches_request`: a create's reply describes the payout asked for (`create_reply`).
 
 How: a `before_call` hook reads the status of every payout named in a start body just before the
-start is sent (GET /payouts/{id} with the suite's own headers); the check reads them again after a
-refusal. Both are documented schemathesis extension points (hooks and `@schemathesis.check`).
+start is sent (GET /payouts/{id} with the suite's own headers); the start checks compare it with the
+reply and read the payouts again after it. Both are documented schemathesis extension points (hooks and
+`@schemathesis.check`). Importing this module also makes the key checks skip a request answered 429 (`rate_limits`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from typing import Any
 import requests
 import schemathesis
 
-from fedapay_contract import deadline
+from fedapay_contract import deadline, rate_limits
+from fedapay_contract.create_reply import create_reply_problem
 
 CREATE_OPERATION_ID = "create_payout"
 START_OPERATION_ID = "start_payouts"
 RETRIEVE_OPERATION_ID = "retrieve_payout"
 # A start body names a handful of payouts at most in generated data; more are not looked up.
 MAX_IDS_PER_START = 5
-# Snapshots are dropped once checked; this bounds the dict if a check never runs for a case.
+# Snapshots are kept for the checks of their case (several read one); the oldest go past this many.
 MAX_SNAPSHOTS = 1000
 # Seconds a status probe may take when the config sets no request timeout.
 DEFAULT_PROBE_TIMEOUT = 10.0
@@ -43,8 +45,20 @@ _lock = threading.Lock()
 _local = threading.local()
 _sessions: list[requests.Session] = []
 _key_counter = itertools.count(1)
-# case.id -> {payout id: status before the start was sent}
+# case.id -> {payout id: status before the start was sent, or NOT_FOUND}
 _status_before: dict[str, dict[int, str]] = {}
+
+# What a payout is, read just before a start, when GET /payouts/{id} answers 404 (unknown, or deleted).
+NOT_FOUND = "not found (404)"
+# Known states from which no start may send the payout (again): FedaPay starts a `pending` payout (and the
+# spec's statuses say `started`, `processing`, `sent` and `failed` come after a start); a deleted one is gone.
+# `scheduled` is left out (whether a start may send a scheduled payout now is not documented), and so is any
+# status the spec's open set may add.
+NOT_STARTABLE = frozenset({"started", "processing", "sent", "failed", "deleted", NOT_FOUND})
+# Where a payout a start accepted may be when read back: started, or moved on by itself (also in the sandbox).
+STARTED_OR_LATER = frozenset({"started", "processing", "sent", "failed"})
+SCHEDULED = "scheduled"
+PENDING = "pending"
 
 
 def _operation_id(case: Any) -> str | None:
@@ -93,7 +107,8 @@ def close_sessions() -> None:
 
 
 def _current_status(case: Any, payout_id: int) -> str | None:
-    """GET /payouts/{id} with the suite's configured headers; the payout's status, or None if not readable.
+    """GET /payouts/{id} with the suite's configured headers; the payout's status (`deleted` when `deleted_at` is
+    set, NOT_FOUND on a 404), or None if not readable.
 
     A plain GET on the keep-alive session, not `retrieve.Case(...).call()`: the probe is no test case
     (no hooks, no checks, no case to build), and through schemathesis' call it cost 8 % of the start
@@ -113,6 +128,8 @@ def _current_status(case: Any, payout_id: int) -> str | None:
         )
     except Exception:  # noqa: BLE001 - a probe that cannot reach the server proves nothing either way
         return None
+    if response.status_code == 404:
+        return NOT_FOUND
     if response.status_code != 200:
         return None
     try:
@@ -120,8 +137,34 @@ def _current_status(case: Any, payout_id: int) -> str | None:
     except ValueError:
         return None
     payout = data.get("v1/payout") if isinstance(data, dict) else None
-    status = payout.get("status") if isinstance(payout, dict) else None
+    if not isinstance(payout, dict):
+        return None
+    if payout.get("deleted_at") is not None:
+        return "deleted"
+    status = payout.get("status")
     return status if isinstance(status, str) else None
+
+
+def start_items(body: object) -> dict[int, bool]:
+    """Payout id -> whether its item of a start body asks for a `scheduled_at` (the ids `payout_ids_in_start_body`
+    reads, in either documented form)."""
+    items: object = body.get("payouts") if isinstance(body, dict) else body
+    ids = payout_ids_in_start_body(body)
+    scheduled: dict[int, bool] = dict.fromkeys(ids, False)
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and item.get("id") in scheduled and item.get("scheduled_at") is not None:
+                scheduled[item["id"]] = True
+    return scheduled
+
+
+def _snapshot(case: Any) -> dict[int, str]:
+    with _lock:
+        return dict(_status_before.get(case.id, {}))
+
+
+def _accepted(response: schemathesis.Response) -> bool:
+    return 200 <= response.status_code < 300
 
 
 def make_idempotency_key_unique(case: Any) -> None:
@@ -166,8 +209,8 @@ def before_call(context: schemathesis.HookContext, case: Any, kwargs: dict[str, 
         if status is not None:
             snapshot[payout_id] = status
     with _lock:
-        if len(_status_before) >= MAX_SNAPSHOTS:
-            _status_before.clear()
+        while len(_status_before) >= MAX_SNAPSHOTS:  # dicts keep insertion order: the oldest goes first
+            del _status_before[next(iter(_status_before))]
         _status_before[case.id] = snapshot
 
 
@@ -177,20 +220,116 @@ def refused_start_keeps_pending(
 ) -> bool | None:
     """A refused start (non-2xx) must leave every `pending` payout it names `pending`.
 
+    Rests on: FedaPay's start is the request that sends money, and an error reply says it did not act. A server
+    that changes a payout's status and *then* refuses leaves the caller believing nothing happened while the
+    payout is on its way, and the caller's retry logic (a 4xx means "not started") creates a second payout. Only
+    `pending` is compared: the one status that never changes by itself (started and scheduled payouts move on to
+    sent or failed on their own, also in the sandbox).
+
     Returns True (schemathesis: "skipped") when there was nothing to compare, None when it compared.
     """
-    if _operation_id(case) != START_OPERATION_ID:
+    if _operation_id(case) != START_OPERATION_ID or _accepted(response):
         return None
-    with _lock:
-        snapshot = _status_before.pop(case.id, {})
-    if 200 <= response.status_code < 300:
-        return None
-    pending = [payout_id for payout_id, before in snapshot.items() if before == "pending"]
+    pending = [payout_id for payout_id, before in _snapshot(case).items() if before == PENDING]
     for payout_id in pending:
         after = _current_status(case, payout_id)
-        if after is not None and after != "pending":
+        if after is not None and after != PENDING:
             raise AssertionError(
                 f"Start was refused with HTTP {response.status_code}, yet payout {payout_id} "
                 f"went from `pending` to `{after}`: a refused start must change nothing"
             )
     return True if not pending else None
+
+
+@schemathesis.check
+def accepted_start_was_startable(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """A start answered 2xx must not name a payout that was started, processing, sent, failed or gone just before.
+
+    Rests on: FedaPay's start sends a payout's money (docs/fedapay-wire.md: "No `scheduled_at`: send now"); a
+    payout already started has had its money sent or on its way, and one deleted or unknown has none to send (the
+    spec's start answers 404 for unknown ids). A server that accepts such a start either pays a second time or
+    tells its caller a payment happened that did not. The status is the one read just before the start was sent
+    (`before_call`). `scheduled` and statuses the spec does not know are not judged.
+    """
+    if _operation_id(case) != START_OPERATION_ID or not _accepted(response):
+        return None
+    snapshot = _snapshot(case)
+    for payout_id, before in snapshot.items():
+        if before in NOT_STARTABLE:
+            raise AssertionError(
+                f"Start was accepted with HTTP {response.status_code} for payout {payout_id}, which was "
+                f"`{before}` just before: only a payout not yet sent can start (starting twice may pay twice)"
+            )
+    return True if not snapshot else None
+
+
+@schemathesis.check
+def accepted_start_reads_back(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """After a start answered 2xx, every payout it named reads back (GET) started or later, or scheduled; never pending.
+
+    Rests on: a 2xx start tells the caller its payouts are on their way (FedaPay's start reply shows them
+    `started`, or `scheduled` for an item with a future `scheduled_at`); the caller will not start them again. A
+    server whose payout still reads `pending` has sent nothing, and the caller's books are wrong. An item without
+    `scheduled_at` asks to send now: it reads `started`, `processing`, `sent` or `failed`, not `scheduled` nor
+    `pending`. An item with `scheduled_at` reads `scheduled`, or one of those (a date already past sends at
+    once; a due one moves on by itself), never `pending`. Statuses the spec does not know are not judged, nor a
+    payout `scheduled` before and after; one that was not startable just before is `accepted_start_was_startable`'s
+    to report.
+    """
+    if _operation_id(case) != START_OPERATION_ID or not _accepted(response):
+        return None
+    before = _snapshot(case)
+    compared = False
+    for payout_id, scheduled in start_items(case.body).items():
+        was = before.get(payout_id)
+        if was in NOT_STARTABLE:
+            continue
+        after = _current_status(case, payout_id)
+        if after is None or after == NOT_FOUND:
+            continue
+        compared = True
+        # A payout scheduled before and after is not judged: what a start does to a scheduled one is not documented.
+        sent_now_but_scheduled = after == SCHEDULED and not scheduled and was != SCHEDULED
+        if after == PENDING or sent_now_but_scheduled:
+            asked = "at its `scheduled_at`" if scheduled else "now (no `scheduled_at`)"
+            raise AssertionError(
+                f"Start was accepted with HTTP {response.status_code}, asking to send payout {payout_id} {asked}, "
+                f"yet it reads back `{after}`: an accepted start must have started "
+                f"{'or scheduled ' if scheduled else ''}the payout"
+            )
+    return None if compared else True
+
+
+@schemathesis.check
+def create_reply_matches_request(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """A create answered 2xx replies with the payout asked for: amount, mode, currency, merchant_reference, customer.
+
+    Rests on: the create body says what to pay, to whom and through which operator (spec `PayoutCreate`), and
+    FedaPay's reply is that payout (`{"v1/payout": {...}}`, docs/fedapay-wire.md); a caller records it as the
+    payout it asked for. What is compared, and how, is `create_reply.create_reply_problem`'s docstring.
+    """
+    if _operation_id(case) != CREATE_OPERATION_ID or not _accepted(response):
+        return None
+    try:
+        data = response.json()
+    except Exception:  # noqa: BLE001 - no JSON: the schema checks report it
+        return True
+    payout = data.get("v1/payout") if isinstance(data, dict) else None
+    if not isinstance(payout, dict):
+        return True
+    problem = create_reply_problem(case.body, payout)
+    if problem is not None:
+        raise AssertionError(
+            f"Create was accepted with HTTP {response.status_code}, but the payout it returned is {problem}: "
+            "a create's reply must describe the payout asked for"
+        )
+    return None
+
+
+rate_limits.skip_rate_limited()

@@ -11,6 +11,11 @@ The same adapter caps a reply's size: requests reads a body whole, so a server a
 chunks or a compression bomb filled the memory of the machine running the suite. A body is read (decoded)
 up to `MAX_REPLY_BYTES`, the client's own default limit; past it the connection is closed, nothing more is
 read and the case gets a network error (`ReplyTooLargeError`), counted by `oversized()`.
+
+Each exception raised here has the shape schemathesis' reporting reads (`schemathesis.core.errors`
+`get_request_error_message` / `_extras`): requests' exception wrapping a urllib3 one, as requests itself raises
+them. A `ReadTimeout` carrying plain text made that reporting raise AttributeError, which ended the run and lost
+every result ("0 cases").
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import connectionpool
+from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 
 # Seconds one request may take from its first byte sent to its reply's last byte read.
 REQUEST_SECONDS = 30.0
@@ -38,6 +45,40 @@ READ_CHUNK = 64 * 1024
 
 class ReplyTooLargeError(requests.exceptions.ConnectionError):
     """A reply body over `MAX_REPLY_BYTES`: its connection was closed unread past the cap."""
+
+
+def reply_too_large(limit: int, request: requests.PreparedRequest | None) -> ReplyTooLargeError:
+    """The error of a reply past the size cap; its text is the wrapped urllib3 error's, as requests' errors are."""
+    cause = ProtocolError(f"reply body larger than {limit} bytes (the size cap of a reply): not read past it")
+    return ReplyTooLargeError(cause, request=request)
+
+
+REQUEST_CAP = "the wall-clock cap of a request"
+RUN_LIMIT = "the run's time limit"
+
+
+def cut_at_deadline(
+    seconds: float, request: requests.PreparedRequest, limit: str = REQUEST_CAP
+) -> requests.exceptions.ReadTimeout:
+    """The error of a request cut at its deadline (`limit`: which one), `seconds` after it was sent: a `ReadTimeout`
+    wrapping urllib3's `ReadTimeoutError` whose message ends with `(read timeout=<seconds>)`, as urllib3's own do
+    (schemathesis reads the duration from there, and its report says "Read timed out after <seconds> seconds")."""
+    shown = f"{seconds:.3g}"
+    parts = urlsplit(request.url or "")
+    cause = ReadTimeoutError(
+        f"{parts.scheme}://{parts.netloc}",  # a pool's name (urllib3 quotes it), as schemathesis' own ASGI one
+        request.url or "",
+        f"no complete reply within {shown} s, {limit} (read timeout={shown})",
+    )
+    return requests.exceptions.ReadTimeout(cause, request=request)
+
+
+def not_sent(request: requests.PreparedRequest) -> requests.exceptions.ConnectTimeout:
+    """The error of a request not sent because the run reached its time limit: a `ConnectTimeout` (schemathesis:
+    the request never reached the server) wrapping urllib3's `ConnectTimeoutError`."""
+    return requests.exceptions.ConnectTimeout(
+        ConnectTimeoutError("not sent, the run reached its time limit"), request=request
+    )
 
 _local = threading.local()
 _run_deadline: float | None = None
@@ -138,9 +179,7 @@ def _read_within(response: requests.Response, limit: int) -> None:
             return
     response.close()
     _oversized[0] += 1
-    raise ReplyTooLargeError(
-        f"reply body larger than {limit} bytes (the size cap of a reply): not read past it", request=response.request
-    )
+    raise reply_too_large(limit, response.request)
 
 
 def set_run_deadline(deadline: float | None) -> None:
@@ -199,11 +238,13 @@ class DeadlineAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         now = time.monotonic()
         deadline = now + (self.seconds if self.seconds is not None else REQUEST_SECONDS)
+        limit = REQUEST_CAP
         run_deadline = _run_deadline
         if run_deadline is not None:
             if run_deadline <= now:
-                raise requests.exceptions.ConnectTimeout("not sent: the run reached its time limit", request=request)
-            deadline = min(deadline, run_deadline)
+                raise not_sent(request)
+            if run_deadline < deadline:
+                deadline, limit = run_deadline, RUN_LIMIT
         watch = _Watch(deadline)
         outer = getattr(_local, "watch", None)
         _local.watch = watch
@@ -222,10 +263,7 @@ class DeadlineAdapter(HTTPAdapter):
             raise
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             if watch.cut:
-                raise requests.exceptions.ReadTimeout(
-                    f"no complete reply within {deadline - now:.0f} s (the wall-clock cap of a request)",
-                    request=request,
-                ) from error
+                raise cut_at_deadline(deadline - now, request, limit) from error
             raise
         finally:
             _local.watch = outer
@@ -243,23 +281,42 @@ _patch_lock = threading.Lock()
 
 
 def cap_sessions() -> bool:
-    """Cap every request of schemathesis' engine: the sessions it sends with (cases, probes, stateful steps) all
-    come from `schemathesis.engine.context.make_session`, wrapped here once per process. False when that
-    function is missing (another schemathesis version): requests then have their per-read timeout only."""
-    try:
-        from schemathesis.engine import context
-    except ImportError:
-        return False
-    original: Callable[..., requests.Session] | None = getattr(context, "make_session", None)
-    if original is None:
-        return False
+    """Cap every request of schemathesis' engine, once per process: the sessions of its cases and stateful steps
+    (`schemathesis.engine.context.make_session`) and those its checks' probes open for one request each
+    (`schemathesis.transport.requests.SameHostRedirectsSession`, the base of both: `ignored_auth` sends its probes
+    without a key on a new one, which the cap missed, so a server hanging on a probe held the run for the per-read
+    timeout past its time limit). False when neither is there (another schemathesis version): requests then have
+    their per-read timeout only."""
+    capped = False
     with _patch_lock:
-        if getattr(original, "_fedapay_capped", False):
-            return True
+        try:
+            from schemathesis.transport.requests import SameHostRedirectsSession
+        except ImportError:
+            pass
+        else:
+            capped = True
+            init = SameHostRedirectsSession.__init__
+            if not getattr(init, "_fedapay_capped", False):
 
-        def make_session(*args: Any, **kwargs: Any) -> requests.Session:
-            return mount(original(*args, **kwargs))
+                def __init__(self: requests.Session, *args: Any, **kwargs: Any) -> None:
+                    init(self, *args, **kwargs)
+                    mount(self)
 
-        make_session._fedapay_capped = True  # type: ignore[attr-defined]
-        context.make_session = make_session
+                __init__._fedapay_capped = True  # type: ignore[attr-defined]
+                SameHostRedirectsSession.__init__ = __init__  # type: ignore[method-assign]
+        try:
+            from schemathesis.engine import context
+        except ImportError:
+            return capped
+        original: Callable[..., requests.Session] | None = getattr(context, "make_session", None)
+        if original is None:
+            return capped
+        if not getattr(original, "_fedapay_capped", False):
+
+            def make_session(*args: Any, **kwargs: Any) -> requests.Session:
+                session = original(*args, **kwargs)
+                return session if isinstance(session.get_adapter("http://"), DeadlineAdapter) else mount(session)
+
+            make_session._fedapay_capped = True  # type: ignore[attr-defined]
+            context.make_session = make_session
     return True

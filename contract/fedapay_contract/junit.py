@@ -4,6 +4,8 @@ A part that found failing checks is a `failure` (each check with its curl repro)
 is an `error`; each problem of the whole suite that fails the command (no case ran, a phase drew none, an
 operation never answered a 2xx, the key was refused) is a failing test case of its own, so the report is
 never green when the command failed. The counts go in `properties` and each part's headline in `system-out`.
+Classnames are dot-separated names without the target (`fedapay-contract.part`, `fedapay-contract.suite`); a
+part's name says its target ("unit: create on mock", "all phases on https://sandbox-api.fedapay.com/v1").
 Every text passes through `redact`, so the API key cannot reach a CI artifact, then `visible`, so a server's
 control characters cannot make the file unparseable.
 """
@@ -19,6 +21,10 @@ from fedapay_contract.summary import phase_totals
 from fedapay_contract.visible import visible
 
 SUITE_NAME = "fedapay-contract"
+# Classnames without the target: CI viewers split a classname at its dots into packages and a class, which made
+# `fedapay-contract.http://127.0.0.1:8080/v1` a tree of `http://127`, `0`, `0`, `1:8080/v1`. The target is in each
+# test's name and its `target` property instead.
+PART_CLASS = f"{SUITE_NAME}.part"
 PROBLEM_CLASS = f"{SUITE_NAME}.suite"
 
 
@@ -49,13 +55,15 @@ def write_junit(
     for name, value in counts.items():
         ET.SubElement(properties, "property", name=name, value=str(value))
     for report in reports:
+        target = clean(report.target)
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{SUITE_NAME}.{clean(report.target)}",
-            name=clean(report.part or "all phases"),
+            classname=PART_CLASS,
+            name=f"{clean(report.part or 'all phases')} on {target}",
             time=f"{report.duration:.3f}",
         )
+        ET.SubElement(ET.SubElement(case, "properties"), "property", name="target", value=target)
         if report.errors:
             error = ET.SubElement(case, "error", message=clean(report.errors[0])[:500], type="SuiteError")
             error.text = clean(report.format())
