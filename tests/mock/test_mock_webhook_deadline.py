@@ -56,9 +56,8 @@ class DripReceiver:
                     return
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
-            )
+            lines = head.split(b"\r\n")
+            length = next(int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length"))
             while len(body) < length:
                 body += conn.recv(65536)
             with self._lock:
@@ -144,17 +143,19 @@ def test_reset_ends_the_delivery_on_its_way_long_before_its_deadline(receiver: D
 
 
 def test_the_next_tests_events_arrive_after_a_reset_of_the_served_mock(receiver: DripReceiver) -> None:
-    with run_mock(webhook_url=receiver.url, webhook_secret=SECRET, freeze_clock=True, settle_seconds=60) as mock:
-        with httpx.Client(base_url=mock.base_url, headers=AUTH) as api:
-            assert api.post("/payouts", json=payout_body(amount=1000)).status_code == 201
-            receiver.wait_for(1)  # its reply now drips
-            mock.reset()  # the next test begins
-            assert api.post("/payouts", json=payout_body(amount=777)).status_code == 201
+    with (
+        run_mock(webhook_url=receiver.url, webhook_secret=SECRET, freeze_clock=True, settle_seconds=60) as mock,
+        httpx.Client(base_url=mock.base_url, headers=AUTH) as api,
+    ):
+        assert api.post("/payouts", json=payout_body(amount=1000)).status_code == 201
+        receiver.wait_for(1)  # its reply now drips
+        mock.reset()  # the next test begins
+        assert api.post("/payouts", json=payout_body(amount=777)).status_code == 201
 
-            events = receiver.wait_for(2)
+        events = receiver.wait_for(2)
 
-            assert [event["entity"]["amount"] for event in events] == [1000, 777]
-            deadline = time.monotonic() + BOUND
-            while mock.stats()["webhooks"]["delivered"] < 1 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert mock.stats()["webhooks"] == {"delivered": 1, "failed": 0}
+        assert [event["entity"]["amount"] for event in events] == [1000, 777]
+        deadline = time.monotonic() + BOUND
+        while mock.stats()["webhooks"]["delivered"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mock.stats()["webhooks"] == {"delivered": 1, "failed": 0}
