@@ -70,7 +70,7 @@ def start_mock() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def reset(root: str) -> None:
-    httpx.post(root + "/_mock/reset", timeout=30).raise_for_status()
+    httpx.post(root + "/_mock/reset", json={}, timeout=30).raise_for_status()
 
 
 def stats(root: str) -> dict[str, object]:

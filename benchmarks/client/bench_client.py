@@ -105,7 +105,7 @@ def bench_sync(root: str, batch: int, count: int) -> list[tuple[str, tuple[float
     """The client vs raw httpx (its own pool, then an injected `httpx.Client`); then, to show where
     the time goes, raw httpx plus the generated model."""
     reset = httpx.Client()
-    reset.post(root + "/_mock/reset")
+    reset.post(root + "/_mock/reset", json={})
     with FedaPay(API_KEY, base_url=root + "/v1") as client, httpx.Client(headers=HEADERS, timeout=30) as raw, \
             httpx.Client(timeout=30) as mine, FedaPay(API_KEY, base_url=root + "/v1", http_client=mine) as injected:
         url = root + "/v1/payouts"
@@ -155,7 +155,7 @@ def bench_async(root: str, batch: int, count: int) -> tuple[float, float, float]
                 reply.json()
 
             async def run(one: Callable[[], Awaitable[None]]) -> float:
-                await reset.post(root + "/_mock/reset")
+                await reset.post(root + "/_mock/reset", json={})
                 queue = iter(range(calls))
 
                 async def worker() -> None:
@@ -214,7 +214,7 @@ def bench_throughput(root: str, payouts: int, runs: int) -> dict[tuple[str, int]
             sides = dict(zip(THROUGHPUT_SIDES, (client_one(capped), client_one(uncapped), raw_one), strict=True))
 
             async def rate(one: Callable[[], Awaitable[None]], in_flight: int) -> float:
-                await control.post(root + "/_mock/reset")
+                await control.post(root + "/_mock/reset", json={})
                 queue = iter(range(payouts))
 
                 async def worker() -> None:

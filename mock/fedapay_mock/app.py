@@ -187,7 +187,7 @@ class MockApp:
                 await _reply(send, _no_route(path))
                 return
             if path.startswith(CONTROL_PREFIX):
-                await self._serve_control(method, path, receive, send)
+                await self._serve_control(method, path, scope["headers"], receive, send)
                 return
             routed = self._route(method, path)
             if isinstance(routed, Reply):
@@ -357,17 +357,27 @@ class MockApp:
 
     # -- test controls, routed from `self._controls` -------------------------------------------------
 
-    async def _serve_control(self, method: str, path: str, receive: Receive, send: Send) -> None:
+    async def _serve_control(
+        self, method: str, path: str, headers: list[tuple[bytes, bytes]], receive: Receive, send: Send
+    ) -> None:
+        """A control, for a test's own code only: a request a web page sent (it carries `Origin`) is 403, and a
+        POST must say `application/json` (415), which a page can only send after a CORS preflight the mock
+        never answers. Without both, any page open in the tester's browser could move the clock, arm faults
+        or reset the mock with a "simple" cross-origin POST (`text/plain`, no preflight)."""
         body = await _read_body(receive, self.options.max_body_bytes)
         if body is None:
             await _reply(send, self._too_large)
             return
         name = path[len(CONTROL_PREFIX) :].rstrip("/")
         by_method = self._controls.get(name)
-        if by_method is None:
+        if any(header == b"origin" for header, _ in headers):
+            reply = _FROM_A_PAGE
+        elif by_method is None:
             reply = Reply(404, error_body("Not found.", {"path": [f"no control {name[:50]}"]}))
         elif method not in by_method:
             reply = _not_allowed(method, ", ".join(sorted(by_method)).encode())
+        elif method == "POST" and not _says_json(headers):
+            reply = _NOT_JSON
         else:
             reply = by_method[method](body)
         await _reply(send, reply)
@@ -452,6 +462,28 @@ def _no_route(path: str) -> Reply:
 
 def _not_allowed(method: str, allow: bytes) -> Reply:
     return Reply(405, error_body(f"Method {method[:10]} not allowed."), [(b"allow", allow)])
+
+
+_FROM_A_PAGE = Reply(
+    403,
+    error_body(
+        "The test controls refuse requests sent by web pages.",
+        {"Origin": ["must be absent: only a test's own code drives /_mock/"]},
+    ),
+)
+_NOT_JSON = Reply(
+    415,
+    error_body("A control's body must be JSON.", {"Content-Type": ["must be application/json"]}),
+)
+
+
+def _says_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request's (last) `Content-Type` is `application/json`, with any parameters, in any case."""
+    content_type = b""
+    for header, value in headers:
+        if header == b"content-type":
+            content_type = value
+    return content_type.partition(b";")[0].strip().lower() == b"application/json"
 
 
 def _control_json(body: bytes) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +98,7 @@ def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes],
         try:
             value = loads(raw)
         except MalformedJSONError as exc:
-            raise Rejected(400, "The body is not valid JSON.", {"body": [str(exc)[:200]]}) from None
+            raise Rejected(400, "The body is not valid JSON.", {"body": [json_problem(exc)]}) from None
     if validators.body_is_valid(value):  # the common case: no error to walk
         return value
     assert validators.body is not None
@@ -106,6 +107,15 @@ def _parse_body(validators: OperationValidators, headers: Mapping[bytes, bytes],
         status = 400 if outcome.shape else validators.invalid_status
         raise Rejected(status, "The request is invalid.", outcome.errors)
     return value
+
+
+def json_problem(exc: MalformedJSONError) -> str:
+    """What is wrong with a JSON body, for its 400: the parser's words, except Python's advice to the server's
+    operator for an integer of more than `sys.get_int_max_str_digits()` digits, which says nothing to a client."""
+    text = str(exc)
+    if "set_int_max_str_digits" in text or "integer string conversion" in text:
+        return f"the number has too many digits (at most {sys.get_int_max_str_digits()})"
+    return text[:200]
 
 
 def _object(body: Any, field: str = "body") -> dict[str, Any]:

@@ -11,6 +11,15 @@ Here the writes a connection makes during one turn of the event loop wait in a l
 write at the end of that turn (`loop.call_soon`), or at once when the connection is closed. Nothing waits
 longer than the turn it was written in: a reply whose body comes after a pause (a fault's delay, a streamed
 body) still sends its head first. `abort` drops what waits, as it drops what the transport holds.
+
+It also bounds a request's head, which uvicorn's httptools protocol does not (its `h11_max_incomplete_event_size`
+is for h11 only): httptools joins the pieces of a header as they come, so one header of 200 MiB was kept
+whole and took quadratic time (49 s, 312 MB, every other request stalled), and a head that never ends held
+its connection for ever (a thousand such connections were held). A head is the request line and headers:
+past `MAX_HEAD_BYTES` the reply is 431 and the connection closes, the rest unread and the request never
+reaching the app; one not finished `HEAD_SECONDS` after its first byte (or after connecting) gets 408 and
+the connection closes. A read that holds a whole head costs one comparison more than before, and one more
+after it: only a read larger than a head may be, or one inside an unfinished head, takes the counting path.
 """
 
 from __future__ import annotations
@@ -19,7 +28,36 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# The most a request's head (request line and headers, from its first byte to the blank line) may take.
+MAX_HEAD_BYTES = 64 * 1024
+# How long a client may take to send a head: from its first byte, or from connecting for the first one.
+HEAD_SECONDS = 10.0
+
+
+def _refusal(status: bytes, message: bytes, field: bytes, problem: bytes) -> bytes:
+    """A whole reply that closes the connection, with FedaPay's Error body (`wire.error_body`)."""
+    body = b'{"message":"%s","errors":{"%s":["%s"]}}' % (message, field, problem)
+    head = b"HTTP/1.1 %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+    return head % (status, len(body)) + body
+
+
+HEAD_TOO_LARGE = _refusal(
+    b"431 Request Header Fields Too Large",
+    b"The request's headers are too large.",
+    b"headers",
+    b"the request line and headers must be at most %d bytes" % MAX_HEAD_BYTES,
+)
+HEAD_TOO_SLOW = _refusal(
+    b"408 Request Timeout",
+    b"The request's headers took too long.",
+    b"headers",
+    b"the request line and headers must arrive within %d seconds" % HEAD_SECONDS,
+)
+# The scope before a connection's first request begins: no request, no method (`"method" not in` it).
+_CONNECTED: dict[str, Any] = {}
 
 
 class TurnBufferedTransport(asyncio.Transport):
@@ -100,7 +138,101 @@ class TurnBufferedTransport(asyncio.Transport):
 
 
 class OneWriteHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a `TurnBufferedTransport`: a reply's head and body in one write."""
+    """uvicorn's httptools protocol on a `TurnBufferedTransport`: a reply's head and body in one write; each
+    request's head bounded in size and time.
+
+    uvicorn gives each request a new scope when its head begins and sets its `method` when the head is
+    complete, so `"method" not in self.scope` after a read says a head is unfinished."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnBufferedTransport(transport, self.loop))
+        self.scope = _CONNECTED  # type: ignore[assignment]  # (uvicorn's is None): no method yet
+        # The unfinished head: its scope (None: none unfinished), its bytes so far, since when. `_fast_limit` is
+        # the largest read the common path takes: MAX_HEAD_BYTES, or -1 (none) while a head may be unfinished.
+        self._head_scope: object = _CONNECTED
+        self._head_bytes = 0
+        self._head_since = self.loop.time()
+        self._fast_limit = -1
+        self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(HEAD_SECONDS, self._head_deadline)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """uvicorn's `data_received` (inlined: it runs for every request) with the head's two checks."""
+        if len(data) > self._fast_limit:  # larger than any head, or inside an unfinished one: counted
+            self._receive_counted(data)
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as stop:
+            self._parser_stopped(stop)
+            return
+        if "method" not in self.scope:  # a head began in this read and is not finished
+            self._head_unfinished(len(data))
+
+    def _parser_stopped(self, stop: Exception) -> None:
+        """What uvicorn's `data_received` does when the parser stops: 400 for a request it cannot read, the
+        protocol switched (or a warning) for an upgrade."""
+        if isinstance(stop, httptools.HttpParserError):
+            message = "Invalid HTTP request received."
+            self.logger.warning(message)
+            self.send_400_response(message)
+        elif self._should_upgrade():
+            self.handle_websocket_upgrade()
+        else:
+            self._unsupported_upgrade_warning()
+
+    def _receive_counted(self, data: bytes) -> None:
+        """Feed `data` in pieces no longer than what the unfinished head (or a new one) has left: a head that
+        passes `MAX_HEAD_BYTES` is refused before the parser sees a byte more, so never reaches the app."""
+        view = memoryview(data)
+        while view and not self.transport.is_closing():
+            left = MAX_HEAD_BYTES - self._head_bytes if self._fast_limit < 0 else MAX_HEAD_BYTES
+            piece, view = view[:left], view[left:]
+            HttpToolsProtocol.data_received(self, piece)  # type: ignore[arg-type]  # (httptools reads any buffer)
+            if "method" not in self.scope:
+                self._head_unfinished(len(piece))
+            else:  # no head unfinished: back to the common path
+                self._head_scope = None
+                self._fast_limit = MAX_HEAD_BYTES
+
+    def _head_unfinished(self, size: int) -> None:
+        """Count `size` more bytes of the unfinished head (all of this read's when the head began in it: what
+        came before it in the read, the end of a pipelined request, is counted too); 431 past the limit."""
+        if self.transport.is_closing():  # the parser refused the request (400)
+            return
+        if self.scope is not self._head_scope:  # a new head (the first one's time runs from connecting)
+            if self._head_scope is not _CONNECTED:  # (the first head leaves `_CONNECTED` here or once finished)
+                self._head_since = self.loop.time()
+            self._head_scope = self.scope
+            self._head_bytes = 0
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(HEAD_SECONDS, self._head_deadline)
+        self._head_bytes += size
+        self._fast_limit = -1
+        if self._head_bytes >= MAX_HEAD_BYTES:  # all it may take, and not finished
+            self._refuse(HEAD_TOO_LARGE)
+
+    def _head_deadline(self) -> None:
+        """The head timer: 408 for a head unfinished `HEAD_SECONDS` after it began; otherwise it waits for the
+        rest of that time, or stops when no head is unfinished (the next one arms it again)."""
+        self._head_timer = None
+        if self.transport.is_closing() or "method" in self.scope:
+            return
+        now = self.loop.time()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._head_since = now  # the previous request is still served: the client is not the slow one
+        left = self._head_since + HEAD_SECONDS - now
+        if left > 0:
+            self._head_timer = self.loop.call_later(left, self._head_deadline)
+        else:
+            self._refuse(HEAD_TOO_SLOW)
+
+    def _refuse(self, reply: bytes) -> None:
+        self.transport.write(reply)
+        self.transport.close()

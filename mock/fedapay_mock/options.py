@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 DEFAULT_MAX_BODY = 1024 * 1024
 # FedaPay's rule: at most this many payouts to one mobile-money number within 24 hours (docs/mock.md).
 MAX_PAYOUTS_PER_NUMBER = 3
-KEY_RE = re.compile(r"^(?i:bearer) +(sk_(?:sandbox|live)_[A-Za-z0-9_\-]+)$")
+# `\Z`, not `$`: `$` also matches before a final newline, so "sk_sandbox_abc\n" was taken at start and then
+# matched by no request's header (every request got 401).
+KEY_RE = re.compile(r"(?i:bearer) +(sk_(?:sandbox|live)_[A-Za-z0-9_\-]+)\Z")
 
 
 @dataclass(frozen=True)

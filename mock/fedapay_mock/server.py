@@ -233,7 +233,7 @@ class MockControls:
         return self._call("POST", "/clock", {"advance_seconds": seconds})
 
     def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/reset")
+        return self._call("POST", "/reset", {})  # a JSON body: the controls take no other (app.py)
 
     def close(self) -> None:
         self._http.close()

@@ -2,8 +2,10 @@
 
 `X-FEDAPAY-SIGNATURE: t=<unix seconds>,s=<hex>` where `s` is HMAC-SHA256 of `"<t>.<raw body>"` with
 the endpoint's secret. `t` is wall-clock time (not the mock clock) so that receivers checking a
-tolerance against their own clock accept it. Deliveries run in one background task, in order.
-`reset` forgets what is queued and what was counted: events of the state before it are never sent after it.
+tolerance against their own clock accept it. Deliveries run in one background task, in order, so each
+has a deadline for the whole of it (`timeout`, 5 s): a receiver that answers a byte at a time cannot hold
+back every later event. `reset` forgets what is queued and what was counted, and ends a delivery still on
+its way: events of the state before it are never sent after it, and the next test's are not kept waiting.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ import hashlib
 import hmac
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .wire import dumps
 
+if TYPE_CHECKING:
+    import httpx
+
 SIGNATURE_HEADER = "X-FEDAPAY-SIGNATURE"
+# The most one delivery may take, start to end; past it the delivery counts as failed.
+DELIVERY_SECONDS = 5.0
 logger = logging.getLogger("fedapay_mock.webhooks")
 
 
@@ -37,15 +44,17 @@ def event_body(name: str, payout: dict[str, Any]) -> bytes:
 class WebhookSender:
     """Queues events and POSTs them, signed, to one URL."""
 
-    def __init__(self, url: str, secret: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, secret: str, *, timeout: float = DELIVERY_SECONDS) -> None:
         self.url = url
         self._secret = secret
-        self._timeout = timeout
+        self._timeout = timeout  # for a whole delivery: connect, send, and the receiver's entire reply
         # Each event with the generation it was queued in: `reset` starts a new one, and older events are dropped.
         self._queue: asyncio.Queue[tuple[int, bytes]] | None = None
         self._generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        # The delivery on its way: its event's generation and its deadline (which `reset` moves to now).
+        self._in_flight: tuple[int, asyncio.Timeout] | None = None
         self.delivered = 0
         self.failed = 0
 
@@ -74,8 +83,8 @@ class WebhookSender:
         self._loop.call_soon_threadsafe(self._queue.put_nowait, (self._generation, body))
 
     def reset(self) -> None:
-        """Zero the counters and drop every queued event (one queued from another thread but not yet in the
-        queue is dropped when it comes out). A delivery already on its way finishes, and is not counted."""
+        """Zero the counters, drop every queued event (one queued from another thread but not yet in the
+        queue is dropped when it comes out) and end the delivery on its way, uncounted."""
         self._generation += 1
         self.delivered = 0
         self.failed = 0
@@ -86,6 +95,9 @@ class WebhookSender:
         queue = self._queue
         while queue is not None and not queue.empty():
             queue.get_nowait()
+        in_flight = self._in_flight
+        if in_flight is not None and in_flight[0] != self._generation and not in_flight[1].expired():
+            in_flight[1].reschedule(asyncio.get_running_loop().time())  # its deadline is now: it ends at once
 
     async def _run(self) -> None:
         import httpx  # only needed when webhooks are on
@@ -96,21 +108,33 @@ class WebhookSender:
                 generation, body = await self._queue.get()
                 if generation != self._generation:
                     continue  # queued before a reset
-                headers = {
-                    "Content-Type": "application/json",
-                    SIGNATURE_HEADER: sign(self._secret, body, int(time.time())),
-                }
-                try:
-                    reply = await client.post(self.url, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    delivered = False
-                    logger.warning("webhook delivery failed: %s", type(exc).__name__)
-                else:
-                    delivered = reply.status_code < 300
-                    if not delivered:
-                        logger.warning("webhook delivery got HTTP %s", reply.status_code)
+                delivered = await self._deliver(client, generation, body)
                 if generation == self._generation:  # a reset while it was on its way: not this state's figure
                     if delivered:
                         self.delivered += 1
                     else:
                         self.failed += 1
+
+    async def _deliver(self, client: httpx.AsyncClient, generation: int, body: bytes) -> bool:
+        """POST one event within its deadline; whether the receiver took it (a 2xx)."""
+        import httpx
+
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, body, int(time.time()))}
+        try:
+            async with asyncio.timeout(self._timeout) as deadline:
+                self._in_flight = (generation, deadline)
+                try:
+                    reply = await client.post(self.url, content=body, headers=headers)
+                finally:
+                    self._in_flight = None
+        except TimeoutError:
+            if generation == self._generation:  # not ended by a reset
+                logger.warning("webhook delivery took longer than %s s", self._timeout)
+            return False
+        except httpx.HTTPError as exc:
+            logger.warning("webhook delivery failed: %s", type(exc).__name__)
+            return False
+        if reply.status_code >= 300:
+            logger.warning("webhook delivery got HTTP %s", reply.status_code)
+            return False
+        return True

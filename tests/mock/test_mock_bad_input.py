@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fedapay_mock import MockServer, run_mock
+from fedapay_mock import MockOptions, MockServer, run_mock
+from fedapay_mock.cli import build_parser, options_from
 
 from tests.mock.mock_support import API_KEY, AUTH, ReplyChecker, create, payout_body
 
@@ -78,6 +79,21 @@ def test_a_huge_amount_is_refused_naming_amount_never_a_5xx(api: httpx.Client, c
     )
     assert reply.status_code == 422
     assert list(check("create_payout", reply)["errors"]) == ["amount"]
+    assert api.get("/payouts").json()["meta"]["total_count"] == 0
+
+
+@pytest.mark.parametrize("digits", [4301, 5000, 100_000])
+def test_a_number_of_thousands_of_digits_is_400_saying_so_without_python_advice(
+    api: httpx.Client, check: ReplyChecker, digits: int
+) -> None:
+    """Past Python's integer conversion limit (4300 digits) the parser refuses the body: the 400 says the number
+    has too many digits, not Python's advice to the server's operator ("use sys.set_int_max_str_digits()")."""
+    body = b'{"amount": %s, "currency": {"iso": "XOF"}, "mode": "m", "customer": {"firstname": "a", "lastname": "b"}}'
+    reply = api.post("/payouts", content=body % (b"9" * digits), headers={"Content-Type": "application/json"})
+
+    assert reply.status_code == 400
+    assert check("create_payout", reply)["errors"] == {"body": ["the number has too many digits (at most 4300)"]}
+    assert "sys" not in reply.text
     assert api.get("/payouts").json()["meta"]["total_count"] == 0
 
 
@@ -284,6 +300,21 @@ def test_one_configured_key_and_no_other() -> None:
         assert "sk_live_only_this_one" not in other.text
         assert "only_this_one" not in repr(server.app)
         assert "only_this_one" not in repr(server.app.options)
+
+
+@pytest.mark.parametrize("key", ["sk_sandbox_abc\n", "sk_live_abc\n", "sk_sandbox_abc\n\n", "sk_sandbox_abc\r\n"])
+def test_a_key_with_a_trailing_newline_is_refused_at_start(key: str) -> None:
+    """`$` matched before a final newline: the key was taken at start, then no request's header could match it
+    (every request was 401). A key read from a file with its newline is refused at once, never shown."""
+    with pytest.raises(ValueError, match="api_key must look like") as caught:
+        MockOptions(api_key=key)
+    assert "abc" not in str(caught.value)
+
+
+def test_the_cli_refuses_a_key_with_a_trailing_newline() -> None:
+    """`FEDAPAY_MOCK_API_KEY="$(cat key.txt)"` drops the newline, `--api-key "$KEY"` from `read` may keep it."""
+    with pytest.raises(ValueError, match="api_key must look like"):
+        options_from(build_parser().parse_args(["--api-key", "sk_sandbox_abc\n"]))
 
 
 def test_bad_options_are_refused_without_showing_secrets() -> None:

@@ -79,7 +79,7 @@ def test_every_control_answers_hostile_json_with_a_4xx_or_a_200(mock: MockServer
                     assert reply.json()["errors"], (method, path, body[:120])
                 seen[reply.status_code] = seen.get(reply.status_code, 0) + 1
                 if method == "POST" and path == "/_mock/faults" and reply.status_code == 200:
-                    client.post("/_mock/reset")
+                    client.post("/_mock/reset", json={})
     assert {400, 422} <= seen.keys()
     mock.reset()
     with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10.0) as api:

@@ -200,7 +200,7 @@ def test_fault_arming_is_validated(mock: MockServer) -> None:
         reply = httpx.post(control, json=payload)
         assert reply.status_code == 422, payload
         assert list(reply.json()["errors"]) == [field]
-    assert httpx.post(control, content=b"{").status_code == 400
+    assert httpx.post(control, content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
     assert httpx.get(control).json() == {"armed": {}}
     with pytest.raises(ValueError, match="refused"):
         mock.arm_fault("create_payout", "bogus")
