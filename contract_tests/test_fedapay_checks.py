@@ -115,3 +115,10 @@ def test_the_start_checks_judge_only_known_states() -> None:
     body = {"payouts": [{"id": 3}, {"id": 4, "scheduled_at": "2030-01-01 10:00:00"}, {"id": 3}, {"id": "5"}]}
     assert start_items(body) == {3: False, 4: True}
     assert start_items([{"id": 7, "scheduled_at": None}]) == {7: False}
+
+
+def test_start_items_of_any_json_type_are_read_without_failing_the_check() -> None:
+    """A negative case's item id may be an object or a list: looking it up raised TypeError (unhashable), and the
+    check was lost as a runtime error for that case (eleventh review)."""
+    body = {"payouts": [{"id": {"x": 1}}, {"id": [1]}, {"id": 5, "scheduled_at": "2030-01-01T00:00:00Z"}, {"id": 6}]}
+    assert start_items(body) == {5: True, 6: False}

@@ -153,8 +153,10 @@ def start_items(body: object) -> dict[int, bool]:
     scheduled: dict[int, bool] = dict.fromkeys(ids, False)
     if isinstance(items, list):
         for item in items:
-            if isinstance(item, dict) and item.get("id") in scheduled and item.get("scheduled_at") is not None:
-                scheduled[item["id"]] = True
+            # An id of any JSON type can come here (negative cases): only an int is looked up (a dict is unhashable).
+            payout_id = item.get("id") if isinstance(item, dict) else None
+            if type(payout_id) is int and payout_id in scheduled and item.get("scheduled_at") is not None:
+                scheduled[payout_id] = True
     return scheduled
 
 
