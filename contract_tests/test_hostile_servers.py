@@ -389,3 +389,26 @@ def test_every_error_the_cap_raises_renders_in_schemathesis_reports(
     assert shown in text, text
     assert canonicalize_error_message(error)
     assert str(error)
+
+
+def refuse_slowly(conn: socket.socket, number: int) -> None:
+    """Answers the first request (is the server there?), then each later one 422 after a pause."""
+    if number > 1:
+        time.sleep(DRIP_PAUSE)
+    body = b'{"message": "no", "errors": {}}'
+    conn.sendall(b"HTTP/1.1 422 Unprocessable\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                 % len(body) + body)
+
+
+def test_a_run_stopped_at_its_time_limit_says_what_it_saw_not_that_an_operation_never_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an early stop the run may not have reached an operation's valid cases: "never answered a 2xx" said
+    more than it knew (eleventh review)."""
+    monkeypatch.setenv("FEDAPAY_CONTRACT_API_KEY", KEY)
+    with raw_server(refuse_slowly) as url:
+        code, out, _ = _run_bounded(["--base-url", url, "--max-examples", "2", "--time-limit", "3"])
+    assert code == EXIT_FAILED, out
+    assert "stopped at its time limit of 3 s" in out
+    assert "never answered a 2xx" not in out
+    assert "no 2xx among the cases run before the time limit: " in out
