@@ -151,7 +151,7 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
     except BulkExtraMissing as missing:
         err.line(f"fedapay-payouts: {missing}")
         return 2
-    from .engine import Aborted, BulkOptions, pay_file_async
+    from .engine import Aborted, BulkOptions, Interruption, pay_file_async
 
     options = BulkOptions(
         journal=args.journal, dry_run=args.dry_run, mode=args.mode, currency=args.currency,
@@ -160,17 +160,19 @@ def _main(argv: list[str] | None, out: _Safe, err: _Safe, err_stream: TextIO) ->
         batch=args.batch or "", send_late=args.send_late, adopt_existing=args.adopt_existing,
     )
     progress = None if args.dry_run else for_terminal(err_stream)
+    interruption = Interruption()
     try:
-        result = asyncio.run(pay_file_async(args.file, options, progress=progress))
-    except KeyboardInterrupt as exc:
+        result = asyncio.run(pay_file_async(args.file, options, progress=progress, interruption=interruption))
+    except KeyboardInterrupt:
         # The run's tasks were cancelled and awaited, its journal closed with every state committed: rows whose
         # request was in flight are `creating` / `starting`, which the next run resolves before sending anything.
         if isinstance(progress, RichProgress):
             progress.close()
             progress = None
         _print_journal_state(args, options, out)
-        for note in getattr(exc, "__notes__", ()):  # the report that could not be written
-            err.line(f"error: {note}")
+        if interruption.report_error is not None:  # after the summary, as a run that ended says it
+            err.line(f"error: {interruption.report_error}; the run itself is as summarized above (re-run the same"
+                     " command with another --report to write it: nothing is paid twice)")
         err.line("interrupted: re-run the same command to resume")
         return EXIT_INTERRUPTED
     except BulkError as exc:

@@ -130,6 +130,14 @@ class BulkResult:
                 and self.summary is not None and self.summary.complete)
 
 
+@dataclass(slots=True)
+class Interruption:
+    """What a run stopped by Ctrl-C could not do, for its caller to say after the summary: `asyncio.run` answers
+    Ctrl-C with a KeyboardInterrupt of its own, so nothing attached to the cancelled run's exception reaches it."""
+
+    report_error: str | None = None  # why --report could not be written
+
+
 class Aborted(Exception):
     """The server refused the key or the account (401/403): no other row can succeed; stop."""
 
@@ -339,6 +347,7 @@ class Run:
         self.bound: str | None = None  # how the journal is bound to this run's target (`check_target`)
         self.started_late = 0  # scheduled payouts started now, their time having passed (`_item`)
         self.gone = 0  # payouts of the journal FedaPay no longer has (404): rows left as `conflict`
+        self.found_again = 0  # payouts an earlier run got a 404 for, shown again now: their rows followed again
 
     # -- the target ----------------------------------------------------------------------------
     @property
@@ -559,12 +568,50 @@ class Run:
         nothing here says the row is unpaid, so it is never created again on its own: `conflict`, final, for a
         person to check (a payout really deleted is paid again on purpose, in a file of its own with --batch)."""
         self.gone += 1
-        self.journal.record(row, "conflict", error=(
+        self.journal.record(row, "conflict", gone=True, error=(
             f"payout {payout_id} no longer exists at FedaPay ({self.target} answers 404 for it): it was deleted"
-            " there, or FEDAPAY_API_KEY is another account's. This row is not paid again by re-running. Check it"
-            " in FedaPay's dashboard; if it was deleted and the row is still to be paid, put the row in a file of"
-            " its own and pay that file with --batch LABEL"
+            " there, or FEDAPAY_API_KEY is another account's. This row is not paid again by re-running: each run"
+            f" asks FedaPay for payout {payout_id} again, and follows it if it is shown again (nothing is created)."
+            " Check it in FedaPay's dashboard; if it was deleted and the row is still to be paid, put the row in a"
+            " file of its own and pay that file with --batch LABEL"
         ))
+
+    async def recheck_gone(self) -> None:
+        """Ask again for each payout an earlier run got a 404 for (`_gone`): a 404 may have been a passing one (another
+        account's key, a proxy), and only the payout's own reply can tell. Shown again, and still this row's payment
+        (`_differences`), its row goes on from what FedaPay shows (started if pending, followed otherwise); a 404
+        again, or any other answer, leaves it a conflict, asked again next run. Nothing is ever created for them."""
+        rows = list(self.journal.rows(["conflict"], gone_only=True))
+        for index in range(0, len(rows), 256):
+            await asyncio.gather(*(self._bounded(self._recheck(row)) for row in rows[index : index + 256]))
+        if self.found_again:
+            self.notes.append(
+                f"{self.found_again} payout(s) FedaPay had answered 404 for in an earlier run were found again: their"
+                " rows go on (started if pending, followed otherwise), none was created again"
+            )
+
+    async def _recheck(self, row: JournalRow) -> None:
+        payout_id = row.payout_id
+        assert payout_id is not None
+        try:
+            payout = await self._call(functools.partial(
+                self.client.payouts.retrieve, payout_id, extra_query={"include": "customer"}
+            ))
+        except APIError:  # 404 again, or no answer: a conflict still, asked again next run
+            return
+        reference = _field(payout.merchant_reference)
+        differences = ([] if reference == row.reference else [f"reference {shown(repr(reference))}"]) + _differences(
+            payout, row)
+        if differences:  # another payment under that id (another account's key): never this row's
+            self.journal.record(row.row, "conflict", gone=True, error=(
+                f"payout {payout_id} answered 404 in an earlier run, and {self.target} now shows another payment"
+                f" under that id ({'; '.join(differences)}): FEDAPAY_API_KEY may be another account's. This row is"
+                " not paid again by re-running; each run asks for it again. Check it in FedaPay's dashboard"
+            ))
+            return
+        self.found_again += 1
+        outcome = _outcome(payout)
+        self.journal.record(row.row, "created" if outcome["status"] == "pending" else "started", **outcome)
 
     async def reconcile_starting(self) -> None:
         rows = [(r.row, r.payout_id) for r in self.journal.rows(["starting"]) if r.payout_id is not None]
@@ -737,8 +784,9 @@ class Run:
             note = (f"scheduled time {wire(when)} had passed (or was under {SCHEDULE_MARGIN:g} s away) when it was"
                     " started: sent now")
             late[row.row] = note
-            # Still `starting`: the start about to be sent may be in flight until its reply is recorded.
-            self.journal.record(row.row, "starting", error=note)
+            # Still `starting`: the start about to be sent may be in flight until its reply is recorded. The note
+            # has a column of its own: every later reply about the payout (a poll, a check) keeps it.
+            self.journal.record(row.row, "starting", late=note)
             return row.payout_id
         return StartItem(id=row.payout_id, scheduled_at=wire(when))
 
@@ -817,8 +865,7 @@ class Run:
                     outcome = _outcome(payout)
                     number = by_id[payout.id].row
                     if number in late:
-                        self.started_late += 1
-                        outcome["error"] = outcome["error"] or late[number]  # in the report: sent now, not at its time
+                        self.started_late += 1  # its `late` note, written before the start, says so in the report
                     updates.append({"row": number, "state": "started", **outcome})
             self.journal.record_many(updates)
             self.progress.advance(len(by_id))
@@ -893,14 +940,15 @@ class Run:
 
 async def pay_file_async(
     path: Path, options: BulkOptions, client: AsyncFedaPay | None = None, progress: Progress | None = None,
-    **client_options: Any,
+    interruption: Interruption | None = None, **client_options: Any,
 ) -> BulkResult:
     """Check the file, then (unless a dry run) pay it with `client` (default: `AsyncFedaPay(**client_options)`,
     configured from the environment, made only once the file is valid). Raises `InvalidArgumentError` (an
     option), `BulkError` (nothing was sent) or `Aborted` (the key or account was refused before anything was
     sent); otherwise returns the result (`aborted` set if they were refused after something may have been,
     `stopped` if any other error stopped the run once payouts may exist: never raised then, so no caller reads
-    it as "nothing was sent"; `report_error` if the report could not be written)."""
+    it as "nothing was sent"; `report_error` if the report could not be written). Stopped by Ctrl-C, it writes the
+    report so far and re-raises; why that report could not be written, if so, goes to `interruption`."""
     progress = progress or SilentProgress()
     check_options(options)
     defaults = Defaults(options.mode, options.currency.upper(), options.schedule_at, options.country)
@@ -918,7 +966,7 @@ async def pay_file_async(
     if lock is not None:
         lock.acquire()  # one run per journal: a second one is refused here, before reading anything
     try:
-        return await _pay(path, journal_path, defaults, options, client, progress, client_options, lock)
+        return await _pay(path, journal_path, defaults, options, client, progress, client_options, lock, interruption)
     finally:
         if lock is not None:
             lock.release()
@@ -927,6 +975,7 @@ async def pay_file_async(
 async def _pay(
     path: Path, journal_path: Path | None, defaults: Defaults, options: BulkOptions, client: AsyncFedaPay | None,
     progress: Progress, client_options: dict[str, Any], lock: JournalLock | None = None,
+    interruption: Interruption | None = None,
 ) -> BulkResult:
     prepared = prepare(
         path, defaults, journal_path=journal_path, dry_run=options.dry_run,
@@ -952,6 +1001,8 @@ async def _pay(
             journal.adopt_existing()  # the operator's word for this journal, kept until its look-up is done
         reporting = False  # a run stopped before paying (a refusal, an error: exit 2) writes no report; Ctrl-C does
         try:
+            # First, the payouts an earlier run got a 404 for (never one this run did: a 404 is asked again next run).
+            await run.recheck_gone()
             if journal.lookup_pending or journal.count("creating"):
                 found = await run.look_up()
                 if found:
@@ -971,7 +1022,9 @@ async def _pay(
             reporting = True
             report_failure = _finish(result, run, journal, options, reporting)
             if report_failure is not None:
-                exc.add_note(report_failure)  # the command says it after the summary (`cli.py`)
+                exc.add_note(report_failure)  # for a caller awaiting this coroutine itself
+                if interruption is not None:
+                    interruption.report_error = report_failure  # the command says it after the summary (`cli.py`)
             raise
         except Exception as exc:
             # Any other error once paying began (a bug, a disk error, a refusal the run did not expect): never
@@ -1010,7 +1063,8 @@ def _finish(result: BulkResult, run: Run, journal: Journal, options: BulkOptions
     if run.gone:
         result.notes.append(
             f"{run.gone} payout(s) of this journal no longer exist at FedaPay (404): their rows are left as conflicts"
-            " and are not paid again by re-running; see the report's error column"
+            " and are not paid again by re-running (each run asks for those payouts again, and follows any FedaPay"
+            " shows again); see the report's error column"
         )
     if run.throttle.pauses:
         result.notes.append(f"rate limited {run.throttle.pauses} time(s): the run slowed down")
@@ -1043,9 +1097,12 @@ def journal_for(path: Path, options: BulkOptions) -> Path | None:
     return None if options.dry_run else options.journal or default_journal(path, options.batch)
 
 
-def pay_file(path: Path, options: BulkOptions, progress: Progress | None = None, **client_options: Any) -> BulkResult:
+def pay_file(
+    path: Path, options: BulkOptions, progress: Progress | None = None, interruption: Interruption | None = None,
+    **client_options: Any,
+) -> BulkResult:
     """The synchronous form of `pay_file_async` (its own event loop; `client_options` go to `AsyncFedaPay`)."""
-    return asyncio.run(pay_file_async(path, options, None, progress, **client_options))
+    return asyncio.run(pay_file_async(path, options, None, progress, interruption, **client_options))
 
 
-__all__ = ["Aborted", "BulkError", "BulkOptions", "BulkResult", "pay_file", "pay_file_async"]
+__all__ = ["Aborted", "BulkError", "BulkOptions", "BulkResult", "Interruption", "pay_file", "pay_file_async"]

@@ -8,6 +8,12 @@ up by its merchant reference before anything else), `created` (payout id known, 
 FedaPay refused to start it, its reason in `error`: a re-run tries again), `started` (FedaPay has it:
 started, scheduled, sent or failed, in `status`), `conflict` (needs a person: see `error`).
 
+Two notes live beside `error`, which each reply rewrites: `late`, why a scheduled payout was sent now
+rather than at its time (written before its start; kept through every later reply, cleared only when the
+start is proven not to have happened, the row back to `created` or earlier), and `gone`, set on a `conflict`
+whose payout FedaPay answered 404 for (each run asks for it again: `engine.py`). Journals written before
+them get both columns when opened (`Journal._migrate`), their notes moved from `error`.
+
 Each state change is committed before the request it announces is sent (`creating`, `starting`) or
 right after its reply (`created`, `started`), in WAL mode: a `kill -9` loses nothing committed. With
 `synchronous=NORMAL` a power cut may lose the last commits: the run then redoes work, which the
@@ -71,7 +77,9 @@ CREATE TABLE IF NOT EXISTS rows (
     status TEXT,
     error TEXT,
     fees INTEGER,
-    amount_debited INTEGER
+    amount_debited INTEGER,
+    late TEXT,
+    gone INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS problems (row INTEGER, field TEXT, message TEXT, warning INTEGER);
 """
@@ -85,6 +93,11 @@ TARGET_ANSWERED = "answered"  # `target_use`: a request to the journal's target 
 TARGET_PAYOUTS = "payouts"  # a create was sent there through the journal (or one of its payouts adopted)
 # States of a row for which a payout may exist (`refused`: FedaPay refused its create, nothing exists).
 SENT_STATES = ("creating", "created", "starting", "started", "start_refused", "conflict")
+# States proving a row's payout was not started (never, or not yet): a `late` note no longer holds for them.
+NOT_STARTED = ("validated", "refused", "creating", "created", "start_refused")
+# What a journal of an earlier version wrote into `error` for the notes that now have columns of their own.
+LATE_ERROR = "scheduled time % sent now"
+GONE_ERROR = "payout % no longer exists at FedaPay (%"
 GENERATION_COMMITS = 1000  # commits between checkpoints (SQLite's own automatic checkpoints are off)
 
 
@@ -318,6 +331,27 @@ class Journal:
         self._token = secrets.token_hex(8)
         self._generation = 0
         self._commits = 0
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Give a journal written before the `late` and `gone` columns both, its notes moved out of `error` (where a
+        later reply would erase the late one, and the 404 one could not be told from other conflicts)."""
+        columns = {str(column[1]) for column in self.db.execute("PRAGMA table_info(rows)")}
+        if {"late", "gone"} <= columns:
+            return
+        with self._transaction():
+            if "late" not in columns:
+                self.db.execute("ALTER TABLE rows ADD COLUMN late TEXT")
+                self.db.execute(
+                    "UPDATE rows SET late = error, error = NULL WHERE state IN ('starting', 'started')"
+                    " AND error LIKE ?", (LATE_ERROR,),
+                )
+            if "gone" not in columns:
+                self.db.execute("ALTER TABLE rows ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
+                self.db.execute(
+                    "UPDATE rows SET gone = 1 WHERE state = 'conflict' AND payout_id IS NOT NULL AND error LIKE ?",
+                    (GONE_ERROR,),
+                )
 
     def begin_run(self) -> None:
         """Mark the journal in use and start a generation; a lost WAL of an unclean run asks for a look-up."""
@@ -451,11 +485,15 @@ class Journal:
         (n,) = self.db.execute("SELECT count(*) FROM rows").fetchone()
         return int(n)
 
-    def rows(self, states: Iterable[str], *, chunk: int = 256, unfinished_only: bool = False) -> Iterator[JournalRow]:
-        """Rows in `states`, by row number, read `chunk` at a time (never the whole file)."""
+    def rows(
+        self, states: Iterable[str], *, chunk: int = 256, unfinished_only: bool = False, gone_only: bool = False
+    ) -> Iterator[JournalRow]:
+        """Rows in `states`, by row number, read `chunk` at a time (never the whole file); `gone_only`: those whose
+        payout FedaPay answered 404 for (see the module docstring)."""
         wanted = tuple(states)
         marks = ",".join("?" * len(wanted))
         extra = " AND (status IS NULL OR status NOT IN ('sent', 'failed'))" if unfinished_only else ""
+        extra += " AND gone = 1 AND payout_id IS NOT NULL" if gone_only else ""
         last = 0
         while True:
             batch = self.db.execute(
@@ -492,19 +530,26 @@ class Journal:
         return str(found)
 
     def set_state(self, rows: Iterable[int], state: str, *, error: str | None = None) -> None:
+        """Each of `rows` in `state`, with `error` (the late note kept unless `state` proves it void; `gone` unset)."""
+        late = state not in NOT_STARTED
         with self._transaction():
             self.db.executemany(
-                "UPDATE rows SET state = ?, error = ? WHERE row = ?", [(state, error, row) for row in rows]
+                "UPDATE rows SET state = ?, error = ?, late = CASE WHEN ? THEN late END, gone = 0 WHERE row = ?",
+                [(state, error, late, row) for row in rows],
             )
 
     def record(
         self, row: int, state: str, *, payout_id: int | None = None, status: str | None = None,
         error: str | None = None, fees: int | None = None, amount_debited: int | None = None,
+        late: str | None = None, gone: bool = False,
     ) -> None:
+        """A reply about `row`: its state, FedaPay's fields (kept when not given), `error` (replaced), `late` (kept
+        when not given, unless `state` proves the start did not happen) and `gone` (set only when given)."""
         self.db.execute(
             "UPDATE rows SET state = ?, payout_id = coalesce(?, payout_id), status = coalesce(?, status), error = ?,"
-            " fees = coalesce(?, fees), amount_debited = coalesce(?, amount_debited) WHERE row = ?",
-            (state, payout_id, status, error, fees, amount_debited, row),
+            " fees = coalesce(?, fees), amount_debited = coalesce(?, amount_debited),"
+            " late = CASE WHEN ? THEN coalesce(?, late) END, gone = ? WHERE row = ?",
+            (state, payout_id, status, error, fees, amount_debited, state not in NOT_STARTED, late, gone, row),
         )
         self._wrote()
 

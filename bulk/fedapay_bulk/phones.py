@@ -2,18 +2,24 @@
 
 What FedaPay's own examples use must pass (`+22997808080`: Benin's 8-digit numbers, as well as the
 10-digit ones of its 2024 plan); what cannot be a number is refused. A carrier's numbering plan is not
-second-guessed: a number only has to be *possible* (its length fits its country), not assigned.
+second-guessed where a length alone says "one number": in a country whose numbers all have one length
+(Togo's 8 digits, Senegal's 9), a number only has to be *possible* (that length), not *valid* (in a range
+the installed metadata knows is assigned): a range opened after that metadata was published still pays.
 
 `phonenumbers` reads more than digits: letters as keypad digits (`+229 97 8O 8O 8O` is +22997868686),
 `ext.`, `#` or `;ext=` as an extension it drops, `*` as nothing. Each of those would pay another number
-than the one written, so a cell may hold only digits, spaces and `+ - . ( )` (and a leading `tel:`).
+than the one written, so a cell may hold only digits, spaces and `+ - . ( )` (and a leading `tel:`). The
+`+` comes first, or inside a leading bracket: `(+228) 90 12 34 56` writes the dialling code in brackets.
 
 It also joins every digit it keeps: a cell holding two numbers becomes one number that is neither
-(`+229 97808092 / 93`, "or ...93", is +2299780809293, a valid length in Benin's 10-digit plan: another
+(`+229 97808092 / 93`, "or ...93", is +2299780809293, a possible length in Benin's 10-digit plan: another
 wallet). So one number per cell: `/` (which lists alternatives) is refused, and so is a run of 8 or more
 digits followed by more digits, whatever separates them (`97808092-93`, `97808092 93`, `97808092 (93)`):
 no way of writing one number breaks it after 8 digits or more, while grouping (`01 97 80 80 80`,
-`+229 0197808080`, `(229) 97-80-80-80`) never does.
+`+229 0197808080`, `(229) 97-80-80-80`) never does. Grouping hides the break (`97 80 80 92 - 93`), so
+where numbers have several lengths (Benin's 8 and 10 digits, Guinea's 8 and 9), a possible length no
+longer proves one number: there the number must be *valid* for `phonenumbers` (+2299780809293 is not:
+every number of Benin's 10-digit plan starts with 01), Benin's legacy 8-digit numbers aside.
 """
 
 from __future__ import annotations
@@ -52,30 +58,63 @@ def parse_phone(text: str, country: str | None) -> tuple[str, str]:
     if not raw:
         raise PhoneError("is empty")
     _only_digits(raw)
-    raw = raw.translate(SPACES)  # a French spreadsheet groups digits with (narrow) no-break spaces
+    cell = raw  # as written, for the messages
+    raw = _international_first(raw.translate(SPACES))  # a French spreadsheet groups digits with no-break spaces
     region = country.upper() if country else None
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
     if not raw.startswith("+") and region is None:
-        raise PhoneError(f"{raw!r} has no +country code and the row has no country")
+        raise PhoneError(f"{cell!r} has no +country code and the row has no country")
     try:
         number = phonenumbers.parse(raw, None if raw.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:
-        raise PhoneError(f"{raw!r} is not a phone number ({exc._msg})") from None
+        raise PhoneError(f"{cell!r} is not a phone number ({exc._msg})") from None
     found = phonenumbers.region_code_for_number(number)
     if not found or found == "ZZ":
-        raise PhoneError(f"{raw!r} has no known country calling code")
+        raise PhoneError(f"{cell!r} has no known country calling code")
     if region is not None and found != region and region in phonenumbers.SUPPORTED_REGIONS:
         # +1 and +7 are shared by several countries: the calling code must match, not the region.
         if phonenumbers.country_code_for_region(region) != number.country_code:
-            raise PhoneError(f"{raw!r} is a number of {found}, but the row's country is {region}")
+            raise PhoneError(f"{cell!r} is a number of {found}, but the row's country is {region}")
         found = region
     national = phonenumbers.national_significant_number(number)
+    legacy = LEGACY_LENGTHS.get(found, frozenset())
     reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason not in POSSIBLE and len(national) not in LEGACY_LENGTHS.get(found, frozenset()):
-        raise PhoneError(f"{raw!r} has {len(national)} digits after +{number.country_code}: not a number of {found}")
+    if reason not in POSSIBLE and len(national) not in legacy:
+        raise PhoneError(f"{cell!r} has {len(national)} digits after +{number.country_code}: not a number of {found}")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(national) not in legacy and len(_lengths(found) | legacy) > 1 and not phonenumbers.is_valid_number(number):
+        raise PhoneError(
+            f"{cell!r} is {e164}, not a valid number of {found} (its numbers have several lengths, so its length"
+            " alone does not make it one number): two numbers in one cell, or a digit too many or too few?"
+            " Keep one number"
+        )
     return e164, found.lower()
+
+
+def _lengths(region: str) -> frozenset[int]:
+    """Every national length the metadata calls possible in `region` (local-only ones too)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return frozenset()
+    desc = metadata.general_desc
+    return frozenset(desc.possible_length or ()) | frozenset(desc.possible_length_local_only or ())
+
+
+def _leading_plus(raw: str) -> int | None:
+    """Where the cell's international `+` is: first, or after leading brackets and spaces (`(+228) 90...`)."""
+    index = len(raw) - len(raw.lstrip("( \u00a0\u202f"))
+    return index if raw[index : index + 1] == "+" else None
+
+
+def _international_first(raw: str) -> str:
+    """The cell with its international prefix first, as `phonenumbers` and the checks above read it: `00` is `+`,
+    and a `+` (or `00`) inside a leading bracket comes out of it (`(+228) 90 12 34 56` is `+(228) 90 12 34 56`)."""
+    body = raw.lstrip("( ")
+    opening = raw[: len(raw) - len(body)]
+    if body.startswith("+"):
+        return "+" + opening + body[1:]
+    if body.startswith("00"):
+        return "+" + opening + body[2:]
+    return raw
 
 
 def _only_digits(raw: str) -> None:
@@ -92,12 +131,13 @@ def _only_digits(raw: str) -> None:
             f"{raw!r} contains {' '.join(repr(ch) for ch in listed)}: one number per cell (its digits would be joined"
             " into one number, another wallet than either); keep one number"
         )
-    after_plus = raw[1:] if raw.startswith("+") else raw
+    plus = _leading_plus(raw)
+    after_plus = raw if plus is None else raw[:plus] + raw[plus + 1 :]
     other = sorted({ch for ch in after_plus if not ch.isdecimal() and ch not in SEPARATORS})
     if other:
         shown_chars = " ".join(repr(ch) for ch in other)
         raise PhoneError(f"{raw!r} contains {shown_chars}: a phone number is digits, spaces and + - . ( ) only"
-                         " (a leading + only)")
+                         " (one + only, first or in a leading bracket)")
     runs = DIGIT_RUNS.findall(raw)
     for index, run in enumerate(runs[:-1]):
         if len(run) >= WHOLE:

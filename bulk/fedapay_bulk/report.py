@@ -155,13 +155,14 @@ def write_report(journal: Journal, path: Path) -> None:
             writer = csv.writer(out)
             writer.writerow(REPORT_COLUMNS)
             lines = journal.db.execute(
-                "SELECT row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error"
+                "SELECT row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error, late"
                 " FROM rows ORDER BY row"
             )
-            for row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error in lines:
+            for row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error, late in lines:
+                said = "; ".join(note for note in (error, late) if note)  # FedaPay's error, then why it was sent now
                 writer.writerow([
                     row, _safe(beneficiary), phone, amount, currency, payout_id or "", _safe(reference),
-                    _safe(_status(state, status)), _safe(error or ""),
+                    _safe(_status(state, status)), _safe(said),
                 ])
         os.replace(temporary, path)
     except BaseException:

@@ -240,3 +240,59 @@ def test_a_file_with_letters_in_phone_numbers_sends_nothing_and_names_the_rows(
 def test_the_currency_list_is_the_specs() -> None:
     spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
     assert set(spec["components"]["schemas"]["CurrencyInput"]["properties"]["iso"]["enum"]) == SPEC_CURRENCIES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Grouping hides the break after the first number: each would be +2299780809293, possible (10 digits) in
+        # Benin's plan but no number of it (every 10-digit number there starts with 01): another wallet.
+        "97 80 80 92 - 93", "+229 97 80 80 92 - 93", "+229 97 80 80 92 (93)", "97.80.80.92 - 93", "9780 8092 93",
+    ],
+)
+def test_a_grouped_cell_holding_two_numbers_is_refused_where_numbers_have_several_lengths(text: str) -> None:
+    with pytest.raises(PhoneError) as caught:
+        parse_phone(text, "bj")
+    assert f"{text!r} is +2299780809293, not a valid number of BJ" in str(caught.value)
+    assert "Keep one number" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        # Numbers phonenumbers calls valid, and Benin's legacy 8-digit ones, grouped any usual way, still pass.
+        ("01 97 80 80 80", "bj", ("+2290197808080", "bj")),
+        ("+229 01978 08080", None, ("+2290197808080", "bj")),
+        ("00 229 97 80 80 80", None, ("+22997808080", "bj")),
+        ("97 80 80 80", "bj", ("+22997808080", "bj")),
+        ("620 12 34 56", "gn", ("+224620123456", "gn")),
+        # One length only (Senegal's 9 digits): possible is enough, a range the metadata does not know still pays.
+        ("+221 33 123 45 67", None, ("+221331234567", "sn")),
+    ],
+)
+def test_grouped_numbers_of_one_number_still_pass(text: str, country: str | None, expected: tuple[str, str]) -> None:
+    assert parse_phone(text, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("(+228) 90 12 34 56", None, ("+22890123456", "tg")),
+        ("(+228) 90 12 34 56", "tg", ("+22890123456", "tg")),
+        ("(+229) 01 97 80 80 80", "bj", ("+2290197808080", "bj")),
+        ("(+225) 0707070707", None, ("+2250707070707", "ci")),
+        ("(+229)97808080", None, ("+22997808080", "bj")),
+        ("( +225 ) 07 07 07 07 07", None, ("+2250707070707", "ci")),
+        ("(00228) 90 12 34 56", None, ("+22890123456", "tg")),
+        ("tel:(+228) 90 12 34 56", None, ("+22890123456", "tg")),
+    ],
+)
+def test_the_dialling_code_in_brackets_is_read(text: str, country: str | None, expected: tuple[str, str]) -> None:
+    assert parse_phone(text, country) == expected
+
+
+@pytest.mark.parametrize("text", ["(228) +90 12 34 56", "90 (+228) 12 34 56", "(+228) +90 12 34 56"])
+def test_a_plus_anywhere_but_first_or_in_the_leading_bracket_is_refused(text: str) -> None:
+    with pytest.raises(PhoneError) as caught:
+        parse_phone(text, "tg")
+    assert "contains '+'" in str(caught.value)

@@ -100,3 +100,31 @@ def test_ctrl_c_before_any_create_still_writes_the_report_and_the_summary(
     with report.open(encoding="utf-8") as handle:
         assert len(handle.readlines()) == rows + 1  # the report so far, one line per row
     assert fedapay_mock.stats()["created"] == (rows if phase == "checking starts" else 0)
+
+
+def test_ctrl_c_says_when_the_report_could_not_be_written(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payroll = str(write_csv(tmp_path / "p.csv", payroll_rows(3)))
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    report = folder / "r.csv"
+    fedapay_mock.arm_fault("start_payouts", "delay_before_reply", times=1, delay=20)
+
+    def start_sent_and_folder_gone(stats: dict[str, Any]) -> bool:
+        if not stats["requests"].get("start_payouts"):
+            return False
+        folder.rmdir()
+        folder.write_text("now a file: the report cannot go in it\n")
+        return True
+
+    code, out, err = interrupt_when(fedapay_mock, [payroll, "--report", str(report)], start_sent_and_folder_gone)
+    assert code == 130, out + err
+    assert "Traceback" not in err
+    assert "summary:\n  rows: 3\n" in out
+    *_, said, last = err.splitlines()
+    assert said.startswith(f"error: --report {report} could not be written: ")
+    assert said.endswith("; the run itself is as summarized above (re-run the same command with another --report to"
+                         " write it: nothing is paid twice)")
+    assert last == "interrupted: re-run the same command to resume"
+    assert not report.exists()

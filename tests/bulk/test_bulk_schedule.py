@@ -107,10 +107,10 @@ def test_a_schedule_sent_now_stays_starting_while_its_start_is_in_flight(
             assert not running.done()
             time.sleep(0.01)
         with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
-            state, error = db.execute("SELECT state, error FROM rows").fetchone()
+            state, late = db.execute("SELECT state, late FROM rows").fetchone()  # the note's own column
         result = running.result(timeout=30)
     assert state == "starting"  # a start possibly in flight: a crash now makes the next run check, not start blind
-    assert "sent now" in error
+    assert "sent now" in late
     assert result.complete
     assert fedapay_mock.stats()["started"] == 1
 
