@@ -2,7 +2,8 @@
 
 FedaPay's create page documents the customer's number "without national prefix" beside its `country`,
 its start page shows `+22997808080`: one wallet is written both ways. A wallet is therefore the country
-(lower case) and the national number: the country's dialling code is dropped when the number carries it.
+(lower case) and the national number: the country's dialling code is dropped when the number carries it, and
+Benin's 10-digit form (`01` before the 8 digits, since November 2024) names the same wallet as the 8 digits.
 A number that carries the dialling code of one of FedaPay's countries names that country's wallet whatever
 `country` says (`+22997808080` labelled `tg` is Benin's `97808080`): an international number names its
 country itself (as libphonenumber reads `+` and `00` numbers), and FedaPay's references say nothing of
@@ -57,5 +58,12 @@ def _national(number: str, country: str | None) -> Wallet:
         digits, minimum = number, NATIONAL_DIGITS
     for code, owner in _BY_CODE:
         if digits.startswith(code) and len(digits) - len(code) >= minimum:
-            return owner, digits[len(code) :]
-    return country, number[1:] if number.startswith("+") else number
+            return owner, _plan(owner, digits[len(code) :])
+    return country, _plan(country, number[1:] if number.startswith("+") else number)
+
+
+def _plan(country: str, national: str) -> str:
+    """Benin's 10-digit plan (since November 2024) is `01` and the 8 digits of the same wallet: one wallet."""
+    if country == "bj" and len(national) == 10 and national.startswith("01"):
+        return national[2:]
+    return national

@@ -98,6 +98,7 @@ from ._slots import (
     SyncTurns,
     async_transport,
     sync_transport,
+    track,
 )
 from ._version import user_agent
 
@@ -398,6 +399,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
                 raise proxy_problem(problem) from None
             if self._slotted:  # httpx's own transport (env proxies stay as its mounts) gives way to the places
                 self._http._transport = self._slot_transport(verify)
+            if isinstance(self._http, httpx.Client):
+                track(self._http)  # its proxy mounts' connections are not shared with a forked child
             # A bearer-token API needs no cookies: our own pool neither sends nor keeps them. httpx
             # would otherwise copy every reply's request into a urllib request for its cookie jar,
             # about a tenth of the client's own time per call (`_NoCookies`).

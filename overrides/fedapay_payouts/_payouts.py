@@ -351,6 +351,9 @@ class SpecCall(Call[Any]):
         except APIResponseValidationError:
             return checked
 
+    def stale_after(self, seconds: float) -> str | None:
+        return None if self.checker is None else self.checker.stale_after(seconds)
+
     def outcome_unknown(self, cause: APIError) -> PayoutOutcomeUnknownError:
         key = self.request.headers.get("Idempotency-Key")
         check = (

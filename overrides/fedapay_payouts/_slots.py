@@ -300,6 +300,14 @@ def async_transport(turns: AsyncTurns, verify: ssl.SSLContext) -> AsyncSlotTrans
 # own. An `http_client` you pass in is yours to handle; an event loop does not survive a fork.
 _SYNC_TURNS: weakref.WeakSet[SyncTurns] = weakref.WeakSet()
 _SLOT_TRANSPORTS: weakref.WeakSet[SlotTransport] = weakref.WeakSet()
+# The sync clients' own httpx clients: a proxy the environment names is one of their mounts, with a pool of its
+# own that carries every request through that proxy (the places never see them).
+_OWN_CLIENTS: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
+
+
+def track(http: httpx.Client) -> None:
+    """A pool of ours (`FedaPay`'s own httpx client): its proxy mounts' connections are forgotten after a fork."""
+    _OWN_CLIENTS.add(http)
 
 
 def _after_fork() -> None:
@@ -307,6 +315,19 @@ def _after_fork() -> None:
         turns.forget()
     for transport in list(_SLOT_TRANSPORTS):
         transport.forget()
+    for http in list(_OWN_CLIENTS):
+        for mount in http._mounts.values():
+            _forget_pool(getattr(mount, "_pool", None))
+
+
+def _forget_pool(pool: object) -> None:
+    """An httpcore 1.0 pool's connections and queue forgotten (not closed: the parent's), with a new lock."""
+    if isinstance(getattr(pool, "_connections", None), list) and isinstance(getattr(pool, "_requests", None), list):
+        pool._connections = []  # type: ignore[attr-defined]
+        pool._requests = []  # type: ignore[attr-defined]
+        lock = getattr(pool, "_optional_thread_lock", None)
+        if lock is not None:
+            pool._optional_thread_lock = type(lock)()  # type: ignore[attr-defined]
 
 
 if hasattr(os, "register_at_fork"):

@@ -2,7 +2,8 @@
 
 A wallet is a country and a national number: FedaPay's create page writes the customer's number "without
 national prefix" beside its `country`, its start page writes `+22997808080`, and both name Benin's wallet
-`97808080`. A number carrying the dialling code of one of FedaPay's countries names that country whatever
+`97808080` (and `0197808080`: Benin's 10-digit plan prefixes `01` to the same wallet). A number carrying the
+dialling code of one of FedaPay's countries names that country whatever
 `country` says. The same rule as the mock's (`fedapay_mock/wallets.py`: the two packages do not import each
 other); the table is FedaPay's countries (docs/fedapay-wire.md).
 """
@@ -41,5 +42,14 @@ def wallet_of(phone: object, country: object = None) -> Wallet | None:
         minimum = NATIONAL_DIGITS
     for owner, code in DIALLING_CODES.items():
         if digits.startswith(code) and len(digits) - len(code) >= minimum:
-            return owner, digits[len(code) :]
-    return (country.lower() if isinstance(country, str) else ""), digits
+            return owner, _national(owner, digits[len(code) :])
+    owner = country.lower() if isinstance(country, str) else ""
+    return owner, _national(owner, digits)
+
+
+def _national(country: str, digits: str) -> str:
+    """Benin's 10-digit plan (since November 2024) is `01` and the 8 digits of the same wallet: one wallet, written
+    either way (FedaPay may store or return either)."""
+    if country == "bj" and len(digits) == 10 and digits.startswith("01"):
+        return digits[2:]
+    return digits

@@ -101,6 +101,8 @@ def test_a_create_reply_that_matches_is_success() -> None:
     {"number": "97808080", "country": "bj"}, {"number": "+22997808080", "country": "bj"},
     {"number": "0022997808080", "country": "BJ"}, {"number": "22997808080", "country": "bj"},
     {"number": "97 80 80 80", "country": "bj"}, {"number": "97808080"}, "+22997808080",
+    # Benin's 10-digit plan (November 2024): 01 before the same 8 digits, one wallet (a create refused it).
+    "+2290197808080", {"number": "0197808080", "country": "BJ"}, {"number": "+229 01 97 80 80 80", "country": "bj"},
 ])
 def test_a_create_reply_stating_the_same_currency_and_customer_tidied_is_success(number: object) -> None:
     # A server may tidy what it stores (case, spaces, the number with or without Benin's dialling code): still

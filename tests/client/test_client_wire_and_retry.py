@@ -297,7 +297,9 @@ def test_a_retry_after_date_without_a_zone_is_gmt_on_a_machine_in_any_zone(
     lambda p, at: p.schedule(7, at),
     lambda p, at: p.start([{"id": 7, "scheduled_at": at}]),
     lambda p, at: p.update(7, scheduled_at=at),
-], ids=["schedule", "start", "update"])
+    lambda p, at: p.call("start_payouts", body={"payouts": [{"id": 7, "scheduled_at": at}]}),
+    lambda p, at: p.call("update_payout", id=7, scheduled_at=at),
+], ids=["schedule", "start", "update", "call start", "call update"])
 def test_a_schedule_a_rate_limit_wait_would_pass_is_not_sent_again(operation: Callable[[Any, Any], Any]) -> None:
     """A 429 asking 30 s for a start scheduled 20 s ahead: sent again after the wait, it asked for a time already
     past (FedaPay refuses it or starts the payout at once). The 429 is raised instead, saying why; nothing else

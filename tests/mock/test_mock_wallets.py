@@ -13,7 +13,11 @@ from fedapay_mock.wallets import wallet
         ("+22997808080", "bj", ("bj", "97808080")),  # its start page
         ("22997808080", "BJ", ("bj", "97808080")),
         ("0022997808080", "bj", ("bj", "97808080")),
-        ("+2290197808080", "bj", ("bj", "0197808080")),  # Benin's ten-digit numbers
+        # Benin's ten-digit plan (November 2024) puts 01 before the same 8 digits: one wallet, either way.
+        ("+2290197808080", "bj", ("bj", "97808080")),
+        ("0197808080", "bj", ("bj", "97808080")),
+        ("0297808080", "bj", ("bj", "0297808080")),  # another prefix: not the 8-digit wallet
+        ("0197808080", "tg", ("tg", "0197808080")),  # Benin's rule only
         ("22912345", "bj", ("bj", "22912345")),  # too short to carry the prefix: kept whole
         ("97808080", "tg", ("tg", "97808080")),  # the same digits in Togo: another wallet
         ("+22890000000", "tg", ("tg", "90000000")),
