@@ -15,3 +15,10 @@ def printable(text: str) -> str:
 def printable_lines(text: str) -> str:
     """`text` with every control character escaped but the newlines that separate its lines."""
     return visible(text, keep="\n")
+
+
+def hidden_characters(text: str, keep: str = "") -> list[str]:
+    """The characters of `text` the rule escapes (but those of `keep`), each once and escaped: `['\\u202e']`."""
+    if text.isprintable():
+        return []
+    return [visible(ch) for ch in dict.fromkeys(text) if ch not in keep and visible(ch) != ch]

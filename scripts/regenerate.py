@@ -178,7 +178,8 @@ def overlay_files(folder: Path) -> list[Path]:
         if match is None or not path.is_file():
             problems.append(
                 f"{_display(path)}: not an overlay: every entry of {OVERLAYS.as_posix()}/ must be a file named "
-                "NN-what.yaml (NN a number: the order it applies in); rename or remove it"
+                "NN-what.yaml (NN a number: the order it applies in), its name only (letters, digits, '.', '_', '-'); "
+                "rename or remove it"
             )
             continue
         numbered.setdefault(int(match.group("number")), []).append(path)
@@ -235,29 +236,84 @@ def jsonpath(expression: str) -> Any:
 
 def apply_action(document: dict[str, Any], action: dict[str, Any]) -> None:
     """One overlay action on `document`. `remove` and `copy` as oas_patch does them; an `update` of objects merges
-    them key by key, but a list in the update REPLACES the target's list: oas_patch's merge joins the two, so a
-    page's `enum: [EUR]` under step 04's `enum: [XOF, GNF]` became [EUR, XOF, GNF] (EUR accepted by the client
-    and the mock, the report calling it both overridden and widened), and a page's `required` doubled step 03's
-    into an invalid spec. The overlay is the correction: its value wins, whole. An update whose target is itself
-    a list appends to it (the Overlay specification's rule, which steps 12 and 13 use to add parameters)."""
+    them key by key. A list in the update REPLACES the target's list (a value list: `enum`, `required`, `type`, an
+    operation's `tags`, `oneOf` branches, `servers`, `security`): oas_patch's merge joined the two, so a page's
+    `enum: [EUR]` under step 04's `enum: [XOF, GNF]` became [EUR, XOF, GNF] (EUR accepted by the client and the
+    mock), and a page's `required` doubled step 03's into an invalid spec. The overlay is the correction: its value
+    wins, whole. Except a `parameters` list, whose entries are objects keyed by (`in`, `name`): the overlay's entry
+    replaces the page's entry with its key and the page's others stay (step 07 adds Idempotency-Key to POST
+    /payouts; replacing the list dropped a required header a page added, exit 0). An update whose target is itself
+    a list appends to it (the Overlay specification's rule, which steps 12 and 13 use to add parameters), by key
+    for a `parameters` list."""
     update = action.get("update")
-    if "remove" not in action and "copy" not in action and isinstance(update, dict):
-        targets = [match.value for match in jsonpath(action["target"]).find(document)]
-        if targets and all(isinstance(target, dict) for target in targets):
+    if "remove" not in action and "copy" not in action and isinstance(update, dict | list):
+        matches = jsonpath(action["target"]).find(document)
+        targets = [match.value for match in matches]
+        if targets and isinstance(update, dict) and all(isinstance(target, dict) for target in targets):
             for target in targets:
-                _merge_update(target, update)
+                _merge_update(target, update, document)
+            return
+        if targets and isinstance(update, list) and all(
+            isinstance(match.value, list) and _field_name(match) == "parameters" for match in matches
+        ):
+            for target in targets:
+                target[:] = merge_parameters(target, update, document)
             return
     apply_overlay(document, {"actions": [action]})
 
 
-def _merge_update(target: dict[str, Any], update: dict[str, Any]) -> None:
-    """`update` merged into `target`: objects key by key, anything else (a list, a scalar) replaced by a copy of
-    the update's value, so no two documents (or the overlay itself) ever share it."""
+def _field_name(match: Any) -> str | None:
+    """The object key a JSONPath match sits under (`parameters` for `$.paths['/p'].get.parameters`), if any."""
+    fields = getattr(match.path, "fields", None)
+    return str(fields[0]) if isinstance(fields, tuple | list) and len(fields) == 1 else None
+
+
+def _merge_update(target: dict[str, Any], update: dict[str, Any], document: dict[str, Any]) -> None:
+    """`update` merged into `target`: objects key by key, a `parameters` list by parameter (`merge_parameters`),
+    anything else (a list, a scalar) replaced by a copy of the update's value, so no two documents (or the overlay
+    itself) ever share it."""
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge_update(target[key], value)
+            _merge_update(target[key], value, document)
+        elif key == "parameters" and isinstance(value, list) and isinstance(target.get(key), list):
+            target[key] = merge_parameters(target[key], value, document)
         else:
             target[key] = copy.deepcopy(value)
+
+
+def merge_parameters(ours: list[Any], theirs: list[Any], document: dict[str, Any]) -> list[Any]:
+    """A page's parameter list (`ours`) with an overlay's (`theirs`) merged into it: an overlay entry replaces, in
+    place, the page's entry of the same parameter, (`in`, `name`) with a header's name in any case and a local
+    `$ref` read where it points when it is there yet; every other entry is kept, the overlay's new ones last."""
+    merged = list(ours)
+    for entry in theirs:
+        key = parameter_key(entry, document)
+        same = [index for index, mine in enumerate(merged) if parameter_key(mine, document) == key]
+        if same:
+            merged[same[0]] = copy.deepcopy(entry)
+            merged = [mine for index, mine in enumerate(merged) if index not in same[1:]]
+        else:
+            merged.append(copy.deepcopy(entry))
+    return merged
+
+
+def parameter_key(entry: Any, document: dict[str, Any]) -> tuple[str, str]:
+    """What names a parameter in an operation: (`in`, `name`), the name of a header in lower case (HTTP header
+    names have no case). A `$ref` is followed in `document`; one not there yet is named by itself."""
+    seen: set[str] = set()
+    while isinstance(entry, dict) and isinstance(entry.get("$ref"), str) and entry["$ref"] not in seen:
+        ref = entry["$ref"]
+        seen.add(ref)
+        found: Any = document if ref.startswith("#/") else None
+        for part in ref[2:].split("/"):
+            found = found.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(found, dict) else None
+        if not isinstance(found, dict):
+            return ("$ref", ref)
+        entry = found
+    if not isinstance(entry, dict):
+        return ("value", json.dumps(entry, sort_keys=True, default=str))
+    place, name = str(entry.get("in")), str(entry.get("name"))
+    return (place, name.lower() if place == "header" else name)
 
 
 def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
@@ -287,8 +343,12 @@ OPEN_SETS_KEY = "x-open-sets"
 
 
 def check_open_sets(document: dict[str, Any], overlays: list[tuple[Path, dict[str, Any]]]) -> None:
-    """Refuse a spec that closes a field an overlay declares open, and a declaration that no longer points at a
-    field: either way a person decides (keep it open with a `remove` action, or accept the closed set)."""
+    """Refuse a spec that closes a field an overlay declares open, wherever the spec defines that field for its
+    schema (its `properties`, and every `allOf`/`anyOf`/`oneOf` branch and `$ref` of the schema: a page moving
+    `status` with an `enum` into an `allOf` branch closed the generated parser while step 03's own description stub
+    stayed open); a declaration that no longer points at a field; and one that points only at a field with no type
+    (step 03's stub, left when a page renames or moves the field). Either way a person decides (keep it open with a
+    `remove` action, point the declaration at the field's new place, or accept the closed set)."""
     problems = []
     for path, overlay in overlays:
         info = overlay.get("info")
@@ -308,22 +368,96 @@ def check_open_sets(document: dict[str, Any], overlays: list[tuple[Path, dict[st
                     "the field's new place, or remove it"
                 )
             for match in matches:
-                closed = _closing(document, match.value)
-                if closed is None:
-                    continue
-                keep = (
-                    f"add to this overlay an action with `target: {target}.enum` and `remove: true`"
-                    if isinstance(match.value, dict) and "enum" in match.value
-                    else "add to this overlay actions that make the field a plain `type: string` again (what closes "
-                    "it comes through a $ref or a branch: remove that)"
-                )
-                problems.append(
-                    f"{_display(path)}: {target} is an open set (info.{OPEN_SETS_KEY}: a value FedaPay adds must "
-                    f"reach callers, not fail parsing) but the spec closes it with {closed}. Keep it open: {keep}; "
-                    f"or, if FedaPay really fixed the set, take it out of info.{OPEN_SETS_KEY}"
-                )
+                problems += _open_set_problems(document, _display(path), target, match)
     if problems:
         raise OpenSetClosed("\n".join(problems))
+
+
+def _open_set_problems(document: dict[str, Any], overlay: str, target: str, match: Any) -> list[str]:
+    """What is wrong with one declared open field: each of its definitions that closes it, or its having no type."""
+    definitions = _definitions(document, target, match)
+    problems = []
+    for place, schema in definitions:
+        closed = _closing(document, schema)
+        if closed is None:
+            continue
+        keep = (
+            f"add to this overlay an action with `target: {place}.enum` and `remove: true`"
+            if isinstance(schema, dict) and "enum" in schema
+            else "add to this overlay actions that make the field a plain `type: string` again (what closes "
+            "it comes through a $ref or a branch: remove that)"
+        )
+        where = "" if place == target else f" at {place}"
+        problems.append(
+            f"{overlay}: {target} is an open set (info.{OPEN_SETS_KEY}: a value FedaPay adds must "
+            f"reach callers, not fail parsing) but the spec closes it{where} with {closed}. Keep it open: {keep}; "
+            f"or, if FedaPay really fixed the set, take it out of info.{OPEN_SETS_KEY}"
+        )
+    if not problems and not any(_typed(schema) for _, schema in definitions):
+        problems.append(
+            f"{overlay}: info.{OPEN_SETS_KEY}: {target} has no type in the spec (only a description, such as an "
+            "overlay's own note on it: the pages no longer define the field there, renamed or moved?): point the "
+            "declaration and the overlay's actions on the field at its new place, or remove them if FedaPay "
+            "dropped it"
+        )
+    return problems
+
+
+_BRANCHES = ("allOf", "anyOf", "oneOf")
+
+
+def _definitions(document: dict[str, Any], target: str, match: Any) -> list[tuple[str, Any]]:
+    """Every schema the spec gives the declared field: the match itself and, when it is `<schema>.properties.<name>`,
+    the same property in each `allOf`/`anyOf`/`oneOf` branch and `$ref` of that schema (depth first), each with its
+    JSONPath."""
+    found: list[tuple[str, Any]] = [(target, match.value)]
+    name = _field_name(match)
+    holder = getattr(match, "context", None)
+    suffix = f".properties.{name}"
+    if name is None or holder is None or _field_name(holder) != "properties" or not target.endswith(suffix):
+        return found
+    owner = getattr(holder, "context", None)
+    if owner is None:
+        return found
+    seen: set[int] = {id(owner.value)}
+
+    def walk(schema: Any, place: str, depth: int) -> None:
+        if not isinstance(schema, dict) or depth > 20:
+            return
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            parts = [part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/")]
+            resolved: Any = document
+            for part in parts:
+                resolved = resolved.get(part) if isinstance(resolved, dict) else None
+            if isinstance(resolved, dict) and id(resolved) not in seen:
+                seen.add(id(resolved))
+                visit(resolved, "$" + "".join(_step(part) for part in parts), depth + 1)
+        for key in _BRANCHES:
+            branches = schema.get(key)
+            for index, branch in enumerate(branches if isinstance(branches, list) else []):
+                visit(branch, f"{place}.{key}[{index}]", depth + 1)
+
+    def visit(schema: Any, place: str, depth: int) -> None:
+        if not isinstance(schema, dict):
+            return
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and name in properties:
+            found.append((f"{place}{suffix}", properties[name]))
+        walk(schema, place, depth)
+
+    walk(owner.value, target[: -len(suffix)], 0)
+    return found
+
+
+def _step(key: str) -> str:
+    """One key of a JSONPath: `.name`, or `['a key']` for any other."""
+    return f".{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"[{json.dumps(key)}]"
+
+
+def _typed(schema: Any) -> bool:
+    """Whether a schema says what a value is: a `type`, a `$ref`, branches, or a closed set."""
+    return isinstance(schema, dict) and any(key in schema for key in ("type", "$ref", "enum", "const", *_BRANCHES))
 
 
 def _closing(document: dict[str, Any], schema: Any, depth: int = 0) -> str | None:

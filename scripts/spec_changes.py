@@ -644,11 +644,15 @@ def mark_overridden(upstream: list[Change], steps: list[tuple[str, list[Change]]
     """Name, on each upstream change that does not reach the normalized spec, the overlay that overrides it.
     `steps` is, for each overlay in order, its name and the changes between the old and the new upstream
     once the overlays up to it are applied to both. A change still there after the last overlay reaches the
-    spec; otherwise the overlay after the last step that still showed it is the one that overrode it."""
+    spec; otherwise the overlay after the last step that still showed it is the one that overrode it. A change
+    whose field still changes after the last overlay reached the spec in another form (a page's `enum` moved into
+    an `allOf` branch shows as a type change once step 03 restates the field; the same field name, in a request or
+    a reply as the change is) is in the spec's report, never "overridden"."""
     seen = [{_trace(change) for change in changes} for _, changes in steps]
+    reached = {(_trace(change)[1], way) for change in steps[-1][1] for way in change.directions} if steps else set()
     for change in upstream:
         trace = _trace(change)
-        if not steps or trace in seen[-1]:
+        if not steps or trace in seen[-1] or any(trace[1] and (trace[1], way) in reached for way in change.directions):
             continue
         last = max((index for index, traces in enumerate(seen) if trace in traces), default=-1)
         change.overridden_by = steps[last + 1][0]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from printable import printable
+from printable import hidden_characters, printable
 
 SOURCE = Path("spec/source")
 EXTRACTED = Path("spec/extracted")
@@ -358,8 +358,38 @@ def parse_fences(source: str, fences: tuple[str, ...]) -> list[dict[str, Any]]:
         if not isinstance(document, dict) or "openapi" not in document:
             raise PageError(f"{source}: fence {number} is not an OpenAPI document (no `openapi` key)")
         local_refs(document, f"{source}: fence {number}")
+        refuse_hidden(document, f"{source}: fence {number}")
         documents.append(document)
     return documents
+
+
+def refuse_hidden(node: Any, source: str, at: str = "") -> None:
+    """Refuse a key or a text of a page holding a format character (a bidi override such as U+202E, a zero-width
+    space or joiner) or a control character (a newline or a tab only in a value's text): raw, it reached the
+    committed spec, the generated docstrings and the mock's copy, showing text in another order than it has, and a
+    key holding one was generated without it, so the field never matched the wire. One line: page, fence, place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{at}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if isinstance(key, str):
+                _refuse_text(key, "key", source, here, keep="")
+            refuse_hidden(value, source, here)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            refuse_hidden(item, source, f"{at}/{index}")
+    elif isinstance(node, str):
+        _refuse_text(node, "value", source, at or "/", keep="\n\t")
+
+
+def _refuse_text(text: str, what: str, source: str, at: str, keep: str) -> None:
+    found = hidden_characters(text, keep)
+    if found:
+        shown = printable(text if len(text) <= 80 else text[:77] + "...")
+        raise PageError(
+            f"{source}: {printable(at)}: the {what} `{shown}` holds {', '.join(found)} (a format or control "
+            "character: it shows text in another order than it has, or a name that never matches the wire): "
+            "remove it from the page"
+        )
 
 
 def parse_extracted(text: str, source: str) -> list[dict[str, Any]]:

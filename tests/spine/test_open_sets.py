@@ -91,11 +91,97 @@ def test_every_way_a_schema_closes_an_open_field_is_refused(status: dict[str, An
     assert (f"`target: {PLACE}.status.enum` and `remove: true`" in str(refused.value)) is direct
 
 
-@pytest.mark.parametrize(
-    "status", [{"type": "string"}, {"oneOf": [{"enum": ["a"]}, {"type": "string"}]}, {"description": "any"}]
-)
+@pytest.mark.parametrize("status", [{"type": "string"}, {"oneOf": [{"enum": ["a"]}, {"type": "string"}]}])
 def test_an_open_field_stays_accepted(status: dict[str, Any]) -> None:
     check_open_sets(_document(status), OPEN)
+
+
+STUB = {"description": "Payout status. Open set."}
+
+
+def _payout(**payout: Any) -> dict[str, Any]:
+    return {"components": {"schemas": {"Base": {"properties": {"status": {"type": "string", "enum": ["a"]}}},
+                                       "Payout": payout}}}
+
+
+@pytest.mark.parametrize(
+    ("payout", "place"),
+    [
+        ({"allOf": [{"properties": {"status": {"type": "string", "enum": ["a"]}}}]},
+         "$.components.schemas.Payout.allOf[0].properties.status"),
+        ({"anyOf": [{"type": "object"}, {"allOf": [{"properties": {"status": {"enum": ["a"]}}}]}]},
+         "$.components.schemas.Payout.anyOf[1].allOf[0].properties.status"),
+        ({"allOf": [{"$ref": "#/components/schemas/Base"}]}, "$.components.schemas.Base.properties.status"),
+    ],
+)
+def test_an_enum_on_the_open_field_in_a_branch_of_its_schema_is_refused(payout: dict[str, Any], place: str) -> None:
+    """Before: only Payout.properties.status (step 03's description stub) was read; the branch closed the parser."""
+    with pytest.raises(OpenSetClosed) as refused:
+        check_open_sets(_payout(properties={"status": STUB}, **payout), OPEN)
+
+    message = str(refused.value)
+    assert f"{PLACE}.status is an open set" in message
+    assert f"closes it at {place} with enum ['a']" in message
+    assert f"`target: {place}.enum` and `remove: true`" in message
+
+
+def test_a_branch_keeping_the_field_open_is_accepted_beside_the_stub() -> None:
+    check_open_sets(_payout(properties={"status": STUB}, allOf=[{"properties": {"status": {"type": "string"}}}]), OPEN)
+
+
+def test_a_declared_open_field_that_is_only_a_stub_without_a_type_is_refused() -> None:
+    """Before: a page renaming `status` left step 03's description as the field, of no type, silently."""
+    with pytest.raises(OpenSetClosed) as refused:
+        check_open_sets(_payout(properties={"status": STUB, "state": {"type": "string"}}), OPEN)
+
+    message = str(refused.value)
+    assert message.startswith(f"spec/overlays/03-x.yaml: info.x-open-sets: {PLACE}.status has no type in the spec")
+    assert "point the declaration and the overlay's actions on the field at its new place" in message
+
+
+REPLY_STATUS_FULL = REPLY_STATUS + (
+    "                    description: >-\n"
+    "                      Payout status (e.g., 'pending', 'scheduled', 'sent',\n"
+    "                      'failed').\n"
+)
+REPLY_SCHEMA = "              schema:\n                type: object\n                properties:\n"
+BRANCH = (
+    "                allOf:\n                  - type: object\n                    properties:\n"
+    "                      status:\n                        type: string\n"
+    "                        enum: [pending, scheduled, sent, failed]\n"
+)
+
+
+def test_a_page_moving_status_with_an_enum_into_an_allof_branch_is_refused(git_copy: Path) -> None:
+    edit_page(git_copy, REPLY_STATUS_FULL, "")
+    properties = "                properties:\n"
+    edit_page(git_copy, REPLY_SCHEMA, REPLY_SCHEMA.replace(properties, BRANCH + properties))
+
+    result = regenerate("--root", str(git_copy), "--accept-breaking", "whatever it is")
+
+    # Before: exit 0, written; the generated PayoutStatus Literal refused 'processing' with TypeError.
+    assert result.returncode == 1, result.stdout + result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"regenerate: FAILED: {STEP_03}: {PLACE}.status is an open set")
+    assert "closes it at $.components.schemas.Payout.allOf[0].properties.status with enum" in first
+    # The page's enum reached the spec (the refusal is about it): the upstream report does not call it overridden.
+    assert "POST /payouts response 201.status: enum ['pending', 'scheduled', 'sent', 'failed'] introduced" in (
+        result.stderr
+    )
+    assert "overridden by" not in result.stderr
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
+
+
+def test_a_page_renaming_status_is_refused_not_left_a_field_of_no_type(git_copy: Path) -> None:
+    edit_page(git_copy, REPLY_STATUS, REPLY_STATUS.replace("status:", "state:"))
+
+    result = regenerate("--root", str(git_copy), "--accept-breaking", "whatever it is")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines()[0].startswith(
+        f"regenerate: FAILED: {STEP_03}: info.x-open-sets: {PLACE}.status has no type in the spec"
+    )
+    assert git_status(git_copy) == " M spec/source/create-payout.page.txt\n"
 
 
 def test_a_declared_open_field_that_is_gone_is_refused() -> None:

@@ -180,3 +180,14 @@ def test_the_drift_gate_compares_bytes_existence_and_the_executable_bit(project_
     for problem in said:
         assert problem in result.stdout
     assert "regenerate --check: spec/ or generated/ differ from their sources" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["15-cap amount.yaml", "15-cap\u202eamount.yaml", "15-cap+amount.yaml"])
+def test_an_overlay_name_refusal_says_which_characters_a_name_may_have(tmp_path: Path, name: str) -> None:
+    _touch(tmp_path, "01-a.yaml", name)
+    with pytest.raises(regenerate.PipelineError) as error:
+        regenerate.overlay_files(tmp_path)
+    message = str(error.value)
+    assert ": not an overlay: " in message
+    assert "(letters, digits, '.', '_', '-')" in message
+    assert message.isprintable()

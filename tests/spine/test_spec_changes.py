@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from spec_changes import RULES, compare, mark_overlays, overlay_actions
+from spec_changes import RULES, Change, compare, mark_overlays, mark_overridden, overlay_actions
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "spec/openapi.yaml").read_text(encoding="utf-8"))
@@ -381,3 +381,23 @@ def test_a_rename_is_a_removal_and_an_addition_with_the_overlays_that_point_at_t
     assert found[("property-removed", "PayoutCreate.mode")].breaking
     assert "04-create-request-rules.yaml#3" in found[("property-removed", "PayoutCreate.mode")].overlays
     assert found[("property-added-required", "PayoutCreate.payout_mode")].overlays == []
+
+
+def test_an_upstream_change_whose_field_still_changes_in_the_spec_is_not_called_overridden() -> None:
+    """A page's enum moved into an allOf branch shows as `enum-narrowed` upstream and as a type change once step 03
+    restates the field: it reached the spec (before, the report said "overridden by overlay 06")."""
+    enum = Change("enum-narrowed", "POST /payouts response 201.status", "enum ['a'] introduced", {"response"})
+    cap = Change("maximum-lowered", "POST /payouts request body.amount", "100 -> 50", {"request"})
+    lifted = Change("type-changed", "Payout.status", "string -> none", {"response"})
+    amount_reply = Change("type-changed", "Payout.amount", "integer -> string", {"response"})
+    steps = [
+        ("03-a.yaml", [copy.copy(enum), copy.copy(cap)]),
+        ("06-b.yaml", [lifted, amount_reply]),
+        ("14-c.yaml", [lifted, amount_reply]),
+    ]
+
+    mark_overridden([enum, cap], steps)
+
+    assert enum.overridden_by == ""
+    # A change of the same field name in the other direction (the reply's amount) does not hide an override.
+    assert cap.overridden_by == "06-b.yaml"
