@@ -154,6 +154,13 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         self._head_since = self.loop.time()
         self._fast_limit = -1
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(HEAD_SECONDS, self._head_deadline)
+        # Messages whose end the parser has read: a head that begins in a read after another message ended there
+        # (pipelining) has an unknown start in it, so that read is not counted as the head's (see `_head_unfinished`).
+        self._ended = 0
+
+    def on_message_complete(self) -> None:
+        self._ended += 1
+        super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
@@ -167,13 +174,16 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self._receive_counted(data)
             return
         self._unset_keepalive_if_required()
+        ended = self._ended
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as stop:
             self._parser_stopped(stop)
             return
         if "method" not in self.scope:  # a head began in this read and is not finished
-            self._head_unfinished(len(data))
+            self._head_unfinished(len(data) if self._ended == ended else 0)
+        elif self.cycle is None or self.cycle.response_complete:
+            self._idle_again()
 
     def _parser_stopped(self, stop: Exception) -> None:
         """What uvicorn's `data_received` does when the parser stops: 400 for a request it cannot read, the
@@ -194,16 +204,30 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         while view and not self.transport.is_closing():
             left = MAX_HEAD_BYTES - self._head_bytes if self._fast_limit < 0 else MAX_HEAD_BYTES
             piece, view = view[:left], view[left:]
+            ended = self._ended
             HttpToolsProtocol.data_received(self, piece)  # type: ignore[arg-type]  # (httptools reads any buffer)
             if "method" not in self.scope:
-                self._head_unfinished(len(piece))
+                self._head_unfinished(len(piece) if self._ended == ended else 0)
             else:  # no head unfinished: back to the common path
                 self._head_scope = None
                 self._fast_limit = MAX_HEAD_BYTES
+        if not self.transport.is_closing() and "method" in self.scope and (
+            self.cycle is None or self.cycle.response_complete
+        ):
+            self._idle_again()
+
+    def _idle_again(self) -> None:
+        """Bytes that began no request (a stray CRLF after a reply) stopped uvicorn's keep-alive timer: the
+        connection is idle again, and closed after its keep-alive time as any idle one (it was held for ever)."""
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def _head_unfinished(self, size: int) -> None:
-        """Count `size` more bytes of the unfinished head (all of this read's when the head began in it: what
-        came before it in the read, the end of a pipelined request, is counted too); 431 past the limit."""
+        """Count `size` more bytes of the unfinished head; 431 past the limit. A read in which a pipelined message
+        ended and the head began counts 0 (where the head starts in it is unknown: counting the read counted the
+        requests before it, a false 431), so a pipelined head may take up to one read more (at most 2 x 64 KiB)."""
         if self.transport.is_closing():  # the parser refused the request (400)
             return
         if self.scope is not self._head_scope:  # a new head (the first one's time runs from connecting)
@@ -234,5 +258,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(HEAD_TOO_SLOW)
 
     def _refuse(self, reply: bytes) -> None:
+        if self.cycle is not None and not self.cycle.response_complete:
+            # An earlier pipelined request is still being served: the 431/408 would pass for its reply (a create
+            # "refused" though it was made). The connection closes without it: that request's outcome is unknown.
+            self.transport.close()
+            return
         self.transport.write(reply)
         self.transport.close()

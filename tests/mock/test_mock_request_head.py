@@ -185,3 +185,46 @@ def test_unfinished_heads_are_closed_after_the_head_time_and_a_waiting_body_is_n
         assert reply.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), reply[:80]
     waiting_body.sendall(PAYOUT[10:])
     assert status_of_next_reply(waiting_body) == b"HTTP/1.1 201 Created"
+
+
+def test_a_pipelined_burst_of_small_requests_is_served_whole(mock: MockServer, connect: list[socket.socket]) -> None:
+    """600 pipelined GETs of about 160 bytes in one write (96 KB): the read in which a head began counted the
+    requests before it too, so the burst got a false 431 and no reply at all (twelfth review)."""
+    client = _open(mock, connect)
+    count = 600
+    client.sendall(head(160) * count)
+    client.settimeout(BOUND)
+    replies = b""
+    while replies.count(b"HTTP/1.1 ") < count:
+        chunk = client.recv(1 << 20)
+        assert chunk, f"closed after {replies.count(b'HTTP/1.1 ')} replies: {replies[-200:]!r}"
+        replies += chunk
+    assert replies.count(b"HTTP/1.1 200 OK\r\n") == count
+
+
+def test_a_head_refused_behind_a_request_still_served_closes_without_passing_for_its_reply(
+    mock: MockServer, connect: list[socket.socket]
+) -> None:
+    """A create held by a delay fault, then a pipelined request with an oversized head: the 431 went out first,
+    the client read it as the create's reply (refused) while the payout was made. Now the connection closes
+    without a reply: the create's outcome is unknown, as it truly is."""
+    mock.arm_fault("create_payout", "delay_before_reply", delay=1.0)
+    create = b"POST /v1/payouts HTTP/1.1\r\nhost: test\r\nauthorization: Bearer " + API_KEY.encode() + b"\r\n" + (
+        b"content-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(PAYOUT)
+    ) + PAYOUT
+    client = _open(mock, connect)
+    client.sendall(create + head(3 * MAX_HEAD_BYTES))  # past the limit however its first read is counted
+    assert reply_of(client) == b""
+    assert mock.stats()["payouts_total"] == 1
+
+
+def test_a_stray_line_break_after_a_reply_leaves_the_connection_to_its_keep_alive_time(
+    mock: MockServer, connect: list[socket.socket]
+) -> None:
+    """A lone CRLF begins no request: it stopped the keep-alive timer and no head timer began, so the
+    connection was held for ever (200 of 200 still open after 30 s)."""
+    client = _open(mock, connect)
+    client.sendall(head(200))
+    assert status_of_next_reply(client) == b"HTTP/1.1 200 OK"
+    client.sendall(b"\r\n")
+    assert reply_of(client) == b""  # closed by the server (reply_of fails the test past BOUND seconds)
