@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
-from fedapay_payouts._wallets import wallet_of
+from fedapay_payouts._wallets import same_wallet
 
 # The names compared between a new customer as sent and the customer a reply embeds.
 NAME_FIELDS = ("firstname", "lastname", "email")
@@ -34,17 +34,6 @@ def _same_text(stated: str, asked: str) -> bool:
     return tidy(stated) == tidy(asked)
 
 
-def _same_wallet(stated: object, asked: object) -> bool:
-    """Whether two phone numbers name one mobile-money wallet: `+22997808080` and `97808080` in Benin do; the same
-    digits in Togo do not (`fedapay_payouts._wallets`). A number without a country compares its national digits."""
-    shown, wanted = wallet_of(stated), wallet_of(asked)
-    if shown is None or wanted is None:
-        return True
-    (shown_country, shown_number), (wanted_country, wanted_number) = shown, wanted
-    countries_agree = not shown_country or not wanted_country or shown_country == wanted_country
-    return shown_number == wanted_number and countries_agree
-
-
 def _customer_problem(asked: Mapping[str, object], payout: Mapping[str, object]) -> str | None:
     embedded = payout.get("customer")
     shown: Mapping[str, object] = embedded if isinstance(embedded, Mapping) else {}
@@ -60,7 +49,7 @@ def _customer_problem(asked: Mapping[str, object], payout: Mapping[str, object])
         stated, wanted = shown.get(field), asked.get(field)
         if isinstance(stated, str) and isinstance(wanted, str) and not _same_text(stated, wanted):
             return f"to a customer of another {field} ({stated[:40]!r}, not {wanted[:40]!r} as asked)"
-    if not _same_wallet(shown.get("phone_number"), asked.get("phone_number")):
+    if not same_wallet(shown.get("phone_number"), asked.get("phone_number")):
         return "to a customer of another phone number (another wallet) than asked"
     return None
 

@@ -40,7 +40,7 @@ from ._raw import RawResponse
 from ._retry import CLEAN, NOT_DONE, Call, NotDone, RetryPolicy, Steps, run
 from ._types import PhoneNumberParams, StartItem
 from ._validation import rule
-from ._wallets import wallet_of
+from ._wallets import same_wallet
 from ._wire import delete_reply_problem, read_page, read_payout, read_payouts, read_reply, server_text
 
 if TYPE_CHECKING:
@@ -95,21 +95,9 @@ def _who_differs(payout: Payout, body: Mapping[str, Any]) -> str | None:
         for field in ("firstname", "lastname", "email"):
             if not _same_name(getattr(stated_customer, field), customer.get(field)):
                 return f"with a payout to a customer of another {field} than asked"
-        if not _same_number(stated_customer.additional_properties.get("phone_number"), customer.get("phone_number")):
+        if not same_wallet(stated_customer.additional_properties.get("phone_number"), customer.get("phone_number")):
             return "with a payout to a customer of another phone number than asked"
     return None
-
-
-def _same_number(stated: object, asked: object) -> bool:
-    """Whether a reply's phone number names the wallet asked (`_wallets.py`: `+22997808080` and `97808080` in
-    Benin are one wallet; the same digits in Togo, or one digit more or less, are another). Only what the reply
-    states is compared: a number without country is compared on its national digits."""
-    shown, wanted = wallet_of(stated), wallet_of(asked)
-    if shown is None or wanted is None:
-        return True
-    (shown_country, shown_number), (wanted_country, wanted_number) = shown, wanted
-    countries_agree = not shown_country or not wanted_country or shown_country == wanted_country
-    return shown_number == wanted_number and countries_agree
 
 
 def _passed_by(scheduled: object, seconds: float) -> bool:

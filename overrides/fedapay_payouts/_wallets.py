@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["Wallet", "wallet_of"]
+__all__ = ["Wallet", "same_wallet", "wallet_of"]
 
 DIALLING_CODES: dict[str, str] = {"bj": "229", "tg": "228", "ci": "225", "ne": "227", "sn": "221", "gn": "224"}
 # Written without `+` or `00`, a number starts with a dialling code only when at least this many digits follow.
@@ -53,3 +53,15 @@ def _national(country: str, digits: str) -> str:
     if country == "bj" and len(digits) == 10 and digits.startswith("01"):
         return digits[2:]
     return digits
+
+
+def same_wallet(stated: object, asked: object) -> bool:
+    """Whether a reply's phone number (`stated`) names the wallet `asked`: `+22997808080` and `97808080` in Benin
+    do; the same digits in Togo, or one digit more or less, do not. Only what is stated is compared: a number
+    without a country is compared on its national digits, and no number at all says nothing against it."""
+    shown, wanted = wallet_of(stated), wallet_of(asked)
+    if shown is None or wanted is None:
+        return True
+    (shown_country, shown_number), (wanted_country, wanted_number) = shown, wanted
+    countries_agree = not shown_country or not wanted_country or shown_country == wanted_country
+    return shown_number == wanted_number and countries_agree
