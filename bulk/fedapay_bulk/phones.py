@@ -31,6 +31,9 @@ import phonenumbers
 # Countries whose previous numbering plan FedaPay's examples still use: the national lengths to accept
 # on top of what the current metadata calls possible (Benin went from 8 to 10 digits in November 2024).
 LEGACY_LENGTHS: dict[str, frozenset[int]] = {"BJ": frozenset({8})}
+# What the new plan put before an old number: an old number is one whose new form is a valid number (so `01 97 80
+# 80`, a 10-digit number missing its last pair, is not taken for an old 8-digit one).
+LEGACY_PREFIXES: dict[str, str] = {"BJ": "01"}
 POSSIBLE = (
     phonenumbers.ValidationResult.IS_POSSIBLE,
     phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
@@ -81,6 +84,12 @@ def parse_phone(text: str, country: str | None) -> tuple[str, str]:
     if reason not in POSSIBLE and len(national) not in legacy:
         raise PhoneError(f"{cell!r} has {len(national)} digits after +{number.country_code}: not a number of {found}")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(national) in legacy and not _valid_today(number.country_code, LEGACY_PREFIXES.get(found, "") + national):
+        raise PhoneError(
+            f"{cell!r} is {e164}: neither a number of {found} today nor an old one (its new form"
+            f" +{number.country_code}{LEGACY_PREFIXES.get(found, '')}{national} is no valid number): a digit too many"
+            " or too few?"
+        )
     if len(national) not in legacy and len(_lengths(found) | legacy) > 1 and not phonenumbers.is_valid_number(number):
         raise PhoneError(
             f"{cell!r} is {e164}, not a valid number of {found} (its numbers have several lengths, so its length"
@@ -88,6 +97,13 @@ def parse_phone(text: str, country: str | None) -> tuple[str, str]:
             " Keep one number"
         )
     return e164, found.lower()
+
+
+def _valid_today(country_code: int | None, national: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(f"+{country_code}{national}"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _lengths(region: str) -> frozenset[int]:

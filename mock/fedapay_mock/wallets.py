@@ -17,7 +17,10 @@ from __future__ import annotations
 
 # Dialling codes of the countries FedaPay's modes serve (docs/fedapay-wire.md: Benin, Togo, Côte d'Ivoire,
 # Niger, Senegal, Guinea).
-DIALLING_CODES: dict[str, str] = {"bj": "229", "tg": "228", "ci": "225", "ne": "227", "sn": "221", "gn": "224"}
+# And Mali and Burkina Faso, whose numbers the bulk command (and so a user's payroll) also pays.
+DIALLING_CODES: dict[str, str] = {
+    "bj": "229", "tg": "228", "ci": "225", "ne": "227", "sn": "221", "gn": "224", "ml": "223", "bf": "226",
+}
 # A number written without `+` or `00` starts with the dialling code only when at least this many digits
 # follow it (the shortest national number of the table's countries): `22912345`, a short number that happens
 # to start with 229, is kept whole.

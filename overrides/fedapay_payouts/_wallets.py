@@ -14,7 +14,10 @@ from collections.abc import Mapping
 
 __all__ = ["Wallet", "same_wallet", "wallet_of"]
 
-DIALLING_CODES: dict[str, str] = {"bj": "229", "tg": "228", "ci": "225", "ne": "227", "sn": "221", "gn": "224"}
+# FedaPay's countries (its modes), and Mali and Burkina Faso, whose numbers the bulk command also pays.
+DIALLING_CODES: dict[str, str] = {
+    "bj": "229", "tg": "228", "ci": "225", "ne": "227", "sn": "221", "gn": "224", "ml": "223", "bf": "226",
+}
 # Written without `+` or `00`, a number starts with a dialling code only when at least this many digits follow.
 NATIONAL_DIGITS = 8
 

@@ -296,3 +296,18 @@ def test_a_plus_anywhere_but_first_or_in_the_leading_bracket_is_refused(text: st
     with pytest.raises(PhoneError) as caught:
         parse_phone(text, "tg")
     assert "contains '+'" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["01 97 80 80", "+229 01 97 80 80", "01978080", "+229 00000000", "11 11 11 11"])
+def test_eight_digits_that_were_never_a_benin_number_are_refused(text: str) -> None:
+    """Benin's old 8-digit numbers are accepted on their length: a 10-digit number missing its last pair (`01 97 80
+    80`) passed as one, a typo paying nobody or someone else. An old number is one whose new form (01 + it) is
+    valid (thirteenth review)."""
+    with pytest.raises(PhoneError, match="neither a number of BJ today nor an old one"):
+        parse_phone(text, "bj")
+
+
+@pytest.mark.parametrize("text", ["97808080", "+229 66 12 34 56", "0022995123456", "21 30 12 34"])
+def test_old_benin_numbers_whose_new_form_is_valid_still_pass(text: str) -> None:
+    e164, country = parse_phone(text, "bj")
+    assert (len(e164), country) == (12, "bj")

@@ -209,3 +209,17 @@ def test_a_delete_reply_that_says_deleted_is_success(reply: Handler) -> None:
     client, seen = scripted(reply)
     assert client.payouts.delete(5) is None
     assert seen == ["DELETE /v1/payouts/5"]
+
+
+@pytest.mark.parametrize(("asked", "stated"), [
+    ({"number": "+22376123456", "country": "ml"}, {"number": "76123456", "country": "ml"}),
+    ({"number": "+22670123456", "country": "bf"}, {"number": "70123456", "country": "bf"}),
+], ids=["Mali", "Burkina Faso"])
+def test_a_wallet_of_mali_or_burkina_faso_written_nationally_is_the_one_asked(
+    asked: dict[str, str], stated: dict[str, str]
+) -> None:
+    """The bulk command pays Malian and Burkinabe numbers; their dialling codes were missing from the wallet table,
+    so a reply writing the number nationally was "another phone number" (thirteenth review)."""
+    customer: Any = {**CUSTOMER, "phone_number": asked}
+    client, _ = scripted(one(payout(customer=_customer(phone_number=stated)), status=201))
+    assert client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=customer).id == 5

@@ -25,6 +25,9 @@ from fedapay_mock.wallets import wallet
         ("+2250701020304", "ci", ("ci", "0701020304")),
         ("0022790123456", "ne", ("ne", "90123456")),
         ("224621234567", "gn", ("gn", "621234567")),
+        ("+22376123456", "ml", ("ml", "76123456")),  # Mali and Burkina Faso, which the bulk command pays
+        ("0022376123456", "ml", ("ml", "76123456")),
+        ("22670123456", "BF", ("bf", "70123456")),
         ("+33612345678", "fr", ("fr", "33612345678")),  # outside the table: the digits as sent, no "+"
         ("33612345678", "FR", ("fr", "33612345678")),
         ("+0097808080", "bj", ("bj", "0097808080")),  # "+" then no code of the table: the digits as sent
