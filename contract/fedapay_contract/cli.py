@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -238,7 +239,8 @@ def _time_limit_from_env() -> int | None:
 
 def _check_writable(option: str, path: Path) -> None:
     """Before the run, not after it: `path` must be a file this process can write, or one it can create (with
-    its missing folders). Nothing is created here: a run that does not start leaves no file behind."""
+    its missing folders). Only a probe file is made (and removed) in the nearest existing folder: a run that does
+    not start leaves no file behind."""
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder: give a file's path, e.g. {path / 'contract.xml'}")
     if path.exists():
@@ -252,6 +254,12 @@ def _check_writable(option: str, path: Path) -> None:
         raise UsageError(f"{option} {path}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path}: this user may not create files in {folder}")
+    # os.access says yes to root for any folder, /proc's too: a file made there and removed at once is the answer.
+    try:
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".fedapay-contract-probe-")  # noqa: SIM115
+    except OSError as problem:
+        raise UsageError(f"{option} {path}: no file can be created in {folder} ({problem.strerror})") from None
+    probe.close()
 
 
 def _reachable(base_url: str, label: str) -> None:

@@ -157,10 +157,15 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         # Messages whose end the parser has read: a head that begins in a read after another message ended there
         # (pipelining) has an unknown start in it, so that read is not counted as the head's (see `_head_unfinished`).
         self._ended = 0
+        self._idle_since = self.loop.time()
 
     def on_message_complete(self) -> None:
         self._ended += 1
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self._idle_since = self.loop.time()  # the keep-alive time runs from here, whatever stray bytes come next
+        super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
@@ -220,9 +225,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         """Bytes that began no request (a stray CRLF after a reply) stopped uvicorn's keep-alive timer: the
         connection is idle again, and closed after its keep-alive time as any idle one (it was held for ever)."""
         if self.timeout_keep_alive_task is None:
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive, self.timeout_keep_alive_handler
-            )
+            # What is left of the keep-alive time since the last reply: stray bytes every few seconds do not
+            # restart it (a CRLF every 3 s held the connection for ever).
+            left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+            self.timeout_keep_alive_task = self.loop.call_later(max(left, 0.0), self.timeout_keep_alive_handler)
 
     def _head_unfinished(self, size: int) -> None:
         """Count `size` more bytes of the unfinished head; 431 past the limit. A read in which a pipelined message

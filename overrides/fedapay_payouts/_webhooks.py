@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._config import Secret, check_seconds, shown
 from ._exceptions import InvalidArgumentError, WebhookVerificationError
+from ._wire import declared
 
 if TYPE_CHECKING:
     from fedapay_payouts_api.models.payout import Payout
@@ -79,7 +80,7 @@ class WebhookEvent:
         if "klass" not in entity:  # the event's `object` says what it is
             entity = {**entity, "klass": "v1/payout"}
         try:
-            return Payout.from_dict(entity)
+            payout = Payout.from_dict(entity)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
             # A KeyError names the model's own field; other errors' text may quote the sender: not shown.
             problem = f"no {exc}" if isinstance(exc, KeyError) else f"a field of the wrong type: {type(exc).__name__}"
@@ -87,6 +88,13 @@ class WebhookEvent:
                 f"the event's entity is a payout this client cannot read ({problem}): answer an error "
                 "so that FedaPay sends it again, and look at the payout with client.payouts.retrieve()"
             ) from None
+        wrong = declared(Payout).wrong(payout)  # the types a reply's payout must have (`_wire`): `amount` an int...
+        if wrong is not None:
+            raise WebhookVerificationError(
+                f"the event's entity is a payout this client cannot read (a {wrong} of the wrong type): answer an "
+                "error so that FedaPay sends it again, and look at the payout with client.payouts.retrieve()"
+            )
+        return payout
 
     def __repr__(self) -> str:
         return (

@@ -172,3 +172,14 @@ def test_a_zero_tolerance_accepts_a_webhook_signed_in_the_same_second() -> None:
     verify_webhook_signature(BODY, f"t={NOW},s={sign(BODY)}", SECRET, now=NOW + 0.7, tolerance=0)
     with pytest.raises(WebhookVerificationError, match="tolerance"):
         verify_webhook_signature(BODY, f"t={NOW},s={sign(BODY)}", SECRET, now=NOW + 1.2, tolerance=0)
+
+
+@pytest.mark.parametrize("field", [{"amount": "lots"}, {"status": 5}, {"merchant_reference": 12}])
+def test_a_payout_entity_of_the_wrong_types_is_an_error_as_a_reply_would_be(field: dict[str, Any]) -> None:
+    """A webhook's payout was read without the type checks a reply's gets: `amount` "lots" reached the handler
+    (thirteenth review)."""
+    entity = {**json.loads(BODY)["entity"], **field}
+    body = _event_with(entity)
+    event = construct_webhook_event(body, f"t={NOW},s={sign(body)}", SECRET, now=NOW)
+    with pytest.raises(WebhookVerificationError, match=f"a {next(iter(field))} of the wrong type"):
+        _ = event.payout

@@ -228,3 +228,25 @@ def test_a_stray_line_break_after_a_reply_leaves_the_connection_to_its_keep_aliv
     assert status_of_next_reply(client) == b"HTTP/1.1 200 OK"
     client.sendall(b"\r\n")
     assert reply_of(client) == b""  # closed by the server (reply_of fails the test past BOUND seconds)
+
+
+def test_stray_line_breaks_every_few_seconds_do_not_restart_the_keep_alive_time(
+    mock: MockServer, connect: list[socket.socket]
+) -> None:
+    """Each stray CRLF restarted the keep-alive time: one every 3 s held the connection for ever (thirteenth
+    review). The time runs from the last reply."""
+    import time
+
+    client = _open(mock, connect)
+    client.sendall(head(200))
+    assert status_of_next_reply(client) == b"HTTP/1.1 200 OK"
+    started = time.monotonic()
+    closed = False
+    while time.monotonic() - started < BOUND and not closed:
+        time.sleep(1.5)
+        try:
+            client.sendall(b"\r\n")
+        except OSError:
+            closed = True
+    assert closed, "still open"
+    assert time.monotonic() - started < 10  # the keep-alive time (5 s) from the reply, not from the last CRLF
