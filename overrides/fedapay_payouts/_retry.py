@@ -278,11 +278,26 @@ def connection_error(
     else:
         what = "the request was not sent: nothing happened on the server"
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    detail = redact(str(exc)[:4096], request)  # h11 quotes a malformed status or header line: it may echo the key
+    detail = redact(_text_of(exc)[:4096], request)  # h11 quotes a malformed status or header line: it may echo the key
     if len(detail) > 300:
         detail = detail[:297] + "..."
     return cls(f"{type(exc).__name__} on {request.method} {request.url.path} ({detail}); {what}", request=request,
                request_sent=sent)
+
+
+def _text_of(exc: BaseException) -> str:
+    """What an error says, never nothing: anyio's timeouts and TLS failures carry no text (the async twin showed
+    `()` where the sync one said "timed out"), so their cause's text, or what they are."""
+    if isinstance(exc, httpx.TimeoutException) and not str(exc):
+        return "timed out"  # its cause is anyio's cancel scope, whose text says nothing to a caller
+    seen: BaseException | None = exc
+    for _ in range(4):  # the error, then its cause or context, a few levels down
+        if seen is None:
+            break
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return "the connection ended without a reason given"
 
 
 # Set on a request's extensions once an attempt hands it to the transport (`_client`'s `_send`): from then on

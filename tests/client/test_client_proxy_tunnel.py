@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 
+import httpx
 import pytest
 from fedapay_payouts import APIConnectionError, APITimeoutError, AsyncFedaPay, FedaPay
 
@@ -68,3 +69,44 @@ def test_a_proxy_that_does_not_open_its_tunnel_is_a_request_not_sent(
         assert [request.method for request in proxy.received] == ["CONNECT"]
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_tls_handshake_that_never_ends_says_it_timed_out_in_both_twins(twin: str) -> None:
+    """anyio's timeouts carry no text: the async twin said `ConnectTimeout on GET ... ()` where the sync one
+    said what timed out (fourteenth review)."""
+    silent = HostileServer()  # accepts the connection, never answers the TLS hello
+    silent.script(stalls)
+    base_url = f"https://127.0.0.1:{silent.port}/v1"
+
+    def retrieve() -> object:
+        if twin == "sync":
+            with FedaPay(API_KEY, base_url=base_url, max_retries=0, timeout=0.5) as client:
+                return client.payouts.retrieve(1)
+
+        async def aretrieve() -> object:
+            async with AsyncFedaPay(API_KEY, base_url=base_url, max_retries=0, timeout=0.5) as client:
+                return await client.payouts.retrieve(1)
+
+        return asyncio.run(aretrieve())
+
+    try:
+        with pytest.raises(APITimeoutError) as caught:
+            retrieve()
+    finally:
+        silent.close()
+    assert "()" not in caught.value.message
+    assert caught.value.request_sent is False
+
+
+def test_an_error_without_text_is_described_by_its_cause_or_what_it_is() -> None:
+    from fedapay_payouts._retry import NOT_SENT, connection_error
+
+    request = httpx.Request("GET", "https://sandbox-api.fedapay.com/v1/payouts/1")
+    closed = httpx.ConnectError("")
+    closed.__cause__ = OSError("[SSL: UNEXPECTED_EOF_WHILE_READING] EOF in violation of protocol")
+    assert "(" + str(closed.__cause__) + ")" in connection_error(closed, request, NOT_SENT).message
+    assert "(the connection ended without a reason given)" in connection_error(
+        httpx.ConnectError(""), request, NOT_SENT
+    ).message
+    assert "(timed out)" in connection_error(httpx.ConnectTimeout(""), request, NOT_SENT).message
