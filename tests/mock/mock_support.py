@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -62,3 +63,19 @@ def create(api: httpx.Client, check: ReplyChecker, **overrides: Any) -> dict[str
     assert reply.status_code == 201, reply.text
     payout: dict[str, Any] = check("create_payout", reply)["v1/payout"]
     return payout
+
+
+def read_reply(client: socket.socket) -> tuple[bytes, bytes]:
+    """One whole reply (head, body) from a raw connection to the mock, by its content-length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = client.recv(65536)
+        assert chunk, f"the connection closed after {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
+    while len(body) < length:
+        chunk = client.recv(65536)
+        assert chunk, "the connection closed inside the body"
+        body += chunk
+    return head, body

@@ -21,6 +21,8 @@ from fedapay_mock.http_protocol import OneWriteHttpToolsProtocol, TurnBufferedTr
 from fedapay_mock.server import _uvicorn_server, listening_socket
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from tests.mock.mock_support import read_reply
+
 BODY = b'{"v1/payout":' + b"1" * 3000 + b"}"
 TIMEOUT = 10.0
 
@@ -70,22 +72,6 @@ def connected(app: object, protocol: type[asyncio.Protocol], timeout: float = TI
 def request(path: str, *, close: bool = False) -> bytes:
     connection = b"connection: close\r\n" if close else b""
     return b"GET " + path.encode() + b" HTTP/1.1\r\nhost: test\r\n" + connection + b"\r\n"
-
-
-def read_reply(client: socket.socket) -> tuple[bytes, bytes]:
-    """One whole reply (head, body) from `client`, by its content-length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = client.recv(65536)
-        assert chunk, f"the connection closed after {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
-    while len(body) < length:
-        chunk = client.recv(65536)
-        assert chunk, "the connection closed inside the body"
-        body += chunk
-    return head, body
 
 
 async def json_reply(scope: Scope, receive: Receive, send: Send) -> None:

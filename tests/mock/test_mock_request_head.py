@@ -19,7 +19,7 @@ import pytest
 from fedapay_mock import MockServer
 from fedapay_mock.http_protocol import HEAD_SECONDS, MAX_HEAD_BYTES
 
-from tests.mock.mock_support import API_KEY, AUTH
+from tests.mock.mock_support import API_KEY, AUTH, read_reply
 
 BOUND = HEAD_SECONDS + 20.0  # "does not hang": a generous bound past the head's time
 PAYOUT = (
@@ -54,17 +54,8 @@ def reply_of(client: socket.socket) -> bytes:
 def status_of_next_reply(client: socket.socket) -> bytes:
     """The status line of the next reply on a connection kept open, the reply read whole by its length."""
     client.settimeout(BOUND)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = client.recv(65536)
-        assert chunk, f"the connection closed after {data!r}"
-        data += chunk
-    status, _, rest = data.partition(b"\r\n")
-    length = int(next(line for line in rest.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
-    body = data.partition(b"\r\n\r\n")[2]
-    while len(body) < length:
-        body += client.recv(65536)
-    return status
+    head, _ = read_reply(client)
+    return head.partition(b"\r\n")[0]
 
 
 @pytest.fixture
