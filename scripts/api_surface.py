@@ -238,16 +238,19 @@ def _judge(old: Any, new: Any, read: set[str], written: set[str]) -> tuple[bool,
         if str(old.annotation) == str(new.annotation):
             return False, "its default changed"
         was, now = _required(str(old.annotation)), _required(str(new.annotation))
-        if was[0] == now[0]:  # a TypedDict key whose requiredness alone changed
-            if was[1] and not now[1]:
-                return False, "no longer required, in a TypedDict callers build: every old call still works"
+        if now[1] and not was[1]:
             return True, "now required: calls that leave it out fail"
+        if was[0] == now[0]:  # a TypedDict key whose requiredness alone changed
+            return False, "no longer required, in a TypedDict callers build: every old call still works"
         owner = old.parent.name if old.parent is not None and old.parent.is_class else None
-        old_types, new_types = _members(old.annotation), _members(new.annotation)
+        # Compared without `Required[...]`: a key that became optional and took more types (`Required[str]` ->
+        # `str | None`) widened, as one whose requiredness alone changed.
+        old_types, new_types = _members(was[0]), _members(now[0])
         if owner is not None and old_types < new_types:
             if owner in read:
                 return True, "its type widened: code reading it meets values it did not expect"
-            return False, "its type widened, in a model callers only build: every old value still fits"
+            no_longer = " and is no longer required" if was[1] and not now[1] else ""
+            return False, f"its type widened{no_longer}, in a model callers only build: every old value still fits"
         if owner is not None and new_types < old_types:
             if owner in written:
                 return True, "its type narrowed: code building the model with the old values fails"

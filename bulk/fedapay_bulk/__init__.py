@@ -43,10 +43,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _FROM_ENGINE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    require_bulk_extra()
-    from . import engine
+# Not for type checkers: a module `__getattr__` they can see makes every misspelled name of the package
+# `Any` (`from ... import PayoutOutcomeUnknowError` would pass mypy --strict); the TYPE_CHECKING imports
+# above declare every lazy name.
+if not TYPE_CHECKING:
 
-    return getattr(engine, name)
+    def __getattr__(name: str) -> Any:
+        if name not in _FROM_ENGINE:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        require_bulk_extra()
+        from . import engine
+
+        return getattr(engine, name)

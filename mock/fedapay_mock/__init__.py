@@ -26,15 +26,21 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fedapay_mock' has no attribute {name!r}")
-    import importlib
+# Not for type checkers: a module `__getattr__` they can see makes every misspelled name of the package
+# `Any` (`from ... import PayoutOutcomeUnknowError` would pass mypy --strict); the TYPE_CHECKING imports
+# above declare every lazy name.
+if not TYPE_CHECKING:
 
-    from .extra import require_mock_extra
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'fedapay_mock' has no attribute {name!r}")
+        import importlib
 
-    # Without the `mock` extra, `from fedapay_mock import run_mock` says which extra to install (MockExtraMissing,
-    # an ImportError), as the CLI and the fixture do, instead of a bare ModuleNotFoundError from deep inside.
-    require_mock_extra()
-    return getattr(importlib.import_module(f".{home}", __name__), name)
+        from .extra import require_mock_extra
+
+        # Without the `mock` extra, `from fedapay_mock import run_mock` says which extra to install
+        # (MockExtraMissing, an ImportError), as the CLI and the fixture do, instead of a bare
+        # ModuleNotFoundError from deep inside.
+        require_mock_extra()
+        return getattr(importlib.import_module(f".{home}", __name__), name)

@@ -43,16 +43,16 @@ class CreatePayoutBody(TypedDict, total=False):
     mode: Required[str]
     currency: Required[CurrencyInputDict | CurrencyInput | str]
     customer: Required[CustomerInputDict | CustomerInput | CustomerRefDict | CustomerRef]
-    description: str
-    merchant_reference: str
-    custom_metadata: Mapping[str, Any] | PayoutCreateCustomMetadata
-    include: str
+    description: str | None
+    merchant_reference: str | None
+    custom_metadata: Mapping[str, Any] | PayoutCreateCustomMetadata | None
+    include: str | None
 
 
 class CreatePayoutParams(CreatePayoutBody, total=False):
     """Every keyword of `create_payout` (body fields and parameters), typed as the spec types them."""
 
-    idempotency_key: str
+    idempotency_key: str | None
 
 
 class CurrencyInputDict(TypedDict, total=False):

@@ -28,7 +28,7 @@ OPERATION = Operation(
 class ListPayoutsParams(TypedDict, total=False):
     """Every keyword of `list_payouts` (body fields and parameters), typed as the spec types them."""
 
-    page: int
-    per_page: int
-    status: str
-    include: str
+    page: int | None
+    per_page: int | None
+    status: str | None
+    include: str | None

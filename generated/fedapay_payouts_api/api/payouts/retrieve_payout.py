@@ -27,4 +27,4 @@ class RetrievePayoutParams(TypedDict, total=False):
     """Every keyword of `retrieve_payout` (body fields and parameters), typed as the spec types them."""
 
     id: Required[int]
-    include: str
+    include: str | None

@@ -29,8 +29,8 @@ OPERATION = Operation(
 class SearchPayoutsParams(TypedDict, total=False):
     """Every keyword of `search_payouts` (body fields and parameters), typed as the spec types them."""
 
-    page: int
-    per_page: int
-    status: str
-    search: str
-    include: str
+    page: int | None
+    per_page: int | None
+    status: str | None
+    search: str | None
+    include: str | None

@@ -35,8 +35,8 @@ OPERATION = Operation(
 class UpdatePayoutBody(TypedDict, total=False):
     """The fields of `update_payout`'s body, as keywords typed as the spec types them."""
 
-    amount: int
-    mode: str
+    amount: int | None
+    mode: str | None
     description: str | None
     merchant_reference: str | None
     custom_metadata: Mapping[str, Any] | PayoutUpdateCustomMetadataType0 | None | None
