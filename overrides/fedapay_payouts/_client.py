@@ -86,6 +86,7 @@ from ._deadline import (
 )
 from ._exceptions import APIConnectionError, InvalidArgumentError
 from ._logs import setup_logging
+from ._overrun import aclose_if_overrun, close_if_overrun
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import HANDED, RetryPolicy, Send, Sleep, Steps, UnexpectedError, interrupted_note
@@ -840,6 +841,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                         break
                     attempt.check()
                 else:
+                    close_if_overrun(response)  # bytes after the reply: no reply to the next request
                     self._keep(response, reader, reader.finish())
             self._scrub(response)
             return response
@@ -1033,6 +1035,7 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                             reader.refuse(response)
                             break
                     else:
+                        await aclose_if_overrun(response)  # bytes after the reply: no reply to the next request
                         self._keep(response, reader, reader.finish())
             self._scrub(response)
             return response

@@ -194,7 +194,12 @@ def _parse_asked(value: str) -> float | None:
 
 
 def _iso(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="milliseconds")
+    """An instant in UTC; one outside datetime's years (a server's 0001-01-01 with a +23:59 offset is year 0 in
+    UTC) as seconds since 1970, never a ValueError out of a check that must end in a typed error."""
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds:.3f} s after 1970-01-01T00:00:00Z"
 
 
 def start_reply_problem(payout: Payout, asked_at: str | None) -> str | None:

@@ -222,6 +222,8 @@ def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None
         if payout.get("deleted") is True or payout.get("deleted_at"):
             continue
         status = payout.get("status")
+        if status is not None and not isinstance(status, str):
+            return f"with payout {payout_id} whose status is a {type(status).__name__}, not a string"
         if status in SENT_ON or status == "scheduled":
             return f"with payout {payout_id} {status}, not deleted"
         if "deleted_at" in payout:  # stated null: not deleted

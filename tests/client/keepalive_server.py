@@ -6,7 +6,8 @@ test can see how a client spreads its requests over connections: how many connec
 which ones the client closed, and how many requests were inside the server (read, not yet
 answered) at once. `together=N` holds each request until N are inside (a barrier: the replies then
 leave at the same moment); `drop={i}` closes the connection instead of answering the i-th request
-(counted from 0).
+(counted from 0); `stray={i: seconds}` sends, that many seconds after the reply to the i-th request (0: in
+the same write), a second whole reply nobody asked for (payout 999, amount 999999).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ WAIT = 30.0  # seconds: generous bounds for "does not hang", never a timing asse
 class KeepAliveServer:
     together: int = 1
     drop: frozenset[int] = frozenset()
+    stray: dict[int, float] = field(default_factory=dict)
     requests: list[tuple[int, str]] = field(default_factory=list)  # (connection number, method + path)
     opened: int = 0
     closed: set[int] = field(default_factory=set)  # connections the client closed (EOF between requests)
@@ -40,6 +42,7 @@ class KeepAliveServer:
         self._lock = threading.Condition()
         self._barrier = threading.Barrier(self.together, timeout=WAIT)
         self._sockets: list[socket.socket] = []
+        self.stray_sent = threading.Event()
         threading.Thread(target=self._accept, name="keepalive-server", daemon=True).start()
 
     def _accept(self) -> None:
@@ -99,7 +102,20 @@ class KeepAliveServer:
         data = orjson.dumps({"v1/payout": payout(int(asked) if asked.isdigit() else index + 1)})
         status = "201 Created" if what.startswith("POST") else "200 OK"
         head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
-        connection.sendall(head.encode() + data)
+        answer = head.encode() + data
+        if index not in self.stray:
+            connection.sendall(answer)
+            return True
+        stray = orjson.dumps({"v1/payout": payout(999, amount=999999)})
+        stray_reply = b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+            status.encode(), len(stray), stray)
+        if self.stray[index] == 0:
+            connection.sendall(answer + stray_reply)
+        else:
+            connection.sendall(answer)
+            threading.Event().wait(self.stray[index])
+            connection.sendall(stray_reply)
+        self.stray_sent.set()
         return True
 
     def wait_closed(self, count: int) -> bool:

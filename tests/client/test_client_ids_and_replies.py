@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fedapay_mock.server import MockServer
 from fedapay_payouts import (
+    APIError,
     APIResponseValidationError,
     FedaPay,
     InvalidArgumentError,
@@ -265,3 +266,22 @@ def test_a_delete_refused_after_a_lost_reply_is_the_refusal_when_the_payout_is_s
     with pytest.raises(UnprocessableEntityError, match="can no longer be deleted"):
         client.payouts.delete(5)
     assert seen == ["DELETE /v1/payouts/5", "GET /v1/payouts/5", "DELETE /v1/payouts/5", "GET /v1/payouts/5"]
+
+
+@pytest.mark.parametrize("started_at", [
+    "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59.999999Z",
+], ids=["year 0 in UTC", "year 10000 in UTC", "the last microsecond of 9999"])
+def test_a_start_check_finding_a_date_at_the_edge_of_the_calendar_ends_typed(started_at: str) -> None:
+    """The check's verdict wrote the date it found in UTC, and a date whose UTC form falls outside years 1-9999
+    raised a bare ValueError out of send_now: a start that may have gone out, with no PayoutOutcomeUnknownError
+    (fifteenth review)."""
+    client, seen = scripted(
+        lambda r: (_ for _ in ()).throw(httpx.ReadError("reset", request=r)),
+        one(payout(id=5, status="started", started_at=started_at)),
+        one(payout(id=5, status="started", started_at=started_at)),
+        retries=1,
+    )
+    with pytest.raises(APIError) as caught:
+        client.payouts.send_now(5)
+    assert isinstance(caught.value, PayoutOutcomeUnknownError), repr(caught.value)
+    assert seen[:2] == ["PUT /v1/payouts/start", "GET /v1/payouts/5"]

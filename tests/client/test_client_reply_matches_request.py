@@ -175,13 +175,15 @@ SENT_WITHOUT_DELETED_AT = {name: value for name, value in payout(status="sent").
     lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "deleted": 0}}),
     lambda request: httpx.Response(200, json={"deleted": "false"}),
     lambda request: httpx.Response(200, json={"v1/payout": "deleted"}),
+    lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "status": []}}),
+    lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "status": {"x": 1}}}),
 ], ids=["another payout", "the payout sent", "the payout sent, no deleted_at", "deleted: false", "HTML",
         "deleted: false beside the envelope", "a list with another payout", "v1/payouts with it sent",
         "v1/payouts with another payout", "the payout still scheduled (it would be paid)",
         "the payout still scheduled, no deleted_at", "the payout pending, deleted_at null", "false",
         "a list of envelopes with another payout", "v1/payouts holding another payout as an object",
         "v1/payout holding a list with another payout", "deleted: 0", "deleted: 'false'",
-        "an envelope holding no payout"])
+        "an envelope holding no payout", "a status that is a list", "a status that is an object"])
 def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_outcome(reply: Handler) -> None:
     # The reply is "maybe acted": the payout is looked up; still there, the delete goes again, gets the same
     # answer, and the retries end in PayoutOutcomeUnknownError: never a silent success.
