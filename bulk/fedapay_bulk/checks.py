@@ -37,8 +37,10 @@ BATCH_SEPARATOR = ":"
 MAX_AMOUNT = {"XOF": 1_000_000}
 # FedaPay's documented limit of payouts to one mobile-money number in 24 hours.
 MAX_PER_NUMBER = 3
-AMOUNT_RE = re.compile(r"[0-9]+(?:[.,]0{1,2})?")
-THOUSANDS = str.maketrans("", "", " \u00a0\u202f_'")
+# A whole amount: digits, or digits grouped by 3 (a first group of 1 to 3) with one separator between groups (a
+# space, a no-break or narrow no-break space as spreadsheets write them, `_` or `'`); then at most `.00` / `,00`.
+# A separator anywhere else is no grouping (`150 00`, `1 500 0`): read by removing it, it made another amount.
+AMOUNT_RE = re.compile(r"(?P<whole>[0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f_'][0-9]{3})+)(?:[.,]0{1,2})?")
 COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 
 
@@ -134,11 +136,11 @@ def late(scheduled_at: str, now: float) -> bool:
 
 
 def parse_amount(text: str) -> int:
-    """A whole number of the currency's unit; thousands separators (spaces, `_`, `'`) allowed, no decimals."""
-    compact = text.translate(THOUSANDS)
-    if not AMOUNT_RE.fullmatch(compact):
-        raise ValueError(f"{text!r} is not a whole amount (write 150000 or 150 000, no decimals)")
-    return int(re.split(r"[.,]", compact)[0])
+    """A whole number of the currency's unit (`AMOUNT_RE`: thousands separators between groups of 3 only)."""
+    found = AMOUNT_RE.fullmatch(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not a whole amount (write 150000 or 150 000: digits grouped by 3, no decimals)")
+    return int("".join(ch for ch in found["whole"] if ch.isdigit()))
 
 
 def canonical(value: Any) -> bytes:
