@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import orjson
 from fedapay_payouts import APIConnectionError, FedaPay, InvalidArgumentError
+from fedapay_payouts._visible import visible
 
 from .errors import Problem
 from .phones import PhoneError, parse_phone
@@ -147,6 +148,22 @@ def canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+# A column's name in the row's problems, where it differs from the column's own.
+FIELDS = {"phone": "phone number", "scheduled_at": "scheduled at"}
+SHOWN_CELL = 80  # characters of a refused cell quoted in its problem
+
+
+def _hidden(value: str) -> str:
+    """Why a cell holding control or format characters (C0/C1 controls, NUL, bidi overrides such as U+202E,
+    zero-width characters: `fedapay_payouts._visible`) is refused: sent, FedaPay would keep them in the payout's
+    name, reference or description as they are, and a bidi override shows text in another order than it has."""
+    found = ", ".join(dict.fromkeys(visible(ch) for ch in value if visible(ch) != ch))
+    cell = visible(value)
+    cell = cell if len(cell) <= SHOWN_CELL else cell[:SHOWN_CELL] + "..."
+    return (f"'{cell}' contains {found}: a control or invisible character, which would be sent to FedaPay as it is;"
+            " delete it")
+
+
 class RowChecker:
     """Turns raw rows into `Planned` rows or the list of their problems."""
 
@@ -157,6 +174,10 @@ class RowChecker:
 
     def check(self, raw: RawRow) -> Planned | list[Problem]:
         cells, row = raw.cells, raw.number
+        hidden = [Problem(row, FIELDS.get(column, column), _hidden(value)) for column, value in cells.items()
+                  if visible(value) != value]
+        if hidden:
+            return hidden  # nothing else is read from a row whose text is not what it shows
         problems: list[Problem] = []
 
         def bad(field: str, message: str) -> None:

@@ -7,7 +7,10 @@ one has not yet, a refused one never will).
 
 Every text FedaPay sends (a payout's status, its error message) is data from elsewhere, as the file's cells
 are: in the report it is neutralised against spreadsheet formulas (`_safe`), in the summary's lines its
-control characters and line breaks are escaped (`terminal.shown`), so a reply cannot forge a line.
+control characters and line breaks are escaped (`terminal.shown`), so a reply cannot forge a line. The report
+escapes control and format characters too (`fedapay_payouts._visible`; FedaPay's texts keep their line breaks
+and tabs, in one quoted cell): the row checks refuse them in the file's cells, and a journal written before
+they did may still hold some.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fedapay_payouts._evidence import KNOWN_STATUSES, SENT_ON
+from fedapay_payouts._visible import visible
 
 from .journal import FINAL_STATUSES, Journal
 from .terminal import shown
@@ -161,8 +165,9 @@ def write_report(journal: Journal, path: Path) -> None:
             for row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error, late in lines:
                 said = "; ".join(note for note in (error, late) if note)  # FedaPay's error, then why it was sent now
                 writer.writerow([
-                    row, _safe(beneficiary), phone, amount, currency, payout_id or "", _safe(reference),
-                    _safe(_status(state, status)), _safe(said),
+                    row, _safe(visible(beneficiary)), visible(phone), amount, currency, payout_id or "",
+                    _safe(visible(reference)), _safe(visible(_status(state, status), LINES)),
+                    _safe(visible(said, LINES)),
                 ])
         os.replace(temporary, path)
     except BaseException:
@@ -170,6 +175,7 @@ def write_report(journal: Journal, path: Path) -> None:
         raise
 
 
+LINES = "\n\r\t"  # kept in FedaPay's texts (a message of several lines stays one quoted cell)
 FORMULA_FIRST = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms, which some spreadsheets read
 BLANK = " \t\r\n"
 
