@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from fedapay_bulk.checks import SPEC_CURRENCIES
+from fedapay_bulk.options import SPEC_CURRENCIES
 from fedapay_bulk.phones import PhoneError, parse_phone
 
 from tests.bulk.bulk_support import payroll_rows, phone, run_bulk, write_csv
