@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+import stat
 import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
@@ -150,9 +151,35 @@ def read_summary(journal: Path, *, waited: bool) -> Summary | None:
         db.close()
 
 
+def unsafe_target(path: Path) -> str | None:
+    """Why the report may not be written at `path`, or None. The report is a new file renamed over its path, so
+    the path must name a regular file or nothing: a symbolic link would be replaced rather than written through,
+    and a FIFO, a device or a socket replaced by a plain file (`--report /dev/stdout` run as root replaced
+    /dev/stdout for every later program)."""
+    if path.is_symlink():
+        return (f"{path} is a symbolic link (to {os.readlink(path)}): the report would replace the link; name the file"
+                " itself")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    return (f"{path} is {kind}: the report is a file written beside it and renamed over it, which would replace it;"
+            " name a regular file (e.g. report.csv)")
+
+
 def write_report(journal: Journal, path: Path) -> None:
-    """One line per row, written to a temporary file then renamed: a crash never leaves half a report."""
+    """One line per row, written to a temporary file then renamed: a crash never leaves half a report. `OSError`
+    if `path` names no regular file (`unsafe_target`, checked before the run too: asked again here, since the run
+    may have lasted hours)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    unsafe = unsafe_target(path)
+    if unsafe is not None:
+        raise OSError(unsafe)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
