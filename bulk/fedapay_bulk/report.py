@@ -161,7 +161,7 @@ def unsafe_target(path: Path) -> str | None:
                 " itself")
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except OSError:  # nothing there (or a path through a plain file, which the writability check names)
         return None
     if stat.S_ISREG(mode):
         return None
