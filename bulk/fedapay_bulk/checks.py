@@ -19,27 +19,24 @@ from typing import Any
 import httpx
 import orjson
 from fedapay_payouts import APIConnectionError, FedaPay, InvalidArgumentError
+from fedapay_payouts._visible import visible
 
+from . import options
 from .errors import Problem
 from .phones import PhoneError, parse_phone
 from .rows import RawRow
 from .when import parse_schedule, wire
 
-# spec/openapi.yaml, CurrencyInput.iso: the currencies the API accepts (tests/bulk checks this copy).
-SPEC_CURRENCIES = frozenset({"XOF", "GNF"})
-# A mode's shape. spec/openapi.yaml gives `Payout.mode` no enum on purpose (FedaPay adds operators: its known
-# values are only named in the description), so a new mode is sent as the client would send it; only text
-# that cannot be a mode name (spaces, capitals, control characters) is refused before anything is sent.
-MODE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # A batch's mark in the references this tool sends (`REFERENCE:BATCH`); a batch label has no ':'.
 BATCH_SEPARATOR = ":"
 # FedaPay's documented cap for one payout, per currency (only XOF's is documented).
 MAX_AMOUNT = {"XOF": 1_000_000}
 # FedaPay's documented limit of payouts to one mobile-money number in 24 hours.
 MAX_PER_NUMBER = 3
-AMOUNT_RE = re.compile(r"[0-9]+(?:[.,]0{1,2})?")
-THOUSANDS = str.maketrans("", "", " \u00a0\u202f_'")
-COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+# A whole amount: digits, or digits grouped by 3 (a first group of 1 to 3) with one separator between groups (a
+# space, a no-break or narrow no-break space as spreadsheets write them, `_` or `'`); then at most `.00` / `,00`.
+# A separator anywhere else is no grouping (`150 00`, `1 500 0`): read by removing it, it made another amount.
+AMOUNT_RE = re.compile(r"(?P<whole>[0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f_'][0-9]{3})+)(?:[.,]0{1,2})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +131,31 @@ def late(scheduled_at: str, now: float) -> bool:
 
 
 def parse_amount(text: str) -> int:
-    """A whole number of the currency's unit; thousands separators (spaces, `_`, `'`) allowed, no decimals."""
-    compact = text.translate(THOUSANDS)
-    if not AMOUNT_RE.fullmatch(compact):
-        raise ValueError(f"{text!r} is not a whole amount (write 150000 or 150 000, no decimals)")
-    return int(re.split(r"[.,]", compact)[0])
+    """A whole number of the currency's unit (`AMOUNT_RE`: thousands separators between groups of 3 only)."""
+    found = AMOUNT_RE.fullmatch(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not a whole amount (write 150000 or 150 000: digits grouped by 3, no decimals)")
+    return int("".join(ch for ch in found["whole"] if ch.isdigit()))
 
 
 def canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+# A column's name in the row's problems, where it differs from the column's own.
+FIELDS = {"phone": "phone number", "scheduled_at": "scheduled at"}
+SHOWN_CELL = 80  # characters of a refused cell quoted in its problem
+
+
+def _hidden(value: str) -> str:
+    """Why a cell holding control or format characters (C0/C1 controls, NUL, bidi overrides such as U+202E,
+    zero-width characters: `fedapay_payouts._visible`) is refused: sent, FedaPay would keep them in the payout's
+    name, reference or description as they are, and a bidi override shows text in another order than it has."""
+    found = ", ".join(dict.fromkeys(visible(ch) for ch in value if visible(ch) != ch))
+    cell = visible(value)
+    cell = cell if len(cell) <= SHOWN_CELL else cell[:SHOWN_CELL] + "..."
+    return (f"'{cell}' contains {found}: a control or invisible character, which would be sent to FedaPay as it is;"
+            " delete it")
 
 
 class RowChecker:
@@ -155,19 +168,29 @@ class RowChecker:
 
     def check(self, raw: RawRow) -> Planned | list[Problem]:
         cells, row = raw.cells, raw.number
+        hidden = [Problem(row, FIELDS.get(column, column), _hidden(value)) for column, value in cells.items()
+                  if visible(value) != value]
+        if hidden:
+            return hidden  # nothing else is read from a row whose text is not what it shows
         problems: list[Problem] = []
 
         def bad(field: str, message: str) -> None:
             problems.append(Problem(row, field, message))
 
+        # The same rules as the options' (`options.py`), which give a row without its own value.
         currency = (cells.get("currency") or self.defaults.currency).upper()
-        if currency not in SPEC_CURRENCIES:
-            bad("currency", f"{currency!r} is not one FedaPay accepts ({', '.join(sorted(SPEC_CURRENCIES))})")
+        try:
+            options.currency(currency)
+        except ValueError as exc:
+            bad("currency", str(exc))
         mode = cells.get("mode") or self.defaults.mode or ""
         if not mode:
             bad("mode", "is empty and no --mode was given (e.g. mtn_open, moov)")
-        elif MODE_RE.fullmatch(mode) is None:
-            bad("mode", f"{mode!r} is not a mode name (lower-case letters, digits and _, e.g. mtn_open, moov)")
+        else:
+            try:
+                options.mode(mode)
+            except ValueError as exc:
+                bad("mode", str(exc))
         amount = 0
         try:
             amount = parse_amount(cells["amount"])
@@ -180,14 +203,17 @@ class RowChecker:
             elif cap is not None and amount > cap:
                 bad("amount", f"{amount} {currency} is over FedaPay's cap of {cap:,} {currency} per payout")
         country = cells.get("country") or self.defaults.country
-        if country and not COUNTRY_RE.fullmatch(country):
-            bad("country", f"{country!r} is not a 2-letter country code (bj, tg, ci, ...)")
-            country = None
         phone, phone_country = "", ""
         try:
-            phone, phone_country = parse_phone(cells["phone"], country)
-        except PhoneError as exc:
-            bad("phone number", str(exc))
+            if country:
+                options.country(country)
+        except ValueError as exc:
+            bad("country", str(exc))  # the number is read with its country: not without it
+        else:
+            try:
+                phone, phone_country = parse_phone(cells["phone"], country)
+            except PhoneError as exc:
+                bad("phone number", str(exc))
         scheduled_at = cells.get("scheduled_at") or self.defaults.scheduled_at
         if problems:
             return problems

@@ -35,11 +35,12 @@ if TYPE_CHECKING:
     from .engine import BulkOptions, BulkResult
     from .report import Summary
 
+S = TypeVar("S")
 T = TypeVar("T")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
-def _option(convert: Callable[[str], object], check: Callable[[object], T]) -> Callable[[str], T]:
+def _option(convert: Callable[[str], S], check: Callable[[S], T]) -> Callable[[str], T]:
     """An argparse type: the text converted, then the run's own check (argparse names the option)."""
 
     def parse(text: str) -> T:
@@ -77,9 +78,14 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("file", type=Path, metavar="FILE.csv")
     bulk.add_argument("--journal", type=Path, help="the run's journal (default: FILE.csv.journal.sqlite beside it)")
     bulk.add_argument("--dry-run", action="store_true", help="check the file and print its totals; send nothing")
-    bulk.add_argument("--mode", help="payout mode for rows without one (e.g. mtn_open, moov, togocel)")
-    bulk.add_argument("--currency", default="XOF", help="currency for rows without one (default XOF)")
-    bulk.add_argument("--country", help="country (bj, tg, ...) of national phone numbers in rows without one")
+    # Checked here with the row checks' own rules (`options.py`): a bad value is one line naming the option, not one
+    # problem per row (nor nothing at all when every row has its own value).
+    bulk.add_argument("--mode", type=_option(str, checks.mode),
+                      help="payout mode for rows without one (e.g. mtn_open, moov, togocel)")
+    bulk.add_argument("--currency", type=_option(str, checks.currency), default="XOF",
+                      help="currency for rows without one (default XOF)")
+    bulk.add_argument("--country", type=_option(str, checks.country),
+                      help="country (bj, tg, ...) of national phone numbers in rows without one")
     bulk.add_argument("--schedule-at", metavar="ISO8601", type=_schedule,
                       help="send at this time instead of now (no zone: UTC)")
     bulk.add_argument("--concurrency", type=_option(int, checks.concurrency), default=DEFAULT_MAX_IN_FLIGHT,

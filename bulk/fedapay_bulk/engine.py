@@ -67,6 +67,7 @@ from .journal import FINAL_STATUSES, SENT_STATES, TARGET_ANSWERED, TARGET_PAYOUT
 from .lock import JournalLock
 from .options import check_options, not_past
 from .paging import Walk, walk_pages
+from .phones import wallet_key
 from .prepare import check_paths, check_report, default_journal, prepare
 from .progress import Progress, SilentProgress
 from .report import Summary, summarize, write_report
@@ -203,7 +204,7 @@ def _beneficiary(payout: Any, row: JournalRow) -> list[str]:
     mark = _marked_phone(payout)
     if mark is not None:
         shown_any = True
-        if mark != _phone(row):
+        if wallet_key(mark) != wallet_key(_phone(row)):  # one wallet however written (Benin's 8 and 10 digits)
             found.append(f"beneficiary number {shown(mark)}, not {_phone(row)}")
     customer = payout.customer
     wanted = row.create["customer"]

@@ -56,6 +56,7 @@ import orjson
 
 from .checks import MAX_PER_NUMBER, Planned
 from .errors import FileChangedError, Problem
+from .phones import wallet_key
 
 VERSION = "1"
 SCHEMA = """
@@ -191,6 +192,11 @@ def _connect(path: Path, *, durable: bool) -> sqlite3.Connection:
     return db
 
 
+def _also(number: str, first_number: str, first: int) -> str:
+    """Said when row `first` writes the same wallet otherwise (`+22997808080` and `+2290197808080`)."""
+    return "" if number == first_number else f" (the wallet row {first} writes {first_number})"
+
+
 class Staging:
     """The rows of one reading of the file, with every problem found; becomes the journal if all is well."""
 
@@ -199,9 +205,13 @@ class Staging:
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             stale.unlink(missing_ok=True)
         self.db = _connect(path, durable=False)
+        # Each row's wallet (`wallet_of`: Benin's +22997808080 and +2290197808080 are one), what the checks across
+        # rows group by. A temporary table: never part of the journal this file becomes.
+        self.db.execute("CREATE TEMP TABLE wallets (row INTEGER PRIMARY KEY, wallet TEXT NOT NULL)")
         self.db.execute("BEGIN")
 
     def add(self, planned: Planned) -> None:
+        self.db.execute("INSERT INTO temp.wallets VALUES (?, ?)", (planned.row, wallet_key(planned.phone)))
         self.db.execute(
             "INSERT INTO rows (row, digest, reference, user_reference, create_json, scheduled_at, phone, beneficiary,"
             " amount, currency, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -233,23 +243,28 @@ class Staging:
             " PARTITION BY reference ORDER BY row) AS first FROM rows) WHERE row != first ORDER BY row"
         ).fetchall():
             self.problem(Problem(row, "reference", f"{reference!r} is also the reference of row {first}"))
-        for row, number, n in db.execute(
-            "SELECT row, phone, n FROM (SELECT row, phone, ROW_NUMBER() OVER (PARTITION BY phone ORDER BY row) AS n"
-            " FROM rows) WHERE n > ? ORDER BY row",
+        # By wallet, not by the number's text: one person's wallet written both ways was paid twice without a
+        # warning, and a 4th payout to it passed (FedaPay refused its start, leaving a pending payout).
+        for row, number, n, first, first_number in db.execute(
+            "SELECT row, phone, n, first, first_phone FROM (SELECT r.row, r.phone, ROW_NUMBER() OVER w AS n,"
+            " first_value(r.row) OVER w AS first, first_value(r.phone) OVER w AS first_phone FROM rows r"
+            " JOIN temp.wallets USING (row) WINDOW w AS (PARTITION BY wallet ORDER BY r.row)) WHERE n > ? ORDER BY row",
             (MAX_PER_NUMBER,),
         ).fetchall():
             self.problem(Problem(
                 row, "phone number",
-                f"payout number {n} to {number} in this file: FedaPay allows at most {MAX_PER_NUMBER} per number"
-                " in 24 hours",
+                f"payout number {n} to {number}{_also(number, first_number, first)} in this file: FedaPay allows at"
+                f" most {MAX_PER_NUMBER} per number in 24 hours",
             ))
-        for row, first, amount, currency in db.execute(
-            "SELECT row, first, amount, currency FROM (SELECT row, amount, currency, first_value(row) OVER ("
-            " PARTITION BY phone, amount, currency ORDER BY row) AS first FROM rows) WHERE row != first ORDER BY row"
+        for row, number, first, first_number, amount, currency in db.execute(
+            "SELECT row, phone, first, first_phone, amount, currency FROM (SELECT r.row, r.phone, amount, currency,"
+            " first_value(r.row) OVER w AS first, first_value(r.phone) OVER w AS first_phone FROM rows r"
+            " JOIN temp.wallets USING (row) WINDOW w AS (PARTITION BY wallet, amount, currency ORDER BY r.row))"
+            " WHERE row != first ORDER BY row"
         ).fetchall():
             self.problem(Problem(
                 row, "duplicate",
-                f"same beneficiary and amount ({amount} {currency}) as row {first}"
+                f"same beneficiary and amount ({amount} {currency}) as row {first}{_also(number, first_number, first)}"
                 + ("" if allow_duplicates else ": pass --allow-duplicates if both are meant"),
                 warning=True,
             ))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from fedapay_payouts._wallets import wallet_of
 
 # Countries whose previous numbering plan FedaPay's examples still use: the national lengths to accept
 # on top of what the current metadata calls possible (Benin went from 8 to 10 digits in November 2024).
@@ -97,6 +98,13 @@ def parse_phone(text: str, country: str | None) -> tuple[str, str]:
             " Keep one number"
         )
     return e164, found.lower()
+
+
+def wallet_key(number: str) -> str:
+    """The wallet a number names, as one text to group or compare by (`fedapay_payouts._wallets`, the client's rule):
+    Benin's `+22997808080` and `+2290197808080` are one wallet. A number naming no wallet is its own text."""
+    wallet = wallet_of(number)
+    return number if wallet is None else f"{wallet[0]}:{wallet[1]}"
 
 
 def _valid_today(country_code: int | None, national: str) -> bool:

@@ -20,6 +20,7 @@ from fedapay_payouts import InvalidArgumentError
 from .checks import Defaults, OfflineClient, Planned, RowChecker, late
 from .errors import BulkError, FileChangedError, FileInvalidError, OptionsChangedError, Problem
 from .journal import Journal, Staging, check_files
+from .report import unsafe_target
 from .rows import RowReader, file_digest
 from .when import parse_schedule, wire
 
@@ -79,6 +80,9 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
         return
     if report.is_dir():
         raise InvalidArgumentError("report", f"{report} is a folder: name a file (e.g. report.csv)")
+    unsafe = unsafe_target(report)
+    if unsafe is not None:  # a link, a FIFO, a device (`/dev/stdout`): replaced, never written
+        raise InvalidArgumentError("report", unsafe)
     _check_writable(report)
     kept: list[tuple[Path, str]] = [(path, "the payroll file being paid")]
     if journal_path is not None:

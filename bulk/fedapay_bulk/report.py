@@ -7,7 +7,10 @@ one has not yet, a refused one never will).
 
 Every text FedaPay sends (a payout's status, its error message) is data from elsewhere, as the file's cells
 are: in the report it is neutralised against spreadsheet formulas (`_safe`), in the summary's lines its
-control characters and line breaks are escaped (`terminal.shown`), so a reply cannot forge a line.
+control characters and line breaks are escaped (`terminal.shown`), so a reply cannot forge a line. The report
+escapes control and format characters too (`fedapay_payouts._visible`; FedaPay's texts keep their line breaks
+and tabs, in one quoted cell): the row checks refuse them in the file's cells, and a journal written before
+they did may still hold some.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+import stat
 import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fedapay_payouts._evidence import KNOWN_STATUSES, SENT_ON
+from fedapay_payouts._visible import visible
 
 from .journal import FINAL_STATUSES, Journal
 from .terminal import shown
@@ -146,9 +151,35 @@ def read_summary(journal: Path, *, waited: bool) -> Summary | None:
         db.close()
 
 
+def unsafe_target(path: Path) -> str | None:
+    """Why the report may not be written at `path`, or None. The report is a new file renamed over its path, so
+    the path must name a regular file or nothing: a symbolic link would be replaced rather than written through,
+    and a FIFO, a device or a socket replaced by a plain file (`--report /dev/stdout` run as root replaced
+    /dev/stdout for every later program)."""
+    if path.is_symlink():
+        return (f"{path} is a symbolic link (to {os.readlink(path)}): the report would replace the link; name the file"
+                " itself")
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # nothing there (or a path through a plain file, which the writability check names)
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    return (f"{path} is {kind}: the report is a file written beside it and renamed over it, which would replace it;"
+            " name a regular file (e.g. report.csv)")
+
+
 def write_report(journal: Journal, path: Path) -> None:
-    """One line per row, written to a temporary file then renamed: a crash never leaves half a report."""
+    """One line per row, written to a temporary file then renamed: a crash never leaves half a report. `OSError`
+    if `path` names no regular file (`unsafe_target`, checked before the run too: asked again here, since the run
+    may have lasted hours)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    unsafe = unsafe_target(path)
+    if unsafe is not None:
+        raise OSError(unsafe)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
@@ -161,8 +192,9 @@ def write_report(journal: Journal, path: Path) -> None:
             for row, beneficiary, phone, amount, currency, payout_id, reference, state, status, error, late in lines:
                 said = "; ".join(note for note in (error, late) if note)  # FedaPay's error, then why it was sent now
                 writer.writerow([
-                    row, _safe(beneficiary), phone, amount, currency, payout_id or "", _safe(reference),
-                    _safe(_status(state, status)), _safe(said),
+                    row, _safe(visible(beneficiary)), visible(phone), amount, currency, payout_id or "",
+                    _safe(visible(reference)), _safe(visible(_status(state, status), LINES)),
+                    _safe(visible(said, LINES)),
                 ])
         os.replace(temporary, path)
     except BaseException:
@@ -170,6 +202,7 @@ def write_report(journal: Journal, path: Path) -> None:
         raise
 
 
+LINES = "\n\r\t"  # kept in FedaPay's texts (a message of several lines stays one quoted cell)
 FORMULA_FIRST = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms, which some spreadsheets read
 BLANK = " \t\r\n"
 

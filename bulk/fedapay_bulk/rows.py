@@ -2,6 +2,12 @@
 
 Rows are streamed (one at a time): a 100,000-row file is never held in memory. The row number of
 each row is the spreadsheet's (the header is row 1), so every problem points where the user looks.
+
+A row is one line of the file, read with `strict` quoting: a cell may not hold a line break. A payroll
+cell never needs one, and allowing them let a stray `"` open a quoted cell that swallowed the lines after
+it (other employees' rows sent as one row's description, the rows after it numbered wrong). So a quote
+left open at the end of its line, or text after a closing quote, is that line's problem, and every other
+line is still read and numbered as the line it is.
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ def map_headers(headers: list[str]) -> tuple[dict[int, str], list[Problem]]:
     mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
         if not header.strip():
-            continue
+            continue  # a blank header: its cells must be empty (`RowReader`)
         column = HEADER_INDEX.get(_key(header))
         if column is None:
             problems.append(Problem(1, header.strip()[:60], "unknown column (a typo would silently drop its values)"))
@@ -112,24 +118,39 @@ class RowReader:
                     f"{self.path} is not UTF-8 text",
                     [Problem(0, "file", "is not UTF-8 text: save it as 'CSV UTF-8' (an .xlsx must be saved as CSV)")],
                 ) from None
-            except csv.Error as exc:
-                raise FileInvalidError(f"{self.path} is not a valid CSV", [Problem(0, "file", str(exc))]) from None
 
     def _rows(self, first: str, handle: io.TextIOBase) -> Iterator[RawRow]:
         if not first.strip():
             raise FileInvalidError(f"{self.path} is empty", [Problem(0, "file", "is empty: no header row")])
         delimiter = _dialect(first)
-        headers = next(csv.reader([first], delimiter=delimiter))
+        try:
+            headers = _split(first, delimiter)
+        except csv.Error as exc:
+            raise FileInvalidError(
+                f"{self.path}: the header row is not usable", [Problem(1, "header", _quoting(exc, delimiter))]
+            ) from None
         mapping, problems = map_headers(headers)
         if problems:
             raise FileInvalidError(f"{self.path}: the header row is not usable", problems)
-        reader = csv.reader(handle, delimiter=delimiter)
         width = len(headers)
-        for number, values in enumerate(reader, start=2):
+        blank = [index for index, header in enumerate(headers) if not header.strip()]
+        for number, line in enumerate(handle, start=2):  # newline="": a line ends at \r, \n or \r\n
+            try:
+                values = _split(line, delimiter)
+            except csv.Error as exc:
+                self.problems.append(Problem(number, "row", _quoting(exc, delimiter)))
+                continue
             if not any(value.strip() for value in values):
                 continue  # blank lines between rows are common in exports
             if len(values) > width and any(value.strip() for value in values[width:]):
                 self.problems.append(Problem(number, "row", f"has {len(values)} cells, the header has {width}"))
+                continue
+            unnamed = [index for index in blank if index < len(values) and values[index].strip()]
+            if unnamed:
+                self.problems.append(Problem(
+                    number, f"column {unnamed[0] + 1}",
+                    "has a value but its header is blank: name the column (or empty it), its values would be lost",
+                ))
                 continue
             cells = {column: values[index].strip() if index < len(values) else "" for index, column in mapping.items()}
             long = [column for column, value in cells.items() if len(value) > MAX_CELL]
@@ -137,3 +158,21 @@ class RowReader:
                 self.problems.append(Problem(number, long[0], f"is longer than {MAX_CELL} characters"))
                 continue
             yield RawRow(number, cells)
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    """One line's cells (`csv.Error` if its quoting is broken: a quote left open at its end, text after a
+    closing quote). Read alone, a line can never run into the next."""
+    return next(csv.reader([line], delimiter=delimiter, strict=True), [])
+
+
+def _quoting(error: csv.Error, delimiter: str) -> str:
+    """What a line's broken quoting means to the person who wrote the file."""
+    said = str(error)
+    if "unexpected end of data" in said:
+        return ('a quoted cell does not end on this line: a `"` without its closing `"`, or a line break inside a'
+                " cell (cells may not hold line breaks); close the quote or remove it")
+    if "expected after" in said:
+        return (f'text follows a quoted cell\'s closing `"` before the next {delimiter!r}: inside quotes write a'
+                ' `"` as `""`, or remove the quotes')
+    return said

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from fedapay_bulk.checks import SPEC_CURRENCIES
+from fedapay_bulk.options import SPEC_CURRENCIES
 from fedapay_bulk.phones import PhoneError, parse_phone
 
 from tests.bulk.bulk_support import payroll_rows, phone, run_bulk, write_csv
@@ -311,3 +311,27 @@ def test_eight_digits_that_were_never_a_benin_number_are_refused(text: str) -> N
 def test_old_benin_numbers_whose_new_form_is_valid_still_pass(text: str) -> None:
     e164, country = parse_phone(text, "bj")
     assert (len(e164), country) == (12, "bj")
+
+
+def test_separators_only_between_groups_of_three_digits(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every space was removed before reading the amount: `150 00` was paid as 15000, `1 500 0` as 15000
+    (fifteenth review). A separator goes between groups of 3 digits after a first group of 1 to 3, or nowhere."""
+    rows = payroll_rows(8)
+    amounts = ["150 00", "1 500 0", "1  000", "1000 000", "150 000", "1\u202f000\u00a0000", "12'345", "1_000"]
+    for row, amount in zip(rows, amounts, strict=True):
+        row[4] = amount
+    outcome = run_bulk(fedapay_mock, str(write_csv(tmp_path / "p.csv", rows)), monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    problems = [line for line in outcome.err.splitlines() if line.startswith("  ")]
+    assert problems == [
+        f"  row {n}: amount: {amount!r} is not a whole amount (write 150000 or 150 000: digits grouped by 3, no"
+        " decimals) (error)"
+        for n, amount in zip(range(2, 6), amounts, strict=False)
+    ]
+    assert fedapay_mock.stats()["requests"] == {}
+    grouped = write_csv(tmp_path / "g.csv", rows[4:])
+    checked = run_bulk(fedapay_mock, str(grouped), "--dry-run", monkeypatch=monkeypatch)
+    assert checked.code == 0, checked.out + checked.err
+    assert f"{150_000 + 1_000_000 + 12_345 + 1_000:,} XOF" in checked.out

@@ -83,7 +83,8 @@ def test_a_status_with_line_breaks_cannot_forge_a_summary_line(
     assert r"  by status: sent\x0a  FORGED: everything fine, 0 failed\x0d\x0a\x1b[2K 1" in lines
     assert "\x1b" not in outcome.out + outcome.err
     assert "sent: 0 (0 XOF)" in outcome.out  # not counted as sent either
-    assert [line["status"] for line in _report(report)] == [status]  # kept as sent, one quoted cell
+    # Its line breaks kept in one quoted cell, its escape sequence shown escaped (fifteenth review: it was raw).
+    assert [line["status"] for line in _report(report)] == [status.replace("\x1b", "\\x1b")]
 
 
 def test_an_error_message_with_line_breaks_stays_on_its_line(
