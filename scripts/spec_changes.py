@@ -51,6 +51,8 @@ client and the mock require it all the same. A `not` added narrows, one dropped 
 changes (compared with its `$ref`s followed). An `additionalProperties` absent or `true` is the schema
 that allows anything: a schema there narrows it.
 Values (enum, default) compare with their JSON type (`1` is not `true`); header names without case.
+A schema with an `enum` that lacks null takes no null, `nullable: true` or not (OpenAPI 3.0.3), and null in
+an enum is reported as nullability, not as an enum value.
 
 Descriptions, examples and summaries are not compared: they change nothing a program does.
 """
@@ -155,8 +157,13 @@ def _type(schema: dict[str, Any]) -> str | None:
 
 
 def _nullable(schema: dict[str, Any]) -> bool:
+    """Whether null is a value of `schema`. OpenAPI 3.0.3: an `enum` is the whole set, so one without null refuses
+    null whatever `nullable` says (a page's enum beside step 03's `nullable: true` made the generated parser refuse
+    null, while this said nothing of it)."""
     kind = schema.get("type")
-    return bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)
+    nullable = bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)
+    enum = schema.get("enum")
+    return nullable and not (isinstance(enum, list) and None not in enum)
 
 
 def _show(value: Any) -> str:
@@ -425,9 +432,10 @@ class _Differ:
         elif new is None:
             self.add("enum-widened", where, f"enum {old} dropped", direction)
         else:
+            # Null in an enum is `nullable`'s business (nullable-added/-removed), not said twice.
             old_values, new_values = {_typed(v) for v in old}, {_typed(v) for v in new}
-            removed = [v for v in old if _typed(v) not in new_values]
-            added = [v for v in new if _typed(v) not in old_values]
+            removed = [v for v in old if _typed(v) not in new_values and v is not None]
+            added = [v for v in new if _typed(v) not in old_values and v is not None]
             if removed:
                 self.add("enum-narrowed", where, f"removed {removed}", direction)
             if added:
