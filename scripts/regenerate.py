@@ -112,6 +112,10 @@ class MisplacedKeywords(PipelineError):
     """A keyword its schema's type ignores (a `maximum` on a string): the rule it states would bind nothing."""
 
 
+class SamePaths(PipelineError):
+    """Two paths that are one once their parameters' names are ignored (`/payouts/{id}`, `/payouts/{payout_id}`)."""
+
+
 class OpenSetClosed(PipelineError):
     """A reply field an overlay declares open (`info.x-open-sets`) is closed by the spec (an `enum`)."""
 
@@ -602,6 +606,36 @@ def check_keywords(result: Build) -> None:
     )
 
 
+# A path's parameters, whatever their names: `/payouts/{id}` and `/payouts/{payout_id}` are one path.
+_PARAMETER = re.compile(r"\{[^{}]*\}")
+
+
+def check_paths(result: Build) -> None:
+    """Refuse paths that are one once their parameters' names are ignored: OpenAPI says they MUST NOT both exist (a
+    URL matches either), yet the validator lets them through and the generator makes a second client function (a
+    page's `GET /payouts/{payout_id}` beside step 07's `/payouts/{id}`). Each is named with the page or the overlay
+    action that brought it."""
+    same: dict[str, list[str]] = {}
+    for path in result.document.get("paths") or {}:
+        same.setdefault(_PARAMETER.sub("{}", str(path)), []).append(str(path))
+    groups = [sorted(paths) for paths in same.values() if len(paths) > 1]
+    if not groups:
+        return
+    history = replay(result)
+    lines = [
+        "  " + " and ".join(
+            f"{printable(path)} ({', '.join(history.introduced(('paths', path))) or 'source unknown'})"
+            for path in paths
+        )
+        for paths in groups
+    ]
+    raise SamePaths(
+        f"{NORMALIZED.as_posix()}: paths that are one path under other parameter names (OpenAPI: they MUST NOT both "
+        "exist; a URL would match either):\n" + "\n".join(lines) + "\n  keep one: name the parameter as the other "
+        "path does (an overlay can `copy` the page's operations to that path, then `remove` the page's path)"
+    )
+
+
 def dump(document: dict[str, Any], header: str) -> str:
     return header + dump_yaml(document)
 
@@ -898,6 +932,7 @@ def _build(root: Path, result: Build) -> None:
             validate(text)
         except InvalidOpenAPI as invalid:
             raise explain_invalid(invalid, result) from None
+        check_paths(result)
         check_keywords(result)
     with _stage("generate+format", timings):
         run_generator(spec_path, root / GENERATOR_CONFIG, result.scratch, root / TEMPLATES)
@@ -1188,9 +1223,9 @@ def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
             mark_overlays(report.upstream, overlay_actions(error.build.overlays))
     report.upstream_diff = upstream_diff(error.build, root)
     # What the pages changed is what a person must weigh against the overlays: shown when an overlay no longer
-    # fits, when the spec they make together is invalid, when a page closes a field an overlay keeps open, or retypes
-    # a field an overlay bounds.
-    if isinstance(cause, OverlayActionsFailed | InvalidOpenAPI | OpenSetClosed | MisplacedKeywords):
+    # fits, when the spec they make together is invalid, when a page closes a field an overlay keeps open, retypes
+    # a field an overlay bounds, or adds a path an overlay has under another parameter name.
+    if isinstance(cause, OverlayActionsFailed | InvalidOpenAPI | OpenSetClosed | MisplacedKeywords | SamePaths):
         print("regenerate: what changed upstream:", file=sys.stderr)
         for line in report.lines() or ["(no upstream change: the overlays make this on their own)"]:
             print(f"  {line}", file=sys.stderr)
