@@ -611,24 +611,101 @@ _TOKEN = re.compile(r"\['([^']+)'\]|\.([A-Za-z_][\w-]*)|\[\"([^\"]+)\"\]")
 
 
 def overlay_actions(overlays: list[tuple[Path, dict[str, Any]]]) -> list[tuple[str, set[str]]]:
-    """(`name.yaml#N`, the names its target and copy source mention) for every overlay action."""
+    """(`name.yaml#N`, the names its target and copy source mention, and `parameter <in> <name>` for each parameter
+    its update writes, itself or by a `$ref` to a parameter an overlay defines) for every overlay action. A path's
+    parameter is named so, not by its last name: step 07 defines `PayoutId` and puts it on `/payouts/{id}` with
+    targets that name neither `id` nor the path, while steps 08 and 10 target fields called `id` elsewhere."""
+    labelled = [
+        (f"{path.name}#{number}", action)
+        for path, overlay in overlays
+        for number, action in enumerate(overlay.get("actions") or [], start=1)
+    ]
+    defined: dict[str, str] = {}
+    for _, action in labelled:
+        _parameter_definitions(action.get("update"), defined)
     actions = []
-    for path, overlay in overlays:
-        for number, action in enumerate(overlay.get("actions") or [], start=1):
-            tokens: set[str] = set()
-            for key in ("target", "copy"):
-                for match in _TOKEN.finditer(str(action.get(key, ""))):
-                    tokens.add(next(group for group in match.groups() if group))
-            actions.append((f"{path.name}#{number}", tokens))
+    for label, action in labelled:
+        tokens: set[str] = set()
+        for key in ("target", "copy"):
+            found = [
+                next(group for group in match.groups() if group) for match in _TOKEN.finditer(str(action.get(key, "")))
+            ]
+            tokens.update(found)
+            if key == "target" and "parameters" in found:
+                # A target in an operation's (or a path's) parameter list, where step 12 copies the list's: any of
+                # its parameters may change.
+                for index, name in enumerate(found):
+                    if name.startswith("/"):
+                        method = found[index + 1] if index + 1 < len(found) else ""
+                        tokens.add(f"parameters of {method.upper() if method in METHODS else '*'} {name}")
+        tokens |= _parameters_written(action.get("update"), defined)
+        actions.append((label, tokens))
     return actions
 
 
+_PARAMETER_REF = "#/components/parameters/"
+
+
+def _parameter_token(node: Any) -> str | None:
+    """`parameter <in> <name>` for a parameter object (a header's name in lower case), else None."""
+    if not isinstance(node, dict) or not isinstance(node.get("in"), str) or not isinstance(node.get("name"), str):
+        return None
+    place, name = node["in"], node["name"]
+    return f"parameter {place} {name.lower() if place == 'header' else name}"
+
+
+def _parameter_definitions(node: Any, defined: dict[str, str]) -> None:
+    """Every map of named parameter objects in an update (`components: {parameters: {PayoutId: ...}}`), by name."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            token = _parameter_token(value)
+            if token is not None and isinstance(key, str):
+                defined[key] = token
+            _parameter_definitions(value, defined)
+    elif isinstance(node, list):
+        for item in node:
+            _parameter_definitions(item, defined)
+
+
+def _parameters_written(node: Any, defined: dict[str, str]) -> set[str]:
+    """The parameters an update writes: parameter objects, and `$ref`s to defined ones."""
+    found: set[str] = set()
+    token = _parameter_token(node)
+    if token is not None:
+        found.add(token)
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_PARAMETER_REF) and ref[len(_PARAMETER_REF):] in defined:
+            found.add(defined[ref[len(_PARAMETER_REF):]])
+        for value in node.values():
+            found |= _parameters_written(value, defined)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _parameters_written(item, defined)
+    return found
+
+
+# `GET /payouts/{id} path parameter id` (and a place inside its schema after it): what parameter-* changes, and the
+# schema changes of a parameter, are about.
+_PARAMETER_WHERE = re.compile(r"(?P<method>[A-Z]+) (?P<path>\S+) (?P<place>\S+) parameter (?P<name>[^\s.\[]+)")
+
+
 def mark_overlays(changes: list[Change], actions: list[tuple[str, set[str]]]) -> None:
-    """Name, on each change, the overlay actions that point at the field or path it is about."""
+    """Name, on each change, the overlay actions that point at the field or path it is about. A parameter's change
+    names the actions that write that parameter, or that target the parameters of its path (a copy of another
+    path's list); never an action on some other field of the parameter's name."""
     for change in changes:
         where = change.where
+        parameter = _PARAMETER_WHERE.match(where)
         if change.kind.startswith("operation-"):
             names = {where.split(" ", 1)[1]}
+        elif parameter is not None:
+            place, name = parameter["place"], parameter["name"]
+            wanted = {f"parameter {place} {name.lower() if place == 'header' else name}"} | {
+                f"parameters of {method} {parameter['path']}" for method in (parameter["method"], "*")
+            }
+            change.overlays = [label for label, tokens in actions if tokens & wanted]
+            continue
         else:
             last = re.split(r"[. ]", where.replace("[]", ""))[-1]
             names = {last, where} if "." not in where and " " not in where else {last}
