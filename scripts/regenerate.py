@@ -39,7 +39,7 @@ from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
 from printable import printable, printable_lines
-from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions
+from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions, uncompared
 from spec_changes import compare as compare_specs
 from spec_keywords import Replay, for_generator, misplaced, null_in_enums, page_documents
 from spec_pages import EXTRACTED as EXTRACTED_DIR
@@ -1190,8 +1190,10 @@ def describe(result: Build, root: Path, report: Report, base: Path | None = None
     is now: what changes is what it re-exports)."""
     base = base or root
     report.upstream = upstream_changes(root, result)
-    report.spec = compare_specs(committed_spec(base), result.document)
+    old_spec = committed_spec(base)
+    report.spec = compare_specs(old_spec, result.document)
     mark_overlays(report.spec, overlay_actions(result.overlays))
+    report.spec_text = [] if report.spec else uncompared(old_spec, result.document)
     packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
     # The hand-written folder first: each package is read from its own folder, never from a stray copy in
     # generated/ (which the drift gate refuses on its own).

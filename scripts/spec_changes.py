@@ -607,6 +607,27 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return _Differ(old or {}, new or {}).run()
 
 
+def uncompared(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The keys (innermost names: `example`, `description`) whose values differ between `old` and `new`: what the
+    spec's text changed when `compare` finds nothing a program sees, so the report never says "none" of a spec it
+    is about to rewrite."""
+    found: set[str] = set()
+
+    def walk(a: Any, b: Any, key: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name in a.keys() | b.keys():
+                if _typed(a.get(name)) != _typed(b.get(name)):
+                    walk(a.get(name), b.get(name), str(name))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for x, y in zip(a, b, strict=True):
+                walk(x, y, key)
+        elif _typed(a) != _typed(b):
+            found.add(printable(key))
+
+    walk(old or {}, new or {}, "(the document)")
+    return sorted(found)
+
+
 _TOKEN = re.compile(r"\['([^']+)'\]|\.([A-Za-z_][\w-]*)|\[\"([^\"]+)\"\]")
 
 

@@ -255,3 +255,26 @@ def test_an_upstream_change_an_overlay_overrides_is_shown_naming_the_overlay(git
     }
     assert "property-added-optional    Payout.operator_reference" in out
     assert _report(git_copy)["status"] == "written"
+
+
+def test_an_example_only_change_says_the_text_changed_not_none(git_copy: Path) -> None:
+    """Before, the report said "spec changes: none" and regenerate then rewrote spec/openapi.yaml."""
+    amount = "                amount:\n                  type: integer\n"
+    edit_page(git_copy, amount, amount + "                  example: 2000\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "spec changes: none for callers, text only (example): descriptions, examples and summaries change nothing a"
+        " program does" in result.stdout.splitlines()
+    )
+    assert "spec changes: none\n" not in result.stdout
+    assert "regenerate: wrote spec/extracted, spec/openapi.yaml, generated/" in result.stdout
+    assert " M spec/openapi.yaml\n" in git_status(git_copy)
+    report = _report(git_copy)
+    assert (report["spec_changes"], report["spec_text_changes"]) == ([], ["example"])
+    # Nothing changed at all: "none", as before.
+    again = regenerate("--root", str(git_copy))
+    assert "spec changes: none" in again.stdout.splitlines()
+    assert _report(git_copy)["spec_text_changes"] == []
