@@ -29,6 +29,8 @@ class Report:
     upstream: list[Change] = field(default_factory=list)
     upstream_diff: list[str] = field(default_factory=list)
     unacknowledged: list[str] = field(default_factory=list)
+    # With no spec change for callers, the keys whose text changed (`example`, `description`): the spec is rewritten.
+    spec_text: list[str] = field(default_factory=list)
     message: str = ""
 
     def breaking_ids(self) -> list[str]:
@@ -57,6 +59,7 @@ class Report:
             "breaking": len(self.breaking_ids()),
             "unacknowledged": self.unacknowledged,
             "spec_changes": [change.to_json() for change in self.spec],
+            "spec_text_changes": self.spec_text,
             "python_surface": {name: [c.to_json() for c in changes] for name, changes in self.surface.items()},
             "failures": self.failures,
             "upstream_changes": [change.to_json() for change in self.upstream],
@@ -91,6 +94,9 @@ class Report:
         if self.spec:
             out.append(f"spec changes (committed spec/openapi.yaml -> new): {_count(self.spec)}")
             out += [f"  {change.line()}" for change in self.spec]
+        elif self.spec_text and self.status != "failed":
+            out.append(f"spec changes: none for callers, text only ({', '.join(self.spec_text)}): descriptions, "
+                       "examples and summaries change nothing a program does")
         elif self.status != "failed":
             out.append("spec changes: none")
         for package, changes in self.surface.items():

@@ -39,8 +39,9 @@ from jsonschema import Draft202012Validator
 from oas_patch.overlay import apply_overlay
 from oas_patch.validator import load_schema
 from printable import printable, printable_lines
-from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions
+from spec_changes import Change, mark_overlays, mark_overridden, overlay_actions, uncompared
 from spec_changes import compare as compare_specs
+from spec_keywords import Replay, for_generator, misplaced, null_in_enums, page_documents
 from spec_pages import EXTRACTED as EXTRACTED_DIR
 from spec_pages import (
     Page,
@@ -55,7 +56,7 @@ from spec_pages import (
     yaml_fences,
 )
 from spec_pages import load_yaml as read_yaml
-from spec_validity import non_finite, origin, problems
+from spec_validity import json_path, non_finite, origin, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("spec/source/create-payout.page.txt")
@@ -105,6 +106,14 @@ class ActionFailure:
 class InvalidOpenAPI(PipelineError):
     """spec/openapi.yaml is not valid OpenAPI: each failing keyword at its place, with where it came from
     when that is known (a page, an overlay action). Printed with the upstream changes, as a failed overlay."""
+
+
+class MisplacedKeywords(PipelineError):
+    """A keyword its schema's type ignores (a `maximum` on a string): the rule it states would bind nothing."""
+
+
+class SamePaths(PipelineError):
+    """Two paths that are one once their parameters' names are ignored (`/payouts/{id}`, `/payouts/{payout_id}`)."""
 
 
 class OpenSetClosed(PipelineError):
@@ -333,6 +342,9 @@ def apply_overlays(document: dict[str, Any], overlays: list[tuple[Path, dict[str
             apply_action(document, action)
     if failures:
         raise OverlayActionsFailed(failures)
+    # `nullable: true` (step 03) beside a page's `enum`: null joins the enum, or OpenAPI (and the generator) reads
+    # the enum as refusing null and every reply with that field null fails to parse.
+    null_in_enums(document)
     return document
 
 
@@ -555,6 +567,72 @@ def _explained(invalid: InvalidOpenAPI, result: Build) -> InvalidOpenAPI:
     return InvalidOpenAPI(
         f"{NORMALIZED.as_posix()} is not valid OpenAPI ({len(found)} problem(s) shown, each at its JSON path; fix the"
         " page or the overlay named):\n" + "\n".join(lines)
+    )
+
+
+def replay(result: Build) -> Replay:
+    """The overlays applied again to the merged pages, action by action, to name who wrote a place of the spec
+    (run only when a check below fails: it copies the document once per action)."""
+    fences = page_documents([(page.path, parse_fences(page.path.as_posix(), page.fences)) for page in result.pages])
+    overlays = [(_display(path), overlay) for path, overlay in result.overlays]
+    return Replay.run(result.upstream, overlays, apply_action, fences, jsonpath)
+
+
+def check_keywords(result: Build) -> None:
+    """Refuse a keyword its schema's type ignores, named with who wrote it and who wrote the type: a page retyping
+    `amount` integer -> string left steps 04 and 14's `minimum`/`maximum` binding nothing (the cap silently gone;
+    valid OpenAPI, so nothing else says so)."""
+    found = misplaced(result.document)
+    if not found:
+        return
+    history = replay(result)
+    lines = []
+    for item in found:
+        sources = []
+        setters = history.setters(item.place)
+        if setters:
+            # The action that put it here and, when that was a copy, where the copied value was written first.
+            sources.append(f"`{item.keyword}` from {setters[0]}" + (
+                f", which has it from {setters[-1]}" if len(setters) > 1 else ""))
+        typed = history.setters((*item.place[:-1], "type"))
+        if typed:
+            sources.append(f"`type: {item.type}` from {typed[-1]}")
+        lines.append(f"  {json_path(item.place)}: {printable(item.problem())}" + (
+            f" ({'; '.join(sources)})" if sources else ""))
+    raise MisplacedKeywords(
+        f"{NORMALIZED.as_posix()}: {len(found)} keyword(s) the schema's type ignores, each a rule that would bind "
+        "nothing; remove it where it is set, or give the field back the type it is for (an overlay can restate "
+        "`type`), or state the rule for the new type:\n" + "\n".join(lines)
+    )
+
+
+# A path's parameters, whatever their names: `/payouts/{id}` and `/payouts/{payout_id}` are one path.
+_PARAMETER = re.compile(r"\{[^{}]*\}")
+
+
+def check_paths(result: Build) -> None:
+    """Refuse paths that are one once their parameters' names are ignored: OpenAPI says they MUST NOT both exist (a
+    URL matches either), yet the validator lets them through and the generator makes a second client function (a
+    page's `GET /payouts/{payout_id}` beside step 07's `/payouts/{id}`). Each is named with the page or the overlay
+    action that brought it."""
+    same: dict[str, list[str]] = {}
+    for path in result.document.get("paths") or {}:
+        same.setdefault(_PARAMETER.sub("{}", str(path)), []).append(str(path))
+    groups = [sorted(paths) for paths in same.values() if len(paths) > 1]
+    if not groups:
+        return
+    history = replay(result)
+    lines = [
+        "  " + " and ".join(
+            f"{printable(path)} ({', '.join(history.introduced(('paths', path))) or 'source unknown'})"
+            for path in paths
+        )
+        for paths in groups
+    ]
+    raise SamePaths(
+        f"{NORMALIZED.as_posix()}: paths that are one path under other parameter names (OpenAPI: they MUST NOT both "
+        "exist; a URL would match either):\n" + "\n".join(lines) + "\n  keep one: name the parameter as the other "
+        "path does (an overlay can `copy` the page's operations to that path, then `remove` the page's path)"
     )
 
 
@@ -847,13 +925,15 @@ def _build(root: Path, result: Build) -> None:
             result.files[target] = text
         # The generator reads the same document as JSON: its YAML loader (ruamel, pure Python) took ~0.5 s a run.
         spec_path = result.scratch / "openapi.json"
-        spec_path.write_text(json.dumps(result.document), encoding="utf-8")
+        spec_path.write_text(json.dumps(for_generator(result.document)), encoding="utf-8")
     check_templates(root)
     with _stage("validate", timings):
         try:
             validate(text)
         except InvalidOpenAPI as invalid:
             raise explain_invalid(invalid, result) from None
+        check_paths(result)
+        check_keywords(result)
     with _stage("generate+format", timings):
         run_generator(spec_path, root / GENERATOR_CONFIG, result.scratch, root / TEMPLATES)
         format_generated(result.scratch)
@@ -1110,8 +1190,10 @@ def describe(result: Build, root: Path, report: Report, base: Path | None = None
     is now: what changes is what it re-exports)."""
     base = base or root
     report.upstream = upstream_changes(root, result)
-    report.spec = compare_specs(committed_spec(base), result.document)
+    old_spec = committed_spec(base)
+    report.spec = compare_specs(old_spec, result.document)
     mark_overlays(report.spec, overlay_actions(result.overlays))
+    report.spec_text = [] if report.spec else uncompared(old_spec, result.document)
     packages = [PACKAGE, HAND_WRITTEN_PACKAGE]
     # The hand-written folder first: each package is read from its own folder, never from a stray copy in
     # generated/ (which the drift gate refuses on its own).
@@ -1143,8 +1225,9 @@ def _report_failure(error: BuildFailed, root: Path, report: Report) -> None:
             mark_overlays(report.upstream, overlay_actions(error.build.overlays))
     report.upstream_diff = upstream_diff(error.build, root)
     # What the pages changed is what a person must weigh against the overlays: shown when an overlay no longer
-    # fits, when the spec they make together is invalid, or when a page closes a field an overlay keeps open.
-    if isinstance(cause, OverlayActionsFailed | InvalidOpenAPI | OpenSetClosed):
+    # fits, when the spec they make together is invalid, when a page closes a field an overlay keeps open, retypes
+    # a field an overlay bounds, or adds a path an overlay has under another parameter name.
+    if isinstance(cause, OverlayActionsFailed | InvalidOpenAPI | OpenSetClosed | MisplacedKeywords | SamePaths):
         print("regenerate: what changed upstream:", file=sys.stderr)
         for line in report.lines() or ["(no upstream change: the overlays make this on their own)"]:
             print(f"  {line}", file=sys.stderr)

@@ -51,6 +51,8 @@ client and the mock require it all the same. A `not` added narrows, one dropped 
 changes (compared with its `$ref`s followed). An `additionalProperties` absent or `true` is the schema
 that allows anything: a schema there narrows it.
 Values (enum, default) compare with their JSON type (`1` is not `true`); header names without case.
+A schema with an `enum` that lacks null takes no null, `nullable: true` or not (OpenAPI 3.0.3), and null in
+an enum is reported as nullability, not as an enum value.
 
 Descriptions, examples and summaries are not compared: they change nothing a program does.
 """
@@ -155,8 +157,13 @@ def _type(schema: dict[str, Any]) -> str | None:
 
 
 def _nullable(schema: dict[str, Any]) -> bool:
+    """Whether null is a value of `schema`. OpenAPI 3.0.3: an `enum` is the whole set, so one without null refuses
+    null whatever `nullable` says (a page's enum beside step 03's `nullable: true` made the generated parser refuse
+    null, while this said nothing of it)."""
     kind = schema.get("type")
-    return bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)
+    nullable = bool(schema.get("nullable")) or (isinstance(kind, list) and "null" in kind)
+    enum = schema.get("enum")
+    return nullable and not (isinstance(enum, list) and None not in enum)
 
 
 def _show(value: Any) -> str:
@@ -425,9 +432,10 @@ class _Differ:
         elif new is None:
             self.add("enum-widened", where, f"enum {old} dropped", direction)
         else:
+            # Null in an enum is `nullable`'s business (nullable-added/-removed), not said twice.
             old_values, new_values = {_typed(v) for v in old}, {_typed(v) for v in new}
-            removed = [v for v in old if _typed(v) not in new_values]
-            added = [v for v in new if _typed(v) not in old_values]
+            removed = [v for v in old if _typed(v) not in new_values and v is not None]
+            added = [v for v in new if _typed(v) not in old_values and v is not None]
             if removed:
                 self.add("enum-narrowed", where, f"removed {removed}", direction)
             if added:
@@ -599,28 +607,126 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return _Differ(old or {}, new or {}).run()
 
 
+def uncompared(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The keys (innermost names: `example`, `description`) whose values differ between `old` and `new`: what the
+    spec's text changed when `compare` finds nothing a program sees, so the report never says "none" of a spec it
+    is about to rewrite."""
+    found: set[str] = set()
+
+    def walk(a: Any, b: Any, key: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name in a.keys() | b.keys():
+                if _typed(a.get(name)) != _typed(b.get(name)):
+                    walk(a.get(name), b.get(name), str(name))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for x, y in zip(a, b, strict=True):
+                walk(x, y, key)
+        elif _typed(a) != _typed(b):
+            found.add(printable(key))
+
+    walk(old or {}, new or {}, "(the document)")
+    return sorted(found)
+
+
 _TOKEN = re.compile(r"\['([^']+)'\]|\.([A-Za-z_][\w-]*)|\[\"([^\"]+)\"\]")
 
 
 def overlay_actions(overlays: list[tuple[Path, dict[str, Any]]]) -> list[tuple[str, set[str]]]:
-    """(`name.yaml#N`, the names its target and copy source mention) for every overlay action."""
+    """(`name.yaml#N`, the names its target and copy source mention, and `parameter <in> <name>` for each parameter
+    its update writes, itself or by a `$ref` to a parameter an overlay defines) for every overlay action. A path's
+    parameter is named so, not by its last name: step 07 defines `PayoutId` and puts it on `/payouts/{id}` with
+    targets that name neither `id` nor the path, while steps 08 and 10 target fields called `id` elsewhere."""
+    labelled = [
+        (f"{path.name}#{number}", action)
+        for path, overlay in overlays
+        for number, action in enumerate(overlay.get("actions") or [], start=1)
+    ]
+    defined: dict[str, str] = {}
+    for _, action in labelled:
+        _parameter_definitions(action.get("update"), defined)
     actions = []
-    for path, overlay in overlays:
-        for number, action in enumerate(overlay.get("actions") or [], start=1):
-            tokens: set[str] = set()
-            for key in ("target", "copy"):
-                for match in _TOKEN.finditer(str(action.get(key, ""))):
-                    tokens.add(next(group for group in match.groups() if group))
-            actions.append((f"{path.name}#{number}", tokens))
+    for label, action in labelled:
+        tokens: set[str] = set()
+        for key in ("target", "copy"):
+            found = [
+                next(group for group in match.groups() if group) for match in _TOKEN.finditer(str(action.get(key, "")))
+            ]
+            tokens.update(found)
+            if key == "target" and "parameters" in found:
+                # A target in an operation's (or a path's) parameter list, where step 12 copies the list's: any of
+                # its parameters may change.
+                for index, name in enumerate(found):
+                    if name.startswith("/"):
+                        method = found[index + 1] if index + 1 < len(found) else ""
+                        tokens.add(f"parameters of {method.upper() if method in METHODS else '*'} {name}")
+        tokens |= _parameters_written(action.get("update"), defined)
+        actions.append((label, tokens))
     return actions
 
 
+_PARAMETER_REF = "#/components/parameters/"
+
+
+def _parameter_token(node: Any) -> str | None:
+    """`parameter <in> <name>` for a parameter object (a header's name in lower case), else None."""
+    if not isinstance(node, dict) or not isinstance(node.get("in"), str) or not isinstance(node.get("name"), str):
+        return None
+    place, name = node["in"], node["name"]
+    return f"parameter {place} {name.lower() if place == 'header' else name}"
+
+
+def _parameter_definitions(node: Any, defined: dict[str, str]) -> None:
+    """Every map of named parameter objects in an update (`components: {parameters: {PayoutId: ...}}`), by name."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            token = _parameter_token(value)
+            if token is not None and isinstance(key, str):
+                defined[key] = token
+            _parameter_definitions(value, defined)
+    elif isinstance(node, list):
+        for item in node:
+            _parameter_definitions(item, defined)
+
+
+def _parameters_written(node: Any, defined: dict[str, str]) -> set[str]:
+    """The parameters an update writes: parameter objects, and `$ref`s to defined ones."""
+    found: set[str] = set()
+    token = _parameter_token(node)
+    if token is not None:
+        found.add(token)
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_PARAMETER_REF) and ref[len(_PARAMETER_REF):] in defined:
+            found.add(defined[ref[len(_PARAMETER_REF):]])
+        for value in node.values():
+            found |= _parameters_written(value, defined)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _parameters_written(item, defined)
+    return found
+
+
+# `GET /payouts/{id} path parameter id` (and a place inside its schema after it): what parameter-* changes, and the
+# schema changes of a parameter, are about.
+_PARAMETER_WHERE = re.compile(r"(?P<method>[A-Z]+) (?P<path>\S+) (?P<place>\S+) parameter (?P<name>[^\s.\[]+)")
+
+
 def mark_overlays(changes: list[Change], actions: list[tuple[str, set[str]]]) -> None:
-    """Name, on each change, the overlay actions that point at the field or path it is about."""
+    """Name, on each change, the overlay actions that point at the field or path it is about. A parameter's change
+    names the actions that write that parameter, or that target the parameters of its path (a copy of another
+    path's list); never an action on some other field of the parameter's name."""
     for change in changes:
         where = change.where
+        parameter = _PARAMETER_WHERE.match(where)
         if change.kind.startswith("operation-"):
             names = {where.split(" ", 1)[1]}
+        elif parameter is not None:
+            place, name = parameter["place"], parameter["name"]
+            wanted = {f"parameter {place} {name.lower() if place == 'header' else name}"} | {
+                f"parameters of {method} {parameter['path']}" for method in (parameter["method"], "*")
+            }
+            change.overlays = [label for label, tokens in actions if tokens & wanted]
+            continue
         else:
             last = re.split(r"[. ]", where.replace("[]", ""))[-1]
             names = {last, where} if "." not in where and " " not in where else {last}

@@ -12,8 +12,10 @@ from fedapay_mock import run_mock
 from tests.spine.spine_support import edit_page, git, git_status, regenerate
 
 CUSTOMER_ID_INTEGER = "                  customer_id:\n                    type: integer\n"
-CUSTOMER_ID_STRING = "                  customer_id:\n                    type: string\n"
-TYPE_CHANGE = "type-changed Payout.customer_id (integer -> string)"
+# A number, not a string: a string would leave step 10's `minimum` on CustomerRef.id binding nothing, which regenerate
+# refuses on its own (tests/spine/test_spec_keywords.py).
+CUSTOMER_ID_NUMBER = "                  customer_id:\n                    type: number\n"
+TYPE_CHANGE = "type-changed Payout.customer_id (integer -> number)"
 AUTH = {"Authorization": "Bearer sk_sandbox_spine"}
 
 
@@ -22,21 +24,21 @@ def _report(root: Path) -> dict[str, Any]:
 
 
 def test_a_caller_breaking_type_change_is_named_and_refused_until_acknowledged(git_copy: Path) -> None:
-    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_STRING)
+    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_NUMBER)
 
     refused = regenerate("--root", str(git_copy))
 
     assert refused.returncode == 3, refused.stdout + refused.stderr
     out = refused.stdout
     assert "BREAKING type-changed" in out
-    assert "Payout.customer_id: integer -> string" in out
+    assert "Payout.customer_id: integer -> number" in out
     every_reply = (
         "create_payout, delete_payout, list_payouts, retrieve_payout, search_payouts, start_payouts, update_payout"
     )
     assert every_reply in out
     # The Python surface of both packages: the generated model and the hand-written package's re-export.
-    assert "BREAKING fedapay_payouts_api.models.payout.Payout.customer_id: int -> str" in out
-    assert "BREAKING fedapay_payouts.Payout.customer_id: int -> str" in out
+    assert "BREAKING fedapay_payouts_api.models.payout.Payout.customer_id: int -> float" in out
+    assert "BREAKING fedapay_payouts.Payout.customer_id: int -> float" in out
     assert "REFUSED, nothing written" in out
     for stage in ("extract", "normalize", "validate", "generate+format", "report", "total"):
         assert f"  {stage} " in out
@@ -59,23 +61,23 @@ def test_a_caller_breaking_type_change_is_named_and_refused_until_acknowledged(g
     assert check.returncode == 3
     assert TYPE_CHANGE in check.stdout
 
-    accepted = regenerate("--root", str(git_copy), "--accept-breaking", "customer_id is a string: compare as strings")
+    accepted = regenerate("--root", str(git_copy), "--accept-breaking", "customer_id is a number: compare as numbers")
 
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     changelog = (git_copy / "CHANGELOG.md").read_text(encoding="utf-8")
     unreleased = changelog.split("## Unreleased", 1)[1]
     assert f"- `{TYPE_CHANGE}` (create_payout," in unreleased
-    assert "compare as strings" in unreleased
-    assert "`python changed fedapay_payouts.Payout.customer_id` (int -> str)" in unreleased
+    assert "compare as numbers" in unreleased
+    assert "`python changed fedapay_payouts.Payout.customer_id` (int -> float)" in unreleased
     model = (git_copy / "generated/fedapay_payouts_api/models/payout.py").read_text(encoding="utf-8")
-    assert "    customer_id: str\n" in model
+    assert "    customer_id: float\n" in model
     assert regenerate("--check", "--root", str(git_copy)).returncode == 0
 
 
 def test_the_gate_is_the_changelog_entry_not_a_one_off_flag(git_copy: Path) -> None:
     """Regenerated with the flag, then the CHANGELOG line is dropped: --check against the old commit fails."""
-    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_STRING)
-    assert regenerate("--root", str(git_copy), "--accept-breaking", "strings now").returncode == 0
+    edit_page(git_copy, CUSTOMER_ID_INTEGER, CUSTOMER_ID_NUMBER)
+    assert regenerate("--root", str(git_copy), "--accept-breaking", "numbers now").returncode == 0
     changelog = git_copy / "CHANGELOG.md"
     kept = [line for line in changelog.read_text(encoding="utf-8").splitlines() if TYPE_CHANGE not in line]
     changelog.write_text("\n".join(kept) + "\n", encoding="utf-8")
@@ -253,3 +255,26 @@ def test_an_upstream_change_an_overlay_overrides_is_shown_naming_the_overlay(git
     }
     assert "property-added-optional    Payout.operator_reference" in out
     assert _report(git_copy)["status"] == "written"
+
+
+def test_an_example_only_change_says_the_text_changed_not_none(git_copy: Path) -> None:
+    """Before, the report said "spec changes: none" and regenerate then rewrote spec/openapi.yaml."""
+    amount = "                amount:\n                  type: integer\n"
+    edit_page(git_copy, amount, amount + "                  example: 2000\n")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "spec changes: none for callers, text only (example): descriptions, examples and summaries change nothing a"
+        " program does" in result.stdout.splitlines()
+    )
+    assert "spec changes: none\n" not in result.stdout
+    assert "regenerate: wrote spec/extracted, spec/openapi.yaml, generated/" in result.stdout
+    assert " M spec/openapi.yaml\n" in git_status(git_copy)
+    report = _report(git_copy)
+    assert (report["spec_changes"], report["spec_text_changes"]) == ([], ["example"])
+    # Nothing changed at all: "none", as before.
+    again = regenerate("--root", str(git_copy))
+    assert "spec changes: none" in again.stdout.splitlines()
+    assert _report(git_copy)["spec_text_changes"] == []

@@ -383,6 +383,51 @@ def test_a_rename_is_a_removal_and_an_addition_with_the_overlays_that_point_at_t
     assert found[("property-added-required", "PayoutCreate.payout_mode")].overlays == []
 
 
+def test_a_path_parameters_change_names_the_overlay_actions_that_write_it_not_other_fields_of_its_name() -> None:
+    """Before, `GET /payouts/{id} path parameter id` was matched on `id` alone: steps 08 and 10 (StartPayout.id,
+    CustomerRef.id) were named, and step 07, which defines PayoutId and puts it on the path, was not."""
+    new = copy.deepcopy(SPEC)
+    new["components"]["parameters"]["PayoutId"]["schema"]["maximum"] = 99
+    new["components"]["parameters"]["IdempotencyKey"]["schema"]["maxLength"] = 64
+    overlays = [
+        (p, yaml.safe_load(p.read_text(encoding="utf-8"))) for p in sorted((ROOT / "spec/overlays").glob("*.yaml"))
+    ]
+
+    changes = compare(SPEC, new)
+    mark_overlays(changes, overlay_actions(overlays))
+
+    step_07 = ["07-payout-operations.yaml#2", "07-payout-operations.yaml#4"]
+    assert {change.where: change.overlays for change in changes} == {
+        "DELETE /payouts/{id} path parameter id": step_07,
+        "GET /payouts/{id} path parameter id": step_07,
+        "PUT /payouts/{id} path parameter id": step_07,
+        # The $ref on create and the definition; not step 13's parameters of GET /payouts.
+        "POST /payouts header parameter Idempotency-Key": [
+            "07-payout-operations.yaml#1", "07-payout-operations.yaml#2",
+        ],
+    }
+
+
+def test_a_parameter_copied_into_another_operation_names_the_copy_and_the_definition() -> None:
+    new = copy.deepcopy(SPEC)
+    search = new["paths"]["/payouts/search"]["get"]["parameters"]
+    page = next(param for param in search if param.get("name") == "page")
+    page["schema"]["maximum"] = 7
+    overlays = [
+        (p, yaml.safe_load(p.read_text(encoding="utf-8"))) for p in sorted((ROOT / "spec/overlays").glob("*.yaml"))
+    ]
+
+    changes = compare(SPEC, new)
+    mark_overlays(changes, overlay_actions(overlays))
+
+    (change,) = changes
+    assert change.where == "GET /payouts/search query parameter page"
+    # Step 07 defines `page` on the list, step 12 copies the list's parameters and adds its own, step 13 adds one.
+    assert change.overlays == [
+        "07-payout-operations.yaml#3", "12-search.yaml#2", "12-search.yaml#3", "13-library-round-trips.yaml#7",
+    ]
+
+
 def test_an_upstream_change_whose_field_still_changes_in_the_spec_is_not_called_overridden() -> None:
     """A page's enum moved into an allOf branch shows as `enum-narrowed` upstream and as a type change once step 03
     restates the field: it reached the spec (before, the report said "overridden by overlay 06")."""

@@ -76,6 +76,40 @@ def test_a_new_page_with_a_new_operation_is_merged_and_reported(git_copy: Path) 
     assert listed.status_code == 200
 
 
+RETRIEVE_BY_OTHER_NAME = {
+    "/payouts/{payout_id}": {
+        "get": {
+            "summary": "Retrieve a payout",
+            "parameters": [{"name": "payout_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The payout."}},
+        }
+    }
+}
+
+
+def test_a_page_for_an_existing_path_under_another_parameter_name_is_refused_naming_both(git_copy: Path) -> None:
+    # Before, both paths reached the spec (OpenAPI: they MUST NOT both exist) and the client gained a second
+    # retrieve function, exit 0.
+    page = git_copy / "spec/source/retrieve-payout.page.txt"
+    page.write_text(page_with(RETRIEVE_BY_OTHER_NAME, "Retrieve a payout"), encoding="utf-8")
+
+    result = regenerate("--root", str(git_copy))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    err = result.stderr.splitlines()
+    assert err[:3] == [
+        "regenerate: FAILED: spec/openapi.yaml: paths that are one path under other parameter names (OpenAPI: they"
+        " MUST NOT both exist; a URL would match either):",
+        "  /payouts/{id} (spec/overlays/07-payout-operations.yaml action 4) and /payouts/{payout_id}"
+        " (spec/source/retrieve-payout.page.txt fence 1 at $.paths['/payouts/{payout_id}'])",
+        "  keep one: name the parameter as the other path does (an overlay can `copy` the page's operations to that"
+        " path, then `remove` the page's path)",
+    ]
+    assert "    ok       operation-added            GET /payouts/{payout_id}: no operationId" in result.stderr
+    assert err[-1] == "regenerate: nothing was written."
+    assert git_status(git_copy) == "?? spec/source/retrieve-payout.page.txt\n"
+
+
 def test_a_page_without_a_fence_that_no_overlay_uses_fails_naming_it(git_copy: Path) -> None:
     (git_copy / "spec/source/refund-payout.page.txt").write_text(
         "PUT\n/\npayouts\n/\nrefund\n\nRefund a payout, rendered as text only.\n", encoding="utf-8"
