@@ -87,9 +87,7 @@ class _Declared:
         for field in attrs.fields(model):
             if field.name == "additional_properties":
                 continue
-            hint = hints[field.name]
-            members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-            kinds = {typing.get_origin(member) or member for member in members}
+            kinds = _kinds(hints[field.name])
             if float in kinds:
                 kinds.add(int)
             if Any not in kinds:
@@ -121,6 +119,18 @@ class _Declared:
                 if wrong is not None:
                     return f"{name}.{wrong}"
         return None
+
+
+def _kinds(hint: Any) -> set[Any]:
+    """The runtime types a field's annotation allows: each member of a union (`X | Y`, or `typing.Union`, which a
+    union holding a `Literal` is), a `Literal`'s values' types (a reply enum: `None | PayoutLastErrorCodeType1`),
+    a generic's origin (`list[Payout]` -> list)."""
+    origin = typing.get_origin(hint)
+    if isinstance(hint, types.UnionType) or origin is typing.Union:
+        return set().union(*(_kinds(member) for member in typing.get_args(hint)))
+    if origin is typing.Literal:
+        return {type(value) for value in typing.get_args(hint)}
+    return {origin or hint}
 
 
 def declared(model: type[Any]) -> _Declared:
