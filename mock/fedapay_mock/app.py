@@ -214,12 +214,18 @@ class MockApp:
             await _reply(send, self._too_large)
             return
         message = await receive()
-        body: bytes | None = message.get("body", b"")
-        if message.get("more_body", False):
-            body = await _read_more(receive, body, self._max_body)  # type: ignore[arg-type]
-        if body is None or len(body) > self._max_body:
-            await _reply(send, self._too_large)
+        if message["type"] != "http.request":  # `http.disconnect`: the client left, or its body was too slow (408)
             return
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False) or len(body) > self._max_body:
+            try:
+                whole = await _read_more(receive, body, self._max_body)
+            except ClientGone:
+                return
+            if whole is None:
+                await _reply(send, self._too_large)
+                return
+            body = whole
         query = _query(scope) if scope["query_string"] else {}
         # The fault, once the request is accepted for work (authenticated, its body within the limit): a
         # refused request consumes none.
@@ -364,7 +370,10 @@ class MockApp:
         POST must say `application/json` (415), which a page can only send after a CORS preflight the mock
         never answers. Without both, any page open in the tester's browser could move the clock, arm faults
         or reset the mock with a "simple" cross-origin POST (`text/plain`, no preflight)."""
-        body = await _read_body(receive, self.options.max_body_bytes)
+        try:
+            body = await _read_body(receive, self.options.max_body_bytes)
+        except ClientGone:
+            return
         if body is None:
             await _reply(send, self._too_large)
             return
@@ -500,9 +509,16 @@ async def _pause(fault: Fault | None) -> None:
         await asyncio.sleep(fault.delay)
 
 
+class ClientGone(Exception):
+    """The request ended before its body did (`http.disconnect`): the client left, or the server refused the
+    body (too slow: 408). A body cut short is not served: a valid prefix of it would be acted on."""
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None once it passes `limit` bytes."""
+    """The whole request body, or None once it passes `limit` bytes; `ClientGone` when it never ends."""
     message = await receive()
+    if message["type"] != "http.request":
+        raise ClientGone
     body: bytes = message.get("body", b"")
     if message.get("more_body", False):
         return await _read_more(receive, body, limit)
@@ -510,7 +526,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None:
-    """The rest of a body that came in several messages, after `first`; None once it passes `limit` bytes."""
+    """The rest of a body that came in several messages, after `first`; None once it passes `limit` bytes;
+    `ClientGone` when it never ends."""
     chunks = [first]
     size = len(first)
     if size > limit:
@@ -518,6 +535,8 @@ async def _read_more(receive: Receive, first: bytes, limit: int) -> bytes | None
     more = True
     while more:
         message = await receive()
+        if message["type"] != "http.request":
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

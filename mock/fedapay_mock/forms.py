@@ -108,6 +108,57 @@ def as_php_form(value: Any) -> Any:
     return value
 
 
+def as_ruby_form(value: Any) -> Any:
+    """A stored value as it comes back in a form from FedaPay's Ruby library (`Util.encode_parameters` of what
+    `save` serializes), once `decode_form` has read it: `to_s` everywhere (true -> "true", false -> "false", null
+    -> "", `1.0` -> "1.0"), an empty object or list left out (None). Its objects stay objects (Rack's lists are
+    `key[]`)."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _ruby_float(value)
+    if isinstance(value, dict):
+        fields = {key: as_ruby_form(item) for key, item in value.items()}
+        kept = {key: item for key, item in fields.items() if item is not None}
+        return kept or None
+    if isinstance(value, list):
+        items = [as_ruby_form(item) for item in value]
+        return [item for item in items if item is not None] or None
+    return value
+
+
+def same_in_form(value: Any, current: Any) -> bool:
+    """Whether a form's value (as the schema typed it) is `current` as a library's form writes it: PHP's
+    (`as_php_form`) or Ruby's (`as_ruby_form`). A form cannot tell null from "" (nor 42 from "42"): a nullable
+    field sent as "" is read as null, which is the stored "" saved back, not a change."""
+    return bool(as_php_form(value) == as_php_form(current) or as_ruby_form(value) == as_ruby_form(current))
+
+
+def _ruby_float(value: float) -> str:
+    """Ruby's `Float#to_s`: the shortest digits that read back (as Python's `repr`), with `.0` on a whole
+    mantissa, and an exponent from 1e15 unless all 17 digits are needed (Python's from 1e16): `1.0`, `0.25`,
+    `1.0e+15`, `1000000000000000.5`, `1.0e-05`."""
+    text = repr(value)
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, point, fraction = digits.partition(".")
+    if "e" not in digits and point and len(whole) == 16:  # 1e15 <= |value| < 1e16
+        shown = (whole + fraction).rstrip("0")
+        if len(shown) <= 16:
+            return f"{sign}{shown[0]}.{shown[1:] or '0'}e+15"
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        mantissa += ".0"
+    return mantissa + e + exponent
+
+
 def _php_float(value: float) -> str:
     """PHP's `(string)` of a float (precision 14): `0.1`, `1` for 1.0, `1.0E+20`, `1.0E-5`."""
     text = format(value, ".14G")

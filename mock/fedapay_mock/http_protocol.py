@@ -20,6 +20,14 @@ past `MAX_HEAD_BYTES` the reply is 431 and the connection closes, the rest unrea
 reaching the app; one not finished `HEAD_SECONDS` after its first byte (or after connecting) gets 408 and
 the connection closes. A read that holds a whole head costs one comparison more than before, and one more
 after it: only a read larger than a head may be, or one inside an unfinished head, takes the counting path.
+
+It bounds a request's body in time too (uvicorn waits for it for ever: 20 connections that sent a head with
+`Content-Length: 1000` and one byte were all open half a minute later, each holding an app task): a body not
+complete `BODY_SECONDS` after the end of its head (a `Content-Length` never reached, a chunked body never
+ended, nothing sent after `100 Continue`) gets 408 and the connection closes; the app waiting for it gets
+`http.disconnect` and serves nothing. A request behind one still being served waits without the clock
+running (its connection does not read meanwhile). A body complete in the read that ends its head arms no
+timer: one attribute more is read per request.
 """
 
 from __future__ import annotations
@@ -29,12 +37,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 # The most a request's head (request line and headers, from its first byte to the blank line) may take.
 MAX_HEAD_BYTES = 64 * 1024
 # How long a client may take to send a head: from its first byte, or from connecting for the first one.
 HEAD_SECONDS = 10.0
+# How long a client may take to send a request's body, from the end of its head (read when a body starts
+# unfinished: a test may set it).
+BODY_SECONDS = 10.0
 
 
 def _refusal(status: bytes, message: bytes, field: bytes, problem: bytes) -> bytes:
@@ -56,6 +67,18 @@ HEAD_TOO_SLOW = _refusal(
     b"headers",
     b"the request line and headers must arrive within %d seconds" % HEAD_SECONDS,
 )
+
+
+def body_too_slow() -> bytes:
+    """The 408 for a body that took longer than `BODY_SECONDS` (built when sent: rare, and the time may be set)."""
+    return _refusal(
+        b"408 Request Timeout",
+        b"The request's body took too long.",
+        b"body",
+        b"the request's body must arrive within %g seconds of its headers" % BODY_SECONDS,
+    )
+
+
 # The scope before a connection's first request begins: no request, no method (`"method" not in` it).
 _CONNECTED: dict[str, Any] = {}
 
@@ -158,6 +181,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         # (pipelining) has an unknown start in it, so that read is not counted as the head's (see `_head_unfinished`).
         self._ended = 0
         self._idle_since = self.loop.time()
+        # The request whose body is unfinished (None: none), since when its time runs, and its timer.
+        self._body_cycle: RequestResponseCycle | None = None
+        self._body_since = 0.0
+        self._body_timer: asyncio.TimerHandle | None = None
 
     def on_message_complete(self) -> None:
         self._ended += 1
@@ -171,6 +198,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        self._body_cycle = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -189,6 +220,8 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self._head_unfinished(len(data) if self._ended == ended else 0)
         elif self.cycle is None or self.cycle.response_complete:
             self._idle_again()
+        elif self.cycle.more_body:  # the request's body is not all here
+            self._body_unfinished()
 
     def _parser_stopped(self, stop: Exception) -> None:
         """What uvicorn's `data_received` does when the parser stops: 400 for a request it cannot read, the
@@ -216,10 +249,11 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             else:  # no head unfinished: back to the common path
                 self._head_scope = None
                 self._fast_limit = MAX_HEAD_BYTES
-        if not self.transport.is_closing() and "method" in self.scope and (
-            self.cycle is None or self.cycle.response_complete
-        ):
-            self._idle_again()
+        if not self.transport.is_closing() and "method" in self.scope:
+            if self.cycle is None or self.cycle.response_complete:
+                self._idle_again()
+            elif self.cycle.more_body:
+                self._body_unfinished()
 
     def _idle_again(self) -> None:
         """Bytes that began no request (a stray CRLF after a reply) stopped uvicorn's keep-alive timer: the
@@ -262,6 +296,41 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = self.loop.call_later(left, self._head_deadline)
         else:
             self._refuse(HEAD_TOO_SLOW)
+
+    def _body_unfinished(self) -> None:
+        """The current request's body is not complete: a new one's time starts now (its head ended in this read),
+        and the timer is armed unless it already runs (it then waits for the rest of this body's time)."""
+        cycle = self.cycle
+        if cycle is self._body_cycle:
+            return
+        self._body_cycle = cycle
+        self._body_since = self.loop.time()
+        if self._body_timer is None:
+            self._body_timer = self.loop.call_later(BODY_SECONDS, self._body_deadline)
+
+    def _body_deadline(self) -> None:
+        """The body timer: 408 for a body still unfinished `BODY_SECONDS` after its head ended; otherwise it waits
+        for the rest of that time, or stops when no body is unfinished (the next one arms it again)."""
+        self._body_timer = None
+        cycle = self._body_cycle
+        if self.transport.is_closing() or cycle is None or not cycle.more_body or cycle.response_complete:
+            self._body_cycle = None
+            return
+        now = self.loop.time()
+        if any(queued is cycle for queued, _ in self.pipeline):
+            self._body_since = now  # behind a request still served the connection does not read: not the client's delay
+        # Once such a request is served, its time runs from the reply before it (the connection reads again).
+        left = max(self._body_since, self._idle_since) + BODY_SECONDS - now
+        if left > 0:
+            self._body_timer = self.loop.call_later(left, self._body_deadline)
+            return
+        self._body_cycle = None
+        # Its app, waiting for the body, gets `http.disconnect` and serves nothing; its sends are dropped.
+        cycle.disconnected = True
+        cycle.message_event.set()
+        if not cycle.response_started:
+            self.transport.write(body_too_slow())
+        self.transport.close()
 
     def _refuse(self, reply: bytes) -> None:
         if self.cycle is not None and not self.cycle.response_complete:

@@ -25,7 +25,7 @@ from typing import Any, overload
 
 from .clock import MockClock
 from .fees import Fees, compute_fees
-from .forms import as_php_form
+from .forms import same_in_form
 from .shape import COMPUTED_FIELDS as COMPUTED_FIELDS  # re-exported: where the wire's order is read
 from .shape import PayoutShape
 from .wallets import Wallet, wallet
@@ -744,8 +744,8 @@ class PayoutStore:
     def _effective_changes(self, payout: Payout, changes: dict[str, Any], form: bool) -> dict[str, Any]:
         """The update fields whose value differs from the payout's, as JSON (`_same_json`); undeclared fields
         are ignored, and null for a `NULL_MEANS_UNCHANGED` field is no change. A form carries only text: its
-        value is also unchanged when it is the payout's as PHP's form encoding writes it (`as_php_form`:
-        metadata `42` comes back as "42", true as "1")."""
+        value is also unchanged when it is the payout's as PHP's or Ruby's form encoding writes it (`same_in_form`:
+        metadata `42` comes back as "42", true as "1" or "true", a description "" as "", read as null)."""
         out: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in self.shape.update_fields or (value is None and name in NULL_MEANS_UNCHANGED):
@@ -758,7 +758,7 @@ class PayoutStore:
                     pass  # refused by _reschedule_time, naming the field
             else:
                 current = self._current(payout, name)
-                if _same_json(value, current) or (form and _same_json(value, as_php_form(current))):
+                if _same_json(value, current) or (form and same_in_form(value, current)):
                     continue
             out[name] = value
         return out

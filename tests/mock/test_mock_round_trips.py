@@ -163,6 +163,95 @@ def test_a_php_form_that_changes_metadata_is_still_a_change(
     assert as_json.status_code == 422  # in JSON "42" is not 42: only a form's text is read as PHP wrote it
 
 
+# A payout made by PHP's create with `'description' => null` (or ''): the form says `description=`, which create
+# (description not nullable) stores as "". Saved back, the form says `description=` again, which update (nullable)
+# reads as null: that was a change from "" (a pending payout lost its description and its updated_at moved, a sent
+# one answered 422; fifteenth review).
+PHP_CREATE_FORM = (
+    "amount=2000&currency[iso]=XOF&mode=mtn_open&description=&customer[firstname]=Ada&customer[lastname]=Lovelace"
+    "&customer[phone_number][number]=%2B22997808080&customer[phone_number][country]=bj"
+)
+
+
+def _sent(mock: MockServer, api: httpx.Client, check: ReplyChecker, payout_id: int) -> dict[str, Any]:
+    assert _start(api, payout_id).status_code == 200
+    mock.advance_clock(60)
+    sent: dict[str, Any] = check("retrieve_payout", api.get(f"/payouts/{payout_id}"))["v1/payout"]
+    assert sent["status"] == "sent"
+    return sent
+
+
+def test_an_empty_description_saved_back_by_php_changes_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Pending and sent: 200, the description still "", updated_at kept (the clock has moved)."""
+    made = [check("create_payout", api.post("/payouts", content=PHP_CREATE_FORM, headers=FORM)) for _ in range(2)]
+    pending, to_send = (body["v1/payout"] for body in made)
+    assert pending["description"] == ""
+    sent = _sent(mock, api, check, to_send["id"])
+    mock.advance_clock(5)
+    for payout in (pending, sent):
+        form = urlencode({k: "" if v is None else str(v) for k, v in payout.items() if k != "id"})
+        reply = api.put(f"/payouts/{payout['id']}", content=form, headers=FORM)
+        assert reply.status_code == 200, reply.text
+        assert check("update_payout", reply)["v1/payout"] == payout
+        assert check("retrieve_payout", api.get(f"/payouts/{payout['id']}"))["v1/payout"] == payout
+
+
+def test_a_form_still_clears_a_description_that_has_text(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Only "" (or null) read back as "" is no change: a form's `description=` clears a description with text,
+    and is refused on a sent payout."""
+    pending = create(api, check, description="text")
+    sent = _sent(mock, api, check, create(api, check, description="text", merchant_reference="s")["id"])
+    cleared = api.put(f"/payouts/{pending['id']}", content="description=", headers=FORM)
+    assert check("update_payout", cleared)["v1/payout"]["description"] is None
+    refused = api.put(f"/payouts/{sent['id']}", content="description=", headers=FORM)
+    assert refused.status_code == 422
+    assert list(check("update_payout", refused)["errors"]) == ["status"]
+
+
+# What FedaPay's Ruby library sends when a payout with description "" and the metadata below (made in JSON) is
+# saved with both set again to what they are (`payout.custom_metadata = {...}; payout.description = nil` (it
+# refuses ""); `payout.save`: `Util.encode_parameters` of `serialize_params`, run with ruby 3.1): `to_s` of each
+# value, true "true", false "false", nil "", 1.0 "1.0", 1e15 "1.0e+15" (PHP writes "1", "", "1", "1.0E+15").
+RUBY_METADATA: dict[str, Any] = {
+    "employee": 42,
+    "approved": True,
+    "rejected": False,
+    "rate": 1.0,
+    "ratio": 0.25,
+    "big": 1.0e15,
+    "nothing": None,
+    "note": "x",
+    "blank": "",
+}
+RUBY_SAVE_FORM = (
+    "description=&custom_metadata[employee]=42&custom_metadata[approved]=true&custom_metadata[rejected]=false"
+    "&custom_metadata[rate]=1.0&custom_metadata[ratio]=0.25&custom_metadata[big]=1.0e%2B15"
+    "&custom_metadata[nothing]=&custom_metadata[note]=x&custom_metadata[blank]="
+)
+
+
+def test_typed_metadata_and_an_empty_description_saved_back_by_ruby_change_nothing(
+    mock: MockServer, api: httpx.Client, check: ReplyChecker
+) -> None:
+    """Ruby writes true as "true" (PHP: "1"): the metadata became text and a sent payout answered 422."""
+    pending = create(api, check, description="", custom_metadata=RUBY_METADATA)
+    sent = _sent(mock, api, check, create(api, check, description="", custom_metadata=RUBY_METADATA)["id"])
+    mock.advance_clock(5)
+    for payout in (pending, sent):
+        reply = api.put(f"/payouts/{payout['id']}", content=RUBY_SAVE_FORM, headers=FORM)
+        assert reply.status_code == 200, reply.text
+        assert check("update_payout", reply)["v1/payout"] == payout  # typed metadata and updated_at kept
+    changed = RUBY_SAVE_FORM.replace("[approved]=true", "[approved]=false")
+    updated = api.put(f"/payouts/{pending['id']}", content=changed, headers=FORM)
+    assert check("update_payout", updated)["v1/payout"]["custom_metadata"]["approved"] == "false"
+    refused = api.put(f"/payouts/{sent['id']}", content=changed, headers=FORM)
+    assert refused.status_code == 422
+
+
 def test_a_schedule_with_microseconds_saved_back_changes_nothing(
     mock: MockServer, api: httpx.Client, check: ReplyChecker
 ) -> None:

@@ -128,4 +128,16 @@ step('error_422', function () {
         return ['status' => $e->getHttpStatus(), 'fields' => array_keys((array) $e->getErrors())];
     }
 });
+step('save_unchanged_empty_description', function () {
+    // 'description' => null is sent as `description=`, stored as "" (create's description is not nullable);
+    // save() sends `description=` back, which update (nullable) reads as null: no change, pending or sent.
+    $made = \FedaPay\Payout::create(array_merge(body('+22997808087', 'php-empty'), ['description' => null]));
+    \FedaPay\Payout::retrieve($made->id)->save();
+    $pending = \FedaPay\Payout::retrieve($made->id)->description;
+    $made->sendNow();
+    \FedaPay\Payout::retrieve($made->id)->save();
+    $after = \FedaPay\Payout::retrieve($made->id);
+    return ['created' => $made->description, 'pending' => $pending, 'status' => $after->status,
+            'sent' => $after->description];
+});
 echo json_encode($steps), "\n";

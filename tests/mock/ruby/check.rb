@@ -106,4 +106,16 @@ step('error_422') do
 rescue FedaPay::FedaPayError => e
   { status: e.http_status }
 end
+step('save_unchanged_empty_description') do
+  # `description: ''` is sent as `description=` and stored as "" (create's description is not nullable). The
+  # library refuses to set "" (it says to set nil) and sends nil as `description=`, which update (nullable) reads
+  # as null: the description is empty either way, so no change, and a sent payout answers 200.
+  made = FedaPay::Payout.create(body('+22997808087', 'ruby-empty').merge(description: ''))
+  made.send_now
+  sent = FedaPay::Payout.retrieve(made.id)
+  sent.description = nil
+  sent.save
+  after = FedaPay::Payout.retrieve(made.id)
+  { created: made.description, status: after.status, description: after.description }
+end
 puts JSON.generate(STEPS)
