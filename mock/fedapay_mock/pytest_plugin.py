@@ -11,7 +11,6 @@ server (session scope, the session's options), as the interface has always had i
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -33,30 +32,60 @@ def _missing_extra() -> str | None:
 
 
 class MockServers:
-    """The session's mock servers, one per distinct `MockOptions`, each started at first use."""
+    """The session's mock servers, one per distinct `MockOptions`, each started at first use.
+
+    At most `KEEP` of them keep running besides the session's own (`fedapay_mock_server`, pinned): the one used
+    longest ago is stopped when another starts, and started again if asked for again (`fedapay_mock` resets a
+    server before each test anyway). A test parametrized over many options kept a server (8 file descriptors
+    and a thread) for each, and past a few dozen the process ran out of file descriptors with no word of it.
+    A server a test stopped is started anew for the next test.
+    """
+
+    KEEP = 8
 
     def __init__(self) -> None:
-        self._servers: dict[MockOptions, MockServer] = {}
-        self._stack = contextlib.ExitStack()
+        self._servers: dict[MockOptions, MockServer] = {}  # the most recently used last
+        self._pinned: set[MockOptions] = set()
 
     def __len__(self) -> int:
         return len(self._servers)
 
-    def server(self, options: MockOptions | dict[str, Any]) -> MockServer:
-        """The running server with these options (a dict: `MockOptions`' fields), started if none is."""
+    def server(self, options: MockOptions | dict[str, Any], *, pin: bool = False) -> MockServer:
+        """The running server with these options (a dict: `MockOptions`' fields), started if none is; `pin`: never
+        stopped before the session ends."""
+        from .app import create_app
         from .options import MockOptions
-        from .server import run_mock
+        from .server import MockServer
 
         if not isinstance(options, MockOptions):
             options = MockOptions(**options)
-        found = self._servers.get(options)
-        if found is None:
-            found = self._servers[options] = self._stack.enter_context(run_mock(options))
+        found = self._servers.pop(options, None)
+        if found is None or not found.running:
+            found = MockServer(create_app(options))
+            found.start()
+        self._servers[options] = found
+        if pin:
+            self._pinned.add(options)
+        unpinned = [kept for kept in self._servers if kept not in self._pinned]
+        for oldest in unpinned[: max(0, len(unpinned) - self.KEEP)]:
+            self._servers.pop(oldest).stop()
         return found
 
     def close(self) -> None:
-        self._stack.close()
+        for server in self._servers.values():
+            server.stop()
         self._servers.clear()
+        self._pinned.clear()
+
+
+def _server(servers: MockServers, options: MockOptions | dict[str, Any], *, pin: bool = False) -> MockServer:
+    """`servers.server(options)`, or the test fails with one line naming the option that is wrong: never a
+    traceback, whose frames would show the options (an `api_key`, a `webhook_secret`) as their arguments."""
+    try:
+        return servers.server(options, pin=pin)
+    except (TypeError, ValueError) as exc:
+        problem = f"fedapay_mock_options: {exc}"
+    pytest.fail(problem, pytrace=False)  # outside the `except`: no "During handling of the above exception"
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +118,7 @@ def fedapay_mock_server(
     """The session's running mock server, on 127.0.0.1 and a free port, not reset (see `fedapay_mock`).
     Session-scoped, so a session fixture of yours can use it; pytest resolves it once, from the first test
     that asks, so it has the options that test sees. `fedapay_mock` always has the options of its own test."""
-    return fedapay_mock_servers.server(fedapay_mock_options)
+    return _server(fedapay_mock_servers, fedapay_mock_options, pin=True)
 
 
 @pytest.fixture
@@ -97,6 +126,6 @@ def fedapay_mock(fedapay_mock_servers: MockServers, fedapay_mock_options: MockOp
     """This test's mock server, with the options this test sees, emptied (state, faults, counters, clock,
     webhooks) before the test: the session's server (`fedapay_mock_server`) when the options are the session's,
     else the one server of the session with those options."""
-    server = fedapay_mock_servers.server(fedapay_mock_options)
+    server = _server(fedapay_mock_servers, fedapay_mock_options)
     server.reset()
     return server

@@ -145,6 +145,11 @@ class AsgiServer:
     def base_url(self) -> str:
         return self.root_url + "/v1"
 
+    @property
+    def running(self) -> bool:
+        """Serving, and not asked to stop (`stop()`)."""
+        return self._thread.is_alive() and not self._server.should_exit
+
     def _serve(self) -> None:
         self._server.run(sockets=[self._sock])
 
@@ -247,6 +252,11 @@ class MockServer(MockControls):
         super().__init__(self._runner.root_url)
         self.app = app
         self.port: int = self._runner.port
+
+    @property
+    def running(self) -> bool:
+        """Serving: started, and not stopped."""
+        return self._runner.running
 
     def start(self) -> None:
         self._runner.start()

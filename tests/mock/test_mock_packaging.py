@@ -204,3 +204,55 @@ def test_the_all_extra_brings_the_mock_with_every_other_extra_and_the_urls_are_r
     for url in urls.values():
         assert url.startswith("https://"), url
         assert not any(word in url.lower() for word in ("example", "todo", "xxx", "<", "your-", "placeholder")), url
+
+
+def _user_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+         "--rootdir", str(project), *args],
+        capture_output=True, text=True, check=False, cwd=project, timeout=120,
+    )  # fmt: skip
+
+
+def test_servers_of_many_options_are_not_all_kept_and_a_stopped_one_is_started_again(tmp_path: Path) -> None:
+    """A test parametrized over many options kept a server (a thread, 8 file descriptors) for each until the session
+    ended: past a few dozen, a process with macOS's 256 descriptors failed with "Server disconnected". And a test
+    that stopped its server broke every later test ("the client has been closed"). Fifteenth review."""
+    (tmp_path / "test_many.py").write_text(
+        "import threading\nimport pytest\nfrom fedapay_mock import MockOptions\n\n"
+        "@pytest.fixture\ndef fedapay_mock_options(request):\n"
+        "    return MockOptions(settle_seconds=float(request.param))\n\n"
+        "@pytest.mark.parametrize('fedapay_mock_options', range(20), indirect=True)\n"
+        "def test_each(fedapay_mock):\n"
+        "    assert fedapay_mock.stats()['created'] == 0\n\n"
+        "def test_z_servers_left():\n"
+        "    serving = [t for t in threading.enumerate() if t.name.startswith('asgi-server-')]\n"
+        "    assert 0 < len(serving) <= 9, len(serving)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_stop.py").write_text(
+        "def test_1_stops_it(fedapay_mock):\n    fedapay_mock.stop()\n\n"
+        "def test_2_gets_a_running_one(fedapay_mock):\n"
+        "    assert fedapay_mock.running\n    assert fedapay_mock.stats()['created'] == 0\n",
+        encoding="utf-8",
+    )
+    done = _user_pytest(tmp_path, "test_stop.py", "test_many.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "23 passed" in done.stdout
+
+
+def test_a_misspelled_option_fails_in_one_line_naming_it_without_the_key(tmp_path: Path) -> None:
+    """The fixture's traceback showed the options dict (an `api_key`) as its argument (fifteenth review)."""
+    secret = "sk_sandbox_" + "TOPSECRET" + "key42"
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\ndef fedapay_mock_options():\n"
+        f"    return {{'max_payout_per_number': None, 'api_key': {secret!r}}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_user.py").write_text("def test_a(fedapay_mock):\n    pass\n", encoding="utf-8")
+    done = _user_pytest(tmp_path, "--tb=long", "-l")
+    assert done.returncode == 1, done.stdout + done.stderr
+    named = "fedapay_mock_options: MockOptions.__init__() got an unexpected keyword argument 'max_payout_per_number'"
+    assert named in done.stdout
+    assert "During handling" not in done.stdout
+    assert "TOPSECRET" not in done.stdout + done.stderr
