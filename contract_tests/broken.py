@@ -416,6 +416,143 @@ def create_wrong_amount(app: ASGIApp, api_key: str) -> ASGIApp:
     return Rewrite(app, after=after)
 
 
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if not message.get("more_body", False):
+            return body
+
+
+async def _answer(send: Send, exchange: Exchange) -> None:
+    headers = [(k, v) for k, v in exchange.headers if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(exchange.body)).encode()))
+    await send({"type": "http.response.start", "status": exchange.status, "headers": headers})
+    await send({"type": "http.response.body", "body": exchange.body})
+
+
+# The most `stores_other_amount` adds to an amount: the stored one stays within the spec's 1,000,000.
+MAX_STORED_AMOUNT = 1_000_000
+
+
+def stores_other_amount(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A create stores (and GET shows) one more than the amount asked, while its reply shows the amount asked: the
+    caller checks the reply, and the server pays another sum."""
+
+    class StoreMore(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
+                await super().__call__(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            asked = data.get("amount") if isinstance(data, dict) else None
+            if isinstance(data, dict) and type(asked) is int and 1 <= asked < MAX_STORED_AMOUNT:
+                body = json.dumps({**data, "amount": asked + 1}).encode()
+            else:
+                asked = None
+            exchange = await _call(self.app, scope, body)
+            reply = exchange.json()
+            payout = reply.get("v1/payout") if isinstance(reply, dict) else None
+            if asked is not None and 200 <= exchange.status < 300 and isinstance(payout, dict):
+                payout["amount"] = asked
+                exchange.set_json(reply)
+            await _answer(send, exchange)
+
+    return StoreMore(app)
+
+
+def schedule_ignored(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A start ignores its items' `scheduled_at`: a payout asked for a future date is sent now (answered and read
+    back `started`)."""
+
+    def before(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        if scope["method"] != "PUT" or scope["path"].rstrip("/") != "/v1/payouts/start":
+            return scope, body
+        items = _start_items(body)
+        if items is None:
+            return scope, body
+        for item in items:
+            item.pop("scheduled_at", None)
+        return scope, json.dumps(items).encode()
+
+    return Rewrite(app, before=before)
+
+
+# The update fields `update_ignored` can answer without the mock (values it would accept, and no rule to apply),
+# and those whose null changes nothing (the spec's `PayoutUpdate`).
+FAKED_UPDATE_FIELDS = frozenset({"amount", "description", "merchant_reference", "custom_metadata", "scheduled_at"})
+NULL_CHANGES_NOTHING = frozenset({"merchant_reference", "scheduled_at"})
+
+
+def _fakeable_update(body: bytes) -> dict[str, object] | None:
+    """An update body `update_ignored` answers itself: only `FAKED_UPDATE_FIELDS`, each of a value the spec allows
+    (`scheduled_at` only null); the changes it shows (a null that changes nothing left out)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data or not set(data) <= FAKED_UPDATE_FIELDS:
+        return None
+    if data.get("scheduled_at") is not None:
+        return None
+    amount = data.get("amount", 1)
+    if type(amount) is not int or not 1 <= amount <= MAX_STORED_AMOUNT:
+        return None
+    if not all(data.get(name) is None or isinstance(data[name], str) for name in ("description", "merchant_reference")):
+        return None
+    if not (data.get("custom_metadata") is None or isinstance(data["custom_metadata"], dict)):
+        return None
+    return {name: value for name, value in data.items() if not (name in NULL_CHANGES_NOTHING and value is None)}
+
+
+def update_ignored(app: ASGIApp, api_key: str) -> ASGIApp:
+    """An update of a pending or scheduled payout answers 200 with the changes shown, but stores nothing: the
+    payout keeps its old amount (and description, reference, metadata)."""
+
+    class Ignore(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "PUT" or not _is_payout_path(scope["path"]):
+                await super().__call__(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            changes = _fakeable_update(body) if _carries_key(scope, api_key) else None
+            last = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+            payout = None
+            if changes is not None and last.isascii() and last.isdigit():
+                payout = await _stored_payout(self.app, scope, int(last), api_key)
+            if payout is not None and payout.get("status") in ("pending", "scheduled"):
+                assert changes is not None
+                exchange = Exchange(scope["method"], scope["path"], list(scope.get("headers", [])), body)
+                exchange.set_json({"v1/payout": {**payout, **changes}}, status=200)
+            else:
+                exchange = await _call(self.app, scope, body)
+            await _answer(send, exchange)
+
+    return Ignore(app)
+
+
+def status_sent_at_create(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A create answers the new payout already `sent` (paid without a start)."""
+
+    def after(exchange: Exchange) -> None:
+        if not _is(exchange, "POST", "/v1/payouts") or not 200 <= exchange.status < 300:
+            return
+        data = exchange.json()
+        payout = data.get("v1/payout") if isinstance(data, dict) else None
+        if isinstance(payout, dict):
+            payout["status"] = "sent"
+            exchange.set_json(data)
+
+    return Rewrite(app, after=after)
+
+
 Variant = Callable[[ASGIApp, str], ASGIApp]
 
 # name -> (wrapper, the checks expected to catch it). The teeth test asserts each variant fails the
@@ -435,4 +572,8 @@ VARIANTS: dict[str, tuple[Variant, frozenset[str]]] = {
     "start_twice_accepted": (start_twice_accepted, frozenset({"accepted_start_was_startable"})),
     "start_does_nothing": (start_does_nothing, frozenset({"accepted_start_reads_back"})),
     "create_wrong_amount": (create_wrong_amount, frozenset({"create_reply_matches_request"})),
+    "stores_other_amount": (stores_other_amount, frozenset({"created_payout_reads_back"})),
+    "schedule_ignored": (schedule_ignored, frozenset({"accepted_start_reads_back"})),
+    "update_ignored": (update_ignored, frozenset({"accepted_update_reads_back"})),
+    "status_sent_at_create": (status_sent_at_create, frozenset({"new_payout_is_pending"})),
 }

@@ -65,6 +65,9 @@ EXPECTED_CHECKS = frozenset(
         "accepted_start_was_startable",
         "accepted_start_reads_back",
         "create_reply_matches_request",
+        "new_payout_is_pending",
+        "created_payout_reads_back",
+        "accepted_update_reads_back",
     }
 )
 

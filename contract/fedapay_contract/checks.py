@@ -7,13 +7,19 @@ Each rests on a fact of FedaPay's payouts (docs/fedapay-wire.md, the spec), neve
 
 - `refused_start_keeps_pending`: a refused start changes nothing.
 - `accepted_start_was_startable`: a start accepted for a payout already started, sent, failed or gone pays twice.
-- `accepted_start_reads_back`: a payout a start accepted reads back started (or scheduled), never pending.
+- `accepted_start_reads_back`: a payout a start accepted reads back started (or scheduled), never pending; one
+  whose `scheduled_at` is in the server's future is scheduled, not sent now (`server_time`).
 - `create_reply_matches_request`: a create's reply describes the payout asked for (`create_reply`).
+- `new_payout_is_pending`: a create's reply shows the new payout `pending`, not already sent.
+- `created_payout_reads_back`: the payout a create accepted reads back as asked (`stored`): what is stored is paid.
+- `accepted_update_reads_back`: the payout an update accepted reads back with the values the reply states.
 
 How: a `before_call` hook reads the status of every payout named in a start body just before the
 start is sent (GET /payouts/{id} with the suite's own headers); the start checks compare it with the
-reply and read the payouts again after it. Both are documented schemathesis extension points (hooks and
-`@schemathesis.check`). Importing this module also makes the key checks skip a request answered 429 (`rate_limits`).
+reply and read the payouts again after it; an accepted create or update is read back once (`read_back`: a 429, a
+5xx or no reply proves nothing and is not judged; a 404 for the payout just answered is a failure). Both are
+documented schemathesis extension points (hooks and `@schemathesis.check`). Importing this module also makes the
+key checks skip a request answered 429 (`rate_limits`).
 """
 
 from __future__ import annotations
@@ -22,28 +28,27 @@ import itertools
 import threading
 from typing import Any
 
-import requests
 import schemathesis
 
-from fedapay_contract import deadline, rate_limits
+from fedapay_contract import rate_limits, server_time
 from fedapay_contract.create_reply import create_reply_problem
+from fedapay_contract.read_back import ReadBack, close_sessions, payout_of, read_payout
+from fedapay_contract.stored import created_read_back_problem, new_payout_problem, update_read_back_problem
+
+__all__ = ["close_sessions"]
 
 CREATE_OPERATION_ID = "create_payout"
 START_OPERATION_ID = "start_payouts"
-RETRIEVE_OPERATION_ID = "retrieve_payout"
+UPDATE_OPERATION_ID = "update_payout"
 # A start body names a handful of payouts at most in generated data; more are not looked up.
 MAX_IDS_PER_START = 5
 # Snapshots are kept for the checks of their case (several read one); the oldest go past this many.
 MAX_SNAPSHOTS = 1000
-# Seconds a status probe may take when the config sets no request timeout.
-DEFAULT_PROBE_TIMEOUT = 10.0
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_IDEMPOTENCY_KEY = 255
 
 _lock = threading.Lock()
-_local = threading.local()
-_sessions: list[requests.Session] = []
 _key_counter = itertools.count(1)
 # case.id -> {payout id: status before the start was sent, or NOT_FOUND}
 _status_before: dict[str, dict[int, str]] = {}
@@ -86,78 +91,30 @@ def payout_ids_in_start_body(body: object) -> list[int]:
     return ids
 
 
-def _session() -> requests.Session:
-    """One keep-alive session per thread: a probe per payout named in a start, twice, adds up."""
-    session: requests.Session | None = getattr(_local, "session", None)
-    if session is None:
-        # The suite's wall-clock cap per request applies to the probes too (`deadline`).
-        session = _local.session = deadline.mount(requests.Session())
-        with _lock:
-            _sessions.append(session)
-    return session
-
-
-def close_sessions() -> None:
-    """Close the probes' connections (the pytest suite calls this after each run)."""
-    with _lock:
-        sessions = list(_sessions)
-        _sessions.clear()
-    for session in sessions:
-        session.close()
-
-
 def _current_status(case: Any, payout_id: int) -> str | None:
-    """GET /payouts/{id} with the suite's configured headers; the payout's status (`deleted` when `deleted_at` is
-    set, NOT_FOUND on a 404), or None if not readable.
-
-    A plain GET on the keep-alive session, not `retrieve.Case(...).call()`: the probe is no test case
-    (no hooks, no checks, no case to build), and through schemathesis' call it cost 8 % of the start
-    operation's run time. Same URL, headers and timeout as the suite's own requests.
-    """
-    schema = case.operation.schema
-    retrieve = schema.find_operation_by_id(RETRIEVE_OPERATION_ID)
-    config = schema.config
-    url = schema.get_base_url() + retrieve.path.replace("{id}", str(payout_id))
-    try:
-        response = _session().get(
-            url,
-            headers=config.headers_for(operation=retrieve),
-            timeout=config.request_timeout_for(operation=retrieve) or DEFAULT_PROBE_TIMEOUT,
-            verify=config.tls_verify_for(operation=retrieve),
-            allow_redirects=False,
-        )
-    except Exception:  # noqa: BLE001 - a probe that cannot reach the server proves nothing either way
-        return None
-    if response.status_code == 404:
-        return NOT_FOUND
-    if response.status_code != 200:
-        return None
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    payout = data.get("v1/payout") if isinstance(data, dict) else None
-    if not isinstance(payout, dict):
-        return None
-    if payout.get("deleted_at") is not None:
-        return "deleted"
-    status = payout.get("status")
-    return status if isinstance(status, str) else None
+    """The payout's status read back now (`deleted` when `deleted_at` is set, NOT_FOUND on a 404), or None when the
+    read-back proves nothing (429, 5xx, no reply: `read_back`)."""
+    read = read_payout(case, payout_id)
+    return NOT_FOUND if read.gone else read.status
 
 
-def start_items(body: object) -> dict[int, bool]:
-    """Payout id -> whether its item of a start body asks for a `scheduled_at` (the ids `payout_ids_in_start_body`
-    reads, in either documented form)."""
+def start_dates(body: object) -> dict[int, object]:
+    """Payout id -> the `scheduled_at` its item of a start body gives (None: send now), for the ids
+    `payout_ids_in_start_body` reads, in either documented form."""
     items: object = body.get("payouts") if isinstance(body, dict) else body
-    ids = payout_ids_in_start_body(body)
-    scheduled: dict[int, bool] = dict.fromkeys(ids, False)
+    dates: dict[int, object] = dict.fromkeys(payout_ids_in_start_body(body))
     if isinstance(items, list):
         for item in items:
             # An id of any JSON type can come here (negative cases): only an int is looked up (a dict is unhashable).
             payout_id = item.get("id") if isinstance(item, dict) else None
-            if type(payout_id) is int and payout_id in scheduled and item.get("scheduled_at") is not None:
-                scheduled[payout_id] = True
-    return scheduled
+            if type(payout_id) is int and payout_id in dates and dates[payout_id] is None:
+                dates[payout_id] = item.get("scheduled_at")
+    return dates
+
+
+def start_items(body: object) -> dict[int, bool]:
+    """Payout id -> whether its item of a start body asks for a `scheduled_at` (`start_dates`)."""
+    return {payout_id: when is not None for payout_id, when in start_dates(body).items()}
 
 
 def _snapshot(case: Any) -> dict[int, str]:
@@ -195,6 +152,37 @@ def make_idempotency_key_unique(case: Any) -> None:
         if name.lower() == IDEMPOTENCY_HEADER and isinstance(value, str) and 1 <= len(value) <= MAX_IDEMPOTENCY_KEY:
             suffix = f"-ct{next(_key_counter)}"
             headers[name] = value[: MAX_IDEMPOTENCY_KEY - len(suffix)] + suffix
+
+
+# The start the suite adds as an explicit example (`before_load_schema`): payout 1 at a date far ahead.
+SCHEDULED_START_EXAMPLE: dict[str, Any] = {"payouts": [{"id": 1, "scheduled_at": "2099-01-01T09:00:00Z"}]}
+START_PATH = "/payouts/start"
+
+
+def add_scheduled_start_example(raw_schema: dict[str, Any]) -> bool:
+    """Give the start operation's JSON body an explicit example with a future `scheduled_at` (when it has none).
+
+    Why: a start with a future date must schedule, not send (`accepted_start_reads_back`); but generated start
+    bodies almost never reach a server's acceptance with a date (extra items name unknown payouts, and Hypothesis
+    rarely adds the optional date to a lone item), so without one the rule would never be put to a server. The
+    examples phase sends it as written, once per run; payout 1 is the first created (the create examples run
+    before it, and a part's `populate` leaves it pending); where it is not pending the start is refused and
+    nothing is judged. Schemathesis also seeds its coverage and fuzzing draws with explicit examples: the cases
+    drawn shift, the same way on every run (no randomness is added; CI mode went from 3,802 to 3,732 cases).
+    Returns whether the example was added."""
+    operation = raw_schema.get("paths", {}).get(START_PATH, {}).get("put")
+    content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+    media = content.get("application/json") if isinstance(content, dict) else None
+    if not isinstance(media, dict) or "example" in media or "examples" in media:
+        return False
+    media["examples"] = {"scheduled": {"summary": "Schedule payout 1", "value": SCHEDULED_START_EXAMPLE}}
+    return True
+
+
+@schemathesis.hook
+def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, Any]) -> None:
+    """Add the scheduled start example (`add_scheduled_start_example`) to the spec the suite loads."""
+    add_scheduled_start_example(raw_schema)
 
 
 @schemathesis.hook
@@ -267,30 +255,71 @@ def accepted_start_was_startable(
     return True if not snapshot else None
 
 
+def _reply_json(response: schemathesis.Response) -> object:
+    try:
+        return response.json()
+    except Exception:  # noqa: BLE001 - no JSON: the schema checks report it
+        return None
+
+
+def _reply_clock(response: schemathesis.Response, payouts: list[dict[str, Any]]) -> list[float]:
+    """The server's clock as a reply shows it: its `Date` header and the `created_at`/`updated_at` of its payouts."""
+    readings = [server_time.http_date(response.headers)]
+    for payout in payouts:
+        readings.extend(server_time.stamps_of(payout))
+    return [reading for reading in readings if reading is not None]
+
+
+def _shown_by_id(data: object) -> dict[int, dict[str, Any]]:
+    """The payouts of a start's reply (`{"v1/payouts": [...]}`) by id."""
+    items = data.get("v1/payouts") if isinstance(data, dict) else None
+    shown: dict[int, dict[str, Any]] = {}
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and type(item.get("id")) is int:
+            shown.setdefault(item["id"], item)
+    return shown
+
+
 @schemathesis.check
 def accepted_start_reads_back(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
 ) -> bool | None:
-    """After a start answered 2xx, every payout it named reads back (GET) started or later, or scheduled; never pending.
+    """After a start answered 2xx, every payout it named reads back (GET) started or later, or scheduled; never pending;
+    and one whose `scheduled_at` lies in the server's future is `scheduled`, in the reply and read back.
 
     Rests on: a 2xx start tells the caller its payouts are on their way (FedaPay's start reply shows them
     `started`, or `scheduled` for an item with a future `scheduled_at`); the caller will not start them again. A
     server whose payout still reads `pending` has sent nothing, and the caller's books are wrong. An item without
     `scheduled_at` asks to send now: it reads `started`, `processing`, `sent` or `failed`, not `scheduled` nor
     `pending`. An item with `scheduled_at` reads `scheduled`, or one of those (a date already past sends at
-    once; a due one moves on by itself), never `pending`. Statuses the spec does not know are not judged, nor a
-    payout `scheduled` before and after; one that was not startable just before is `accepted_start_was_startable`'s
-    to report.
+    once; a due one moves on by itself), never `pending`; and with a date surely in the future (`server_time`: more
+    than its margin after the latest of the server's clock readings and this machine's), only `scheduled`: a
+    server that sends it now pays before the date the caller chose (docs/fedapay-wire.md: "`scheduled_at` in the
+    future: schedule"). Statuses the spec does not know are not judged, nor a payout `scheduled` before and after
+    without a date; one that was not startable just before is `accepted_start_was_startable`'s to report.
     """
     if _operation_id(case) != START_OPERATION_ID or not _accepted(response):
         return None
     before = _snapshot(case)
+    shown = _shown_by_id(_reply_json(response))
+    clock = _reply_clock(response, list(shown.values()))
     compared = False
-    for payout_id, scheduled in start_items(case.body).items():
+    for payout_id, scheduled_at in start_dates(case.body).items():
         was = before.get(payout_id)
         if was in NOT_STARTABLE:
             continue
-        after = _current_status(case, payout_id)
+        scheduled = scheduled_at is not None
+        read = read_payout(case, payout_id)
+        now = server_time.latest_now([*clock, *read.clock])
+        if server_time.surely_future(scheduled_at, now):
+            for where, status in (("is answered", shown.get(payout_id, {}).get("status")), ("reads back", read.status)):
+                if isinstance(status, str) and status in STARTED_OR_LATER:
+                    raise AssertionError(
+                        f"Start was accepted with HTTP {response.status_code}, asking to send payout {payout_id} at "
+                        f"{str(scheduled_at)[:40]!r} (in the server's future), yet it {where} `{status}`: a start "
+                        "with a future `scheduled_at` must schedule the payout, not send it now"
+                    )
+        after = NOT_FOUND if read.gone else read.status
         if after is None or after == NOT_FOUND:
             continue
         compared = True
@@ -318,12 +347,8 @@ def create_reply_matches_request(
     """
     if _operation_id(case) != CREATE_OPERATION_ID or not _accepted(response):
         return None
-    try:
-        data = response.json()
-    except Exception:  # noqa: BLE001 - no JSON: the schema checks report it
-        return True
-    payout = data.get("v1/payout") if isinstance(data, dict) else None
-    if not isinstance(payout, dict):
+    payout = payout_of(_reply_json(response))
+    if payout is None:
         return True
     problem = create_reply_problem(case.body, payout)
     if problem is not None:
@@ -332,6 +357,111 @@ def create_reply_matches_request(
             "a create's reply must describe the payout asked for"
         )
     return None
+
+
+@schemathesis.check
+def new_payout_is_pending(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> bool | None:
+    """A create answered 2xx returns a `pending` payout: not started, scheduled, processing, sent, failed nor deleted.
+
+    Rests on: FedaPay's create records a payout and sends nothing; the start (PUT /payouts/start) sends it
+    (docs/fedapay-wire.md: "`pending` (after create)"). A reply showing it sent means money left without the start
+    the caller controls (and may still call: a second payment). A status the spec's open set may add is not judged
+    (`stored.new_payout_problem`).
+    """
+    if _operation_id(case) != CREATE_OPERATION_ID or not _accepted(response):
+        return None
+    payout = payout_of(_reply_json(response))
+    if payout is None:
+        return True
+    problem = new_payout_problem(payout)
+    if problem is not None:
+        raise AssertionError(
+            f"Create was accepted with HTTP {response.status_code}, but the new payout it returned is {problem}: "
+            "a new payout is `pending` until a start sends it"
+        )
+    return None
+
+
+def _positive_id(value: object) -> int | None:
+    return value if type(value) is int and value > 0 else None
+
+
+def _read_back_problem(read: ReadBack, payout_id: int, what: str) -> str | None:
+    """A read-back that contradicts an accepted request by itself: 404, or another payout's data."""
+    if read.gone:
+        return f"GET /payouts/{payout_id} answers 404 for the payout {what}"
+    shown_id = read.payout.get("id") if read.payout is not None else None
+    if type(shown_id) is int and shown_id != payout_id:
+        return f"GET /payouts/{payout_id} answers payout {shown_id}, not the payout {what}"
+    return None
+
+
+@schemathesis.check
+def created_payout_reads_back(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """The payout a create answered 2xx for reads back (GET /payouts/{id}) as the create asked for it, and `pending`.
+
+    Rests on: what a server stores is what it pays; a reply that shows the amount asked while the server stored
+    another (the caller checks the reply: `create_reply_matches_request`) pays a sum nobody asked for. Compared as
+    `create_reply_matches_request` compares the reply (amount, mode, currency, merchant_reference, customer and
+    wallet, as far as the read-back shows them), plus `new_payout_is_pending`'s rule (`stored`). A payout just
+    created that reads back 404 was not stored; a read-back answered 429, 5xx or not at all proves nothing and is
+    not judged (`read_back`). One GET per accepted create.
+    """
+    if _operation_id(case) != CREATE_OPERATION_ID or not _accepted(response):
+        return None
+    reply = payout_of(_reply_json(response))
+    payout_id = _positive_id(reply.get("id")) if reply is not None else None
+    if payout_id is None:
+        return True
+    read = read_payout(case, payout_id)
+    problem = _read_back_problem(read, payout_id, "just created")
+    if problem is None and read.payout is not None:
+        stored = created_read_back_problem(case.body, read.payout)
+        problem = None if stored is None else f"the payout read back is {stored}"
+    if problem is not None:
+        raise AssertionError(
+            f"Create was accepted with HTTP {response.status_code} (payout {payout_id}), but {problem}: "
+            "a server must store the payout it answered"
+        )
+    return None if read.payout is not None else True
+
+
+@schemathesis.check
+def accepted_update_reads_back(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """After an update answered 2xx, the payout reads back (GET /payouts/{id}) with each field the update sent as the
+    reply states it.
+
+    Rests on: a 2xx update tells the caller the payout now has the new amount (mode, description, reference,
+    metadata, date); a server that answers so but keeps the old values pays the old amount, or at the old date, and
+    the caller's books say otherwise. The reply's value is the one compared (it says how the server wrote the field,
+    `stored.update_read_back_problem`); fields the update did not send, or that a reply or the read-back leaves
+    out, are not. 404 for the payout just updated is a failure; a read-back answered 429, 5xx or not at all is not
+    judged (`read_back`). One GET per accepted update.
+    """
+    if _operation_id(case) != UPDATE_OPERATION_ID or not _accepted(response):
+        return None
+    reply = payout_of(_reply_json(response))
+    if reply is None:
+        return True
+    path_parameters = getattr(case, "path_parameters", None) or {}
+    payout_id = _positive_id(path_parameters.get("id")) or _positive_id(reply.get("id"))
+    if payout_id is None:
+        return True
+    read = read_payout(case, payout_id)
+    problem = _read_back_problem(read, payout_id, "just updated")
+    if problem is None and read.payout is not None:
+        stored = update_read_back_problem(case.body, reply, read.payout)
+        problem = None if stored is None else f"the payout reads back with {stored}"
+    if problem is not None:
+        raise AssertionError(
+            f"Update of payout {payout_id} was accepted with HTTP {response.status_code}, but {problem}: "
+            "a server must store the change it answered"
+        )
+    return None if read.payout is not None else True
 
 
 rate_limits.skip_rate_limited()

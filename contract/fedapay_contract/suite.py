@@ -167,8 +167,9 @@ class Part:
 # order). The stateful phase cannot be split by operation, so it runs twice with different seeds:
 # twice the scenarios, on two cores. Unit phases are split by operation; start's cases cost the most
 # (the FedaPay check reads every payout a start names, before and after). Measured counts (CI mode,
-# forked from the zygote, `isolated.py`): 1,129 + 932 stateful steps, 341 start, 731 update + list +
-# search, 351 create, 318 retrieve + delete: 3,802, from a checkout and from a wheel alike (`draws.py`).
+# forked from the zygote, `isolated.py`): 979 + 1,028 stateful steps, 325 start, 731 update + list +
+# search, 351 create, 318 retrieve + delete: 3,732, from a checkout and from a wheel alike (`draws.py`;
+# 3,802 before the start example `checks.add_scheduled_start_example` seeded the draws).
 # The minimums leave room for a change of Hypothesis or schemathesis version.
 PREFILL = 60
 CI_PARTS = (
