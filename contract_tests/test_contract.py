@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fedapay_contract.cli import redactor
-from fedapay_contract.isolated import run_suite_isolated
+from fedapay_contract.isolated import hypothesis_storage, run_suite_isolated
 from fedapay_contract.suite import (
     CI_PARTS,
     ENV_API_KEY,
@@ -137,6 +137,10 @@ def test_external_server_honours_the_contract(request: pytest.FixtureRequest) ->
     # server can echo it), and its control characters shown as escapes: the report reaches pytest's output,
     # assertion introspection included, and --junitxml through `record_report`.
     redact = redactor(api_key)
+    # In this process, so its Hypothesis caches would go to `.hypothesis/` in the user's working directory.
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(hypothesis_storage())
     report = run_suite(base_url=base_url, api_key=api_key, mode=MODE, target=base_url).redacted(
         lambda text: visible(redact(text))
     )

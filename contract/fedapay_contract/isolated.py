@@ -112,8 +112,9 @@ _storage_lock = threading.Lock()
 _storage: list[str] = []
 
 
-def _hypothesis_storage() -> str:
-    """The user's HYPOTHESIS_STORAGE_DIRECTORY, or this process's temporary one (removed at exit)."""
+def hypothesis_storage() -> str:
+    """The user's HYPOTHESIS_STORAGE_DIRECTORY, or this process's temporary one (removed at exit): where a run's
+    Hypothesis caches go, never the working directory (`.hypothesis/` by default)."""
     own = os.environ.get(HYPOTHESIS_STORAGE, "")
     if own:
         return own
@@ -126,7 +127,7 @@ def _hypothesis_storage() -> str:
 def child_environment(*, remote: bool = False) -> dict[str, str]:
     """`remote`: the run goes to another machine, so the network settings (proxy, CA) are passed on too."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-           HYPOTHESIS_STORAGE: _hypothesis_storage()}
+           HYPOTHESIS_STORAGE: hypothesis_storage()}
     names = PASSED_ON + NETWORK_SETTINGS if remote else PASSED_ON
     env.update({name: os.environ[name] for name in names if name in os.environ})
     return env
