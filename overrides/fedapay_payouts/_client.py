@@ -89,7 +89,7 @@ from ._logs import setup_logging
 from ._overrun import aclose_if_overrun, close_if_overrun
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
-from ._retry import HANDED, RetryPolicy, Send, Sleep, Steps, UnexpectedError, interrupted_note
+from ._retry import HANDED, RetryPolicy, Send, Sleep, Steps, UnexpectedError, interrupted_note, logger
 from ._slots import (
     SLOT,
     AsyncSlotTransport,
@@ -229,7 +229,11 @@ class _Interruption:
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         if self.acted is not None and exc is not None and not isinstance(exc, Exception):
-            exc.add_note(interrupted_note(self.acted))
+            note = interrupted_note(self.acted)
+            exc.add_note(note)
+            # Also logged: a note does not always reach the caller (an `asyncio.TaskGroup` reports its first
+            # failure, not the siblings it cancelled; `gather(return_exceptions=True)` makes a new CancelledError).
+            logger.warning("%s", note)
 
 
 def _send_through(client: httpx.Client, request: httpx.Request) -> httpx.Response:
@@ -751,7 +755,12 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
             )
 
     def _slept(self, seconds: float) -> InvalidArgumentError | None:
-        """Wait with `sleep=`; the error to hand to the operation when it did not wait."""
+        """Wait with `sleep=`; the error to hand to the operation when it did not wait. Without `sleep=`, what
+        `time.sleep` raises is no fault of an argument: a signal handler's exception (an alarm's `TimeoutError`,
+        Celery's `SoftTimeLimitExceeded`) goes on as it is."""
+        if self._sleep is time.sleep:
+            time.sleep(seconds)
+            return None
         try:
             waited: object = self._sleep(seconds)
         except Exception as exc:  # noqa: BLE001 - the hook's own failure, handed on typed
@@ -850,6 +859,9 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
         except httpx.RequestError as exc:
             return attempt.failed(exc)
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
+            # Raised anywhere inside httpcore (a signal handler's `TimeoutError` from an alarm, Celery's soft time
+            # limit, a transport's bug), it can leave the place's pool as wedged as Ctrl-C does: see below.
+            interrupted = True
             return self._unexpected(attempt, exc)
         except BaseException:
             interrupted = True  # Ctrl-C (or a signal handler's exception) mid-attempt: see below
@@ -861,15 +873,17 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                     response.close()  # the place's connection back to idle (or closed) before the place is free
             finally:
                 if slot is not None:
-                    request.extensions.pop(SLOT, None)
-                    if interrupted:
-                        # Interrupted inside httpcore, the place's pool may still count its request active, and
-                        # every later call on the place would wait out its pool timeout: a new transport instead.
-                        old, slot.transport = slot.transport, None
-                        if old is not None:
-                            with contextlib.suppress(Exception):
-                                old.close()
-                    self._turns.give(slot)
+                    try:
+                        request.extensions.pop(SLOT, None)
+                        if interrupted:
+                            # Interrupted inside httpcore, the place's pool may still count its request active, and
+                            # every later call on the place would wait out its pool timeout: a new transport instead.
+                            old, slot.transport = slot.transport, None
+                            if old is not None:
+                                with contextlib.suppress(Exception):
+                                    old.close()
+                    finally:
+                        self._turns.give(slot)  # whatever happens above (a second Ctrl-C): the place is not lost
 
     @staticmethod
     def _turn_wait(attempt: Attempt) -> float:
@@ -931,7 +945,11 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             )
 
     async def _slept(self, seconds: float) -> InvalidArgumentError | None:
-        """Wait with `sleep=`; the error to hand to the operation when it did not wait (a cancellation passes)."""
+        """Wait with `sleep=`; the error to hand to the operation when it did not wait (a cancellation passes).
+        Without `sleep=`, what asyncio's sleep raises goes on as it is (see the sync twin)."""
+        if self._sleep is _asyncio_sleep:
+            await _asyncio_sleep(seconds)
+            return None
         try:
             waiting: object = self._sleep(seconds)
             if not inspect.isawaitable(waiting):  # a plain sleep= given to AsyncFedaPay
@@ -1041,13 +1059,15 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
             return response
         except TimeoutError as exc:
             if watch is None or not watch.expired():
-                return self._unexpected(attempt, exc)  # the transport's own, not our deadline's
+                interrupted = True  # the transport's own, not our deadline's: see the sync twin
+                return self._unexpected(attempt, exc)
             return attempt.timed_out(None)
         except httpx.TimeoutException as exc:
             return attempt.timed_out(exc)
         except httpx.RequestError as exc:
             return attempt.failed(exc)
         except Exception as exc:  # noqa: BLE001 - not httpx's: handed on typed, see `_unexpected`
+            interrupted = True  # see the sync twin: its place gets a new transport
             return self._unexpected(attempt, exc)
         except BaseException:
             interrupted = True  # cancelled mid-attempt: see below

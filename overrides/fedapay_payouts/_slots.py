@@ -9,17 +9,20 @@ single-connection transport, so no two requests ever meet in one pool: a caller 
 sends through its transport (the place rides in the request's extensions to `SlotTransport`), and
 gives the place back when the reply is read and closed.
 
-The free places are a stack (the warmest connection first) counted by a semaphore (threads: one
-`threading.Semaphore`; asyncio: one `asyncio.Semaphore` and one set of places and connections per
-event loop, `AsyncTurns`), shared with `with_options` copies. With a transport or an `http_client`
+The free places are a stack (the warmest connection first): threads share one `SyncTurns` (a deque
+no signal can split a step of); asyncio has one `asyncio.Semaphore` and one set of places and connections
+per event loop (`AsyncTurns`); both shared with `with_options` copies. With a transport or an `http_client`
 of yours, the places are turns only: no transport of ours (and an async client is bound to one loop).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
+import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
@@ -46,35 +49,61 @@ class Slot(Generic[T]):
 
 
 class SyncTurns:
-    """The free places of a sync client, for any thread."""
+    """The free places of a sync client, for any thread.
 
-    __slots__ = ("__weakref__", "_count", "_free", "slots")
+    A stack of places (the warmest connection first: with one caller, one connection stays alive instead of
+    all of them in turn going cold), a `collections.deque`, whose `pop` and `append` are each one C call: a
+    place is either on the stack or in the hands of the call that popped it. A Ctrl-C (or any signal handler's
+    exception) cannot land between two steps of taking or giving one. A `threading.Semaphore` counted them
+    before: it takes its own lock in Python code, and an interrupt landing there left that lock held (every
+    later call, `deadline=` or not, blocked for ever), or a place counted out that was never given back.
+
+    A caller finding none free waits for a wake-up (`_wake`, a `queue.SimpleQueue`: C calls too) that each
+    place given back sends, looking again at least every `RECHECK` seconds (a wake-up lost to an interrupt
+    between a give's two steps costs a waiter that much, never its place).
+    """
+
+    __slots__ = ("__weakref__", "_free", "_wake", "slots")
+    RECHECK: Final = 0.05
 
     def __init__(self, size: int) -> None:
         self.slots: tuple[Slot[httpx.BaseTransport], ...] = tuple(Slot() for _ in range(size))
-        self._free = list(self.slots)
-        self._count = threading.Semaphore(size)
+        self._free: collections.deque[Slot[httpx.BaseTransport]] = collections.deque(self.slots)
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         _SYNC_TURNS.add(self)
 
     def forget(self) -> None:
         """Every place free and without a connection, the parent's left open (a forked child: see `_after_fork`)."""
         for slot in self.slots:
             slot.transport = None
-        self._free = list(self.slots)
-        self._count = threading.Semaphore(len(self.slots))
+        self._free = collections.deque(self.slots)
+        self._wake = queue.SimpleQueue()
 
     def take_now(self) -> Slot[httpx.BaseTransport] | None:
         """A free place if there is one, without waiting."""
-        return self._free.pop() if self._count.acquire(blocking=False) else None
+        try:
+            return self._free.pop()
+        except IndexError:
+            return None
 
     def take(self, timeout: float) -> Slot[httpx.BaseTransport] | None:
         """A free place, or None when none came free within `timeout` seconds."""
-        # The semaphore counts what the list holds: a place is given back before the count is released.
-        return self._free.pop() if self._count.acquire(timeout=timeout) else None
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                return self._free.pop()
+            except IndexError:
+                pass
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            with contextlib.suppress(queue.Empty):
+                self._wake.get(timeout=min(left, self.RECHECK))
 
     def give(self, slot: Slot[httpx.BaseTransport]) -> None:
         self._free.append(slot)
-        self._count.release()
+        if self._wake.qsize() < len(self.slots):  # at most one wake-up per place waits unread
+            self._wake.put(None)
 
 
 class LoopPlaces:
