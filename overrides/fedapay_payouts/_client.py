@@ -86,7 +86,7 @@ from ._deadline import (
 )
 from ._exceptions import APIConnectionError, InvalidArgumentError
 from ._logs import setup_logging
-from ._overrun import aclose_if_overrun, close_if_overrun
+from ._overrun import aread_open, close_if_overrun, read_open
 from ._redact import register
 from ._reply import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader, check_max_response_bytes
 from ._retry import HANDED, RetryPolicy, Send, Sleep, Steps, UnexpectedError, interrupted_note, logger
@@ -844,7 +844,7 @@ class FedaPay(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], No
                 self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
             else:
                 reader = BodyReader(response, self._max_response_bytes)
-                for chunk in response.iter_raw():
+                for chunk in read_open(response):  # left open: see `_overrun`
                     if not reader.feed(chunk):
                         reader.refuse(response)
                         break
@@ -1048,12 +1048,12 @@ class AsyncFedaPay(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, Calla
                     self._keep(response, BodyReader(response, self._max_response_bytes), response.content)
                 else:
                     reader = BodyReader(response, self._max_response_bytes)
-                    async for chunk in response.aiter_raw():
+                    async for chunk in aread_open(response):  # left open: see `_overrun`
                         if not reader.feed(chunk):
                             reader.refuse(response)
                             break
                     else:
-                        await aclose_if_overrun(response)  # bytes after the reply: no reply to the next request
+                        close_if_overrun(response)  # bytes after the reply: no reply to the next request
                         self._keep(response, reader, reader.finish())
             self._scrub(response)
             return response

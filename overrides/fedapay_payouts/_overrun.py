@@ -8,64 +8,81 @@ beneficiaries both return the first one's payout (the second never sent, on the 
 later are httpcore's to see: an idle connection whose socket is readable is dropped before its next request
 (`is_readable`, which `_socket_deadline` passes on).
 
-So once a reply is read whole (httpx has then handed its connection back to the pool), a connection whose
-parser still holds bytes is closed at once: the pool drops it before it hands it to a request. Best effort on
-httpcore 1.0's shapes (any connection of its pools: ours, a proxy's, yours); a transport of another kind is
-left as it is.
+So a reply is read without httpx's `iter_raw`, which closes the reply as its last step and so hands the
+connection back to its pool (another thread's request could take it, stray bytes and all, before anything
+here looked: a pool of a proxy's, or an `http_client` of yours, is shared). Read whole and still open, a
+reply whose connection holds more bytes has that connection's keep-alive turned off: httpcore then closes it
+as the reply closes, under its own lock, and the pool never hands it out. Best effort on httpcore 1.0's
+shapes (any connection of its pools: ours, a proxy's, yours); a transport of another kind is left as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
-__all__ = ["aclose_if_overrun", "close_if_overrun"]
+__all__ = ["aread_open", "close_if_overrun", "read_open"]
+
+
+def read_open(response: httpx.Response) -> Iterator[bytes]:
+    """`response.iter_raw()` without its closing step: the reply stays open (`close_if_overrun`, then close it)."""
+    response.is_stream_consumed = True
+    try:
+        yield from response.stream  # type: ignore[misc]  # a sync stream: httpx's client made it
+    except httpx.RequestError as exc:
+        _name_request(exc, response)
+        raise
+
+
+async def aread_open(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The asyncio twin of `read_open`."""
+    response.is_stream_consumed = True
+    try:
+        async for chunk in response.stream:  # type: ignore[union-attr]  # an async stream: httpx's client made it
+            yield chunk
+    except httpx.RequestError as exc:
+        _name_request(exc, response)
+        raise
+
+
+def _name_request(exc: httpx.RequestError, response: httpx.Response) -> None:
+    """What `iter_raw` does for an error of the body's read: the error names its request."""
+    try:
+        exc.request  # noqa: B018 - raises when unset
+    except RuntimeError:
+        exc.request = response.request
 
 
 def close_if_overrun(response: httpx.Response) -> bool:
-    """Close `response`'s connection if bytes came after the reply (read whole); whether it did."""
-    connection = _overrun(response)
-    if connection is None:
+    """After a reply read whole with `read_open` (still open): if its connection holds bytes past it, make that
+    connection close with the reply. Whether it did."""
+    parser = _parser_of(response)
+    if parser is None:
         return False
-    connection.close()
-    return True
-
-
-async def aclose_if_overrun(response: httpx.Response) -> bool:
-    """The asyncio twin of `close_if_overrun`."""
-    connection = _overrun(response)
-    if connection is None:
-        return False
-    await connection.aclose()
-    return True
-
-
-def _overrun(response: httpx.Response) -> Any:
-    """The HTTP/1.1 connection under `response` when its parser holds bytes past a whole reply, else None."""
-    connection = _connection_of(response)
-    if connection is None:
-        return None
-    parser = connection._h11_state
     import h11
 
-    # IDLE: the reply was read whole and the connection is the pool's again (a new cycle began); DONE: read
-    # whole, not yet handed back. Any other state: the reply was cut short, and httpcore closes the connection.
-    if parser.their_state not in (h11.IDLE, h11.DONE) or not parser.trailing_data[0]:
-        return None
-    return connection
+    if parser.their_state is not h11.DONE or not parser.trailing_data[0]:
+        return False  # not read whole (httpcore closes such a connection anyway), or nothing came after it
+    disable = getattr(getattr(parser, "_cstate", None), "process_keep_alive_disabled", None)
+    if not callable(disable):
+        return False
+    disable()  # the server's side goes DONE -> MUST_CLOSE: httpcore closes the connection as the reply closes
+    return True
 
 
-def _connection_of(response: httpx.Response) -> Any:
-    """httpcore's HTTP/1.1 connection under an httpx reply from one of its pools, or None.
+def _parser_of(response: httpx.Response) -> Any:
+    """The h11 parser of httpcore's HTTP/1.1 connection under an httpx reply from one of its pools, or None.
 
     httpx's client stream -> its transport's stream -> httpcore's pool stream -> the HTTP/1.1 connection's
     stream -> that connection, which holds the parser (`_h11_state`).
     """
     layer: Any = response.stream
     for _ in range(6):
-        if getattr(layer, "_h11_state", None) is not None:
-            return layer
+        parser = getattr(layer, "_h11_state", None)
+        if parser is not None:
+            return parser
         layer = (getattr(layer, "_httpcore_stream", None) or getattr(layer, "_stream", None)
                  or getattr(layer, "_connection", None))
         if layer is None:

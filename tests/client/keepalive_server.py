@@ -7,7 +7,8 @@ which ones the client closed, and how many requests were inside the server (read
 answered) at once. `together=N` holds each request until N are inside (a barrier: the replies then
 leave at the same moment); `drop={i}` closes the connection instead of answering the i-th request
 (counted from 0); `stray={i: seconds}` sends, that many seconds after the reply to the i-th request (0: in
-the same write), a second whole reply nobody asked for (payout 999, amount 999999).
+the same write), a second whole reply nobody asked for (payout 999, amount 999999); `double=True` sends every
+reply twice in one write.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class KeepAliveServer:
     together: int = 1
     drop: frozenset[int] = frozenset()
     stray: dict[int, float] = field(default_factory=dict)
+    double: bool = False  # every reply sent twice in one write (the second: a stray copy of the first)
     requests: list[tuple[int, str]] = field(default_factory=list)  # (connection number, method + path)
     opened: int = 0
     closed: set[int] = field(default_factory=set)  # connections the client closed (EOF between requests)
@@ -103,6 +105,9 @@ class KeepAliveServer:
         status = "201 Created" if what.startswith("POST") else "200 OK"
         head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
         answer = head.encode() + data
+        if self.double:
+            connection.sendall(answer + answer)
+            return True
         if index not in self.stray:
             connection.sendall(answer)
             return True
