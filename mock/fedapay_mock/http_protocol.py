@@ -181,6 +181,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         # (pipelining) has an unknown start in it, so that read is not counted as the head's (see `_head_unfinished`).
         self._ended = 0
         self._idle_since = self.loop.time()
+        self._eof = False  # the client half-closed after a whole request: close once it is answered
         # The request whose body is unfinished (None: none), since when its time runs, and its timer.
         self._body_cycle: RequestResponseCycle | None = None
         self._body_since = 0.0
@@ -193,6 +194,29 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         self._idle_since = self.loop.time()  # the keep-alive time runs from here, whatever stray bytes come next
         super().on_response_complete()
+        if self._eof and (self.cycle is None or self.cycle.response_complete):
+            self.transport.close()  # the client half-closed: its last request is answered, nothing more comes
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio's: True keeps the transport open
+        """The client closed its sending side after a whole request (a half-close): that request is still
+        answered, then the connection closes, as nginx in front of FedaPay does. uvicorn closed at once: a create
+        was stored and its reply never sent. Anything else (no request, or a body cut short) closes now, a reply
+        already written in this turn of the loop sent first."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not cycle.more_body:
+            self._eof = True
+            return True
+        transport = self.transport
+        if isinstance(transport, TurnBufferedTransport):
+            transport.flush()
+        return None
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Once the head is complete, a field is a chunked body's trailer, no header of the request: uvicorn added
+        # it to the request's headers (an `Authorization` in a trailer authenticated a request sent without one,
+        # and endless trailer lines grew the server by gigabytes until the body time ran out).
+        if "method" not in self.scope:
+            super().on_header(name, value)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:

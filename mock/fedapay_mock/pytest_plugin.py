@@ -34,11 +34,13 @@ def _missing_extra() -> str | None:
 class MockServers:
     """The session's mock servers, one per distinct `MockOptions`, each started at first use.
 
-    At most `KEEP` of them keep running besides the session's own (`fedapay_mock_server`, pinned): the one used
-    longest ago is stopped when another starts, and started again if asked for again (`fedapay_mock` resets a
-    server before each test anyway). A test parametrized over many options kept a server (8 file descriptors
-    and a thread) for each, and past a few dozen the process ran out of file descriptors with no word of it.
-    A server a test stopped is started anew for the next test.
+    `server(options)` gives a server kept for the session (a fixture of yours may hold it). The servers only
+    `fedapay_mock` asked for (`keep=False`) are at most `KEEP` running: the one used longest ago is stopped when
+    another starts, and started again if asked for again (`fedapay_mock` resets a server before each test
+    anyway). A test parametrized over many options kept a server (8 file descriptors and a thread) for each,
+    and past a few dozen the process ran out of file descriptors with no word of it. Such a server a test
+    stopped is started anew for the next test; a kept one a test stopped is an error naming it (whoever
+    holds it would go on with a stopped server).
     """
 
     KEEP = 8
@@ -50,9 +52,9 @@ class MockServers:
     def __len__(self) -> int:
         return len(self._servers)
 
-    def server(self, options: MockOptions | dict[str, Any], *, pin: bool = False) -> MockServer:
-        """The running server with these options (a dict: `MockOptions`' fields), started if none is; `pin`: never
-        stopped before the session ends."""
+    def server(self, options: MockOptions | dict[str, Any], *, keep: bool = True) -> MockServer:
+        """The running server with these options (a dict: `MockOptions`' fields), started if none is; `keep`: never
+        stopped before the session ends (`fedapay_mock` passes False)."""
         from .app import create_app
         from .options import MockOptions
         from .server import MockServer
@@ -60,11 +62,17 @@ class MockServers:
         if not isinstance(options, MockOptions):
             options = MockOptions(**options)
         found = self._servers.pop(options, None)
+        if found is not None and not found.running and options in self._pinned:
+            self._servers[options] = found
+            raise RuntimeError(
+                f"the mock server of these options ({found.base_url}) was stopped by an earlier test, and the "
+                "session (fedapay_mock_server, or a fixture of yours) still holds it: let the session stop it"
+            )
         if found is None or not found.running:
             found = MockServer(create_app(options))
             found.start()
         self._servers[options] = found
-        if pin:
+        if keep:
             self._pinned.add(options)
         unpinned = [kept for kept in self._servers if kept not in self._pinned]
         for oldest in unpinned[: max(0, len(unpinned) - self.KEEP)]:
@@ -78,13 +86,15 @@ class MockServers:
         self._pinned.clear()
 
 
-def _server(servers: MockServers, options: MockOptions | dict[str, Any], *, pin: bool = False) -> MockServer:
-    """`servers.server(options)`, or the test fails with one line naming the option that is wrong: never a
-    traceback, whose frames would show the options (an `api_key`, a `webhook_secret`) as their arguments."""
+def _server(servers: MockServers, options: MockOptions | dict[str, Any], *, keep: bool) -> MockServer:
+    """`servers.server(options)`, or the test fails with one line naming what is wrong: never a traceback, whose
+    frames would show the options (an `api_key`, a `webhook_secret`) as their arguments."""
     try:
-        return servers.server(options, pin=pin)
+        return servers.server(options, keep=keep)
     except (TypeError, ValueError) as exc:
         problem = f"fedapay_mock_options: {exc}"
+    except RuntimeError as exc:
+        problem = f"fedapay_mock: {exc}"
     pytest.fail(problem, pytrace=False)  # outside the `except`: no "During handling of the above exception"
 
 
@@ -118,7 +128,7 @@ def fedapay_mock_server(
     """The session's running mock server, on 127.0.0.1 and a free port, not reset (see `fedapay_mock`).
     Session-scoped, so a session fixture of yours can use it; pytest resolves it once, from the first test
     that asks, so it has the options that test sees. `fedapay_mock` always has the options of its own test."""
-    return _server(fedapay_mock_servers, fedapay_mock_options, pin=True)
+    return _server(fedapay_mock_servers, fedapay_mock_options, keep=True)
 
 
 @pytest.fixture
@@ -126,6 +136,6 @@ def fedapay_mock(fedapay_mock_servers: MockServers, fedapay_mock_options: MockOp
     """This test's mock server, with the options this test sees, emptied (state, faults, counters, clock,
     webhooks) before the test: the session's server (`fedapay_mock_server`) when the options are the session's,
     else the one server of the session with those options."""
-    server = _server(fedapay_mock_servers, fedapay_mock_options)
+    server = _server(fedapay_mock_servers, fedapay_mock_options, keep=False)
     server.reset()
     return server

@@ -256,3 +256,38 @@ def test_a_misspelled_option_fails_in_one_line_naming_it_without_the_key(tmp_pat
     assert named in done.stdout
     assert "During handling" not in done.stdout
     assert "TOPSECRET" not in done.stdout + done.stderr
+
+
+def test_a_server_a_session_fixture_holds_is_never_stopped_for_others_and_a_stopped_one_is_named(
+    tmp_path: Path,
+) -> None:
+    """The server cache stopped the server a user's session fixture held (got with `fedapay_mock_servers.server`)
+    once nine other option sets had run; and a session server a test stopped came back as another object than the
+    one the session holds (sixteenth review)."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\nfrom fedapay_mock import MockOptions\n\n"
+        "@pytest.fixture(scope='session')\ndef strict(fedapay_mock_servers):\n"
+        "    return fedapay_mock_servers.server(MockOptions(max_payouts_per_number=1))\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_a_many.py").write_text(
+        "import pytest\nfrom fedapay_mock import MockOptions\n\n"
+        "def test_0_holds(strict):\n    assert strict.running\n\n"
+        "@pytest.fixture\ndef fedapay_mock_options(request):\n"
+        "    return MockOptions(settle_seconds=float(request.param))\n\n"
+        "@pytest.mark.parametrize('fedapay_mock_options', range(12), indirect=True)\n"
+        "def test_1_each(fedapay_mock):\n    assert fedapay_mock.running\n\n"
+        "def test_2_still_held(strict):\n    assert strict.running\n    assert strict.stats()['created'] == 0\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_b_stop.py").write_text(
+        "def test_1_stops_the_session_server(fedapay_mock_server):\n    fedapay_mock_server.stop()\n\n"
+        "def test_2_needs_it(fedapay_mock):\n    pass\n",
+        encoding="utf-8",
+    )
+    done = _user_pytest(tmp_path, "-rA", "test_a_many.py", "test_b_stop.py")
+    assert "15 passed" in done.stdout, done.stdout + done.stderr
+    assert "1 error" in done.stdout
+    assert "ERROR test_b_stop.py::test_2_needs_it" in done.stdout
+    assert "fedapay_mock: the mock server of these options" in done.stdout
+    assert "was stopped by an earlier test" in done.stdout

@@ -216,3 +216,55 @@ def test_a_body_behind_a_request_still_served_waits_without_its_time_running(
     head, _ = read_reply(client)
     assert head.startswith(b"HTTP/1.1 201 Created"), head
     assert mock.stats()["payouts_total"] == 2
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.3], ids=["in the same write", "while the reply is delayed"])
+def test_a_client_that_half_closes_after_a_whole_request_gets_its_reply(
+    mock: MockServer, connect: list[socket.socket], pause: float
+) -> None:
+    """A client may shut its sending side once its request is sent (SHUT_WR): the create was stored and its reply
+    never sent (uvicorn closed the connection on the end of input), so a retry without a key would pay twice
+    (sixteenth review). The reply comes, then the connection closes."""
+    if pause:
+        mock.arm_fault("create_payout", "delay_before_reply", delay=1.0)
+    client = _open(mock, connect)
+    client.sendall(create_head(b"content-length: %d" % len(PAYOUT)) + PAYOUT)
+    time.sleep(pause)
+    client.shutdown(socket.SHUT_WR)
+    reply = reply_of(client)
+    assert reply.startswith(b"HTTP/1.1 201 Created"), reply[:200]
+    assert json.loads(reply.partition(b"\r\n\r\n")[2])["v1/payout"]["amount"] == 1000
+    assert mock.stats()["created"] == 1
+
+
+def _chunked_create(*trailers: bytes, authorization: bool = True) -> bytes:
+    head = create_head(b"transfer-encoding: chunked")
+    if not authorization:
+        head = head.replace(b"authorization: Bearer " + API_KEY.encode() + b"\r\n", b"")
+    return head + b"%x\r\n" % len(PAYOUT) + PAYOUT + b"\r\n0\r\n" + b"".join(t + b"\r\n" for t in trailers) + b"\r\n"
+
+
+@pytest.mark.parametrize(("sent", "status"), [
+    (_chunked_create(b"authorization: Bearer " + API_KEY.encode(), authorization=False), b"401"),
+    (_chunked_create(b"prefer: code=503"), b"201"),
+], ids=["a key only in a trailer", "a fault asked in a trailer"])
+def test_a_chunked_bodys_trailers_are_no_headers_of_the_request(
+    mock: MockServer, connect: list[socket.socket], sent: bytes, status: bytes
+) -> None:
+    """uvicorn added a chunked body's trailer fields to the request's headers: a key sent only in a trailer
+    authenticated the request, a `Prefer` there armed a fault (sixteenth review)."""
+    client = _open(mock, connect)
+    client.sendall(sent)
+    head, _ = read_reply(client)
+    assert head.split(b" ", 2)[1] == status, head[:200]
+
+
+def test_endless_trailer_lines_grow_no_headers(mock: MockServer, connect: list[socket.socket]) -> None:
+    """Trailer lines without end grew the request's headers by gigabytes until the body time ran out: they are
+    dropped, and the request is cut at its body time like any body that never ends."""
+    client = _open(mock, connect)
+    client.sendall(create_head(b"transfer-encoding: chunked") + b"%x\r\n" % len(PAYOUT) + PAYOUT + b"\r\n0\r\n")
+    for _ in range(20):
+        client.sendall(b"".join(b"x-t%d: %s\r\n" % (i, b"v" * 100) for i in range(500)))
+    assert_too_slow(reply_of(client))
+    assert mock.stats()["created"] == 0
