@@ -32,7 +32,7 @@ No exception's text contains the API key or a webhook secret.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._redact import redact_body
 
@@ -62,6 +62,41 @@ __all__ = [
 
 class FedaPayError(Exception):
     """Base class of every error raised by fedapay_payouts."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied and pickled (a process pool hands a worker's error to its parent) with its attributes, which
+        the constructors' keyword-only arguments kept out (`TypeError` on unpickling: a `ProcessPoolExecutor`
+        reported `BrokenProcessPool` and the idempotency key was lost), and without the request's headers and body:
+        they hold the API key (`Authorization`), and a pickle may be stored (a task queue's results). The request
+        keeps its method and URL; a reply its status, headers and body (already redacted, `_redact`)."""
+        state = dict(self.__dict__)
+        request = state.get("request")
+        if request is not None:
+            state["request"] = _bare_request(request)
+        response = state.get("response")
+        if response is not None:
+            state["response"] = _bare_response(response, state.get("request"))
+        return (_rebuild, (type(self), self.args), state)
+
+
+def _rebuild(kind: type[FedaPayError], args: tuple[Any, ...]) -> FedaPayError:
+    return kind.__new__(kind, *args)  # no __init__ (its arguments are the state's): the state is set after
+
+
+def _bare_request(request: httpx.Request) -> httpx.Request:
+    import httpx
+
+    return httpx.Request(request.method, request.url)
+
+
+def _bare_response(response: httpx.Response, request: httpx.Request | None) -> httpx.Response:
+    import httpx
+
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
 
 class InvalidArgumentError(FedaPayError, ValueError):

@@ -25,7 +25,7 @@ from fedapay_payouts import (
     UnprocessableEntityError,
 )
 
-from tests.client.client_support import CUSTOMER, Api
+from tests.client.client_support import API_KEY, CUSTOMER, Api
 
 if TYPE_CHECKING:
     from fedapay_mock.server import MockServer
@@ -166,3 +166,45 @@ def test_an_unknown_outcome_shows_its_key_and_reference_in_its_repr() -> None:
     assert "idempotency_key='key-77'" in shown
     assert "merchant_reference='inv-77'" in shown
     assert "sk_sandbox" not in shown
+
+
+def _worker_create(base_url: str) -> None:
+    """In a pool's worker process: a create whose every reply is lost (the mock stored it)."""
+    from fedapay_payouts import FedaPay
+
+    with FedaPay(API_KEY, base_url=base_url, max_retries=0) as client:
+        client.payouts.create(amount=1000, currency="XOF", mode="moov", customer=CUSTOMER,
+                              idempotency_key="order-in-a-worker")
+
+
+def test_errors_pickle_and_copy_with_their_fields_and_never_the_key(fedapay_mock: MockServer) -> None:
+    """The errors' constructors take keyword-only arguments, so copying or unpickling one raised TypeError: a
+    `ProcessPoolExecutor` reported `BrokenProcessPool`, and the idempotency key needed to retry safely was lost
+    (sixteenth review). A pickle may be stored (a task queue's results): it never holds the API key."""
+    import concurrent.futures
+    import copy
+    import multiprocessing
+    import pickle
+
+    from fedapay_payouts import FedaPay, NotFoundError
+
+    with FedaPay(API_KEY, base_url=fedapay_mock.base_url, max_retries=0) as client, pytest.raises(
+        NotFoundError
+    ) as missing:
+        client.payouts.retrieve(987654)
+    fedapay_mock.arm_fault("create_payout", "drop_after_store")
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    with pool, pytest.raises(PayoutOutcomeUnknownError) as unknown:
+        pool.submit(_worker_create, fedapay_mock.base_url).result(timeout=60)
+    assert unknown.value.idempotency_key == "order-in-a-worker"
+    assert unknown.value.operation == "create_payout"
+    assert "idempotency_key='order-in-a-worker'" in str(unknown.value)
+    for error in (missing.value, unknown.value):
+        data = pickle.dumps(error)
+        assert API_KEY.encode() not in data
+        for again in (pickle.loads(data), copy.copy(error), copy.deepcopy(error)):
+            assert type(again) is type(error)
+            assert str(again) == str(error)
+            assert again.method == error.method
+            assert again.path == error.path
+    assert pickle.loads(pickle.dumps(missing.value)).status_code == 404
