@@ -33,8 +33,13 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("items", "minItems", "maxItems", "uniqueItems"), ("array",)),
     **dict.fromkeys(("properties", "additionalProperties", "required", "minProperties", "maxProperties"), ("object",)),
 }
-# OpenAPI 3.0's formats of numbers; a string's format is open (date-time, email, uuid, a vendor's own).
+# `format` is open (OpenAPI 3.0: a vendor's `decimal` or `timestamp` on a number is fine), so only a format known
+# to be another type's is refused: a string's (date-time, email...) on a number, any known one on a boolean,
+# an array or an object. A number's format on a string stays (`format: int64`: a 64-bit integer sent as text).
 NUMBER_FORMATS: dict[str, tuple[str, ...]] = {"integer": ("int32", "int64"), "number": ("float", "double")}
+STRING_FORMATS = ("date", "date-time", "time", "duration", "password", "byte", "binary", "email", "idn-email",
+                  "uuid", "uri", "uri-reference", "iri", "hostname", "idn-hostname", "ipv4", "ipv6", "regex")
+_KNOWN_FORMATS = (*STRING_FORMATS, "int32", "int64", "float", "double")
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 # Keys whose values are data or extensions, never schemas: their dicts are not walked.
 _VALUES = ("example", "examples", "default", "enum", "const")
@@ -57,24 +62,29 @@ class Misplaced:
     def problem(self) -> str:
         keyword, value = self.keyword, self.value
         if keyword == "format":
-            allowed = NUMBER_FORMATS.get(self.type)
-            return f"`format: {value}` is not a format of `type: {self.type}`" + (
-                f" (only {' or '.join(allowed)})" if allowed else " (it has none)")
+            owner = "strings" if value in STRING_FORMATS else "numbers"
+            return f"`format: {value}` is a format of {owner}, not of `type: {self.type}`"
         kinds = " or ".join(_WORDS[kind] for kind in APPLIES_TO[keyword])
         shown = f": {json.dumps(value, default=str)}" if not isinstance(value, dict | list) else ""
         return f"`{keyword}{shown}` applies to {kinds}, not to `type: {self.type}`"
 
 
-def _schemas(node: Any, place: Place = ()) -> Iterator[tuple[Place, dict[str, Any]]]:
+def _data(key: object, names: bool) -> bool:
+    """Whether `key` holds data (an example, a default, an enum) or an extension, not schemas: never a key of a
+    `properties` mapping (`names`), where `default` or `example` is a property's name."""
+    return not names and (key in _VALUES or (isinstance(key, str) and key.startswith("x-")))
+
+
+def _schemas(node: Any, place: Place = (), names: bool = False) -> Iterator[tuple[Place, dict[str, Any]]]:
     """Every object of the document with a JSON type as its `type` (a schema), with its place; never inside an
     example, a default, an enum or an extension (`x-...`), which hold data."""
     if isinstance(node, dict):
-        if isinstance(node.get("type"), str) and node["type"] in JSON_TYPES:
+        if not names and isinstance(node.get("type"), str) and node["type"] in JSON_TYPES:
             yield place, node
         for key, value in node.items():
-            if key in _VALUES or (isinstance(key, str) and key.startswith("x-")):
+            if _data(key, names):
                 continue
-            yield from _schemas(value, (*place, str(key)))
+            yield from _schemas(value, (*place, str(key)), not names and key == "properties")
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from _schemas(item, (*place, index))
@@ -88,7 +98,8 @@ def misplaced(document: dict[str, Any]) -> list[Misplaced]:
         kind = schema["type"]
         for keyword, value in schema.items():
             if keyword == "format":
-                if kind != "string" and value not in NUMBER_FORMATS.get(kind, ()):
+                foreign = STRING_FORMATS if kind in NUMBER_FORMATS else () if kind == "string" else _KNOWN_FORMATS
+                if value in foreign:
                     found.append(Misplaced((*place, keyword), kind, value))
             elif keyword == "required" and not isinstance(value, list):
                 continue  # a parameter's `required: true` (a Swagger 2 parameter with a type), not a schema's
@@ -118,17 +129,20 @@ def for_generator(document: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _nullable_enums(node: Any, place: Place = (), *, with_null: bool = False) -> list[tuple[Place, dict[str, Any]]]:
+def _nullable_enums(
+    node: Any, place: Place = (), *, with_null: bool = False, names: bool = False
+) -> list[tuple[Place, dict[str, Any]]]:
     """Every `nullable: true` schema with an enum, whose enum lacks null (or, `with_null`, holds it)."""
     found = []
     if isinstance(node, dict):
         enum = node.get("enum")
-        if node.get("nullable") is True and isinstance(enum, list) and (None in enum) == with_null:
+        if not names and node.get("nullable") is True and isinstance(enum, list) and (None in enum) == with_null:
             found.append((place, node))
         for key, value in node.items():
-            if key in _VALUES or (isinstance(key, str) and key.startswith("x-")):
+            if _data(key, names):
                 continue
-            found += _nullable_enums(value, (*place, str(key)), with_null=with_null)
+            found += _nullable_enums(value, (*place, str(key)), with_null=with_null,
+                                     names=not names and key == "properties")
     elif isinstance(node, list):
         for index, item in enumerate(node):
             found += _nullable_enums(item, (*place, index), with_null=with_null)

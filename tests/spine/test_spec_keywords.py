@@ -213,6 +213,18 @@ def test_each_keyword_is_checked_against_the_types_it_applies_to() -> None:
     assert found(type="number", format="double") == []
     assert found(type="boolean", format="int32") == ["format"]
     assert found(type="string", format="a-vendors-own", pattern="x", maxLength=3) == []
+    # `format` is open: a vendor's format on a number is no mistake (it was refused; sixteenth review).
+    assert found(type="number", format="decimal") == []
+    assert found(type="integer", format="timestamp") == []
+    assert found(type="string", format="int64") == []
+    # A property named like a data keyword is a schema all the same (`default` was skipped, its bound with it).
+    assert [item.place for item in misplaced(_schema(type="object", properties={
+        "default": {"type": "string", "maximum": 5}, "example": {"type": "integer", "pattern": "x"},
+    }))] == [("components", "schemas", "S", "properties", "default", "maximum"),
+             ("components", "schemas", "S", "properties", "example", "pattern")]
+    assert null_in_enums(_schema(type="object", properties={"enum": {"type": "string", "nullable": True,
+                                                                      "enum": ["a"]}})) == [
+        ("components", "schemas", "S", "properties", "enum")]
     # No type, no check; a parameter's `required: true` is not a schema's; examples hold data, not schemas.
     assert found(minimum=1, pattern="x") == []
     assert found(type="string", required=True) == []
@@ -221,7 +233,7 @@ def test_each_keyword_is_checked_against_the_types_it_applies_to() -> None:
 
 def test_a_problem_says_what_the_keyword_is_for() -> None:
     assert Misplaced(("S", "format"), "integer", "date-time").problem() == (
-        "`format: date-time` is not a format of `type: integer` (only int32 or int64)"
+        "`format: date-time` is a format of strings, not of `type: integer`"
     )
     assert Misplaced(("S", "items"), "object", {"type": "string"}).problem() == (
         "`items` applies to an array, not to `type: object`"
