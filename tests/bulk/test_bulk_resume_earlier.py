@@ -44,9 +44,13 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The earlier release's packages, unpacked from this repository's history."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", EARLIER, "bulk", "overrides", "generated"],
-                             check=True, capture_output=True).stdout
+    """The earlier release's packages, unpacked from this repository's history (a checkout without it, a shallow
+    clone or a source archive, cannot run the earlier release: skipped, saying so)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "archive", EARLIER, "bulk", "overrides", "generated"],
+                          check=False, capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"the earlier release ({EARLIER}) is not in this checkout's git history (a shallow clone?)")
+    archive = done.stdout
     folder = tmp_path_factory.mktemp("earlier")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
