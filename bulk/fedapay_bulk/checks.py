@@ -24,7 +24,7 @@ from fedapay_payouts._visible import visible
 from . import options
 from .errors import Problem
 from .phones import PhoneError, parse_phone
-from .rows import RawRow
+from .rows import KEPT, RawRow
 from .when import parse_schedule, wire
 
 # A batch's mark in the references this tool sends (`REFERENCE:BATCH`); a batch label has no ':'.
@@ -138,6 +138,15 @@ def parse_amount(text: str) -> int:
     return int("".join(ch for ch in found["whole"] if ch.isdigit()))
 
 
+def _earlier_amount(text: str) -> int | None:
+    """`text` as the release before grouping by 3 read it (every separator removed), or None: how the rows of a
+    journal it made were read (`RowChecker.resume`), never a new file's."""
+    compact = text.translate(str.maketrans("", "", " \u00a0\u202f_'"))
+    if re.fullmatch(r"[0-9]+(?:[.,]0{1,2})?", compact) is None:
+        return None
+    return int(re.split(r"[.,]", compact)[0])
+
+
 def canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
@@ -158,20 +167,32 @@ def _hidden(value: str) -> str:
             " delete it")
 
 
+def _unbroken(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
+
+
 class RowChecker:
     """Turns raw rows into `Planned` rows or the list of their problems."""
 
-    def __init__(self, defaults: Defaults, offline: OfflineClient, *, batch: str = "") -> None:
+    def __init__(self, defaults: Defaults, offline: OfflineClient, *, batch: str = "", resume: bool = False) -> None:
         self.defaults = defaults
         self.offline = offline
         self.batch = batch  # part of each derived reference: the same file under another batch is a new payroll
+        # The very file an existing journal records: the journal's release accepted its rows (some may be paid), so
+        # a hidden character is a warning (`warnings`) and the row is read as that release read it.
+        self.resume = resume
+        self.warnings: list[Problem] = []
 
     def check(self, raw: RawRow) -> Planned | list[Problem]:
         cells, row = raw.cells, raw.number
         hidden = [Problem(row, FIELDS.get(column, column), _hidden(value)) for column, value in cells.items()
                   if visible(value) != value]
-        if hidden:
+        if hidden and not self.resume:
             return hidden  # nothing else is read from a row whose text is not what it shows
+        # A line break alone is the reader's warning already (the span of lines): each said once.
+        self.warnings += [Problem(p.row, p.field, p.message.removesuffix("; delete it") + KEPT, warning=True)
+                          for p, value in zip(hidden, [v for v in cells.values() if visible(v) != v], strict=True)
+                          if visible(_unbroken(value)) != _unbroken(value)]
         problems: list[Problem] = []
 
         def bad(field: str, message: str) -> None:
@@ -195,8 +216,14 @@ class RowChecker:
         try:
             amount = parse_amount(cells["amount"])
         except ValueError as exc:
-            bad("amount", str(exc))
-        else:
+            earlier = _earlier_amount(cells["amount"]) if self.resume else None
+            if earlier is None:
+                bad("amount", str(exc))
+            else:
+                amount = earlier
+                self.warnings.append(Problem(
+                    row, "amount", f"{exc}; read as {earlier}, as the earlier run read it{KEPT}", warning=True))
+        if not any(p.field == "amount" for p in problems):
             cap = MAX_AMOUNT.get(currency)
             if amount < 1:
                 bad("amount", "must be at least 1")

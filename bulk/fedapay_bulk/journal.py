@@ -57,6 +57,7 @@ import orjson
 from .checks import MAX_PER_NUMBER, Planned
 from .errors import FileChangedError, Problem
 from .phones import wallet_key
+from .rows import KEPT
 
 VERSION = "1"
 SCHEMA = """
@@ -227,8 +228,11 @@ class Staging:
             "INSERT INTO problems VALUES (?, ?, ?, ?)", (problem.row, problem.field, problem.message, problem.warning)
         )
 
-    def finish(self, allow_duplicates: bool) -> list[Problem]:
-        """Derive references, run the checks across rows; every problem, errors and warnings, by row."""
+    def finish(self, allow_duplicates: bool, *, resume: bool = False) -> list[Problem]:
+        """Derive references, run the checks across rows; every problem, errors and warnings, by row.
+
+        `resume`: these rows are the very file an existing journal records, accepted by the release that made
+        it (which counted numbers by their text): more than 3 payouts to one wallet is then a warning."""
         db = self.db
         # A row without a reference gets one from its content and its rank among identical rows: the same
         # row of the same file always gets the same reference (a re-run finds its payout), even if rows
@@ -254,7 +258,9 @@ class Staging:
             self.problem(Problem(
                 row, "phone number",
                 f"payout number {n} to {number}{_also(number, first_number, first)} in this file: FedaPay allows at"
-                f" most {MAX_PER_NUMBER} per number in 24 hours",
+                f" most {MAX_PER_NUMBER} per number in 24 hours"
+                + (f" (FedaPay may refuse its start){KEPT}" if resume else ""),
+                warning=resume,
             ))
         for row, number, first, first_number, amount, currency in db.execute(
             "SELECT row, phone, first, first_phone, amount, currency FROM (SELECT r.row, r.phone, amount, currency,"
@@ -265,7 +271,7 @@ class Staging:
             self.problem(Problem(
                 row, "duplicate",
                 f"same beneficiary and amount ({amount} {currency}) as row {first}{_also(number, first_number, first)}"
-                + ("" if allow_duplicates else ": pass --allow-duplicates if both are meant"),
+                + ("" if allow_duplicates else KEPT if resume else ": pass --allow-duplicates if both are meant"),
                 warning=True,
             ))
         db.execute("COMMIT")

@@ -157,8 +157,9 @@ def unsafe_target(path: Path) -> str | None:
     and a FIFO, a device or a socket replaced by a plain file (`--report /dev/stdout` run as root replaced
     /dev/stdout for every later program)."""
     if path.is_symlink():
-        return (f"{path} is a symbolic link (to {os.readlink(path)}): the report would replace the link; name the file"
-                " itself")
+        return (f"{path} is a symbolic link (to {os.readlink(path)}): the report would replace the link, not write"
+                " through it; the report must be a regular file path (e.g. report.csv), not a link, a device or a"
+                " pipe")
     try:
         mode = path.stat().st_mode
     except OSError:  # nothing there (or a path through a plain file, which the writability check names)

@@ -7,7 +7,11 @@ A row is one line of the file, read with `strict` quoting: a cell may not hold a
 cell never needs one, and allowing them let a stray `"` open a quoted cell that swallowed the lines after
 it (other employees' rows sent as one row's description, the rows after it numbered wrong). So a quote
 left open at the end of its line, or text after a closing quote, is that line's problem, and every other
-line is still read and numbered as the line it is.
+line is still read and numbered as the line it is (a quote left open takes the lines up to the one closing it:
+one problem naming the span, none of its lines read as a row).
+
+A journal made by the release before read records (a cell could hold line breaks) numbered by record: resuming
+it on its very file reads the file that way (`resume`), what strict quoting refuses a warning.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ def _key(header: str) -> str:
 
 HEADER_INDEX: dict[str, str] = {_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
 MAX_CELL = 1000
+# What a warning of a resumed run adds: the earlier release accepted the row, and its journal holds it (it may be
+# paid already): it is finished as recorded, and the file must not change until it is.
+KEPT = ("; the journal's earlier run accepted this row and it is finished as the journal records it (do not edit"
+        " the file before the run is finished: its journal records these bytes)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +108,9 @@ def map_headers(headers: list[str]) -> tuple[dict[int, str], list[Problem]]:
 class RowReader:
     """Iterate a payroll CSV's data rows; `problems` collects row-level format problems on the way."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, resume: bool = False) -> None:
         self.path = path
+        self.resume = resume  # the very file an existing journal records: read as the journal's release did
         self.problems: list[Problem] = []
 
     def __iter__(self) -> Iterator[RawRow]:
@@ -118,6 +127,8 @@ class RowReader:
                     f"{self.path} is not UTF-8 text",
                     [Problem(0, "file", "is not UTF-8 text: save it as 'CSV UTF-8' (an .xlsx must be saved as CSV)")],
                 ) from None
+            except csv.Error as exc:  # only the earlier release's reading (`_legacy`) reads across lines
+                raise FileInvalidError(f"{self.path} is not a valid CSV", [Problem(0, "file", str(exc))]) from None
 
     def _rows(self, first: str, handle: io.TextIOBase) -> Iterator[RawRow]:
         if not first.strip():
@@ -134,24 +145,25 @@ class RowReader:
             raise FileInvalidError(f"{self.path}: the header row is not usable", problems)
         width = len(headers)
         blank = [index for index, header in enumerate(headers) if not header.strip()]
-        for number, line in enumerate(handle, start=2):  # newline="": a line ends at \r, \n or \r\n
-            try:
-                values = _split(line, delimiter)
-            except csv.Error as exc:
-                self.problems.append(Problem(number, "row", _quoting(exc, delimiter)))
-                continue
+        records = self._legacy(handle, delimiter) if self.resume else self._strict(handle, delimiter)
+        for number, values in records:
             if not any(value.strip() for value in values):
                 continue  # blank lines between rows are common in exports
             if len(values) > width and any(value.strip() for value in values[width:]):
                 self.problems.append(Problem(number, "row", f"has {len(values)} cells, the header has {width}"))
                 continue
             unnamed = [index for index in blank if index < len(values) and values[index].strip()]
-            if unnamed:
+            if unnamed and not self.resume:
                 self.problems.append(Problem(
                     number, f"column {unnamed[0] + 1}",
                     "has a value but its header is blank: name the column (or empty it), its values would be lost",
                 ))
                 continue
+            if unnamed:
+                self.problems.append(Problem(
+                    number, f"column {unnamed[0] + 1}",
+                    f"has a value but its header is blank (dropped, as the earlier run did){KEPT}", warning=True,
+                ))
             cells = {column: values[index].strip() if index < len(values) else "" for index, column in mapping.items()}
             long = [column for column, value in cells.items() if len(value) > MAX_CELL]
             if long:
@@ -159,11 +171,73 @@ class RowReader:
                 continue
             yield RawRow(number, cells)
 
+    def _strict(self, handle: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of each line. A line whose quote is left open takes the lines up to the one
+        closing it (a line holding an odd number of `"`): the span is one problem naming its first and last
+        lines, and none of its lines is read as a row (a continuation line read alone was a row the spreadsheet
+        never showed: `"note` then `Eve,...,900000,...`). The lines after it keep their own numbers."""
+        lines = enumerate(handle, start=2)  # newline="": a line ends at \r, \n or \r\n
+        for number, line in lines:
+            try:
+                yield number, _split(line, delimiter)
+            except csv.Error as exc:
+                if "unexpected end of data" not in str(exc):
+                    self.problems.append(Problem(number, "row", _quoting(exc, delimiter)))
+                    continue
+                last, closed = number, False
+                for last, following in lines:  # noqa: B007 (`last`: the span's last line, read after the loop)
+                    closed = following.count('"') % 2 == 1
+                    if closed:
+                        break
+                if not closed:
+                    if last == number:
+                        self.problems.append(Problem(number, "row", _quoting(exc, delimiter)))
+                        continue
+                    self.problems.append(Problem(number, "row", (
+                        f"a cell spans lines {number}-{last} (its quote is never closed): cells may not hold line"
+                        f" breaks; {_SPAN}")))
+                    continue
+                self.problems.append(Problem(number, "row", (
+                    f"a cell spans lines {number}-{last}: cells may not hold line breaks; {_SPAN}")))
+
+    def _legacy(self, handle: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells) of each record as the release before strict quoting read them (a record may span
+        lines; rows numbered by record): the numbering of the journals it made. Only for resuming such a journal
+        on its very file (`prepare.py`); what strict quoting refuses is a warning here, naming the lines."""
+        taken: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for line in handle:
+                taken.append(line)
+                yield line
+
+        first_line = 2
+        for number, values in enumerate(csv.reader(lines(), delimiter=delimiter), start=2):
+            span, taken[:] = list(taken), []
+            last_line = first_line + len(span) - 1
+            if len(span) > 1 and any(value.strip() for value in values):
+                self.problems.append(Problem(number, "row", (
+                    f"a cell spans lines {first_line}-{last_line} (cells may not hold line breaks){KEPT}"),
+                    warning=True))
+            elif span:
+                try:
+                    _split(span[0], delimiter)
+                except csv.Error as exc:
+                    self.problems.append(Problem(number, "row", f"{_quoting(exc, delimiter)}{KEPT}", warning=True))
+            first_line = last_line + 1
+            yield number, values
+
 
 def _split(line: str, delimiter: str) -> list[str]:
     """One line's cells (`csv.Error` if its quoting is broken: a quote left open at its end, text after a
     closing quote). Read alone, a line can never run into the next."""
     return next(csv.reader([line], delimiter=delimiter, strict=True), [])
+
+
+# A span's advice: its lines are one cell in a spreadsheet, so none is a row it showed; removing the quote alone
+# would make them rows (a line `Eve,...,900000` inside a description paid as a row).
+_SPAN = ("none of these lines is read as a row: a spreadsheet shows them as one cell, so check each one before"
+         " putting the cell's text on one line")
 
 
 def _quoting(error: csv.Error, delimiter: str) -> str:

@@ -39,12 +39,14 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(
     outcome = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
     assert outcome.code == 2, outcome.out + outcome.err
     problems = [line for line in outcome.err.splitlines() if line.startswith("  ")]
-    assert problems[0] == (
-        '  row 2: row: a quoted cell does not end on this line: a `"` without its closing `"`, or a line break inside'
-        " a cell (cells may not hold line breaks); close the quote or remove it (error)"
-    )
-    assert problems[1].startswith("  row 5: phone number: '+229 not a number' contains letters")  # its own line
-    assert len(problems) == 2, outcome.err  # rows 3, 4 (a quote inside an unquoted cell is text) and 6: valid
+    # Sixteenth review: no line closes the quote (rows 4 and 6 hold an even number of `"`), so lines 2-6 are one
+    # cell, as a spreadsheet shows them: none is read as a row (the fifteenth review read each line alone, and
+    # reported row 5's number).
+    assert problems == [
+        "  row 2: row: a cell spans lines 2-6 (its quote is never closed): cells may not hold line breaks; none of"
+        " these lines is read as a row: a spreadsheet shows them as one cell, so check each one before putting the"
+        " cell's text on one line (error)"
+    ], outcome.err
     assert fedapay_mock.stats()["requests"] == {}
     assert not (tmp_path / "p.csv.journal.sqlite").exists()
 
@@ -53,7 +55,7 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(
     ("lines", "row", "message"),
     [
         # A line break inside a quoted cell: the name sent would hold it.
-        (['"Ada', 'X",L,+22997808080,1000,mtn_open,'], 2, "a quoted cell does not end on this line"),
+        (['"Ada', 'X",L,+22997808080,1000,mtn_open,'], 2, "a cell spans lines 2-3: cells may not hold line breaks"),
         # The quote still open at the end of the file (it swallowed every row after it, then ended the file).
         (["Ada,Love,+22997801111,1000,mtn_open,Salaire", 'Bob,Smith,+22997801112,2000,mtn_open,"Salaire'], 3,
          "a quoted cell does not end on this line"),
@@ -81,7 +83,32 @@ def test_a_carriage_return_inside_a_quoted_cell_is_refused(
     payroll.write_bytes(HEADER.encode() + b'"Ada\rX",L,+22997808080,1000,mtn_open,\r\n')
     outcome = run_bulk(fedapay_mock, str(payroll), monkeypatch=monkeypatch)
     assert outcome.code == 2, outcome.out + outcome.err
-    assert "  row 2: row: a quoted cell does not end on this line" in outcome.err
+    assert "  row 2: row: a cell spans lines 2-3: cells may not hold line breaks" in outcome.err
+    assert fedapay_mock.stats()["requests"] == {}
+
+
+def test_a_line_inside_a_multi_line_cell_is_never_read_as_a_row(
+    fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sixteenth review: the continuation of a quoted cell was read as its own row. A spreadsheet shows Eve's line
+    inside Ada's description; reported was only row 2's open quote, and following its advice paid Eve 900,000.
+    The span is one problem naming its lines; the rows after it keep their own line numbers."""
+    payroll = _file(
+        tmp_path / "p.csv",
+        'Ada,Lovelace,+22997808080,1000,mtn_open,"note',
+        'Eve,Evil,+22997000001,900000,mtn_open,x"',
+        "Bob,B,+22997808081,1000,mtn_open,x",
+        "Cy,C,+229 not a number,1000,mtn_open,x",
+    )
+    outcome = run_bulk(fedapay_mock, str(payroll), "--dry-run", monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    problems = [line for line in outcome.err.splitlines() if line.startswith("  ")]
+    assert len(problems) == 2, outcome.err
+    assert problems[0].startswith("  row 2: row: a cell spans lines 2-3: cells may not hold line breaks; none of"
+                                  " these lines is read as a row"), problems
+    assert problems[1].startswith("  row 5: phone number: '+229 not a number'"), problems
+    assert "900000" not in outcome.out + outcome.err
+    assert "900,000" not in outcome.out + outcome.err
     assert fedapay_mock.stats()["requests"] == {}
 
 

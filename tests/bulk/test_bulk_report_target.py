@@ -61,6 +61,9 @@ def test_a_report_path_naming_no_regular_file_is_refused_before_any_request(
     assert outcome.err.startswith(f"error: --report: {target} {said}"), outcome.err
     assert len(outcome.err.splitlines()) == 1
     assert "nothing was sent" in outcome.err
+    if os.path.islink(target):  # sixteenth review: "name the file itself" sent the operator to /proc/self/fd/1
+        assert "the report must be a regular file path (e.g. report.csv)" in outcome.err, outcome.err
+        assert "name the file itself" not in outcome.err
     assert fedapay_mock.stats()["requests"] == {}
     assert os.lstat(target).st_mode == kind  # still the FIFO or the link it was
     if (tmp_path / "kept.csv").exists():
