@@ -79,3 +79,18 @@ def read_reply(client: socket.socket) -> tuple[bytes, bytes]:
         assert chunk, "the connection closed inside the body"
         body += chunk
     return head, body
+
+
+def read_until_closed(client: socket.socket, bound: float) -> bytes:
+    """Everything the server sends until it closes the connection (a reset after a reply counts as a close),
+    waiting at most `bound` seconds for each read ("does not hang")."""
+    data = b""
+    client.settimeout(bound)
+    while True:
+        try:
+            chunk = client.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fedapay_mock import MockServer, http_protocol
 
-from tests.mock.mock_support import API_KEY, AUTH, read_reply
+from tests.mock.mock_support import API_KEY, AUTH, read_reply, read_until_closed
 
 SECONDS = 1.0  # the body time in these tests (10 s served)
 BOUND = 20.0  # "does not hang": a generous bound past the body time
@@ -43,16 +43,7 @@ def create_head(*headers: bytes) -> bytes:
 
 def reply_of(client: socket.socket) -> bytes:
     """Everything the server sends until it closes the connection (a reset after a reply counts as a close)."""
-    data = b""
-    client.settimeout(BOUND)
-    while True:
-        try:
-            chunk = client.recv(65536)
-        except ConnectionResetError:
-            return data
-        if not chunk:
-            return data
-        data += chunk
+    return read_until_closed(client, BOUND)
 
 
 def assert_too_slow(reply: bytes) -> None:

@@ -19,7 +19,7 @@ import pytest
 from fedapay_mock import MockServer, http_protocol
 from fedapay_mock.http_protocol import HEAD_SECONDS, MAX_HEAD_BYTES
 
-from tests.mock.mock_support import API_KEY, AUTH, read_reply
+from tests.mock.mock_support import API_KEY, AUTH, read_reply, read_until_closed
 
 BOUND = HEAD_SECONDS + 20.0  # "does not hang": a generous bound past the head's time
 PAYOUT = (
@@ -39,16 +39,7 @@ def head(size: int, method: bytes = b"GET", path: bytes = b"/v1/payouts", extra:
 
 def reply_of(client: socket.socket) -> bytes:
     """Everything the server sends until it closes the connection (a reset after a reply counts as a close)."""
-    data = b""
-    client.settimeout(BOUND)
-    while True:
-        try:
-            chunk = client.recv(65536)
-        except ConnectionResetError:
-            return data
-        if not chunk:
-            return data
-        data += chunk
+    return read_until_closed(client, BOUND)
 
 
 def status_of_next_reply(client: socket.socket) -> bytes:
