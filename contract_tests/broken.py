@@ -8,6 +8,7 @@ mock itself is not touched, so the variants follow it as it evolves.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -553,6 +554,99 @@ def status_sent_at_create(app: ASGIApp, api_key: str) -> ASGIApp:
     return Rewrite(app, after=after)
 
 
+def update_shows_old_amount(app: ASGIApp, api_key: str) -> ASGIApp:
+    """An update of a pending or scheduled payout that changes its amount answers 200 showing the old amount, and
+    stores nothing (the mock's change is undone): reply and read-back agree, the request is ignored."""
+
+    class KeepOld(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "PUT" or not _is_payout_path(scope["path"]):
+                await super().__call__(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            asked = data.get("amount") if isinstance(data, dict) else None
+            last = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+            payout = None
+            if type(asked) is int and _carries_key(scope, api_key) and last.isascii() and last.isdigit():
+                payout = await _stored_payout(self.app, scope, int(last), api_key)
+            exchange = await _call(self.app, scope, body)
+            old = payout.get("amount") if payout is not None else None
+            if type(old) is int and old != asked and 200 <= exchange.status < 300:
+                await _call(self.app, dict(scope), json.dumps({"amount": old}).encode())  # undo: store nothing
+                reply = exchange.json()
+                shown = reply.get("v1/payout") if isinstance(reply, dict) else None
+                if isinstance(shown, dict):
+                    shown["amount"] = old
+                    exchange.set_json(reply)
+            await _answer(send, exchange)
+
+    return KeepOld(app)
+
+
+# How far ahead of this machine's clock `schedule_soon` schedules every dated start (the frozen mock's clock is at or
+# behind it, so the date stays in the mock's future and the payout is `scheduled`).
+SOON_SECONDS = 3600
+
+
+def schedule_soon(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A start schedules every item with a `scheduled_at` an hour from now, whatever date it asked (2099 included):
+    answered and read back `scheduled`, at a time the caller did not choose."""
+
+    def before(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        if scope["method"] != "PUT" or scope["path"].rstrip("/") != "/v1/payouts/start":
+            return scope, body
+        items = _start_items(body)
+        if items is None:
+            return scope, body
+        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + SOON_SECONDS))
+        for item in items:
+            if item.get("scheduled_at") is not None:
+                item["scheduled_at"] = soon
+        return scope, json.dumps(items).encode()
+
+    return Rewrite(app, before=before)
+
+
+def _other_currency(iso: object) -> str | None:
+    """The other currency of the spec's two (`CurrencyInput.iso`: XOF, GNF), or None for no such code."""
+    return {"XOF": "GNF", "GNF": "XOF"}.get(iso) if isinstance(iso, str) else None
+
+
+def stores_other_currency(app: ASGIApp, api_key: str) -> ASGIApp:
+    """A create stores the payout in the other currency (XOF asked, GNF stored, or the reverse), while its reply shows
+    the currency asked: only a read-back that embeds the currency (`include=currency`) can tell."""
+
+    class OtherCurrency(Rewrite):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
+                await super().__call__(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            currency = data.get("currency") if isinstance(data, dict) else None
+            asked = currency.get("iso") if isinstance(currency, dict) else None
+            other = _other_currency(asked)
+            if isinstance(data, dict) and isinstance(currency, dict) and other is not None:
+                body = json.dumps({**data, "currency": {**currency, "iso": other}}).encode()
+            exchange = await _call(self.app, scope, body)
+            reply = exchange.json()
+            payout = reply.get("v1/payout") if isinstance(reply, dict) else None
+            shown = payout.get("currency") if isinstance(payout, dict) else None
+            if other is not None and 200 <= exchange.status < 300 and isinstance(shown, dict):
+                shown["iso"] = asked
+                exchange.set_json(reply)
+            await _answer(send, exchange)
+
+    return OtherCurrency(app)
+
+
 Variant = Callable[[ASGIApp, str], ASGIApp]
 
 # name -> (wrapper, the checks expected to catch it). The teeth test asserts each variant fails the
@@ -576,4 +670,7 @@ VARIANTS: dict[str, tuple[Variant, frozenset[str]]] = {
     "schedule_ignored": (schedule_ignored, frozenset({"accepted_start_reads_back"})),
     "update_ignored": (update_ignored, frozenset({"accepted_update_reads_back"})),
     "status_sent_at_create": (status_sent_at_create, frozenset({"new_payout_is_pending"})),
+    "update_shows_old_amount": (update_shows_old_amount, frozenset({"accepted_update_reads_back"})),
+    "schedule_soon": (schedule_soon, frozenset({"accepted_start_reads_back"})),
+    "stores_other_currency": (stores_other_currency, frozenset({"created_payout_reads_back"})),
 }

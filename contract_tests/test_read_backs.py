@@ -9,6 +9,7 @@ by the server's clock (frozen, or far ahead of this machine's) and not by this m
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import pytest
 import schemathesis
 from fedapay_contract import checks
 from fedapay_contract.server_time import FUTURE_MARGIN
+from fedapay_contract.stored import update_reply_problem
 from fedapay_contract.suite import Mode, load_schema
 from fedapay_mock import MockApp
 from fedapay_mock.asgi import ASGIApp, Scope
@@ -28,9 +30,12 @@ from contract_tests.broken import (
     Variant,
     _is_payout_path,
     schedule_ignored,
+    schedule_soon,
     status_sent_at_create,
     stores_other_amount,
+    stores_other_currency,
     update_ignored,
+    update_shows_old_amount,
 )
 from contract_tests.conftest import API_KEY
 from contract_tests.serve import serve_asgi
@@ -152,6 +157,41 @@ def test_a_read_back_of_another_payout_is_a_failure() -> None:
             checks.created_payout_reads_back(NO_CONTEXT, response, case)
 
 
+@pytest.mark.parametrize("asked", ["XOF", "GNF"])
+def test_a_created_payout_read_back_in_another_currency_is_a_failure(asked: str) -> None:
+    """The reply shows the currency asked; only the read-back with `include=customer,currency` shows the one stored."""
+    body = {**CREATE_BODY, "currency": {"iso": asked}, "include": "currency"}
+    other = "GNF" if asked == "XOF" else "XOF"
+    with serve() as server:
+        case, response = server.create(body)
+        assert checks.created_payout_reads_back(NO_CONTEXT, response, case) is None
+    with serve(stores_other_currency) as server:
+        case, response = server.create(body)
+        assert response.json()["v1/payout"]["currency"]["iso"] == asked
+        assert checks.create_reply_matches_request(NO_CONTEXT, response, case) is None
+        with pytest.raises(AssertionError, match=rf"read back is in currency '{other}', not '{asked}' as asked"):
+            checks.created_payout_reads_back(NO_CONTEXT, response, case)
+
+
+def test_a_created_payout_read_back_for_another_customer_is_a_failure() -> None:
+    """The read-back embeds the customer: one stored under other names is caught, whatever the reply said."""
+
+    def renames_in_read_back(app: ASGIApp, api_key: str) -> ASGIApp:
+        def after(exchange: Exchange) -> None:
+            data = exchange.json()
+            payout = data.get("v1/payout") if exchange.method == "GET" and isinstance(data, dict) else None
+            if isinstance(payout, dict) and isinstance(payout.get("customer"), dict):
+                payout["customer"]["lastname"] = "Byron"
+                exchange.set_json(data)
+
+        return Rewrite(app, after=after)
+
+    with serve(renames_in_read_back) as server:
+        case, response = server.create()
+        with pytest.raises(AssertionError, match=r"another lastname \('Byron', not 'Lovelace' as asked\)"):
+            checks.created_payout_reads_back(NO_CONTEXT, response, case)
+
+
 def test_a_new_payout_must_be_pending() -> None:
     with serve(status_sent_at_create) as server:
         case, response = server.create()
@@ -177,6 +217,65 @@ def test_an_update_is_read_back_with_the_values_its_reply_states() -> None:
         assert response.json()["v1/payout"]["amount"] == 3000  # the reply shows the change
         with pytest.raises(AssertionError, match=r"reads back with `amount` 2000, not 3000 as the update's reply says"):
             checks.accepted_update_reads_back(NO_CONTEXT, response, case)
+
+
+def test_an_update_answered_with_the_old_amount_is_a_failure() -> None:
+    """Reply and read-back agree (nothing stored, old amount shown): the request is what they disagree with."""
+    with serve(update_shows_old_amount) as server:
+        payout_id = server.created_id()
+        case, response = server.send("update_payout", path_parameters={"id": payout_id}, body={"amount": 5000})
+        assert response.status_code == 200, response.text
+        assert response.json()["v1/payout"]["amount"] == 2000
+        with pytest.raises(AssertionError, match=r"its reply shows `amount` 2000, not 5000 as asked"):
+            checks.accepted_update_reads_back(NO_CONTEXT, response, case)
+
+
+@pytest.mark.parametrize(
+    ("field", "asked", "shown"),
+    [
+        ("merchant_reference", "order-18", "order-17"),
+        ("scheduled_at", "2099-01-01T09:00:00Z", "2099-01-01T09:01:00.000Z"),
+        ("scheduled_at", "2099-01-01T09:00:00Z", "2099-01-01T09:00:00.002Z"),  # past the client's millisecond
+        ("scheduled_at", "2099-01-01 10:00:00 +0100", "2099-01-01T10:00:00.000Z"),  # 10:00 in UTC is an hour late
+    ],
+)
+def test_an_update_reply_is_compared_with_the_request(field: str, asked: str, shown: str) -> None:
+    def shows(app: ASGIApp, api_key: str) -> ASGIApp:
+        def after(exchange: Exchange) -> None:
+            data = exchange.json()
+            payout = data.get("v1/payout") if exchange.method == "PUT" and isinstance(data, dict) else None
+            if isinstance(payout, dict):
+                payout[field] = shown
+                exchange.set_json(data)
+
+        return Rewrite(app, after=after)
+
+    with serve(shows) as server:
+        payout_id = server.created_id()
+        server.send("start_payouts", body={"payouts": [{"id": payout_id, "scheduled_at": "2098-01-01T00:00:00Z"}]})
+        case, response = server.send("update_payout", path_parameters={"id": payout_id}, body={field: asked})
+        assert response.status_code == 200, response.text
+        expected = re.escape(f"its reply shows `{field}` '{shown}', not '{asked}' as asked")
+        with pytest.raises(AssertionError, match=expected):
+            checks.accepted_update_reads_back(NO_CONTEXT, response, case)
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        ("2099-01-01T09:00:00Z", "2099-01-01 10:00:00 +0100"),  # the same instant, another form
+        ("2099-01-01T09:00:00Z", "2099-01-01 09:00:00 UTC"),
+        ("2099-01-01T09:00:00.0004Z", "2099-01-01T09:00:00.000Z"),  # within the client's millisecond
+        ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.998Z"),  # exact near the last year (no float rounding)
+        ("2099-01-01T09:00:00Z", "soon"),  # no date: the schema checks' to judge
+    ],
+)
+def test_an_update_reply_showing_the_instant_asked_in_another_form_holds(asked: str, shown: str) -> None:
+    reply = {"amount": 2000, "merchant_reference": "order-17", "scheduled_at": shown}
+    assert update_reply_problem({"amount": 2000, "scheduled_at": asked}, reply) is None
+    # and one microsecond past the millisecond is another instant
+    later = {"scheduled_at": "2099-01-01T09:00:00.001001Z"}
+    assert update_reply_problem(later, {"scheduled_at": "2099-01-01T09:00:00Z"}) is not None
 
 
 # --- start with a date --------------------------------------------------------------------------------------------
@@ -235,3 +334,36 @@ def test_future_is_the_servers_future_not_this_machines() -> None:
         case, response = _start(server, iso(time.time() + YEAR))
         assert response.json()["v1/payouts"][0]["status"] == "started"
         assert checks.accepted_start_reads_back(NO_CONTEXT, response, case) is None
+
+
+@pytest.mark.parametrize(
+    "scheduled_at", ["2099-01-01T09:00:00Z", "2099-01-01 10:00:00 +0100", "2099-01-01T09:00:00.000999Z"]
+)
+def test_a_start_scheduled_at_another_time_than_asked_is_a_failure(scheduled_at: str) -> None:
+    with serve() as server:  # the mock keeps the instant (to the millisecond), in its own form
+        case, response = _start(server, scheduled_at)
+        shown = response.json()["v1/payouts"][0]["scheduled_at"]
+        assert shown in ("2099-01-01T09:00:00.000Z", "2099-01-01T09:00:00.001Z"), shown
+        assert checks.accepted_start_reads_back(NO_CONTEXT, response, case) is None
+    with serve(schedule_soon) as server:
+        case, response = _start(server, scheduled_at)
+        assert response.json()["v1/payouts"][0]["status"] == "scheduled"
+        with pytest.raises(AssertionError, match=r"yet it is answered `scheduled` at '20"):
+            checks.accepted_start_reads_back(NO_CONTEXT, response, case)
+
+
+def test_a_start_read_back_scheduled_at_another_time_is_a_failure_even_when_its_reply_shows_the_date_asked() -> None:
+    def reply_as_asked(app: ASGIApp, api_key: str) -> ASGIApp:
+        def after(exchange: Exchange) -> None:
+            data = exchange.json()
+            if exchange.path.endswith("/start") and isinstance(data, dict) and "v1/payouts" in data:
+                for payout in data["v1/payouts"]:
+                    payout["scheduled_at"] = "2099-01-01T09:00:00Z"
+                exchange.set_json(data)
+
+        return Rewrite(schedule_soon(app, api_key), after=after)
+
+    with serve(reply_as_asked) as server:
+        case, response = _start(server, "2099-01-01T09:00:00Z")
+        with pytest.raises(AssertionError, match=r"yet it reads back `scheduled` at '20"):
+            checks.accepted_start_reads_back(NO_CONTEXT, response, case)

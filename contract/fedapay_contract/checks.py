@@ -8,11 +8,13 @@ Each rests on a fact of FedaPay's payouts (docs/fedapay-wire.md, the spec), neve
 - `refused_start_keeps_pending`: a refused start changes nothing.
 - `accepted_start_was_startable`: a start accepted for a payout already started, sent, failed or gone pays twice.
 - `accepted_start_reads_back`: a payout a start accepted reads back started (or scheduled), never pending; one
-  whose `scheduled_at` is in the server's future is scheduled, not sent now (`server_time`).
+  whose `scheduled_at` is in the server's future is scheduled, not sent now (`server_time`); one scheduled is
+  scheduled at the instant asked.
 - `create_reply_matches_request`: a create's reply describes the payout asked for (`create_reply`).
 - `new_payout_is_pending`: a create's reply shows the new payout `pending`, not already sent.
 - `created_payout_reads_back`: the payout a create accepted reads back as asked (`stored`): what is stored is paid.
-- `accepted_update_reads_back`: the payout an update accepted reads back with the values the reply states.
+- `accepted_update_reads_back`: an update's reply shows the change asked, and the payout reads back with the values
+  the reply states.
 
 How: a `before_call` hook reads the status of every payout named in a start body just before the
 start is sent (GET /payouts/{id} with the suite's own headers); the start checks compare it with the
@@ -32,8 +34,13 @@ import schemathesis
 
 from fedapay_contract import rate_limits, server_time
 from fedapay_contract.create_reply import create_reply_problem
-from fedapay_contract.read_back import ReadBack, close_sessions, payout_of, read_payout
-from fedapay_contract.stored import created_read_back_problem, new_payout_problem, update_read_back_problem
+from fedapay_contract.read_back import INCLUDE_ALL, ReadBack, close_sessions, payout_of, read_payout
+from fedapay_contract.stored import (
+    created_read_back_problem,
+    new_payout_problem,
+    update_read_back_problem,
+    update_reply_problem,
+)
 
 __all__ = ["close_sessions"]
 
@@ -280,6 +287,23 @@ def _shown_by_id(data: object) -> dict[int, dict[str, Any]]:
     return shown
 
 
+def _scheduled_as_asked(
+    response: schemathesis.Response, payout_id: int, asked: str, answered: dict[str, Any] | None, read: ReadBack
+) -> None:
+    """Fail when a payout a start scheduled is answered or reads back `scheduled` at another instant than asked."""
+    for where, status, payout in (
+        ("is answered", (answered or {}).get("status"), answered),
+        ("reads back", read.status, read.payout),
+    ):
+        shown = payout.get("scheduled_at") if payout is not None else None
+        if status == SCHEDULED and server_time.same_instant(shown, asked) is False:
+            raise AssertionError(
+                f"Start was accepted with HTTP {response.status_code}, asking to send payout {payout_id} at "
+                f"{asked[:40]!r}, yet it {where} `scheduled` at {str(shown)[:40]!r}: a start must schedule a payout "
+                "at the instant asked (sending it at another time pays when the caller did not choose)"
+            )
+
+
 @schemathesis.check
 def accepted_start_reads_back(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
@@ -295,8 +319,12 @@ def accepted_start_reads_back(
     once; a due one moves on by itself), never `pending`; and with a date surely in the future (`server_time`: more
     than its margin after the latest of the server's clock readings and this machine's), only `scheduled`: a
     server that sends it now pays before the date the caller chose (docs/fedapay-wire.md: "`scheduled_at` in the
-    future: schedule"). Statuses the spec does not know are not judged, nor a payout `scheduled` before and after
-    without a date; one that was not startable just before is `accepted_start_was_startable`'s to report.
+    future: schedule"). An item with a date that is answered or reads back `scheduled` shows the instant asked as
+    its `scheduled_at` (within the client's millisecond, `server_time.same_instant`; the client refuses a reply
+    scheduled at another time): a server that stores 2099 as "in a minute" pays decades early. Statuses the spec
+    does not know are not judged, nor a payout `scheduled` before and after without a date, nor the date of one
+    already `scheduled` before the start; one that was not startable just before is `accepted_start_was_startable`'s
+    to report.
     """
     if _operation_id(case) != START_OPERATION_ID or not _accepted(response):
         return None
@@ -319,6 +347,8 @@ def accepted_start_reads_back(
                         f"{str(scheduled_at)[:40]!r} (in the server's future), yet it {where} `{status}`: a start "
                         "with a future `scheduled_at` must schedule the payout, not send it now"
                     )
+        if isinstance(scheduled_at, str) and was != SCHEDULED:
+            _scheduled_as_asked(response, payout_id, scheduled_at, shown.get(payout_id), read)
         after = NOT_FOUND if read.gone else read.status
         if after is None or after == NOT_FOUND:
             continue
@@ -405,7 +435,8 @@ def created_payout_reads_back(
     Rests on: what a server stores is what it pays; a reply that shows the amount asked while the server stored
     another (the caller checks the reply: `create_reply_matches_request`) pays a sum nobody asked for. Compared as
     `create_reply_matches_request` compares the reply (amount, mode, currency, merchant_reference, customer and
-    wallet, as far as the read-back shows them), plus `new_payout_is_pending`'s rule (`stored`). A payout just
+    wallet, as far as the read-back shows them: it asks for the customer and the currency with the spec's
+    `include=customer,currency`), plus `new_payout_is_pending`'s rule (`stored`). A payout just
     created that reads back 404 was not stored; a read-back answered 429, 5xx or not at all proves nothing and is
     not judged (`read_back`). One GET per accepted create.
     """
@@ -415,7 +446,7 @@ def created_payout_reads_back(
     payout_id = _positive_id(reply.get("id")) if reply is not None else None
     if payout_id is None:
         return True
-    read = read_payout(case, payout_id)
+    read = read_payout(case, payout_id, include=INCLUDE_ALL)
     problem = _read_back_problem(read, payout_id, "just created")
     if problem is None and read.payout is not None:
         stored = created_read_back_problem(case.body, read.payout)
@@ -432,21 +463,30 @@ def created_payout_reads_back(
 def accepted_update_reads_back(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
 ) -> bool | None:
-    """After an update answered 2xx, the payout reads back (GET /payouts/{id}) with each field the update sent as the
+    """After an update answered 2xx, its reply shows the `amount`, `merchant_reference` and `scheduled_at` (the same
+    instant) the update sent, and the payout reads back (GET /payouts/{id}) with each field the update sent as the
     reply states it.
 
     Rests on: a 2xx update tells the caller the payout now has the new amount (mode, description, reference,
     metadata, date); a server that answers so but keeps the old values pays the old amount, or at the old date, and
-    the caller's books say otherwise. The reply's value is the one compared (it says how the server wrote the field,
-    `stored.update_read_back_problem`); fields the update did not send, or that a reply or the read-back leaves
-    out, are not. 404 for the payout just updated is a failure; a read-back answered 429, 5xx or not at all is not
-    judged (`read_back`). One GET per accepted update.
+    the caller's books say otherwise; one that answers 200 showing the old amount agrees with its read-back but
+    not with the request (the client refuses such a reply: `stored.update_reply_problem`). For the read-back the
+    reply's value is the one compared (it says how the server wrote the field, `stored.update_read_back_problem`);
+    fields the update did not send, or that a reply or the read-back leaves out, are not. 404 for the payout just
+    updated is a failure; a read-back answered 429, 5xx or not at all is not judged (`read_back`).
+    One GET per accepted update.
     """
     if _operation_id(case) != UPDATE_OPERATION_ID or not _accepted(response):
         return None
     reply = payout_of(_reply_json(response))
     if reply is None:
         return True
+    asked = update_reply_problem(case.body, reply)
+    if asked is not None:
+        raise AssertionError(
+            f"Update was accepted with HTTP {response.status_code}, but its reply shows {asked}: "
+            "a server must make the change it accepted"
+        )
     path_parameters = getattr(case, "path_parameters", None) or {}
     payout_id = _positive_id(path_parameters.get("id")) or _positive_id(reply.get("id"))
     if payout_id is None:

@@ -24,6 +24,9 @@ RETRIEVE_OPERATION_ID = "retrieve_payout"
 # Seconds a read-back may take when the config sets no request timeout.
 DEFAULT_PROBE_TIMEOUT = 10.0
 NOT_FOUND_STATUS = 404
+# The spec's `include` values (GET /payouts/{id}): without them a payout shows only `currency_id` and `customer_id`,
+# so a read-back could not say which currency and beneficiary a server stored.
+INCLUDE_ALL = "customer,currency"
 
 _lock = threading.Lock()
 _local = threading.local()
@@ -81,8 +84,9 @@ def payout_of(data: object) -> dict[str, Any] | None:
     return payout if isinstance(payout, dict) else None
 
 
-def read_payout(case: Any, payout_id: int) -> ReadBack:
-    """GET /payouts/{payout_id} as the suite sends it (the case's schema: base URL, headers, timeout, TLS)."""
+def read_payout(case: Any, payout_id: int, include: str | None = None) -> ReadBack:
+    """GET /payouts/{payout_id} as the suite sends it (the case's schema: base URL, headers, timeout, TLS), with the
+    spec's `include` query parameter when given (`INCLUDE_ALL`: the payout's customer and currency embedded)."""
     schema = case.operation.schema
     retrieve = schema.find_operation_by_id(RETRIEVE_OPERATION_ID)
     config = schema.config
@@ -94,6 +98,7 @@ def read_payout(case: Any, payout_id: int) -> ReadBack:
             timeout=config.request_timeout_for(operation=retrieve) or DEFAULT_PROBE_TIMEOUT,
             verify=config.tls_verify_for(operation=retrieve),
             allow_redirects=False,
+            params=None if include is None else {"include": include},
         )
     except Exception:  # noqa: BLE001 - a read-back that cannot reach the server proves nothing either way
         return ReadBack(None)

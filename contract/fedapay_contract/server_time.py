@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 # Seconds past the server's latest known "now" after which a `scheduled_at` is surely future (clock skew between
@@ -28,28 +28,61 @@ FUTURE_MARGIN = 600.0
 PAST_STAMPS = ("created_at", "updated_at")
 
 _WHEN = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
     r"(?:(Z)| ?([+-])([0-9]{2}):?([0-9]{2})| (UTC))?",
     re.ASCII,
 )
 _EPOCH = datetime(1970, 1, 1)
+# How far a date a server shows may be from the one asked and still name the same instant: the client's
+# `CLOCK_TOLERANCE` (fedapay_payouts._evidence, `as_asked`), one millisecond, in microseconds. The mock keeps
+# dates to the millisecond; a server that keeps only seconds moves `...:00.5Z` and the client refuses it too.
+SAME_INSTANT_TOLERANCE_US = 1000
 
 
-def instant(text: object) -> float | None:
-    """Seconds since the epoch of a date in one of the spec's forms (no zone: UTC), or None when it is none."""
+def _parts(text: object) -> tuple[datetime, int, int] | None:
+    """A date's naive wall time, its microseconds (a fraction's first six digits) and its offset in seconds."""
     if not isinstance(text, str):
         return None
     found = _WHEN.fullmatch(text.strip())
     if found is None:
         return None
-    year, month, day, hour, minute, second, _z, sign, hours, minutes, _utc = found.groups()
+    year, month, day, hour, minute, second, fraction, _z, sign, hours, minutes, _utc = found.groups()
     try:
         naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
     except ValueError:  # 2024-02-30 matches the pattern but is no day
         return None
     offset = 0 if sign is None else (int(hours) * 3600 + int(minutes) * 60) * (1 if sign == "+" else -1)
+    return naive, int((fraction or "0")[:6].ljust(6, "0")), offset
+
+
+def instant(text: object) -> float | None:
+    """Seconds since the epoch of a date in one of the spec's forms (no zone: UTC), to the second, or None when it
+    is none."""
+    parts = _parts(text)
+    if parts is None:
+        return None
+    naive, _micro, offset = parts
     # Naive arithmetic: a date near year 1 or 9999 moved by its offset stays a number (no datetime overflow).
     return (naive - _EPOCH).total_seconds() - offset
+
+
+def _microseconds(text: object) -> int | None:
+    """Microseconds since the epoch of a date in one of the spec's forms, exact (integers: a float of seconds near
+    the year 9999 is only good to about 30 microseconds), or None when it is none."""
+    parts = _parts(text)
+    if parts is None:
+        return None
+    naive, micro, offset = parts
+    return (naive - _EPOCH) // timedelta(microseconds=1) + micro - offset * 1_000_000
+
+
+def same_instant(shown: object, asked: object) -> bool | None:
+    """Whether two dates (a server's and the one asked, in any of the spec's forms) name the same instant within
+    `SAME_INSTANT_TOLERANCE_US`; None when either is no date (nothing is judged then)."""
+    one, other = _microseconds(shown), _microseconds(asked)
+    if one is None or other is None:
+        return None
+    return abs(one - other) <= SAME_INSTANT_TOLERANCE_US
 
 
 def http_date(headers: Mapping[str, object] | None) -> float | None:

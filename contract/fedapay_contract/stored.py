@@ -7,7 +7,10 @@ The payout read back (GET /payouts/{id}) just after is compared with the request
 - after a create, with the create body, by the rules of `create_reply.create_reply_problem` (amount, mode, currency,
   merchant reference, customer and wallet, as far as the read-back shows them), and a new payout is `pending`;
 - after an update, each field the update sent (of the spec's `PayoutUpdate`) with its value in the reply: the reply
-  says how the server wrote it (a tidied text, a date in its own form), the read-back must say the same.
+  says how the server wrote it (a tidied text, a date in its own form), the read-back must say the same;
+- and before that, the update's reply with its request (`update_reply_problem`), as the client's `UpdateCall.check`
+  does: `amount`, `merchant_reference` and the instant of `scheduled_at`, as asked. A server that answers 200 with
+  the payout unchanged (old amount shown, nothing stored) agrees with its own read-back, not with the request.
 
 Only what both sides state is compared: a field a reply or a read-back leaves out says nothing (the schema checks
 say whether it may).
@@ -74,4 +77,23 @@ def update_read_back_problem(body: object, reply: object, stored: object) -> str
         stated, kept = reply[name], stored[name]
         if not _same(name, stated, kept):
             return f"`{name}` {_show(kept)}, not {_show(stated)} as the update's reply says"
+    return None
+
+
+def update_reply_problem(body: object, reply: object) -> str | None:
+    """Which field an update sent (`body`) its 2xx `reply` states otherwise, or None: `amount` (an integer),
+    `merchant_reference` (a string; null changes nothing) and `scheduled_at` (a date: the same instant within
+    `server_time.SAME_INSTANT_TOLERANCE_US`, whatever form each writes). The fields the client's `UpdateCall.check`
+    compares; the others a server may tidy (a description, metadata) and the read-back judges."""
+    if not isinstance(body, Mapping) or not isinstance(reply, Mapping):
+        return None
+    amount, stated = body.get("amount"), reply.get("amount")
+    if type(amount) is int and type(stated) is int and stated != amount:
+        return f"`amount` {stated}, not {amount} as asked"
+    reference, stated = body.get("merchant_reference"), reply.get("merchant_reference")
+    if isinstance(reference, str) and isinstance(stated, str) and stated != reference:
+        return f"`merchant_reference` {_show(stated)}, not {_show(reference)} as asked"
+    asked_at, stated = body.get("scheduled_at"), reply.get("scheduled_at")
+    if isinstance(asked_at, str) and server_time.same_instant(stated, asked_at) is False:
+        return f"`scheduled_at` {_show(stated)}, not {_show(asked_at)} as asked"
     return None
