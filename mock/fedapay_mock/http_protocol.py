@@ -79,6 +79,16 @@ def body_too_slow() -> bytes:
     )
 
 
+class _Dropped:
+    """Where a request's trailer fields go (`OneWriteHttpToolsProtocol.on_headers_complete`): nowhere."""
+
+    __slots__ = ()
+
+    def append(self, field: object) -> None:
+        pass
+
+
+_TRAILERS = _Dropped()
 # The scope before a connection's first request begins: no request, no method (`"method" not in` it).
 _CONNECTED: dict[str, Any] = {}
 
@@ -211,12 +221,14 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             transport.flush()
         return None
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # Once the head is complete, a field is a chunked body's trailer, no header of the request: uvicorn added
-        # it to the request's headers (an `Authorization` in a trailer authenticated a request sent without one,
-        # and endless trailer lines grew the server by gigabytes until the body time ran out).
-        if "method" not in self.scope:
-            super().on_header(name, value)
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        # A field after the head is a chunked body's trailer, no header of the request: uvicorn added it to the
+        # request's headers (an `Authorization` in a trailer authenticated a request sent without one, and endless
+        # trailer lines grew the server by gigabytes until the body time ran out). Its `on_header` appends to
+        # `self.headers`, the list the request's scope holds: from here on it appends to nothing. Once per request,
+        # not once per header (a method of ours run for every header cost more than all the head's checks).
+        self.headers = _TRAILERS  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
