@@ -33,7 +33,7 @@ timer: one attribute more is read per request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httptools
@@ -79,16 +79,22 @@ def body_too_slow() -> bytes:
     )
 
 
-class _Dropped:
-    """Where a request's trailer fields go (`OneWriteHttpToolsProtocol.on_headers_complete`): nowhere."""
+class _HeadDone:
+    """A request's header fields once its head is complete (`OneWriteHttpToolsProtocol.on_headers_complete`): read
+    as before (uvicorn looks for `Upgrade` in them while the body comes), but a trailer field appended goes nowhere."""
 
-    __slots__ = ()
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: list[tuple[bytes, bytes]]) -> None:
+        self.fields = fields
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        return iter(self.fields)
 
     def append(self, field: object) -> None:
         pass
 
 
-_TRAILERS = _Dropped()
 # The scope before a connection's first request begins: no request, no method (`"method" not in` it).
 _CONNECTED: dict[str, Any] = {}
 
@@ -226,9 +232,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         # A field after the head is a chunked body's trailer, no header of the request: uvicorn added it to the
         # request's headers (an `Authorization` in a trailer authenticated a request sent without one, and endless
         # trailer lines grew the server by gigabytes until the body time ran out). Its `on_header` appends to
-        # `self.headers`, the list the request's scope holds: from here on it appends to nothing. Once per request,
+        # `self.headers`, the list the request's scope holds: from here on it appends to nothing (`_HeadDone`), and
+        # the fields are still read where uvicorn reads them (an `Upgrade` request's checks). Once per request,
         # not once per header (a method of ours run for every header cost more than all the head's checks).
-        self.headers = _TRAILERS  # type: ignore[assignment]
+        self.headers = _HeadDone(self.headers)  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
