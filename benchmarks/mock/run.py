@@ -1,9 +1,13 @@
 """Benchmark (not a test): the mock against Prism 5.16.0 and against its own stack's ceiling, on create payout
 and start, same load.
 
-Three servers: the mock; Prism (same spec, `-v silent`, from `benchmarks/mock/package.json`, `npm ci` when
-node_modules is missing); and `bare.py`, the mock's stack (the same runner: uvicorn, httptools, uvloop, same
-settings) answering the mock's own reply bytes with no work at all, the most the mock could reach here.
+Four servers: the mock; Prism (same spec, `-v silent`, from `benchmarks/mock/package.json`, `npm ci` when
+node_modules is missing); `bare.py`, the mock's stack (the same runner: uvicorn, httptools, uvloop, same
+settings) answering the mock's own reply bytes with no work at all from a bare ASGI app, the ceiling as the
+issue defines it; and `bare.py --at-once`, the same bare app answering a whole create or start at once as the
+mock now does (`MockApp.serve_now`: no ASGI cycle, task or messages for them), the ceiling of the path the
+mock's two measured requests take. The mock skips part of what the first ceiling pays for, so mock/ceiling
+no longer counts the mock's own work alone: mock/ceiling answered at once does (both are printed).
 Load generator: wrk (Debian package; installed with apt-get when missing). Variants alternate within a
 round (the order reversed every other round) and the report gives medians over rounds, the ratios
 mock/Prism and mock/ceiling, and each server's CPU time per request (user + system, from /proc, and the
@@ -50,8 +54,15 @@ SPEC = REPO / "spec" / "openapi.yaml"
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 RESULTS = HERE / "RESULTS.md"
 AUTH = {"Authorization": "Bearer sk_sandbox_benchmark"}
-SERVERS = ("mock", "prism", "bare")
-LABELS = {"mock": "mock", "prism": "Prism 5.16.0", "bare": "ceiling (bare stack)"}
+SERVERS = ("mock", "prism", "bare", "at-once")
+LABELS = {
+    "mock": "mock",
+    "prism": "Prism 5.16.0",
+    "bare": "ceiling (bare stack)",
+    "at-once": "ceiling answered at once",
+}
+# The ratio columns: the mock's share of each other server.
+RATIO_HEADERS = {"prism": "mock/Prism", "bare": "mock/ceiling", "at-once": "mock/ceiling answered at once"}
 BUDGET_PREFIX = "bare+"  # `bare+10`: the bare stack with 10 µs of computation per request
 
 
@@ -142,6 +153,8 @@ def serving(kind: str, replies: Path) -> Iterator[tuple[str, int]]:
     else:
         command = [sys.executable, str(HERE / "bare.py"), "--port", str(port)]
         command += ["--create", str(replies / "create.json"), "--start", str(replies / "start.json")]
+        if kind == "at-once":
+            command.append("--at-once")
         if kind.startswith(BUDGET_PREFIX):
             command += ["--busy-us", kind.removeprefix(BUDGET_PREFIX)]
         base = f"http://127.0.0.1:{port}/v1"
@@ -262,7 +275,7 @@ def summarize(results: list[Result], servers: list[str]) -> dict[str, dict[str, 
                 "errors": float(sum(r.errors for r in mine)),
             }
         rows = summary[operation]
-        pairs = [("mock", other) for other in ("prism", "bare") if "mock" in rows and other in rows]
+        pairs = [("mock", other) for other in RATIO_HEADERS if "mock" in rows and other in rows]
         pairs += [(server, "bare") for server in servers if server.startswith(BUDGET_PREFIX) and "bare" in rows]
         for server, other in pairs:
             ratios = paired_ratios(results, operation, other, server)
@@ -302,9 +315,9 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
                 f"{row['p99_ms']:.2f} ms | {row['cpu_us']:.0f} µs | {row['user_us']:.0f} µs | {row['non_2xx']:.0f} | "
                 f"{row['errors']:.0f} |"
             )
-    others = [s for s in servers if s in ("prism", "bare")]
+    others = [s for s in servers if s in RATIO_HEADERS]
     if "mock" in servers and others:
-        header = " | ".join("mock/Prism" if s == "prism" else "mock/ceiling" for s in others)
+        header = " | ".join(RATIO_HEADERS[s] for s in others)
         lines += [
             "",
             "Ratios paired within each round (mock/other in that round), median over rounds; each round in brackets:",
@@ -313,7 +326,7 @@ def tables(summary: dict[str, dict[str, dict[str, float]]], servers: list[str], 
             "|---|" + "---:|" * len(others),
         ]
         for operation, rows in summary.items():
-            cells = [_cells(rows[f"mock/{other}"], as_share=other == "bare") for other in others]
+            cells = [_cells(rows[f"mock/{other}"], as_share=other != "prism") for other in others]
             lines.append(f"| {operation} | {' | '.join(cells)} |")
     budgets = [s for s in servers if s.startswith(BUDGET_PREFIX)]
     if budgets and "bare" in servers:
@@ -370,7 +383,7 @@ def main() -> int:
     all_results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         replies = Path(tmp)
-        if any(s.startswith("bare") for s in servers):
+        if any(s.startswith("bare") or s == "at-once" for s in servers):
             created, started_reply = mock_replies()
             (replies / "create.json").write_bytes(created)
             (replies / "start.json").write_bytes(started_reply)

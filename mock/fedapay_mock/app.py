@@ -19,7 +19,7 @@ from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
 from . import gc_tuning
-from .asgi import Receive, Scope, Send
+from .asgi import Encoded, Fields, Receive, Scope, Send
 from .clock import MockClock
 from .faults import Fault, FaultBoard, parse_fault, parse_prefer
 from .handlers import (
@@ -164,6 +164,8 @@ class MockApp:
                     self._exact[(method, (API_PREFIX + route.literal).encode())] = entry
             else:
                 self._templated.append(route)
+        # The requests `serve_now` may answer (method, path as sent): the server's protocol reads this.
+        self.direct_routes = frozenset(key for key, entry in self._exact.items() if entry[3] is not None)
 
     def __repr__(self) -> str:
         return f"MockApp({self.options!r})"
@@ -201,18 +203,11 @@ class MockApp:
         # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
         # are decoded only where read.
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        if not self._authorized(headers.get(b"authorization")):
-            await _reply(send, UNAUTHORIZED)
+        refused = self._refused(headers)
+        if refused is not None:
+            await _reply(send, refused)
             return
-        # The body: refused unread when it says it is too large; in one message, as a small body comes.
-        declared = headers.get(b"content-length", b"")
-        if (
-            len(declared) >= self._max_body_digits
-            and declared.isdigit()
-            and (len(declared) > 19 or int(declared) > self._max_body)
-        ):
-            await _reply(send, self._too_large)
-            return
+        # The body, in one message as a small body comes.
         message = await receive()
         if message["type"] != "http.request":  # `http.disconnect`: the client left, or its body was too slow (408)
             return
@@ -246,23 +241,10 @@ class MockApp:
                 await _drop(send)
                 return
         elif direct is not None:
-            # The busiest operations, without the `Request` and `Reply` objects.
-            try:
-                content = dumps(direct(self.store, validators, query, headers, body))
-            except (Rejected, StoreError) as exc:
-                await _reply(send, refusal(exc))
-                return
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": direct_status,
-                    "headers": [
-                        _JSON_CONTENT_TYPE,
-                        (b"content-length", b"%d" % len(content)),
-                        _request_id(),
-                    ],
-                }
+            status, response_headers, content = self._run_direct(
+                direct, direct_status, validators, query, headers, body
             )
+            await send({"type": "http.response.start", "status": status, "headers": response_headers})
             await send({"type": "http.response.body", "body": content})
             return
         else:
@@ -276,6 +258,63 @@ class MockApp:
             response_headers += reply.headers
         await send({"type": "http.response.start", "status": reply.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": content})
+
+    def serve_now(
+        self, method: str, raw_path: bytes, query_string: bytes, header_list: Fields, body: bytes
+    ) -> Encoded | None:
+        """The reply to a whole request, at once and without the ASGI cycle, for the busiest operations (create,
+        start) when no fault applies; None for any other request, which then takes the ASGI path (`__call__`).
+
+        The runner's protocol calls it when a request of `direct_routes` is complete (`http_protocol.py`): it
+        saves uvicorn's task, coroutine and messages on every such request. Same steps, same reply as `__call__`."""
+        found = self._exact.get((method, raw_path))
+        if found is None or found[3] is None:
+            return None
+        operation_id, validators, _handler, direct, direct_status = found
+        headers: dict[bytes, bytes] = dict(header_list)
+        if b"prefer" in headers or self.faults.armed_for(operation_id):
+            return None  # a fault to apply (its pauses and drops need the ASGI path): nothing done yet
+        if self._ticker is None and self.webhooks is not None:
+            self._start_background()
+        self.store.count_request(operation_id)
+        refused = self._refused(headers)
+        if refused is not None:
+            return _encoded(refused)
+        if len(body) > self._max_body:
+            return _encoded(self._too_large)
+        query = _query_string(query_string) if query_string else {}
+        assert direct is not None
+        return self._run_direct(direct, direct_status, validators, query, headers, body)
+
+    def _refused(self, headers: dict[bytes, bytes]) -> Reply | None:
+        """401 for a request without a valid key, 413 for one whose `Content-Length` passes the limit (its body
+        unread); None when the request may be served."""
+        if not self._authorized(headers.get(b"authorization")):
+            return UNAUTHORIZED
+        declared = headers.get(b"content-length", b"")
+        if (
+            len(declared) >= self._max_body_digits
+            and declared.isdigit()
+            and (len(declared) > 19 or int(declared) > self._max_body)
+        ):
+            return self._too_large
+        return None
+
+    def _run_direct(
+        self,
+        direct: Direct,
+        status: int,
+        validators: OperationValidators,
+        query: dict[str, str],
+        headers: dict[bytes, bytes],
+        body: bytes,
+    ) -> Encoded:
+        """One of the busiest operations, without the `Request` and `Reply` objects: its reply."""
+        try:
+            content = dumps(direct(self.store, validators, query, headers, body))
+        except (Rejected, StoreError) as exc:
+            return _encoded(refusal(exc))
+        return status, [_JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(content)), _request_id()], content
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -454,7 +493,10 @@ class MockApp:
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    raw: bytes = scope["query_string"]
+    return _query_string(scope["query_string"])
+
+
+def _query_string(raw: bytes) -> dict[str, str]:
     return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
 
 
@@ -557,15 +599,18 @@ def _request_id() -> tuple[bytes, bytes]:
     return (b"x-request-id", _REQUEST_ID % next(_REQUEST_IDS))
 
 
-async def _reply(send: Send, reply: Reply) -> None:
+def _encoded(reply: Reply) -> Encoded:
+    """`reply` as sent: status, headers (a fresh request id last), body."""
     if reply.payload is None:
-        headers = [*reply.headers, _request_id()]
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-        return
+        return reply.status, [*reply.headers, _request_id()], b""
     content = dumps(reply.payload)
     headers = [*_JSON_HEADERS, (b"content-length", b"%d" % len(content)), *reply.headers, _request_id()]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    return reply.status, headers, content
+
+
+async def _reply(send: Send, reply: Reply) -> None:
+    status, headers, content = _encoded(reply)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 
 

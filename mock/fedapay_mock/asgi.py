@@ -10,3 +10,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Beside ASGI: a reply as the server writes it (status, header fields, body), and an app's `serve_now` (method,
+# path as sent, query string, the request's header fields, its whole body) giving one, or None for a request the
+# app serves through ASGI (`MockApp.serve_now`; `http_protocol.py` calls it).
+Fields = list[tuple[bytes, bytes]]
+Encoded = tuple[int, Fields, bytes]
+ServeNow = Callable[[str, bytes, bytes, Fields, bytes], Encoded | None]

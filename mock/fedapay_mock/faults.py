@@ -100,6 +100,10 @@ class FaultBoard:
             fault: Fault = entry[0]
             return fault
 
+    def armed_for(self, operation: str) -> bool:
+        """Whether a request to `operation` would take a fault now (nothing consumed)."""
+        return operation in self._armed
+
     def pending(self) -> dict[str, int]:
         with self._lock:
             return {op: sum(entry[1] for entry in queue) for op, queue in self._armed.items()}

@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+
+from .asgi import Encoded, Fields, ServeNow
 
 # The most a request's head (request line and headers, from its first byte to the blank line) may take.
 MAX_HEAD_BYTES = 64 * 1024
@@ -97,6 +100,25 @@ class _HeadDone:
 
 # The scope before a connection's first request begins: no request, no method (`"method" not in` it).
 _CONNECTED: dict[str, Any] = {}
+# uvicorn's reply when the app fails before replying (`RequestResponseCycle.send_500_response`).
+_SERVER_ERROR: Encoded = (
+    500,
+    [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21"), (b"connection", b"close")],
+    b"Internal Server Error",
+)
+
+
+class _WholeRequest:
+    """A request read for the app's `serve_now`: what it is given once the request is complete."""
+
+    __slots__ = ("body", "keep_alive", "method", "query", "raw_path")
+
+    def __init__(self, method: str, raw_path: bytes, query: bytes, keep_alive: bool) -> None:
+        self.method = method
+        self.raw_path = raw_path
+        self.query = query
+        self.keep_alive = keep_alive
+        self.body = bytearray()
 
 
 class TurnBufferedTransport(asyncio.Transport):
@@ -202,10 +224,107 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         self._body_cycle: RequestResponseCycle | None = None
         self._body_since = 0.0
         self._body_timer: asyncio.TimerHandle | None = None
+        # An app that answers some whole requests at once (`MockApp.serve_now`, for the requests of its
+        # `direct_routes`): those skip uvicorn's cycle, task and messages. Not with what the cycle adds (an access
+        # log configured, a concurrency limit). The configuration is read, not `self.access_log`: pytest hangs its
+        # log capture on every logger that does not propagate, uvicorn's access logger (switched off) included.
+        # The request being read for `serve_now`, if any (only within `data_received`).
+        serve_now: ServeNow | None = getattr(self.app, "serve_now", None)
+        routes: frozenset[tuple[str, bytes]] = getattr(self.app, "direct_routes", frozenset())
+        usable = serve_now is not None and routes and not self.config.access_log and self.limit_concurrency is None
+        self._serve_now = serve_now if usable else None
+        self._direct_routes = routes if usable else frozenset()
+        self._whole: _WholeRequest | None = None
+
+    def on_headers_complete(self) -> None:
+        cycle = self.cycle
+        parser = self.parser
+        if (
+            self._serve_now is not None
+            and (cycle is None or cycle.response_complete)  # nothing in flight: the reply's turn is now
+            and not self.expect_100_continue  # the cycle answers `100 Continue` first
+            and not self.flow.write_paused  # the client reads no replies: the cycle waits for it
+            and not parser.should_upgrade()
+        ):
+            method = parser.get_method().decode("ascii")
+            url = httptools.parse_url(self.url)
+            raw_path = self.root_path.encode("ascii") + url.path
+            if (method, raw_path) in self._direct_routes:
+                keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
+                self._whole = _WholeRequest(method, raw_path, url.query or b"", keep_alive)
+                self.scope["method"] = method  # the head is complete (`data_received` reads this)
+                self.headers = _HeadDone(self.headers)  # type: ignore[assignment]
+                return
+        self._start_cycle()
+
+    def _start_cycle(self) -> None:
+        super().on_headers_complete()
+        # A field after the head is a chunked body's trailer, no header of the request: uvicorn added it to the
+        # request's headers (an `Authorization` in a trailer authenticated a request sent without one, and endless
+        # trailer lines grew the server by gigabytes until the body time ran out). Its `on_header` appends to
+        # `self.headers`, the list the request's scope holds: from here on it appends to nothing (`_HeadDone`), and
+        # the fields are still read where uvicorn reads them (an `Upgrade` request's checks). Once per request,
+        # not once per header (a method of ours run for every header cost more than all the head's checks).
+        if not isinstance(self.headers, _HeadDone):
+            self.headers = _HeadDone(self.headers)  # type: ignore[assignment]
+
+    def on_body(self, body: bytes) -> None:
+        whole = self._whole
+        if whole is None:
+            super().on_body(body)
+            return
+        whole.body += body
+        if len(whole.body) > HIGH_WATER_LIMIT:  # a large body: the cycle's flow control and limits
+            self._to_cycle(complete=False)
 
     def on_message_complete(self) -> None:
         self._ended += 1
-        super().on_message_complete()
+        whole = self._whole
+        if whole is None:
+            super().on_message_complete()
+            return
+        serve_now = self._serve_now
+        assert serve_now is not None
+        try:
+            fields = cast(Fields, self.scope["headers"])  # the list `on_header` filled
+            reply = serve_now(whole.method, whole.raw_path, whole.query, fields, bytes(whole.body))
+        except Exception as exc:  # as uvicorn's cycle: logged, and a 500 that closes the connection
+            self.logger.error("Exception in ASGI application\n", exc_info=exc)
+            reply = _SERVER_ERROR
+        if reply is None:  # the app wants the ASGI path for this one
+            self._to_cycle(complete=True)
+            return
+        self._whole = None
+        status, headers, content = reply
+        keep_alive = whole.keep_alive
+        # What uvicorn's `RequestResponseCycle.send` writes for a reply with a Content-Length.
+        parts = [STATUS_LINE[status]]
+        closing = False
+        for name, value in self.server_state.default_headers + headers:
+            name = name.lower()
+            if name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
+                keep_alive = False
+                closing = True
+            parts += (name, b": ", value, b"\r\n")
+        if not keep_alive and not closing:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", content)
+        self.transport.write(b"".join(parts))
+        if not keep_alive:
+            self.transport.close()
+        self.on_response_complete()
+
+    def _to_cycle(self, *, complete: bool) -> None:
+        """The request read for `serve_now` takes uvicorn's cycle after all (a large or unfinished body, or the
+        app asked): its cycle and task as uvicorn makes them, given the body read so far."""
+        whole = self._whole
+        assert whole is not None
+        self._whole = None
+        self._start_cycle()
+        if whole.body:
+            super().on_body(bytes(whole.body))
+        if complete:
+            super().on_message_complete()
 
     def on_response_complete(self) -> None:
         self._idle_since = self.loop.time()  # the keep-alive time runs from here, whatever stray bytes come next
@@ -227,16 +346,6 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             transport.flush()
         return None
 
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        # A field after the head is a chunked body's trailer, no header of the request: uvicorn added it to the
-        # request's headers (an `Authorization` in a trailer authenticated a request sent without one, and endless
-        # trailer lines grew the server by gigabytes until the body time ran out). Its `on_header` appends to
-        # `self.headers`, the list the request's scope holds: from here on it appends to nothing (`_HeadDone`), and
-        # the fields are still read where uvicorn reads them (an `Upgrade` request's checks). Once per request,
-        # not once per header (a method of ours run for every header cost more than all the head's checks).
-        self.headers = _HeadDone(self.headers)  # type: ignore[assignment]
-
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
@@ -245,6 +354,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self._body_timer.cancel()
             self._body_timer = None
         self._body_cycle = None
+        self._whole = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -257,8 +367,11 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as stop:
+            self._whole = None
             self._parser_stopped(stop)
             return
+        if self._whole is not None:  # its body is not all here: uvicorn's cycle waits for it
+            self._to_cycle(complete=False)
         if "method" not in self.scope:  # a head began in this read and is not finished
             self._head_unfinished(len(data) if self._ended == ended else 0)
         elif self.cycle is None or self.cycle.response_complete:
@@ -287,6 +400,10 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             piece, view = view[:left], view[left:]
             ended = self._ended
             HttpToolsProtocol.data_received(self, piece)  # type: ignore[arg-type]  # (httptools reads any buffer)
+            if self.transport.is_closing():
+                self._whole = None  # the parser refused the request (400)
+            elif self._whole is not None:  # its body is not all here: uvicorn's cycle waits for it
+                self._to_cycle(complete=False)
             if "method" not in self.scope:
                 self._head_unfinished(len(piece) if self._ended == ended else 0)
             else:  # no head unfinished: back to the common path

@@ -1,0 +1,270 @@
+"""The busiest requests (create, start) are answered at once, without uvicorn's ASGI cycle (`MockApp.serve_now`,
+called by the runner's protocol when such a request is complete in the read that ends it), with the very reply
+the cycle gives: same status, same header fields in the same order, same body, same closing of the connection.
+
+Each request is sent twice on a real served mock, raw sockets on loopback: whole in one write (answered at
+once), and with `Expect: 100-continue`, its body sent only after the server's `100 Continue`, which only
+uvicorn's cycle writes (so that copy surely took the cycle). Which path answered is read from a recorder
+around the app's `serve_now` (it passes everything through unchanged): a test of the protocol's choice, not a
+stand-in for the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fedapay_mock import MockServer, run_mock
+from fedapay_mock.asgi import Encoded, Fields, ServeNow
+
+from tests.mock.mock_support import API_KEY, read_reply
+
+TIMEOUT = 10.0
+KEY = b"authorization: Bearer " + API_KEY.encode() + b"\r\n"
+PAYOUT: dict[str, Any] = {
+    "amount": 1000,
+    "currency": {"iso": "XOF"},
+    "mode": "mtn_open",
+    "customer": {
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "phone_number": {"number": "+22997808080", "country": "bj"},
+    },
+}
+# Fields that differ between two payouts created alike (their ids and what is named after them).
+VOLATILE = {"id", "reference", "customer_id", "transaction_key"}
+
+
+class AtOnce:
+    """The app's `serve_now`, recorded: the requests it was asked for and whether it answered them."""
+
+    def __init__(self, serve_now: ServeNow) -> None:
+        self.serve_now = serve_now
+        self.calls: list[tuple[str, bytes, bool]] = []
+
+    def __call__(self, method: str, raw_path: bytes, query: bytes, fields: Fields, body: bytes) -> Encoded | None:
+        reply = self.serve_now(method, raw_path, query, fields, body)
+        self.calls.append((method, raw_path, reply is not None))
+        return reply
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MockServer, AtOnce]]:
+    """A fresh mock (ids from 1) whose `serve_now` is recorded; set before any connection reads it."""
+    with run_mock(freeze_clock=True, max_payouts_per_number=None) as mock:
+        recorder = AtOnce(mock.app.serve_now)
+        mock.app.serve_now = recorder  # type: ignore[method-assign,assignment]
+        yield mock, recorder
+
+
+def http(method: str, path: str, body: bytes = b"", *, extra: bytes = b"", version: bytes = b"1.1") -> bytes:
+    head = b"%s %s HTTP/%s\r\nhost: test\r\ncontent-type: application/json\r\n" % (
+        method.encode(),
+        path.encode(),
+        version,
+    )
+    return head + extra + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+def exchange(mock: MockServer, request: bytes, *, after_continue: bool) -> tuple[bytes, Any, bool]:
+    """Send `request` whole, or its head first with `Expect: 100-continue` and its body once the server's
+    `100 Continue` came (the cycle's path; a reply instead of it is the reply, the body then never sent). The
+    reply's head, its body (JSON read), and whether the server closed the connection after it."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", mock.port), timeout=TIMEOUT) as client:
+        if after_continue:
+            client.sendall(head + b"\r\nexpect: 100-continue\r\n\r\n")
+            first = _head(client)
+            if first == b"HTTP/1.1 100 Continue":
+                client.sendall(body)
+                reply_head, reply_body = read_reply(client)
+            else:
+                reply_head, reply_body = first, _body(client, first)
+        else:
+            client.sendall(request)
+            reply_head, reply_body = read_reply(client)
+        client.settimeout(0.2)  # a closing server closes in the turn it replies; an open one waits 5 s
+        try:
+            closed = client.recv(1) == b""
+        except TimeoutError:
+            closed = False
+        except ConnectionResetError:
+            closed = True
+    return reply_head, json.loads(reply_body) if reply_body.startswith(b"{") else reply_body, closed
+
+
+def _head(client: socket.socket) -> bytes:
+    """The next head on `client`, read a byte at a time (nothing after it is taken)."""
+    data = b""
+    while not data.endswith(b"\r\n\r\n"):
+        chunk = client.recv(1)
+        assert chunk, f"the connection closed after {data!r}"
+        data += chunk
+    return data[:-4]
+
+
+def _body(client: socket.socket, head: bytes) -> bytes:
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
+    body = b""
+    while len(body) < length:
+        chunk = client.recv(length - len(body))
+        assert chunk, "the connection closed inside the body"
+        body += chunk
+    return body
+
+
+def steady(value: Any) -> Any:
+    """`value` without the fields two payouts created alike differ in."""
+    if isinstance(value, dict):
+        return {key: steady(item) for key, item in value.items() if key not in VOLATILE}
+    if isinstance(value, list):
+        return [steady(item) for item in value]
+    return value
+
+
+def same_reply(whole: tuple[bytes, Any, bool], cycled: tuple[bytes, Any, bool]) -> None:
+    """The same status line, header fields in the same order (the request id aside: a new one per reply; the
+    length checked against each body), the same body (the ids aside) and the same closing."""
+    first, second = whole[0].split(b"\r\n"), cycled[0].split(b"\r\n")
+    assert [line.partition(b":")[0] for line in first] == [line.partition(b":")[0] for line in second]
+    varying = (b"x-request-id:", b"content-length:")
+    assert [line for line in first if not line.startswith(varying)] == [
+        line for line in second if not line.startswith(varying)
+    ]
+    assert steady(whole[1]) == steady(cycled[1])
+    assert whole[2] is cycled[2]
+
+
+BODY = json.dumps(PAYOUT).encode()
+CASES = {
+    "a create": (http("POST", "/v1/payouts", BODY, extra=KEY), b"HTTP/1.1 201 Created", False),
+    "a create the spec refuses": (
+        http("POST", "/v1/payouts", json.dumps({**PAYOUT, "amount": -5}).encode(), extra=KEY),
+        b"HTTP/1.1 422 Unprocessable Entity",
+        False,
+    ),
+    "a create without a key": (http("POST", "/v1/payouts", BODY), b"HTTP/1.1 401 Unauthorized", False),
+    "a create that closes its connection": (
+        http("POST", "/v1/payouts", BODY, extra=KEY + b"connection: close\r\n"),
+        b"HTTP/1.1 201 Created",
+        True,
+    ),
+    "an HTTP/1.0 create": (http("POST", "/v1/payouts", BODY, extra=KEY, version=b"1.0"), b"HTTP/1.1 201 Created", True),
+    "a start of an unknown payout": (
+        http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 999}]}', extra=KEY),
+        b"HTTP/1.1 404 Not Found",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_whole_request_is_answered_at_once_with_the_reply_the_cycle_gives(
+    served: tuple[MockServer, AtOnce], case: str
+) -> None:
+    mock, at_once = served
+    request, status, closes = CASES[case]
+    whole = exchange(mock, request, after_continue=False)
+    assert [answered for *_, answered in at_once.calls] == [True]  # answered at once
+    cycled = exchange(mock, request, after_continue=True)
+    assert len(at_once.calls) == 1  # the second copy took the cycle
+    assert whole[0].partition(b"\r\n")[0] == status
+    assert (b"connection: close" in whole[0].split(b"\r\n")) is closes
+    assert whole[2] is closes
+    same_reply(whole, cycled)
+
+
+def test_a_whole_start_is_answered_at_once_and_the_payout_is_started(served: tuple[MockServer, AtOnce]) -> None:
+    mock, at_once = served
+    for _ in range(2):
+        assert exchange(mock, http("POST", "/v1/payouts", BODY, extra=KEY), after_continue=False)[0].startswith(
+            b"HTTP/1.1 201"
+        )
+    whole = exchange(
+        mock, http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 1}]}', extra=KEY), after_continue=False
+    )
+    cycled = exchange(
+        mock, http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 2}]}', extra=KEY), after_continue=True
+    )
+    assert [answered for *_, answered in at_once.calls] == [True, True, True]
+    assert whole[0].startswith(b"HTTP/1.1 200 OK")
+    assert [payout["status"] for payout in whole[1]["v1/payouts"]] == ["started"]
+    same_reply(whole, cycled)
+
+
+def test_pipelined_requests_across_both_paths_are_answered_in_order(served: tuple[MockServer, AtOnce]) -> None:
+    """One write: a create (at once), a retrieve of it (the cycle), a create queued behind that retrieve (the
+    cycle: its reply must not pass the one before), a start, a retrieve of the second payout."""
+    mock, at_once = served
+    other = json.dumps({**PAYOUT, "customer": {**PAYOUT["customer"], "firstname": "Grace"}}).encode()
+    requests = [
+        http("POST", "/v1/payouts", BODY, extra=KEY),
+        http("GET", "/v1/payouts/1", extra=KEY),
+        http("POST", "/v1/payouts", other, extra=KEY),
+        http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 1}]}', extra=KEY),
+        http("GET", "/v1/payouts/2", extra=KEY),
+    ]
+    with socket.create_connection(("127.0.0.1", mock.port), timeout=TIMEOUT) as client:
+        client.sendall(b"".join(requests))
+        replies = [(head, _body(client, head)) for head in (_head(client) for _ in requests)]
+    statuses = [head.partition(b"\r\n")[0] for head, _ in replies]
+    assert statuses == [
+        b"HTTP/1.1 201 Created",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 201 Created",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
+    ]
+    bodies = [json.loads(body) for _, body in replies]
+    assert [bodies[0]["v1/payout"]["id"], bodies[1]["v1/payout"]["id"], bodies[2]["v1/payout"]["id"]] == [1, 1, 2]
+    assert [(bodies[3]["v1/payouts"][0]["id"], bodies[3]["v1/payouts"][0]["status"])] == [(1, "started")]
+    assert (bodies[4]["v1/payout"]["id"], bodies[4]["v1/payout"]["status"]) == (2, "pending")
+    assert at_once.calls == [("POST", b"/v1/payouts", True)]  # the rest waited behind the retrieve's cycle
+    assert mock.stats()["payouts_total"] == 2
+
+
+def test_a_body_larger_than_a_read_takes_the_cycle_and_is_answered_once(served: tuple[MockServer, AtOnce]) -> None:
+    mock, at_once = served
+    large = json.dumps({**PAYOUT, "description": "x" * 100_000}).encode()
+    whole = exchange(mock, http("POST", "/v1/payouts", large, extra=KEY), after_continue=False)
+    cycled = exchange(mock, http("POST", "/v1/payouts", large, extra=KEY), after_continue=True)
+    assert at_once.calls == []  # past what one read holds: the cycle's flow control and limits
+    same_reply(whole, cycled)
+
+
+def test_an_app_that_fails_gets_uvicorns_500_on_both_paths_and_the_connection_closes(
+    served: tuple[MockServer, AtOnce], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mock has no failure a client can cause (that would be its bug), so the store is made to fail here: a
+    failure inside the protocol's parser callbacks was the parser's 400 'Invalid HTTP request' (a server bug
+    shown as the client's). It is uvicorn's 500, logged, the connection closed, whichever path served."""
+    mock, _ = served
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(mock.app.store, "create", broken)
+    failures: list[logging.LogRecord] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            failures.append(record)
+
+    handler = Kept()
+    logger = logging.getLogger("uvicorn.error")  # uvicorn's own: it does not propagate to pytest's capture
+    logger.addHandler(handler)
+    try:
+        whole = exchange(mock, http("POST", "/v1/payouts", BODY, extra=KEY), after_continue=False)
+        cycled = exchange(mock, http("POST", "/v1/payouts", BODY, extra=KEY), after_continue=True)
+    finally:
+        logger.removeHandler(handler)
+    assert whole[0].partition(b"\r\n")[0] == b"HTTP/1.1 500 Internal Server Error"
+    assert whole[1:] == (b"Internal Server Error", True)
+    assert whole == cycled
+    logged = [record for record in failures if record.getMessage().startswith("Exception in ASGI application")]
+    assert len(logged) == 2
+    assert all(record.exc_info and "the store failed" in str(record.exc_info[1]) for record in logged)
