@@ -237,6 +237,8 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         self._whole: _WholeRequest | None = None
 
     def on_headers_complete(self) -> None:
+        if self.transport.is_closing():  # a reply answered at once closed the connection: nothing more is read
+            return
         cycle = self.cycle
         parser = self.parser
         if (
@@ -258,6 +260,9 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         self._start_cycle()
 
     def _start_cycle(self) -> None:
+        # The connection is busy: a keep-alive timer a reply answered at once armed earlier in this read (behind
+        # which this request was pipelined) would close it in the middle of this request.
+        self._unset_keepalive_if_required()
         super().on_headers_complete()
         # A field after the head is a chunked body's trailer, no header of the request: uvicorn added it to the
         # request's headers (an `Authorization` in a trailer authenticated a request sent without one, and endless
@@ -271,7 +276,8 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     def on_body(self, body: bytes) -> None:
         whole = self._whole
         if whole is None:
-            super().on_body(body)
+            if not self.transport.is_closing():
+                super().on_body(body)
             return
         whole.body += body
         if len(whole.body) > HIGH_WATER_LIMIT:  # a large body: the cycle's flow control and limits
@@ -281,7 +287,8 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         self._ended += 1
         whole = self._whole
         if whole is None:
-            super().on_message_complete()
+            if not self.transport.is_closing():
+                super().on_message_complete()
             return
         serve_now = self._serve_now
         assert serve_now is not None

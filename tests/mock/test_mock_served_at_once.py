@@ -21,7 +21,7 @@ import pytest
 from fedapay_mock import MockServer, run_mock
 from fedapay_mock.asgi import Encoded, Fields, ServeNow
 
-from tests.mock.mock_support import API_KEY, read_reply
+from tests.mock.mock_support import API_KEY, read_reply, read_until_closed
 
 TIMEOUT = 10.0
 KEY = b"authorization: Bearer " + API_KEY.encode() + b"\r\n"
@@ -268,3 +268,57 @@ def test_an_app_that_fails_gets_uvicorns_500_on_both_paths_and_the_connection_cl
     logged = [record for record in failures if record.getMessage().startswith("Exception in ASGI application")]
     assert len(logged) == 2
     assert all(record.exc_info and "the store failed" in str(record.exc_info[1]) for record in logged)
+
+
+def _existing_payout(mock: MockServer) -> None:
+    """Payout 1, pending, made through the ASGI path (its body after the `100 Continue`)."""
+    assert exchange(mock, http("POST", "/v1/payouts", BODY, extra=KEY), after_continue=True)[0].startswith(
+        b"HTTP/1.1 201"
+    )
+
+
+START_1 = http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 1}]}', extra=KEY)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["an HTTP/1.0 create asking to keep alive", "a 413 answered at once", "a failure answered at once"],
+)
+def test_a_reply_that_closes_the_connection_ends_what_the_same_write_carried_after_it(
+    closing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a reply that closes the connection nothing more is read, as on the ASGI path. The parser went on
+    through the rest of the write: a start pipelined behind it was made (and its reply dropped), so the client
+    saw one reply while a payout it never heard of went out (seventeenth review)."""
+    settings: dict[str, Any] = {"max_body_bytes": 400} if closing == "a 413 answered at once" else {}
+    with run_mock(freeze_clock=True, max_payouts_per_number=None, **settings) as mock:
+        _existing_payout(mock)
+        if closing == "an HTTP/1.0 create asking to keep alive":  # llhttp reads on; uvicorn closes any 1.0
+            first = http("POST", "/v1/payouts", BODY, extra=KEY + b"connection: keep-alive\r\n", version=b"1.0")
+        elif closing == "a 413 answered at once":
+            first = http("POST", "/v1/payouts", json.dumps({**PAYOUT, "description": "x" * 500}).encode(), extra=KEY)
+        else:
+            monkeypatch.setattr(mock.app.store, "create", lambda *args, **kwargs: 1 / 0)
+            first = http("POST", "/v1/payouts", BODY, extra=KEY)
+        with socket.create_connection(("127.0.0.1", mock.port), timeout=TIMEOUT) as client:
+            client.sendall(first + START_1 + http("GET", "/v1/payouts/1", extra=KEY))
+            everything = read_until_closed(client, TIMEOUT)
+        assert everything.count(b"HTTP/1.1 ") == 1, everything
+        assert mock.stats()["started"] == 0
+        assert mock.stats()["requests"].get("start_payouts", 0) == 0
+
+
+def test_a_request_pipelined_behind_a_reply_answered_at_once_keeps_its_connection_while_served() -> None:
+    """A reply answered at once armed the connection's keep-alive timer, and a request pipelined behind it in the
+    same write, still being served when the timer ran out, lost its connection: a create stored whose 201 never
+    came (seventeenth review). The keep-alive time is made 1 s here (5 s by default) so the test waits less."""
+    with run_mock(freeze_clock=True, max_payouts_per_number=None) as mock:
+        mock._runner._server.config.timeout_keep_alive = 1  # read by each new connection
+        mock.arm_fault("create_payout", "delay_before_reply", delay=1.5)
+        unknown = http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 999}]}', extra=KEY)
+        with socket.create_connection(("127.0.0.1", mock.port), timeout=TIMEOUT) as client:
+            client.sendall(unknown + http("POST", "/v1/payouts", BODY, extra=KEY))
+            replies = [(head, _body(client, head)) for head in (_head(client) for _ in range(2))]
+        statuses = [head.partition(b"\r\n")[0] for head, _ in replies]
+        assert statuses == [b"HTTP/1.1 404 Not Found", b"HTTP/1.1 201 Created"]
+        assert mock.stats()["payouts_total"] == 1
