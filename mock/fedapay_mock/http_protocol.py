@@ -38,7 +38,13 @@ from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from .asgi import Encoded, Fields, ServeNow
 
@@ -251,7 +257,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             method = parser.get_method().decode("ascii")
             url = httptools.parse_url(self.url)
             raw_path = self.root_path.encode("ascii") + url.path
-            if (method, raw_path) in self._direct_routes:
+            if (method, raw_path) in self._direct_routes and method != "HEAD":  # (a HEAD reply has no body)
                 keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
                 self._whole = _WholeRequest(method, raw_path, url.query or b"", keep_alive)
                 self.scope["method"] = method  # the head is complete (`data_received` reads this)
@@ -292,34 +298,49 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             return
         serve_now = self._serve_now
         assert serve_now is not None
+        keep_alive = whole.keep_alive
         try:
             fields = cast(Fields, self.scope["headers"])  # the list `on_header` filled
             reply = serve_now(whole.method, whole.raw_path, whole.query, fields, bytes(whole.body))
+            written = None if reply is None else self._written(reply, keep_alive)
         except Exception as exc:  # as uvicorn's cycle: logged, and a 500 that closes the connection
             self.logger.error("Exception in ASGI application\n", exc_info=exc)
-            reply = _SERVER_ERROR
-        if reply is None:  # the app wants the ASGI path for this one
+            written = self._written(_SERVER_ERROR, keep_alive)
+        if written is None:  # the app wants the ASGI path for this one
             self._to_cycle(complete=True)
             return
+        data, keep_alive = written
         self._whole = None
-        status, headers, content = reply
-        keep_alive = whole.keep_alive
-        # What uvicorn's `RequestResponseCycle.send` writes for a reply with a Content-Length.
-        parts = [STATUS_LINE[status]]
-        closing = False
-        for name, value in self.server_state.default_headers + headers:
-            name = name.lower()
-            if name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
-                keep_alive = False
-                closing = True
-            parts += (name, b": ", value, b"\r\n")
-        if not keep_alive and not closing:
-            parts.append(b"connection: close\r\n")
-        parts += (b"\r\n", content)
-        self.transport.write(b"".join(parts))
+        self.transport.write(data)
         if not keep_alive:
             self.transport.close()
         self.on_response_complete()
+
+    def _written(self, reply: Encoded, keep_alive: bool) -> tuple[bytes, bool]:
+        """`reply` as uvicorn's `RequestResponseCycle.send` writes a reply with a Content-Length, and whether the
+        connection stays open after it. What the cycle refuses (a header a CR or LF could split, an unknown status)
+        raises; a reply without Content-Length (the cycle would frame it as chunked) too: `ServeNow` replies are
+        whole."""
+        status, headers, content = reply
+        parts = [STATUS_LINE[status]]
+        closing = False
+        length = None
+        for name, value in self.server_state.default_headers + headers:
+            if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+                raise RuntimeError("Invalid HTTP header name or value.")
+            name = name.lower()
+            if name == b"content-length" and length is None:
+                length = int(value)
+            elif name == b"connection" and b"close" in [token.lower().strip() for token in value.split(b",")]:
+                keep_alive = False
+                closing = True
+            parts += (name, b": ", value, b"\r\n")
+        if length != len(content):
+            raise RuntimeError("A reply answered at once needs a Content-Length of its body's length.")
+        if not keep_alive and not closing:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", content)
+        return b"".join(parts), keep_alive
 
     def _to_cycle(self, *, complete: bool) -> None:
         """The request read for `serve_now` takes uvicorn's cycle after all (a large or unfinished body, or the

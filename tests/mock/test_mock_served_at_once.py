@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from fedapay_mock import MockServer, run_mock
 from fedapay_mock.asgi import Encoded, Fields, ServeNow
+from fedapay_mock.server import AsgiServer
 
 from tests.mock.mock_support import API_KEY, read_reply, read_until_closed
 
@@ -322,3 +323,66 @@ def test_a_request_pipelined_behind_a_reply_answered_at_once_keeps_its_connectio
         statuses = [head.partition(b"\r\n")[0] for head, _ in replies]
         assert statuses == [b"HTTP/1.1 404 Not Found", b"HTTP/1.1 201 Created"]
         assert mock.stats()["payouts_total"] == 1
+
+
+class OwnApp:
+    """An app of one's own offering `serve_now` for `POST /` and `HEAD /`, with the reply a test sets; its ASGI
+    path answers `asgi` (so a request that took the cycle shows)."""
+
+    direct_routes = frozenset({("POST", b"/"), ("HEAD", b"/")})
+
+    def __init__(self, reply: Encoded) -> None:
+        self.reply = reply
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]})
+        await send({"type": "http.response.body", "body": b"asgi"})
+
+    def serve_now(self, method: str, raw_path: bytes, query: bytes, fields: Fields, body: bytes) -> Encoded:
+        return self.reply
+
+
+HELLO = [(b"content-length", b"5")]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        (200, [(b"x-echo", b"a\r\nset-cookie: evil=1"), *HELLO], b"hello"),  # a header a CRLF splits
+        (200, [(b"x-echo\r\nset-cookie", b"evil=1"), *HELLO], b"hello"),
+        (200, [(b"content-type", b"text/plain")], b"hello"),  # no Content-Length: no end to the reply
+        (200, [(b"content-length", b"9")], b"hello"),
+        (200, [(b"content-length", b"five")], b"hello"),
+        (999, HELLO, b"hello"),
+    ],
+    ids=["CRLF in a value", "CRLF in a name", "no length", "a wrong length", "a length not a number", "status 999"],
+)
+def test_a_reply_answered_at_once_is_checked_as_uvicorn_checks_one(reply: Encoded) -> None:
+    """A reply the ASGI cycle refuses or would frame otherwise is uvicorn's 500 at once too, never written as
+    given (a header injected, a reply the client cannot delimit; seventeenth review)."""
+    server = AsgiServer(OwnApp(reply), lifespan="off")  # type: ignore[arg-type]
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
+            client.sendall(b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n\r\n")
+            everything = read_until_closed(client, TIMEOUT)
+    finally:
+        server.stop()
+    assert everything.startswith(b"HTTP/1.1 500 Internal Server Error\r\n"), everything
+    assert b"evil" not in everything
+    assert b"hello" not in everything
+
+
+def test_a_head_request_takes_the_cycle() -> None:
+    server = AsgiServer(OwnApp((200, HELLO, b"hello")), lifespan="off")  # type: ignore[arg-type]
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
+            client.sendall(b"HEAD / HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
+            everything = read_until_closed(client, TIMEOUT)
+    finally:
+        server.stop()
+    # The ASGI path's reply, without a body.
+    assert everything == b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\n"
