@@ -22,20 +22,11 @@ from fedapay_mock import MockServer, run_mock
 from fedapay_mock.asgi import Encoded, Fields, ServeNow
 from fedapay_mock.server import AsgiServer
 
-from tests.mock.mock_support import API_KEY, read_reply, read_until_closed
+from tests.mock.mock_support import API_KEY, payout_body, read_reply, read_until_closed
 
 TIMEOUT = 10.0
 KEY = b"authorization: Bearer " + API_KEY.encode() + b"\r\n"
-PAYOUT: dict[str, Any] = {
-    "amount": 1000,
-    "currency": {"iso": "XOF"},
-    "mode": "mtn_open",
-    "customer": {
-        "firstname": "Ada",
-        "lastname": "Lovelace",
-        "phone_number": {"number": "+22997808080", "country": "bj"},
-    },
-}
+PAYOUT: dict[str, Any] = payout_body()
 # Fields that differ between two payouts created alike (their ids and what is named after them).
 VOLATILE = {"id", "reference", "customer_id", "transaction_key"}
 
@@ -347,6 +338,18 @@ class OwnApp:
 HELLO = [(b"content-length", b"5")]
 
 
+def served_by(app: OwnApp, request: bytes) -> bytes:
+    """Everything `app`, served by the mock's runner, sends for `request` until the connection closes."""
+    server = AsgiServer(app, lifespan="off")  # type: ignore[arg-type]
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
+            client.sendall(request)
+            return read_until_closed(client, TIMEOUT)
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     "reply",
     [
@@ -362,27 +365,15 @@ HELLO = [(b"content-length", b"5")]
 def test_a_reply_answered_at_once_is_checked_as_uvicorn_checks_one(reply: Encoded) -> None:
     """A reply the ASGI cycle refuses or would frame otherwise is uvicorn's 500 at once too, never written as
     given (a header injected, a reply the client cannot delimit; seventeenth review)."""
-    server = AsgiServer(OwnApp(reply), lifespan="off")  # type: ignore[arg-type]
-    server.start()
-    try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
-            client.sendall(b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n\r\n")
-            everything = read_until_closed(client, TIMEOUT)
-    finally:
-        server.stop()
+    everything = served_by(OwnApp(reply), b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n\r\n")
     assert everything.startswith(b"HTTP/1.1 500 Internal Server Error\r\n"), everything
     assert b"evil" not in everything
     assert b"hello" not in everything
 
 
 def test_a_head_request_takes_the_cycle() -> None:
-    server = AsgiServer(OwnApp((200, HELLO, b"hello")), lifespan="off")  # type: ignore[arg-type]
-    server.start()
-    try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
-            client.sendall(b"HEAD / HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
-            everything = read_until_closed(client, TIMEOUT)
-    finally:
-        server.stop()
+    everything = served_by(
+        OwnApp((200, HELLO, b"hello")), b"HEAD / HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"
+    )
     # The ASGI path's reply, without a body.
     assert everything == b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\n"
