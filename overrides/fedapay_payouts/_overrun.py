@@ -58,13 +58,16 @@ def _name_request(exc: httpx.RequestError, response: httpx.Response) -> None:
 def close_if_overrun(response: httpx.Response) -> bool:
     """After a reply read whole with `read_open` (still open): if its connection holds bytes past it, make that
     connection close with the reply. Whether it did."""
-    parser = _parser_of(response)
-    if parser is None:
+    connection = _connection_of(response)
+    if connection is None:
         return False
+    parser = connection._h11_state
     import h11
 
-    if parser.their_state is not h11.DONE or not parser.trailing_data[0]:
-        return False  # not read whole (httpcore closes such a connection anyway), or nothing came after it
+    if parser.their_state is not h11.DONE:
+        return False  # not read whole: httpcore closes such a connection anyway
+    if not parser.trailing_data[0] and not _stream_holds_bytes(getattr(connection, "_network_stream", None)):
+        return False  # nothing came after it
     disable = getattr(getattr(parser, "_cstate", None), "process_keep_alive_disabled", None)
     if not callable(disable):
         return False
@@ -72,19 +75,52 @@ def close_if_overrun(response: httpx.Response) -> bool:
     return True
 
 
-def _parser_of(response: httpx.Response) -> Any:
-    """The h11 parser of httpcore's HTTP/1.1 connection under an httpx reply from one of its pools, or None.
+def _connection_of(response: httpx.Response) -> Any:
+    """httpcore's HTTP/1.1 connection under an httpx reply from one of its pools (it holds the h11 parser,
+    `_h11_state`), or None.
 
     httpx's client stream -> its transport's stream -> httpcore's pool stream -> the HTTP/1.1 connection's
-    stream -> that connection, which holds the parser (`_h11_state`).
+    stream -> that connection.
     """
     layer: Any = response.stream
     for _ in range(6):
-        parser = getattr(layer, "_h11_state", None)
-        if parser is not None:
-            return parser
+        if getattr(layer, "_h11_state", None) is not None:
+            return layer
         layer = (getattr(layer, "_httpcore_stream", None) or getattr(layer, "_stream", None)
                  or getattr(layer, "_connection", None))
         if layer is None:
             return None
     return None
+
+
+def _stream_holds_bytes(stream: Any) -> bool:
+    """Whether a connection's network stream holds bytes it read and has not handed to the parser yet, where
+    the idle check (`is_readable`, which looks at the socket) cannot see them. On asyncio, anyio reads all the
+    socket has and hands out 64 KiB at a time, queueing the rest: a reply ending exactly at a 64 KiB boundary
+    left the stray bytes after it in that queue, and the next create took them for its reply. A TLS layer keeps
+    decrypted bytes not yet read (`pending`) and encrypted ones not yet decrypted (its read BIO).
+
+    httpcore's streams: sync (`_sock`, an SSL socket for https; `_ssl_obj` and `_incoming` tunnelled), anyio
+    (`_stream`: anyio's socket stream, `_protocol.read_queue`; its TLS stream, `_ssl_object`, `_read_bio`,
+    `transport_stream`). Best effort: another shape holds nothing as far as this can tell."""
+    try:
+        return _holds(stream)
+    except Exception:  # a closed or unknown stream: as before this check (never a failure of the call)
+        return False
+
+
+def _holds(stream: Any) -> bool:
+    for _ in range(6):
+        if stream is None:
+            return False
+        if getattr(getattr(stream, "_protocol", None), "read_queue", None):
+            return True
+        for name in ("_ssl_object", "_ssl_obj", "_sock"):
+            pending = getattr(getattr(stream, name, None), "pending", None)
+            if callable(pending) and pending() > 0:
+                return True
+        for name in ("_read_bio", "_incoming"):
+            if getattr(getattr(stream, name, None), "pending", 0):
+                return True
+        stream = getattr(stream, "_stream", None) or getattr(stream, "transport_stream", None)
+    return False

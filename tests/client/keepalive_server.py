@@ -8,7 +8,7 @@ answered) at once. `together=N` holds each request until N are inside (a barrier
 leave at the same moment); `drop={i}` closes the connection instead of answering the i-th request
 (counted from 0); `stray={i: seconds}` sends, that many seconds after the reply to the i-th request (0: in
 the same write), a second whole reply nobody asked for (payout 999, amount 999999); `double=True` sends every
-reply twice in one write.
+reply twice in one write; `size=N` pads every reply to exactly N bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class KeepAliveServer:
     drop: frozenset[int] = frozenset()
     stray: dict[int, float] = field(default_factory=dict)
     double: bool = False  # every reply sent twice in one write (the second: a stray copy of the first)
+    size: int = 0  # when set, each reply padded (an `X-Pad` header) to exactly this many bytes
     requests: list[tuple[int, str]] = field(default_factory=list)  # (connection number, method + path)
     opened: int = 0
     closed: set[int] = field(default_factory=set)  # connections the client closed (EOF between requests)
@@ -103,8 +104,10 @@ class KeepAliveServer:
         asked = what.rsplit("/", 1)[-1]  # a GET of one payout gets that payout; anything else, a new one
         data = orjson.dumps({"v1/payout": payout(int(asked) if asked.isdigit() else index + 1)})
         status = "201 Created" if what.startswith("POST") else "200 OK"
-        head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
-        answer = head.encode() + data
+        head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        if self.size:
+            head += "X-Pad: " + "a" * (self.size - len(head) - len("X-Pad: \r\n\r\n") - len(data)) + "\r\n"
+        answer = head.encode() + b"\r\n" + data
         if self.double:
             connection.sendall(answer + answer)
             return True

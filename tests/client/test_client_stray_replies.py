@@ -72,6 +72,21 @@ def test_a_stray_reply_after_a_reply_is_never_the_next_requests_reply(mode: str,
     assert [number for number, _ in server.requests] == [0, 1, 1]
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_stray_reply_behind_a_reply_of_exactly_64_kib_is_never_the_next_requests_reply(mode: str) -> None:
+    """On asyncio, anyio reads all the socket holds and hands httpcore 64 KiB at a time, queueing the rest: a reply
+    ending exactly at 64 KiB left the stray reply behind it in that queue, where neither the parser's leftover
+    nor the idle check (the socket) sees it, and the next create returned payout 999, which the server never
+    made for it (seventeenth review)."""
+    server = KeepAliveServer(stray={0: 0.0}, size=65536)
+    try:
+        first, second, created = _three_calls(mode, server, "own")
+    finally:
+        server.close()
+    assert (first.id, second.id, created.id) == (5, 6, 3)
+    assert [number for number, _ in server.requests] == [0, 1, 1]
+
+
 @pytest.mark.parametrize("pool", ["yours", "transport", "proxy"])
 def test_threads_sharing_a_pool_never_get_a_stray_copy_of_another_reply(
     pool: str, monkeypatch: pytest.MonkeyPatch
