@@ -56,6 +56,7 @@ import orjson
 
 from .checks import MAX_PER_NUMBER, Planned
 from .errors import FileChangedError, Problem
+from .paths import file_kind
 from .phones import wallet_key
 from .rows import KEPT
 
@@ -129,8 +130,10 @@ def check_files(journal: Path) -> None:
                 f" you deleted it on purpose, delete {names} too (a new journal looks every row up by reference)",
             )])
         return
-    if not journal.is_file():
-        raise _refuse(journal, f"the journal {journal} is not a file", [Problem(0, "--journal", "is a folder")])
+    kind = file_kind(journal)
+    if kind is not None:
+        raise _refuse(journal, f"the journal {journal} is not a file", [Problem(
+            0, "--journal", f"is {kind}: name a journal file (e.g. FOLDER/payroll.journal.sqlite)")])
     if not wal.exists() or wal.stat().st_size == 0:
         return
     main = _read_meta(journal, immutable=True)

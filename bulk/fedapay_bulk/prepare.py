@@ -20,6 +20,7 @@ from fedapay_payouts import InvalidArgumentError
 from .checks import Defaults, OfflineClient, Planned, RowChecker, late
 from .errors import BulkError, FileChangedError, FileInvalidError, OptionsChangedError, Problem
 from .journal import Journal, Staging, check_files
+from .paths import file_kind
 from .report import unsafe_target
 from .rows import RowReader, file_digest
 from .when import parse_schedule, wire
@@ -61,7 +62,8 @@ def prepare(
 def check_paths(path: Path, journal_path: Path | None) -> None:
     """The file and the journal named as the operator gave them: one clear problem each, no traceback."""
     if not path.is_file():
-        problem = "is a folder, not a CSV file" if path.is_dir() else "does not exist"
+        kind = file_kind(path)
+        problem = "does not exist" if kind is None else f"is {kind}, not a CSV file"
         raise FileInvalidError(f"cannot read {path}: {problem}", [Problem(0, "FILE.csv", f"{path} {problem}")])
     if journal_path is None:
         return

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
-import stat
 import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from fedapay_payouts._evidence import KNOWN_STATUSES, SENT_ON
 from fedapay_payouts._visible import visible
 
 from .journal import FINAL_STATUSES, Journal
+from .paths import file_kind
 from .terminal import shown
 
 REPORT_COLUMNS = ("row", "beneficiary", "phone", "amount", "currency", "payout_id", "reference", "status", "error")
@@ -160,15 +160,9 @@ def unsafe_target(path: Path) -> str | None:
         return (f"{path} is a symbolic link (to {os.readlink(path)}): the report would replace the link, not write"
                 " through it; the report must be a regular file path (e.g. report.csv), not a link, a device or a"
                 " pipe")
-    try:
-        mode = path.stat().st_mode
-    except OSError:  # nothing there (or a path through a plain file, which the writability check names)
+    kind = file_kind(path)  # None: a regular file, or nothing there (or a path through a plain file, which the
+    if kind is None:  # writability check names)
         return None
-    if stat.S_ISREG(mode):
-        return None
-    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "not a regular file")
     return (f"{path} is {kind}: the report is a file written beside it and renamed over it, which would replace it;"
             " name a regular file (e.g. report.csv)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,16 @@ ROOT = Path(__file__).resolve().parents[2]
         (["p.csv", "--concurrency", "0"], "--concurrency"),
         (["p.csv", "--concurrency", "100000"], "--concurrency"),
         (["p.csv", "--batch", "a:b"], "--batch"),
+        # Not a regular file, said as what it is (a device was "a folder", a FIFO "does not exist"; seventeenth review)
+        (["p.csv", "--journal", "/dev/null"], "--journal: is a device"),
+        (["fifo.csv", "--dry-run"], "is a FIFO (named pipe), not a CSV file"),
     ],
 )
 def test_an_operator_mistake_is_one_line_and_exit_2(
     args: list[str], named: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_csv(tmp_path / "p.csv", payroll_rows(2))
+    os.mkfifo(tmp_path / "fifo.csv")
     monkeypatch.chdir(tmp_path)
     outcome = run_bulk(fedapay_mock, *args, monkeypatch=monkeypatch)
     assert outcome.code == 2, outcome.out + outcome.err
