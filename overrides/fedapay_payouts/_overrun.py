@@ -105,7 +105,7 @@ def _stream_holds_bytes(stream: Any) -> bool:
     `transport_stream`). Best effort: another shape holds nothing as far as this can tell."""
     try:
         return _holds(stream)
-    except Exception:  # a closed or unknown stream: as before this check (never a failure of the call)
+    except Exception:  # noqa: BLE001 - a closed or unknown stream: as before this check (never a failure of the call)
         return False
 
 
