@@ -82,10 +82,6 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
         return
     if report.is_dir():
         raise InvalidArgumentError("report", f"{report} is a folder: name a file (e.g. report.csv)")
-    unsafe = unsafe_target(report)
-    if unsafe is not None:  # a link, a FIFO, a device (`/dev/stdout`): replaced, never written
-        raise InvalidArgumentError("report", unsafe)
-    _check_writable(report)
     kept: list[tuple[Path, str]] = [(path, "the payroll file being paid")]
     if journal_path is not None:
         for journal in {journal_path, Path(os.path.realpath(journal_path))}:  # the lock uses the real path
@@ -105,6 +101,10 @@ def check_report(path: Path, journal_path: Path | None, report: Path | None) -> 
             raise InvalidArgumentError(
                 "report", f"{report} is {what}: the report would overwrite it; name another file (e.g. report.csv)"
             )
+    unsafe = unsafe_target(report)
+    if unsafe is not None:  # a link, a FIFO, a device (`/dev/stdout`), another payroll's file: replaced, not written
+        raise InvalidArgumentError("report", unsafe)
+    _check_writable(report)
 
 
 def _check_writable(report: Path) -> None:

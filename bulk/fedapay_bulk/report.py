@@ -162,9 +162,40 @@ def unsafe_target(path: Path) -> str | None:
                 " pipe")
     kind = file_kind(path)  # None: a regular file, or nothing there (or a path through a plain file, which the
     if kind is None:  # writability check names)
-        return None
+        return _not_a_report(path)
     return (f"{path} is {kind}: the report is a file written beside it and renamed over it, which would replace it;"
             " name a regular file (e.g. report.csv)")
+
+
+# The report's first line, as `write_report` writes it (its `amount` column: not a payroll's header).
+_REPORT_HEAD = ",".join(REPORT_COLUMNS).encode()
+# Files this command keeps beside a journal (another payroll's, too): never a report's place, even empty.
+_KEPT_SUFFIXES = (".journal.sqlite", ".sqlite", "-wal", "-shm", ".lock", ".staging")
+
+
+def _not_a_report(path: Path) -> str | None:
+    """Why an existing regular file may not be replaced by the report, or None. A file named like a journal or
+    one of its side files, an SQLite database, or a CSV whose header has an amount column (a payroll) is
+    refused: `--report` naming another payroll's journal, CSV or lock replaced it with the report and exited 0,
+    that payroll's record of what was paid gone (seventeenth review). Any other file (an earlier report, a
+    stale export) is replaced, as before."""
+    if path.name.endswith(_KEPT_SUFFIXES):
+        return (f"{path} is named like a journal or a file kept beside one (a payroll's record of what was paid):"
+                " the report would replace it; name a report file (e.g. report.csv)")
+    try:
+        with path.open("rb") as existing:
+            first = existing.readline(4096)
+    except OSError:  # nothing there, or unreadable (the writability check names it)
+        return None
+    if first.startswith(b"SQLite format 3\x00"):
+        return (f"{path} is an SQLite database (a journal?): the report would replace it; name a report file"
+                " (e.g. report.csv)")
+    header = first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+    if header != _REPORT_HEAD and any(b"amount" in column.lower() for column in header.split(b",")):
+        return (f"{path} looks like a payroll file (its header has an amount column:"
+                f" {shown(header[:80].decode('utf-8', 'replace'))}): the report would replace it; name a report"
+                " file (e.g. report.csv)")
+    return None
 
 
 def write_report(journal: Journal, path: Path) -> None:

@@ -6,7 +6,9 @@ a FIFO and links in the test's folder stand for them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +97,28 @@ def test_a_regular_report_file_is_still_replaced(
     outcome = run_bulk(fedapay_mock, str(payroll), "--report", str(report), monkeypatch=monkeypatch)
     assert outcome.code == 0, outcome.out + outcome.err
     assert report.read_text(encoding="utf-8").startswith("row,beneficiary,phone,")
+
+
+@pytest.mark.parametrize("other", ["journal", "database", "payroll", "lock"])
+def test_another_payrolls_record_is_never_replaced_by_the_report(
+    other: str, fedapay_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--report` naming another payroll's journal, its lock, an SQLite file or another payroll's CSV replaced it
+    with the report and exited 0: that payroll's record of what was paid was gone (seventeenth review)."""
+    payroll = write_csv(tmp_path / "p.csv", payroll_rows(2))
+    names = {"journal": "c.csv.journal.sqlite", "database": "records.db", "payroll": "june.csv", "lock": "c.lock"}
+    target = tmp_path / names[other]
+    if other in ("journal", "database"):
+        with contextlib.closing(sqlite3.connect(target)) as db:
+            db.execute("create table paid (row integer)")
+            db.commit()
+    elif other == "payroll":
+        write_csv(target, payroll_rows(3))
+    else:
+        target.write_bytes(b"")
+    before = target.read_bytes()
+    outcome = run_bulk(fedapay_mock, str(payroll), "--report", str(target), monkeypatch=monkeypatch)
+    assert outcome.code == 2, outcome.out + outcome.err
+    assert outcome.err.startswith(f"error: --report: {target} "), outcome.err
+    assert target.read_bytes() == before
+    assert fedapay_mock.stats()["requests"] == {}
