@@ -94,10 +94,12 @@ from ._slots import (
     SLOT,
     AsyncSlotTransport,
     AsyncTurns,
+    PerLoopTransport,
     Slot,
     SlotTransport,
     SyncTurns,
     async_transport,
+    per_loop_proxy_mounts,
     sync_transport,
     track,
 )
@@ -404,6 +406,8 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
                 raise proxy_problem(problem) from None
             if self._slotted:  # httpx's own transport (env proxies stay as its mounts) gives way to the places
                 self._http._transport = self._slot_transport(verify)
+                if isinstance(self._http, httpx.AsyncClient):  # its proxy mounts: a pool per event loop too
+                    per_loop_proxy_mounts(self._http, verify)
             if isinstance(self._http, httpx.Client):
                 track(self._http)  # its proxy mounts' connections are not shared with a forked child
             # A bearer-token API needs no cookies: our own pool neither sends nor keeps them. httpx
@@ -428,7 +432,7 @@ class BaseClient(Generic[HttpClient, Transport, SleepHook]):
         # transports (httpcore's trace) and the places' do; yours (MockTransport, ASGI, custom) may not.
         self._phased = isinstance(
             self._http._transport_for_url(httpx.URL(self._base_url)),
-            httpx.HTTPTransport | httpx.AsyncHTTPTransport | SlotTransport | AsyncSlotTransport,
+            httpx.HTTPTransport | httpx.AsyncHTTPTransport | SlotTransport | AsyncSlotTransport | PerLoopTransport,
         )
         self._prepare_headers(headers)
         self._timeout = config.timeout.as_dict()

@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import httpx
 
@@ -33,7 +33,17 @@ if TYPE_CHECKING:
     import asyncio
     import ssl
 
-__all__ = ["SLOT", "AsyncSlotTransport", "AsyncTurns", "LoopPlaces", "Slot", "SlotTransport", "SyncTurns"]
+__all__ = [
+    "SLOT",
+    "AsyncSlotTransport",
+    "AsyncTurns",
+    "LoopPlaces",
+    "PerLoopTransport",
+    "Slot",
+    "SlotTransport",
+    "SyncTurns",
+    "per_loop_proxy_mounts",
+]
 
 SLOT: Final = "fedapay_payouts.slot"  # the request extension naming the place a request was sent from
 T = TypeVar("T", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -213,19 +223,28 @@ def abandon(places: LoopPlaces) -> None:
     asyncio does when a connection is lost, done here at once. Best effort, on httpcore 1.0 / anyio / asyncio's
     shapes; a connection of another shape is left to the garbage collector."""
     for transport in places.transports():
-        for connection in list(getattr(getattr(transport, "_pool", None), "connections", None) or ()):
-            http11 = getattr(connection, "_connection", None)
-            stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
-            for _ in range(4):  # TLS (anyio's TLSStream) wraps the socket stream
-                if stream is None or hasattr(stream, "_transport"):
-                    break
-                stream = getattr(stream, "transport_stream", None)
-            lost = getattr(getattr(stream, "_transport", None), "_call_connection_lost", None)
-            if callable(lost) and getattr(stream._transport, "_sock", None) is not None:  # type: ignore[union-attr]
-                with contextlib.suppress(Exception):
-                    lost(None)
+        drop_connections(transport)
     places.slots = ()
     places.spare = None
+
+
+def drop_connections(transport: object) -> None:
+    """Close the sockets of an async transport's connections without their loop (`abandon`)."""
+    for connection in list(getattr(getattr(transport, "_pool", None), "connections", None) or ()):
+        http11 = getattr(connection, "_connection", None)
+        for _ in range(3):  # a proxy's forwarding connection wraps the connection to the proxy
+            if http11 is None or hasattr(http11, "_network_stream"):
+                break
+            http11 = getattr(http11, "_connection", None)
+        stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
+        for _ in range(4):  # TLS (anyio's TLSStream) wraps the socket stream
+            if stream is None or hasattr(stream, "_transport"):
+                break
+            stream = getattr(stream, "transport_stream", None)
+        lost = getattr(getattr(stream, "_transport", None), "_call_connection_lost", None)
+        if callable(lost) and getattr(stream._transport, "_sock", None) is not None:  # type: ignore[union-attr]
+            with contextlib.suppress(Exception):
+                lost(None)
 
 
 def _single_limits() -> httpx.Limits:
@@ -361,3 +380,65 @@ def _forget_pool(pool: object) -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
+
+
+class PerLoopTransport(httpx.AsyncBaseTransport):
+    """An async proxy mount of our own pool, one transport per event loop. httpx keeps one pool per mount, and an
+    asyncio connection (with its events) belongs to the loop that made it: through `HTTP_PROXY`, a second
+    `asyncio.run` wrote its create on the first loop's closed connection (the payout made, the caller told its
+    outcome is unknown), and threads each running a loop got each other's connections (`bound to a different
+    event loop`, calls that hung). The places keep one pool per loop (`AsyncTurns`); the proxy mounts now too.
+    A loop's transport is let go once that loop is closed or gone (its connections were that loop's)."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._make = make
+        self._by_loop: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], httpx.AsyncBaseTransport]] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, loop: asyncio.AbstractEventLoop) -> httpx.AsyncBaseTransport:
+        with self._lock:
+            entry = self._by_loop.get(id(loop))
+            if entry is not None and entry[0]() is loop:
+                return entry[1]
+            for key, (owner, other) in list(self._by_loop.items()):
+                alive = owner()
+                if alive is None or alive.is_closed():
+                    del self._by_loop[key]
+                    drop_connections(other)  # that loop's connections: closed without it
+            transport = self._make()
+            self._by_loop[id(loop)] = (weakref.ref(loop), transport)
+            return transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import asyncio  # (loaded by then: the package does not import it for sync users)
+
+        return await self._for(asyncio.get_running_loop()).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close this loop's transport; the others' connections belong to their loops and are let go."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entries = list(self._by_loop.values())
+            self._by_loop.clear()
+        for owner, transport in entries:
+            if owner() is loop:
+                await transport.aclose()
+            else:
+                drop_connections(transport)
+
+
+def per_loop_proxy_mounts(http: httpx.AsyncClient, verify: Any) -> None:
+    """Give each proxy mount of our own async client a transport per event loop (`PerLoopTransport`), made as
+    httpx makes the mount's (httpx 0.28: `_get_proxy_map`, `_init_proxy_transport`)."""
+    proxies = http._get_proxy_map(None, True)
+    for pattern, transport in list(http._mounts.items()):
+        proxy = proxies.get(pattern.pattern)
+        if transport is None or proxy is None:
+            continue
+
+        def make(proxy: Any = proxy) -> httpx.AsyncBaseTransport:
+            return http._init_proxy_transport(proxy, verify=verify, trust_env=True)
+
+        http._mounts[pattern] = PerLoopTransport(make)

@@ -35,8 +35,20 @@ ORDER: dict[str, Any] = {"amount": 1000, "currency": "XOF", "mode": "mtn_open", 
 
 # --- one AsyncFedaPay, several event loops (finding: connections crossed loops) --------------------------------
 
-def test_an_async_client_serves_one_asyncio_run_after_another(fedapay_mock: MockServer) -> None:
-    client = AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url)
+@pytest.fixture(params=["direct", "environment proxy"])
+def base_url(request: pytest.FixtureRequest, fedapay_mock: MockServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The mock's API root, reached directly or through `HTTP_PROXY` (the mock serves a proxy's absolute-form
+    request as any other): the proxy mount's pool crossed loops too (seventeenth review)."""
+    if request.param == "direct":
+        return fedapay_mock.base_url
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", fedapay_mock.base_url.removesuffix("/v1"))
+    return "http://fedapay.test/v1"
+
+
+def test_an_async_client_serves_one_asyncio_run_after_another(fedapay_mock: MockServer, base_url: str) -> None:
+    client = AsyncFedaPay(API_KEY, base_url=base_url)
 
     async def create() -> int:
         return (await client.payouts.create(**ORDER)).id
@@ -51,8 +63,8 @@ def test_an_async_client_serves_one_asyncio_run_after_another(fedapay_mock: Mock
     asyncio.run(close())
 
 
-def test_an_async_client_serves_threads_each_running_its_own_loop(fedapay_mock: MockServer) -> None:
-    client = AsyncFedaPay(API_KEY, base_url=fedapay_mock.base_url, max_in_flight=2)
+def test_an_async_client_serves_threads_each_running_its_own_loop(fedapay_mock: MockServer, base_url: str) -> None:
+    client = AsyncFedaPay(API_KEY, base_url=base_url, max_in_flight=2, deadline=20)
     outcomes: list[object] = []
 
     def worker() -> None:
