@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fedapay_contract.checks import payout_ids_in_start_body
 from fedapay_mock.asgi import ASGIApp, Message, Receive, Scope, Send
@@ -273,16 +274,26 @@ def wrong_content_type(app: ASGIApp, api_key: str) -> ASGIApp:
     return Rewrite(app, after=after)
 
 
+def _is_create(scope: Scope) -> bool:
+    """Whether the request is a create (`POST /v1/payouts`, a trailing slash allowed)."""
+    return bool(scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/payouts")
+
+
+def _json_or_none(body: bytes) -> Any:
+    """The request body as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
 def rejects_merchant_reference(app: ASGIApp, api_key: str) -> ASGIApp:
     """Create refuses a valid body that sets the optional `merchant_reference` (422)."""
 
     def short_circuit(scope: Scope, body: bytes) -> Exchange | None:
-        if scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
+        if not _is_create(scope):
             return None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
+        data = _json_or_none(body)
         if isinstance(data, dict) and "merchant_reference" in data:
             exchange = Exchange(scope["method"], scope["path"], list(scope.get("headers", [])), body)
             exchange.set_json(
@@ -321,10 +332,7 @@ async def _stored_payout(app: ASGIApp, scope: Scope, payout_id: object, api_key:
 
 def _start_items(body: bytes) -> list[dict[str, object]] | None:
     """The items of a start body (either documented form), when each is an object with an integer id."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
+    data = _json_or_none(body)
     items = data.get("payouts") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         return None
@@ -439,32 +447,50 @@ async def _answer(send: Send, exchange: Exchange) -> None:
 MAX_STORED_AMOUNT = 1_000_000
 
 
+class _StoresOther(Rewrite):
+    """A create whose body the app gets changed (`stored`), and whose reply's payout is put back as asked
+    (`shown_as_asked`): the caller checks the reply, and the server keeps (and pays) something else."""
+
+    def stored(self, asked: dict[str, Any]) -> dict[str, Any] | None:
+        """The body the app gets instead of `asked`, or None to leave this create alone."""
+        raise NotImplementedError
+
+    def shown_as_asked(self, asked: dict[str, Any], payout: dict[str, Any]) -> bool:
+        """Make the reply's `payout` show what was asked; whether anything was changed."""
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_create(scope):
+            await super().__call__(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        asked = _json_or_none(body)
+        stored = self.stored(asked) if isinstance(asked, dict) else None
+        if stored is not None:
+            body = json.dumps(stored).encode()
+        exchange = await _call(self.app, scope, body)
+        reply = exchange.json()
+        payout = reply.get("v1/payout") if isinstance(reply, dict) else None
+        if (stored is not None and 200 <= exchange.status < 300 and isinstance(payout, dict)
+                and self.shown_as_asked(asked, payout)):
+            exchange.set_json(reply)
+        await _answer(send, exchange)
+
+
 def stores_other_amount(app: ASGIApp, api_key: str) -> ASGIApp:
     """A create stores (and GET shows) one more than the amount asked, while its reply shows the amount asked: the
     caller checks the reply, and the server pays another sum."""
 
-    class StoreMore(Rewrite):
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
-                await super().__call__(scope, receive, send)
-                return
-            body = await _read_body(receive)
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
-            asked = data.get("amount") if isinstance(data, dict) else None
-            if isinstance(data, dict) and type(asked) is int and 1 <= asked < MAX_STORED_AMOUNT:
-                body = json.dumps({**data, "amount": asked + 1}).encode()
-            else:
-                asked = None
-            exchange = await _call(self.app, scope, body)
-            reply = exchange.json()
-            payout = reply.get("v1/payout") if isinstance(reply, dict) else None
-            if asked is not None and 200 <= exchange.status < 300 and isinstance(payout, dict):
-                payout["amount"] = asked
-                exchange.set_json(reply)
-            await _answer(send, exchange)
+    class StoreMore(_StoresOther):
+        def stored(self, asked: dict[str, Any]) -> dict[str, Any] | None:
+            amount = asked.get("amount")
+            if type(amount) is int and 1 <= amount < MAX_STORED_AMOUNT:
+                return {**asked, "amount": amount + 1}
+            return None
+
+        def shown_as_asked(self, asked: dict[str, Any], payout: dict[str, Any]) -> bool:
+            payout["amount"] = asked["amount"]
+            return True
 
     return StoreMore(app)
 
@@ -495,10 +521,7 @@ NULL_CHANGES_NOTHING = frozenset({"merchant_reference", "scheduled_at"})
 def _fakeable_update(body: bytes) -> dict[str, object] | None:
     """An update body `update_ignored` answers itself: only `FAKED_UPDATE_FIELDS`, each of a value the spec allows
     (`scheduled_at` only null); the changes it shows (a null that changes nothing left out)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
+    data = _json_or_none(body)
     if not isinstance(data, dict) or not data or not set(data) <= FAKED_UPDATE_FIELDS:
         return None
     if data.get("scheduled_at") is not None:
@@ -564,10 +587,7 @@ def update_shows_old_amount(app: ASGIApp, api_key: str) -> ASGIApp:
                 await super().__call__(scope, receive, send)
                 return
             body = await _read_body(receive)
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
+            data = _json_or_none(body)
             asked = data.get("amount") if isinstance(data, dict) else None
             last = scope["path"].rstrip("/").rsplit("/", 1)[-1]
             payout = None
@@ -620,29 +640,20 @@ def stores_other_currency(app: ASGIApp, api_key: str) -> ASGIApp:
     """A create stores the payout in the other currency (XOF asked, GNF stored, or the reverse), while its reply shows
     the currency asked: only a read-back that embeds the currency (`include=currency`) can tell."""
 
-    class OtherCurrency(Rewrite):
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/v1/payouts":
-                await super().__call__(scope, receive, send)
-                return
-            body = await _read_body(receive)
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
-            currency = data.get("currency") if isinstance(data, dict) else None
-            asked = currency.get("iso") if isinstance(currency, dict) else None
-            other = _other_currency(asked)
-            if isinstance(data, dict) and isinstance(currency, dict) and other is not None:
-                body = json.dumps({**data, "currency": {**currency, "iso": other}}).encode()
-            exchange = await _call(self.app, scope, body)
-            reply = exchange.json()
-            payout = reply.get("v1/payout") if isinstance(reply, dict) else None
-            shown = payout.get("currency") if isinstance(payout, dict) else None
-            if other is not None and 200 <= exchange.status < 300 and isinstance(shown, dict):
-                shown["iso"] = asked
-                exchange.set_json(reply)
-            await _answer(send, exchange)
+    class OtherCurrency(_StoresOther):
+        def stored(self, asked: dict[str, Any]) -> dict[str, Any] | None:
+            currency = asked.get("currency")
+            if not isinstance(currency, dict):
+                return None
+            other = _other_currency(currency.get("iso"))
+            return None if other is None else {**asked, "currency": {**currency, "iso": other}}
+
+        def shown_as_asked(self, asked: dict[str, Any], payout: dict[str, Any]) -> bool:
+            shown = payout.get("currency")
+            if not isinstance(shown, dict):
+                return False
+            shown["iso"] = asked["currency"]["iso"]
+            return True
 
     return OtherCurrency(app)
 
