@@ -45,6 +45,10 @@ class PageError(Exception):
 # A page (or an overlay, or any YAML the pipeline reads) larger than this is refused before it is parsed:
 # FedaPay's pages are a few KB; a megabyte of YAML is a mistake or an attack, not an operation.
 MAX_YAML_BYTES = 1_000_000
+# Collections nested deeper than this are refused while the events are read, before anything is built: the
+# libyaml composer behind `yaml.load_all` recurses in C and crashed regenerate with SIGSEGV past some 10,000
+# levels (200 KB of `[`, well within MAX_YAML_BYTES). FedaPay's pages and the spec nest at most 14 deep.
+MAX_YAML_DEPTH = 100
 
 # libyaml's parser when PyYAML has it (the same documents, about 10x faster than the pure-Python one);
 # the resolvers are Python and ours in both cases.
@@ -114,12 +118,19 @@ for _tag, _pattern, _first in _CORE_RESOLVERS:
 
 
 def _refuse_references(text: str, source: str) -> None:
-    """Anchors, aliases and tags, refused before anything is built: an alias is how a few KB expand to
-    gigabytes (a "billion laughs"), and no OpenAPI page needs any of them."""
+    """Anchors, aliases, tags and nesting past MAX_YAML_DEPTH, refused before anything is built: an alias is
+    how a few KB expand to gigabytes (a "billion laughs"), and no OpenAPI page needs any of them."""
+    depth = 0
     try:
         for event in yaml.parse(text, Loader=_BASE_LOADER):
             mark = event.start_mark
             where = f"{source}: line {mark.line + 1}" if mark is not None else source
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise PageError(f"{where}: YAML nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent):
                 raise PageError(f"{where}: YAML alias *{event.anchor} refused: write the value out (no anchors)")
             anchor = getattr(event, "anchor", None)

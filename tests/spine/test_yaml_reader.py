@@ -7,13 +7,23 @@ YAML 1.1's dates and `no`, oversized pages, `$ref`s that leave the document, and
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import regenerate
 import yaml
-from spec_pages import MAX_YAML_BYTES, PageError, dump_yaml, load_yaml, load_yaml_documents, parse_fences
+from spec_pages import (
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    PageError,
+    dump_yaml,
+    load_yaml,
+    load_yaml_documents,
+    parse_fences,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +118,35 @@ def test_a_page_larger_than_the_limit_is_refused_unread() -> None:
     text = "a: " + "x" * MAX_YAML_BYTES + "\n"
     with pytest.raises(PageError, match=r"^big: \d+ bytes of YAML, more than the 1000000"):
         load_yaml_documents(text, "big")
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: "])
+def test_a_page_nested_deeper_than_the_limit_is_refused_naming_the_line_not_a_crash(opening: str) -> None:
+    """100,000 levels (200 KB, within the size limit): libyaml's composer recursed in C until the process died
+    with SIGSEGV. In a child process, so a crash is a failed test, not a lost worker."""
+    closing = "]" if opening == "[" else "}"
+    levels = 100_000
+    program = (
+        "import sys; from spec_pages import PageError, load_yaml_documents\n"
+        f"text = 'openapi: 3.0.3\\npaths: ' + {opening!r} * {levels} + '1' + {closing!r} * {levels}\n"
+        "try:\n    load_yaml_documents(text, 'spec/source/deep.page.txt: fence 1')\n"
+        "except PageError as error:\n    print(error)\n    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT / "scripts", capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (done.returncode, done.stdout.strip()) == (
+        3, f"spec/source/deep.page.txt: fence 1: line 2: YAML nested more than {MAX_YAML_DEPTH} levels deep"
+    ), done.stderr[-500:]
+
+
+def test_a_page_as_deep_as_the_limit_is_read() -> None:
+    text = "a: " + "[" * (MAX_YAML_DEPTH - 1) + "1" + "]" * (MAX_YAML_DEPTH - 1)
+    document = load_yaml_documents(text, "deep")[0]
+    depth = 1
+    value = document["a"]
+    while isinstance(value, list):
+        depth, value = depth + 1, value[0]
+    assert (depth, value) == (MAX_YAML_DEPTH, 1)
 
 
 def test_a_page_file_larger_than_the_limit_is_refused_naming_it(tmp_path: Path) -> None:
