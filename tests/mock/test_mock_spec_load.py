@@ -4,6 +4,8 @@ from deep inside, and never a server that answers 500 to the operations it canno
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 import yaml
 from fedapay_mock import create_app, run_mock
 from fedapay_mock.cli import main
-from fedapay_mock.spec import REPO_SPEC, load_spec
+from fedapay_mock.spec import MAX_YAML_DEPTH, REPO_SPEC, load_spec
 
 OP = "paths:\n  /x:\n    get:\n"
 
@@ -179,6 +181,18 @@ def test_a_spec_that_is_not_utf8_text_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is not UTF-8 text") as refused:
         load_spec(path)
     assert (type(refused.value), str(refused.value)) == (ValueError, f"{path} is not UTF-8 text")
+
+
+def test_a_spec_nested_deeper_than_the_limit_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    """100,000 levels: the mock reads specs with libyaml, whose composer recursed in C until SIGSEGV. The CLI in
+    a child process, so a crash is a failed test, not a lost worker."""
+    path = tmp_path / "openapi.yaml"
+    path.write_text("paths:\n  /x: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "fedapay_mock", "--spec", str(path), "--port", "0"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (
+        2, f"fedapay-mock: {path} is nested more than {MAX_YAML_DEPTH} levels deep (line 2)\n"
+    )
 
 
 def test_an_extension_among_the_paths_is_not_a_path(tmp_path: Path) -> None:
