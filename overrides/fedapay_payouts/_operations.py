@@ -143,6 +143,31 @@ def _declared_body(op: Operation) -> dict[str, str]:
     return names
 
 
+def _body_names(op: Operation) -> dict[str, str]:
+    """Every field name the body's schema declares, at any depth (start's `payouts[].scheduled_at`, create's
+    `customer.email`), lowercase -> the top-level wire name that holds it: what `extra_query` may not name."""
+    from ._schema import spec_document
+
+    components = spec_document().get("components", {}).get("schemas", {})
+    names: dict[str, str] = {}
+    pending: list[tuple[Any, str | None]] = [(_body_schema(op), None)]
+    for _ in range(2_000):  # nested schemas, references resolved; a cycle ends here
+        if not pending:
+            break
+        schema, top = pending.pop()
+        if not isinstance(schema, Mapping):
+            continue
+        ref = str(schema.get("$ref", ""))
+        if ref.startswith("#/components/schemas/"):
+            schema = components.get(ref.rsplit("/", 1)[-1], {})
+        for name, field in (schema.get("properties") or {}).items():
+            names.setdefault(str(name).lower(), top or str(name))
+            pending.append((field, top or str(name)))
+        pending.extend((part, top) for key in ("oneOf", "anyOf", "allOf") for part in schema.get(key) or [])
+        pending.append((schema.get("items"), top))
+    return names
+
+
 def _undeclared_required(op: Operation) -> frozenset[str]:
     """Body fields the spec requires without declaring them (a `required` name with no property): no keyword
     carries them, so `extra_body` must, and the body's check counts them as given when it does."""
@@ -153,6 +178,7 @@ def _undeclared_required(op: Operation) -> frozenset[str]:
 
 _CONVENIENT_FIELDS: dict[str, dict[str, str]] = {}
 _DECLARED_BODY: dict[str, dict[str, str]] = {}
+_BODY_NAMES: dict[str, dict[str, str]] = {}
 _UNDECLARED_REQUIRED: dict[str, frozenset[str]] = {}
 _T = TypeVar("_T")
 
@@ -170,6 +196,35 @@ _LOOKUPS: dict[str, tuple[dict[str, str], dict[str, Param]]] = {}
 def _lookups(op: Operation) -> tuple[dict[str, str], dict[str, Param]]:
     """Its body fields (keyword -> wire name) and its parameters by keyword."""
     return dict(op.body_fields), {p.python_name: p for p in op.params}
+
+
+def _instead(op: Operation, rename: Mapping[str, str] | None) -> dict[str, str]:
+    """The body's declared top-level fields -> the argument that carries each, in the caller's words: start's
+    `payouts` is its first argument (`payouts`, or `id` for send_now)."""
+    declared_body = _per_operation(_DECLARED_BODY, op, _declared_body)
+    return {wire: renamed(wire, rename) if rename and wire in rename else keyword
+            for wire, keyword in declared_body.items()}
+
+
+def _split_extra_query(
+    op: Operation, params: Mapping[str, Param], extra_query: object, rename: Mapping[str, str] | None
+) -> tuple[dict[str, str | int | float | bool], dict[str, Any]]:
+    """`extra_query` as (the parameters the spec does not declare, the declared query parameters it names
+    exactly, by keyword). A declared query parameter a method has no keyword for (retrieve's `include`) is
+    then checked as the spec declares it; a body field at any depth, a path parameter, or a declared name in
+    another case is refused (`check.extra_query`)."""
+    instead = _instead(op, rename)
+    refused = {name: instead.get(top, top) for name, top in _per_operation(_BODY_NAMES, op, _body_names).items()}
+    refused.update({param.name.lower(): param.python_name for param in params.values()})
+    by_wire = {param.name: param.python_name for param in params.values() if param.location == "query"}
+    undeclared: dict[str, str | int | float | bool] = {}
+    declared: dict[str, Any] = {}
+    for key, value in check.extra_query(extra_query, op.id, refused, set(by_wire)).items():
+        if key in by_wire:
+            declared[by_wire[key]] = value
+        else:
+            undeclared[key] = value
+    return undeclared, declared
 
 
 def prepare(
@@ -202,6 +257,13 @@ def prepare(
         else:
             known = ", ".join([*fields, *params, *(["body"] if op.body == "whole" else [])]) or "none"
             raise check.unknown_keyword(name, op.id, known, has_body=bool(op.body))
+    extra_params: dict[str, str | int | float | bool] = {}
+    if extra_query is not None:
+        extra_params, declared_given = _split_extra_query(op, params, extra_query, rename)
+        for name, value in declared_given.items():
+            if name in values:
+                raise check.query_set_twice(params[name].name, op.id, name)
+            values[name] = value  # checked and sent as the spec declares it, like the keyword
     aliases: dict[str, str] = dict(rename or {})
     if op.body == "fields":
         wrap = _per_operation(_CONVENIENT_FIELDS, op, _convenient_fields)
@@ -251,13 +313,8 @@ def prepare(
         elif param.location == "header":
             headers[param.name] = check.header_value(_query_value(value), name)
     if extra_body is not None:
-        declared_body = _per_operation(_DECLARED_BODY, op, _declared_body)
-        # In the caller's words: start's `payouts` is its first argument (`payouts`, or `id` for send_now).
-        instead = {wire: renamed(wire, rename) if rename and wire in rename else keyword
-                   for wire, keyword in declared_body.items()}
-        body = check.merge_extra_body(body, extra_body, op.id, instead, takes_body=bool(op.body))
-    if extra_query is not None:
-        query.update({key: _query_value(value) for key, value in check.extra_query(extra_query).items()})
+        body = check.merge_extra_body(body, extra_body, op.id, _instead(op, rename), takes_body=bool(op.body))
+    query.update({key: _query_value(value) for key, value in extra_params.items()})
     if extra_headers is not None:
         declared = {p.name.lower(): p.python_name for p in params.values() if p.location == "header"}
         headers.update(check.headers(extra_headers, "extra_headers", declared))

@@ -12,7 +12,7 @@ import datetime
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ._config import header_name_problem
@@ -45,7 +45,9 @@ DECLARED: Final[dict[str, str]] = {
     " ASCII without spaces",
     "escape hatches": "extra_body must be a JSON object merged into an object body, extra_query flat"
     " JSON scalars: they go where the spec says nothing, so only their JSON form is checked; a field the spec"
-    " declares given there would skip its checks (a past scheduled_at, a negative amount), so it is refused",
+    " declares given there would skip its checks (a past scheduled_at, a negative amount), so it is refused, in"
+    " extra_query at any depth of the body and in any case (servers read a body field missing from the body in"
+    " the query), as is a declared parameter the call sets itself",
     "header values": "extra headers must be printable ASCII: HTTP carries nothing else, and a CR or LF would"
     " split the request; a header the client sets (Authorization, Idempotency-Key, Content-Length, Host...) or a"
     " declared parameter's header would silently replace what the client checked and reports (a create's"
@@ -351,7 +353,16 @@ def merge_extra_body(
 
 
 @rule("escape hatches")
-def extra_query(value: object) -> dict[str, str | int | float | bool]:
+def extra_query(
+    value: object, operation_id: str = "", declared: Mapping[str, str] | None = None,
+    exact: Collection[str] = (),
+) -> dict[str, str | int | float | bool]:
+    """`value`'s parameters, flat JSON scalars, none of them named like one the operation declares (`declared`:
+    lowercase wire name -> the argument that carries it: a parameter, or a body field at any depth) but the
+    declared query parameters named exactly (`exact`), which the caller checks as declared. Servers read a
+    field from the query when the body lacks it (PHP frameworks merge the two): an `amount` or a past
+    `scheduled_at` there would reach one unchecked. Compared without case and up to the first `[` (`amount[]`,
+    `customer[email]`, as PHP reads them)."""
     if not isinstance(value, Mapping):
         raise InvalidArgumentError("extra_query", "must be a mapping of query parameters")
     out: dict[str, str | int | float | bool] = {}
@@ -361,11 +372,25 @@ def extra_query(value: object) -> dict[str, str | int | float | bool]:
             raise InvalidArgumentError(
                 f"extra_query[{shown}]", "a query parameter's name must be a string of valid Unicode text"
             )
+        keyword = None if declared is None else declared.get(key.split("[", 1)[0].strip().lower())
+        if keyword is not None and key not in exact:
+            raise InvalidArgumentError(
+                "extra_query", f"{_shown(key)} is a parameter or field of {operation_id} in the spec, set with"
+                f" {keyword}= (extra_query is for parameters the spec does not declare)",
+            )
         plain = json_value(item, f"extra_query.{key}", 1)
         if not isinstance(plain, str | int | float):
             raise InvalidArgumentError(f"extra_query.{key}", "must be a string, number or bool")
         out[key] = plain
     return out
+
+
+@rule("escape hatches")
+def query_set_twice(wire: str, operation_id: str, keyword: str) -> InvalidArgumentError:
+    """A declared query parameter in `extra_query` the call also sets: the query's would replace the checked one."""
+    return InvalidArgumentError(
+        "extra_query", f"{wire!r} is a parameter of {operation_id} this call sets: pass {keyword}= instead"
+    )
 
 
 @rule("spec keywords")

@@ -86,3 +86,65 @@ def test_extra_body_still_adds_a_field_the_spec_does_not_declare(api: Api) -> No
     api.call(client, lambda p: p.create(**ORDER, extra_body={"fedapay_new_field": {"x": 1}}))
     assert [sent.body["fedapay_new_field"] for sent in api.sent] == [{"x": 1}]
     assert api.sent[0].body["amount"] == 1000
+
+
+DECLARED_IN_EXTRA_QUERY: dict[str, tuple[Any, str, str]] = {
+    "create amount": (lambda p: p.create(**ORDER, extra_query={"amount": 999_999}), "'amount'", "amount="),
+    "create mode in another case": (lambda p: p.create(**ORDER, extra_query={"Mode": "moov"}), "'Mode'", "mode="),
+    "create customer bracket": (lambda p: p.create(**ORDER, extra_query={"customer[id]": 9}), "'customer[id]'",
+                                "customer="),
+    "create nested email": (lambda p: p.create(**ORDER, extra_query={"email": "x@example.com"}), "'email'",
+                            "customer="),
+    "update past schedule": (lambda p: p.update(7, description="x", extra_query={"scheduled_at": PAST}),
+                             "'scheduled_at'", "scheduled_at="),
+    "update amount array": (lambda p: p.update(7, description="x", extra_query={"amount[]": -5}), "'amount[]'",
+                            "amount="),
+    "send_now past schedule": (lambda p: p.send_now(7, extra_query={"scheduled_at": PAST}), "'scheduled_at'", "="),
+    "list status in another case": (lambda p: p.list(extra_query={"Status": "sent"}), "'Status'", "status="),
+    "retrieve id": (lambda p: p.retrieve(7, extra_query={"id": 8}), "'id'", "id="),
+    "retrieve include in another case": (lambda p: p.retrieve(7, extra_query={"INCLUDE": "customer"}), "'INCLUDE'",
+                                         "include="),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECLARED_IN_EXTRA_QUERY))
+def test_extra_query_refuses_a_parameter_or_field_the_spec_declares(api: Api, case: str) -> None:
+    """`update(1, description="x", extra_query={"scheduled_at": PAST})` went out with the past schedule in the
+    query and returned success: a server that reads a field from the query when the body lacks it (PHP
+    frameworks merge the two) gets it unchecked, as extra_body once did. And a declared `status` there replaced
+    the checked one. Refused before any request, in any case, up to the first `[`."""
+    operation, shown, instead = DECLARED_IN_EXTRA_QUERY[case]
+    client = api.client()
+    with pytest.raises(InvalidArgumentError) as caught:
+        api.call(client, operation)
+    assert caught.value.argument == "extra_query"
+    assert caught.value.problem.startswith(f"{shown} is a parameter or field of ")
+    assert instead in caught.value.problem
+    assert api.sent == []
+
+
+def test_a_declared_query_parameter_in_extra_query_is_checked_as_declared_and_never_given_twice(api: Api) -> None:
+    """retrieve has no keyword for its declared `include`: extra_query carries it, checked as the spec types it.
+    list's `status` given both ways is refused (the query's silently replaced the checked keyword's)."""
+    client = api.client()
+    made = api.call(client, lambda p: p.create(**ORDER))
+    payout = api.call(client, lambda p: p.retrieve(made.id, extra_query={"include": "customer"}))
+    assert [sent.query.get("include") for sent in api.sent] == [None, "customer"]
+    assert payout.customer.firstname == CUSTOMER["firstname"]
+    with pytest.raises(InvalidArgumentError) as twice:
+        api.call(client, lambda p: p.list(status="failed", extra_query={"status": "sent"}))
+    assert (twice.value.argument, twice.value.problem) == (
+        "extra_query", "'status' is a parameter of list_payouts this call sets: pass status= instead"
+    )
+    with pytest.raises(InvalidArgumentError) as typed:
+        api.call(client, lambda p: p.retrieve(made.id, extra_query={"include": 5}))
+    assert (typed.value.argument, typed.value.problem) == ("include", "must be a string, got int 5")
+    assert len(api.sent) == 2
+
+
+def test_extra_query_still_carries_a_parameter_the_spec_does_not_declare(api: Api) -> None:
+    client = api.client()
+    made = api.call(client, lambda p: p.create(**ORDER))
+    api.sent.clear()
+    api.call(client, lambda p: p.retrieve(made.id, extra_query={"fedapay_new_param": "x"}))
+    assert [sent.query.get("fedapay_new_param") for sent in api.sent] == ["x"]
