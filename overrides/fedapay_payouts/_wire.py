@@ -174,9 +174,21 @@ def read_payout(response: httpx.Response) -> Payout:
 _DELETED_YES: Final = (True, 1, "true", "1")
 
 
+# What a reply says to mean "it failed" whatever else it holds: `{"success": false}`, `{"ok": false}`, an error,
+# `{"status": "error"}`.
+_FAILURE_FLAGS: Final = ("success", "ok")
+_ERROR_KEYS: Final = ("error", "errors")
+
+
 def _says_not_deleted(shown: dict[str, Any]) -> bool:
     flag = shown.get("deleted")
-    return flag is not None and not any(flag == yes and type(flag) is type(yes) for yes in _DELETED_YES)
+    if flag is not None and not any(flag == yes and type(flag) is type(yes) for yes in _DELETED_YES):
+        return True
+    if any(shown.get(name) in (False, "false", 0) and type(shown.get(name)) is not float for name in _FAILURE_FLAGS):
+        return True
+    if shown.get("status") == "error":  # no payout status: the reply's own
+        return True
+    return any(shown.get(name) not in (None, False, "", [], {}) for name in _ERROR_KEYS)
 
 
 def _shown_payouts(data: Any) -> list[Any] | None:
@@ -208,8 +220,9 @@ def delete_reply_problem(response: httpx.Response, payout_id: int) -> str | None
     shows says otherwise: `false`, a `deleted` flag other than yes (outside or inside an envelope), an envelope
     holding no payout, or a payout (alone, in `v1/payout`, in a list or in `v1/payouts`) that is another one,
     this one scheduled, sent or on its way and not marked deleted (it would still be paid), or this one with
-    `deleted_at` stated null. Prose is not judged (a `message` is not read). A body that is not JSON at all (an
-    HTML page from a proxy) is not FedaPay's answer."""
+    `deleted_at` stated null, or a failure stated in a field (`success` or `ok` false, an `error` or `errors`
+    that is not empty, `status` "error"). Prose is not judged (a `message` is not read). A body that is not JSON
+    at all (an HTML page from a proxy) is not FedaPay's answer."""
     if not response.content.strip():
         return None
     try:

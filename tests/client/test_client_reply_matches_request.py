@@ -177,13 +177,19 @@ SENT_WITHOUT_DELETED_AT = {name: value for name, value in payout(status="sent").
     lambda request: httpx.Response(200, json={"v1/payout": "deleted"}),
     lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "status": []}}),
     lambda request: httpx.Response(200, json={"v1/payout": {"id": 5, "status": {"x": 1}}}),
+    lambda request: httpx.Response(200, json={"success": False}),
+    lambda request: httpx.Response(200, json={"ok": False, "message": "Payout deleted"}),
+    lambda request: httpx.Response(200, json={"status": "error", "message": "cannot delete"}),
+    lambda request: httpx.Response(200, json={"error": "Payout already sent"}),
+    lambda request: httpx.Response(200, json={"v1/payout": payout(), "errors": {"id": ["is sent"]}}),
 ], ids=["another payout", "the payout sent", "the payout sent, no deleted_at", "deleted: false", "HTML",
         "deleted: false beside the envelope", "a list with another payout", "v1/payouts with it sent",
         "v1/payouts with another payout", "the payout still scheduled (it would be paid)",
         "the payout still scheduled, no deleted_at", "the payout pending, deleted_at null", "false",
         "a list of envelopes with another payout", "v1/payouts holding another payout as an object",
         "v1/payout holding a list with another payout", "deleted: 0", "deleted: 'false'",
-        "an envelope holding no payout", "a status that is a list", "a status that is an object"])
+        "an envelope holding no payout", "a status that is a list", "a status that is an object",
+        "success: false", "ok: false beside a message", "status: error", "an error", "errors beside the envelope"])
 def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_outcome(reply: Handler) -> None:
     # The reply is "maybe acted": the payout is looked up; still there, the delete goes again, gets the same
     # answer, and the retries end in PayoutOutcomeUnknownError: never a silent success.
@@ -205,8 +211,9 @@ def test_a_delete_reply_that_does_not_say_deleted_is_checked_then_an_unknown_out
     one({"message": "Payout deleted successfully"}),
     one(None),
     one(True),
+    lambda request: httpx.Response(200, json={"success": True, "errors": []}),
 ], ids=["204", "200 empty", "[] (PHP library's tests)", "{}", "the payout deleted", "the payout pending, no deleted_at",
-        "deleted: true (Ruby's deleted?)", "a message", "null", "true"])
+        "deleted: true (Ruby's deleted?)", "a message", "null", "true", "success: true, no errors"])
 def test_a_delete_reply_that_says_deleted_is_success(reply: Handler) -> None:
     client, seen = scripted(reply)
     assert client.payouts.delete(5) is None
