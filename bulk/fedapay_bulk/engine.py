@@ -650,6 +650,7 @@ class Run:
             # Cancelled (Ctrl-C) or failed: every task ends before the journal closes (no write after it).
             for task in [*workers, starter]:
                 task.cancel()
+            starts.put_nowait(None)  # the end, should a task go on despite its cancellation (unbounded queue)
             await asyncio.gather(*workers, starter, return_exceptions=True)
             if self.queued:  # never handed to a worker: no request was sent, so they are plainly not created
                 self.journal.set_state(sorted(self.queued), "validated")
@@ -755,10 +756,18 @@ class Run:
             self.journal.record(row.row, "refused", error=error)
 
     async def _starter(self, starts: asyncio.Queue[JournalRow | None]) -> None:
+        """Starts the created rows in groups: a group goes when full, when no row came for 0.25 s, or at the end.
+        The wait is `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` drops a cancellation (Ctrl-C)
+        that comes as a row does, and the starter then sent starts after the interrupt and waited forever for a
+        row no one would put, holding the journal's lock."""
         group: list[JournalRow] = []
         while True:
             try:
-                row = await (asyncio.wait_for(starts.get(), 0.25) if group else starts.get())
+                if group:
+                    async with asyncio.timeout(0.25):
+                        row = await starts.get()
+                else:
+                    row = await starts.get()
             except TimeoutError:
                 await self._start_group(group)
                 group = []
