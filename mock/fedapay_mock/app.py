@@ -57,8 +57,29 @@ UNAUTHORIZED = Reply(
     error_body("Missing or invalid API key.", {"Authorization": ["a valid secret key is required"]}),
     [(b"www-authenticate", b"Bearer")],
 )
+# Headers the mock reads that a request may give once (RFC 9110: a list-valued field may repeat, these may
+# not): repeated, one copy would silently win (a bad key then a good one was served; a create with two
+# Idempotency-Keys was stored under the last, and a retry with the first made a second payout).
+_SINGLE_HEADERS = {b"authorization": "Authorization", b"idempotency-key": "Idempotency-Key",
+                   b"content-type": "Content-Type"}
 logger = logging.getLogger("fedapay_mock")
 _ACCEPTED_MAX = 64
+
+
+def _repeated(header_list: Fields, headers: dict[bytes, bytes]) -> Reply | None:
+    """400 naming a header of `_SINGLE_HEADERS` the request gives more than once; None otherwise (the common
+    case costs one comparison: no name repeats when the mapping is as long as the list)."""
+    if len(headers) == len(header_list):
+        return None
+    seen: set[bytes] = set()
+    for name, _ in header_list:
+        if name in _SINGLE_HEADERS:
+            if name in seen:
+                shown = _SINGLE_HEADERS[name]
+                return Reply(400, error_body(f"The {shown} header is given more than once.",
+                                             {shown: ["must be given once"]}))
+            seen.add(name)
+    return None
 
 # The operation's id, its validators, its handler, and its direct handler (or None) with the status of a success.
 _Entry = tuple[str, OperationValidators, Handler, Direct | None, int]
@@ -203,7 +224,7 @@ class MockApp:
         # Names as the server gives them (lower case, ASGI); the last of a repeated header wins. Values
         # are decoded only where read.
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        refused = self._refused(headers)
+        refused = _repeated(scope["headers"], headers) or self._refused(headers)
         if refused is not None:
             await _reply(send, refused)
             return
@@ -277,7 +298,7 @@ class MockApp:
         if self._ticker is None and self.webhooks is not None:
             self._start_background()
         self.store.count_request(operation_id)
-        refused = self._refused(headers)
+        refused = _repeated(header_list, headers) or self._refused(headers)
         if refused is not None:
             return _encoded(refused)
         if len(body) > self._max_body:

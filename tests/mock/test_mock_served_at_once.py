@@ -146,6 +146,23 @@ CASES = {
         True,
     ),
     "an HTTP/1.0 create": (http("POST", "/v1/payouts", BODY, extra=KEY, version=b"1.0"), b"HTTP/1.1 201 Created", True),
+    # One copy silently won: a wrong key then the right one was served, and a create with two Idempotency-Keys
+    # was stored under the last (a retry with the first made a second payout).
+    "a create with the key twice": (
+        http("POST", "/v1/payouts", BODY, extra=b"authorization: Bearer sk_sandbox_wrong\r\n" + KEY),
+        b"HTTP/1.1 400 Bad Request",
+        False,
+    ),
+    "a create with two idempotency keys": (
+        http("POST", "/v1/payouts", BODY, extra=KEY + b"idempotency-key: a1\r\nIdempotency-Key: a2\r\n"),
+        b"HTTP/1.1 400 Bad Request",
+        False,
+    ),
+    "a create with its content type twice": (
+        http("POST", "/v1/payouts", BODY, extra=KEY + b"content-type: text/plain\r\n"),
+        b"HTTP/1.1 400 Bad Request",
+        False,
+    ),
     "a start of an unknown payout": (
         http("PUT", "/v1/payouts/start", b'{"payouts": [{"id": 999}]}', extra=KEY),
         b"HTTP/1.1 404 Not Found",
@@ -377,3 +394,18 @@ def test_a_head_request_takes_the_cycle() -> None:
     )
     # The ASGI path's reply, without a body.
     assert everything == b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize("after_continue", [False, True], ids=["at once", "cycle"])
+def test_a_header_the_mock_reads_given_twice_is_refused_naming_it_and_nothing_is_stored(
+    served: tuple[MockServer, AtOnce], after_continue: bool
+) -> None:
+    mock, _ = served
+    request = http("POST", "/v1/payouts", BODY, extra=KEY + b"Idempotency-Key: a1\r\nidempotency-key: a2\r\n")
+    head, body, _ = exchange(mock, request, after_continue=after_continue)
+    assert head.partition(b"\r\n")[0] == b"HTTP/1.1 400 Bad Request"
+    assert body["message"] == "The Idempotency-Key header is given more than once."
+    with socket.create_connection(("127.0.0.1", mock.port), timeout=TIMEOUT) as client:
+        client.sendall(b"GET /v1/payouts HTTP/1.1\r\nhost: test\r\n" + KEY + b"\r\n")
+        _, listed = read_reply(client)
+    assert json.loads(listed)["v1/payouts"] == []
