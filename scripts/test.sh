@@ -55,14 +55,14 @@ run_step types &
 second=$!
 
 echo "== pytest (the checks run beside it; their logs follow)"
-# pytest-xdist: one worker more than cores (FEDAPAY_TEST_WORKERS to choose), each with its own mock
-# servers on free ports. With one per core, a core sat idle for 14-15 % of the run while its test
-# waited on a timer or a socket (deadlines, retries, bulk polling); a third worker on 2 cores fills
-# most of it: 115.5-115.8 s against 118.5-124.7 s, for 8 % more CPU (two runs each, quiet machine).
+# pytest-xdist: two workers per core (FEDAPAY_TEST_WORKERS to choose), each with its own mock servers on
+# free ports. Many tests wait on a timer or a socket (deadlines, retries, bulk polling, dripping servers):
+# with 3 workers on 2 cores the cores were busy 74-76 % of the run (203 s, pytest alone), with 4 84 %
+# (182-192 s), with 6 95 % (179 s) but for 11 % more CPU than 4 (332 against 300 CPU-seconds).
 # Tests go out one at a time (--maxschedchunk 1), the long ones first (conftest.py: LONG_FIRST), so
 # they spread over the workers and the short ones fill the gaps at the end.
 # `./scripts/test.sh -n 0` runs everything in one process (a later -n wins).
-workers=${FEDAPAY_TEST_WORKERS:-$(( $(nproc) + 1 ))}
+workers=${FEDAPAY_TEST_WORKERS:-$(( $(nproc) * 2 ))}
 started=$SECONDS
 # Its own process group (setsid), so that a failed check can stop it with its workers and their children.
 setsid .venv/bin/python -m pytest -n "$workers" --maxschedchunk 1 "$@" &
