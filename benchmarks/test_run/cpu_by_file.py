@@ -1,7 +1,7 @@
 """Benchmark helper (not a test): where the test run's CPU goes, per test file, as a pytest plugin.
 
-The full check is bound by CPU, not by waiting: on 2 cores its pytest run takes about 390 CPU-seconds (user
-and system, every process), so it cannot end before about 195 s however the tests are spread. This plugin
+The full check is bound by CPU: on 2 cores its pytest run takes about 270 CPU-seconds (user
+and system, every process), so it cannot end before about 135 s however the tests are spread. This plugin
 says which files spend them. Each test's share is the machine's busy time while it ran (`/proc/stat`: its
 subprocesses, mock servers and forked suite processes included, which the test's own process time misses),
 so run it alone, in one process, on a quiet machine:
