@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import itertools
 import json
 import os
 import subprocess
@@ -160,7 +161,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 
 # Tests that take seconds each (measured with `--durations=0`), longest first. pytest-xdist hands tests
 # out in collection order, one at a time (scripts/test.sh: --maxschedchunk 1), so these start at once on
-# both workers and the many short tests fill the gaps at the end, instead of a long one finishing alone.
+# every worker and the many short tests fill the gaps at the end, instead of a long one finishing alone.
 LONG_FIRST = (
     "tests/install/",
     "contract_tests/test_contract.py::test_mock_honours_the_contract[stateful",
@@ -173,26 +174,84 @@ LONG_FIRST = (
     "contract_tests/test_teeth.py::test_suite_fails_against_broken_variant[delete_keeps_payout]",
     "contract_tests/test_teeth.py::test_suite_fails_against_broken_variant[refused_start_changes_status]",
     "tests/mock/test_mock_concurrency.py",
-    "tests/bulk/",
+    "tests/bulk/test_bulk_crash.py",
+    "contract_tests/test_isolated.py",
     "tests/spine/test_spec_drives_client.py",
     "tests/spine/test_pipeline.py",
     "tests/client/test_client_no_dead_code.py",
     "tests/client/test_client_packaging.py",
     "contract_tests/test_summary.py",
     "contract_tests/test_teeth.py",
+    "contract_tests/test_pytest_route.py",
     "tests/spine/test_spec_pages.py",
     "tests/mock/test_mock_plain_install.py",
+    "tests/mock/test_mock_packaging.py",
+)
+# Tests that mostly wait (a server's timer, a client's deadline, a schedule, a dripping peer: seconds of
+# wall time for tenths of a second of CPU), longest waits first. Run together, at the end as collected,
+# they left both cores idle for 20 s of the last 30 (`/proc/stat`, sampled each second); spread among
+# the tests that compute, the cores stay busy while they wait. Their order among themselves is kept.
+MOSTLY_WAITING = (
+    "tests/mock/test_mock_request_head.py",
+    "tests/bulk/test_bulk_stopped.py",
+    "tests/bulk/test_bulk_schedule.py",
+    "tests/mock/test_mock_request_body.py",
+    "contract_tests/test_hostile_servers.py",
+    "tests/bulk/test_bulk_lookup.py",
+    "tests/bulk/test_bulk_search.py",
+    "tests/bulk/test_bulk_journal_files.py",
+    "tests/mock/test_mock_served_at_once.py",
+    "contract_tests/test_read_backs.py",
+    "tests/client/test_client_proxy_tunnel.py",
     "tests/client/test_client_deadline.py",
+    "tests/mock/test_mock_runner.py",
+    "tests/client/test_client_typed_outcomes.py",
+    "tests/bulk/test_bulk_references.py",
+    "tests/bulk/test_bulk_server_text.py",
+    "tests/client/test_client_cancellation.py",
+    "tests/bulk/test_bulk_target.py",
+    "tests/bulk/test_bulk_runs.py",
+    "tests/bulk/",
 )
 
 
-def _rank(item: pytest.Item) -> int:
-    return next((index for index, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+def _rank(item: pytest.Item, prefixes: tuple[str, ...]) -> int:
+    return next((index for index, prefix in enumerate(prefixes) if item.nodeid.startswith(prefix)), len(prefixes))
+
+
+# Rough CPU-seconds of a test, to spread the waiting ones over the run's time rather than over its count of
+# tests: the 160 long ones take about 1 each, the 2,000 others about 0.05 (benchmarks/test_run/cpu_by_file.py).
+LONG_SECONDS = 1.0
+SHORT_SECONDS = 0.05
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first (a stable sort: the same order in every xdist worker, the rest as collected)."""
-    items.sort(key=_rank)
+    """The long tests first, the mostly waiting ones spread evenly over the time of all the others, which keep
+    the order they were collected in (stable sorts: the same order in every xdist worker)."""
+
+    def long(item: pytest.Item) -> bool:
+        return _rank(item, LONG_FIRST) < len(LONG_FIRST)
+
+    def waiting(item: pytest.Item) -> bool:
+        return not long(item) and _rank(item, MOSTLY_WAITING) < len(MOSTLY_WAITING)
+
+    # One of each file in turn, so that the few long waits of a file do not come together.
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in sorted(filter(waiting, items), key=lambda item: _rank(item, MOSTLY_WAITING)):
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+    waits = [item for turn in itertools.zip_longest(*by_file.values()) for item in turn if item is not None]
+    others = sorted((item for item in items if not waiting(item)), key=lambda item: _rank(item, LONG_FIRST))
+    # The last tenth of the run has none, so that no wait is left alone at the end.
+    step = sum(LONG_SECONDS if long(item) else SHORT_SECONDS for item in others) * 0.9 / max(1, len(waits))
+    ordered: list[pytest.Item] = []
+    elapsed, placed = 0.0, 0
+    for item in others:
+        while placed < len(waits) and elapsed >= placed * step:
+            ordered.append(waits[placed])
+            placed += 1
+        ordered.append(item)
+        elapsed += LONG_SECONDS if long(item) else SHORT_SECONDS
+    items[:] = ordered + waits[placed:]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -55,14 +55,16 @@ run_step types &
 second=$!
 
 echo "== pytest (the checks run beside it; their logs follow)"
-# pytest-xdist: two workers per core (FEDAPAY_TEST_WORKERS to choose), each with its own mock servers on
-# free ports. Many tests wait on a timer or a socket (deadlines, retries, bulk polling, dripping servers):
-# with 3 workers on 2 cores the cores were busy 74-76 % of the run (203 s, pytest alone), with 4 84 %
-# (182-192 s), with 6 95 % (179 s) but for 11 % more CPU than 4 (332 against 300 CPU-seconds).
-# Tests go out one at a time (--maxschedchunk 1), the long ones first (conftest.py: LONG_FIRST), so
-# they spread over the workers and the short ones fill the gaps at the end.
+# pytest-xdist: two workers per core and one more (FEDAPAY_TEST_WORKERS to choose), each with its own mock
+# servers on free ports. Many tests wait on a timer or a socket (deadlines, retries, bulk polling, dripping
+# servers): a worker that waits leaves its core to the others. On 2 cores the full check took 148-156 s
+# with 5 workers, 153 s with 6 and 161-172 s with 4, same code, same hour (the cores idled for 24, 14 and
+# 43-45 core-seconds of the run); more workers cost more CPU each (collection, caches, zygotes).
+# Tests go out one at a time (--maxschedchunk 1), the long ones first and the mostly waiting ones spread
+# among the others (conftest.py: LONG_FIRST, MOSTLY_WAITING), so that waits overlap work and no long
+# test finishes alone at the end.
 # `./scripts/test.sh -n 0` runs everything in one process (a later -n wins).
-workers=${FEDAPAY_TEST_WORKERS:-$(( $(nproc) * 2 ))}
+workers=${FEDAPAY_TEST_WORKERS:-$(( $(nproc) * 2 + 1 ))}
 started=$SECONDS
 # Its own process group (setsid), so that a failed check can stop it with its workers and their children.
 setsid .venv/bin/python -m pytest -n "$workers" --maxschedchunk 1 "$@" &

@@ -4,6 +4,8 @@ from deep inside, and never a server that answers 500 to the operations it canno
 
 from __future__ import annotations
 
+import copy
+import functools
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,11 +22,19 @@ from fedapay_mock.spec import MAX_YAML_DEPTH, REPO_SPEC, load_spec
 OP = "paths:\n  /x:\n    get:\n"
 
 
+@functools.cache
+def _committed() -> dict[str, Any]:
+    # libyaml: this module builds its cases when pytest collects it, in every xdist worker (the pure-Python
+    # parser took 0.8 s there each time).
+    spec: dict[str, Any] = yaml.load(REPO_SPEC.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return spec
+
+
 def _real(edit: Callable[[dict[str, Any]], None]) -> str:
     """The committed spec after `edit`, as YAML."""
-    spec = yaml.safe_load(REPO_SPEC.read_text(encoding="utf-8"))
+    spec = copy.deepcopy(_committed())
     edit(spec)
-    return yaml.safe_dump(spec, sort_keys=False)
+    return yaml.dump(spec, Dumper=yaml.CSafeDumper, sort_keys=False)
 
 
 def _bad_body_pattern(spec: dict[str, Any]) -> None:
