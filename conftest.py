@@ -188,9 +188,9 @@ LONG_FIRST = (
     "tests/mock/test_mock_packaging.py",
 )
 # Tests that mostly wait (a server's timer, a client's deadline, a schedule, a dripping peer: seconds of
-# wall time for tenths of a second of CPU), longest waits first. Run together, at the end as collected,
-# they left both cores idle for 20 s of the last 30 (`/proc/stat`, sampled each second); spread among
-# the tests that compute, the cores stay busy while they wait. Their order among themselves is kept.
+# wall time for tenths of a second of CPU), files with the longest waits first. Run together, at the end as
+# collected, they left both cores idle for 20 s of the last 30 (`/proc/stat`, sampled each second); spread
+# among the tests that compute, the cores stay busy while they wait.
 MOSTLY_WAITING = (
     "tests/mock/test_mock_request_head.py",
     "tests/bulk/test_bulk_stopped.py",
@@ -241,16 +241,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
     waits = [item for turn in itertools.zip_longest(*by_file.values()) for item in turn if item is not None]
     others = sorted((item for item in items if not waiting(item)), key=lambda item: _rank(item, LONG_FIRST))
+    costs = [LONG_SECONDS if long(item) else SHORT_SECONDS for item in others]
     # The last tenth of the run has none, so that no wait is left alone at the end.
-    step = sum(LONG_SECONDS if long(item) else SHORT_SECONDS for item in others) * 0.9 / max(1, len(waits))
+    step = sum(costs) * 0.9 / max(1, len(waits))
     ordered: list[pytest.Item] = []
     elapsed, placed = 0.0, 0
-    for item in others:
+    for item, cost in zip(others, costs, strict=True):
         while placed < len(waits) and elapsed >= placed * step:
             ordered.append(waits[placed])
             placed += 1
         ordered.append(item)
-        elapsed += LONG_SECONDS if long(item) else SHORT_SECONDS
+        elapsed += cost
     items[:] = ordered + waits[placed:]
 
 
