@@ -59,6 +59,24 @@ def test_check_fails_on_a_hand_edit_of_generated_code(project_copy: Path) -> Non
     assert "-    amount: float" in result.stdout
 
 
+def test_a_template_edited_between_two_runs_in_one_process_is_compiled_again(project_copy: Path) -> None:
+    """Compiled templates are kept for the process (`_CompiledTemplates`): a run after an edit of one of
+    ours must render the edit, not the code compiled before it."""
+    assert _run("--check", "--root", str(project_copy)).returncode == 0  # compiles and keeps every template
+    template = project_copy / "spec/templates/models_init.py.jinja"
+    text = template.read_text(encoding="utf-8")
+    old = '""" Contains all the data models used in inputs/outputs, each loaded on first use """'
+    assert old in text
+    template.write_text(text.replace(old, '""" Edited between two runs """'), encoding="utf-8")
+
+    result = _run("--check", "--root", str(project_copy))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert '+"""Edited between two runs"""' in result.stdout  # as ruff formats it
+    template.write_text(text, encoding="utf-8")  # and back: the first compilation serves again
+    assert _run("--check", "--root", str(project_copy)).returncode == 0
+
+
 def test_check_fails_on_a_stray_generated_file_and_a_stale_spec(project_copy: Path) -> None:
     (project_copy / "generated/fedapay_payouts_api/models/extra.py").write_text("x = 1\n", encoding="utf-8")
     spec = project_copy / "spec/openapi.yaml"
