@@ -170,6 +170,33 @@ def test_fixed_dictionaries_are_left_alone_on_other_versions(monkeypatch: pytest
     assert st.fixed_dictionaries is original
 
 
+def test_the_constants_a_zygote_computes_ahead_are_what_each_run_would_compute() -> None:
+    """`precompute_constants` is only sound if the value is the same in every process (it is seeded): computed
+    ahead in one interpreter, it must equal what another computes when a run first needs it."""
+    code = """
+        import json
+        from fedapay_contract import isolated, tuning
+        from schemathesis.specs.openapi.coverage import _schema
+        isolated._prepare()
+        if {ahead}:
+            assert tuning.precompute_constants()
+            assert _schema._invalid_enum_candidates.cache_info().currsize == 1
+        print(json.dumps(repr(_schema._invalid_enum_candidates())))
+        """
+    ahead = _python(code.format(ahead=True))
+    assert len(ahead) > 10
+    assert ahead == _python(code.format(ahead=False))
+
+
+def test_constants_are_not_computed_ahead_on_other_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemathesis.specs.openapi.coverage import _schema
+
+    monkeypatch.setattr(tuning, "PINNED", {"hypothesis": "0.0.0", "schemathesis": "0.0.0"})
+    before = _schema._invalid_enum_candidates.cache_info()
+    assert tuning.precompute_constants() is False
+    assert _schema._invalid_enum_candidates.cache_info() == before
+
+
 def test_threads_run_deep_calls_without_mapping_memory_again_and_again() -> None:
     """A thread that calls to and fro across a frame-chunk boundary (as Hypothesis' draws do) takes no page
     fault per call once `run_threads_on_large_chunks` applies (CPython 3.11 maps a chunk each time)."""

@@ -388,7 +388,10 @@ def _prepare() -> None:
 
 def zygote_main() -> int:
     """Prepare, then fork one child per request line until stdin ends; say DONE with each child's status."""
+    from fedapay_contract import tuning
+
     _prepare()
+    tuning.precompute_constants()  # here only: a zygote's children share it; a lone run computes it if it needs it
     # What the imports left behind is permanent: children neither scan it nor copy its pages (gc docs).
     gc.collect()
     gc.freeze()

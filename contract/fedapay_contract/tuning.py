@@ -16,6 +16,10 @@ cases with and without them (measured; contract_tests/README.md, "Cost").
   schemathesis' caches); with the default thresholds the collector runs 13 full collections over them,
   11 % of the part's CPU. Full collections are made 10 times rarer (third threshold 10 -> 100); the
   young generations are collected as before. Costs memory only (a few tens of MB per run).
+- `precompute_constants`: schemathesis' coverage phase takes the values it offers against an `enum` from one
+  draw of Hypothesis (`_invalid_enum_candidates`: seeded, the same tuple in every process, cached once
+  computed). Computing it costs 0.14 s of CPU and every forked run used to compute it again; the zygote
+  computes it once before it forks, so its children find it. Same value, so the same cases.
 - `run_threads_on_large_chunks`: CPython keeps a thread's frames in 16 KiB chunks and unmaps a chunk
   as soon as the calls that needed it return (python/cpython#142183; 3.13.13 and 3.14.4 keep one
   spare chunk, 3.11 and 3.12 do not). Hypothesis' draws recurse to and fro across such a boundary:
@@ -81,6 +85,16 @@ def cache_fixed_dictionaries() -> bool:
     fixed_dictionaries.__doc__ = build.__doc__
     st.fixed_dictionaries = fixed_dictionaries
     _applied = True
+    return True
+
+
+def precompute_constants() -> bool:
+    """Compute the process-wide constants the runs would each compute (pinned versions only); False when not."""
+    if versions() != PINNED:
+        return False
+    from schemathesis.specs.openapi.coverage import _schema
+
+    _schema._invalid_enum_candidates()
     return True
 
 
