@@ -34,7 +34,7 @@ from api_surface import compare as compare_surface
 from api_surface import load_surfaces, model_roles
 from change_report import Report
 from changelog import CHANGELOG, record, unacknowledged
-from jinja2 import BytecodeCache, Environment
+from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonschema import Draft202012Validator
@@ -709,18 +709,15 @@ def pin_templates(root: Path) -> None:
 class _CompiledTemplates(BytecodeCache):  # type: ignore[misc]  # jinja2 is Any here (pyproject: not followed)
     """Compiled templates, kept for the process: openapi-python-client compiles its templates anew for every
     project, a fifth of a regeneration's CPU, which processes that regenerate many times (the spine tests)
-    paid on each (0.32 -> 0.23 CPU-s per `--check` of a copy, measured). Keyed by the template's name and
-    source, not its file, so the copies of spec/templates/ the tests make share it; an edited template is
-    compiled again. Nothing is written to disk."""
+    paid on each (0.32 -> 0.23 CPU-s per `--check` of a copy, measured). Keyed by the template's name, not
+    its file, so the copies of spec/templates/ the tests make share it; Jinja keeps each code with its source's
+    checksum and compiles an edited template again. Nothing is written to disk."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
 
-    def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
-        bucket = Bucket(environment, hashlib.sha256(f"{name}\0{source}".encode()).hexdigest(),
-                        self.get_source_checksum(source))
-        self.load_bytecode(bucket)
-        return bucket
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return name
 
     def load_bytecode(self, bucket: Bucket) -> None:
         code = self._code.get(bucket.key)
