@@ -23,6 +23,7 @@ import inspect
 import itertools
 import json
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +43,34 @@ ROOT = Path(__file__).resolve().parent
 # (as on some machines), every test process rewrites and compiles schemathesis' ~390 modules again, ~2 s each
 # time. Python's default, set back for the test run: bytecode is written (to ignored __pycache__ folders).
 sys.dont_write_bytecode = False
+
+
+def _share_httpx_default_ssl_context() -> None:
+    """httpx's default TLS context, built once per test process: every raw httpx client a test opens (the `api`
+    fixtures, `httpx.get` on the mock, the paging proxy) built its own and loaded certifi's CA bundle again,
+    about 16 ms of CPU each and some 700 times per full check (11 CPU-s). The tests speak plain HTTP on
+    loopback; a client given anything but the defaults (its own `verify`, a certificate) still gets what httpx
+    builds for it, and one is built per SSL_CERT_FILE / SSL_CERT_DIR seen. Our client already shares one
+    (`fedapay_payouts._client.default_ssl_context`)."""
+    from httpx._config import create_ssl_context as build
+    from httpx._transports import default as transports  # httpx 0.28 (pinned <0.29) calls it from here
+
+    shared: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+    def create_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        if verify is not True or cert is not None or not trust_env:
+            return build(verify=verify, cert=cert, trust_env=trust_env)
+        # What httpx's default reads from the environment, so a test that changes it gets its own context.
+        where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        if where not in shared:
+            shared[where] = build()
+        return shared[where]
+
+    setattr(transports, "create_ssl_context", create_ssl_context)  # noqa: B010 - not re-exported by httpx
+
+
+_share_httpx_default_ssl_context()
+
 # The benchmarks' RESULTS.md files are written by their scripts and hold no code to run.
 DOCUMENTS = ("README.md", "docs/*.md", "contract_tests/README.md")
 DOCS_API_KEY = "sk_sandbox_docs_examples"
