@@ -19,7 +19,6 @@ directives per document.
 from __future__ import annotations
 
 import fnmatch
-import gc
 import inspect
 import itertools
 import json
@@ -285,24 +284,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = ordered + waits[placed:]
 
 
-# The test processes' own garbage collector: the young generation is collected every TEST_YOUNG_GC_THRESHOLD
-# allocations instead of Python's 700. Measured over tests/client, tests/mock and tests/spine with 5 workers
-# (a gc.callbacks timer): collections took about 3.5 CPU-s of each worker's 17, most of it 16-20 full collections
-# of about 150 ms walking the imported modules; with these frozen and young ones rarer, 1.6 CPU-s, and 125 -> 114
-# CPU-s in all.
-TEST_YOUNG_GC_THRESHOLD = 10_000
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Freeze what start-up and collection built (modules, plugins, test items: alive until the process ends) so
-    that no collection walks it again, and make young collections rarer. Everything a test makes afterwards
-    stays collectable: unlike the served mock (`fedapay_mock.gc_tuning`), survivors of later full collections
-    are not frozen, since a test's objects alive then (servers, clients) become garbage when it ends."""
-    gc.collect()
-    gc.freeze()
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(TEST_YOUNG_GC_THRESHOLD, middle, oldest)
+    """The test processes' own garbage collector, tuned as the served mock's start-up heap is: frozen once
+    collected (modules, plugins, test items, alive until the process ends) and young collections rarer
+    (`gc_tuning.freeze_start_up`). Measured over tests/client, tests/mock and tests/spine with 5 workers (a
+    gc.callbacks timer): collections took about 3.5 CPU-s of each worker's 17, most of it 16-20 full collections
+    of about 150 ms walking the imported modules; 1.6 CPU-s after, and 125 -> 114 CPU-s in all. Survivors of
+    later collections are not frozen (the mock's `tune` does that): a test's objects become garbage when it ends."""
+    from fedapay_mock import gc_tuning
+
+    gc_tuning.freeze_start_up()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -57,9 +57,8 @@ second=$!
 echo "== pytest (the checks run beside it; their logs follow)"
 # pytest-xdist: two workers per core and one more (FEDAPAY_TEST_WORKERS to choose), each with its own mock
 # servers on free ports. Many tests wait on a timer or a socket (deadlines, retries, bulk polling, dripping
-# servers): a worker that waits leaves its core to the others. On 2 cores the full check took 148-156 s
-# with 5 workers (5 runs), 153 s with 6 and 161-172 s with 4, in the same two hours (the cores idled for
-# 24, 14 and 43-45 core-seconds of the run); more workers cost more CPU each (collection, caches, zygotes).
+# servers): a worker that waits leaves its core to the others; more workers cost more CPU each (collection,
+# caches, zygotes). The counts compared are in README.md ("The full check is bound by CPU").
 # Tests go out one at a time (--maxschedchunk 1), the long ones first and the mostly waiting ones spread
 # among the others (conftest.py: LONG_FIRST, MOSTLY_WAITING), so that waits overlap work and no long
 # test finishes alone at the end.

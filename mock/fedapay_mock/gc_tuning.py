@@ -15,7 +15,7 @@ The one cost: a cycle frozen while alive that later becomes garbage (a closed co
 is not collected until `gc.unfreeze()`; `/_mock/reset` unfreezes, collects and freezes again.
 
 Not used by `run_mock` or `create_app`: those share the process with their caller, whose collector is
-the caller's business.
+the caller's business (the test processes freeze their own start-up heap: `freeze_start_up`).
 """
 
 from __future__ import annotations
@@ -32,12 +32,18 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
         gc.freeze()
 
 
-def tune() -> None:
-    """Freeze the start-up heap, freeze the survivors of every full collection, make young ones rarer."""
+def freeze_start_up() -> None:
+    """Collect once, freeze what is left (the start-up heap), make young collections rarer. The test
+    processes use this alone (conftest.py): what a test holds at a later collection becomes garbage when it ends."""
     gc.collect()
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, oldest)
+
+
+def tune() -> None:
+    """Freeze the start-up heap, freeze the survivors of every full collection, make young ones rarer."""
+    freeze_start_up()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
 
