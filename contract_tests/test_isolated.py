@@ -1,9 +1,10 @@
 """Runs in a process of their own (fedapay_contract/isolated.py): forked from a reused zygote, the same cases.
 
 Each run gets a child forked from a pristine zygote: it must draw exactly what a new interpreter draws
-(that is what keeps the CI counts the same on every worker), a zygote serves run after run, one that
-overstays its timeout is killed with its child, a failing run says why, and a changed environment
-gets a new zygote. Small runs (teeth mode, one part) against fresh mocks keep this file fast.
+(that is what keeps the CI counts the same on every worker), a zygote serves run after run, runs against
+this machine and against a remote server keep one each, one that overstays its timeout is killed with its
+child, a failing run says why, and a changed environment gets a new zygote. Small runs (teeth mode, one
+part) against fresh mocks keep this file fast.
 """
 
 from __future__ import annotations
@@ -29,14 +30,19 @@ TIMEOUT = 120.0
 
 
 def _run(
-    part: Part, mode: Mode = Mode.TEETH, *, timeout: float = TIMEOUT, max_examples: int | None = None
+    part: Part,
+    mode: Mode = Mode.TEETH,
+    *,
+    timeout: float = TIMEOUT,
+    max_examples: int | None = None,
+    remote: bool = False,
 ) -> RunReport:
     from fedapay_mock import run_mock
 
     with run_mock(api_key=API_KEY, freeze_clock=True) as mock:
         return run_suite_isolated(
             base_url=mock.base_url, api_key=API_KEY, mode=mode, target="mock", part=part, timeout=timeout,
-            max_examples=max_examples,
+            max_examples=max_examples, remote=remote,
         )
 
 
@@ -63,9 +69,9 @@ def _group_members(pgid: int) -> list[int]:
 
 
 def _a_zygote() -> int:
-    """The pid of this process's one idle zygote for runs on this machine: any other is closed first (one that an
-    earlier test's `--base-url` run started has the network settings in its environment, so the next local run
-    would replace it), then a small run leaves one."""
+    """The pid of this process's one idle zygote for runs on this machine: every zygote is closed first (one that
+    an earlier test's `--base-url` run started, the network settings in its environment, would stay beside it),
+    then a small run leaves one."""
     isolated.close_zygotes()
     _run(SMALL)
     [zygote] = isolated.running_zygotes()
@@ -110,6 +116,23 @@ def test_a_run_that_fails_says_why_without_the_key_and_the_zygote_serves_the_nex
     assert key not in message
     assert _run(SMALL).ok
     assert isolated.running_zygotes() == [zygote]
+
+
+def test_runs_against_a_remote_server_and_this_machine_taking_turns_keep_one_zygote_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A remote run's zygote has the network settings in its environment; switching between the two kinds of run
+    must not close the other kind's idle zygote (each new one costs its imports again)."""
+    import certifi
+
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())  # a network setting: the two environments differ
+    local = _a_zygote()
+    assert _run(SMALL, remote=True).ok
+    [remote] = [pid for pid in isolated.running_zygotes() if pid != local]
+    assert _run(SMALL).ok
+    assert _run(SMALL, remote=True).ok
+    assert sorted(isolated.running_zygotes()) == sorted([local, remote])
+    isolated.close_zygotes()  # the remote one's environment is this test's
 
 
 def test_a_changed_environment_gets_a_new_zygote(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -297,16 +297,20 @@ _started: list[Interpreter] = []
 def _acquire(env: dict[str, str]) -> Interpreter:
     """An idle zygote started with `env`, or a new one (runs in threads side by side get one each).
 
-    An idle zygote with another environment (FEDAPAY_CONTRACT_SEED changed since) is closed.
+    Idle zygotes stay for every environment a run can still ask for: runs against this machine and runs
+    against a remote server (its network settings) take turns without starting a zygote at each turn.
+    One whose environment no run can ask for any more (FEDAPAY_CONTRACT_SEED changed since) is closed.
     """
+    wanted = (child_environment(remote=False), child_environment(remote=True))
     stale: list[Interpreter] = []
     found: Interpreter | None = None
     with _lock:
         for zygote in list(_idle):
-            _idle.remove(zygote)
             if found is None and zygote.env == env and zygote.alive:
+                _idle.remove(zygote)
                 found = zygote
-            else:
+            elif zygote.env not in wanted or not zygote.alive:
+                _idle.remove(zygote)
                 stale.append(zygote)
     for zygote in stale:
         _forget(zygote)
