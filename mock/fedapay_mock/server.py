@@ -13,7 +13,6 @@ import functools
 import logging
 import math
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import httpx
+from fedapay_payouts._client import default_ssl_context
 
 from . import gc_tuning
 from .app import MockApp, create_app
@@ -198,20 +198,15 @@ def serve_forever(app: ASGIApp, host: str, port: int, *, log_level: str = "warni
         sock.close()
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """httpx's default verification, made once per process: making it loads certifi's CA bundle, 17 ms of CPU,
-    which every `MockControls` (one per mock a test starts) paid again. Shared safely: it is never changed."""
-    return httpx.create_ssl_context()
-
-
 class MockControls:
     """Drives the `/_mock/` controls of a mock running at `root_url` (in-process or not)."""
 
     def __init__(self, root_url: str) -> None:
         self.root_url = root_url.rstrip("/")
         self.base_url = self.root_url + "/v1"
-        self._http = httpx.Client(base_url=self.root_url + "/_mock", timeout=10.0, verify=_tls_context())
+        # The client's one shared TLS context: making one loads certifi's CA bundle (17 ms of CPU), which every
+        # `MockControls` (one per mock a test starts) used to pay again.
+        self._http = httpx.Client(base_url=self.root_url + "/_mock", timeout=10.0, verify=default_ssl_context())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
